@@ -1,6 +1,21 @@
-//! ydb-wasm: a YDB client for JavaScript runtimes.
+//! ydb-wasm: a YDB client for JavaScript runtimes, written in Rust and compiled to WebAssembly.
+//!
+//! Layers, from the wire up: [`transport`] (gRPC-web over `fetch`), [`error`] (statuses and the
+//! retry classification), [`value`] (YDB types and values), [`retry`], the services ([`table`],
+//! [`query`], [`driver`]), and `bindings` — the only module that knows about JS values, which
+//! validates arguments and converts results. Everything below `bindings` is plain Rust and is unit
+//! tested natively.
+
+pub mod auth;
+pub mod error;
+pub mod transport;
+pub mod retry;
+pub mod value;
+
 pub mod proto {
-    //! The generated YDB API types and client stubs.
+    //! The generated YDB API messages.
     #![allow(clippy::all, clippy::pedantic, missing_docs)]
     include!(concat!(env!("OUT_DIR"), "/ydb_api.rs"));
 }
+
+pub use error::{Error, ErrorKind, Result, Status};

@@ -1,0 +1,407 @@
+//! The one error type of the client, YDB's status codes, and the retry classification.
+//!
+//! Every failure — a status from the server, a broken connection, a bad argument from the caller —
+//! becomes an [`Error`]. Whether it may be retried, after which backoff, and whether the session it
+//! happened on must be thrown away is decided here, in [`Error::policy`], and nowhere else: the pools
+//! and the retry loop ask; they never match statuses themselves.
+
+use crate::proto::ydb::issue::IssueMessage;
+use std::fmt;
+
+/// A YDB status: the server's codes (`Ydb.StatusIds.StatusCode`) and the client-side codes the
+/// official SDKs use for failures that never reached a server answer.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Status {
+    Success,
+    BadRequest,
+    Unauthorized,
+    InternalError,
+    Aborted,
+    Unavailable,
+    Overloaded,
+    SchemeError,
+    GenericError,
+    Timeout,
+    BadSession,
+    PreconditionFailed,
+    AlreadyExists,
+    NotFound,
+    SessionExpired,
+    Cancelled,
+    Undetermined,
+    Unsupported,
+    SessionBusy,
+    ExternalError,
+    /// The connection broke after the request was sent: the outcome is unknown.
+    ConnectionLost,
+    /// The request could not be delivered (refused connection, DNS, proxy answered with an error).
+    ConnectionFailure,
+    /// The client's deadline passed before the answer came.
+    DeadlineExceeded,
+    /// A malformed or unexpected answer, or another failure inside the client.
+    ClientInternalError,
+    /// The server does not implement the rpc.
+    Unimplemented,
+    /// The session pool had no session to give within the allowed time.
+    SessionPoolEmpty,
+    /// A status code this client does not know.
+    Unknown(i32),
+}
+
+impl Status {
+    /// Maps YDB's numeric status id (`Ydb.StatusIds.StatusCode`, plus the SDKs' client-side ids).
+    pub fn from_code(code: i32) -> Status {
+        match code {
+            400000 => Status::Success,
+            400010 => Status::BadRequest,
+            400020 => Status::Unauthorized,
+            400030 => Status::InternalError,
+            400040 => Status::Aborted,
+            400050 => Status::Unavailable,
+            400060 => Status::Overloaded,
+            400070 => Status::SchemeError,
+            400080 => Status::GenericError,
+            400090 => Status::Timeout,
+            400100 => Status::BadSession,
+            400120 => Status::PreconditionFailed,
+            400130 => Status::AlreadyExists,
+            400140 => Status::NotFound,
+            400150 => Status::SessionExpired,
+            400160 => Status::Cancelled,
+            400170 => Status::Undetermined,
+            400180 => Status::Unsupported,
+            400190 => Status::SessionBusy,
+            400200 => Status::ExternalError,
+            401010 => Status::ConnectionLost,
+            401020 => Status::ConnectionFailure,
+            401030 => Status::DeadlineExceeded,
+            401040 => Status::ClientInternalError,
+            401050 => Status::Unimplemented,
+            402020 => Status::SessionPoolEmpty,
+            other => Status::Unknown(other),
+        }
+    }
+
+    /// The numeric id, as YDB and the official SDKs number it.
+    pub fn code(self) -> i32 {
+        match self {
+            Status::Success => 400000,
+            Status::BadRequest => 400010,
+            Status::Unauthorized => 400020,
+            Status::InternalError => 400030,
+            Status::Aborted => 400040,
+            Status::Unavailable => 400050,
+            Status::Overloaded => 400060,
+            Status::SchemeError => 400070,
+            Status::GenericError => 400080,
+            Status::Timeout => 400090,
+            Status::BadSession => 400100,
+            Status::PreconditionFailed => 400120,
+            Status::AlreadyExists => 400130,
+            Status::NotFound => 400140,
+            Status::SessionExpired => 400150,
+            Status::Cancelled => 400160,
+            Status::Undetermined => 400170,
+            Status::Unsupported => 400180,
+            Status::SessionBusy => 400190,
+            Status::ExternalError => 400200,
+            Status::ConnectionLost => 401010,
+            Status::ConnectionFailure => 401020,
+            Status::DeadlineExceeded => 401030,
+            Status::ClientInternalError => 401040,
+            Status::Unimplemented => 401050,
+            Status::SessionPoolEmpty => 402020,
+            Status::Unknown(code) => code,
+        }
+    }
+
+    /// The status name as YDB spells it (`"BAD_SESSION"`).
+    pub fn name(self) -> &'static str {
+        match self {
+            Status::Success => "SUCCESS",
+            Status::BadRequest => "BAD_REQUEST",
+            Status::Unauthorized => "UNAUTHORIZED",
+            Status::InternalError => "INTERNAL_ERROR",
+            Status::Aborted => "ABORTED",
+            Status::Unavailable => "UNAVAILABLE",
+            Status::Overloaded => "OVERLOADED",
+            Status::SchemeError => "SCHEME_ERROR",
+            Status::GenericError => "GENERIC_ERROR",
+            Status::Timeout => "TIMEOUT",
+            Status::BadSession => "BAD_SESSION",
+            Status::PreconditionFailed => "PRECONDITION_FAILED",
+            Status::AlreadyExists => "ALREADY_EXISTS",
+            Status::NotFound => "NOT_FOUND",
+            Status::SessionExpired => "SESSION_EXPIRED",
+            Status::Cancelled => "CANCELLED",
+            Status::Undetermined => "UNDETERMINED",
+            Status::Unsupported => "UNSUPPORTED",
+            Status::SessionBusy => "SESSION_BUSY",
+            Status::ExternalError => "EXTERNAL_ERROR",
+            Status::ConnectionLost => "CONNECTION_LOST",
+            Status::ConnectionFailure => "CONNECTION_FAILURE",
+            Status::DeadlineExceeded => "DEADLINE_EXCEEDED",
+            Status::ClientInternalError => "CLIENT_INTERNAL_ERROR",
+            Status::Unimplemented => "UNIMPLEMENTED",
+            Status::SessionPoolEmpty => "SESSION_POOL_EMPTY",
+            Status::Unknown(_) => "UNKNOWN",
+        }
+    }
+
+    /// The status of a gRPC failure (the `grpc-status` trailer) that carried no YDB status.
+    pub fn from_grpc(grpc_code: u32) -> Status {
+        match grpc_code {
+            1 => Status::Cancelled,                // CANCELLED
+            4 => Status::DeadlineExceeded,         // DEADLINE_EXCEEDED
+            8 => Status::Overloaded,               // RESOURCE_EXHAUSTED
+            12 => Status::Unimplemented,           // UNIMPLEMENTED
+            14 => Status::ConnectionFailure,       // UNAVAILABLE: not delivered
+            16 => Status::Unauthorized,            // UNAUTHENTICATED
+            7 => Status::Unauthorized,             // PERMISSION_DENIED
+            3 | 9 | 11 => Status::BadRequest,      // INVALID_ARGUMENT, FAILED_PRECONDITION, OUT_OF_RANGE
+            _ => Status::ConnectionLost,           // UNKNOWN, INTERNAL, DATA_LOSS, ABORTED: outcome unknown
+        }
+    }
+}
+
+impl fmt::Display for Status {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+/// One issue of a YDB answer: a message with a code, a severity and nested issues.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Issue {
+    pub message: String,
+    pub issue_code: u32,
+    /// 0 fatal, 1 error, 2 warning, 3 info.
+    pub severity: u32,
+    pub issues: Vec<Issue>,
+}
+
+impl From<&IssueMessage> for Issue {
+    fn from(m: &IssueMessage) -> Self {
+        Issue {
+            message: m.message.clone(),
+            issue_code: m.issue_code,
+            severity: m.severity,
+            issues: m.issues.iter().map(Issue::from).collect(),
+        }
+    }
+}
+
+/// What failed, broadly: the server said no, the wire broke, or the caller passed something wrong.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ErrorKind {
+    /// The server answered with a non-success YDB status.
+    Ydb,
+    /// The request or the answer did not make it (network, proxy, gRPC-level failure).
+    Transport,
+    /// The caller's argument is wrong; nothing was sent.
+    Argument,
+    /// The operation was cancelled by the caller (AbortSignal) or by `stop()`.
+    Cancelled,
+}
+
+/// The client's error: a kind, a YDB status, a message and the server's issues.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Error {
+    pub kind: ErrorKind,
+    pub status: Status,
+    pub message: String,
+    pub issues: Vec<Issue>,
+}
+
+/// Which backoff a retryable error waits for before the next attempt.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backoff {
+    /// Retry at once (ABORTED, BAD_SESSION: the next attempt is expected to succeed).
+    Immediate,
+    /// Short waits (UNAVAILABLE, SESSION_EXPIRED, …): the cluster recovers quickly.
+    Fast,
+    /// Long waits (OVERLOADED, transport failures): give the server room.
+    Slow,
+}
+
+/// The answer to "may I retry this, and how?" — see [`Error::policy`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RetryPolicy {
+    /// `None`: never retried.
+    pub backoff: Option<Backoff>,
+    /// Retried only when the operation is idempotent (the write may have been applied).
+    pub idempotent_only: bool,
+    /// The session the error happened on can no longer be used.
+    pub discards_session: bool,
+}
+
+impl Error {
+    pub fn new(kind: ErrorKind, status: Status, message: impl Into<String>) -> Self {
+        Error { kind, status, message: message.into(), issues: Vec::new() }
+    }
+
+    /// A non-success status from the server, with its issues.
+    pub fn from_ydb(status_code: i32, issues: &[IssueMessage]) -> Self {
+        let status = Status::from_code(status_code);
+        let issues: Vec<Issue> = issues.iter().map(Issue::from).collect();
+        let message = summarize(status, &issues);
+        Error { kind: ErrorKind::Ydb, status, message, issues }
+    }
+
+    /// A bad argument from the caller; reaches JS as a `TypeError`.
+    pub fn argument(message: impl Into<String>) -> Self {
+        Error::new(ErrorKind::Argument, Status::BadRequest, message)
+    }
+
+    /// A failure of the wire: what was sent may or may not have been executed.
+    pub fn transport(status: Status, message: impl Into<String>) -> Self {
+        Error::new(ErrorKind::Transport, status, message)
+    }
+
+    /// An answer the client cannot make sense of.
+    pub fn protocol(message: impl Into<String>) -> Self {
+        Error::new(ErrorKind::Transport, Status::ClientInternalError, message)
+    }
+
+    pub fn cancelled(message: impl Into<String>) -> Self {
+        Error::new(ErrorKind::Cancelled, Status::Cancelled, message)
+    }
+
+    /// The retry classification, following the official SDKs (Python `ydb/retries.py`, Go
+    /// `retry.Check`): which statuses retry, with which backoff, and which kill the session.
+    pub fn policy(&self) -> RetryPolicy {
+        policy_for(self.kind, self.status)
+    }
+
+    pub fn is_retryable(&self, idempotent: bool) -> bool {
+        let p = self.policy();
+        p.backoff.is_some() && (idempotent || !p.idempotent_only)
+    }
+}
+
+/// The classification table itself, by kind and status; see [`Error::policy`].
+pub fn policy_for(kind: ErrorKind, status: Status) -> RetryPolicy {
+    let never = RetryPolicy { backoff: None, idempotent_only: false, discards_session: false };
+    if matches!(kind, ErrorKind::Argument | ErrorKind::Cancelled) {
+        return never;
+    }
+    let retry = |backoff, idempotent_only, discards_session| RetryPolicy {
+        backoff: Some(backoff),
+        idempotent_only,
+        discards_session,
+    };
+    match status {
+        Status::Aborted => retry(Backoff::Immediate, false, false),
+        Status::BadSession => retry(Backoff::Immediate, false, true),
+        Status::SessionBusy => retry(Backoff::Fast, false, true),
+        Status::SessionExpired => retry(Backoff::Fast, false, true),
+        Status::Unavailable => retry(Backoff::Fast, false, false),
+        Status::NotFound => retry(Backoff::Fast, true, false),
+        Status::Overloaded | Status::SessionPoolEmpty => retry(Backoff::Slow, false, false),
+        Status::Undetermined => retry(Backoff::Fast, true, false),
+        // The request never reached the server: safe to send again.
+        Status::ConnectionFailure => retry(Backoff::Slow, false, true),
+        // Sent, but the answer was lost: only an idempotent operation may run again.
+        Status::ConnectionLost | Status::DeadlineExceeded => retry(Backoff::Slow, true, true),
+        Status::ClientInternalError => retry(Backoff::Fast, true, true),
+        _ => never,
+    }
+}
+
+/// The message of a YDB error: the status name and the first lines of its issues.
+fn summarize(status: Status, issues: &[Issue]) -> String {
+    fn walk(issues: &[Issue], out: &mut Vec<String>) {
+        for i in issues {
+            if !i.message.is_empty() {
+                out.push(i.message.clone());
+            }
+            walk(&i.issues, out);
+        }
+    }
+    let mut lines = Vec::new();
+    walk(issues, &mut lines);
+    if lines.is_empty() {
+        status.name().to_string()
+    } else {
+        format!("{}: {}", status.name(), lines.join("; "))
+    }
+}
+
+impl fmt::Display for Error {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.message)
+    }
+}
+
+impl std::error::Error for Error {}
+
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn ydb(status: Status) -> Error {
+        Error::new(ErrorKind::Ydb, status, "x")
+    }
+
+    #[test]
+    fn status_codes_round_trip_through_their_numbers() {
+        for code in [400000, 400040, 400100, 400190, 401010, 402020, 123] {
+            assert_eq!(Status::from_code(code).code(), code);
+        }
+        assert_eq!(Status::from_code(400100).name(), "BAD_SESSION");
+    }
+
+    #[test]
+    fn classification_follows_the_official_sdks() {
+        // (status, retried?, backoff, idempotent only, discards session)
+        let table = [
+            (Status::Aborted, Some(Backoff::Immediate), false, false),
+            (Status::BadSession, Some(Backoff::Immediate), false, true),
+            (Status::SessionExpired, Some(Backoff::Fast), false, true),
+            (Status::SessionBusy, Some(Backoff::Fast), false, true),
+            (Status::Unavailable, Some(Backoff::Fast), false, false),
+            (Status::Overloaded, Some(Backoff::Slow), false, false),
+            (Status::Undetermined, Some(Backoff::Fast), true, false),
+            (Status::NotFound, Some(Backoff::Fast), true, false),
+            (Status::SchemeError, None, false, false),
+            (Status::GenericError, None, false, false),
+            (Status::Unauthorized, None, false, false),
+            (Status::PreconditionFailed, None, false, false),
+            (Status::BadRequest, None, false, false),
+        ];
+        for (status, backoff, idempotent_only, discards_session) in table {
+            let p = ydb(status).policy();
+            assert_eq!(p, RetryPolicy { backoff, idempotent_only, discards_session }, "{status}");
+        }
+    }
+
+    #[test]
+    fn a_lost_answer_is_retried_only_when_idempotent() {
+        let e = Error::transport(Status::ConnectionLost, "reset");
+        assert!(!e.is_retryable(false));
+        assert!(e.is_retryable(true));
+        assert!(e.policy().discards_session);
+        let refused = Error::transport(Status::ConnectionFailure, "refused");
+        assert!(refused.is_retryable(false));
+    }
+
+    #[test]
+    fn argument_errors_are_never_retried() {
+        assert!(!Error::argument("bad").is_retryable(true));
+    }
+
+    #[test]
+    fn the_message_carries_nested_issues() {
+        let issue = IssueMessage {
+            message: "outer".into(),
+            issues: vec![IssueMessage { message: "Table not found".into(), ..Default::default() }],
+            ..Default::default()
+        };
+        let e = Error::from_ydb(400070, &[issue]);
+        assert_eq!(e.status, Status::SchemeError);
+        assert_eq!(e.message, "SCHEME_ERROR: outer; Table not found");
+        assert_eq!(e.issues.first().map(|i| i.issues.len()), Some(1));
+    }
+}

@@ -1,0 +1,289 @@
+//! A channel to one gRPC-web endpoint: request metadata, deadlines, unary calls and streams.
+//!
+//! The channel owns what every call shares — the endpoint URL, the database, the credentials — and
+//! is cheap to clone (one `Rc`). A call encodes its request into one frame, POSTs it with YDB's
+//! metadata headers, and turns the answer's frames and `grpc-status` into a message or an [`Error`].
+
+use crate::auth::Credentials;
+use crate::error::{Error, Result, Status};
+use crate::transport::fetch::{self, BodyReader};
+use crate::transport::framing::{encode_frame, Frame, FrameDecoder, Trailers};
+use crate::transport::methods::{Method, StreamingMethod};
+use js_sys::{Array, Reflect};
+use std::marker::PhantomData;
+use std::rc::Rc;
+use wasm_bindgen::{JsCast, JsValue};
+use web_sys::AbortSignal;
+
+/// The `x-ydb-sdk-build-info` we announce.
+pub const BUILD_INFO: &str = concat!("ydb-wasm/", env!("CARGO_PKG_VERSION"));
+
+/// Per-call options: a deadline and a caller's cancellation signal.
+#[derive(Clone, Default)]
+pub struct CallOptions {
+    /// The whole call, answer included, must finish within this many milliseconds.
+    pub timeout_ms: Option<u32>,
+    /// An `AbortSignal` from the caller.
+    pub signal: Option<AbortSignal>,
+}
+
+impl CallOptions {
+    pub fn with_timeout(timeout_ms: Option<u32>) -> Self {
+        CallOptions { timeout_ms, signal: None }
+    }
+
+    /// One signal that fires on the caller's abort or on the deadline, whichever comes first.
+    fn effective_signal(&self) -> Option<AbortSignal> {
+        let timeout = self.timeout_ms.map(AbortSignal::timeout_with_u32);
+        match (timeout, &self.signal) {
+            (None, None) => None,
+            (Some(t), None) => Some(t),
+            (None, Some(s)) => Some(s.clone()),
+            (Some(t), Some(s)) => Some(any_signal(&t, s)),
+        }
+    }
+}
+
+/// `AbortSignal.any([a, b])`, looked up at run time so that older runtimes fall back to the caller's.
+fn any_signal(a: &AbortSignal, b: &AbortSignal) -> AbortSignal {
+    let ctor = js_sys::global();
+    let any = Reflect::get(&ctor, &JsValue::from_str("AbortSignal"))
+        .and_then(|c| Reflect::get(&c, &JsValue::from_str("any")).map(|f| (c, f)));
+    if let Ok((class, f)) = any {
+        if let Ok(f) = f.dyn_into::<js_sys::Function>() {
+            let list = Array::of2(a, b);
+            if let Ok(s) = f.call1(&class, &list) {
+                if let Ok(s) = s.dyn_into::<AbortSignal>() {
+                    return s;
+                }
+            }
+        }
+    }
+    b.clone()
+}
+
+struct Inner {
+    base_url: String,
+    database: String,
+    credentials: Rc<dyn Credentials>,
+}
+
+/// A gRPC-web channel to one endpoint.
+#[derive(Clone)]
+pub struct Channel {
+    inner: Rc<Inner>,
+}
+
+impl Channel {
+    /// `endpoint` is an `http://` or `https://` URL (`grpc://` and `grpcs://` are accepted as
+    /// aliases); `database` is the database path, such as `/local`.
+    pub fn new(endpoint: &str, database: &str, credentials: Rc<dyn Credentials>) -> Result<Self> {
+        Ok(Channel {
+            inner: Rc::new(Inner {
+                base_url: normalize_endpoint(endpoint)?,
+                database: normalize_database(database)?,
+                credentials,
+            }),
+        })
+    }
+
+    pub fn endpoint(&self) -> &str {
+        &self.inner.base_url
+    }
+
+    pub fn database(&self) -> &str {
+        &self.inner.database
+    }
+
+    async fn send(&self, path: &str, body: &[u8], opts: &CallOptions) -> Result<(fetch::FetchResponse, Option<AbortSignal>)> {
+        let token = self.inner.credentials.token().await?;
+        let timeout = opts.timeout_ms.map(|ms| format!("{ms}m"));
+        let mut headers: Vec<(&str, &str)> = vec![
+            ("content-type", "application/grpc-web+proto"),
+            ("x-grpc-web", "1"),
+            ("x-ydb-database", &self.inner.database),
+            ("x-ydb-sdk-build-info", BUILD_INFO),
+        ];
+        if let Some(token) = &token {
+            headers.push(("x-ydb-auth-ticket", token));
+        }
+        if let Some(t) = &timeout {
+            headers.push(("grpc-timeout", t));
+        }
+        let url = format!("{}{}", self.inner.base_url, path);
+        let signal = opts.effective_signal();
+        let response = fetch::post(&url, &headers, body, signal.as_ref()).await?;
+        Ok((response, signal))
+    }
+
+    /// A unary call: one request, one answer.
+    pub async fn unary<Req: prost::Message, Resp: prost::Message + Default>(
+        &self,
+        method: &Method<Req, Resp>,
+        request: &Req,
+        opts: &CallOptions,
+    ) -> Result<Resp> {
+        let (response, signal) = self.send(method.path, &encode_frame(request), opts).await?;
+        if let Some(err) = status_error(&response.header_trailers) {
+            return Err(err);
+        }
+        let body = response.bytes(signal.as_ref()).await?;
+        let mut decoder = FrameDecoder::new();
+        decoder.push(&body);
+        let mut message = None;
+        let mut trailers = None;
+        while let Some(frame) = decoder.next_frame()? {
+            match frame {
+                Frame::Data(bytes) if message.is_none() => message = Some(bytes),
+                Frame::Data(_) => return Err(Error::protocol(format!("{}: more than one answer", method.path))),
+                Frame::Trailers(t) => trailers = Some(t),
+            }
+        }
+        let trailers = trailers.ok_or_else(|| {
+            Error::transport(Status::ConnectionLost, format!("{}: the answer ended without a gRPC status", method.path))
+        })?;
+        if let Some(err) = status_error(&trailers) {
+            return Err(err);
+        }
+        let bytes = message.ok_or_else(|| Error::protocol(format!("{}: no answer message", method.path)))?;
+        Resp::decode(bytes.as_slice()).map_err(|e| Error::protocol(format!("{}: undecodable answer: {e}", method.path)))
+    }
+
+    /// A server-streaming call: one request, a stream of answers.
+    pub async fn server_streaming<Req: prost::Message, Resp: prost::Message + Default>(
+        &self,
+        method: &StreamingMethod<Req, Resp>,
+        request: &Req,
+        opts: &CallOptions,
+    ) -> Result<MessageStream<Resp>> {
+        let (response, signal) = self.send(method.path, &encode_frame(request), opts).await?;
+        if let Some(err) = status_error(&response.header_trailers) {
+            return Err(err);
+        }
+        Ok(MessageStream {
+            path: method.path,
+            reader: response.into_reader()?,
+            decoder: FrameDecoder::new(),
+            finished: false,
+            signal,
+            _message: PhantomData,
+        })
+    }
+}
+
+/// The answers of a server-streaming call, decoded as they arrive.
+pub struct MessageStream<Resp> {
+    path: &'static str,
+    reader: BodyReader,
+    decoder: FrameDecoder,
+    finished: bool,
+    signal: Option<AbortSignal>,
+    _message: PhantomData<fn() -> Resp>,
+}
+
+impl<Resp: prost::Message + Default> MessageStream<Resp> {
+    /// The next answer; `None` once the server closed the stream with status OK.
+    pub async fn next(&mut self) -> Option<Result<Resp>> {
+        if self.finished {
+            return None;
+        }
+        loop {
+            match self.decoder.next_frame() {
+                Err(e) => return self.fail(e),
+                Ok(Some(Frame::Data(bytes))) => {
+                    return Some(Resp::decode(bytes.as_slice()).map_err(|e| {
+                        Error::protocol(format!("{}: undecodable answer: {e}", self.path))
+                    }));
+                }
+                Ok(Some(Frame::Trailers(t))) => {
+                    self.finished = true;
+                    return status_error(&t).map(Err);
+                }
+                Ok(None) => {}
+            }
+            match self.reader.next_chunk(self.signal.as_ref()).await {
+                Ok(Some(chunk)) => self.decoder.push(&chunk),
+                Ok(None) => {
+                    let e = Error::transport(
+                        Status::ConnectionLost,
+                        format!("{}: the stream ended without a gRPC status", self.path),
+                    );
+                    return self.fail(e);
+                }
+                Err(e) => return self.fail(e),
+            }
+        }
+    }
+
+    fn fail(&mut self, e: Error) -> Option<Result<Resp>> {
+        self.finished = true;
+        Some(Err(e))
+    }
+}
+
+/// The error a non-OK `grpc-status` stands for.
+fn status_error(t: &Trailers) -> Option<Error> {
+    let code = t.grpc_status?;
+    if code == 0 {
+        return None;
+    }
+    let message = t.grpc_message.clone().unwrap_or_default();
+    Some(Error::transport(Status::from_grpc(code), format!("gRPC status {code}: {message}")))
+}
+
+/// Accepts `http(s)://host[:port][/prefix]`, with `grpc(s)://` as aliases; drops a trailing `/`.
+pub fn normalize_endpoint(endpoint: &str) -> Result<String> {
+    let e = endpoint.trim();
+    let url = if let Some(rest) = e.strip_prefix("grpc://") {
+        format!("http://{rest}")
+    } else if let Some(rest) = e.strip_prefix("grpcs://") {
+        format!("https://{rest}")
+    } else if e.starts_with("http://") || e.starts_with("https://") {
+        e.to_string()
+    } else {
+        return Err(Error::argument(format!(
+            "endpoint must be an http://, https://, grpc:// or grpcs:// URL, got {endpoint:?}"
+        )));
+    };
+    let host = url.split("://").nth(1).unwrap_or_default();
+    if host.is_empty() || host.starts_with('/') {
+        return Err(Error::argument(format!("endpoint {endpoint:?} has no host")));
+    }
+    Ok(url.trim_end_matches('/').to_string())
+}
+
+fn normalize_database(database: &str) -> Result<String> {
+    let d = database.trim();
+    if !d.starts_with('/') || d.len() < 2 {
+        return Err(Error::argument(format!("database must be a path such as \"/local\", got {database:?}")));
+    }
+    Ok(d.trim_end_matches('/').to_string())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn endpoints_accept_grpc_aliases_and_reject_other_schemes() {
+        assert_eq!(normalize_endpoint("grpc://localhost:2136/").ok().as_deref(), Some("http://localhost:2136"));
+        assert_eq!(normalize_endpoint("grpcs://db.example").ok().as_deref(), Some("https://db.example"));
+        assert_eq!(normalize_endpoint("https://proxy/ydb").ok().as_deref(), Some("https://proxy/ydb"));
+        assert!(normalize_endpoint("localhost:2136").is_err());
+        assert!(normalize_endpoint("http://").is_err());
+    }
+
+    #[test]
+    fn databases_are_absolute_paths() {
+        assert_eq!(normalize_database("/local/").ok().as_deref(), Some("/local"));
+        assert!(normalize_database("local").is_err());
+        assert!(normalize_database("/").is_err());
+    }
+
+    #[test]
+    fn an_ok_status_is_no_error_and_others_are() {
+        assert!(status_error(&Trailers { grpc_status: Some(0), grpc_message: None }).is_none());
+        let e = status_error(&Trailers { grpc_status: Some(16), grpc_message: Some("no token".into()) });
+        assert_eq!(e.map(|e| e.status), Some(Status::Unauthorized));
+    }
+}

@@ -1,0 +1,169 @@
+//! The one place that touches `fetch`: a gRPC-web POST and the reading of its body.
+//!
+//! We call the global `fetch` (Node ≥ 18, Deno, Workers and browsers all have it) with no
+//! `credentials` field — Workers reject it — and read the body either whole (unary calls: one
+//! `arrayBuffer()` await) or chunk by chunk (streams). A body reader is cancelled when dropped, so a
+//! stream the caller abandons stops the request and with it the server-side work.
+
+use crate::error::{Error, Result, Status};
+use crate::transport::framing::Trailers;
+use js_sys::{Promise, Reflect, Uint8Array};
+use wasm_bindgen::prelude::*;
+use wasm_bindgen::JsCast;
+use wasm_bindgen_futures::JsFuture;
+use web_sys::{AbortSignal, Headers, ReadableStreamDefaultReader, RequestInit, Response};
+
+#[wasm_bindgen]
+extern "C" {
+    #[wasm_bindgen(js_name = fetch)]
+    fn global_fetch(url: &str, init: &RequestInit) -> Promise;
+}
+
+/// An answer whose headers have arrived; its body is still to be read.
+pub struct FetchResponse {
+    response: Response,
+    /// gRPC status sent as HTTP headers: a trailers-only answer (an error before any message).
+    pub header_trailers: Trailers,
+}
+
+/// POSTs one gRPC-web request.
+pub async fn post(
+    url: &str,
+    headers: &[(&str, &str)],
+    body: &[u8],
+    signal: Option<&AbortSignal>,
+) -> Result<FetchResponse> {
+    let js_headers = Headers::new().map_err(|e| js_failure("Headers", &e))?;
+    for (name, value) in headers {
+        js_headers.append(name, value).map_err(|_| Error::argument(format!("header {name} has an invalid value")))?;
+    }
+    let init = RequestInit::new();
+    init.set_method("POST");
+    init.set_headers(&js_headers);
+    init.set_body(&Uint8Array::from(body));
+    if let Some(signal) = signal {
+        init.set_signal(Some(signal));
+    }
+    let response = JsFuture::from(global_fetch(url, &init))
+        .await
+        .map_err(|e| request_failure(&e, signal))?;
+    let response: Response = response.dyn_into().map_err(|_| Error::protocol("fetch did not return a Response"))?;
+    let mut header_trailers = Trailers::default();
+    let h = response.headers();
+    for name in ["grpc-status", "grpc-message"] {
+        if let Ok(Some(v)) = h.get(name) {
+            header_trailers.set(name, &v);
+        }
+    }
+    let status = response.status();
+    if status != 200 && header_trailers.grpc_status.is_none() {
+        return Err(http_failure(status));
+    }
+    Ok(FetchResponse { response, header_trailers })
+}
+
+impl FetchResponse {
+    /// Reads the whole body (unary answers).
+    pub async fn bytes(self, signal: Option<&AbortSignal>) -> Result<Vec<u8>> {
+        let promise = self.response.array_buffer().map_err(|e| js_failure("arrayBuffer", &e))?;
+        let buffer = JsFuture::from(promise).await.map_err(|e| read_failure(&e, signal))?;
+        Ok(Uint8Array::new(&buffer).to_vec())
+    }
+
+    /// A reader over the body's chunks (streaming answers).
+    pub fn into_reader(self) -> Result<BodyReader> {
+        let Some(stream) = self.response.body() else {
+            return Ok(BodyReader { reader: None });
+        };
+        let reader: ReadableStreamDefaultReader = stream
+            .get_reader()
+            .dyn_into()
+            .map_err(|_| Error::protocol("the response body has no default reader"))?;
+        Ok(BodyReader { reader: Some(reader) })
+    }
+}
+
+/// Chunks of a streamed body; cancels the request when dropped before the end.
+pub struct BodyReader {
+    reader: Option<ReadableStreamDefaultReader>,
+}
+
+impl BodyReader {
+    /// The next chunk, `None` at the end of the body.
+    pub async fn next_chunk(&mut self, signal: Option<&AbortSignal>) -> Result<Option<Vec<u8>>> {
+        let Some(reader) = &self.reader else { return Ok(None) };
+        let result = JsFuture::from(reader.read()).await.map_err(|e| read_failure(&e, signal))?;
+        let done = Reflect::get(&result, &JsValue::from_str("done")).map(|d| d.is_truthy()).unwrap_or(true);
+        if done {
+            self.reader = None;
+            return Ok(None);
+        }
+        let value = Reflect::get(&result, &JsValue::from_str("value"))
+            .map_err(|e| js_failure("read", &e))?;
+        let chunk: Uint8Array = value.dyn_into().map_err(|_| Error::protocol("body chunk is not bytes"))?;
+        Ok(Some(chunk.to_vec()))
+    }
+}
+
+impl Drop for BodyReader {
+    fn drop(&mut self) {
+        if let Some(reader) = self.reader.take() {
+            // Cancelling the reader aborts the fetch; the promise's outcome does not matter.
+            let _ = reader.cancel();
+        }
+    }
+}
+
+fn aborted(signal: Option<&AbortSignal>) -> Option<Error> {
+    let signal = signal.filter(|s| s.aborted())?;
+    let reason = signal.reason();
+    let is_timeout = Reflect::get(&reason, &JsValue::from_str("name"))
+        .ok()
+        .and_then(|n| n.as_string())
+        .is_some_and(|n| n == "TimeoutError");
+    Some(if is_timeout {
+        Error::transport(Status::DeadlineExceeded, "the operation timed out")
+    } else {
+        Error::cancelled("the operation was cancelled")
+    })
+}
+
+/// `fetch` itself rejected: nothing was answered, most likely nothing was delivered.
+fn request_failure(e: &JsValue, signal: Option<&AbortSignal>) -> Error {
+    aborted(signal).unwrap_or_else(|| {
+        Error::transport(Status::ConnectionFailure, format!("request failed: {}", describe(e)))
+    })
+}
+
+/// The body broke off: the request was delivered and may have run.
+fn read_failure(e: &JsValue, signal: Option<&AbortSignal>) -> Error {
+    aborted(signal).unwrap_or_else(|| {
+        Error::transport(Status::ConnectionLost, format!("connection lost while reading: {}", describe(e)))
+    })
+}
+
+fn http_failure(status: u16) -> Error {
+    let s = match status {
+        401 | 403 => Status::Unauthorized,
+        404 => Status::Unimplemented,
+        429 | 502 | 503 | 504 => Status::Unavailable,
+        _ => Status::ClientInternalError,
+    };
+    Error::transport(s, format!("HTTP {status} from the endpoint (is it a gRPC-web endpoint?)"))
+}
+
+fn js_failure(what: &str, e: &JsValue) -> Error {
+    Error::protocol(format!("{what} failed: {}", describe(e)))
+}
+
+/// A readable description of a thrown JS value (message and cause, as Node puts the reason there).
+pub fn describe(e: &JsValue) -> String {
+    let get = |v: &JsValue, key: &str| Reflect::get(v, &JsValue::from_str(key)).ok().filter(|x| !x.is_undefined());
+    let message = get(e, "message").and_then(|m| m.as_string()).or_else(|| e.as_string());
+    let cause = get(e, "cause").and_then(|c| get(&c, "message").and_then(|m| m.as_string()).or_else(|| get(&c, "code").and_then(|m| m.as_string())));
+    match (message, cause) {
+        (Some(m), Some(c)) => format!("{m} ({c})"),
+        (Some(m), None) => m,
+        (None, _) => "unknown error".into(),
+    }
+}

@@ -1,0 +1,60 @@
+//! Unwrapping YDB's `Operation`: the envelope of every unary Table, Scheme and Discovery answer.
+//!
+//! A unary YDB answer carries an `Operation` with a status, issues and the result packed in a
+//! `google.protobuf.Any`. A non-success status becomes an [`Error`] with the issues; a success is
+//! decoded into the expected result message.
+
+use crate::error::{Error, Result, Status};
+use crate::proto::ydb::operations::Operation;
+
+/// Checks the operation's status and decodes its result as `T`.
+pub fn result_of<T: prost::Message + Default>(operation: Option<Operation>) -> Result<T> {
+    let op = check(operation)?;
+    match op.result {
+        Some(any) => T::decode(any.value.as_slice())
+            .map_err(|e| Error::protocol(format!("undecodable operation result {}: {e}", any.type_url))),
+        None => Ok(T::default()),
+    }
+}
+
+/// Checks the operation's status (for answers without a result).
+pub fn check(operation: Option<Operation>) -> Result<Operation> {
+    let op = operation.ok_or_else(|| Error::protocol("the answer carries no operation"))?;
+    if !op.ready {
+        return Err(Error::protocol("asynchronous operations are not supported: the operation is not ready"));
+    }
+    if Status::from_code(op.status) != Status::Success {
+        return Err(Error::from_ydb(op.status, &op.issues));
+    }
+    Ok(op)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::proto::ydb::table::CreateSessionResult;
+    use prost::Message;
+
+    #[test]
+    fn a_success_decodes_the_packed_result() {
+        let result = CreateSessionResult { session_id: "s1".into() };
+        let op = Operation {
+            ready: true,
+            status: 400000,
+            result: Some(prost_types::Any {
+                type_url: "type.googleapis.com/Ydb.Table.CreateSessionResult".into(),
+                value: result.encode_to_vec(),
+            }),
+            ..Default::default()
+        };
+        let got: CreateSessionResult = result_of(Some(op)).expect("success");
+        assert_eq!(got.session_id, "s1");
+    }
+
+    #[test]
+    fn a_failure_carries_status_and_issues() {
+        let op = Operation { ready: true, status: 400100, ..Default::default() };
+        let e = result_of::<CreateSessionResult>(Some(op)).expect_err("bad session");
+        assert_eq!(e.status, Status::BadSession);
+    }
+}

@@ -1,0 +1,182 @@
+//! Exact conversions of the YDB scalars whose wire form is not the JS form: Decimal (a scaled
+//! 128-bit integer), Uuid (two little-endian 64-bit halves), and the date and time types (days,
+//! seconds, microseconds since the epoch, with YDB's ranges).
+
+use crate::error::{Error, Result};
+
+/// The first day YDB's Date cannot hold (2106-01-01), in days since 1970-01-01.
+pub const DATE_END_DAYS: i64 = 49_673;
+/// Datetime is an unsigned 32-bit count of seconds, and ends where Date ends.
+pub const DATETIME_END_SECS: i64 = DATE_END_DAYS * 86_400;
+/// Timestamp is an unsigned count of microseconds, and ends where Date ends.
+pub const TIMESTAMP_END_MICROS: i64 = DATETIME_END_SECS * 1_000_000;
+
+/// `i128` from the two halves of `Ydb.Value` (`low_128`, `high_128`).
+pub fn join_128(low: u64, high: u64) -> i128 {
+    (((high as u128) << 64) | low as u128) as i128
+}
+
+/// The two halves of an `i128`, low first.
+pub fn split_128(v: i128) -> (u64, u64) {
+    let u = v as u128;
+    (u as u64, (u >> 64) as u64)
+}
+
+/// Formats a scaled decimal: `12345` at scale 2 is `"123.45"`; trailing zeros of the fraction are
+/// dropped (`"1.5"`, not `"1.500000000"`). YDB's special values are `inf`, `-inf` and `nan`.
+pub fn format_decimal(v: i128, scale: u32) -> String {
+    const INF: i128 = 100_000_000_000_000_000_000_000_000_000_000_000; // 10^35
+    if v == INF {
+        return "inf".into();
+    }
+    if v == -INF {
+        return "-inf".into();
+    }
+    if v == INF + 1 || v == -(INF + 1) {
+        return "nan".into();
+    }
+    let negative = v < 0;
+    let digits = v.unsigned_abs().to_string();
+    let scale = scale as usize;
+    let (int_part, frac_part) = if digits.len() > scale {
+        let (i, f) = digits.split_at(digits.len() - scale);
+        (i.to_string(), f.to_string())
+    } else {
+        ("0".to_string(), format!("{digits:0>scale$}"))
+    };
+    let frac = frac_part.trim_end_matches('0');
+    let sign = if negative { "-" } else { "" };
+    if frac.is_empty() {
+        format!("{sign}{int_part}")
+    } else {
+        format!("{sign}{int_part}.{frac}")
+    }
+}
+
+/// Parses a decimal string exactly into its scaled integer, checking the precision.
+pub fn parse_decimal(text: &str, precision: u32, scale: u32) -> Result<i128> {
+    let bad = |why: &str| Error::argument(format!("{text:?} is not a Decimal({precision},{scale}): {why}"));
+    let t = text.trim();
+    let (negative, body) = match t.strip_prefix('-') {
+        Some(rest) => (true, rest),
+        None => (false, t.strip_prefix('+').unwrap_or(t)),
+    };
+    let (int_part, frac_part) = body.split_once('.').unwrap_or((body, ""));
+    if int_part.is_empty() && frac_part.is_empty() {
+        return Err(bad("no digits"));
+    }
+    if !int_part.bytes().chain(frac_part.bytes()).all(|b| b.is_ascii_digit()) {
+        return Err(bad("only digits, one '.' and a sign are allowed"));
+    }
+    let frac_trimmed = frac_part.trim_end_matches('0');
+    if frac_trimmed.len() > scale as usize {
+        return Err(bad("too many fractional digits"));
+    }
+    let int_digits = int_part.trim_start_matches('0');
+    if int_digits.len() > (precision - scale) as usize {
+        return Err(bad("too many integer digits"));
+    }
+    let mut v: i128 = 0;
+    for b in int_digits.bytes().chain(frac_trimmed.bytes()) {
+        v = v * 10 + i128::from(b - b'0');
+    }
+    for _ in frac_trimmed.len()..scale as usize {
+        v *= 10;
+    }
+    Ok(if negative { -v } else { v })
+}
+
+/// Formats a Uuid from its wire halves (YDB sends the RFC 4122 bytes in "little-endian GUID" order).
+pub fn format_uuid(low: u64, high: u64) -> String {
+    let mut le = [0u8; 16];
+    le[..8].copy_from_slice(&low.to_le_bytes());
+    le[8..].copy_from_slice(&high.to_le_bytes());
+    // Undo the GUID byte order of the first three groups.
+    let b = [
+        le[3], le[2], le[1], le[0], le[5], le[4], le[7], le[6], le[8], le[9], le[10], le[11], le[12], le[13], le[14], le[15],
+    ];
+    let hex: String = b.iter().map(|x| format!("{x:02x}")).collect();
+    format!("{}-{}-{}-{}-{}", &hex[0..8], &hex[8..12], &hex[12..16], &hex[16..20], &hex[20..32])
+}
+
+/// Parses a Uuid in its text form into the wire halves.
+pub fn parse_uuid(text: &str) -> Result<(u64, u64)> {
+    let hex: Vec<u8> = text.bytes().filter(|b| *b != b'-').collect();
+    let groups_ok = text.len() == 36 && [8, 13, 18, 23].iter().all(|&i| text.as_bytes().get(i) == Some(&b'-'));
+    if hex.len() != 32 || !groups_ok {
+        return Err(Error::argument(format!("{text:?} is not a UUID (xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx)")));
+    }
+    let mut b = [0u8; 16];
+    for (i, pair) in hex.chunks(2).enumerate() {
+        let s = std::str::from_utf8(pair).unwrap_or("");
+        let v = u8::from_str_radix(s, 16).map_err(|_| Error::argument(format!("{text:?} is not a UUID: bad hex digit")))?;
+        if let Some(slot) = b.get_mut(i) {
+            *slot = v;
+        }
+    }
+    let le = [b[3], b[2], b[1], b[0], b[5], b[4], b[7], b[6], b[8], b[9], b[10], b[11], b[12], b[13], b[14], b[15]];
+    let low = u64::from_le_bytes([le[0], le[1], le[2], le[3], le[4], le[5], le[6], le[7]]);
+    let high = u64::from_le_bytes([le[8], le[9], le[10], le[11], le[12], le[13], le[14], le[15]]);
+    Ok((low, high))
+}
+
+/// Checks that an epoch count fits its YDB type (`end` is exclusive).
+pub fn check_epoch_range(value: i64, end: i64, type_name: &str) -> Result<()> {
+    if (0..end).contains(&value) {
+        Ok(())
+    } else {
+        Err(Error::argument(format!("{type_name} must lie between 1970-01-01 and 2105-12-31")))
+    }
+}
+
+#[cfg(test)]
+#[allow(clippy::indexing_slicing)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn decimals_format_and_parse_exactly() {
+        for (text, scaled) in [
+            ("123.45", 123_450_000_000i128),
+            ("-0.000000001", -1),
+            ("0", 0),
+            ("9999999999999.999999999", 9_999_999_999_999_999_999_999),
+        ] {
+            assert_eq!(parse_decimal(text, 22, 9).expect(text), scaled);
+            assert_eq!(format_decimal(scaled, 9), text);
+        }
+        assert_eq!(parse_decimal("1.50", 22, 9).expect("ok"), 1_500_000_000);
+    }
+
+    #[test]
+    fn decimals_that_do_not_fit_are_rejected() {
+        for bad in ["1.0000000001", "10000000000000", "1e5", "", "-", "1.2.3", "abc"] {
+            assert!(parse_decimal(bad, 22, 9).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn decimal_halves_round_trip_negative_values() {
+        for v in [0i128, 1, -1, i128::from(i64::MIN) * 1000, 10i128.pow(30)] {
+            let (lo, hi) = split_128(v);
+            assert_eq!(join_128(lo, hi), v);
+        }
+    }
+
+    #[test]
+    fn uuids_round_trip_in_ydb_byte_order() {
+        let text = "01234567-89ab-cdef-0123-456789abcdef";
+        let (lo, hi) = parse_uuid(text).expect("valid");
+        assert_eq!(lo, u64::from_le_bytes([0x67, 0x45, 0x23, 0x01, 0xab, 0x89, 0xef, 0xcd]));
+        assert_eq!(format_uuid(lo, hi), text);
+        assert!(parse_uuid("0123").is_err());
+        assert!(parse_uuid("01234567-89ab-cdef-0123-456789abcdeg").is_err());
+    }
+
+    #[test]
+    fn epoch_ranges_match_ydb() {
+        assert!(check_epoch_range(DATE_END_DAYS - 1, DATE_END_DAYS, "Date").is_ok());
+        assert!(check_epoch_range(DATE_END_DAYS, DATE_END_DAYS, "Date").is_err());
+        assert!(check_epoch_range(-1, DATE_END_DAYS, "Date").is_err());
+    }
+}
