@@ -7,9 +7,16 @@
 //! tested natively.
 
 pub mod auth;
+#[cfg(target_arch = "wasm32")]
+pub mod bindings;
+pub mod driver;
 pub mod error;
+pub mod pool;
+pub mod query;
 pub mod transport;
 pub mod retry;
+pub mod table;
+pub mod tx_mode;
 pub mod value;
 
 pub mod proto {

@@ -1,0 +1,9 @@
+#!/usr/bin/env bash
+# Builds the wasm module and its JS glue into pkg/ (size-tuned profile, wasm-bindgen --target web).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+profile="${WASM_PROFILE:-wasm-release}"
+cargo build --target wasm32-unknown-unknown -p ydb-wasm --profile "$profile" --lib
+dir="target/wasm32-unknown-unknown/$profile"
+wasm-bindgen --target web --out-dir pkg --out-name ydb_wasm "$dir/ydb_wasm.wasm"
+echo "built pkg/: $(wc -c < pkg/ydb_wasm_bg.wasm) bytes wasm, $(gzip -9c pkg/ydb_wasm_bg.wasm | wc -c) gzipped"

@@ -1,0 +1,161 @@
+//! `Driver` and the credentials objects, as JS sees them.
+
+use super::{options, to_js};
+use crate::auth::{AnonymousCredentials, Credentials};
+use crate::error::{Error, Result};
+use futures_util::future::{join_all, LocalBoxFuture};
+use js_sys::{Function, Promise, Reflect};
+use std::cell::{Cell, RefCell};
+use std::rc::Rc;
+use wasm_bindgen::prelude::*;
+use wasm_bindgen::JsCast;
+use wasm_bindgen_futures::{future_to_promise, JsFuture};
+
+/// Credentials given as a JS object with `getAuthToken(): Promise<string | null>`.
+struct JsCredentials {
+    object: JsValue,
+    get: Function,
+}
+
+impl Credentials for JsCredentials {
+    fn token(&self) -> LocalBoxFuture<'_, Result<Option<String>>> {
+        Box::pin(async move {
+            let fail = |e: JsValue| {
+                Error::new(crate::ErrorKind::Transport, crate::Status::Unauthorized, format!("getAuthToken failed: {}", crate::transport::fetch::describe(&e)))
+            };
+            let r = self.get.call0(&self.object).map_err(fail)?;
+            let r = match r.dyn_into::<Promise>() {
+                Ok(p) => JsFuture::from(p).await.map_err(fail)?,
+                Err(v) => v,
+            };
+            if r.is_null() || r.is_undefined() {
+                return Ok(None);
+            }
+            r.as_string().map(Some).ok_or_else(|| Error::argument("getAuthToken must resolve to a string or null"))
+        })
+    }
+}
+
+fn credentials_from_js(v: &JsValue) -> Result<Rc<dyn Credentials>> {
+    if v.is_undefined() || v.is_null() {
+        return Ok(Rc::new(AnonymousCredentials));
+    }
+    if Reflect::get(v, &JsValue::from_str("anonymous")).map(|a| a.is_truthy()).unwrap_or(false) {
+        return Ok(Rc::new(AnonymousCredentials));
+    }
+    let get = Reflect::get(v, &JsValue::from_str("getAuthToken"))
+        .ok()
+        .and_then(|f| f.dyn_into::<Function>().ok())
+        .ok_or_else(|| Error::argument("credentials must have a getAuthToken() method"))?;
+    Ok(Rc::new(JsCredentials { object: v.clone(), get }))
+}
+
+/// Something the driver stops when it stops (the pools made from it).
+pub type StopHook = Box<dyn Fn() -> LocalBoxFuture<'static, ()>>;
+
+#[wasm_bindgen]
+pub struct Driver {
+    pub(crate) inner: crate::driver::Driver,
+    stopped: Rc<Cell<bool>>,
+    pub(crate) hooks: Rc<RefCell<Vec<StopHook>>>,
+}
+
+impl Driver {
+    pub(crate) fn ensure_running(&self) -> std::result::Result<(), JsValue> {
+        if self.stopped.get() {
+            return Err(to_js(Error::cancelled("the driver is stopped")));
+        }
+        Ok(())
+    }
+}
+
+#[wasm_bindgen]
+impl Driver {
+    /// `new Driver({ endpoint, database, credentials? })`
+    #[wasm_bindgen(constructor)]
+    pub fn new(config: JsValue) -> std::result::Result<Driver, JsValue> {
+        let build = || -> Result<Driver> {
+            let o = options::object(&config, "Driver options")?;
+            if o.is_none() {
+                return Err(Error::argument("new Driver({ endpoint, database }) needs an options object"));
+            }
+            let endpoint = options::string(&o, "endpoint")?.ok_or_else(|| Error::argument("option endpoint is required"))?;
+            let database = options::string(&o, "database")?.ok_or_else(|| Error::argument("option database is required"))?;
+            let credentials = credentials_from_js(&options::raw(&o, "credentials"))?;
+            Ok(Driver {
+                inner: crate::driver::Driver::new(&endpoint, &database, credentials)?,
+                stopped: Rc::new(Cell::new(false)),
+                hooks: Rc::default(),
+            })
+        };
+        build().map_err(to_js)
+    }
+
+    /// Resolves `true` once the database answered discovery, `false` when `timeoutMs` passed first.
+    /// With `failFast` the first failure rejects instead of being retried.
+    pub fn wait(&self, opts: JsValue) -> Promise {
+        let driver = self.inner.clone();
+        let stopped = self.stopped.clone();
+        future_to_promise(async move {
+            let o = options::object(&opts, "wait options").map_err(to_js)?;
+            let fail_fast = options::boolean(&o, "failFast").map_err(to_js)?.unwrap_or(true);
+            let timeout = options::number(&o, "timeoutMs").map_err(to_js)?.unwrap_or(10_000.0);
+            let start = js_sys::Date::now();
+            let mut attempt = 0u32;
+            loop {
+                if stopped.get() {
+                    return Err(to_js(Error::cancelled("the driver is stopped")));
+                }
+                let left = timeout - (js_sys::Date::now() - start);
+                if left <= 0.0 {
+                    return Ok(JsValue::FALSE);
+                }
+                let call = crate::transport::CallOptions::with_timeout(Some(left as u32));
+                match driver.discover(&call).await {
+                    Ok(_) => return Ok(JsValue::TRUE),
+                    Err(e) if fail_fast && e.status != crate::Status::DeadlineExceeded => return Err(to_js(e)),
+                    Err(_) => {
+                        super::sleep_ms(crate::retry::BackoffSettings::FAST.delay_ms(attempt, super::random()).max(50.0)).await;
+                        attempt += 1;
+                    }
+                }
+            }
+        })
+    }
+
+    /// Stops the pools made from this driver (closing their sessions) and refuses new work.
+    pub fn stop(&self) -> Promise {
+        self.stopped.set(true);
+        let hooks: Vec<StopHook> = std::mem::take(&mut *self.hooks.borrow_mut());
+        future_to_promise(async move {
+            join_all(hooks.iter().map(|h| h())).await;
+            Ok(JsValue::UNDEFINED)
+        })
+    }
+
+    #[wasm_bindgen(getter, js_name = discoveryDebugDetails)]
+    pub fn discovery_debug_details(&self) -> String {
+        self.inner.discovery_debug_details()
+    }
+
+    #[wasm_bindgen(getter)]
+    pub fn endpoint(&self) -> String {
+        self.inner.channel().endpoint().to_string()
+    }
+
+    #[wasm_bindgen(getter)]
+    pub fn database(&self) -> String {
+        self.inner.channel().database().to_string()
+    }
+
+    /// A query-service session pool bound to this driver (stopped with it).
+    #[wasm_bindgen(js_name = querySessionPool)]
+    pub fn query_session_pool(&self, opts: JsValue) -> std::result::Result<super::query::QuerySessionPool, JsValue> {
+        super::query::QuerySessionPool::new(self, opts)
+    }
+}
+
+/// Registers a pool's stop with its driver, so `driver.stop()` closes the pool's sessions.
+pub(crate) fn on_stop(driver: &Driver, hook: StopHook) {
+    driver.hooks.borrow_mut().push(hook);
+}

@@ -1,0 +1,78 @@
+//! The `#[wasm_bindgen]` surface: argument checks, JS <-> Rust conversion, Promises. Nothing else.
+//!
+//! Each exported class wraps a core type and forwards to it. Errors leave through [`to_js`]: a bad
+//! argument becomes a `TypeError`, everything else a `YdbError` (or subclass) built by the factory
+//! that the JS entry point installs with `__setErrorFactory`, so that `instanceof` works against the
+//! classes the package exports.
+
+pub mod driver;
+pub mod options;
+pub mod query;
+pub mod retry;
+pub mod table;
+pub mod values;
+
+use crate::error::{Error, ErrorKind};
+use js_sys::{Array, Function, Object, Reflect};
+use std::cell::RefCell;
+use wasm_bindgen::prelude::*;
+
+thread_local! {
+    static ERROR_FACTORY: RefCell<Option<Function>> = const { RefCell::new(None) };
+}
+
+/// Installs the JS function that builds error objects:
+/// `(kind, status, code, message, issues, retryable) => Error`.
+#[wasm_bindgen(js_name = __setErrorFactory)]
+pub fn set_error_factory(factory: Function) {
+    ERROR_FACTORY.with(|f| *f.borrow_mut() = Some(factory));
+}
+
+fn issues_to_js(issues: &[crate::error::Issue]) -> Array {
+    let arr = Array::new();
+    for i in issues {
+        let o = Object::new();
+        let _ = Reflect::set(&o, &"message".into(), &JsValue::from_str(&i.message));
+        let _ = Reflect::set(&o, &"issueCode".into(), &JsValue::from(i.issue_code));
+        let _ = Reflect::set(&o, &"severity".into(), &JsValue::from(i.severity));
+        let _ = Reflect::set(&o, &"issues".into(), &issues_to_js(&i.issues));
+        arr.push(&o);
+    }
+    arr
+}
+
+/// The JS value a Rust error is thrown as.
+pub fn to_js(e: Error) -> JsValue {
+    if e.kind == ErrorKind::Argument {
+        return js_sys::TypeError::new(&e.message).into();
+    }
+    let kind = match e.kind {
+        ErrorKind::Ydb => "ydb",
+        ErrorKind::Transport => "transport",
+        ErrorKind::Cancelled => "cancelled",
+        ErrorKind::Argument => "argument",
+    };
+    let made = ERROR_FACTORY.with(|f| {
+        let f = f.borrow();
+        let f = f.as_ref()?;
+        let args = Array::new();
+        args.push(&JsValue::from_str(kind));
+        args.push(&JsValue::from_str(e.status.name()));
+        args.push(&JsValue::from(e.status.code()));
+        args.push(&JsValue::from_str(&e.message));
+        args.push(&issues_to_js(&e.issues));
+        args.push(&JsValue::from_bool(e.policy().backoff.is_some()));
+        f.apply(&JsValue::NULL, &args).ok()
+    });
+    made.unwrap_or_else(|| js_sys::Error::new(&e.message).into())
+}
+
+/// Sleeps on the runtime's timer (setTimeout): never a busy wait.
+pub async fn sleep_ms(ms: f64) {
+    let ms = if ms.is_finite() && ms > 0.0 { ms.min(f64::from(u32::MAX)) as u32 } else { 0 };
+    gloo_timers::future::TimeoutFuture::new(ms).await;
+}
+
+pub fn random() -> f64 {
+    js_sys::Math::random()
+}

@@ -1,0 +1,71 @@
+//! Reading options objects passed from JS (`{ timeoutMs: 5000 }`), with a `TypeError` for a wrong
+//! type that names the option.
+
+use crate::error::{Error, Result};
+use js_sys::Reflect;
+use wasm_bindgen::{JsCast, JsValue};
+
+/// An options argument: `undefined`/`null` means "no options"; anything else must be an object.
+pub fn object(v: &JsValue, what: &str) -> Result<Option<JsValue>> {
+    if v.is_undefined() || v.is_null() {
+        Ok(None)
+    } else if v.is_object() {
+        Ok(Some(v.clone()))
+    } else {
+        Err(Error::argument(format!("{what} must be an object")))
+    }
+}
+
+fn get(obj: &Option<JsValue>, key: &str) -> JsValue {
+    obj.as_ref().and_then(|o| Reflect::get(o, &JsValue::from_str(key)).ok()).unwrap_or(JsValue::UNDEFINED)
+}
+
+pub fn string(obj: &Option<JsValue>, key: &str) -> Result<Option<String>> {
+    let v = get(obj, key);
+    if v.is_undefined() || v.is_null() {
+        return Ok(None);
+    }
+    v.as_string().map(Some).ok_or_else(|| Error::argument(format!("option {key} must be a string")))
+}
+
+pub fn boolean(obj: &Option<JsValue>, key: &str) -> Result<Option<bool>> {
+    let v = get(obj, key);
+    if v.is_undefined() || v.is_null() {
+        return Ok(None);
+    }
+    v.as_bool().map(Some).ok_or_else(|| Error::argument(format!("option {key} must be a boolean")))
+}
+
+pub fn number(obj: &Option<JsValue>, key: &str) -> Result<Option<f64>> {
+    let v = get(obj, key);
+    if v.is_undefined() || v.is_null() {
+        return Ok(None);
+    }
+    match v.as_f64() {
+        Some(n) if n.is_finite() && n >= 0.0 => Ok(Some(n)),
+        _ => Err(Error::argument(format!("option {key} must be a non-negative number"))),
+    }
+}
+
+/// A duration in milliseconds that fits the timers (u32).
+pub fn millis(obj: &Option<JsValue>, key: &str) -> Result<Option<u32>> {
+    Ok(number(obj, key)?.map(|n| n.min(f64::from(u32::MAX)) as u32))
+}
+
+pub fn raw(obj: &Option<JsValue>, key: &str) -> JsValue {
+    get(obj, key)
+}
+
+/// The `signal` option, if it is an AbortSignal.
+pub fn signal(obj: &Option<JsValue>) -> Result<Option<web_sys::AbortSignal>> {
+    let v = get(obj, "signal");
+    if v.is_undefined() || v.is_null() {
+        return Ok(None);
+    }
+    v.dyn_into::<web_sys::AbortSignal>().map(Some).map_err(|_| Error::argument("option signal must be an AbortSignal"))
+}
+
+/// `{ timeoutMs, signal }` as call options.
+pub fn call_options(obj: &Option<JsValue>) -> Result<crate::transport::CallOptions> {
+    Ok(crate::transport::CallOptions { timeout_ms: millis(obj, "timeoutMs")?, signal: signal(obj)? })
+}

@@ -1,0 +1,324 @@
+//! `QuerySessionPool`, `QuerySession` and the streamed `executeQuery` result, as JS sees them.
+
+use super::driver::{on_stop, Driver};
+use super::retry::{retry_with_session, settings_from_js, AttemptError};
+use super::values::{params_from_js, result_set_to_js, result_sets_to_js};
+use super::{options, to_js};
+use crate::error::{Error, Result};
+use crate::pool::Pool;
+use crate::proto::ydb::{ResultSet, TypedValue};
+use crate::query::{QueryResultStream as CoreStream, QuerySession as CoreSession, TxControl};
+use crate::retry::retry;
+use crate::transport::CallOptions;
+use js_sys::{Array, Function, Promise};
+use std::cell::RefCell;
+use std::collections::HashMap;
+use std::rc::Rc;
+use wasm_bindgen::prelude::*;
+use wasm_bindgen_futures::future_to_promise;
+
+type SessionPool = Pool<Rc<CoreSession>>;
+
+#[wasm_bindgen]
+pub struct QuerySessionPool {
+    pool: SessionPool,
+}
+
+fn acquire_sleep(ms: u32) -> futures_util::future::LocalBoxFuture<'static, ()> {
+    Box::pin(super::sleep_ms(f64::from(ms)))
+}
+
+#[wasm_bindgen]
+impl QuerySessionPool {
+    /// `new QuerySessionPool(driver, { size? })`
+    #[wasm_bindgen(constructor)]
+    pub fn new(driver: &Driver, opts: JsValue) -> std::result::Result<QuerySessionPool, JsValue> {
+        driver.ensure_running()?;
+        let o = options::object(&opts, "pool options").map_err(to_js)?;
+        let size = options::number(&o, "size").map_err(to_js)?.unwrap_or(100.0) as usize;
+        let pool = SessionPool::new(driver.inner.channel().clone(), size);
+        let stopper = pool.clone();
+        on_stop(driver, Box::new(move || {
+            let p = stopper.clone();
+            Box::pin(async move { p.stop().await })
+        }));
+        Ok(QuerySessionPool { pool })
+    }
+
+    /// A session for exclusive use; give it back with `release`.
+    pub fn acquire(&self, opts: JsValue) -> Promise {
+        let pool = self.pool.clone();
+        future_to_promise(async move {
+            let o = options::object(&opts, "acquire options").map_err(to_js)?;
+            let timeout = options::millis(&o, "timeoutMs").map_err(to_js)?;
+            let s = pool.acquire(timeout, acquire_sleep).await.map_err(to_js)?;
+            Ok(QuerySession { inner: s }.into())
+        })
+    }
+
+    pub fn release(&self, session: &QuerySession) {
+        self.pool.release(session.inner.clone());
+    }
+
+    /// `retryOperation(async (session) => …, retrySettings?)`
+    #[wasm_bindgen(js_name = retryOperation)]
+    pub fn retry_operation(&self, callee: Function, settings: JsValue, args: Array) -> Promise {
+        let pool = self.pool.clone();
+        future_to_promise(async move {
+            let settings = settings_from_js(&settings).map_err(to_js)?;
+            retry_with_session(&pool, &settings, |s| QuerySession { inner: s }.into(), &callee, &args).await
+        })
+    }
+
+    /// Runs a query with retries and returns all its result sets.
+    #[wasm_bindgen(js_name = executeWithRetries)]
+    pub fn execute_with_retries(&self, query: JsValue, params: JsValue, settings: JsValue) -> Promise {
+        let pool = self.pool.clone();
+        let prepared = (|| -> Result<_> {
+            let text = query.as_string().ok_or_else(|| Error::argument("query must be a string"))?;
+            Ok((text, params_from_js(&params)?, settings_from_js(&settings)?))
+        })();
+        future_to_promise(async move {
+            let (text, params, settings) = prepared.map_err(to_js)?;
+            let sets = retry(
+                &settings,
+                |_| async {
+                    let s = pool.acquire(settings.max_session_acquire_timeout_ms, acquire_sleep).await?;
+                    let r = collect(&s, &text, params.clone(), &TxControl::None, &CallOptions::default()).await;
+                    pool.release(s);
+                    r
+                },
+                super::sleep_ms,
+                super::random,
+            )
+            .await
+            .map_err(to_js)?;
+            result_sets_to_js(&sets).map_err(to_js)
+        })
+    }
+
+    /// Closes every idle session; later `acquire` calls fail.
+    pub fn stop(&self) -> Promise {
+        let pool = self.pool.clone();
+        future_to_promise(async move {
+            pool.stop().await;
+            Ok(JsValue::UNDEFINED)
+        })
+    }
+
+    #[wasm_bindgen(getter)]
+    pub fn size(&self) -> usize {
+        self.pool.size()
+    }
+
+    /// Sessions open now (idle and checked out).
+    #[wasm_bindgen(getter, js_name = totalSessions)]
+    pub fn total_sessions(&self) -> usize {
+        self.pool.total()
+    }
+
+    #[wasm_bindgen(getter, js_name = idleSessions)]
+    pub fn idle_sessions(&self) -> usize {
+        self.pool.idle()
+    }
+}
+
+/// Runs a query and gathers its streamed parts into whole result sets.
+async fn collect(
+    session: &CoreSession,
+    text: &str,
+    params: HashMap<String, TypedValue>,
+    tx: &TxControl,
+    opts: &CallOptions,
+) -> Result<Vec<ResultSet>> {
+    let mut stream = session.execute(text, params, tx, opts).await?;
+    let mut sets: Vec<ResultSet> = Vec::new();
+    while let Some(part) = stream.next().await {
+        let part = part?;
+        while sets.len() <= part.index {
+            sets.push(ResultSet::default());
+        }
+        if let Some(set) = sets.get_mut(part.index) {
+            if set.columns.is_empty() {
+                set.columns = part.result_set.columns;
+            }
+            set.rows.extend(part.result_set.rows);
+            set.truncated |= part.result_set.truncated;
+        }
+    }
+    Ok(sets)
+}
+
+#[wasm_bindgen]
+pub struct QuerySession {
+    inner: Rc<CoreSession>,
+}
+
+fn tx_control_from_js(o: &Option<JsValue>) -> Result<TxControl> {
+    let tx = options::raw(o, "txControl");
+    if tx.is_undefined() || tx.is_null() {
+        return Ok(TxControl::None);
+    }
+    let t = options::object(&tx, "txControl")?;
+    let commit = options::boolean(&t, "commitTx")?.unwrap_or(false);
+    if let Some(id) = options::string(&t, "txId")? {
+        return Ok(TxControl::Existing { tx_id: id, commit });
+    }
+    let mode = super::table::tx_mode_from_js(&options::raw(&t, "beginTx"))?;
+    Ok(TxControl::Begin { mode, commit })
+}
+
+#[wasm_bindgen]
+impl QuerySession {
+    #[wasm_bindgen(getter, js_name = sessionId)]
+    pub fn session_id(&self) -> String {
+        self.inner.id().to_string()
+    }
+
+    #[wasm_bindgen(getter, js_name = isAlive)]
+    pub fn is_alive(&self) -> bool {
+        self.inner.is_alive()
+    }
+
+    /// Streams the query's result-set parts: `for await (const part of session.executeQuery(q))`.
+    #[wasm_bindgen(js_name = executeQuery)]
+    pub fn execute_query(&self, query: JsValue, params: JsValue, opts: JsValue) -> std::result::Result<QueryResultStream, JsValue> {
+        let start = (|| -> Result<Pending> {
+            let text = query.as_string().ok_or_else(|| Error::argument("query must be a string"))?;
+            let o = options::object(&opts, "executeQuery options")?;
+            Ok(Pending {
+                session: self.inner.clone(),
+                text,
+                params: params_from_js(&params)?,
+                tx: tx_control_from_js(&o)?,
+                call: options::call_options(&o)?,
+            })
+        })()
+        .map_err(to_js)?;
+        Ok(QueryResultStream { state: Rc::new(RefCell::new(StreamState::Pending(Box::new(start)))) })
+    }
+
+    /// Begins a transaction explicitly and returns its id.
+    #[wasm_bindgen(js_name = beginTransaction)]
+    pub fn begin_transaction(&self, mode: JsValue) -> Promise {
+        let s = self.inner.clone();
+        future_to_promise(async move {
+            let mode = super::table::tx_mode_from_js(&mode).map_err(to_js)?;
+            let id = s.begin(mode, &CallOptions::default()).await.map_err(to_js)?;
+            Ok(JsValue::from_str(&id))
+        })
+    }
+
+    #[wasm_bindgen(js_name = commitTransaction)]
+    pub fn commit_transaction(&self, tx_id: String) -> Promise {
+        let s = self.inner.clone();
+        future_to_promise(async move {
+            s.commit(&tx_id, &CallOptions::default()).await.map_err(to_js)?;
+            Ok(JsValue::UNDEFINED)
+        })
+    }
+
+    #[wasm_bindgen(js_name = rollbackTransaction)]
+    pub fn rollback_transaction(&self, tx_id: String) -> Promise {
+        let s = self.inner.clone();
+        future_to_promise(async move {
+            s.rollback(&tx_id, &CallOptions::default()).await.map_err(to_js)?;
+            Ok(JsValue::UNDEFINED)
+        })
+    }
+
+    /// Deletes the session (a session from a pool goes back with `pool.release` instead).
+    pub fn close(&self) -> Promise {
+        let s = self.inner.clone();
+        future_to_promise(async move {
+            s.delete().await;
+            Ok(JsValue::UNDEFINED)
+        })
+    }
+}
+
+struct Pending {
+    session: Rc<CoreSession>,
+    text: String,
+    params: HashMap<String, TypedValue>,
+    tx: TxControl,
+    call: CallOptions,
+}
+
+enum StreamState {
+    Pending(Box<Pending>),
+    Running(CoreStream),
+    /// A `next()` is in flight.
+    Busy,
+    Done,
+}
+
+/// The parts of one `executeQuery`, pulled with `next()` (the JS entry makes it async-iterable).
+#[wasm_bindgen]
+pub struct QueryResultStream {
+    state: Rc<RefCell<StreamState>>,
+}
+
+#[wasm_bindgen]
+impl QueryResultStream {
+    /// Resolves the next result-set part (`{ index, columns, rows, truncated }`), or `undefined`.
+    pub fn next(&self) -> Promise {
+        let state = self.state.clone();
+        future_to_promise(async move {
+            let current = std::mem::replace(&mut *state.borrow_mut(), StreamState::Busy);
+            let mut stream = match current {
+                StreamState::Pending(p) => match p.session.execute(&p.text, p.params, &p.tx, &p.call).await {
+                    Ok(s) => s,
+                    Err(e) => {
+                        *state.borrow_mut() = StreamState::Done;
+                        return Err(to_js(e));
+                    }
+                },
+                StreamState::Running(s) => s,
+                StreamState::Busy => {
+                    *state.borrow_mut() = StreamState::Busy;
+                    return Err(to_js(Error::argument("next() called before the previous next() settled")));
+                }
+                StreamState::Done => {
+                    *state.borrow_mut() = StreamState::Done;
+                    return Ok(JsValue::UNDEFINED);
+                }
+            };
+            match stream.next().await {
+                Some(Ok(part)) => {
+                    let js = result_set_to_js(&part.result_set, Some(part.index));
+                    *state.borrow_mut() = StreamState::Running(stream);
+                    js.map_err(to_js)
+                }
+                Some(Err(e)) => {
+                    *state.borrow_mut() = StreamState::Done;
+                    Err(to_js(e))
+                }
+                None => {
+                    *state.borrow_mut() = StreamState::Done;
+                    Ok(JsValue::UNDEFINED)
+                }
+            }
+        })
+    }
+
+    /// The transaction the query began and left open, once known.
+    #[wasm_bindgen(getter, js_name = txId)]
+    pub fn tx_id(&self) -> Option<String> {
+        match &*self.state.borrow() {
+            StreamState::Running(s) => s.tx_id.clone(),
+            _ => None,
+        }
+    }
+
+    /// Stops reading: the request is aborted and the server stops the query.
+    pub fn cancel(&self) {
+        *self.state.borrow_mut() = StreamState::Done;
+    }
+}
+
+impl From<AttemptError> for JsValue {
+    fn from(e: AttemptError) -> JsValue {
+        e.into_js()
+    }
+}

@@ -1,0 +1,122 @@
+//! `RetrySettings` from JS, and the retry loop around a JS callback that gets a pooled session.
+//!
+//! The callback may throw anything. A `YdbError` carries its status code, so the loop classifies it
+//! with the same table as our own errors; any other exception is the caller's and is rethrown at
+//! once. The session goes back to the pool after every attempt — or is discarded when the error
+//! killed it.
+
+use super::options;
+use crate::error::{policy_for, Error, ErrorKind, RetryPolicy, Status};
+use crate::pool::{Pool, PooledSession};
+use crate::retry::{retry, BackoffSettings, Classify, RetrySettings};
+use js_sys::{Array, Function, Promise, Reflect};
+use wasm_bindgen::{JsCast, JsValue};
+use wasm_bindgen_futures::JsFuture;
+
+fn backoff(v: &JsValue, default: BackoffSettings, key: &str) -> Result<BackoffSettings, Error> {
+    let o = options::object(v, key)?;
+    Ok(BackoffSettings {
+        ceiling: options::number(&o, "ceiling")?.map(|n| n as u32).unwrap_or(default.ceiling),
+        slot_duration_ms: options::number(&o, "slotDurationMs")?.unwrap_or(default.slot_duration_ms),
+        uncertain_ratio: options::number(&o, "uncertainRatio")?.unwrap_or(default.uncertain_ratio),
+    })
+}
+
+/// `new RetrySettings({ maxRetries, idempotent, … })` or a plain object with the same fields.
+pub fn settings_from_js(v: &JsValue) -> Result<RetrySettings, Error> {
+    let o = options::object(v, "retrySettings")?;
+    let d = RetrySettings::default();
+    Ok(RetrySettings {
+        max_retries: options::number(&o, "maxRetries")?.map(|n| n as u32).unwrap_or(d.max_retries),
+        idempotent: options::boolean(&o, "idempotent")?.unwrap_or(d.idempotent),
+        retry_not_found: options::boolean(&o, "retryNotFound")?.unwrap_or(d.retry_not_found),
+        fast_backoff: backoff(&options::raw(&o, "fastBackoff"), d.fast_backoff, "fastBackoff")?,
+        slow_backoff: backoff(&options::raw(&o, "slowBackoff"), d.slow_backoff, "slowBackoff")?,
+        max_session_acquire_timeout_ms: options::millis(&o, "maxSessionAcquireTimeoutMs")?,
+    })
+}
+
+/// An error seen by the loop: ours, or whatever the JS callback threw.
+pub enum AttemptError {
+    Ours(Error),
+    Thrown(JsValue),
+}
+
+impl AttemptError {
+    fn status(&self) -> Option<(ErrorKind, Status)> {
+        match self {
+            AttemptError::Ours(e) => Some((e.kind, e.status)),
+            AttemptError::Thrown(v) => {
+                let code = Reflect::get(v, &JsValue::from_str("code")).ok()?.as_f64()?;
+                let kind = Reflect::get(v, &JsValue::from_str("kind")).ok()?.as_string()?;
+                let kind = match kind.as_str() {
+                    "ydb" => ErrorKind::Ydb,
+                    "transport" => ErrorKind::Transport,
+                    _ => return None,
+                };
+                Some((kind, Status::from_code(code as i32)))
+            }
+        }
+    }
+
+    pub fn into_js(self) -> JsValue {
+        match self {
+            AttemptError::Ours(e) => super::to_js(e),
+            AttemptError::Thrown(v) => v,
+        }
+    }
+}
+
+impl Classify for AttemptError {
+    fn retry_policy(&self) -> Option<RetryPolicy> {
+        self.status().map(|(k, s)| policy_for(k, s))
+    }
+    fn is_not_found(&self) -> bool {
+        matches!(self.status(), Some((_, Status::NotFound)))
+    }
+}
+
+/// Calls `callee(session, ...args)` and awaits it if it returned a Promise.
+pub async fn call_js(callee: &Function, session: JsValue, args: &Array) -> Result<JsValue, JsValue> {
+    let all = Array::of1(&session);
+    for a in args.iter() {
+        all.push(&a);
+    }
+    let result = callee.apply(&JsValue::NULL, &all)?;
+    match result.dyn_into::<Promise>() {
+        Ok(p) => JsFuture::from(p).await,
+        Err(v) => Ok(v),
+    }
+}
+
+/// The retry loop of `retryOperation`: each attempt checks a session out, runs the callback, and
+/// returns the session (or discards it when the error killed it).
+pub async fn retry_with_session<S: PooledSession + Clone>(
+    pool: &Pool<S>,
+    settings: &RetrySettings,
+    to_js: impl Fn(S) -> JsValue,
+    callee: &Function,
+    args: &Array,
+) -> Result<JsValue, JsValue> {
+    let result = retry(
+        settings,
+        |_| async {
+            let session = pool
+                .acquire(settings.max_session_acquire_timeout_ms, |ms| Box::pin(super::sleep_ms(f64::from(ms))))
+                .await
+                .map_err(AttemptError::Ours)?;
+            let outcome = call_js(callee, to_js(session.clone()), args).await.map_err(AttemptError::Thrown);
+            let kills = matches!(&outcome, Err(e) if e.retry_policy().is_some_and(|p| p.discards_session));
+            if kills {
+                pool.discard(session);
+            } else {
+                pool.release(session);
+            }
+            outcome
+        },
+        super::sleep_ms,
+        super::random,
+    )
+    .await;
+    result.map_err(AttemptError::into_js)
+}

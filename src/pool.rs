@@ -1,0 +1,268 @@
+//! A bounded pool of sessions, shared by the table and query services.
+//!
+//! `acquire` hands out an idle live session, creates one while the pool is below its size, or waits
+//! in line (first come, first served) until one is released or the timeout passes. `release` puts a
+//! live session back; `discard` closes a broken one and frees its place — a session that saw
+//! BAD_SESSION or a lost connection is never handed out again. `stop` closes every idle session and
+//! refuses new work; sessions still checked out are closed as they come back.
+
+use crate::error::{Error, Result, Status};
+use futures_channel::oneshot;
+use futures_util::future::{self, Either, LocalBoxFuture};
+use std::cell::RefCell;
+use std::collections::VecDeque;
+use std::rc::Rc;
+
+/// What the pool needs of a session.
+pub trait PooledSession: Sized + 'static {
+    type Factory: Clone + 'static;
+    fn create(factory: &Self::Factory) -> LocalBoxFuture<'static, Result<Self>>;
+    fn is_alive(&self) -> bool;
+    /// Deletes the session on the server; errors are ignored (the server expires it anyway).
+    fn close(self) -> LocalBoxFuture<'static, ()>;
+}
+
+struct State<S> {
+    idle: Vec<S>,
+    /// Sessions created and not yet closed: idle, checked out, or being created.
+    total: usize,
+    waiters: VecDeque<oneshot::Sender<()>>,
+    stopped: bool,
+}
+
+/// A pool of sessions of one kind. Cloning it gives another handle to the same pool.
+pub struct Pool<S: PooledSession> {
+    state: Rc<RefCell<State<S>>>,
+    factory: S::Factory,
+    size: usize,
+}
+
+impl<S: PooledSession> Clone for Pool<S> {
+    fn clone(&self) -> Self {
+        Pool { state: self.state.clone(), factory: self.factory.clone(), size: self.size }
+    }
+}
+
+/// How long `acquire` waits when nothing is said.
+pub const DEFAULT_ACQUIRE_TIMEOUT_MS: u32 = 30_000;
+
+impl<S: PooledSession> Pool<S> {
+    pub fn new(factory: S::Factory, size: usize) -> Self {
+        Pool {
+            state: Rc::new(RefCell::new(State { idle: Vec::new(), total: 0, waiters: VecDeque::new(), stopped: false })),
+            factory,
+            size: size.max(1),
+        }
+    }
+
+    pub fn size(&self) -> usize {
+        self.size
+    }
+
+    /// Sessions that exist now (idle or checked out).
+    pub fn total(&self) -> usize {
+        self.state.borrow().total
+    }
+
+    pub fn idle(&self) -> usize {
+        self.state.borrow().idle.len()
+    }
+
+    /// A session for exclusive use; give it back with [`Pool::release`] or [`Pool::discard`].
+    pub async fn acquire(&self, timeout_ms: Option<u32>, sleep: impl Fn(u32) -> LocalBoxFuture<'static, ()>) -> Result<S> {
+        let timeout = timeout_ms.unwrap_or(DEFAULT_ACQUIRE_TIMEOUT_MS);
+        let mut deadline = Some(sleep(timeout));
+        loop {
+            let waiter = {
+                let mut st = self.state.borrow_mut();
+                if st.stopped {
+                    return Err(Error::new(crate::ErrorKind::Cancelled, Status::Cancelled, "the session pool is stopped"));
+                }
+                while let Some(s) = st.idle.pop() {
+                    if s.is_alive() {
+                        return Ok(s);
+                    }
+                    st.total = st.total.saturating_sub(1);
+                    wasm_spawn(s.close());
+                }
+                if st.total < self.size {
+                    st.total += 1;
+                    None
+                } else {
+                    let (tx, rx) = oneshot::channel();
+                    st.waiters.push_back(tx);
+                    Some(rx)
+                }
+            };
+            match waiter {
+                None => {
+                    return match S::create(&self.factory).await {
+                        Ok(s) => Ok(s),
+                        Err(e) => {
+                            self.free_place();
+                            Err(e)
+                        }
+                    };
+                }
+                Some(rx) => {
+                    let Some(d) = deadline.take() else {
+                        return Err(pool_empty(timeout));
+                    };
+                    match future::select(rx, d).await {
+                        Either::Left((_, d)) => deadline = Some(d),
+                        Either::Right(_) => return Err(pool_empty(timeout)),
+                    }
+                }
+            }
+        }
+    }
+
+    /// Gives a session back; a dead one is closed instead.
+    pub fn release(&self, session: S) {
+        let mut st = self.state.borrow_mut();
+        if session.is_alive() && !st.stopped {
+            st.idle.push(session);
+            wake_one(&mut st);
+        } else {
+            drop(st);
+            self.discard(session);
+        }
+    }
+
+    /// Closes a session that must not be used again and frees its place.
+    pub fn discard(&self, session: S) {
+        wasm_spawn(session.close());
+        self.free_place();
+    }
+
+    fn free_place(&self) {
+        let mut st = self.state.borrow_mut();
+        st.total = st.total.saturating_sub(1);
+        wake_one(&mut st);
+    }
+
+    /// Closes idle sessions, refuses new work; returns once the idle ones are closed.
+    pub async fn stop(&self) {
+        let idle = {
+            let mut st = self.state.borrow_mut();
+            st.stopped = true;
+            st.waiters.clear();
+            let idle = std::mem::take(&mut st.idle);
+            st.total = st.total.saturating_sub(idle.len());
+            idle
+        };
+        future::join_all(idle.into_iter().map(|s| s.close())).await;
+    }
+
+    pub fn is_stopped(&self) -> bool {
+        self.state.borrow().stopped
+    }
+}
+
+fn wake_one<S>(st: &mut State<S>) {
+    while let Some(w) = st.waiters.pop_front() {
+        if w.send(()).is_ok() {
+            break;
+        }
+    }
+}
+
+fn pool_empty(timeout: u32) -> Error {
+    Error::new(
+        crate::ErrorKind::Ydb,
+        Status::SessionPoolEmpty,
+        format!("no session became free within {timeout} ms (the pool is at its size limit)"),
+    )
+}
+
+/// Runs a future to completion in the background (on wasm: the JS microtask queue).
+pub fn wasm_spawn(f: LocalBoxFuture<'static, ()>) {
+    #[cfg(target_arch = "wasm32")]
+    wasm_bindgen_futures::spawn_local(f);
+    #[cfg(not(target_arch = "wasm32"))]
+    futures_executor::block_on(f);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use futures_executor::block_on;
+    use std::cell::Cell;
+
+    #[derive(Clone, Default)]
+    struct Counter {
+        created: Rc<Cell<u32>>,
+        closed: Rc<Cell<u32>>,
+    }
+
+    struct FakeSession {
+        alive: bool,
+        counter: Counter,
+    }
+
+    impl PooledSession for FakeSession {
+        type Factory = Counter;
+        fn create(factory: &Counter) -> LocalBoxFuture<'static, Result<Self>> {
+            factory.created.set(factory.created.get() + 1);
+            let counter = factory.clone();
+            Box::pin(async move { Ok(FakeSession { alive: true, counter }) })
+        }
+        fn is_alive(&self) -> bool {
+            self.alive
+        }
+        fn close(self) -> LocalBoxFuture<'static, ()> {
+            self.counter.closed.set(self.counter.closed.get() + 1);
+            Box::pin(async {})
+        }
+    }
+
+    fn no_sleep(_: u32) -> LocalBoxFuture<'static, ()> {
+        Box::pin(async {})
+    }
+
+    #[test]
+    fn a_released_session_is_reused() {
+        let counter = Counter::default();
+        let pool = Pool::<FakeSession>::new(counter.clone(), 2);
+        let s = block_on(pool.acquire(None, no_sleep)).expect("session");
+        pool.release(s);
+        let _s = block_on(pool.acquire(None, no_sleep)).expect("session");
+        assert_eq!(counter.created.get(), 1);
+    }
+
+    #[test]
+    fn a_broken_session_is_discarded_not_reused() {
+        let counter = Counter::default();
+        let pool = Pool::<FakeSession>::new(counter.clone(), 2);
+        let mut s = block_on(pool.acquire(None, no_sleep)).expect("session");
+        s.alive = false;
+        pool.release(s);
+        assert_eq!(counter.closed.get(), 1);
+        assert_eq!(pool.total(), 0);
+        let _s = block_on(pool.acquire(None, no_sleep)).expect("session");
+        assert_eq!(counter.created.get(), 2);
+    }
+
+    #[test]
+    fn a_full_pool_times_out_with_session_pool_empty() {
+        let pool = Pool::<FakeSession>::new(Counter::default(), 1);
+        let _held = block_on(pool.acquire(None, no_sleep)).expect("session");
+        let e = block_on(pool.acquire(Some(10), no_sleep)).err().map(|e| e.status);
+        assert_eq!(e, Some(Status::SessionPoolEmpty));
+    }
+
+    #[test]
+    fn stop_closes_idle_sessions_and_refuses_new_work() {
+        let counter = Counter::default();
+        let pool = Pool::<FakeSession>::new(counter.clone(), 3);
+        let a = block_on(pool.acquire(None, no_sleep)).expect("a");
+        let b = block_on(pool.acquire(None, no_sleep)).expect("b");
+        pool.release(a);
+        block_on(pool.stop());
+        assert_eq!(counter.closed.get(), 1);
+        pool.release(b); // checked out during stop: closed on return
+        assert_eq!(counter.closed.get(), 2);
+        assert_eq!(pool.total(), 0);
+        assert!(block_on(pool.acquire(None, no_sleep)).is_err());
+    }
+}

@@ -1,0 +1,247 @@
+//! The Query service: sessions kept alive by an AttachSession stream, and streamed execution.
+//!
+//! A query session is created with CreateSession and then *attached*: the server keeps a stream open
+//! for the session's life, and the session is alive exactly as long as that stream is. A watcher
+//! task reads the stream; when it ends or says anything but SUCCESS, the session is marked dead and
+//! the pool discards it. Dropping the session drops the stream, which tells the server to close it.
+//! `execute` streams result-set parts as the server sends them: nothing is buffered here.
+
+use crate::error::{Error, Result, Status};
+use crate::pool::{wasm_spawn, PooledSession};
+use crate::proto::ydb::{query, ResultSet, TypedValue};
+use crate::transport::methods::query_service as rpc;
+use crate::transport::{CallOptions, Channel, MessageStream};
+use crate::tx_mode::TxMode;
+use futures_util::future::{AbortHandle, Abortable, LocalBoxFuture};
+use std::cell::Cell;
+use std::collections::HashMap;
+use std::rc::Rc;
+
+fn check(status: i32, issues: &[crate::proto::ydb::issue::IssueMessage]) -> Result<()> {
+    if Status::from_code(status) == Status::Success {
+        Ok(())
+    } else {
+        Err(Error::from_ydb(status, issues))
+    }
+}
+
+/// A query-service session.
+pub struct QuerySession {
+    id: String,
+    channel: Channel,
+    alive: Rc<Cell<bool>>,
+    attach: AbortHandle,
+}
+
+/// Which transaction a query runs in.
+#[derive(Debug, Clone)]
+pub enum TxControl {
+    /// No transaction control: each statement commits by itself (DDL needs this).
+    None,
+    /// Begin a transaction in this mode; commit it at the end of the query if `commit`.
+    Begin { mode: TxMode, commit: bool },
+    /// Continue an open transaction; commit it at the end if `commit`.
+    Existing { tx_id: String, commit: bool },
+}
+
+impl TxControl {
+    fn to_proto(&self) -> Option<query::TransactionControl> {
+        use query::transaction_control::TxSelector;
+        match self {
+            TxControl::None => None,
+            TxControl::Begin { mode, commit } => Some(query::TransactionControl {
+                tx_selector: Some(TxSelector::BeginTx(mode.to_query())),
+                commit_tx: *commit,
+            }),
+            TxControl::Existing { tx_id, commit } => Some(query::TransactionControl {
+                tx_selector: Some(TxSelector::TxId(tx_id.clone())),
+                commit_tx: *commit,
+            }),
+        }
+    }
+}
+
+impl QuerySession {
+    /// Creates a session and attaches it; fails if the server does not confirm the attachment.
+    pub async fn create(channel: &Channel, opts: &CallOptions) -> Result<QuerySession> {
+        let created = channel.unary(&rpc::CREATE_SESSION, &query::CreateSessionRequest {}, opts).await?;
+        check(created.status, &created.issues)?;
+        let id = created.session_id;
+        let attach_req = query::AttachSessionRequest { session_id: id.clone() };
+        let attached = async {
+            let mut stream = channel.server_streaming(&rpc::ATTACH_SESSION, &attach_req, &CallOptions::default()).await?;
+            let first = stream
+                .next()
+                .await
+                .unwrap_or_else(|| Err(Error::transport(Status::ConnectionLost, "AttachSession ended at once")))?;
+            check(first.status, &first.issues)?;
+            Ok::<_, Error>(stream)
+        };
+        let stream = match attached.await {
+            Ok(s) => s,
+            Err(e) => {
+                let _ = channel.unary(&rpc::DELETE_SESSION, &query::DeleteSessionRequest { session_id: id }, opts).await;
+                return Err(e);
+            }
+        };
+        let alive = Rc::new(Cell::new(true));
+        let (attach, registration) = AbortHandle::new_pair();
+        wasm_spawn(Box::pin({
+            let alive = alive.clone();
+            async move {
+                let _ = Abortable::new(watch(stream, alive.clone()), registration).await;
+                alive.set(false);
+            }
+        }));
+        Ok(QuerySession { id, channel: channel.clone(), alive, attach })
+    }
+
+    pub fn id(&self) -> &str {
+        &self.id
+    }
+
+    pub fn is_alive(&self) -> bool {
+        self.alive.get()
+    }
+
+    /// Marks the session unusable (after an error that kills sessions).
+    pub fn mark_broken(&self) {
+        self.alive.set(false);
+    }
+
+    /// Starts a query; its result-set parts arrive through the returned stream.
+    pub async fn execute(
+        &self,
+        text: &str,
+        parameters: HashMap<String, TypedValue>,
+        tx: &TxControl,
+        opts: &CallOptions,
+    ) -> Result<QueryResultStream> {
+        let request = query::ExecuteQueryRequest {
+            session_id: self.id.clone(),
+            exec_mode: query::ExecMode::Execute as i32,
+            tx_control: tx.to_proto(),
+            query: Some(query::execute_query_request::Query::QueryContent(query::QueryContent {
+                syntax: query::Syntax::YqlV1 as i32,
+                text: text.to_string(),
+            })),
+            parameters,
+            stats_mode: query::StatsMode::None as i32,
+            ..Default::default()
+        };
+        let stream = self.channel.server_streaming(&rpc::EXECUTE_QUERY, &request, opts).await;
+        match stream {
+            Ok(inner) => Ok(QueryResultStream { inner, tx_id: None, alive: self.alive.clone() }),
+            Err(e) => Err(self.note(e)),
+        }
+    }
+
+    pub async fn begin(&self, mode: TxMode, opts: &CallOptions) -> Result<String> {
+        let req = query::BeginTransactionRequest { session_id: self.id.clone(), tx_settings: Some(mode.to_query()) };
+        let r = self.channel.unary(&rpc::BEGIN_TRANSACTION, &req, opts).await.map_err(|e| self.note(e))?;
+        check(r.status, &r.issues).map_err(|e| self.note(e))?;
+        r.tx_meta.map(|m| m.id).ok_or_else(|| Error::protocol("BeginTransaction answered without a transaction id"))
+    }
+
+    pub async fn commit(&self, tx_id: &str, opts: &CallOptions) -> Result<()> {
+        let req = query::CommitTransactionRequest { session_id: self.id.clone(), tx_id: tx_id.to_string() };
+        let r = self.channel.unary(&rpc::COMMIT_TRANSACTION, &req, opts).await.map_err(|e| self.note(e))?;
+        check(r.status, &r.issues).map_err(|e| self.note(e))
+    }
+
+    pub async fn rollback(&self, tx_id: &str, opts: &CallOptions) -> Result<()> {
+        let req = query::RollbackTransactionRequest { session_id: self.id.clone(), tx_id: tx_id.to_string() };
+        let r = self.channel.unary(&rpc::ROLLBACK_TRANSACTION, &req, opts).await.map_err(|e| self.note(e))?;
+        check(r.status, &r.issues).map_err(|e| self.note(e))
+    }
+
+    /// Records an error that kills sessions, then hands it on.
+    fn note(&self, e: Error) -> Error {
+        if e.policy().discards_session {
+            self.alive.set(false);
+        }
+        e
+    }
+
+    /// Deletes the session on the server and stops watching it.
+    pub async fn delete(&self) {
+        self.alive.set(false);
+        self.attach.abort();
+        let req = query::DeleteSessionRequest { session_id: self.id.clone() };
+        let _ = self.channel.unary(&rpc::DELETE_SESSION, &req, &CallOptions::with_timeout(Some(5_000))).await;
+    }
+}
+
+impl Drop for QuerySession {
+    fn drop(&mut self) {
+        // Dropping the attach stream tells the server the session is gone.
+        self.attach.abort();
+    }
+}
+
+async fn watch(mut stream: MessageStream<query::SessionState>, alive: Rc<Cell<bool>>) {
+    while let Some(state) = stream.next().await {
+        match state {
+            Ok(s) if Status::from_code(s.status) == Status::Success && s.session_hint.is_none() => {}
+            _ => break,
+        }
+    }
+    alive.set(false);
+}
+
+/// One part of a result set as the server streamed it.
+pub struct ResultPart {
+    pub index: usize,
+    pub result_set: ResultSet,
+}
+
+/// The streamed answer of `execute`.
+pub struct QueryResultStream {
+    inner: MessageStream<query::ExecuteQueryResponsePart>,
+    /// The transaction the query began and left open, once the server said so.
+    pub tx_id: Option<String>,
+    alive: Rc<Cell<bool>>,
+}
+
+impl QueryResultStream {
+    /// The next result-set part; `None` at the end of the query.
+    pub async fn next(&mut self) -> Option<Result<ResultPart>> {
+        loop {
+            let part = match self.inner.next().await? {
+                Ok(p) => p,
+                Err(e) => return Some(Err(self.note(e))),
+            };
+            if let Err(e) = check(part.status, &part.issues) {
+                return Some(Err(self.note(e)));
+            }
+            if let Some(meta) = part.tx_meta.filter(|m| !m.id.is_empty()) {
+                self.tx_id = Some(meta.id);
+            }
+            if let Some(rs) = part.result_set {
+                let index = usize::try_from(part.result_set_index).unwrap_or_default();
+                return Some(Ok(ResultPart { index, result_set: rs }));
+            }
+        }
+    }
+
+    fn note(&self, e: Error) -> Error {
+        if e.policy().discards_session {
+            self.alive.set(false);
+        }
+        e
+    }
+}
+
+impl PooledSession for Rc<QuerySession> {
+    type Factory = Channel;
+    fn create(channel: &Channel) -> LocalBoxFuture<'static, Result<Self>> {
+        let channel = channel.clone();
+        Box::pin(async move { QuerySession::create(&channel, &CallOptions::with_timeout(Some(10_000))).await.map(Rc::new) })
+    }
+    fn is_alive(&self) -> bool {
+        self.alive.get()
+    }
+    fn close(self) -> LocalBoxFuture<'static, ()> {
+        Box::pin(async move { self.delete().await })
+    }
+}

@@ -1,0 +1,209 @@
+//! The Table service: table sessions, data and scheme queries, and interactive transactions.
+//!
+//! A table session is a server-side handle created by CreateSession. Every call that fails with an
+//! error that kills sessions (BAD_SESSION, SESSION_EXPIRED, a lost connection…) marks the session
+//! dead so that its pool discards it. A [`TxContext`] begins its transaction lazily with its first
+//! statement (one round trip, as the official SDKs do) and can commit with the last one.
+
+use crate::error::{Error, Result};
+use crate::pool::PooledSession;
+use crate::proto::ydb::{table, ResultSet, TypedValue};
+use crate::transport::methods::table_service as rpc;
+use crate::transport::operation::{check, result_of};
+use crate::transport::{CallOptions, Channel};
+use crate::tx_mode::TxMode;
+use futures_util::future::LocalBoxFuture;
+use std::cell::Cell;
+use std::collections::HashMap;
+use std::rc::Rc;
+
+/// A table-service session.
+pub struct TableSession {
+    id: String,
+    channel: Channel,
+    alive: Rc<Cell<bool>>,
+}
+
+/// The answer of a data query.
+pub struct DataQueryResult {
+    pub result_sets: Vec<ResultSet>,
+    /// The transaction left open by the query, if it began one without committing.
+    pub tx_id: Option<String>,
+}
+
+impl TableSession {
+    pub async fn create(channel: &Channel, opts: &CallOptions) -> Result<TableSession> {
+        let r = channel.unary(&rpc::CREATE_SESSION, &table::CreateSessionRequest::default(), opts).await?;
+        let created: table::CreateSessionResult = result_of(r.operation)?;
+        if created.session_id.is_empty() {
+            return Err(Error::protocol("CreateSession answered without a session id"));
+        }
+        Ok(TableSession { id: created.session_id, channel: channel.clone(), alive: Rc::new(Cell::new(true)) })
+    }
+
+    pub fn id(&self) -> &str {
+        &self.id
+    }
+
+    pub fn is_alive(&self) -> bool {
+        self.alive.get()
+    }
+
+    fn note(&self, e: Error) -> Error {
+        if e.policy().discards_session {
+            self.alive.set(false);
+        }
+        e
+    }
+
+    /// Runs a data query (`query` is YQL text) under the given transaction control.
+    pub async fn execute_data_query(
+        &self,
+        query: &str,
+        parameters: HashMap<String, TypedValue>,
+        tx_control: table::TransactionControl,
+        opts: &CallOptions,
+    ) -> Result<DataQueryResult> {
+        let req = table::ExecuteDataQueryRequest {
+            session_id: self.id.clone(),
+            tx_control: Some(tx_control),
+            query: Some(table::Query { query: Some(table::query::Query::YqlText(query.to_string())) }),
+            parameters,
+            query_cache_policy: Some(table::QueryCachePolicy { keep_in_cache: true }),
+            ..Default::default()
+        };
+        let outcome = async {
+            let r = self.channel.unary(&rpc::EXECUTE_DATA_QUERY, &req, opts).await?;
+            result_of::<table::ExecuteQueryResult>(r.operation)
+        };
+        let result = outcome.await.map_err(|e| self.note(e))?;
+        Ok(DataQueryResult {
+            result_sets: result.result_sets,
+            tx_id: result.tx_meta.map(|m| m.id).filter(|id| !id.is_empty()),
+        })
+    }
+
+    /// Runs DDL text (CREATE TABLE, DROP TABLE, ALTER TABLE …).
+    pub async fn execute_scheme_query(&self, yql: &str, opts: &CallOptions) -> Result<()> {
+        let req = table::ExecuteSchemeQueryRequest { session_id: self.id.clone(), yql_text: yql.to_string(), ..Default::default() };
+        let r = self.channel.unary(&rpc::EXECUTE_SCHEME_QUERY, &req, opts).await.map_err(|e| self.note(e))?;
+        check(r.operation).map(|_| ()).map_err(|e| self.note(e))
+    }
+
+    pub async fn commit(&self, tx_id: &str, opts: &CallOptions) -> Result<()> {
+        let req = table::CommitTransactionRequest { session_id: self.id.clone(), tx_id: tx_id.to_string(), ..Default::default() };
+        let r = self.channel.unary(&rpc::COMMIT_TRANSACTION, &req, opts).await.map_err(|e| self.note(e))?;
+        check(r.operation).map(|_| ()).map_err(|e| self.note(e))
+    }
+
+    pub async fn rollback(&self, tx_id: &str, opts: &CallOptions) -> Result<()> {
+        let req = table::RollbackTransactionRequest { session_id: self.id.clone(), tx_id: tx_id.to_string(), ..Default::default() };
+        let r = self.channel.unary(&rpc::ROLLBACK_TRANSACTION, &req, opts).await.map_err(|e| self.note(e))?;
+        check(r.operation).map(|_| ()).map_err(|e| self.note(e))
+    }
+
+    /// Deletes the session on the server.
+    pub async fn delete(&self) {
+        self.alive.set(false);
+        let req = table::DeleteSessionRequest { session_id: self.id.clone(), ..Default::default() };
+        let _ = self.channel.unary(&rpc::DELETE_SESSION, &req, &CallOptions::with_timeout(Some(5_000))).await;
+    }
+}
+
+impl PooledSession for Rc<TableSession> {
+    type Factory = Channel;
+    fn create(channel: &Channel) -> LocalBoxFuture<'static, Result<Self>> {
+        let channel = channel.clone();
+        Box::pin(async move { TableSession::create(&channel, &CallOptions::with_timeout(Some(10_000))).await.map(Rc::new) })
+    }
+    fn is_alive(&self) -> bool {
+        self.alive.get()
+    }
+    fn close(self) -> LocalBoxFuture<'static, ()> {
+        Box::pin(async move { self.delete().await })
+    }
+}
+
+/// An interactive transaction on a table session.
+pub struct TxContext {
+    session: Rc<TableSession>,
+    mode: TxMode,
+    tx_id: Option<String>,
+    finished: bool,
+}
+
+impl TxContext {
+    pub fn new(session: Rc<TableSession>, mode: TxMode) -> Self {
+        TxContext { session, mode, tx_id: None, finished: false }
+    }
+
+    pub fn tx_id(&self) -> Option<&str> {
+        self.tx_id.as_deref()
+    }
+
+    pub fn is_finished(&self) -> bool {
+        self.finished
+    }
+
+    fn control(&self, commit: bool) -> Result<table::TransactionControl> {
+        use table::transaction_control::TxSelector;
+        if self.finished {
+            return Err(Error::argument("the transaction is already committed or rolled back"));
+        }
+        let selector = match &self.tx_id {
+            Some(id) => TxSelector::TxId(id.clone()),
+            None => TxSelector::BeginTx(self.mode.to_table()),
+        };
+        Ok(table::TransactionControl { tx_selector: Some(selector), commit_tx: commit })
+    }
+
+    /// Runs a statement in the transaction, beginning it on the first call.
+    pub async fn execute(
+        &mut self,
+        query: &str,
+        parameters: HashMap<String, TypedValue>,
+        commit: bool,
+        opts: &CallOptions,
+    ) -> Result<Vec<ResultSet>> {
+        let control = self.control(commit)?;
+        let result = self.session.execute_data_query(query, parameters, control, opts).await;
+        match result {
+            Ok(r) => {
+                if commit {
+                    self.finished = true;
+                } else if self.tx_id.is_none() {
+                    self.tx_id = r.tx_id;
+                }
+                Ok(r.result_sets)
+            }
+            Err(e) => {
+                // A failed statement ends the transaction on the server side.
+                self.finished = true;
+                Err(e)
+            }
+        }
+    }
+
+    /// Commits; a transaction that never ran a statement has nothing to commit.
+    pub async fn commit(&mut self, opts: &CallOptions) -> Result<()> {
+        if self.finished {
+            return Ok(());
+        }
+        self.finished = true;
+        match &self.tx_id {
+            Some(id) => self.session.commit(id, opts).await,
+            None => Ok(()),
+        }
+    }
+
+    pub async fn rollback(&mut self, opts: &CallOptions) -> Result<()> {
+        if self.finished {
+            return Ok(());
+        }
+        self.finished = true;
+        match &self.tx_id {
+            Some(id) => self.session.rollback(id, opts).await,
+            None => Ok(()),
+        }
+    }
+}
