@@ -11,3 +11,7 @@ pub mod proto {
     include!(concat!(env!("OUT_DIR"), "/ydb_api.rs"));
 }
 pub mod engine;
+pub mod server;
+pub mod services;
+pub mod sessions;
+pub mod state;

@@ -1,1 +1,69 @@
-fn main() {}
+//! `ydb-devserver`: runs the dev server until interrupted.
+
+use std::io::Write;
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::time::Duration;
+
+use clap::Parser;
+use ydb_devserver::server::{self, Config};
+
+/// A YDB-protocol-compatible development server (gRPC and gRPC-web on one port, SQLite underneath).
+#[derive(Parser, Debug)]
+#[command(name = "ydb-devserver", version)]
+struct Args {
+    /// Address to listen on; port 0 picks a free port (the chosen address is printed).
+    #[arg(long, default_value = "127.0.0.1:2136")]
+    listen: SocketAddr,
+    /// Keep data in this directory (created if missing); without it, data lives in memory.
+    #[arg(long)]
+    data: Option<PathBuf>,
+    /// Close sessions idle for this many seconds.
+    #[arg(long, default_value_t = 600)]
+    session_idle_timeout: u64,
+}
+
+#[tokio::main]
+async fn main() -> std::process::ExitCode {
+    tracing_subscriber::fmt()
+        .with_env_filter(tracing_subscriber::EnvFilter::from_default_env())
+        .init();
+    let args = Args::parse();
+    if let Some(dir) = &args.data {
+        if let Err(e) = std::fs::create_dir_all(dir) {
+            eprintln!("ydb-devserver: cannot create {}: {e}", dir.display());
+            return std::process::ExitCode::FAILURE;
+        }
+    }
+    let config = Config {
+        listen: args.listen,
+        data: args.data,
+        session_idle_timeout: Duration::from_secs(args.session_idle_timeout.max(1)),
+    };
+    let mut running = match server::start(config).await {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("ydb-devserver: {e}");
+            return std::process::ExitCode::FAILURE;
+        }
+    };
+    println!("ydb-devserver listening on {}", running.addr);
+    let _ = std::io::stdout().flush();
+    tokio::select! {
+        _ = tokio::signal::ctrl_c() => {}
+        r = running.wait() => {
+            if let Err(e) = r {
+                eprintln!("ydb-devserver: {e}");
+                return std::process::ExitCode::FAILURE;
+            }
+            return std::process::ExitCode::SUCCESS;
+        }
+    }
+    match running.stop().await {
+        Ok(()) => std::process::ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("ydb-devserver: {e}");
+            std::process::ExitCode::FAILURE
+        }
+    }
+}

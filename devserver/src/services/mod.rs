@@ -1,0 +1,100 @@
+//! The gRPC services of the dev server, one module per YDB service.
+//!
+//! Services own the protocol shapes (Operation wrappers, Any-packed results, streamed parts) and the
+//! session rules; the YQL work is the engine's. Engine calls are blocking (SQLite) and run on tokio's
+//! blocking pool so that a long query never stalls the other connections.
+
+pub mod discovery;
+pub mod query;
+pub mod table;
+
+use prost::Message;
+
+use crate::engine::{EngineError, StatusCode, TxMode};
+use crate::proto::ydb;
+
+/// An issue with just a message, as YDB sends for most errors.
+pub fn issue(message: impl Into<String>) -> ydb::issue::IssueMessage {
+    ydb::issue::IssueMessage {
+        message: message.into(),
+        severity: 1,
+        ..Default::default()
+    }
+}
+
+/// A finished, successful operation whose result is packed in `google.protobuf.Any` under YDB's type name.
+pub fn operation_ok<M: Message>(type_name: &str, result: &M) -> ydb::operations::Operation {
+    ydb::operations::Operation {
+        ready: true,
+        status: StatusCode::Success as i32,
+        result: Some(prost_types::Any {
+            type_url: format!("type.googleapis.com/{type_name}"),
+            value: result.encode_to_vec(),
+        }),
+        ..Default::default()
+    }
+}
+
+/// A finished, successful operation without a result (DeleteSession, CommitTransaction, ...).
+pub fn operation_done() -> ydb::operations::Operation {
+    ydb::operations::Operation {
+        ready: true,
+        status: StatusCode::Success as i32,
+        ..Default::default()
+    }
+}
+
+/// A finished, failed operation.
+pub fn operation_failed(err: &EngineError) -> ydb::operations::Operation {
+    ydb::operations::Operation {
+        ready: true,
+        status: err.status as i32,
+        issues: err.issues.clone(),
+        ..Default::default()
+    }
+}
+
+/// Builds an engine-style error from a status and one message.
+pub fn failure(status: StatusCode, message: impl Into<String>) -> EngineError {
+    EngineError {
+        status,
+        issues: vec![issue(message)],
+    }
+}
+
+/// Runs blocking engine work off the async threads.
+pub async fn blocking<T, F>(work: F) -> Result<T, EngineError>
+where
+    F: FnOnce() -> Result<T, EngineError> + Send + 'static,
+    T: Send + 'static,
+{
+    match tokio::task::spawn_blocking(work).await {
+        Ok(result) => result,
+        Err(e) => Err(failure(
+            StatusCode::InternalError,
+            format!("query worker failed: {e}"),
+        )),
+    }
+}
+
+/// Maps the table service's transaction settings to an engine mode (serializable when unset).
+pub fn table_tx_mode(settings: Option<&ydb::table::TransactionSettings>) -> TxMode {
+    use ydb::table::transaction_settings::TxMode as M;
+    match settings.and_then(|s| s.tx_mode.as_ref()) {
+        Some(M::OnlineReadOnly(_)) => TxMode::OnlineReadOnly,
+        Some(M::StaleReadOnly(_)) => TxMode::StaleReadOnly,
+        Some(M::SnapshotReadOnly(_)) => TxMode::SnapshotReadOnly,
+        _ => TxMode::SerializableReadWrite,
+    }
+}
+
+/// Maps the query service's transaction settings to an engine mode (serializable when unset).
+pub fn query_tx_mode(settings: Option<&ydb::query::TransactionSettings>) -> TxMode {
+    use ydb::query::transaction_settings::TxMode as M;
+    match settings.and_then(|s| s.tx_mode.as_ref()) {
+        Some(M::OnlineReadOnly(_)) => TxMode::OnlineReadOnly,
+        Some(M::StaleReadOnly(_)) => TxMode::StaleReadOnly,
+        Some(M::SnapshotReadOnly(_)) => TxMode::SnapshotReadOnly,
+        _ => TxMode::SerializableReadWrite,
+    }
+}

@@ -1,0 +1,399 @@
+//! The Query service: sessions watched through AttachSession, streamed ExecuteQuery, transactions.
+//!
+//! Unlike the Table service, answers carry status and issues directly (no Operation wrapper), and
+//! results arrive as a stream of parts: every result set is cut into parts of bounded size, each tagged
+//! with its result set index, so a big result never has to fit one message.
+
+use std::pin::Pin;
+
+use futures_util::Stream;
+use prost::Message;
+use tokio::sync::mpsc;
+use tokio_stream::wrappers::ReceiverStream;
+use tonic::{Request, Response, Status};
+
+use super::table::rollback_all;
+use super::{blocking, failure, query_tx_mode};
+use crate::engine::{EngineError, ExecuteRequest, StatusCode, TxSelector};
+use crate::proto::ydb;
+use crate::proto::ydb::query::v1::query_service_server::QueryService;
+use crate::proto::ydb::query::*;
+use crate::sessions::{Ended, Kind};
+use crate::state::{database_of, State};
+
+/// Rows go into a part until it holds this many bytes (or the client's smaller limit).
+const PART_BYTES: usize = 256 * 1024;
+
+pub struct Query {
+    pub state: State,
+}
+
+type PartStream = Pin<Box<dyn Stream<Item = Result<ExecuteQueryResponsePart, Status>> + Send>>;
+type StateStream = Pin<Box<dyn Stream<Item = Result<SessionState, Status>> + Send>>;
+
+fn codes(err: &EngineError) -> (i32, Vec<ydb::issue::IssueMessage>) {
+    (err.status as i32, err.issues.clone())
+}
+
+/// Cuts one result set into parts of at most `limit` bytes of rows (at least one row per part, and one
+/// part even when the set is empty so the client learns its columns).
+pub fn split_result_set(set: ydb::ResultSet, limit: usize) -> Vec<ydb::ResultSet> {
+    let ydb::ResultSet {
+        columns,
+        rows,
+        truncated,
+        ..
+    } = set;
+    let mut parts = Vec::new();
+    let mut current: Vec<ydb::Value> = Vec::new();
+    let mut size = 0usize;
+    for row in rows {
+        let len = row.encoded_len();
+        if !current.is_empty() && size + len > limit {
+            parts.push(std::mem::take(&mut current));
+            size = 0;
+        }
+        size += len;
+        current.push(row);
+    }
+    if !current.is_empty() || parts.is_empty() {
+        parts.push(current);
+    }
+    let last = parts.len().saturating_sub(1);
+    parts
+        .into_iter()
+        .enumerate()
+        .map(|(i, rows)| ydb::ResultSet {
+            columns: columns.clone(),
+            rows,
+            truncated: truncated && i == last,
+            ..Default::default()
+        })
+        .collect()
+}
+
+#[tonic::async_trait]
+impl QueryService for Query {
+    async fn create_session(
+        &self,
+        _r: Request<CreateSessionRequest>,
+    ) -> Result<Response<CreateSessionResponse>, Status> {
+        let session_id = self.state.sessions.create(Kind::Query);
+        Ok(Response::new(CreateSessionResponse {
+            status: StatusCode::Success as i32,
+            issues: Vec::new(),
+            session_id,
+            node_id: i64::from(self.state.node_id),
+        }))
+    }
+
+    async fn delete_session(
+        &self,
+        r: Request<DeleteSessionRequest>,
+    ) -> Result<Response<DeleteSessionResponse>, Status> {
+        let id = r.into_inner().session_id;
+        let (status, issues) = match self.state.sessions.remove(&id, Ended::Closed) {
+            Some(session) => {
+                rollback_all(&self.state, session.open_transactions()).await;
+                (StatusCode::Success as i32, Vec::new())
+            }
+            None => codes(&failure(
+                StatusCode::BadSession,
+                format!("Session not found: {id}"),
+            )),
+        };
+        Ok(Response::new(DeleteSessionResponse { status, issues }))
+    }
+
+    type AttachSessionStream = StateStream;
+
+    async fn attach_session(
+        &self,
+        r: Request<AttachSessionRequest>,
+    ) -> Result<Response<StateStream>, Status> {
+        let id = r.into_inner().session_id;
+        let session = match self.state.sessions.get(&id, Kind::Query) {
+            Ok(s) => s,
+            Err(e) => {
+                let (status, issues) = codes(&e);
+                let state = SessionState {
+                    status,
+                    issues,
+                    ..Default::default()
+                };
+                return Ok(Response::new(Box::pin(futures_util::stream::iter([Ok(
+                    state,
+                )]))));
+            }
+        };
+        session.set_attached(true);
+        let mut ended = session.watch_end();
+        let (sender, receiver) = mpsc::channel(2);
+        let state = self.state.clone();
+        tokio::spawn(async move {
+            let ready = SessionState {
+                status: StatusCode::Success as i32,
+                ..Default::default()
+            };
+            if sender.send(Ok(ready)).await.is_err() {
+                return close_detached(&state, &id).await;
+            }
+            let why = tokio::select! {
+                r = ended.wait_for(|e| *e != Ended::No) => Some(r.map(|e| *e).unwrap_or(Ended::Closed)),
+                _ = sender.closed() => None,
+            };
+            let Some(why) = why else {
+                return close_detached(&state, &id).await;
+            };
+            let hint = match why {
+                Ended::Shutdown => Some(session_state::SessionHint::NodeShutdown(
+                    NodeShutdownHint {},
+                )),
+                _ => Some(session_state::SessionHint::SessionShutdown(
+                    SessionShutdownHint {},
+                )),
+            };
+            let last = SessionState {
+                status: StatusCode::BadSession as i32,
+                issues: vec![super::issue("Session closed")],
+                session_hint: hint,
+            };
+            let _ = sender.send(Ok(last)).await;
+        });
+        Ok(Response::new(Box::pin(ReceiverStream::new(receiver))))
+    }
+
+    async fn begin_transaction(
+        &self,
+        r: Request<BeginTransactionRequest>,
+    ) -> Result<Response<BeginTransactionResponse>, Status> {
+        let req = r.into_inner();
+        let begun = match self.state.sessions.occupy(&req.session_id, Kind::Query) {
+            Ok(busy) => {
+                let engine = self.state.engine.clone();
+                let mode = query_tx_mode(req.tx_settings.as_ref());
+                let begun = blocking(move || engine.begin(mode)).await;
+                if let Ok(id) = &begun {
+                    busy.session().track_transaction(id);
+                }
+                begun
+            }
+            Err(e) => Err(e),
+        };
+        Ok(Response::new(match begun {
+            Ok(id) => BeginTransactionResponse {
+                status: StatusCode::Success as i32,
+                issues: Vec::new(),
+                tx_meta: Some(TransactionMeta { id }),
+            },
+            Err(e) => BeginTransactionResponse {
+                status: e.status as i32,
+                issues: e.issues,
+                tx_meta: None,
+            },
+        }))
+    }
+
+    async fn commit_transaction(
+        &self,
+        r: Request<CommitTransactionRequest>,
+    ) -> Result<Response<CommitTransactionResponse>, Status> {
+        let req = r.into_inner();
+        let done = self
+            .finish_transaction(&req.session_id, req.tx_id, true)
+            .await;
+        let (status, issues) =
+            done.map_or_else(|e| codes(&e), |()| (StatusCode::Success as i32, Vec::new()));
+        Ok(Response::new(CommitTransactionResponse { status, issues }))
+    }
+
+    async fn rollback_transaction(
+        &self,
+        r: Request<RollbackTransactionRequest>,
+    ) -> Result<Response<RollbackTransactionResponse>, Status> {
+        let req = r.into_inner();
+        let done = self
+            .finish_transaction(&req.session_id, req.tx_id, false)
+            .await;
+        let (status, issues) =
+            done.map_or_else(|e| codes(&e), |()| (StatusCode::Success as i32, Vec::new()));
+        Ok(Response::new(RollbackTransactionResponse {
+            status,
+            issues,
+        }))
+    }
+
+    type ExecuteQueryStream = PartStream;
+
+    async fn execute_query(
+        &self,
+        r: Request<ExecuteQueryRequest>,
+    ) -> Result<Response<PartStream>, Status> {
+        let database = database_of(&r);
+        let req = r.into_inner();
+        let (sender, receiver) = mpsc::channel(4);
+        let state = self.state.clone();
+        tokio::spawn(async move {
+            if let Err(e) = run_query(&state, database, req, &sender).await {
+                let (status, issues) = codes(&e);
+                let _ = sender
+                    .send(Ok(ExecuteQueryResponsePart {
+                        status,
+                        issues,
+                        ..Default::default()
+                    }))
+                    .await;
+            }
+        });
+        Ok(Response::new(Box::pin(ReceiverStream::new(receiver))))
+    }
+}
+
+impl Query {
+    async fn finish_transaction(
+        &self,
+        session_id: &str,
+        tx_id: String,
+        commit: bool,
+    ) -> Result<(), EngineError> {
+        let busy = self.state.sessions.occupy(session_id, Kind::Query)?;
+        let engine = self.state.engine.clone();
+        let tx = tx_id.clone();
+        let done = blocking(move || {
+            if commit {
+                engine.commit(&tx)
+            } else {
+                engine.rollback(&tx)
+            }
+        })
+        .await;
+        busy.session().forget_transaction(&tx_id);
+        done
+    }
+}
+
+/// The client closed the AttachSession stream: in YDB that kills the session.
+async fn close_detached(state: &State, id: &str) {
+    if let Some(session) = state.sessions.remove(id, Ended::Closed) {
+        rollback_all(state, session.open_transactions()).await;
+    }
+}
+
+/// Runs one ExecuteQuery and streams its parts; the session stays busy until the last part is handed over.
+async fn run_query(
+    state: &State,
+    database: String,
+    req: ExecuteQueryRequest,
+    sender: &mpsc::Sender<Result<ExecuteQueryResponsePart, Status>>,
+) -> Result<(), EngineError> {
+    let busy = state.sessions.occupy(&req.session_id, Kind::Query)?;
+    let yql = match req.query {
+        Some(execute_query_request::Query::QueryContent(content)) => content.text,
+        None => return Err(failure(StatusCode::BadRequest, "Empty query text")),
+    };
+    let control = req.tx_control.unwrap_or_default();
+    let (tx, existing) = match control.tx_selector {
+        Some(transaction_control::TxSelector::TxId(id)) => {
+            (TxSelector::Existing(id.clone()), Some(id))
+        }
+        Some(transaction_control::TxSelector::BeginTx(settings)) => {
+            (TxSelector::Begin(query_tx_mode(Some(&settings))), None)
+        }
+        None => (TxSelector::None, None),
+    };
+    let commit = control.commit_tx;
+    let engine = state.engine.clone();
+    let params = req.parameters;
+    let outcome = blocking(move || {
+        engine.execute(ExecuteRequest {
+            database: &database,
+            yql: &yql,
+            params: &params,
+            tx,
+            commit,
+        })
+    })
+    .await;
+    let session = busy.session();
+    if let Some(id) = &existing {
+        if commit || outcome.is_err() {
+            session.forget_transaction(id);
+        }
+    }
+    let outcome = outcome?;
+    if let Some(id) = &outcome.tx_id {
+        session.track_transaction(id);
+    }
+    let limit = match usize::try_from(req.response_part_limit_bytes) {
+        Ok(n) if n > 0 => n.min(PART_BYTES),
+        _ => PART_BYTES,
+    };
+    let mut tx_meta = outcome.tx_id.map(|id| TransactionMeta { id });
+    let mut sent_any = false;
+    for (index, set) in outcome.result_sets.into_iter().enumerate() {
+        for part in split_result_set(set, limit) {
+            let msg = ExecuteQueryResponsePart {
+                status: StatusCode::Success as i32,
+                result_set_index: i64::try_from(index).unwrap_or(i64::MAX),
+                result_set: Some(part),
+                tx_meta: tx_meta.take(),
+                ..Default::default()
+            };
+            if sender.send(Ok(msg)).await.is_err() {
+                return Ok(()); // the client went away; nothing left to tell it
+            }
+            sent_any = true;
+        }
+    }
+    if !sent_any || tx_meta.is_some() {
+        let msg = ExecuteQueryResponsePart {
+            status: StatusCode::Success as i32,
+            tx_meta,
+            ..Default::default()
+        };
+        let _ = sender.send(Ok(msg)).await;
+    }
+    drop(busy);
+    Ok(())
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::indexing_slicing)]
+mod tests {
+    use super::*;
+
+    fn row(n: usize) -> ydb::Value {
+        ydb::Value {
+            items: vec![ydb::Value {
+                value: Some(ydb::value::Value::TextValue("x".repeat(n))),
+                ..Default::default()
+            }],
+            ..Default::default()
+        }
+    }
+
+    #[test]
+    fn big_result_sets_are_cut_into_parts_that_keep_every_row_in_order() {
+        let rows: Vec<ydb::Value> = (0..1000).map(|_| row(100)).collect();
+        let set = ydb::ResultSet {
+            columns: vec![ydb::Column {
+                name: "a".into(),
+                r#type: None,
+            }],
+            rows,
+            ..Default::default()
+        };
+        let parts = split_result_set(set, 10_000);
+        assert!(parts.len() > 5);
+        assert_eq!(parts.iter().map(|p| p.rows.len()).sum::<usize>(), 1000);
+        assert!(parts
+            .iter()
+            .all(|p| p.columns.len() == 1 && p.encoded_len() < 12_000));
+    }
+
+    #[test]
+    fn an_empty_result_set_is_still_one_part() {
+        let parts = split_result_set(ydb::ResultSet::default(), 10);
+        assert_eq!(parts.len(), 1);
+    }
+}
