@@ -10,13 +10,8 @@ use prost_types::FileDescriptorSet;
 use std::fmt::Write as _;
 use std::path::PathBuf;
 
-const PROTO_FILES: &[&str] = &[
-    "ydb_discovery_v1.proto",
-    "ydb_scheme_v1.proto",
-    "ydb_table_v1.proto",
-    "ydb_query_v1.proto",
-    "ydb_auth_v1.proto",
-];
+const PROTO_FILES: &[&str] =
+    &["ydb_discovery_v1.proto", "ydb_scheme_v1.proto", "ydb_table_v1.proto", "ydb_query_v1.proto", "ydb_auth_v1.proto"];
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     let manifest = PathBuf::from(std::env::var("CARGO_MANIFEST_DIR")?);

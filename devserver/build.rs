@@ -2,13 +2,8 @@
 
 use std::path::PathBuf;
 
-const PROTO_FILES: &[&str] = &[
-    "ydb_discovery_v1.proto",
-    "ydb_scheme_v1.proto",
-    "ydb_table_v1.proto",
-    "ydb_query_v1.proto",
-    "ydb_auth_v1.proto",
-];
+const PROTO_FILES: &[&str] =
+    &["ydb_discovery_v1.proto", "ydb_scheme_v1.proto", "ydb_table_v1.proto", "ydb_query_v1.proto", "ydb_auth_v1.proto"];
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     let proto_dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../proto");

@@ -31,7 +31,8 @@ impl Driver {
 
     /// Asks the database for its endpoints once.
     pub async fn discover(&self, opts: &CallOptions) -> Result<discovery::ListEndpointsResult> {
-        let req = discovery::ListEndpointsRequest { database: self.channel.database().to_string(), ..Default::default() };
+        let req =
+            discovery::ListEndpointsRequest { database: self.channel.database().to_string(), ..Default::default() };
         let outcome = async {
             let r = self.channel.unary(&rpc::LIST_ENDPOINTS, &req, opts).await?;
             result_of::<discovery::ListEndpointsResult>(r.operation)
@@ -40,9 +41,16 @@ impl Driver {
         *self.last_discovery.borrow_mut() = match &result {
             Ok(r) => {
                 let eps: Vec<String> = r.endpoints.iter().map(|e| format!("{}:{}", e.address, e.port)).collect();
-                format!("ok: endpoint {}, database {}, discovered [{}]", self.channel.endpoint(), self.channel.database(), eps.join(", "))
+                format!(
+                    "ok: endpoint {}, database {}, discovered [{}]",
+                    self.channel.endpoint(),
+                    self.channel.database(),
+                    eps.join(", ")
+                )
             }
-            Err(e) => format!("failed: endpoint {}, database {}: {e}", self.channel.endpoint(), self.channel.database()),
+            Err(e) => {
+                format!("failed: endpoint {}, database {}: {e}", self.channel.endpoint(), self.channel.database())
+            }
         };
         if let Ok(r) = &result {
             if r.endpoints.is_empty() {

@@ -151,15 +151,15 @@ impl Status {
     /// The status of a gRPC failure (the `grpc-status` trailer) that carried no YDB status.
     pub fn from_grpc(grpc_code: u32) -> Status {
         match grpc_code {
-            1 => Status::Cancelled,                // CANCELLED
-            4 => Status::DeadlineExceeded,         // DEADLINE_EXCEEDED
-            8 => Status::Overloaded,               // RESOURCE_EXHAUSTED
-            12 => Status::Unimplemented,           // UNIMPLEMENTED
-            14 => Status::ConnectionFailure,       // UNAVAILABLE: not delivered
-            16 => Status::Unauthorized,            // UNAUTHENTICATED
-            7 => Status::Unauthorized,             // PERMISSION_DENIED
-            3 | 9 | 11 => Status::BadRequest,      // INVALID_ARGUMENT, FAILED_PRECONDITION, OUT_OF_RANGE
-            _ => Status::ConnectionLost,           // UNKNOWN, INTERNAL, DATA_LOSS, ABORTED: outcome unknown
+            1 => Status::Cancelled,           // CANCELLED
+            4 => Status::DeadlineExceeded,    // DEADLINE_EXCEEDED
+            8 => Status::Overloaded,          // RESOURCE_EXHAUSTED
+            12 => Status::Unimplemented,      // UNIMPLEMENTED
+            14 => Status::ConnectionFailure,  // UNAVAILABLE: not delivered
+            16 => Status::Unauthorized,       // UNAUTHENTICATED
+            7 => Status::Unauthorized,        // PERMISSION_DENIED
+            3 | 9 | 11 => Status::BadRequest, // INVALID_ARGUMENT, FAILED_PRECONDITION, OUT_OF_RANGE
+            _ => Status::ConnectionLost,      // UNKNOWN, INTERNAL, DATA_LOSS, ABORTED: outcome unknown
         }
     }
 }

@@ -13,9 +13,9 @@ pub mod driver;
 pub mod error;
 pub mod pool;
 pub mod query;
-pub mod transport;
 pub mod retry;
 pub mod table;
+pub mod transport;
 pub mod tx_mode;
 pub mod value;
 

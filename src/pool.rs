@@ -49,7 +49,12 @@ pub const DEFAULT_ACQUIRE_TIMEOUT_MS: u32 = 30_000;
 impl<S: PooledSession> Pool<S> {
     pub fn new(factory: S::Factory, size: usize) -> Self {
         Pool {
-            state: Rc::new(RefCell::new(State { idle: Vec::new(), total: 0, waiters: VecDeque::new(), stopped: false })),
+            state: Rc::new(RefCell::new(State {
+                idle: Vec::new(),
+                total: 0,
+                waiters: VecDeque::new(),
+                stopped: false,
+            })),
             factory,
             size: size.max(1),
         }
@@ -69,14 +74,22 @@ impl<S: PooledSession> Pool<S> {
     }
 
     /// A session for exclusive use; give it back with [`Pool::release`] or [`Pool::discard`].
-    pub async fn acquire(&self, timeout_ms: Option<u32>, sleep: impl Fn(u32) -> LocalBoxFuture<'static, ()>) -> Result<S> {
+    pub async fn acquire(
+        &self,
+        timeout_ms: Option<u32>,
+        sleep: impl Fn(u32) -> LocalBoxFuture<'static, ()>,
+    ) -> Result<S> {
         let timeout = timeout_ms.unwrap_or(DEFAULT_ACQUIRE_TIMEOUT_MS);
         let mut deadline = Some(sleep(timeout));
         loop {
             let waiter = {
                 let mut st = self.state.borrow_mut();
                 if st.stopped {
-                    return Err(Error::new(crate::ErrorKind::Cancelled, Status::Cancelled, "the session pool is stopped"));
+                    return Err(Error::new(
+                        crate::ErrorKind::Cancelled,
+                        Status::Cancelled,
+                        "the session pool is stopped",
+                    ));
                 }
                 while let Some(s) = st.idle.pop() {
                     if s.is_alive() {

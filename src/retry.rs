@@ -193,7 +193,13 @@ mod tests {
     fn the_loop_returns_the_first_success() {
         let result: Result<u32, Error> = block_on(retry(
             &RetrySettings::default(),
-            |attempt| async move { if attempt < 2 { Err(err(Status::Aborted)) } else { Ok(attempt) } },
+            |attempt| async move {
+                if attempt < 2 {
+                    Err(err(Status::Aborted))
+                } else {
+                    Ok(attempt)
+                }
+            },
             |_| async {},
             || 0.5,
         ));

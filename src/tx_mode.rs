@@ -7,7 +7,9 @@ use crate::proto::ydb::{query, table};
 pub enum TxMode {
     #[default]
     SerializableReadWrite,
-    OnlineReadOnly { allow_inconsistent_reads: bool },
+    OnlineReadOnly {
+        allow_inconsistent_reads: bool,
+    },
     StaleReadOnly,
     SnapshotReadOnly,
 }

@@ -79,12 +79,7 @@ impl Running {
 }
 
 fn cors() -> CorsLayer {
-    let exposed = [
-        "grpc-status",
-        "grpc-message",
-        "grpc-status-details-bin",
-        "x-ydb-server-hints",
-    ];
+    let exposed = ["grpc-status", "grpc-message", "grpc-status-details-bin", "x-ydb-server-hints"];
     CorsLayer::new()
         .allow_origin(AllowOrigin::mirror_request())
         .allow_methods([http::Method::POST, http::Method::OPTIONS])
@@ -97,11 +92,7 @@ fn cors() -> CorsLayer {
 pub async fn start(config: Config) -> Result<Running, Box<dyn std::error::Error + Send + Sync>> {
     let engine = Engine::open(config.data.as_deref()).map_err(|e| {
         let messages: Vec<String> = e.issues.iter().map(|i| i.message.clone()).collect();
-        format!(
-            "cannot open the store ({:?}): {}",
-            e.status,
-            messages.join("; ")
-        )
+        format!("cannot open the store ({:?}): {}", e.status, messages.join("; "))
     })?;
     let listener = TcpListener::bind(config.listen).await?;
     let addr = listener.local_addr()?;
@@ -111,37 +102,27 @@ pub async fn start(config: Config) -> Result<Running, Box<dyn std::error::Error 
         .accept_http1(true)
         .layer(cors())
         .layer(tonic_web::GrpcWebLayer::new())
-        .add_service(DiscoveryServiceServer::new(Discovery {
-            state: state.clone(),
-        }))
+        .add_service(DiscoveryServiceServer::new(Discovery { state: state.clone() }))
         .add_service(
             TableServiceServer::new(Table::new(state.clone()))
                 .max_decoding_message_size(MAX_MESSAGE_BYTES)
                 .max_encoding_message_size(MAX_MESSAGE_BYTES),
         )
         .add_service(
-            QueryServiceServer::new(Query {
-                state: state.clone(),
-            })
-            .max_decoding_message_size(MAX_MESSAGE_BYTES)
-            .max_encoding_message_size(MAX_MESSAGE_BYTES),
+            QueryServiceServer::new(Query { state: state.clone() })
+                .max_decoding_message_size(MAX_MESSAGE_BYTES)
+                .max_encoding_message_size(MAX_MESSAGE_BYTES),
         );
 
     let (shutdown, stopped) = oneshot::channel::<()>();
-    let task = tokio::spawn(router.serve_with_incoming_shutdown(
-        TcpListenerStream::new(listener),
-        async {
-            let _ = stopped.await;
-        },
-    ));
+    let task = tokio::spawn(router.serve_with_incoming_shutdown(TcpListenerStream::new(listener), async {
+        let _ = stopped.await;
+    }));
 
     let reaper_state = state.clone();
     let idle = config.session_idle_timeout;
     tokio::spawn(async move {
-        let mut tick = tokio::time::interval(
-            idle.min(Duration::from_secs(10))
-                .max(Duration::from_millis(100)),
-        );
+        let mut tick = tokio::time::interval(idle.min(Duration::from_secs(10)).max(Duration::from_millis(100)));
         loop {
             tick.tick().await;
             for session in reaper_state.sessions.expire_idle(idle) {
@@ -150,10 +131,5 @@ pub async fn start(config: Config) -> Result<Running, Box<dyn std::error::Error 
         }
     });
 
-    Ok(Running {
-        addr,
-        state,
-        shutdown: Some(shutdown),
-        task,
-    })
+    Ok(Running { addr, state, shutdown: Some(shutdown), task })
 }

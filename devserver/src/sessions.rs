@@ -95,10 +95,7 @@ pub struct Sessions {
 
 impl Sessions {
     pub fn new(node_id: u32) -> Sessions {
-        Sessions {
-            map: Mutex::new(HashMap::new()),
-            node_id,
-        }
+        Sessions { map: Mutex::new(HashMap::new()), node_id }
     }
 
     pub fn node_id(&self) -> u32 {
@@ -107,11 +104,7 @@ impl Sessions {
 
     /// Creates a session and returns its id, shaped like YDB's (`ydb://session/3?node_id=N&id=...`).
     pub fn create(&self, kind: Kind) -> String {
-        let id = format!(
-            "ydb://session/3?node_id={}&id={}",
-            self.node_id,
-            uuid::Uuid::new_v4().simple()
-        );
+        let id = format!("ydb://session/3?node_id={}&id={}", self.node_id, uuid::Uuid::new_v4().simple());
         let (ended, _) = watch::channel(Ended::No);
         let session = Arc::new(Session {
             kind,
@@ -129,10 +122,7 @@ impl Sessions {
     pub fn get(&self, id: &str, kind: Kind) -> Result<Arc<Session>, EngineError> {
         match self.map.lock().get(id) {
             Some(s) if s.kind == kind => Ok(s.clone()),
-            _ => Err(failure(
-                StatusCode::BadSession,
-                format!("Session not found: {id}"),
-            )),
+            _ => Err(failure(StatusCode::BadSession, format!("Session not found: {id}"))),
         }
     }
 
@@ -141,10 +131,7 @@ impl Sessions {
     pub fn occupy(&self, id: &str, kind: Kind) -> Result<Busy, EngineError> {
         let session = self.get(id, kind)?;
         if session.busy.swap(true, Ordering::SeqCst) {
-            return Err(failure(
-                StatusCode::SessionBusy,
-                "Pending previous query completion",
-            ));
+            return Err(failure(StatusCode::SessionBusy, "Pending previous query completion"));
         }
         *session.last_active.lock() = Instant::now();
         Ok(Busy { session })
@@ -216,10 +203,7 @@ mod tests {
         let s = Sessions::new(1);
         let id = s.create(Kind::Query);
         let first = s.occupy(&id, Kind::Query).unwrap();
-        assert_eq!(
-            s.occupy(&id, Kind::Query).err().unwrap().status,
-            StatusCode::SessionBusy
-        );
+        assert_eq!(s.occupy(&id, Kind::Query).err().unwrap().status, StatusCode::SessionBusy);
         drop(first);
         assert!(s.occupy(&id, Kind::Query).is_ok());
     }
@@ -228,10 +212,7 @@ mod tests {
     fn a_table_session_is_not_a_query_session() {
         let s = Sessions::new(1);
         let id = s.create(Kind::Table);
-        assert_eq!(
-            s.occupy(&id, Kind::Query).err().unwrap().status,
-            StatusCode::BadSession
-        );
+        assert_eq!(s.occupy(&id, Kind::Query).err().unwrap().status, StatusCode::BadSession);
     }
 
     #[test]
@@ -241,10 +222,7 @@ mod tests {
         let watcher = s.get(&id, Kind::Query).unwrap().watch_end();
         s.remove(&id, Ended::Closed);
         assert_eq!(*watcher.borrow(), Ended::Closed);
-        assert_eq!(
-            s.occupy(&id, Kind::Query).err().unwrap().status,
-            StatusCode::BadSession
-        );
+        assert_eq!(s.occupy(&id, Kind::Query).err().unwrap().status, StatusCode::BadSession);
     }
 
     #[test]

@@ -20,13 +20,7 @@ pub struct Inner {
 
 impl State {
     pub fn new(engine: Engine, host: String, port: u16, node_id: u32) -> State {
-        State(Arc::new(Inner {
-            engine,
-            sessions: Sessions::new(node_id),
-            host,
-            port,
-            node_id,
-        }))
+        State(Arc::new(Inner { engine, sessions: Sessions::new(node_id), host, port, node_id }))
     }
 }
 

@@ -21,7 +21,11 @@ impl Credentials for JsCredentials {
     fn token(&self) -> LocalBoxFuture<'_, Result<Option<String>>> {
         Box::pin(async move {
             let fail = |e: JsValue| {
-                Error::new(crate::ErrorKind::Transport, crate::Status::Unauthorized, format!("getAuthToken failed: {}", crate::transport::fetch::describe(&e)))
+                Error::new(
+                    crate::ErrorKind::Transport,
+                    crate::Status::Unauthorized,
+                    format!("getAuthToken failed: {}", crate::transport::fetch::describe(&e)),
+                )
             };
             let r = self.get.call0(&self.object).map_err(fail)?;
             let r = match r.dyn_into::<Promise>() {
@@ -79,8 +83,10 @@ impl Driver {
             if o.is_none() {
                 return Err(Error::argument("new Driver({ endpoint, database }) needs an options object"));
             }
-            let endpoint = options::string(&o, "endpoint")?.ok_or_else(|| Error::argument("option endpoint is required"))?;
-            let database = options::string(&o, "database")?.ok_or_else(|| Error::argument("option database is required"))?;
+            let endpoint =
+                options::string(&o, "endpoint")?.ok_or_else(|| Error::argument("option endpoint is required"))?;
+            let database =
+                options::string(&o, "database")?.ok_or_else(|| Error::argument("option database is required"))?;
             let credentials = credentials_from_js(&options::raw(&o, "credentials"))?;
             Ok(Driver {
                 inner: crate::driver::Driver::new(&endpoint, &database, credentials)?,
@@ -98,7 +104,7 @@ impl Driver {
         let stopped = self.stopped.clone();
         future_to_promise(async move {
             let o = options::object(&opts, "wait options").map_err(to_js)?;
-            let fail_fast = options::boolean(&o, "failFast").map_err(to_js)?.unwrap_or(true);
+            let fail_fast = options::boolean(&o, "failFast").map_err(to_js)?.unwrap_or(false);
             let timeout = options::number(&o, "timeoutMs").map_err(to_js)?.unwrap_or(10_000.0);
             let start = js_sys::Date::now();
             let mut attempt = 0u32;
@@ -115,7 +121,10 @@ impl Driver {
                     Ok(_) => return Ok(JsValue::TRUE),
                     Err(e) if fail_fast && e.status != crate::Status::DeadlineExceeded => return Err(to_js(e)),
                     Err(_) => {
-                        super::sleep_ms(crate::retry::BackoffSettings::FAST.delay_ms(attempt, super::random()).max(50.0)).await;
+                        super::sleep_ms(
+                            crate::retry::BackoffSettings::FAST.delay_ms(attempt, super::random()).max(50.0),
+                        )
+                        .await;
                         attempt += 1;
                     }
                 }

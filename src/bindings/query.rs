@@ -38,10 +38,13 @@ impl QuerySessionPool {
         let size = options::number(&o, "size").map_err(to_js)?.unwrap_or(100.0) as usize;
         let pool = SessionPool::new(driver.inner.channel().clone(), size);
         let stopper = pool.clone();
-        on_stop(driver, Box::new(move || {
-            let p = stopper.clone();
-            Box::pin(async move { p.stop().await })
-        }));
+        on_stop(
+            driver,
+            Box::new(move || {
+                let p = stopper.clone();
+                Box::pin(async move { p.stop().await })
+            }),
+        );
         Ok(QuerySessionPool { pool })
     }
 
@@ -182,7 +185,12 @@ impl QuerySession {
 
     /// Streams the query's result-set parts: `for await (const part of session.executeQuery(q))`.
     #[wasm_bindgen(js_name = executeQuery)]
-    pub fn execute_query(&self, query: JsValue, params: JsValue, opts: JsValue) -> std::result::Result<QueryResultStream, JsValue> {
+    pub fn execute_query(
+        &self,
+        query: JsValue,
+        params: JsValue,
+        opts: JsValue,
+    ) -> std::result::Result<QueryResultStream, JsValue> {
         let start = (|| -> Result<Pending> {
             let text = query.as_string().ok_or_else(|| Error::argument("query must be a string"))?;
             let o = options::object(&opts, "executeQuery options")?;

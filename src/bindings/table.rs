@@ -23,10 +23,11 @@ pub fn tx_mode_from_js(v: &JsValue) -> Result<TxMode> {
     let name = if let Some(s) = v.as_string() {
         s
     } else {
-        Reflect::get(v, &JsValue::from_str("mode"))
-            .ok()
-            .and_then(|m| m.as_string())
-            .ok_or_else(|| Error::argument("a transaction mode must be SerializableReadWrite, OnlineReadOnly, StaleReadOnly or SnapshotReadOnly"))?
+        Reflect::get(v, &JsValue::from_str("mode")).ok().and_then(|m| m.as_string()).ok_or_else(|| {
+            Error::argument(
+                "a transaction mode must be SerializableReadWrite, OnlineReadOnly, StaleReadOnly or SnapshotReadOnly",
+            )
+        })?
     };
     let o = options::object(v, "transaction mode").ok().flatten();
     Ok(match name.as_str() {
@@ -57,10 +58,13 @@ impl SessionPool {
         let size = options::number(&o, "size").map_err(to_js)?.unwrap_or(100.0) as usize;
         let pool = TablePool::new(driver.inner.channel().clone(), size);
         let stopper = pool.clone();
-        on_stop(driver, Box::new(move || {
-            let p = stopper.clone();
-            Box::pin(async move { p.stop().await })
-        }));
+        on_stop(
+            driver,
+            Box::new(move || {
+                let p = stopper.clone();
+                Box::pin(async move { p.stop().await })
+            }),
+        );
         Ok(SessionPool { pool })
     }
 

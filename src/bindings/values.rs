@@ -56,14 +56,22 @@ impl Conv {
                 P::Uuid => Conv::Uuid,
             },
             YdbType::Decimal { scale, .. } => Conv::Decimal(*scale),
-            YdbType::Optional(inner) => Conv::Optional(Box::new(Conv::of(inner)), matches!(**inner, YdbType::Optional(_))),
+            YdbType::Optional(inner) => {
+                Conv::Optional(Box::new(Conv::of(inner)), matches!(**inner, YdbType::Optional(_)))
+            }
             YdbType::List(inner) => Conv::List(Box::new(Conv::of(inner))),
             YdbType::Tuple(items) => Conv::Tuple(items.iter().map(Conv::of).collect()),
-            YdbType::Struct(fields) => Conv::Struct(fields.iter().map(|(n, t)| (JsValue::from_str(n), Conv::of(t))).collect()),
+            YdbType::Struct(fields) => {
+                Conv::Struct(fields.iter().map(|(n, t)| (JsValue::from_str(n), Conv::of(t))).collect())
+            }
             YdbType::Dict(k, v) => Conv::Dict(Box::new(Conv::of(k)), Box::new(Conv::of(v))),
             YdbType::Variant(inner) => match inner.as_ref() {
-                YdbType::Struct(fields) => Conv::Variant(fields.iter().map(|(n, t)| (JsValue::from_str(n), Conv::of(t))).collect()),
-                YdbType::Tuple(items) => Conv::Variant(items.iter().enumerate().map(|(i, t)| (JsValue::from(i as u32), Conv::of(t))).collect()),
+                YdbType::Struct(fields) => {
+                    Conv::Variant(fields.iter().map(|(n, t)| (JsValue::from_str(n), Conv::of(t))).collect())
+                }
+                YdbType::Tuple(items) => Conv::Variant(
+                    items.iter().enumerate().map(|(i, t)| (JsValue::from(i as u32), Conv::of(t))).collect(),
+                ),
                 _ => Conv::Null,
             },
             YdbType::Tagged(_, inner) => Conv::of(inner),
@@ -121,7 +129,9 @@ impl Conv {
                 _ => return Err(mismatch()),
             },
             Conv::Decimal(scale) => match v.value {
-                Some(V::Low128(lo)) => JsValue::from_str(&scalars::format_decimal(scalars::join_128(lo, v.high_128), *scale)),
+                Some(V::Low128(lo)) => {
+                    JsValue::from_str(&scalars::format_decimal(scalars::join_128(lo, v.high_128), *scale))
+                }
                 _ => return Err(mismatch()),
             },
             Conv::Optional(inner, inner_is_optional) => match &v.value {
@@ -430,7 +440,8 @@ fn encode(value: &JsValue, t: &YdbType, name: &str) -> Result<ydb::Value> {
             }
             P::Datetime => {
                 let secs = (epoch_ms(value, name, t)? / 1000.0).floor() as i64;
-                scalars::check_epoch_range(secs, DATETIME_END_SECS, "Datetime").map_err(|e| bad(name, t, &e.message))?;
+                scalars::check_epoch_range(secs, DATETIME_END_SECS, "Datetime")
+                    .map_err(|e| bad(name, t, &e.message))?;
                 prim(V::Uint32Value(secs as u32))
             }
             P::Timestamp => {
@@ -439,7 +450,8 @@ fn encode(value: &JsValue, t: &YdbType, name: &str) -> Result<ydb::Value> {
                 } else {
                     (epoch_ms(value, name, t)? * 1000.0).round() as i64
                 };
-                scalars::check_epoch_range(micros, TIMESTAMP_END_MICROS, "Timestamp").map_err(|e| bad(name, t, &e.message))?;
+                scalars::check_epoch_range(micros, TIMESTAMP_END_MICROS, "Timestamp")
+                    .map_err(|e| bad(name, t, &e.message))?;
                 prim(V::Uint64Value(micros as u64))
             }
             P::Uuid => {

@@ -69,7 +69,8 @@ impl QuerySession {
         let id = created.session_id;
         let attach_req = query::AttachSessionRequest { session_id: id.clone() };
         let attached = async {
-            let mut stream = channel.server_streaming(&rpc::ATTACH_SESSION, &attach_req, &CallOptions::default()).await?;
+            let mut stream =
+                channel.server_streaming(&rpc::ATTACH_SESSION, &attach_req, &CallOptions::default()).await?;
             let first = stream
                 .next()
                 .await
@@ -80,7 +81,8 @@ impl QuerySession {
         let stream = match attached.await {
             Ok(s) => s,
             Err(e) => {
-                let _ = channel.unary(&rpc::DELETE_SESSION, &query::DeleteSessionRequest { session_id: id }, opts).await;
+                let _ =
+                    channel.unary(&rpc::DELETE_SESSION, &query::DeleteSessionRequest { session_id: id }, opts).await;
                 return Err(e);
             }
         };
@@ -236,7 +238,9 @@ impl PooledSession for Rc<QuerySession> {
     type Factory = Channel;
     fn create(channel: &Channel) -> LocalBoxFuture<'static, Result<Self>> {
         let channel = channel.clone();
-        Box::pin(async move { QuerySession::create(&channel, &CallOptions::with_timeout(Some(10_000))).await.map(Rc::new) })
+        Box::pin(
+            async move { QuerySession::create(&channel, &CallOptions::with_timeout(Some(10_000))).await.map(Rc::new) },
+        )
     }
     fn is_alive(&self) -> bool {
         self.alive.get()

@@ -85,19 +85,31 @@ impl TableSession {
 
     /// Runs DDL text (CREATE TABLE, DROP TABLE, ALTER TABLE …).
     pub async fn execute_scheme_query(&self, yql: &str, opts: &CallOptions) -> Result<()> {
-        let req = table::ExecuteSchemeQueryRequest { session_id: self.id.clone(), yql_text: yql.to_string(), ..Default::default() };
+        let req = table::ExecuteSchemeQueryRequest {
+            session_id: self.id.clone(),
+            yql_text: yql.to_string(),
+            ..Default::default()
+        };
         let r = self.channel.unary(&rpc::EXECUTE_SCHEME_QUERY, &req, opts).await.map_err(|e| self.note(e))?;
         check(r.operation).map(|_| ()).map_err(|e| self.note(e))
     }
 
     pub async fn commit(&self, tx_id: &str, opts: &CallOptions) -> Result<()> {
-        let req = table::CommitTransactionRequest { session_id: self.id.clone(), tx_id: tx_id.to_string(), ..Default::default() };
+        let req = table::CommitTransactionRequest {
+            session_id: self.id.clone(),
+            tx_id: tx_id.to_string(),
+            ..Default::default()
+        };
         let r = self.channel.unary(&rpc::COMMIT_TRANSACTION, &req, opts).await.map_err(|e| self.note(e))?;
         check(r.operation).map(|_| ()).map_err(|e| self.note(e))
     }
 
     pub async fn rollback(&self, tx_id: &str, opts: &CallOptions) -> Result<()> {
-        let req = table::RollbackTransactionRequest { session_id: self.id.clone(), tx_id: tx_id.to_string(), ..Default::default() };
+        let req = table::RollbackTransactionRequest {
+            session_id: self.id.clone(),
+            tx_id: tx_id.to_string(),
+            ..Default::default()
+        };
         let r = self.channel.unary(&rpc::ROLLBACK_TRANSACTION, &req, opts).await.map_err(|e| self.note(e))?;
         check(r.operation).map(|_| ()).map_err(|e| self.note(e))
     }
@@ -114,7 +126,9 @@ impl PooledSession for Rc<TableSession> {
     type Factory = Channel;
     fn create(channel: &Channel) -> LocalBoxFuture<'static, Result<Self>> {
         let channel = channel.clone();
-        Box::pin(async move { TableSession::create(&channel, &CallOptions::with_timeout(Some(10_000))).await.map(Rc::new) })
+        Box::pin(
+            async move { TableSession::create(&channel, &CallOptions::with_timeout(Some(10_000))).await.map(Rc::new) },
+        )
     }
     fn is_alive(&self) -> bool {
         self.alive.get()

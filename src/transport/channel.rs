@@ -95,7 +95,12 @@ impl Channel {
         &self.inner.database
     }
 
-    async fn send(&self, path: &str, body: &[u8], opts: &CallOptions) -> Result<(fetch::FetchResponse, Option<AbortSignal>)> {
+    async fn send(
+        &self,
+        path: &str,
+        body: &[u8],
+        opts: &CallOptions,
+    ) -> Result<(fetch::FetchResponse, Option<AbortSignal>)> {
         let token = self.inner.credentials.token().await?;
         let timeout = opts.timeout_ms.map(|ms| format!("{ms}m"));
         let mut headers: Vec<(&str, &str)> = vec![
@@ -191,9 +196,10 @@ impl<Resp: prost::Message + Default> MessageStream<Resp> {
             match self.decoder.next_frame() {
                 Err(e) => return self.fail(e),
                 Ok(Some(Frame::Data(bytes))) => {
-                    return Some(Resp::decode(bytes.as_slice()).map_err(|e| {
-                        Error::protocol(format!("{}: undecodable answer: {e}", self.path))
-                    }));
+                    return Some(
+                        Resp::decode(bytes.as_slice())
+                            .map_err(|e| Error::protocol(format!("{}: undecodable answer: {e}", self.path))),
+                    );
                 }
                 Ok(Some(Frame::Trailers(t))) => {
                     self.finished = true;

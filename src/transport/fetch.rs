@@ -44,9 +44,7 @@ pub async fn post(
     if let Some(signal) = signal {
         init.set_signal(Some(signal));
     }
-    let response = JsFuture::from(global_fetch(url, &init))
-        .await
-        .map_err(|e| request_failure(&e, signal))?;
+    let response = JsFuture::from(global_fetch(url, &init)).await.map_err(|e| request_failure(&e, signal))?;
     let response: Response = response.dyn_into().map_err(|_| Error::protocol("fetch did not return a Response"))?;
     let mut header_trailers = Trailers::default();
     let h = response.headers();
@@ -75,10 +73,8 @@ impl FetchResponse {
         let Some(stream) = self.response.body() else {
             return Ok(BodyReader { reader: None });
         };
-        let reader: ReadableStreamDefaultReader = stream
-            .get_reader()
-            .dyn_into()
-            .map_err(|_| Error::protocol("the response body has no default reader"))?;
+        let reader: ReadableStreamDefaultReader =
+            stream.get_reader().dyn_into().map_err(|_| Error::protocol("the response body has no default reader"))?;
         Ok(BodyReader { reader: Some(reader) })
     }
 }
@@ -98,8 +94,7 @@ impl BodyReader {
             self.reader = None;
             return Ok(None);
         }
-        let value = Reflect::get(&result, &JsValue::from_str("value"))
-            .map_err(|e| js_failure("read", &e))?;
+        let value = Reflect::get(&result, &JsValue::from_str("value")).map_err(|e| js_failure("read", &e))?;
         let chunk: Uint8Array = value.dyn_into().map_err(|_| Error::protocol("body chunk is not bytes"))?;
         Ok(Some(chunk.to_vec()))
     }
@@ -130,9 +125,8 @@ fn aborted(signal: Option<&AbortSignal>) -> Option<Error> {
 
 /// `fetch` itself rejected: nothing was answered, most likely nothing was delivered.
 fn request_failure(e: &JsValue, signal: Option<&AbortSignal>) -> Error {
-    aborted(signal).unwrap_or_else(|| {
-        Error::transport(Status::ConnectionFailure, format!("request failed: {}", describe(e)))
-    })
+    aborted(signal)
+        .unwrap_or_else(|| Error::transport(Status::ConnectionFailure, format!("request failed: {}", describe(e))))
 }
 
 /// The body broke off: the request was delivered and may have run.
@@ -160,7 +154,9 @@ fn js_failure(what: &str, e: &JsValue) -> Error {
 pub fn describe(e: &JsValue) -> String {
     let get = |v: &JsValue, key: &str| Reflect::get(v, &JsValue::from_str(key)).ok().filter(|x| !x.is_undefined());
     let message = get(e, "message").and_then(|m| m.as_string()).or_else(|| e.as_string());
-    let cause = get(e, "cause").and_then(|c| get(&c, "message").and_then(|m| m.as_string()).or_else(|| get(&c, "code").and_then(|m| m.as_string())));
+    let cause = get(e, "cause").and_then(|c| {
+        get(&c, "message").and_then(|m| m.as_string()).or_else(|| get(&c, "code").and_then(|m| m.as_string()))
+    });
     match (message, cause) {
         (Some(m), Some(c)) => format!("{m} ({c})"),
         (Some(m), None) => m,

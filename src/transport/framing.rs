@@ -128,11 +128,8 @@ impl FrameDecoder {
             return Err(Error::protocol("compressed gRPC-web frame, but no compression was negotiated"));
         }
         let Some(body) = rest.get(5..5 + len) else { return Ok(None) };
-        let frame = if flag & TRAILER_FLAG != 0 {
-            Frame::Trailers(Trailers::parse(body))
-        } else {
-            Frame::Data(body.to_vec())
-        };
+        let frame =
+            if flag & TRAILER_FLAG != 0 { Frame::Trailers(Trailers::parse(body)) } else { Frame::Data(body.to_vec()) };
         self.pos += 5 + len;
         Ok(Some(frame))
     }

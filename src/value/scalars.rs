@@ -93,7 +93,8 @@ pub fn format_uuid(low: u64, high: u64) -> String {
     le[8..].copy_from_slice(&high.to_le_bytes());
     // Undo the GUID byte order of the first three groups.
     let b = [
-        le[3], le[2], le[1], le[0], le[5], le[4], le[7], le[6], le[8], le[9], le[10], le[11], le[12], le[13], le[14], le[15],
+        le[3], le[2], le[1], le[0], le[5], le[4], le[7], le[6], le[8], le[9], le[10], le[11], le[12], le[13], le[14],
+        le[15],
     ];
     let hex: String = b.iter().map(|x| format!("{x:02x}")).collect();
     format!("{}-{}-{}-{}-{}", &hex[0..8], &hex[8..12], &hex[12..16], &hex[16..20], &hex[20..32])
@@ -109,7 +110,8 @@ pub fn parse_uuid(text: &str) -> Result<(u64, u64)> {
     let mut b = [0u8; 16];
     for (i, pair) in hex.chunks(2).enumerate() {
         let s = std::str::from_utf8(pair).unwrap_or("");
-        let v = u8::from_str_radix(s, 16).map_err(|_| Error::argument(format!("{text:?} is not a UUID: bad hex digit")))?;
+        let v =
+            u8::from_str_radix(s, 16).map_err(|_| Error::argument(format!("{text:?} is not a UUID: bad hex digit")))?;
         if let Some(slot) = b.get_mut(i) {
             *slot = v;
         }

@@ -12,7 +12,10 @@ use std::fmt;
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum YdbType {
     Primitive(Primitive),
-    Decimal { precision: u32, scale: u32 },
+    Decimal {
+        precision: u32,
+        scale: u32,
+    },
     Optional(Box<YdbType>),
     List(Box<YdbType>),
     Tuple(Vec<YdbType>),
@@ -114,9 +117,10 @@ impl YdbType {
         use ydb::r#type::Type as T;
         let bad = || Error::protocol("the server sent a type this client cannot read");
         Ok(match t.r#type.as_ref().ok_or_else(bad)? {
-            T::TypeId(id) => YdbType::Primitive(Primitive::from_id(*id).ok_or_else(|| {
-                Error::protocol(format!("unsupported primitive type id {id}"))
-            })?),
+            T::TypeId(id) => YdbType::Primitive(
+                Primitive::from_id(*id)
+                    .ok_or_else(|| Error::protocol(format!("unsupported primitive type id {id}")))?,
+            ),
             T::DecimalType(d) => YdbType::Decimal { precision: d.precision, scale: d.scale },
             T::OptionalType(o) => YdbType::optional(Self::from_boxed(o.item.as_deref())?),
             T::ListType(l) => YdbType::List(Box::new(Self::from_boxed(l.item.as_deref())?)),
@@ -172,9 +176,13 @@ impl YdbType {
             YdbType::Decimal { precision, scale } => {
                 wrap(T::DecimalType(ydb::DecimalType { precision: *precision, scale: *scale }))
             }
-            YdbType::Optional(t) => wrap(T::OptionalType(Box::new(ydb::OptionalType { item: Some(Box::new(t.to_proto())) }))),
+            YdbType::Optional(t) => {
+                wrap(T::OptionalType(Box::new(ydb::OptionalType { item: Some(Box::new(t.to_proto())) })))
+            }
             YdbType::List(t) => wrap(T::ListType(Box::new(ydb::ListType { item: Some(Box::new(t.to_proto())) }))),
-            YdbType::Tuple(ts) => wrap(T::TupleType(ydb::TupleType { elements: ts.iter().map(|t| t.to_proto()).collect() })),
+            YdbType::Tuple(ts) => {
+                wrap(T::TupleType(ydb::TupleType { elements: ts.iter().map(|t| t.to_proto()).collect() }))
+            }
             YdbType::Struct(fields) => wrap(T::StructType(members(fields))),
             YdbType::Dict(k, v) => wrap(T::DictType(Box::new(ydb::DictType {
                 key: Some(Box::new(k.to_proto())),
@@ -184,12 +192,17 @@ impl YdbType {
                 use ydb::variant_type::Type as V;
                 let v = match inner.as_ref() {
                     YdbType::Struct(fields) => Some(V::StructItems(members(fields))),
-                    YdbType::Tuple(ts) => Some(V::TupleItems(ydb::TupleType { elements: ts.iter().map(|t| t.to_proto()).collect() })),
+                    YdbType::Tuple(ts) => {
+                        Some(V::TupleItems(ydb::TupleType { elements: ts.iter().map(|t| t.to_proto()).collect() }))
+                    }
                     _ => None,
                 };
                 wrap(T::VariantType(ydb::VariantType { r#type: v }))
             }
-            YdbType::Tagged(tag, t) => wrap(T::TaggedType(Box::new(ydb::TaggedType { tag: tag.clone(), r#type: Some(Box::new(t.to_proto())) }))),
+            YdbType::Tagged(tag, t) => wrap(T::TaggedType(Box::new(ydb::TaggedType {
+                tag: tag.clone(),
+                r#type: Some(Box::new(t.to_proto())),
+            }))),
             YdbType::Void => wrap(T::VoidType(0)),
             YdbType::Null => wrap(T::NullType(0)),
             YdbType::EmptyList => wrap(T::EmptyListType(0)),
@@ -395,7 +408,9 @@ impl TypeParser<'_> {
             "null" => YdbType::Null,
             "emptylist" => YdbType::EmptyList,
             "emptydict" => YdbType::EmptyDict,
-            _ => YdbType::Primitive(Primitive::from_name(&name).ok_or_else(|| self.error(&format!("unknown type {name}")))?),
+            _ => YdbType::Primitive(
+                Primitive::from_name(&name).ok_or_else(|| self.error(&format!("unknown type {name}")))?,
+            ),
         };
         if self.eat(b'?') {
             return Ok(YdbType::optional(t));

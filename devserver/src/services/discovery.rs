@@ -5,18 +5,13 @@ use tonic::{Request, Response, Status};
 use super::operation_ok;
 use crate::proto::ydb::discovery::v1::discovery_service_server::DiscoveryService;
 use crate::proto::ydb::discovery::{
-    EndpointInfo, ListEndpointsRequest, ListEndpointsResponse, ListEndpointsResult, WhoAmIRequest,
-    WhoAmIResponse, WhoAmIResult,
+    EndpointInfo, ListEndpointsRequest, ListEndpointsResponse, ListEndpointsResult, WhoAmIRequest, WhoAmIResponse,
+    WhoAmIResult,
 };
 use crate::state::State;
 
 /// The services a node of this server offers, as ListEndpoints names them.
-const SERVICES: &[&str] = &[
-    "discovery",
-    "table_service",
-    "query_service",
-    "scheme_service",
-];
+const SERVICES: &[&str] = &["discovery", "table_service", "query_service", "scheme_service"];
 
 pub struct Discovery {
     pub state: State,
@@ -38,25 +33,14 @@ impl DiscoveryService for Discovery {
             node_id: self.state.node_id,
             ..Default::default()
         };
-        let result = ListEndpointsResult {
-            endpoints: vec![endpoint],
-            self_location: "local".to_string(),
-        };
+        let result = ListEndpointsResult { endpoints: vec![endpoint], self_location: "local".to_string() };
         Ok(Response::new(ListEndpointsResponse {
             operation: Some(operation_ok("Ydb.Discovery.ListEndpointsResult", &result)),
         }))
     }
 
-    async fn who_am_i(
-        &self,
-        _request: Request<WhoAmIRequest>,
-    ) -> Result<Response<WhoAmIResponse>, Status> {
-        let result = WhoAmIResult {
-            user: "anonymous".to_string(),
-            groups: Vec::new(),
-        };
-        Ok(Response::new(WhoAmIResponse {
-            operation: Some(operation_ok("Ydb.Discovery.WhoAmIResult", &result)),
-        }))
+    async fn who_am_i(&self, _request: Request<WhoAmIRequest>) -> Result<Response<WhoAmIResponse>, Status> {
+        let result = WhoAmIResult { user: "anonymous".to_string(), groups: Vec::new() };
+        Ok(Response::new(WhoAmIResponse { operation: Some(operation_ok("Ydb.Discovery.WhoAmIResult", &result)) }))
     }
 }

@@ -15,11 +15,7 @@ use crate::proto::ydb;
 
 /// An issue with just a message, as YDB sends for most errors.
 pub fn issue(message: impl Into<String>) -> ydb::issue::IssueMessage {
-    ydb::issue::IssueMessage {
-        message: message.into(),
-        severity: 1,
-        ..Default::default()
-    }
+    ydb::issue::IssueMessage { message: message.into(), severity: 1, ..Default::default() }
 }
 
 /// A finished, successful operation whose result is packed in `google.protobuf.Any` under YDB's type name.
@@ -37,11 +33,7 @@ pub fn operation_ok<M: Message>(type_name: &str, result: &M) -> ydb::operations:
 
 /// A finished, successful operation without a result (DeleteSession, CommitTransaction, ...).
 pub fn operation_done() -> ydb::operations::Operation {
-    ydb::operations::Operation {
-        ready: true,
-        status: StatusCode::Success as i32,
-        ..Default::default()
-    }
+    ydb::operations::Operation { ready: true, status: StatusCode::Success as i32, ..Default::default() }
 }
 
 /// A finished, failed operation.
@@ -56,10 +48,7 @@ pub fn operation_failed(err: &EngineError) -> ydb::operations::Operation {
 
 /// Builds an engine-style error from a status and one message.
 pub fn failure(status: StatusCode, message: impl Into<String>) -> EngineError {
-    EngineError {
-        status,
-        issues: vec![issue(message)],
-    }
+    EngineError { status, issues: vec![issue(message)] }
 }
 
 /// Runs blocking engine work off the async threads.
@@ -70,10 +59,7 @@ where
 {
     match tokio::task::spawn_blocking(work).await {
         Ok(result) => result,
-        Err(e) => Err(failure(
-            StatusCode::InternalError,
-            format!("query worker failed: {e}"),
-        )),
+        Err(e) => Err(failure(StatusCode::InternalError, format!("query worker failed: {e}"))),
     }
 }
 

@@ -38,12 +38,7 @@ fn codes(err: &EngineError) -> (i32, Vec<ydb::issue::IssueMessage>) {
 /// Cuts one result set into parts of at most `limit` bytes of rows (at least one row per part, and one
 /// part even when the set is empty so the client learns its columns).
 pub fn split_result_set(set: ydb::ResultSet, limit: usize) -> Vec<ydb::ResultSet> {
-    let ydb::ResultSet {
-        columns,
-        rows,
-        truncated,
-        ..
-    } = set;
+    let ydb::ResultSet { columns, rows, truncated, .. } = set;
     let mut parts = Vec::new();
     let mut current: Vec<ydb::Value> = Vec::new();
     let mut size = 0usize;
@@ -97,33 +92,21 @@ impl QueryService for Query {
                 rollback_all(&self.state, session.open_transactions()).await;
                 (StatusCode::Success as i32, Vec::new())
             }
-            None => codes(&failure(
-                StatusCode::BadSession,
-                format!("Session not found: {id}"),
-            )),
+            None => codes(&failure(StatusCode::BadSession, format!("Session not found: {id}"))),
         };
         Ok(Response::new(DeleteSessionResponse { status, issues }))
     }
 
     type AttachSessionStream = StateStream;
 
-    async fn attach_session(
-        &self,
-        r: Request<AttachSessionRequest>,
-    ) -> Result<Response<StateStream>, Status> {
+    async fn attach_session(&self, r: Request<AttachSessionRequest>) -> Result<Response<StateStream>, Status> {
         let id = r.into_inner().session_id;
         let session = match self.state.sessions.get(&id, Kind::Query) {
             Ok(s) => s,
             Err(e) => {
                 let (status, issues) = codes(&e);
-                let state = SessionState {
-                    status,
-                    issues,
-                    ..Default::default()
-                };
-                return Ok(Response::new(Box::pin(futures_util::stream::iter([Ok(
-                    state,
-                )]))));
+                let state = SessionState { status, issues, ..Default::default() };
+                return Ok(Response::new(Box::pin(futures_util::stream::iter([Ok(state)]))));
             }
         };
         session.set_attached(true);
@@ -131,10 +114,7 @@ impl QueryService for Query {
         let (sender, receiver) = mpsc::channel(2);
         let state = self.state.clone();
         tokio::spawn(async move {
-            let ready = SessionState {
-                status: StatusCode::Success as i32,
-                ..Default::default()
-            };
+            let ready = SessionState { status: StatusCode::Success as i32, ..Default::default() };
             if sender.send(Ok(ready)).await.is_err() {
                 return close_detached(&state, &id).await;
             }
@@ -146,12 +126,8 @@ impl QueryService for Query {
                 return close_detached(&state, &id).await;
             };
             let hint = match why {
-                Ended::Shutdown => Some(session_state::SessionHint::NodeShutdown(
-                    NodeShutdownHint {},
-                )),
-                _ => Some(session_state::SessionHint::SessionShutdown(
-                    SessionShutdownHint {},
-                )),
+                Ended::Shutdown => Some(session_state::SessionHint::NodeShutdown(NodeShutdownHint {})),
+                _ => Some(session_state::SessionHint::SessionShutdown(SessionShutdownHint {})),
             };
             let last = SessionState {
                 status: StatusCode::BadSession as i32,
@@ -186,11 +162,7 @@ impl QueryService for Query {
                 issues: Vec::new(),
                 tx_meta: Some(TransactionMeta { id }),
             },
-            Err(e) => BeginTransactionResponse {
-                status: e.status as i32,
-                issues: e.issues,
-                tx_meta: None,
-            },
+            Err(e) => BeginTransactionResponse { status: e.status as i32, issues: e.issues, tx_meta: None },
         }))
     }
 
@@ -199,11 +171,8 @@ impl QueryService for Query {
         r: Request<CommitTransactionRequest>,
     ) -> Result<Response<CommitTransactionResponse>, Status> {
         let req = r.into_inner();
-        let done = self
-            .finish_transaction(&req.session_id, req.tx_id, true)
-            .await;
-        let (status, issues) =
-            done.map_or_else(|e| codes(&e), |()| (StatusCode::Success as i32, Vec::new()));
+        let done = self.finish_transaction(&req.session_id, req.tx_id, true).await;
+        let (status, issues) = done.map_or_else(|e| codes(&e), |()| (StatusCode::Success as i32, Vec::new()));
         Ok(Response::new(CommitTransactionResponse { status, issues }))
     }
 
@@ -212,23 +181,14 @@ impl QueryService for Query {
         r: Request<RollbackTransactionRequest>,
     ) -> Result<Response<RollbackTransactionResponse>, Status> {
         let req = r.into_inner();
-        let done = self
-            .finish_transaction(&req.session_id, req.tx_id, false)
-            .await;
-        let (status, issues) =
-            done.map_or_else(|e| codes(&e), |()| (StatusCode::Success as i32, Vec::new()));
-        Ok(Response::new(RollbackTransactionResponse {
-            status,
-            issues,
-        }))
+        let done = self.finish_transaction(&req.session_id, req.tx_id, false).await;
+        let (status, issues) = done.map_or_else(|e| codes(&e), |()| (StatusCode::Success as i32, Vec::new()));
+        Ok(Response::new(RollbackTransactionResponse { status, issues }))
     }
 
     type ExecuteQueryStream = PartStream;
 
-    async fn execute_query(
-        &self,
-        r: Request<ExecuteQueryRequest>,
-    ) -> Result<Response<PartStream>, Status> {
+    async fn execute_query(&self, r: Request<ExecuteQueryRequest>) -> Result<Response<PartStream>, Status> {
         let database = database_of(&r);
         let req = r.into_inner();
         let (sender, receiver) = mpsc::channel(4);
@@ -236,13 +196,7 @@ impl QueryService for Query {
         tokio::spawn(async move {
             if let Err(e) = run_query(&state, database, req, &sender).await {
                 let (status, issues) = codes(&e);
-                let _ = sender
-                    .send(Ok(ExecuteQueryResponsePart {
-                        status,
-                        issues,
-                        ..Default::default()
-                    }))
-                    .await;
+                let _ = sender.send(Ok(ExecuteQueryResponsePart { status, issues, ..Default::default() })).await;
             }
         });
         Ok(Response::new(Box::pin(ReceiverStream::new(receiver))))
@@ -250,23 +204,11 @@ impl QueryService for Query {
 }
 
 impl Query {
-    async fn finish_transaction(
-        &self,
-        session_id: &str,
-        tx_id: String,
-        commit: bool,
-    ) -> Result<(), EngineError> {
+    async fn finish_transaction(&self, session_id: &str, tx_id: String, commit: bool) -> Result<(), EngineError> {
         let busy = self.state.sessions.occupy(session_id, Kind::Query)?;
         let engine = self.state.engine.clone();
         let tx = tx_id.clone();
-        let done = blocking(move || {
-            if commit {
-                engine.commit(&tx)
-            } else {
-                engine.rollback(&tx)
-            }
-        })
-        .await;
+        let done = blocking(move || if commit { engine.commit(&tx) } else { engine.rollback(&tx) }).await;
         busy.session().forget_transaction(&tx_id);
         done
     }
@@ -293,9 +235,7 @@ async fn run_query(
     };
     let control = req.tx_control.unwrap_or_default();
     let (tx, existing) = match control.tx_selector {
-        Some(transaction_control::TxSelector::TxId(id)) => {
-            (TxSelector::Existing(id.clone()), Some(id))
-        }
+        Some(transaction_control::TxSelector::TxId(id)) => (TxSelector::Existing(id.clone()), Some(id)),
         Some(transaction_control::TxSelector::BeginTx(settings)) => {
             (TxSelector::Begin(query_tx_mode(Some(&settings))), None)
         }
@@ -305,13 +245,7 @@ async fn run_query(
     let engine = state.engine.clone();
     let params = req.parameters;
     let outcome = blocking(move || {
-        engine.execute(ExecuteRequest {
-            database: &database,
-            yql: &yql,
-            params: &params,
-            tx,
-            commit,
-        })
+        engine.execute(ExecuteRequest { database: &database, yql: &yql, params: &params, tx, commit })
     })
     .await;
     let session = busy.session();
@@ -346,11 +280,7 @@ async fn run_query(
         }
     }
     if !sent_any || tx_meta.is_some() {
-        let msg = ExecuteQueryResponsePart {
-            status: StatusCode::Success as i32,
-            tx_meta,
-            ..Default::default()
-        };
+        let msg = ExecuteQueryResponsePart { status: StatusCode::Success as i32, tx_meta, ..Default::default() };
         let _ = sender.send(Ok(msg)).await;
     }
     drop(busy);
@@ -364,10 +294,7 @@ mod tests {
 
     fn row(n: usize) -> ydb::Value {
         ydb::Value {
-            items: vec![ydb::Value {
-                value: Some(ydb::value::Value::TextValue("x".repeat(n))),
-                ..Default::default()
-            }],
+            items: vec![ydb::Value { value: Some(ydb::value::Value::TextValue("x".repeat(n))), ..Default::default() }],
             ..Default::default()
         }
     }
@@ -376,19 +303,14 @@ mod tests {
     fn big_result_sets_are_cut_into_parts_that_keep_every_row_in_order() {
         let rows: Vec<ydb::Value> = (0..1000).map(|_| row(100)).collect();
         let set = ydb::ResultSet {
-            columns: vec![ydb::Column {
-                name: "a".into(),
-                r#type: None,
-            }],
+            columns: vec![ydb::Column { name: "a".into(), r#type: None }],
             rows,
             ..Default::default()
         };
         let parts = split_result_set(set, 10_000);
         assert!(parts.len() > 5);
         assert_eq!(parts.iter().map(|p| p.rows.len()).sum::<usize>(), 1000);
-        assert!(parts
-            .iter()
-            .all(|p| p.columns.len() == 1 && p.encoded_len() < 12_000));
+        assert!(parts.iter().all(|p| p.columns.len() == 1 && p.encoded_len() < 12_000));
     }
 
     #[test]

@@ -26,10 +26,7 @@ pub struct Table {
 
 impl Table {
     pub fn new(state: State) -> Table {
-        Table {
-            state,
-            prepared: Mutex::new(HashMap::new()),
-        }
+        Table { state, prepared: Mutex::new(HashMap::new()) }
     }
 
     async fn execute_data(
@@ -40,18 +37,17 @@ impl Table {
         let busy = self.state.sessions.occupy(&req.session_id, Kind::Table)?;
         let yql = match req.query.and_then(|q| q.query) {
             Some(query::Query::YqlText(text)) => text,
-            Some(query::Query::Id(id)) => {
-                self.prepared.lock().get(&id).cloned().ok_or_else(|| {
-                    failure(StatusCode::NotFound, format!("Query not found: {id}"))
-                })?
-            }
+            Some(query::Query::Id(id)) => self
+                .prepared
+                .lock()
+                .get(&id)
+                .cloned()
+                .ok_or_else(|| failure(StatusCode::NotFound, format!("Query not found: {id}")))?,
             None => return Err(failure(StatusCode::BadRequest, "Empty query text")),
         };
         let control = req.tx_control.unwrap_or_default();
         let (tx, existing) = match control.tx_selector {
-            Some(transaction_control::TxSelector::TxId(id)) => {
-                (TxSelector::Existing(id.clone()), Some(id))
-            }
+            Some(transaction_control::TxSelector::TxId(id)) => (TxSelector::Existing(id.clone()), Some(id)),
             Some(transaction_control::TxSelector::BeginTx(settings)) => {
                 (TxSelector::Begin(table_tx_mode(Some(&settings))), None)
             }
@@ -61,13 +57,7 @@ impl Table {
         let engine = self.state.engine.clone();
         let params = req.parameters;
         let outcome = blocking(move || {
-            engine.execute(ExecuteRequest {
-                database: &database,
-                yql: &yql,
-                params: &params,
-                tx,
-                commit,
-            })
+            engine.execute(ExecuteRequest { database: &database, yql: &yql, params: &params, tx, commit })
         })
         .await;
         let session = busy.session();
@@ -82,9 +72,7 @@ impl Table {
         }
         Ok(ExecuteQueryResult {
             result_sets: outcome.result_sets,
-            tx_meta: Some(TransactionMeta {
-                id: outcome.tx_id.unwrap_or_default(),
-            }),
+            tx_meta: Some(TransactionMeta { id: outcome.tx_id.unwrap_or_default() }),
             query_meta: None,
             query_stats: None,
         })
@@ -118,10 +106,7 @@ fn answer(result: Result<Operation, EngineError>) -> Option<Operation> {
 }
 
 fn unsupported(what: &str) -> Option<Operation> {
-    answer(Err(failure(
-        StatusCode::Unsupported,
-        format!("{what} is not supported by ydb-devserver yet"),
-    )))
+    answer(Err(failure(StatusCode::Unsupported, format!("{what} is not supported by ydb-devserver yet"))))
 }
 
 type ReadTableStream = Pin<Box<dyn Stream<Item = Result<ReadTableResponse, Status>> + Send>>;
@@ -133,13 +118,8 @@ impl TableService for Table {
         _r: Request<CreateSessionRequest>,
     ) -> Result<Response<CreateSessionResponse>, Status> {
         let session_id = self.state.sessions.create(Kind::Table);
-        let op = operation_ok(
-            "Ydb.Table.CreateSessionResult",
-            &CreateSessionResult { session_id },
-        );
-        Ok(Response::new(CreateSessionResponse {
-            operation: Some(op),
-        }))
+        let op = operation_ok("Ydb.Table.CreateSessionResult", &CreateSessionResult { session_id });
+        Ok(Response::new(CreateSessionResponse { operation: Some(op) }))
     }
 
     async fn delete_session(
@@ -148,106 +128,58 @@ impl TableService for Table {
     ) -> Result<Response<DeleteSessionResponse>, Status> {
         let id = r.into_inner().session_id;
         let result = self.drop_session(&id).await.map(|()| operation_done());
-        Ok(Response::new(DeleteSessionResponse {
-            operation: answer(result),
-        }))
+        Ok(Response::new(DeleteSessionResponse { operation: answer(result) }))
     }
 
-    async fn keep_alive(
-        &self,
-        r: Request<KeepAliveRequest>,
-    ) -> Result<Response<KeepAliveResponse>, Status> {
+    async fn keep_alive(&self, r: Request<KeepAliveRequest>) -> Result<Response<KeepAliveResponse>, Status> {
         let id = r.into_inner().session_id;
         let result = match self.state.sessions.occupy(&id, Kind::Table) {
             Ok(_busy) => Ok(keep_alive_result::SessionStatus::Ready),
-            Err(e) if e.status == StatusCode::SessionBusy => {
-                Ok(keep_alive_result::SessionStatus::Busy)
-            }
+            Err(e) if e.status == StatusCode::SessionBusy => Ok(keep_alive_result::SessionStatus::Busy),
             Err(e) => Err(e),
         };
         let result = result.map(|status| {
-            operation_ok(
-                "Ydb.Table.KeepAliveResult",
-                &KeepAliveResult {
-                    session_status: status as i32,
-                },
-            )
+            operation_ok("Ydb.Table.KeepAliveResult", &KeepAliveResult { session_status: status as i32 })
         });
-        Ok(Response::new(KeepAliveResponse {
-            operation: answer(result),
-        }))
+        Ok(Response::new(KeepAliveResponse { operation: answer(result) }))
     }
 
-    async fn create_table(
-        &self,
-        _r: Request<CreateTableRequest>,
-    ) -> Result<Response<CreateTableResponse>, Status> {
-        Ok(Response::new(CreateTableResponse {
-            operation: unsupported("CreateTable"),
-        }))
+    async fn create_table(&self, _r: Request<CreateTableRequest>) -> Result<Response<CreateTableResponse>, Status> {
+        Ok(Response::new(CreateTableResponse { operation: unsupported("CreateTable") }))
     }
 
-    async fn drop_table(
-        &self,
-        _r: Request<DropTableRequest>,
-    ) -> Result<Response<DropTableResponse>, Status> {
-        Ok(Response::new(DropTableResponse {
-            operation: unsupported("DropTable"),
-        }))
+    async fn drop_table(&self, _r: Request<DropTableRequest>) -> Result<Response<DropTableResponse>, Status> {
+        Ok(Response::new(DropTableResponse { operation: unsupported("DropTable") }))
     }
 
-    async fn alter_table(
-        &self,
-        _r: Request<AlterTableRequest>,
-    ) -> Result<Response<AlterTableResponse>, Status> {
-        Ok(Response::new(AlterTableResponse {
-            operation: unsupported("AlterTable"),
-        }))
+    async fn alter_table(&self, _r: Request<AlterTableRequest>) -> Result<Response<AlterTableResponse>, Status> {
+        Ok(Response::new(AlterTableResponse { operation: unsupported("AlterTable") }))
     }
 
-    async fn copy_table(
-        &self,
-        _r: Request<CopyTableRequest>,
-    ) -> Result<Response<CopyTableResponse>, Status> {
-        Ok(Response::new(CopyTableResponse {
-            operation: unsupported("CopyTable"),
-        }))
+    async fn copy_table(&self, _r: Request<CopyTableRequest>) -> Result<Response<CopyTableResponse>, Status> {
+        Ok(Response::new(CopyTableResponse { operation: unsupported("CopyTable") }))
     }
 
-    async fn copy_tables(
-        &self,
-        _r: Request<CopyTablesRequest>,
-    ) -> Result<Response<CopyTablesResponse>, Status> {
-        Ok(Response::new(CopyTablesResponse {
-            operation: unsupported("CopyTables"),
-        }))
+    async fn copy_tables(&self, _r: Request<CopyTablesRequest>) -> Result<Response<CopyTablesResponse>, Status> {
+        Ok(Response::new(CopyTablesResponse { operation: unsupported("CopyTables") }))
     }
 
-    async fn rename_tables(
-        &self,
-        _r: Request<RenameTablesRequest>,
-    ) -> Result<Response<RenameTablesResponse>, Status> {
-        Ok(Response::new(RenameTablesResponse {
-            operation: unsupported("RenameTables"),
-        }))
+    async fn rename_tables(&self, _r: Request<RenameTablesRequest>) -> Result<Response<RenameTablesResponse>, Status> {
+        Ok(Response::new(RenameTablesResponse { operation: unsupported("RenameTables") }))
     }
 
     async fn describe_table(
         &self,
         _r: Request<DescribeTableRequest>,
     ) -> Result<Response<DescribeTableResponse>, Status> {
-        Ok(Response::new(DescribeTableResponse {
-            operation: unsupported("DescribeTable"),
-        }))
+        Ok(Response::new(DescribeTableResponse { operation: unsupported("DescribeTable") }))
     }
 
     async fn explain_data_query(
         &self,
         _r: Request<ExplainDataQueryRequest>,
     ) -> Result<Response<ExplainDataQueryResponse>, Status> {
-        Ok(Response::new(ExplainDataQueryResponse {
-            operation: unsupported("ExplainDataQuery"),
-        }))
+        Ok(Response::new(ExplainDataQueryResponse { operation: unsupported("ExplainDataQuery") }))
     }
 
     async fn prepare_data_query(
@@ -255,24 +187,15 @@ impl TableService for Table {
         r: Request<PrepareDataQueryRequest>,
     ) -> Result<Response<PrepareDataQueryResponse>, Status> {
         let req = r.into_inner();
-        let result = self
-            .state
-            .sessions
-            .occupy(&req.session_id, Kind::Table)
-            .map(|_busy| {
-                let query_id = uuid::Uuid::new_v4().simple().to_string();
-                self.prepared.lock().insert(query_id.clone(), req.yql_text);
-                operation_ok(
-                    "Ydb.Table.PrepareQueryResult",
-                    &PrepareQueryResult {
-                        query_id,
-                        parameters_types: HashMap::new(),
-                    },
-                )
-            });
-        Ok(Response::new(PrepareDataQueryResponse {
-            operation: answer(result),
-        }))
+        let result = self.state.sessions.occupy(&req.session_id, Kind::Table).map(|_busy| {
+            let query_id = uuid::Uuid::new_v4().simple().to_string();
+            self.prepared.lock().insert(query_id.clone(), req.yql_text);
+            operation_ok(
+                "Ydb.Table.PrepareQueryResult",
+                &PrepareQueryResult { query_id, parameters_types: HashMap::new() },
+            )
+        });
+        Ok(Response::new(PrepareDataQueryResponse { operation: answer(result) }))
     }
 
     async fn execute_data_query(
@@ -284,9 +207,7 @@ impl TableService for Table {
             .execute_data(database, r.into_inner())
             .await
             .map(|res| operation_ok("Ydb.Table.ExecuteQueryResult", &res));
-        Ok(Response::new(ExecuteDataQueryResponse {
-            operation: answer(result),
-        }))
+        Ok(Response::new(ExecuteDataQueryResponse { operation: answer(result) }))
     }
 
     async fn execute_scheme_query(
@@ -298,16 +219,13 @@ impl TableService for Table {
         let result = match self.state.sessions.occupy(&req.session_id, Kind::Table) {
             Ok(busy) => {
                 let engine = self.state.engine.clone();
-                let outcome =
-                    blocking(move || engine.execute_scheme(&database, &req.yql_text)).await;
+                let outcome = blocking(move || engine.execute_scheme(&database, &req.yql_text)).await;
                 drop(busy);
                 outcome.map(|()| operation_done())
             }
             Err(e) => Err(e),
         };
-        Ok(Response::new(ExecuteSchemeQueryResponse {
-            operation: answer(result),
-        }))
+        Ok(Response::new(ExecuteSchemeQueryResponse { operation: answer(result) }))
     }
 
     async fn begin_transaction(
@@ -326,17 +244,13 @@ impl TableService for Table {
                 begun.map(|id| {
                     operation_ok(
                         "Ydb.Table.BeginTransactionResult",
-                        &BeginTransactionResult {
-                            tx_meta: Some(TransactionMeta { id }),
-                        },
+                        &BeginTransactionResult { tx_meta: Some(TransactionMeta { id }) },
                     )
                 })
             }
             Err(e) => Err(e),
         };
-        Ok(Response::new(BeginTransactionResponse {
-            operation: answer(result),
-        }))
+        Ok(Response::new(BeginTransactionResponse { operation: answer(result) }))
     }
 
     async fn commit_transaction(
@@ -351,17 +265,12 @@ impl TableService for Table {
                 let done = blocking(move || engine.commit(&tx)).await;
                 busy.session().forget_transaction(&req.tx_id);
                 done.map(|()| {
-                    operation_ok(
-                        "Ydb.Table.CommitTransactionResult",
-                        &CommitTransactionResult { query_stats: None },
-                    )
+                    operation_ok("Ydb.Table.CommitTransactionResult", &CommitTransactionResult { query_stats: None })
                 })
             }
             Err(e) => Err(e),
         };
-        Ok(Response::new(CommitTransactionResponse {
-            operation: answer(result),
-        }))
+        Ok(Response::new(CommitTransactionResponse { operation: answer(result) }))
     }
 
     async fn rollback_transaction(
@@ -379,35 +288,21 @@ impl TableService for Table {
             }
             Err(e) => Err(e),
         };
-        Ok(Response::new(RollbackTransactionResponse {
-            operation: answer(result),
-        }))
+        Ok(Response::new(RollbackTransactionResponse { operation: answer(result) }))
     }
 
     type StreamReadTableStream = ReadTableStream;
 
-    async fn stream_read_table(
-        &self,
-        _r: Request<ReadTableRequest>,
-    ) -> Result<Response<ReadTableStream>, Status> {
+    async fn stream_read_table(&self, _r: Request<ReadTableRequest>) -> Result<Response<ReadTableStream>, Status> {
         let part = ReadTableResponse {
             status: StatusCode::Unsupported as i32,
-            issues: vec![super::issue(
-                "StreamReadTable is not supported by ydb-devserver yet",
-            )],
+            issues: vec![super::issue("StreamReadTable is not supported by ydb-devserver yet")],
             ..Default::default()
         };
-        Ok(Response::new(Box::pin(futures_util::stream::iter([Ok(
-            part,
-        )]))))
+        Ok(Response::new(Box::pin(futures_util::stream::iter([Ok(part)]))))
     }
 
-    async fn bulk_upsert(
-        &self,
-        _r: Request<BulkUpsertRequest>,
-    ) -> Result<Response<BulkUpsertResponse>, Status> {
-        Ok(Response::new(BulkUpsertResponse {
-            operation: unsupported("BulkUpsert"),
-        }))
+    async fn bulk_upsert(&self, _r: Request<BulkUpsertRequest>) -> Result<Response<BulkUpsertResponse>, Status> {
+        Ok(Response::new(BulkUpsertResponse { operation: unsupported("BulkUpsert") }))
     }
 }

@@ -1,0 +1,209 @@
+// TypeScript declarations of the ydb-wasm package (what this version implements; see ../README.md).
+
+/** A YDB type in YQL spelling: 'Uint64', 'Optional<Utf8>', 'List<Struct<a:Int32>>', 'Decimal(22,9)'. */
+export type YdbType = string;
+
+/** JS values that YDB values map to (API.md's mapping table). */
+export type YdbValue =
+  | null | boolean | number | bigint | string | Uint8Array | Date
+  | YdbValue[] | { [field: string]: YdbValue } | Map<YdbValue, YdbValue>;
+
+/** Query parameters by name, `$` included: `{ $id: 1n, $name: 'x' }`. */
+export type Parameters = Record<string, YdbValue | TypedValue>;
+
+export interface Column { name: string; type: YdbType }
+export interface ResultSet<Row = Record<string, YdbValue>> {
+  columns: Column[];
+  rows: Row[];
+  truncated: boolean;
+  /** Which result set of the query this is (streamed parts of the query service). */
+  index?: number;
+}
+
+export declare class TypedValue {
+  constructor(value: YdbValue, type: YdbType);
+  value: YdbValue;
+  type: YdbType;
+}
+
+export declare const PrimitiveType: Readonly<{
+  Bool: 'Bool'; Int8: 'Int8'; Uint8: 'Uint8'; Int16: 'Int16'; Uint16: 'Uint16'; Int32: 'Int32';
+  Uint32: 'Uint32'; Int64: 'Int64'; Uint64: 'Uint64'; Float: 'Float'; Double: 'Double'; Date: 'Date';
+  Datetime: 'Datetime'; Timestamp: 'Timestamp'; Interval: 'Interval'; String: 'String'; Utf8: 'Utf8';
+  Yson: 'Yson'; Json: 'Json'; Uuid: 'Uuid'; JsonDocument: 'JsonDocument';
+}>;
+export declare function OptionalType(t: YdbType): YdbType;
+export declare function ListType(t: YdbType): YdbType;
+export declare function TupleType(...ts: YdbType[]): YdbType;
+export declare function StructType(fields: Record<string, YdbType>): YdbType;
+export declare function DictType(key: YdbType, value: YdbType): YdbType;
+export declare function DecimalType(precision?: number, scale?: number): YdbType;
+
+export interface Credentials { getAuthToken(): Promise<string | null> }
+export declare class AnonymousCredentials implements Credentials {
+  getAuthToken(): Promise<null>;
+}
+export declare class AccessTokenCredentials implements Credentials {
+  constructor(token: string);
+  getAuthToken(): Promise<string>;
+}
+
+export type TxMode = SerializableReadWrite | OnlineReadOnly | StaleReadOnly | SnapshotReadOnly;
+export declare class SerializableReadWrite { readonly mode: 'serializableReadWrite' }
+export declare class OnlineReadOnly {
+  constructor(opts?: { allowInconsistentReads?: boolean });
+  readonly mode: 'onlineReadOnly';
+  allowInconsistentReads: boolean;
+}
+export declare class StaleReadOnly { readonly mode: 'staleReadOnly' }
+export declare class SnapshotReadOnly { readonly mode: 'snapshotReadOnly' }
+
+export declare class BackoffSettings {
+  constructor(opts?: { ceiling?: number; slotDurationMs?: number; uncertainRatio?: number });
+  ceiling: number;
+  slotDurationMs: number;
+  uncertainRatio: number;
+}
+export declare class RetrySettings {
+  constructor(opts?: {
+    maxRetries?: number; idempotent?: boolean; retryNotFound?: boolean; maxSessionAcquireTimeoutMs?: number;
+    fastBackoff?: BackoffSettings; slowBackoff?: BackoffSettings;
+  });
+  maxRetries: number;
+  idempotent: boolean;
+  retryNotFound: boolean;
+  maxSessionAcquireTimeoutMs?: number;
+  fastBackoff: BackoffSettings;
+  slowBackoff: BackoffSettings;
+}
+export declare const AsyncRetrySettings: typeof RetrySettings;
+
+/** Per-call options: a deadline and a cancellation signal. */
+export interface CallSettings { timeoutMs?: number; signal?: AbortSignal }
+
+export interface DriverConfig {
+  /** gRPC-web URL: http(s)://host:port (grpc:// and grpcs:// are read as http:// and https://). */
+  endpoint: string;
+  database: string;
+  credentials?: Credentials;
+}
+export declare class Driver {
+  constructor(config: DriverConfig);
+  readonly endpoint: string;
+  readonly database: string;
+  readonly discoveryDebugDetails: string;
+  /** true once the database answered discovery; false when timeoutMs passed first. */
+  wait(opts?: { failFast?: boolean; timeoutMs?: number }): Promise<boolean>;
+  /** Stops the pools made with this driver (closing their sessions) and refuses new work. */
+  stop(): Promise<void>;
+  querySessionPool(opts?: { size?: number }): QuerySessionPool;
+  [Symbol.asyncDispose](): Promise<void>;
+}
+
+export declare class SessionPool {
+  constructor(driver: Driver, opts?: { size?: number });
+  readonly size: number;
+  readonly totalSessions: number;
+  readonly idleSessions: number;
+  acquire(opts?: { timeoutMs?: number }): Promise<Session>;
+  release(session: Session): void;
+  retryOperation<T, A extends unknown[]>(
+    callee: (session: Session, ...args: A) => Promise<T>, settings?: RetrySettings, ...args: A): Promise<T>;
+  withSession<T>(callee: (session: Session) => Promise<T>): Promise<T>;
+  stop(): Promise<void>;
+  [Symbol.asyncDispose](): Promise<void>;
+}
+
+export declare class Session {
+  readonly sessionId: string;
+  readonly isAlive: boolean;
+  /** One auto-committed serializable transaction. */
+  executeQuery(query: string, parameters?: Parameters, settings?: CallSettings): Promise<ResultSet[]>;
+  executeSchemeQuery(yql: string, settings?: CallSettings): Promise<void>;
+  /** A transaction context; the transaction begins with its first statement. */
+  transaction(mode?: TxMode): TxContext;
+  /** Commits when `callee` resolves, rolls back when it throws. */
+  withTransaction<T>(callee: (tx: TxContext) => Promise<T>, mode?: TxMode): Promise<T>;
+  close(): Promise<void>;
+}
+
+export declare class TxContext {
+  readonly txId: string | undefined;
+  readonly isFinished: boolean;
+  execute(query: string, parameters?: Parameters, opts?: { commitTx?: boolean } & CallSettings): Promise<ResultSet[]>;
+  commit(settings?: CallSettings): Promise<void>;
+  rollback(settings?: CallSettings): Promise<void>;
+  [Symbol.asyncDispose](): Promise<void>;
+}
+
+export declare class QuerySessionPool {
+  constructor(driver: Driver, opts?: { size?: number });
+  readonly size: number;
+  readonly totalSessions: number;
+  readonly idleSessions: number;
+  acquire(opts?: { timeoutMs?: number }): Promise<QuerySession>;
+  release(session: QuerySession): void;
+  retryOperation<T, A extends unknown[]>(
+    callee: (session: QuerySession, ...args: A) => Promise<T>, settings?: RetrySettings, ...args: A): Promise<T>;
+  withSession<T>(callee: (session: QuerySession) => Promise<T>): Promise<T>;
+  /** Runs a query with retries and returns its whole result sets. */
+  executeWithRetries(query: string, parameters?: Parameters, settings?: RetrySettings): Promise<ResultSet[]>;
+  stop(): Promise<void>;
+  [Symbol.asyncDispose](): Promise<void>;
+}
+
+export interface QueryExecuteOptions extends CallSettings {
+  /** Transaction control: begin one in `mode` (and commit with this query), or continue `txId`. */
+  txControl?: { beginTx?: TxMode; txId?: string; commitTx?: boolean };
+}
+export declare class QuerySession {
+  readonly sessionId: string;
+  readonly isAlive: boolean;
+  /** Streams result-set parts as the server sends them. */
+  executeQuery(query: string, parameters?: Parameters, opts?: QueryExecuteOptions): QueryResultStream;
+  beginTransaction(mode?: TxMode): Promise<string>;
+  commitTransaction(txId: string): Promise<void>;
+  rollbackTransaction(txId: string): Promise<void>;
+  close(): Promise<void>;
+}
+export declare class QueryResultStream implements AsyncIterable<ResultSet> {
+  next(): Promise<ResultSet | undefined>;
+  readonly txId: string | undefined;
+  cancel(): void;
+  [Symbol.asyncIterator](): AsyncIterator<ResultSet>;
+}
+
+export declare function retryOperation<T, A extends unknown[]>(
+  callee: (session: Session, ...args: A) => Promise<T>, settings: RetrySettings | undefined,
+  sessionPool: SessionPool, ...args: A): Promise<T>;
+
+export interface Issue { message: string; issueCode: number; severity: number; issues: Issue[] }
+export declare class YdbError extends Error {
+  /** Status name, e.g. 'OVERLOADED'. */
+  status: string;
+  /** Numeric YDB status id, e.g. 400060. */
+  code: number;
+  issues: Issue[];
+  retryable: boolean;
+  kind: 'ydb' | 'transport' | 'cancelled' | 'argument';
+}
+export declare class TransportError extends YdbError {}
+export declare class BadRequestError extends YdbError {}
+export declare class UnauthorizedError extends YdbError {}
+export declare class InternalError extends YdbError {}
+export declare class AbortedError extends YdbError {}
+export declare class UnavailableError extends YdbError {}
+export declare class OverloadedError extends YdbError {}
+export declare class SchemeError extends YdbError {}
+export declare class GenericError extends YdbError {}
+export declare class TimeoutError extends YdbError {}
+export declare class BadSessionError extends YdbError {}
+export declare class PreconditionFailedError extends YdbError {}
+export declare class AlreadyExistsError extends YdbError {}
+export declare class NotFoundError extends YdbError {}
+export declare class SessionExpiredError extends YdbError {}
+export declare class CancelledError extends YdbError {}
+export declare class UndeterminedError extends YdbError {}
+export declare class UnsupportedError extends YdbError {}
+export declare class SessionBusyError extends YdbError {}
+export declare class SessionPoolEmptyError extends YdbError {}

@@ -1,0 +1,43 @@
+#!/usr/bin/env bash
+# The whole test suite: lint, native tests (units, proto compatibility, dev server), the wasm client's
+# tests in Node against a dev server, the package's JS tests and examples, and the official Python SDK
+# as the dev server's referee. Any failure fails the run.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+step() { printf '\n=== %s\n' "$*"; }
+
+step setup
+bash scripts/setup.sh --python
+
+step "format and lints"
+cargo fmt --all --check
+cargo clippy --workspace --all-targets -- -D warnings
+cargo clippy -p ydb-wasm --target wasm32-unknown-unknown --all-targets -- -D warnings
+
+step "native tests"
+cargo test --workspace
+cargo build -p ydb-devserver
+
+step "wasm package"
+bash scripts/build-wasm.sh
+
+source scripts/devserver.sh
+start_devserver
+
+step "wasm tests in Node (wasm-bindgen-test, gRPC-web over fetch)"
+YDB_TEST_ENDPOINT="$YDB_ENDPOINT" CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUNNER=wasm-bindgen-test-runner \
+  cargo test -p ydb-wasm --target wasm32-unknown-unknown --test wasm
+
+step "JS package tests in Node"
+node --test tests/node/
+
+step "examples"
+for example in examples/node/*.mjs; do
+  echo "--- $example"
+  node "$example"
+done
+
+step "official Python SDK against the dev server"
+YDB_DEVSERVER_BIN=target/debug/ydb-devserver target/venv/bin/python -m pytest -q tests/python
+
+step "all tests passed"
