@@ -196,7 +196,7 @@ pub fn wasm_spawn(f: LocalBoxFuture<'static, ()>) {
     futures_executor::block_on(f);
 }
 
-#[cfg(test)]
+#[cfg(all(test, not(target_arch = "wasm32")))]
 mod tests {
     use super::*;
     use futures_executor::block_on;

@@ -44,12 +44,15 @@ fn our_descriptor_set() -> FileDescriptorSet {
     protox::compile(&files, [&dir]).expect("proto/ compiles")
 }
 
+/// An rpc signature: input type, output type, client streaming, server streaming.
+type Signature = (String, String, bool, bool);
+
 #[derive(Default)]
 struct Index {
     messages: BTreeMap<String, DescriptorProto>,
     enums: BTreeMap<String, EnumDescriptorProto>,
     /// service full name -> method name -> (input, output, client streaming, server streaming)
-    services: BTreeMap<String, BTreeMap<String, (String, String, bool, bool)>>,
+    services: BTreeMap<String, BTreeMap<String, Signature>>,
     /// which files we define each type in (only for our set; official types may live elsewhere)
     our_files: BTreeMap<String, String>,
 }
