@@ -67,3 +67,93 @@ pub struct EngineError {
     pub status: StatusCode,
     pub issues: Vec<ydb::issue::IssueMessage>,
 }
+
+mod ast;
+mod catalog;
+mod exec;
+mod lexer;
+mod parser;
+mod tx;
+mod types;
+mod values;
+
+#[cfg(test)]
+mod tests;
+
+pub use tx::Engine;
+
+/// Issue severity ERROR as YDB sends it.
+const SEVERITY_ERROR: u32 = 1;
+
+impl EngineError {
+    /// An error with one issue.
+    pub fn new(status: StatusCode, message: impl Into<String>) -> EngineError {
+        EngineError {
+            status,
+            issues: vec![ydb::issue::IssueMessage {
+                message: message.into(),
+                severity: SEVERITY_ERROR,
+                ..Default::default()
+            }],
+        }
+    }
+    pub fn generic(message: impl Into<String>) -> EngineError {
+        EngineError::new(StatusCode::GenericError, message)
+    }
+    pub fn bad_request(message: impl Into<String>) -> EngineError {
+        EngineError::new(StatusCode::BadRequest, message)
+    }
+    pub fn internal(message: impl Into<String>) -> EngineError {
+        EngineError::new(StatusCode::InternalError, message)
+    }
+    /// The optimistic-lock failure YDB reports for conflicting transactions.
+    pub fn locks_invalidated() -> EngineError {
+        EngineError::new(StatusCode::Aborted, "Transaction locks invalidated.")
+    }
+    /// The first issue's message (for logs and tests).
+    pub fn message(&self) -> String {
+        self.issues
+            .iter()
+            .map(|i| i.message.clone())
+            .collect::<Vec<_>>()
+            .join("; ")
+    }
+}
+
+impl std::fmt::Display for EngineError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{:?}: {}", self.status, self.message())
+    }
+}
+
+impl std::error::Error for EngineError {}
+
+/// A syntax/compile error with a position, as YDB reports it (`GENERIC_ERROR`).
+pub(crate) fn err_at(line: u32, col: u32, msg: &str) -> EngineError {
+    EngineError {
+        status: StatusCode::GenericError,
+        issues: vec![ydb::issue::IssueMessage {
+            message: msg.to_string(),
+            severity: SEVERITY_ERROR,
+            position: Some(ydb::issue::issue_message::Position {
+                row: line,
+                column: col,
+                file: String::new(),
+            }),
+            ..Default::default()
+        }],
+    }
+}
+
+/// Maps a SQLite failure: lock conflicts become YDB's `ABORTED`, the rest are internal errors.
+pub(crate) fn sql_err(e: rusqlite::Error) -> EngineError {
+    use rusqlite::ErrorCode;
+    match &e {
+        rusqlite::Error::SqliteFailure(f, _)
+            if matches!(f.code, ErrorCode::DatabaseBusy | ErrorCode::DatabaseLocked) =>
+        {
+            EngineError::locks_invalidated()
+        }
+        _ => EngineError::internal(format!("Storage error: {e}")),
+    }
+}

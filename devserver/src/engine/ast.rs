@@ -1,0 +1,238 @@
+//! Syntax tree of the YQL subset.
+//!
+//! Exists to decouple parsing from execution: the parser builds these nodes, the executor binds them
+//! to table schemas and types. New statements (UPDATE, DELETE, ALTER, ...) are added here first.
+
+use super::types::Type;
+use super::values::Value;
+
+/// A statement of a query.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Stmt {
+    Declare {
+        name: String,
+        ty: Type,
+        line: u32,
+        col: u32,
+    },
+    CreateTable {
+        name: String,
+        columns: Vec<ColumnDef>,
+        primary_key: Vec<String>,
+        if_not_exists: bool,
+    },
+    DropTable {
+        name: String,
+        if_exists: bool,
+    },
+    Write {
+        mode: WriteMode,
+        table: String,
+        columns: Option<Vec<String>>,
+        source: WriteSource,
+    },
+    Update {
+        table: String,
+        set: Vec<(String, Expr)>,
+        where_: Option<Expr>,
+    },
+    Delete {
+        table: String,
+        where_: Option<Expr>,
+    },
+    Select(Box<Select>),
+    /// `$name = expr;` (a SELECT in parentheses is a subquery expression).
+    Assign {
+        name: String,
+        expr: Expr,
+    },
+    Pragma {
+        name: String,
+        args: Vec<Expr>,
+    },
+    Commit,
+}
+
+impl Stmt {
+    pub fn is_write(&self) -> bool {
+        matches!(
+            self,
+            Stmt::Write { .. } | Stmt::Update { .. } | Stmt::Delete { .. }
+        )
+    }
+    pub fn is_ddl(&self) -> bool {
+        matches!(self, Stmt::CreateTable { .. } | Stmt::DropTable { .. })
+    }
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct ColumnDef {
+    pub name: String,
+    pub ty: Type,
+    pub not_null: bool,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum WriteMode {
+    Upsert,
+    Replace,
+    Insert,
+}
+
+impl WriteMode {
+    pub fn name(self) -> &'static str {
+        match self {
+            WriteMode::Upsert => "Upsert",
+            WriteMode::Replace => "Replace",
+            WriteMode::Insert => "Insert",
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum WriteSource {
+    Values(Vec<Vec<Expr>>),
+    Select(Box<Select>),
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Select {
+    pub distinct: bool,
+    pub items: Vec<SelectItem>,
+    pub from: Option<From>,
+    pub where_: Option<Expr>,
+    pub group_by: Vec<Expr>,
+    pub having: Option<Expr>,
+    pub order_by: Vec<(Expr, bool)>,
+    pub limit: Option<Expr>,
+    pub offset: Option<Expr>,
+    /// `UNION ALL` continuation.
+    pub union_all: Option<Box<Select>>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum SelectItem {
+    Star,
+    QualifiedStar(String),
+    Expr { expr: Expr, alias: Option<String> },
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum FromSource {
+    Table(String),
+    AsTable(Expr),
+    Subquery(Box<Select>),
+    /// A `$name` bound to a subquery.
+    Named(String),
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct FromItem {
+    pub source: FromSource,
+    pub alias: Option<String>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum JoinKind {
+    Inner,
+    Left,
+    Right,
+    Full,
+    Cross,
+    LeftSemi,
+    LeftOnly,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct From {
+    pub first: FromItem,
+    pub joins: Vec<(JoinKind, FromItem, Option<JoinCond>)>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum JoinCond {
+    On(Expr),
+    Using(Vec<String>),
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum BinOp {
+    Add,
+    Sub,
+    Mul,
+    Div,
+    Mod,
+    Concat,
+    Eq,
+    Ne,
+    Lt,
+    Le,
+    Gt,
+    Ge,
+    And,
+    Or,
+    Xor,
+    Coalesce,
+    BitAnd,
+    BitOr,
+    BitXor,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum UnOp {
+    Neg,
+    Plus,
+    Not,
+    BitNot,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum Expr {
+    Lit(Type, Value),
+    Param(String),
+    Column {
+        qual: Option<String>,
+        name: String,
+    },
+    Unary(UnOp, Box<Expr>),
+    Binary(BinOp, Box<Expr>, Box<Expr>),
+    IsNull {
+        expr: Box<Expr>,
+        negated: bool,
+    },
+    Between {
+        expr: Box<Expr>,
+        lo: Box<Expr>,
+        hi: Box<Expr>,
+        negated: bool,
+    },
+    In {
+        expr: Box<Expr>,
+        list: Vec<Expr>,
+        negated: bool,
+    },
+    Like {
+        expr: Box<Expr>,
+        pattern: Box<Expr>,
+        negated: bool,
+    },
+    Cast {
+        expr: Box<Expr>,
+        ty: Type,
+    },
+    Call {
+        name: String,
+        args: Vec<Expr>,
+        distinct: bool,
+        star: bool,
+    },
+    Case {
+        operand: Option<Box<Expr>>,
+        whens: Vec<(Expr, Expr)>,
+        else_: Option<Box<Expr>>,
+    },
+    /// `(SELECT ...)` used as a value.
+    Subquery(Box<Select>),
+    /// `AsList(...)`, `AsStruct(...)`, `AsTuple(...)` are calls; `<| a: 1 |>` is not supported.
+    Tuple(Vec<Expr>),
+}
