@@ -50,19 +50,12 @@ def test_table_session_pool_creates_writes_and_reads(endpoint):
                         DECLARE $id AS Uint64; DECLARE $title AS Utf8; DECLARE $released AS Timestamp;
                         UPSERT INTO series (series_id, title, release_date) VALUES ($id, $title, $released);
                     """
+                    # The SDK learns the parameter types from PrepareDataQuery's answer.
+                    prepared = await session.prepare(query)
                     tx = session.transaction(ydb.SerializableReadWrite())
                     for sid, title in [(1, "IT Crowd"), (2, "Silicon Valley")]:
-                        await tx.execute(
-                            query,
-                            {
-                                "$id": (sid, ydb.PrimitiveType.Uint64),
-                                "$title": (title, ydb.PrimitiveType.Utf8),
-                                "$released": (
-                                    datetime.datetime(2006 + sid, 2, 3, tzinfo=datetime.timezone.utc),
-                                    ydb.PrimitiveType.Timestamp,
-                                ),
-                            },
-                        )
+                        released = datetime.datetime(2006 + sid, 2, 3, tzinfo=datetime.timezone.utc)
+                        await tx.execute(prepared, {"$id": sid, "$title": title, "$released": released})
                     await tx.commit()
 
                 await pool.retry_operation(write)

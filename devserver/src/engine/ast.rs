@@ -55,10 +55,7 @@ pub enum Stmt {
 
 impl Stmt {
     pub fn is_write(&self) -> bool {
-        matches!(
-            self,
-            Stmt::Write { .. } | Stmt::Update { .. } | Stmt::Delete { .. }
-        )
+        matches!(self, Stmt::Write { .. } | Stmt::Update { .. } | Stmt::Delete { .. })
     }
     pub fn is_ddl(&self) -> bool {
         matches!(self, Stmt::CreateTable { .. } | Stmt::DropTable { .. })

@@ -77,41 +77,25 @@ pub fn load(conn: &Connection, path: &str) -> Result<Option<TableMeta>, EngineEr
         return Ok(None);
     }
     let mut stmt = conn
-        .prepare_cached(
-            "SELECT name, type, not_null, key_ord FROM __ydb_columns WHERE path = ?1 ORDER BY ord",
-        )
+        .prepare_cached("SELECT name, type, not_null, key_ord FROM __ydb_columns WHERE path = ?1 ORDER BY ord")
         .map_err(sql_err)?;
     let rows = stmt
         .query_map(params![path], |r| {
-            Ok((
-                r.get::<_, String>(0)?,
-                r.get::<_, String>(1)?,
-                r.get::<_, i64>(2)?,
-                r.get::<_, Option<i64>>(3)?,
-            ))
+            Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?, r.get::<_, i64>(2)?, r.get::<_, Option<i64>>(3)?))
         })
         .map_err(sql_err)?;
     let mut columns = Vec::new();
     let mut keyed = Vec::new();
     for (i, row) in rows.enumerate() {
         let (name, ty, not_null, key_ord) = row.map_err(sql_err)?;
-        let ty = parse_type(&ty)
-            .map_err(|e| EngineError::internal(format!("Bad catalog type: {}", e.message())))?;
+        let ty = parse_type(&ty).map_err(|e| EngineError::internal(format!("Bad catalog type: {}", e.message())))?;
         if let Some(k) = key_ord {
             keyed.push((k, i));
         }
-        columns.push(ColumnMeta {
-            name,
-            ty,
-            not_null: not_null != 0,
-        });
+        columns.push(ColumnMeta { name, ty, not_null: not_null != 0 });
     }
     keyed.sort();
-    Ok(Some(TableMeta {
-        path: path.to_string(),
-        columns,
-        key: keyed.into_iter().map(|(_, i)| i).collect(),
-    }))
+    Ok(Some(TableMeta { path: path.to_string(), columns, key: keyed.into_iter().map(|(_, i)| i).collect() }))
 }
 
 /// Creates a table and records it in the catalog.
@@ -120,32 +104,13 @@ pub fn create(conn: &Connection, meta: &TableMeta) -> Result<(), EngineError> {
     let mut cols: Vec<String> = meta
         .columns
         .iter()
-        .map(|c| {
-            if c.not_null {
-                format!("{} NOT NULL", quote_ident(&c.name))
-            } else {
-                quote_ident(&c.name)
-            }
-        })
+        .map(|c| if c.not_null { format!("{} NOT NULL", quote_ident(&c.name)) } else { quote_ident(&c.name) })
         .collect();
-    let key: Vec<String> = meta
-        .key
-        .iter()
-        .filter_map(|i| meta.columns.get(*i))
-        .map(|c| quote_ident(&c.name))
-        .collect();
+    let key: Vec<String> = meta.key.iter().filter_map(|i| meta.columns.get(*i)).map(|c| quote_ident(&c.name)).collect();
     cols.push(format!("PRIMARY KEY ({})", key.join(", ")));
-    conn.execute_batch(&format!(
-        "CREATE TABLE {} ({}) WITHOUT ROWID",
-        meta.sql_name(),
-        cols.join(", ")
-    ))
-    .map_err(sql_err)?;
-    conn.execute(
-        "INSERT INTO __ydb_tables (path) VALUES (?1)",
-        params![meta.path],
-    )
-    .map_err(sql_err)?;
+    conn.execute_batch(&format!("CREATE TABLE {} ({}) WITHOUT ROWID", meta.sql_name(), cols.join(", ")))
+        .map_err(sql_err)?;
+    conn.execute("INSERT INTO __ydb_tables (path) VALUES (?1)", params![meta.path]).map_err(sql_err)?;
     for (i, c) in meta.columns.iter().enumerate() {
         let key_ord = meta.key.iter().position(|k| *k == i).map(|p| p as i64);
         conn.execute(
@@ -159,22 +124,15 @@ pub fn create(conn: &Connection, meta: &TableMeta) -> Result<(), EngineError> {
 
 /// Drops a table and its catalog entry.
 pub fn drop_table(conn: &Connection, path: &str) -> Result<(), EngineError> {
-    conn.execute_batch(&format!("DROP TABLE IF EXISTS {}", quote_ident(path)))
-        .map_err(sql_err)?;
-    conn.execute("DELETE FROM __ydb_columns WHERE path = ?1", params![path])
-        .map_err(sql_err)?;
-    conn.execute("DELETE FROM __ydb_tables WHERE path = ?1", params![path])
-        .map_err(sql_err)?;
+    conn.execute_batch(&format!("DROP TABLE IF EXISTS {}", quote_ident(path))).map_err(sql_err)?;
+    conn.execute("DELETE FROM __ydb_columns WHERE path = ?1", params![path]).map_err(sql_err)?;
+    conn.execute("DELETE FROM __ydb_tables WHERE path = ?1", params![path]).map_err(sql_err)?;
     Ok(())
 }
 
 /// All table paths (for listing).
 pub fn list(conn: &Connection) -> Result<Vec<String>, EngineError> {
-    let mut stmt = conn
-        .prepare_cached("SELECT path FROM __ydb_tables ORDER BY path")
-        .map_err(sql_err)?;
-    let rows = stmt
-        .query_map([], |r| r.get::<_, String>(0))
-        .map_err(sql_err)?;
+    let mut stmt = conn.prepare_cached("SELECT path FROM __ydb_tables ORDER BY path").map_err(sql_err)?;
+    let rows = stmt.query_map([], |r| r.get::<_, String>(0)).map_err(sql_err)?;
     rows.collect::<Result<Vec<_>, _>>().map_err(sql_err)
 }

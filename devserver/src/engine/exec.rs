@@ -36,32 +36,20 @@ pub fn check_params(stmts: &[Stmt], raw: &HashMap<String, ydb::TypedValue>) -> R
             .r#type
             .as_ref()
             .and_then(Type::from_proto)
-            .ok_or_else(|| {
-                EngineError::bad_request(format!("Unsupported type of parameter ${key}"))
-            })?;
+            .ok_or_else(|| EngineError::bad_request(format!("Unsupported type of parameter ${key}")))?;
         let default_value = ydb::Value::default();
         let v = values::from_proto(&ty, tv.value.as_ref().unwrap_or(&default_value))
             .map_err(|e| EngineError::bad_request(format!("Bad value of parameter ${key}: {e}")))?;
         params.insert(key, (ty, v));
     }
     for s in stmts {
-        if let Stmt::Declare {
-            name,
-            ty,
-            line,
-            col,
-        } = s
-        {
+        if let Stmt::Declare { name, ty, line, col } = s {
             match params.get(name) {
                 None => {
                     if ty.is_optional() {
                         params.insert(name.clone(), (ty.clone(), Value::Null));
                     } else {
-                        let mut e = super::err_at(
-                            *line,
-                            *col,
-                            &format!("Missing value for parameter: ${name}"),
-                        );
+                        let mut e = super::err_at(*line, *col, &format!("Missing value for parameter: ${name}"));
                         e.status = StatusCode::BadRequest;
                         return Err(e);
                     }
@@ -70,9 +58,7 @@ pub fn check_params(stmts: &[Stmt], raw: &HashMap<String, ydb::TypedValue>) -> R
                     let mut e = super::err_at(
                         *line,
                         *col,
-                        &format!(
-                            "Parameter ${name} type mismatch, expected: {ty}, actual: {actual}"
-                        ),
+                        &format!("Parameter ${name} type mismatch, expected: {ty}, actual: {actual}"),
                     );
                     e.status = StatusCode::BadRequest;
                     return Err(e);
@@ -232,23 +218,15 @@ impl<'a> Ctx<'a> {
                 Stmt::Assign { name, expr } => {
                     self.named.insert(name.clone(), expr.clone());
                 }
-                Stmt::CreateTable {
-                    name,
-                    columns,
-                    primary_key,
-                    if_not_exists,
-                } => self.create_table(name, columns, primary_key, *if_not_exists)?,
+                Stmt::CreateTable { name, columns, primary_key, if_not_exists } => {
+                    self.create_table(name, columns, primary_key, *if_not_exists)?
+                }
                 Stmt::DropTable { name, if_exists } => self.drop_table(name, *if_exists)?,
                 Stmt::Select(sel) => {
                     let (cols, rows) = self.select(sel)?;
                     sets.push(to_result_set(&cols, &rows));
                 }
-                Stmt::Write {
-                    mode,
-                    table,
-                    columns,
-                    source,
-                } => self.write(*mode, table, columns.as_deref(), source)?,
+                Stmt::Write { mode, table, columns, source } => self.write(*mode, table, columns.as_deref(), source)?,
                 Stmt::Update { table, set, where_ } => self.update(table, set, where_.as_ref())?,
                 Stmt::Delete { table, where_ } => self.delete(table, where_.as_ref())?,
             }
@@ -315,22 +293,13 @@ impl<'a> Ctx<'a> {
 
     // ---- DDL ----
 
-    fn create_table(
-        &mut self,
-        name: &str,
-        columns: &[ColumnDef],
-        pk: &[String],
-        if_not_exists: bool,
-    ) -> R<()> {
+    fn create_table(&mut self, name: &str, columns: &[ColumnDef], pk: &[String], if_not_exists: bool) -> R<()> {
         let path = self.resolve_path(name);
         if catalog::load(self.conn, &path)?.is_some() {
             if if_not_exists {
                 return Ok(());
             }
-            return Err(EngineError::new(
-                StatusCode::AlreadyExists,
-                format!("Table already exists: {path}"),
-            ));
+            return Err(EngineError::new(StatusCode::AlreadyExists, format!("Table already exists: {path}")));
         }
         let mut cols: Vec<ColumnMeta> = Vec::new();
         for c in columns {
@@ -339,16 +308,9 @@ impl<'a> Ctx<'a> {
             }
             let ty = c.ty.unopt().clone();
             if !matches!(ty, Type::Prim(_) | Type::Decimal(..)) {
-                return Err(gen(format!(
-                    "Unsupported column type {} of column {}",
-                    c.ty, c.name
-                )));
+                return Err(gen(format!("Unsupported column type {} of column {}", c.ty, c.name)));
             }
-            cols.push(ColumnMeta {
-                name: c.name.clone(),
-                ty,
-                not_null: c.not_null && !c.ty.is_optional(),
-            });
+            cols.push(ColumnMeta { name: c.name.clone(), ty, not_null: c.not_null && !c.ty.is_optional() });
         }
         if pk.is_empty() {
             return Err(gen("Primary key is required for a table"));
@@ -365,17 +327,11 @@ impl<'a> Ctx<'a> {
             if let Some(Prim::Float | Prim::Double | Prim::Json | Prim::Yson | Prim::JsonDocument) =
                 cols.get(i).and_then(|c| c.ty.prim())
             {
-                return Err(gen(format!(
-                    "Column {k} of this type cannot be used as a key column"
-                )));
+                return Err(gen(format!("Column {k} of this type cannot be used as a key column")));
             }
             key.push(i);
         }
-        let meta = TableMeta {
-            path: path.clone(),
-            columns: cols,
-            key,
-        };
+        let meta = TableMeta { path: path.clone(), columns: cols, key };
         catalog::create(self.conn, &meta)?;
         self.tables.remove(&path);
         Ok(())
@@ -387,10 +343,7 @@ impl<'a> Ctx<'a> {
             if if_exists {
                 return Ok(());
             }
-            return Err(EngineError::new(
-                StatusCode::SchemeError,
-                format!("Path does not exist: {path}"),
-            ));
+            return Err(EngineError::new(StatusCode::SchemeError, format!("Path does not exist: {path}")));
         }
         catalog::drop_table(self.conn, &path)?;
         self.tables.remove(&path);
@@ -399,47 +352,36 @@ impl<'a> Ctx<'a> {
 
     // ---- writes ----
 
-    fn write(
-        &mut self,
-        mode: WriteMode,
-        table: &str,
-        columns: Option<&[String]>,
-        source: &WriteSource,
-    ) -> R<()> {
+    fn write(&mut self, mode: WriteMode, table: &str, columns: Option<&[String]>, source: &WriteSource) -> R<()> {
         let meta = self.table(table)?;
-        let (src_names, src_types, rows): (Vec<Option<String>>, Vec<Type>, Vec<Vec<Value>>) =
-            match source {
-                WriteSource::Values(rows) => {
-                    let width = rows.first().map(|r| r.len()).unwrap_or(0);
-                    let mut types: Vec<Type> = vec![Type::Null; width];
-                    let mut out = Vec::new();
-                    for r in rows {
-                        if r.len() != width {
-                            return Err(gen("VALUES rows have different numbers of columns"));
-                        }
-                        let mut vals = Vec::new();
-                        for (i, e) in r.iter().enumerate() {
-                            let (t, v) = self.const_eval(e)?;
-                            if let Some(slot) = types.get_mut(i) {
-                                if *slot == Type::Null {
-                                    *slot = t;
-                                }
-                            }
-                            vals.push(v);
-                        }
-                        out.push(vals);
+        let (src_names, src_types, rows): (Vec<Option<String>>, Vec<Type>, Vec<Vec<Value>>) = match source {
+            WriteSource::Values(rows) => {
+                let width = rows.first().map(|r| r.len()).unwrap_or(0);
+                let mut types: Vec<Type> = vec![Type::Null; width];
+                let mut out = Vec::new();
+                for r in rows {
+                    if r.len() != width {
+                        return Err(gen("VALUES rows have different numbers of columns"));
                     }
-                    (vec![None; width], types, out)
+                    let mut vals = Vec::new();
+                    for (i, e) in r.iter().enumerate() {
+                        let (t, v) = self.const_eval(e)?;
+                        if let Some(slot) = types.get_mut(i) {
+                            if *slot == Type::Null {
+                                *slot = t;
+                            }
+                        }
+                        vals.push(v);
+                    }
+                    out.push(vals);
                 }
-                WriteSource::Select(sel) => {
-                    let (cols, rows) = self.select(sel)?;
-                    (
-                        cols.iter().map(|c| Some(c.name.clone())).collect(),
-                        cols.into_iter().map(|c| c.ty).collect(),
-                        rows,
-                    )
-                }
-            };
+                (vec![None; width], types, out)
+            }
+            WriteSource::Select(sel) => {
+                let (cols, rows) = self.select(sel)?;
+                (cols.iter().map(|c| Some(c.name.clone())).collect(), cols.into_iter().map(|c| c.ty).collect(), rows)
+            }
+        };
         let targets: Vec<String> = match columns {
             Some(c) => c.to_vec(),
             None => {
@@ -460,9 +402,7 @@ impl<'a> Ctx<'a> {
         }
         let mut idxs = Vec::new();
         for t in &targets {
-            let i = meta
-                .column_index(t)
-                .ok_or_else(|| gen(format!("No such column: {t} in table {}", meta.path)))?;
+            let i = meta.column_index(t).ok_or_else(|| gen(format!("No such column: {t} in table {}", meta.path)))?;
             if idxs.contains(&i) {
                 return Err(gen(format!("Duplicate column: {t}")));
             }
@@ -471,10 +411,7 @@ impl<'a> Ctx<'a> {
         for k in &meta.key {
             if !idxs.contains(k) {
                 let name = meta.columns.get(*k).map(|c| c.name.as_str()).unwrap_or("?");
-                return Err(gen(format!(
-                    "Missing key column in input: {name} for table: {}",
-                    meta.path
-                )));
+                return Err(gen(format!("Missing key column in input: {name} for table: {}", meta.path)));
             }
         }
         if mode != WriteMode::Upsert {
@@ -487,19 +424,14 @@ impl<'a> Ctx<'a> {
                 }
             }
         }
-        let col_metas: Vec<&ColumnMeta> =
-            idxs.iter().filter_map(|i| meta.columns.get(*i)).collect();
+        let col_metas: Vec<&ColumnMeta> = idxs.iter().filter_map(|i| meta.columns.get(*i)).collect();
         for (c, st) in col_metas.iter().zip(&src_types) {
             check_assignable(st, c)?;
         }
         let names: Vec<String> = col_metas.iter().map(|c| quote_ident(&c.name)).collect();
         let marks: Vec<String> = (1..=names.len()).map(|i| format!("?{i}")).collect();
-        let keys: Vec<String> = meta
-            .key
-            .iter()
-            .filter_map(|k| meta.columns.get(*k))
-            .map(|c| quote_ident(&c.name))
-            .collect();
+        let keys: Vec<String> =
+            meta.key.iter().filter_map(|k| meta.columns.get(*k)).map(|c| quote_ident(&c.name)).collect();
         let sql = match mode {
             WriteMode::Replace => {
                 format!(
@@ -510,12 +442,7 @@ impl<'a> Ctx<'a> {
                 )
             }
             WriteMode::Insert => {
-                format!(
-                    "INSERT INTO {} ({}) VALUES ({})",
-                    meta.sql_name(),
-                    names.join(", "),
-                    marks.join(", ")
-                )
+                format!("INSERT INTO {} ({}) VALUES ({})", meta.sql_name(), names.join(", "), marks.join(", "))
             }
             WriteMode::Upsert => {
                 let sets: Vec<String> = idxs
@@ -524,11 +451,8 @@ impl<'a> Ctx<'a> {
                     .filter_map(|i| meta.columns.get(*i))
                     .map(|c| format!("{0} = excluded.{0}", quote_ident(&c.name)))
                     .collect();
-                let action = if sets.is_empty() {
-                    "NOTHING".to_string()
-                } else {
-                    format!("UPDATE SET {}", sets.join(", "))
-                };
+                let action =
+                    if sets.is_empty() { "NOTHING".to_string() } else { format!("UPDATE SET {}", sets.join(", ")) };
                 format!(
                     "INSERT INTO {} ({}) VALUES ({}) ON CONFLICT ({}) DO {action}",
                     meta.sql_name(),
@@ -545,8 +469,7 @@ impl<'a> Ctx<'a> {
                 let v = convert_to_column(v, st, c)?;
                 bind.push(values::to_sql(&c.ty, &v));
             }
-            stmt.execute(rusqlite::params_from_iter(bind))
-                .map_err(|e| write_err(e, mode))?;
+            stmt.execute(rusqlite::params_from_iter(bind)).map_err(|e| write_err(e, mode))?;
         }
         Ok(())
     }
@@ -560,9 +483,7 @@ impl<'a> Ctx<'a> {
         };
         let mut sets = Vec::new();
         for (name, e) in set {
-            let i = meta
-                .column_index(name)
-                .ok_or_else(|| gen(format!("No such column: {name}")))?;
+            let i = meta.column_index(name).ok_or_else(|| gen(format!("No such column: {name}")))?;
             if meta.is_key(i) {
                 return Err(gen(format!("Cannot update primary key column: {name}")));
             }
@@ -578,28 +499,17 @@ impl<'a> Ctx<'a> {
         let set_sql: Vec<String> = sets
             .iter()
             .enumerate()
-            .filter_map(|(n, (i, _, _))| {
-                meta.columns
-                    .get(*i)
-                    .map(|c| format!("{} = ?{}", quote_ident(&c.name), n + 1))
-            })
+            .filter_map(|(n, (i, _, _))| meta.columns.get(*i).map(|c| format!("{} = ?{}", quote_ident(&c.name), n + 1)))
             .collect();
         let key_sql: Vec<String> = meta
             .key
             .iter()
             .enumerate()
             .filter_map(|(n, k)| {
-                meta.columns
-                    .get(*k)
-                    .map(|c| format!("{} = ?{}", quote_ident(&c.name), sets.len() + n + 1))
+                meta.columns.get(*k).map(|c| format!("{} = ?{}", quote_ident(&c.name), sets.len() + n + 1))
             })
             .collect();
-        let sql = format!(
-            "UPDATE {} SET {} WHERE {}",
-            meta.sql_name(),
-            set_sql.join(", "),
-            key_sql.join(" AND ")
-        );
+        let sql = format!("UPDATE {} SET {} WHERE {}", meta.sql_name(), set_sql.join(", "), key_sql.join(" AND "));
         let mut stmt = self.conn.prepare_cached(&sql).map_err(sql_err)?;
         for row in rows {
             let mut bind = Vec::new();
@@ -612,8 +522,7 @@ impl<'a> Ctx<'a> {
                 let c = meta.columns.get(*k).ok_or_else(|| gen("bad column"))?;
                 bind.push(values::to_sql(&c.ty, row.get(*k).unwrap_or(&Value::Null)));
             }
-            stmt.execute(rusqlite::params_from_iter(bind))
-                .map_err(|e| write_err(e, WriteMode::Upsert))?;
+            stmt.execute(rusqlite::params_from_iter(bind)).map_err(|e| write_err(e, WriteMode::Upsert))?;
         }
         Ok(())
     }
@@ -630,17 +539,9 @@ impl<'a> Ctx<'a> {
             .key
             .iter()
             .enumerate()
-            .filter_map(|(n, k)| {
-                meta.columns
-                    .get(*k)
-                    .map(|c| format!("{} = ?{}", quote_ident(&c.name), n + 1))
-            })
+            .filter_map(|(n, k)| meta.columns.get(*k).map(|c| format!("{} = ?{}", quote_ident(&c.name), n + 1)))
             .collect();
-        let sql = format!(
-            "DELETE FROM {} WHERE {}",
-            meta.sql_name(),
-            key_sql.join(" AND ")
-        );
+        let sql = format!("DELETE FROM {} WHERE {}", meta.sql_name(), key_sql.join(" AND "));
         let mut stmt = self.conn.prepare_cached(&sql).map_err(sql_err)?;
         for row in rows {
             let mut bind = Vec::new();
@@ -648,8 +549,7 @@ impl<'a> Ctx<'a> {
                 let c = meta.columns.get(*k).ok_or_else(|| gen("bad column"))?;
                 bind.push(values::to_sql(&c.ty, row.get(*k).unwrap_or(&Value::Null)));
             }
-            stmt.execute(rusqlite::params_from_iter(bind))
-                .map_err(sql_err)?;
+            stmt.execute(rusqlite::params_from_iter(bind)).map_err(sql_err)?;
         }
         Ok(())
     }
@@ -664,12 +564,8 @@ impl<'a> Ctx<'a> {
         where_: Option<&Expr>,
     ) -> R<Vec<Vec<Value>>> {
         let cols: Vec<String> = meta.columns.iter().map(|c| quote_ident(&c.name)).collect();
-        let keys: Vec<String> = meta
-            .key
-            .iter()
-            .filter_map(|k| meta.columns.get(*k))
-            .map(|c| quote_ident(&c.name))
-            .collect();
+        let keys: Vec<String> =
+            meta.key.iter().filter_map(|k| meta.columns.get(*k)).map(|c| quote_ident(&c.name)).collect();
         let mut conds = Vec::new();
         let mut bind = Vec::new();
         if let Some(w) = where_ {
@@ -680,9 +576,8 @@ impl<'a> Ctx<'a> {
                     Some(c) => c,
                     None => break,
                 };
-                let found = eqs.iter().find(|(q, n, _)| {
-                    *n == c.name && scope.resolve(q.as_deref(), n).ok() == Some(*k)
-                });
+                let found =
+                    eqs.iter().find(|(q, n, _)| *n == c.name && scope.resolve(q.as_deref(), n).ok() == Some(*k));
                 let Some((_, _, e)) = found else { break };
                 let (t, v) = match self.const_eval(e) {
                     Ok(x) => x,
@@ -700,22 +595,11 @@ impl<'a> Ctx<'a> {
                 }
             }
         }
-        let where_sql = if conds.is_empty() {
-            String::new()
-        } else {
-            format!(" WHERE {}", conds.join(" AND "))
-        };
-        let sql = format!(
-            "SELECT {} FROM {}{} ORDER BY {}",
-            cols.join(", "),
-            meta.sql_name(),
-            where_sql,
-            keys.join(", ")
-        );
+        let where_sql = if conds.is_empty() { String::new() } else { format!(" WHERE {}", conds.join(" AND ")) };
+        let sql =
+            format!("SELECT {} FROM {}{} ORDER BY {}", cols.join(", "), meta.sql_name(), where_sql, keys.join(", "));
         let mut stmt = self.conn.prepare_cached(&sql).map_err(sql_err)?;
-        let mut rows = stmt
-            .query(rusqlite::params_from_iter(bind))
-            .map_err(sql_err)?;
+        let mut rows = stmt.query(rusqlite::params_from_iter(bind)).map_err(sql_err)?;
         let mut out = Vec::new();
         while let Some(r) = rows.next().map_err(sql_err)? {
             let mut vals = Vec::with_capacity(meta.columns.len());
@@ -739,10 +623,7 @@ impl<'a> Ctx<'a> {
         match &item.source {
             FromSource::Table(name) => {
                 let meta = self.table(name)?;
-                let qual = item
-                    .alias
-                    .clone()
-                    .or_else(|| name.rsplit('/').next().map(str::to_string));
+                let qual = item.alias.clone().or_else(|| name.rsplit('/').next().map(str::to_string));
                 let scope = table_scope(&meta, qual);
                 Ok((scope, Vec::new(), Some(meta)))
             }
@@ -751,28 +632,13 @@ impl<'a> Ctx<'a> {
                 let members = match t.unopt() {
                     Type::List(inner) => match inner.unopt() {
                         Type::Struct(ms) => ms.clone(),
-                        other => {
-                            return Err(gen(format!(
-                                "AS_TABLE expects a list of structs, got List<{other}>"
-                            )))
-                        }
+                        other => return Err(gen(format!("AS_TABLE expects a list of structs, got List<{other}>"))),
                     },
                     Type::EmptyList => Vec::new(),
-                    other => {
-                        return Err(gen(format!(
-                            "AS_TABLE expects a list of structs, got {other}"
-                        )))
-                    }
+                    other => return Err(gen(format!("AS_TABLE expects a list of structs, got {other}"))),
                 };
                 let scope = Scope {
-                    cols: members
-                        .into_iter()
-                        .map(|(n, ty)| Col {
-                            qual: item.alias.clone(),
-                            name: n,
-                            ty,
-                        })
-                        .collect(),
+                    cols: members.into_iter().map(|(n, ty)| Col { qual: item.alias.clone(), name: n, ty }).collect(),
                 };
                 let rows = match v {
                     Value::List(items) => items
@@ -791,25 +657,15 @@ impl<'a> Ctx<'a> {
                 Ok((subquery_scope(cols, item.alias.clone()), rows, None))
             }
             FromSource::Named(name) => {
-                let e = self
-                    .named
-                    .get(name)
-                    .cloned()
-                    .ok_or_else(|| gen(format!("Unknown named expression ${name}")))?;
+                let e =
+                    self.named.get(name).cloned().ok_or_else(|| gen(format!("Unknown named expression ${name}")))?;
                 match e {
                     Expr::Subquery(sel) => {
                         let (cols, rows) = self.select(&sel)?;
-                        Ok((
-                            subquery_scope(cols, item.alias.clone().or(Some(name.clone()))),
-                            rows,
-                            None,
-                        ))
+                        Ok((subquery_scope(cols, item.alias.clone().or(Some(name.clone()))), rows, None))
                     }
                     other => {
-                        let it = FromItem {
-                            source: FromSource::AsTable(other),
-                            alias: item.alias.clone(),
-                        };
+                        let it = FromItem { source: FromSource::AsTable(other), alias: item.alias.clone() };
                         self.source(&it)
                     }
                 }
@@ -835,16 +691,8 @@ impl<'a> Ctx<'a> {
                 .into_iter()
                 .zip(cols2)
                 .map(|(a, b)| {
-                    let ty = if a.ty == b.ty {
-                        a.ty
-                    } else {
-                        a.ty.make_optional()
-                    };
-                    Col {
-                        qual: None,
-                        name: a.name,
-                        ty,
-                    }
+                    let ty = if a.ty == b.ty { a.ty } else { a.ty.make_optional() };
+                    Col { qual: None, name: a.name, ty }
                 })
                 .collect();
             let mut all = rows;
@@ -882,8 +730,7 @@ impl<'a> Ctx<'a> {
                     rows = nr;
                 }
                 // WHERE for non-table sources (a single table is filtered during the scan).
-                let filtered_in_scan =
-                    from.joins.is_empty() && matches!(from.first.source, FromSource::Table(_));
+                let filtered_in_scan = from.joins.is_empty() && matches!(from.first.source, FromSource::Table(_));
                 if let (Some(w), false) = (&sel.where_, filtered_in_scan) {
                     let f = self.bind_bool(w, &scope)?;
                     let mut kept = Vec::new();
@@ -912,30 +759,14 @@ impl<'a> Ctx<'a> {
             match it {
                 SelectItem::Star => {
                     for c in &scope.cols {
-                        items.push((
-                            Expr::Column {
-                                qual: c.qual.clone(),
-                                name: c.name.clone(),
-                            },
-                            c.name.clone(),
-                        ));
+                        items.push((Expr::Column { qual: c.qual.clone(), name: c.name.clone() }, c.name.clone()));
                     }
                 }
                 SelectItem::QualifiedStar(q) => {
                     let mut any = false;
-                    for c in scope
-                        .cols
-                        .iter()
-                        .filter(|c| c.qual.as_deref() == Some(q.as_str()))
-                    {
+                    for c in scope.cols.iter().filter(|c| c.qual.as_deref() == Some(q.as_str())) {
                         any = true;
-                        items.push((
-                            Expr::Column {
-                                qual: c.qual.clone(),
-                                name: c.name.clone(),
-                            },
-                            c.name.clone(),
-                        ));
+                        items.push((Expr::Column { qual: c.qual.clone(), name: c.name.clone() }, c.name.clone()));
                     }
                     if !any {
                         return Err(gen(format!("Unknown correlation name: {q}")));
@@ -983,11 +814,7 @@ impl<'a> Ctx<'a> {
             }
             for (e, name) in &items {
                 let (b, t) = self.bind(e, &mut Env::Agg(&mut st))?;
-                out_cols.push(Col {
-                    qual: None,
-                    name: name.clone(),
-                    ty: t,
-                });
+                out_cols.push(Col { qual: None, name: name.clone(), ty: t });
                 proj.push(b);
             }
             if let Some(h) = &sel.having {
@@ -1006,11 +833,7 @@ impl<'a> Ctx<'a> {
         } else {
             for (e, name) in &items {
                 let (b, t) = self.bind(e, &mut Env::Plain(&scope))?;
-                out_cols.push(Col {
-                    qual: None,
-                    name: name.clone(),
-                    ty: t,
-                });
+                out_cols.push(Col { qual: None, name: name.clone(), ty: t });
                 proj.push(b);
             }
             for (e, desc) in &sel.order_by {
@@ -1057,12 +880,10 @@ impl<'a> Ctx<'a> {
         if sel.distinct {
             let mut seen: Vec<Vec<Value>> = Vec::new();
             rows.retain(|r| {
-                if seen.iter().any(|s| {
-                    s.len() == r.len()
-                        && s.iter()
-                            .zip(r)
-                            .all(|(a, b)| total_cmp(a, b) == Ordering::Equal)
-                }) {
+                if seen
+                    .iter()
+                    .any(|s| s.len() == r.len() && s.iter().zip(r).all(|(a, b)| total_cmp(a, b) == Ordering::Equal))
+                {
                     false
                 } else {
                     seen.push(r.clone());
@@ -1081,11 +902,7 @@ impl<'a> Ctx<'a> {
         let rows: Vec<Vec<Value>> = rows
             .into_iter()
             .skip(usize::try_from(offset).unwrap_or(usize::MAX))
-            .take(
-                limit
-                    .map(|l| usize::try_from(l).unwrap_or(usize::MAX))
-                    .unwrap_or(usize::MAX),
-            )
+            .take(limit.map(|l| usize::try_from(l).unwrap_or(usize::MAX)).unwrap_or(usize::MAX))
             .collect();
         Ok((out_cols, rows))
     }
@@ -1119,15 +936,9 @@ impl<'a> Ctx<'a> {
                 for c in cols {
                     let li = left.resolve(None, c)?;
                     let ri = right.resolve(None, c)?;
-                    parts.push(BExpr::Cmp(
-                        BinOp::Eq,
-                        Box::new(BExpr::Col(li)),
-                        Box::new(BExpr::Col(lw + ri)),
-                    ));
+                    parts.push(BExpr::Cmp(BinOp::Eq, Box::new(BExpr::Col(li)), Box::new(BExpr::Col(lw + ri))));
                 }
-                parts
-                    .into_iter()
-                    .reduce(|a, b| BExpr::Logic(BinOp::And, Box::new(a), Box::new(b)))
+                parts.into_iter().reduce(|a, b| BExpr::Logic(BinOp::And, Box::new(a), Box::new(b)))
             }
         };
         if kind != JoinKind::Cross && pred.is_none() {
@@ -1137,11 +948,7 @@ impl<'a> Ctx<'a> {
             cols: s
                 .cols
                 .iter()
-                .map(|c| Col {
-                    qual: c.qual.clone(),
-                    name: c.name.clone(),
-                    ty: c.ty.clone().make_optional(),
-                })
+                .map(|c| Col { qual: c.qual.clone(), name: c.name.clone(), ty: c.ty.clone().make_optional() })
                 .collect(),
         };
         let mut out = Vec::new();
@@ -1162,11 +969,7 @@ impl<'a> Ctx<'a> {
                     }
                     if matches!(
                         kind,
-                        JoinKind::Inner
-                            | JoinKind::Cross
-                            | JoinKind::Left
-                            | JoinKind::Right
-                            | JoinKind::Full
+                        JoinKind::Inner | JoinKind::Cross | JoinKind::Left | JoinKind::Right | JoinKind::Full
                     ) {
                         out.push(row);
                     }
@@ -1232,30 +1035,16 @@ impl<'a> Ctx<'a> {
         // Aggregation mode: group keys and aggregate calls become group-row columns.
         if let Env::Agg(st) = env {
             if let Some(i) = st.keys.iter().position(|k| k == e) {
-                return Ok((
-                    BExpr::Col(i),
-                    st.key_types.get(i).cloned().unwrap_or(Type::Null),
-                ));
+                return Ok((BExpr::Col(i), st.key_types.get(i).cloned().unwrap_or(Type::Null)));
             }
             if let Expr::Column { qual, name } = e {
                 let si = st.src.resolve(qual.as_deref(), name)?;
                 return match st.key_src.iter().position(|k| *k == Some(si)) {
-                    Some(i) => Ok((
-                        BExpr::Col(i),
-                        st.key_types.get(i).cloned().unwrap_or(Type::Null),
-                    )),
-                    None => Err(gen(format!(
-                        "Column {name} must be used in an aggregate function or in GROUP BY"
-                    ))),
+                    Some(i) => Ok((BExpr::Col(i), st.key_types.get(i).cloned().unwrap_or(Type::Null))),
+                    None => Err(gen(format!("Column {name} must be used in an aggregate function or in GROUP BY"))),
                 };
             }
-            if let Expr::Call {
-                name,
-                args,
-                distinct,
-                star,
-            } = e
-            {
+            if let Expr::Call { name, args, distinct, star } = e {
                 if let Some(func) = agg_func(name, *star) {
                     let src = st.src.clone();
                     let (arg, arg_ty) = match args.first() {
@@ -1267,12 +1056,7 @@ impl<'a> Ctx<'a> {
                     };
                     let ty = agg_type(func, &arg_ty)?;
                     let idx = st.keys.len() + st.aggs.len();
-                    st.aggs.push(AggSpec {
-                        func,
-                        arg,
-                        arg_ty,
-                        distinct: *distinct,
-                    });
+                    st.aggs.push(AggSpec { func, arg, arg_ty, distinct: *distinct });
                     return Ok((BExpr::Col(idx), ty));
                 }
             }
@@ -1297,28 +1081,18 @@ impl<'a> Ctx<'a> {
             Expr::Column { qual, name } => match env {
                 Env::Plain(scope) => {
                     let i = scope.resolve(qual.as_deref(), name)?;
-                    let t = scope
-                        .cols
-                        .get(i)
-                        .map(|c| c.ty.clone())
-                        .unwrap_or(Type::Null);
+                    let t = scope.cols.get(i).map(|c| c.ty.clone()).unwrap_or(Type::Null);
                     Ok((BExpr::Col(i), t))
                 }
                 Env::Agg(_) => Err(gen(format!("Column not found: {name}"))),
             },
             Expr::Subquery(sel) => {
                 let (cols, rows) = self.select(sel)?;
-                let col = cols
-                    .first()
-                    .ok_or_else(|| gen("Subquery returns no columns"))?;
+                let col = cols.first().ok_or_else(|| gen("Subquery returns no columns"))?;
                 if rows.len() > 1 {
                     return Err(gen("Scalar subquery returned more than one row"));
                 }
-                let v = rows
-                    .first()
-                    .and_then(|r| r.first())
-                    .cloned()
-                    .unwrap_or(Value::Null);
+                let v = rows.first().and_then(|r| r.first()).cloned().unwrap_or(Value::Null);
                 Ok((BExpr::Const(v), col.ty.clone().make_optional()))
             }
             Expr::Tuple(items) => {
@@ -1361,27 +1135,14 @@ impl<'a> Ctx<'a> {
                 let (b, _) = self.bind(expr, env)?;
                 Ok((BExpr::IsNull(Box::new(b), *negated), Type::Prim(Prim::Bool)))
             }
-            Expr::Between {
-                expr,
-                lo,
-                hi,
-                negated,
-            } => {
+            Expr::Between { expr, lo, hi, negated } => {
                 let ge = Expr::Binary(BinOp::Ge, expr.clone(), lo.clone());
                 let le = Expr::Binary(BinOp::Le, expr.clone(), hi.clone());
                 let both = Expr::Binary(BinOp::And, Box::new(ge), Box::new(le));
-                let e = if *negated {
-                    Expr::Unary(UnOp::Not, Box::new(both))
-                } else {
-                    both
-                };
+                let e = if *negated { Expr::Unary(UnOp::Not, Box::new(both)) } else { both };
                 self.bind(&e, env)
             }
-            Expr::In {
-                expr,
-                list,
-                negated,
-            } => {
+            Expr::In { expr, list, negated } => {
                 let (b, t) = self.bind(expr, env)?;
                 let mut items = Vec::new();
                 let mut opt = t.is_optional();
@@ -1390,10 +1151,7 @@ impl<'a> Ctx<'a> {
                         Expr::Subquery(sel) => {
                             let (cols, rows) = self.select(sel)?;
                             let ty = cols.first().map(|c| c.ty.clone()).unwrap_or(Type::Null);
-                            let vals = rows
-                                .into_iter()
-                                .filter_map(|r| r.into_iter().next())
-                                .collect();
+                            let vals = rows.into_iter().filter_map(|r| r.into_iter().next()).collect();
                             (BExpr::Const(Value::List(vals)), Type::List(Box::new(ty)))
                         }
                         other => self.bind(other, env)?,
@@ -1404,48 +1162,27 @@ impl<'a> Ctx<'a> {
                             opt |= inner.is_optional() || it_ty.is_optional();
                             let (_, coerced) = comparable(&t, inner)?;
                             let _ = coerced;
-                            let bt = if opt {
-                                Type::optional(Type::Prim(Prim::Bool))
-                            } else {
-                                Type::Prim(Prim::Bool)
-                            };
+                            let bt = if opt { Type::optional(Type::Prim(Prim::Bool)) } else { Type::Prim(Prim::Bool) };
                             return Ok((
-                                BExpr::In(
-                                    Box::new(b),
-                                    vec![BExpr::Func(Func::ListLength, vec![ib])],
-                                    *negated,
-                                ),
+                                BExpr::In(Box::new(b), vec![BExpr::Func(Func::ListLength, vec![ib])], *negated),
                                 bt,
                             ));
                         }
                         if matches!(it_ty.unopt(), Type::EmptyList) {
-                            return Ok((
-                                BExpr::Const(Value::Bool(*negated)),
-                                Type::Prim(Prim::Bool),
-                            ));
+                            return Ok((BExpr::Const(Value::Bool(*negated)), Type::Prim(Prim::Bool)));
                         }
                     }
                     comparable(&t, &it_ty)?;
                     opt |= it_ty.is_optional();
                     items.push(ib);
                 }
-                let bt = if opt {
-                    Type::optional(Type::Prim(Prim::Bool))
-                } else {
-                    Type::Prim(Prim::Bool)
-                };
+                let bt = if opt { Type::optional(Type::Prim(Prim::Bool)) } else { Type::Prim(Prim::Bool) };
                 Ok((BExpr::In(Box::new(b), items, *negated), bt))
             }
-            Expr::Like {
-                expr,
-                pattern,
-                negated,
-            } => {
+            Expr::Like { expr, pattern, negated } => {
                 let (b, t) = self.bind(expr, env)?;
                 let (p, pt) = self.bind(pattern, env)?;
-                if !t.prim().is_some_and(Prim::is_stringlike)
-                    || !pt.prim().is_some_and(Prim::is_stringlike)
-                {
+                if !t.prim().is_some_and(Prim::is_stringlike) || !pt.prim().is_some_and(Prim::is_stringlike) {
                     return Err(gen("LIKE needs string arguments"));
                 }
                 let bt = if t.is_optional() || pt.is_optional() {
@@ -1469,18 +1206,10 @@ impl<'a> Ctx<'a> {
                     }
                 }
                 let always_ok = !t.is_optional() && cast_never_fails(t.unopt(), ty.unopt());
-                let rt = if always_ok {
-                    ty.clone()
-                } else {
-                    ty.clone().make_optional()
-                };
+                let rt = if always_ok { ty.clone() } else { ty.clone().make_optional() };
                 Ok((BExpr::Cast(Box::new(b), t, ty.clone()), rt))
             }
-            Expr::Case {
-                operand,
-                whens,
-                else_,
-            } => {
+            Expr::Case { operand, whens, else_ } => {
                 let mut arms = Vec::new();
                 let mut rtype: Option<Type> = None;
                 let op = match operand {
@@ -1492,10 +1221,7 @@ impl<'a> Ctx<'a> {
                         Some((ob, ot)) => {
                             let (cb, ct) = self.bind(c, env)?;
                             comparable(ot, &ct)?;
-                            (
-                                BExpr::Cmp(BinOp::Eq, Box::new(ob.clone()), Box::new(cb)),
-                                Type::Prim(Prim::Bool),
-                            )
+                            (BExpr::Cmp(BinOp::Eq, Box::new(ob.clone()), Box::new(cb)), Type::Prim(Prim::Bool))
                         }
                         None => self.bind(c, env)?,
                     };
@@ -1523,22 +1249,11 @@ impl<'a> Ctx<'a> {
                 };
                 Ok((BExpr::Case(arms, else_b), rtype.unwrap_or(Type::Null)))
             }
-            Expr::Call {
-                name,
-                args,
-                distinct: _,
-                star,
-            } => self.bind_call(name, args, *star, env),
+            Expr::Call { name, args, distinct: _, star } => self.bind_call(name, args, *star, env),
         }
     }
 
-    fn bind_binary(
-        &mut self,
-        op: BinOp,
-        l: &Expr,
-        r: &Expr,
-        env: &mut Env<'_>,
-    ) -> R<(BExpr, Type)> {
+    fn bind_binary(&mut self, op: BinOp, l: &Expr, r: &Expr, env: &mut Env<'_>) -> R<(BExpr, Type)> {
         let (lb, lt) = self.bind(l, env)?;
         let (rb, rt) = self.bind(r, env)?;
         let opt = lt.is_optional() || rt.is_optional();
@@ -1547,30 +1262,17 @@ impl<'a> Ctx<'a> {
             BinOp::And | BinOp::Or | BinOp::Xor => {
                 check_bool(&lt)?;
                 check_bool(&rt)?;
-                Ok((
-                    BExpr::Logic(op, Box::new(lb), Box::new(rb)),
-                    wrap(Type::Prim(Prim::Bool)),
-                ))
+                Ok((BExpr::Logic(op, Box::new(lb), Box::new(rb)), wrap(Type::Prim(Prim::Bool))))
             }
             BinOp::Eq | BinOp::Ne | BinOp::Lt | BinOp::Le | BinOp::Gt | BinOp::Ge => {
                 let (lc, rc) = comparable(&lt, &rt)?;
                 let lb = coerce(lb, &lt, lc);
                 let rb = coerce(rb, &rt, rc);
-                Ok((
-                    BExpr::Cmp(op, Box::new(lb), Box::new(rb)),
-                    wrap(Type::Prim(Prim::Bool)),
-                ))
+                Ok((BExpr::Cmp(op, Box::new(lb), Box::new(rb)), wrap(Type::Prim(Prim::Bool))))
             }
             BinOp::Coalesce => {
                 let t = unify(lt.unopt(), &rt)?;
-                Ok((
-                    BExpr::Coalesce(vec![lb, rb]),
-                    if rt.is_optional() {
-                        t.make_optional()
-                    } else {
-                        t
-                    },
-                ))
+                Ok((BExpr::Coalesce(vec![lb, rb]), if rt.is_optional() { t.make_optional() } else { t }))
             }
             BinOp::Concat => {
                 let (lp, rp) = (lt.prim(), rt.prim());
@@ -1589,34 +1291,20 @@ impl<'a> Ctx<'a> {
                 let rb = coerce(rb, &rt, rc);
                 let int_div = matches!(op, BinOp::Div | BinOp::Mod)
                     && (t.prim().is_some_and(|p| p.is_integer()) || matches!(t, Type::Decimal(..)));
-                let rtype = if int_div || opt {
-                    t.clone().make_optional()
-                } else {
-                    t.clone()
-                };
+                let rtype = if int_div || opt { t.clone().make_optional() } else { t.clone() };
                 Ok((BExpr::Arith(op, Box::new(lb), Box::new(rb), t), rtype))
             }
         }
     }
 
-    fn bind_call(
-        &mut self,
-        name: &str,
-        args: &[Expr],
-        star: bool,
-        env: &mut Env<'_>,
-    ) -> R<(BExpr, Type)> {
+    fn bind_call(&mut self, name: &str, args: &[Expr], star: bool, env: &mut Env<'_>) -> R<(BExpr, Type)> {
         let lower = name.to_ascii_lowercase();
         if agg_func(name, star).is_some() {
-            return Err(gen(format!(
-                "Aggregate function {name} is not allowed here"
-            )));
+            return Err(gen(format!("Aggregate function {name} is not allowed here")));
         }
         // Typed literal constructors: Uint64("1"), Date("2024-01-01"), Decimal("1.5", 22, 9), ...
         if let Some(p) = Prim::from_name(name) {
-            let a = args
-                .first()
-                .ok_or_else(|| gen(format!("{name}() needs an argument")))?;
+            let a = args.first().ok_or_else(|| gen(format!("{name}() needs an argument")))?;
             let (t, v) = self.const_eval(a)?;
             let target = Type::Prim(p);
             let cv = cast_value(&v, &t, &target)
@@ -1685,10 +1373,7 @@ impl<'a> Ctx<'a> {
                     t = unify(&t, x.unopt())?;
                 }
                 let last_opt = ts.last().is_some_and(Type::is_optional);
-                Ok((
-                    BExpr::Coalesce(bs),
-                    if last_opt { t.make_optional() } else { t },
-                ))
+                Ok((BExpr::Coalesce(bs), if last_opt { t.make_optional() } else { t }))
             }
             "length" | "len" => {
                 arity(1)?;
@@ -1696,14 +1381,7 @@ impl<'a> Ctx<'a> {
                     return Err(gen(format!("LENGTH needs a string, got {t0}")));
                 }
                 let t = Type::Prim(Prim::Uint32);
-                Ok((
-                    BExpr::Func(Func::Length, bs),
-                    if t0.is_optional() {
-                        t.make_optional()
-                    } else {
-                        t
-                    },
-                ))
+                Ok((BExpr::Func(Func::Length, bs), if t0.is_optional() { t.make_optional() } else { t }))
             }
             "substring" => {
                 if bs.len() < 2 || bs.len() > 3 {
@@ -1711,11 +1389,7 @@ impl<'a> Ctx<'a> {
                 }
                 Ok((
                     BExpr::Func(Func::Substring, bs),
-                    if t0.is_optional() {
-                        Type::optional(Type::Prim(Prim::String))
-                    } else {
-                        Type::Prim(Prim::String)
-                    },
+                    if t0.is_optional() { Type::optional(Type::Prim(Prim::String)) } else { Type::Prim(Prim::String) },
                 ))
             }
             "unwrap" => {
@@ -1752,8 +1426,7 @@ impl<'a> Ctx<'a> {
                 Ok((BExpr::Func(Func::AsList, bs), t))
             }
             "astuple" => Ok((BExpr::Func(Func::AsTuple, bs), Type::Tuple(ts))),
-            "startswith" | "endswith" | "string::startswith" | "string::endswith"
-            | "string::contains" | "find" => {
+            "startswith" | "endswith" | "string::startswith" | "string::endswith" | "string::contains" | "find" => {
                 arity(2)?;
                 let f = match lower.trim_start_matches("string::") {
                     "startswith" => Func::StartsWith,
@@ -1771,11 +1444,7 @@ impl<'a> Ctx<'a> {
             | "upper"
             | "lower" => {
                 arity(1)?;
-                let f = if lower.contains("upper") {
-                    Func::Upper
-                } else {
-                    Func::Lower
-                };
+                let f = if lower.contains("upper") { Func::Upper } else { Func::Lower };
                 Ok((BExpr::Func(f, bs), t0))
             }
             "abs" => {
@@ -1811,26 +1480,13 @@ fn table_scope(meta: &TableMeta, qual: Option<String>) -> Scope {
         cols: meta
             .columns
             .iter()
-            .map(|c| Col {
-                qual: qual.clone(),
-                name: c.name.clone(),
-                ty: c.result_type(),
-            })
+            .map(|c| Col { qual: qual.clone(), name: c.name.clone(), ty: c.result_type() })
             .collect(),
     }
 }
 
 fn subquery_scope(cols: Vec<Col>, alias: Option<String>) -> Scope {
-    Scope {
-        cols: cols
-            .into_iter()
-            .map(|c| Col {
-                qual: alias.clone(),
-                name: c.name,
-                ty: c.ty,
-            })
-            .collect(),
-    }
+    Scope { cols: cols.into_iter().map(|c| Col { qual: alias.clone(), name: c.name, ty: c.ty }).collect() }
 }
 
 /// `col = const` conjuncts of a WHERE (for key pushdown).
@@ -1855,35 +1511,23 @@ fn is_const(e: &Expr) -> bool {
         Expr::Lit(..) | Expr::Param(_) => true,
         Expr::Cast { expr, .. } => is_const(expr),
         Expr::Unary(_, x) => is_const(x),
-        Expr::Call { name, args, .. } => {
-            Prim::from_name(name).is_some() && args.iter().all(is_const)
-        }
+        Expr::Call { name, args, .. } => Prim::from_name(name).is_some() && args.iter().all(is_const),
         _ => false,
     }
 }
 
 fn contains_agg(e: &Expr) -> bool {
     match e {
-        Expr::Call {
-            name, args, star, ..
-        } => agg_func(name, *star).is_some() || args.iter().any(contains_agg),
+        Expr::Call { name, args, star, .. } => agg_func(name, *star).is_some() || args.iter().any(contains_agg),
         Expr::Unary(_, x) | Expr::Cast { expr: x, .. } => contains_agg(x),
         Expr::IsNull { expr, .. } => contains_agg(expr),
         Expr::Binary(_, l, r) => contains_agg(l) || contains_agg(r),
-        Expr::Between { expr, lo, hi, .. } => {
-            contains_agg(expr) || contains_agg(lo) || contains_agg(hi)
-        }
+        Expr::Between { expr, lo, hi, .. } => contains_agg(expr) || contains_agg(lo) || contains_agg(hi),
         Expr::In { expr, list, .. } => contains_agg(expr) || list.iter().any(contains_agg),
         Expr::Like { expr, pattern, .. } => contains_agg(expr) || contains_agg(pattern),
-        Expr::Case {
-            operand,
-            whens,
-            else_,
-        } => {
+        Expr::Case { operand, whens, else_ } => {
             operand.as_deref().is_some_and(contains_agg)
-                || whens
-                    .iter()
-                    .any(|(a, b)| contains_agg(a) || contains_agg(b))
+                || whens.iter().any(|(a, b)| contains_agg(a) || contains_agg(b))
                 || else_.as_deref().is_some_and(contains_agg)
         }
         Expr::Tuple(xs) => xs.iter().any(contains_agg),
@@ -1910,23 +1554,14 @@ fn agg_type(f: AggFunc, arg: &Type) -> R<Type> {
         AggFunc::Min | AggFunc::Max | AggFunc::Some => arg.clone().make_optional(),
         AggFunc::Avg => match arg.unopt() {
             Type::Decimal(..) => arg.clone().make_optional(),
-            t if t
-                .prim()
-                .is_some_and(|p| p.is_numeric() || p == Prim::Interval) =>
-            {
-                Type::optional(if t.prim() == Some(Prim::Interval) {
-                    t.clone()
-                } else {
-                    Type::Prim(Prim::Double)
-                })
+            t if t.prim().is_some_and(|p| p.is_numeric() || p == Prim::Interval) => {
+                Type::optional(if t.prim() == Some(Prim::Interval) { t.clone() } else { Type::Prim(Prim::Double) })
             }
             t => return Err(gen(format!("AVG is not defined for {t}"))),
         },
         AggFunc::Sum => match arg.unopt() {
             Type::Decimal(_, s) => Type::optional(Type::Decimal(35, *s)),
-            Type::Prim(p) if p.is_integer() && p.is_signed() => {
-                Type::optional(Type::Prim(Prim::Int64))
-            }
+            Type::Prim(p) if p.is_integer() && p.is_signed() => Type::optional(Type::Prim(Prim::Int64)),
             Type::Prim(p) if p.is_integer() => Type::optional(Type::Prim(Prim::Uint64)),
             Type::Prim(p) if p.is_float() => Type::optional(Type::Prim(Prim::Double)),
             Type::Prim(Prim::Interval) => Type::optional(Type::Prim(Prim::Interval)),
@@ -1941,11 +1576,7 @@ fn aggregate(st: &AggState, rows: &[Vec<Value>]) -> R<Vec<Vec<Value>>> {
     let mut groups: Vec<(Vec<Value>, Vec<Vec<Value>>)> = Vec::new();
     let mut index: HashMap<String, usize> = HashMap::new();
     for r in rows {
-        let key = st
-            .key_exprs
-            .iter()
-            .map(|k| eval(k, r))
-            .collect::<R<Vec<_>>>()?;
+        let key = st.key_exprs.iter().map(|k| eval(k, r)).collect::<R<Vec<_>>>()?;
         let hk = format!("{key:?}");
         let gi = match index.get(&hk) {
             Some(i) => *i,
@@ -1980,11 +1611,8 @@ fn aggregate(st: &AggState, rows: &[Vec<Value>]) -> R<Vec<Vec<Value>>> {
 }
 
 fn finish_agg(spec: &AggSpec, vals: Vec<Value>) -> R<Value> {
-    let mut vals: Vec<Value> = if spec.func == AggFunc::CountAll {
-        vals
-    } else {
-        vals.into_iter().filter(|v| !v.is_null()).collect()
-    };
+    let mut vals: Vec<Value> =
+        if spec.func == AggFunc::CountAll { vals } else { vals.into_iter().filter(|v| !v.is_null()).collect() };
     if spec.distinct {
         let mut seen: Vec<Value> = Vec::new();
         vals.retain(|v| {
@@ -2001,23 +1629,11 @@ fn finish_agg(spec: &AggSpec, vals: Vec<Value>) -> R<Value> {
         AggFunc::Some => vals.into_iter().next().unwrap_or(Value::Null),
         AggFunc::Min => vals
             .into_iter()
-            .reduce(|a, b| {
-                if total_cmp(&b, &a) == Ordering::Less {
-                    b
-                } else {
-                    a
-                }
-            })
+            .reduce(|a, b| if total_cmp(&b, &a) == Ordering::Less { b } else { a })
             .unwrap_or(Value::Null),
         AggFunc::Max => vals
             .into_iter()
-            .reduce(|a, b| {
-                if total_cmp(&b, &a) == Ordering::Greater {
-                    b
-                } else {
-                    a
-                }
-            })
+            .reduce(|a, b| if total_cmp(&b, &a) == Ordering::Greater { b } else { a })
             .unwrap_or(Value::Null),
         AggFunc::Sum | AggFunc::Avg => {
             if vals.is_empty() {
@@ -2114,11 +1730,7 @@ fn int_common(a: Prim, b: Prim) -> Prim {
 fn arith_type(op: BinOp, l: &Type, r: &Type) -> R<(Type, Type, Type)> {
     let err = || gen(format!("Cannot apply arithmetic operation to {l} and {r}"));
     if matches!(l, Type::Null) || matches!(r, Type::Null) {
-        let t = if matches!(l, Type::Null) {
-            r.clone()
-        } else {
-            l.clone()
-        };
+        let t = if matches!(l, Type::Null) { r.clone() } else { l.clone() };
         return Ok((t.clone(), t.clone(), t));
     }
     match (l, r) {
@@ -2129,12 +1741,8 @@ fn arith_type(op: BinOp, l: &Type, r: &Type) -> R<(Type, Type, Type)> {
             let t = Type::Decimal((*p).max(*p2), *s);
             Ok((t.clone(), t.clone(), t))
         }
-        (Type::Decimal(..), Type::Prim(p)) if p.is_integer() => {
-            Ok((l.clone(), l.clone(), l.clone()))
-        }
-        (Type::Prim(p), Type::Decimal(..)) if p.is_integer() => {
-            Ok((r.clone(), r.clone(), r.clone()))
-        }
+        (Type::Decimal(..), Type::Prim(p)) if p.is_integer() => Ok((l.clone(), l.clone(), l.clone())),
+        (Type::Prim(p), Type::Decimal(..)) if p.is_integer() => Ok((r.clone(), r.clone(), r.clone())),
         (Type::Prim(a), Type::Prim(b)) => {
             let (a, b) = (*a, *b);
             if a.is_integer() && b.is_integer() {
@@ -2145,19 +1753,13 @@ fn arith_type(op: BinOp, l: &Type, r: &Type) -> R<(Type, Type, Type)> {
                 if matches!(op, BinOp::BitAnd | BinOp::BitOr | BinOp::BitXor) {
                     return Err(err());
                 }
-                let t = Type::Prim(if a == Prim::Float && b == Prim::Float {
-                    Prim::Float
-                } else {
-                    Prim::Double
-                });
+                let t = Type::Prim(if a == Prim::Float && b == Prim::Float { Prim::Float } else { Prim::Double });
                 return Ok((t.clone(), t.clone(), t));
             }
             // Date/time arithmetic.
             let iv = Type::Prim(Prim::Interval);
             match (op, a, b) {
-                (BinOp::Sub, x, y)
-                    if x == y && matches!(x, Prim::Date | Prim::Datetime | Prim::Timestamp) =>
-                {
+                (BinOp::Sub, x, y) if x == y && matches!(x, Prim::Date | Prim::Datetime | Prim::Timestamp) => {
                     let ts = Type::Prim(Prim::Timestamp);
                     Ok((iv, ts.clone(), ts))
                 }
@@ -2167,15 +1769,11 @@ fn arith_type(op: BinOp, l: &Type, r: &Type) -> R<(Type, Type, Type)> {
                     let ts = Type::Prim(Prim::Timestamp);
                     Ok((ts.clone(), ts, iv))
                 }
-                (BinOp::Add, Prim::Interval, x)
-                    if matches!(x, Prim::Date | Prim::Datetime | Prim::Timestamp) =>
-                {
+                (BinOp::Add, Prim::Interval, x) if matches!(x, Prim::Date | Prim::Datetime | Prim::Timestamp) => {
                     let ts = Type::Prim(Prim::Timestamp);
                     Ok((ts.clone(), iv, ts))
                 }
-                (BinOp::Add | BinOp::Sub, Prim::Interval, Prim::Interval) => {
-                    Ok((iv.clone(), iv.clone(), iv))
-                }
+                (BinOp::Add | BinOp::Sub, Prim::Interval, Prim::Interval) => Ok((iv.clone(), iv.clone(), iv)),
                 (BinOp::Mul | BinOp::Div, Prim::Interval, y) if y.is_integer() => {
                     Ok((iv.clone(), iv, Type::Prim(Prim::Int64)))
                 }
@@ -2196,10 +1794,7 @@ fn comparable(l: &Type, r: &Type) -> R<(Type, Type)> {
         (Type::Decimal(..), Type::Prim(p)) if p.is_integer() => Ok((lu.clone(), lu.clone())),
         (Type::Prim(p), Type::Decimal(..)) if p.is_integer() => Ok((ru.clone(), ru.clone())),
         (Type::Prim(a), Type::Prim(b)) => {
-            if a == b
-                || (a.is_numeric() && b.is_numeric())
-                || (a.is_stringlike() && b.is_stringlike())
-            {
+            if a == b || (a.is_numeric() && b.is_numeric()) || (a.is_stringlike() && b.is_stringlike()) {
                 same()
             } else if matches!(a, Prim::Date | Prim::Datetime | Prim::Timestamp)
                 && matches!(b, Prim::Date | Prim::Datetime | Prim::Timestamp)
@@ -2210,10 +1805,7 @@ fn comparable(l: &Type, r: &Type) -> R<(Type, Type)> {
                 Err(gen(format!("Cannot compare {l} with {r}")))
             }
         }
-        (
-            Type::List(_) | Type::Tuple(_) | Type::Struct(_),
-            Type::List(_) | Type::Tuple(_) | Type::Struct(_),
-        ) => same(),
+        (Type::List(_) | Type::Tuple(_) | Type::Struct(_), Type::List(_) | Type::Tuple(_) | Type::Struct(_)) => same(),
         _ if lu == ru => same(),
         _ => Err(gen(format!("Cannot compare {l} with {r}"))),
     }
@@ -2246,15 +1838,9 @@ fn unify(a: &Type, b: &Type) -> R<Type> {
     let t = match (au, bu) {
         (Type::Null, x) | (x, Type::Null) => return Ok(x.clone().make_optional()),
         _ if au == bu => au.clone(),
-        (Type::Prim(x), Type::Prim(y)) if x.is_integer() && y.is_integer() => {
-            Type::Prim(int_common(*x, *y))
-        }
-        (Type::Prim(x), Type::Prim(y)) if x.is_numeric() && y.is_numeric() => {
-            Type::Prim(Prim::Double)
-        }
-        (Type::Prim(x), Type::Prim(y)) if x.is_stringlike() && y.is_stringlike() => {
-            Type::Prim(Prim::String)
-        }
+        (Type::Prim(x), Type::Prim(y)) if x.is_integer() && y.is_integer() => Type::Prim(int_common(*x, *y)),
+        (Type::Prim(x), Type::Prim(y)) if x.is_numeric() && y.is_numeric() => Type::Prim(Prim::Double),
+        (Type::Prim(x), Type::Prim(y)) if x.is_stringlike() && y.is_stringlike() => Type::Prim(Prim::String),
         (Type::List(x), Type::List(y)) => Type::List(Box::new(unify(x, y)?)),
         (Type::EmptyList, Type::List(_)) => bu.clone(),
         (Type::List(_), Type::EmptyList) => au.clone(),
@@ -2309,17 +1895,10 @@ fn check_assignable(src: &Type, col: &ColumnMeta) -> R<()> {
         _ => false,
     };
     if !ok {
-        return Err(gen(format!(
-            "Failed to convert type: {src} to {} for column {}",
-            col.result_type(),
-            col.name
-        )));
+        return Err(gen(format!("Failed to convert type: {src} to {} for column {}", col.result_type(), col.name)));
     }
     if col.not_null && matches!(s, Type::Null) {
-        return Err(EngineError::bad_request(format!(
-            "Cannot write NULL into not null column {}",
-            col.name
-        )));
+        return Err(EngineError::bad_request(format!("Cannot write NULL into not null column {}", col.name)));
     }
     Ok(())
 }
@@ -2327,10 +1906,7 @@ fn check_assignable(src: &Type, col: &ColumnMeta) -> R<()> {
 fn convert_to_column(v: Value, from: &Type, col: &ColumnMeta) -> R<Value> {
     if v.is_null() {
         if col.not_null {
-            return Err(EngineError::bad_request(format!(
-                "Cannot write NULL into not null column {}",
-                col.name
-            )));
+            return Err(EngineError::bad_request(format!("Cannot write NULL into not null column {}", col.name)));
         }
         return Ok(Value::Null);
     }
@@ -2344,15 +1920,11 @@ fn convert_implicit(v: Value, from: &Type, to: &Type) -> Result<Value, String> {
         return Ok(v);
     }
     match (v, to) {
-        (Value::Int(i), Type::Prim(p)) if p.int_range().is_some() => {
-            values::check_range(*p, Value::Int(i))
-        }
+        (Value::Int(i), Type::Prim(p)) if p.int_range().is_some() => values::check_range(*p, Value::Int(i)),
         (Value::Int(i), Type::Prim(Prim::Float | Prim::Double)) => Ok(Value::Float(i as f64)),
         (Value::Float(f), Type::Prim(Prim::Float | Prim::Double)) => Ok(Value::Float(f)),
         (Value::Int(i), Type::Decimal(p, s)) => {
-            let scaled = i
-                .checked_mul(pow10(u32::from(*s)))
-                .ok_or("Decimal overflow")?;
+            let scaled = i.checked_mul(pow10(u32::from(*s))).ok_or("Decimal overflow")?;
             if scaled.abs() >= pow10(u32::from(*p)) {
                 return Err(format!("Value {i} is out of range for Decimal({p},{s})"));
             }
@@ -2360,14 +1932,10 @@ fn convert_implicit(v: Value, from: &Type, to: &Type) -> Result<Value, String> {
         }
         (Value::Decimal(d), Type::Decimal(..)) => Ok(Value::Decimal(d)),
         (Value::Bytes(b), Type::Prim(Prim::Utf8 | Prim::Json | Prim::JsonDocument)) => {
-            String::from_utf8(b)
-                .map(Value::Text)
-                .map_err(|_| "Invalid UTF-8 in a Utf8 value".to_string())
+            String::from_utf8(b).map(Value::Text).map_err(|_| "Invalid UTF-8 in a Utf8 value".to_string())
         }
         (Value::Text(t), Type::Prim(Prim::String | Prim::Yson)) => Ok(Value::Bytes(t.into_bytes())),
-        (Value::Text(t), Type::Prim(Prim::Utf8 | Prim::Json | Prim::JsonDocument)) => {
-            Ok(Value::Text(t))
-        }
+        (Value::Text(t), Type::Prim(Prim::Utf8 | Prim::Json | Prim::JsonDocument)) => Ok(Value::Text(t)),
         (Value::Bytes(b), Type::Prim(Prim::String | Prim::Yson)) => Ok(Value::Bytes(b)),
         (v, to) => cast_value(&v, from, to)
             .filter(|x| !x.is_null())
@@ -2404,9 +1972,7 @@ fn cast_value(v: &Value, from: &Type, to: &Type) -> Option<Value> {
             (Value::Text(t), _) => t.clone(),
             (Value::Bool(b), _) => b.to_string(),
             (Value::Int(i), Type::Prim(Prim::Date)) => values::format_date(*i),
-            (Value::Int(i), Type::Prim(Prim::Datetime)) => {
-                values::format_timestamp(i * 1_000_000, false)
-            }
+            (Value::Int(i), Type::Prim(Prim::Datetime)) => values::format_timestamp(i * 1_000_000, false),
             (Value::Int(i), Type::Prim(Prim::Timestamp)) => values::format_timestamp(*i, true),
             (Value::Int(i), Type::Prim(Prim::Interval)) => format!("PT{}S", *i as f64 / 1e6),
             (Value::Int(i), _) => i.to_string(),
@@ -2420,42 +1986,30 @@ fn cast_value(v: &Value, from: &Type, to: &Type) -> Option<Value> {
         Type::Prim(p) => {
             let p = *p;
             let out = match p {
-                Prim::String | Prim::Yson => {
-                    Value::Bytes(text_of(v).map(String::into_bytes).or_else(|| match v {
-                        Value::Bytes(b) => Some(b.clone()),
-                        _ => None,
-                    })?)
-                }
+                Prim::String | Prim::Yson => Value::Bytes(text_of(v).map(String::into_bytes).or_else(|| match v {
+                    Value::Bytes(b) => Some(b.clone()),
+                    _ => None,
+                })?),
                 Prim::Utf8 | Prim::Json | Prim::JsonDocument => Value::Text(text_of(v)?),
                 Prim::Bool => match v {
                     Value::Bool(b) => Value::Bool(*b),
                     Value::Int(i) => Value::Bool(*i != 0),
-                    Value::Bytes(_) | Value::Text(_) => {
-                        match text_of(v)?.trim().to_ascii_lowercase().as_str() {
-                            "true" => Value::Bool(true),
-                            "false" => Value::Bool(false),
-                            _ => return None,
-                        }
-                    }
+                    Value::Bytes(_) | Value::Text(_) => match text_of(v)?.trim().to_ascii_lowercase().as_str() {
+                        "true" => Value::Bool(true),
+                        "false" => Value::Bool(false),
+                        _ => return None,
+                    },
                     _ => return None,
                 },
                 Prim::Float | Prim::Double => match v {
                     Value::Int(i) => Value::Float(*i as f64),
-                    Value::Float(f) => Value::Float(if p == Prim::Float {
-                        f64::from(*f as f32)
-                    } else {
-                        *f
-                    }),
+                    Value::Float(f) => Value::Float(if p == Prim::Float { f64::from(*f as f32) } else { *f }),
                     Value::Bool(b) => Value::Float(if *b { 1.0 } else { 0.0 }),
                     Value::Decimal(d) => match from {
-                        Type::Decimal(_, s) => {
-                            Value::Float(*d as f64 / pow10(u32::from(*s)) as f64)
-                        }
+                        Type::Decimal(_, s) => Value::Float(*d as f64 / pow10(u32::from(*s)) as f64),
                         _ => return None,
                     },
-                    Value::Bytes(_) | Value::Text(_) => {
-                        Value::Float(text_of(v)?.trim().parse().ok()?)
-                    }
+                    Value::Bytes(_) | Value::Text(_) => Value::Float(text_of(v)?.trim().parse().ok()?),
                     _ => return None,
                 },
                 Prim::Uuid => match v {
@@ -2497,9 +2051,7 @@ fn cast_value(v: &Value, from: &Type, to: &Type) -> Option<Value> {
                             Type::Decimal(_, s) => d / pow10(u32::from(*s)),
                             _ => return None,
                         },
-                        Value::Bytes(_) | Value::Text(_) => {
-                            text_of(v)?.trim().parse::<i128>().ok()?
-                        }
+                        Value::Bytes(_) | Value::Text(_) => text_of(v)?.trim().parse::<i128>().ok()?,
                         _ => return None,
                     };
                     values::check_range(p, Value::Int(i)).ok()?
@@ -2530,15 +2082,10 @@ fn cast_value(v: &Value, from: &Type, to: &Type) -> Option<Value> {
             Some(Value::Decimal(d))
         }
         Type::List(inner) => match (v, from) {
-            (Value::List(items), Type::List(fi)) => Some(Value::List(
-                items
-                    .iter()
-                    .map(|x| cast_value(x, fi, inner))
-                    .collect::<Option<Vec<_>>>()?,
-            )),
-            (Value::List(items), Type::EmptyList) if items.is_empty() => {
-                Some(Value::List(Vec::new()))
+            (Value::List(items), Type::List(fi)) => {
+                Some(Value::List(items.iter().map(|x| cast_value(x, fi, inner)).collect::<Option<Vec<_>>>()?))
             }
+            (Value::List(items), Type::EmptyList) if items.is_empty() => Some(Value::List(Vec::new())),
             _ => None,
         },
         _ if from == to => Some(v.clone()),
@@ -2572,8 +2119,7 @@ fn like_match(s: &[u8], p: &[u8]) -> bool {
         if pc == Some(b'\\') && p.get(pi + 1).copied() == s.get(si).copied() {
             si += 1;
             pi += 2;
-        } else if pc == Some(b'_') || (pc.is_some() && pc != Some(b'%') && pc == s.get(si).copied())
-        {
+        } else if pc == Some(b'_') || (pc.is_some() && pc != Some(b'%') && pc == s.get(si).copied()) {
             si += 1;
             pi += 1;
         } else if pc == Some(b'%') {
@@ -2701,9 +2247,7 @@ fn eval(e: &BExpr, row: &[Value]) -> R<Value> {
                         if let Some(l) = inner.first() {
                             match eval(l, row)? {
                                 Value::List(items) => candidates.extend(items),
-                                Value::Dict(pairs) => {
-                                    candidates.extend(pairs.into_iter().map(|(k, _)| k))
-                                }
+                                Value::Dict(pairs) => candidates.extend(pairs.into_iter().map(|(k, _)| k)),
                                 _ => candidates.push(Value::Null),
                             }
                         }
@@ -2712,9 +2256,7 @@ fn eval(e: &BExpr, row: &[Value]) -> R<Value> {
                 }
             }
             let saw_null = candidates.iter().any(Value::is_null);
-            let found = candidates
-                .iter()
-                .any(|c| !c.is_null() && compare(&v, c) == Some(Ordering::Equal));
+            let found = candidates.iter().any(|c| !c.is_null() && compare(&v, c) == Some(Ordering::Equal));
             if found {
                 Value::Bool(!neg)
             } else if saw_null {
@@ -2802,16 +2344,10 @@ fn call(f: Func, vals: Vec<Value>) -> R<Value> {
             })
         }
         Func::Upper | Func::Lower => match first {
-            Value::Text(t) => Value::Text(if f == Func::Upper {
-                t.to_uppercase()
-            } else {
-                t.to_lowercase()
-            }),
-            Value::Bytes(b) => Value::Bytes(if f == Func::Upper {
-                b.to_ascii_uppercase()
-            } else {
-                b.to_ascii_lowercase()
-            }),
+            Value::Text(t) => Value::Text(if f == Func::Upper { t.to_uppercase() } else { t.to_lowercase() }),
+            Value::Bytes(b) => {
+                Value::Bytes(if f == Func::Upper { b.to_ascii_uppercase() } else { b.to_ascii_lowercase() })
+            }
             other => other,
         },
         Func::Abs => match first {
@@ -2828,9 +2364,7 @@ fn arith(op: BinOp, a: Value, b: Value, t: &Type) -> R<Value> {
         return Ok(Value::Null);
     }
     Ok(match (a, b) {
-        (Value::Int(x), Value::Int(y))
-            if t.prim() == Some(Prim::Timestamp) || t.prim() == Some(Prim::Interval) =>
-        {
+        (Value::Int(x), Value::Int(y)) if t.prim() == Some(Prim::Timestamp) || t.prim() == Some(Prim::Interval) => {
             let r = match op {
                 BinOp::Add => x + y,
                 BinOp::Sub => x - y,
@@ -2893,9 +2427,7 @@ fn arith(op: BinOp, a: Value, b: Value, t: &Type) -> R<Value> {
                 _ => None,
             };
             match (r, t) {
-                (Some(v), Type::Decimal(p, _)) if v.abs() < pow10(u32::from(*p)) => {
-                    Value::Decimal(v)
-                }
+                (Some(v), Type::Decimal(p, _)) if v.abs() < pow10(u32::from(*p)) => Value::Decimal(v),
                 _ => Value::Null,
             }
         }
@@ -2916,11 +2448,7 @@ fn arith(op: BinOp, a: Value, b: Value, t: &Type) -> R<Value> {
                 BinOp::Mod => x % y,
                 _ => return Ok(Value::Null),
             };
-            Value::Float(if t.prim() == Some(Prim::Float) {
-                f64::from(r as f32)
-            } else {
-                r
-            })
+            Value::Float(if t.prim() == Some(Prim::Float) { f64::from(r as f32) } else { r })
         }
     })
 }
@@ -2933,10 +2461,7 @@ fn write_err(e: rusqlite::Error, mode: WriteMode) -> EngineError {
                 return EngineError::bad_request(format!("Missing not null column in input: {m}"));
             }
             if mode == WriteMode::Insert {
-                return EngineError::new(
-                    StatusCode::PreconditionFailed,
-                    "Conflict with existing key.",
-                );
+                return EngineError::new(StatusCode::PreconditionFailed, "Conflict with existing key.");
             }
             return EngineError::generic(format!("Constraint violation: {m}"));
         }
@@ -2948,26 +2473,14 @@ fn write_err(e: rusqlite::Error, mode: WriteMode) -> EngineError {
 fn to_result_set(cols: &[Col], rows: &[Vec<Value>]) -> ydb::ResultSet {
     let columns: Vec<ydb::Column> = cols
         .iter()
-        .map(|c| ydb::Column {
-            name: c.name.clone(),
-            r#type: Some(c.ty.to_proto()),
-            ..Default::default()
-        })
+        .map(|c| ydb::Column { name: c.name.clone(), r#type: Some(c.ty.to_proto()), ..Default::default() })
         .collect();
     let rows = rows
         .iter()
         .map(|r| ydb::Value {
-            items: cols
-                .iter()
-                .zip(r)
-                .map(|(c, v)| values::to_proto(&c.ty, v))
-                .collect(),
+            items: cols.iter().zip(r).map(|(c, v)| values::to_proto(&c.ty, v)).collect(),
             ..Default::default()
         })
         .collect();
-    ydb::ResultSet {
-        columns,
-        rows,
-        ..Default::default()
-    }
+    ydb::ResultSet { columns, rows, ..Default::default() }
 }

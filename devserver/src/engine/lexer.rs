@@ -35,8 +35,8 @@ pub struct Token {
 }
 
 const SYMBOLS: &[&str] = &[
-    "??", "<=", ">=", "<>", "!=", "==", "||", "(", ")", ",", ";", ".", "*", "+", "-", "/", "%",
-    "=", "<", ">", "?", ":", "[", "]", "{", "}", "&", "|", "^", "~",
+    "??", "<=", ">=", "<>", "!=", "==", "||", "(", ")", ",", ";", ".", "*", "+", "-", "/", "%", "=", "<", ">", "?",
+    ":", "[", "]", "{", "}", "&", "|", "^", "~",
 ];
 
 /// Splits `src` into tokens; the last one is `Tok::Eof`.
@@ -90,13 +90,7 @@ pub fn tokenize(src: &str) -> Result<Vec<Token>, EngineError> {
             continue;
         }
         let (tl, tc) = (line, col);
-        let push = |out: &mut Vec<Token>, tok: Tok| {
-            out.push(Token {
-                tok,
-                line: tl,
-                col: tc,
-            })
-        };
+        let push = |out: &mut Vec<Token>, tok: Tok| out.push(Token { tok, line: tl, col: tc });
         if c.is_ascii_alphabetic() || c == '_' {
             let mut s = String::new();
             while let Some(c) = at(i) {
@@ -165,8 +159,7 @@ pub fn tokenize(src: &str) -> Result<Vec<Token>, EngineError> {
                     None => return Err(err_at(tl, tc, "Unterminated string literal")),
                     Some('\\') => {
                         bump!();
-                        let e =
-                            at(i).ok_or_else(|| err_at(tl, tc, "Unterminated string literal"))?;
+                        let e = at(i).ok_or_else(|| err_at(tl, tc, "Unterminated string literal"))?;
                         bump!();
                         match e {
                             'n' => bytes.push(b'\n'),
@@ -175,9 +168,8 @@ pub fn tokenize(src: &str) -> Result<Vec<Token>, EngineError> {
                             '0' => bytes.push(0),
                             'x' => {
                                 let h: String = [at(i), at(i + 1)].iter().flatten().collect();
-                                let v = u8::from_str_radix(&h, 16).map_err(|_| {
-                                    err_at(line, col, "Bad \\x escape in string literal")
-                                })?;
+                                let v = u8::from_str_radix(&h, 16)
+                                    .map_err(|_| err_at(line, col, "Bad \\x escape in string literal"))?;
                                 bump!();
                                 bump!();
                                 bytes.push(v);
@@ -286,33 +278,19 @@ pub fn tokenize(src: &str) -> Result<Vec<Token>, EngineError> {
                 }
             }
             if is_float || suffix == "f" && !hex {
-                let v: f64 = s
-                    .parse()
-                    .map_err(|_| err_at(tl, tc, "Bad number literal"))?;
+                let v: f64 = s.parse().map_err(|_| err_at(tl, tc, "Bad number literal"))?;
                 if !matches!(suffix.as_str(), "" | "f") {
-                    return Err(err_at(
-                        tl,
-                        tc,
-                        &format!("Bad number literal suffix '{suffix}'"),
-                    ));
+                    return Err(err_at(tl, tc, &format!("Bad number literal suffix '{suffix}'")));
                 }
                 push(&mut out, Tok::Float(v, suffix));
             } else {
-                let v = if hex {
-                    u128::from_str_radix(&s, 16)
-                } else {
-                    s.parse::<u128>()
-                }
-                .map_err(|_| err_at(tl, tc, "Bad number literal"))?;
+                let v = if hex { u128::from_str_radix(&s, 16) } else { s.parse::<u128>() }
+                    .map_err(|_| err_at(tl, tc, "Bad number literal"))?;
                 if !matches!(
                     suffix.as_str(),
                     "" | "u" | "l" | "ul" | "lu" | "s" | "us" | "t" | "ut" | "p" | "pi" | "pn"
                 ) {
-                    return Err(err_at(
-                        tl,
-                        tc,
-                        &format!("Bad number literal suffix '{suffix}'"),
-                    ));
+                    return Err(err_at(tl, tc, &format!("Bad number literal suffix '{suffix}'")));
                 }
                 push(&mut out, Tok::Int(v, suffix));
             }
@@ -330,11 +308,7 @@ pub fn tokenize(src: &str) -> Result<Vec<Token>, EngineError> {
             None => return Err(err_at(tl, tc, &format!("Unexpected character '{c}'"))),
         }
     }
-    out.push(Token {
-        tok: Tok::Eof,
-        line,
-        col,
-    });
+    out.push(Token { tok: Tok::Eof, line, col });
     Ok(out)
 }
 

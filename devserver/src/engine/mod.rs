@@ -73,6 +73,7 @@ mod catalog;
 mod exec;
 mod lexer;
 mod parser;
+mod prepare;
 mod tx;
 mod types;
 mod values;
@@ -112,11 +113,7 @@ impl EngineError {
     }
     /// The first issue's message (for logs and tests).
     pub fn message(&self) -> String {
-        self.issues
-            .iter()
-            .map(|i| i.message.clone())
-            .collect::<Vec<_>>()
-            .join("; ")
+        self.issues.iter().map(|i| i.message.clone()).collect::<Vec<_>>().join("; ")
     }
 }
 
@@ -135,11 +132,7 @@ pub(crate) fn err_at(line: u32, col: u32, msg: &str) -> EngineError {
         issues: vec![ydb::issue::IssueMessage {
             message: msg.to_string(),
             severity: SEVERITY_ERROR,
-            position: Some(ydb::issue::issue_message::Position {
-                row: line,
-                column: col,
-                file: String::new(),
-            }),
+            position: Some(ydb::issue::issue_message::Position { row: line, column: col, file: String::new() }),
             ..Default::default()
         }],
     }

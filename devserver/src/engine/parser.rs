@@ -103,20 +103,13 @@ impl Parser {
         self.peek_at(0)
     }
     fn peek_at(&self, n: usize) -> &Tok {
-        self.toks
-            .get(self.pos + n)
-            .map(|t| &t.tok)
-            .unwrap_or(&Tok::Eof)
+        self.toks.get(self.pos + n).map(|t| &t.tok).unwrap_or(&Tok::Eof)
     }
     fn at_eof(&self) -> bool {
         matches!(self.peek(), Tok::Eof)
     }
     fn pos_of(&self) -> (u32, u32) {
-        self.toks
-            .get(self.pos)
-            .or(self.toks.last())
-            .map(|t| (t.line, t.col))
-            .unwrap_or((1, 1))
+        self.toks.get(self.pos).or(self.toks.last()).map(|t| (t.line, t.col)).unwrap_or((1, 1))
     }
     fn advance(&mut self) -> Tok {
         let t = self.peek().clone();
@@ -225,12 +218,7 @@ impl Parser {
             };
             self.expect_kw("as")?;
             let ty = self.ty()?;
-            return Ok(Stmt::Declare {
-                name,
-                ty,
-                line,
-                col,
-            });
+            return Ok(Stmt::Declare { name, ty, line, col });
         }
         if self.eat_kw("create") {
             self.expect_kw("table")?;
@@ -256,9 +244,7 @@ impl Parser {
                     }
                     self.expect_sym(")")?;
                 } else if self.is_kw("index") || self.is_kw("family") {
-                    return Err(self.err(
-                        "Secondary indexes and column families are not supported by the dev server",
-                    ));
+                    return Err(self.err("Secondary indexes and column families are not supported by the dev server"));
                 } else {
                     let name = self.ident()?;
                     let ty = self.ty()?;
@@ -284,12 +270,7 @@ impl Parser {
                 // Table settings (partitioning, TTL, ...) are accepted and ignored.
                 self.skip_parens()?;
             }
-            return Ok(Stmt::CreateTable {
-                name,
-                columns,
-                primary_key,
-                if_not_exists,
-            });
+            return Ok(Stmt::CreateTable { name, columns, primary_key, if_not_exists });
         }
         if self.eat_kw("drop") {
             self.expect_kw("table")?;
@@ -298,10 +279,7 @@ impl Parser {
                 self.expect_kw("exists")?;
                 if_exists = true;
             }
-            return Ok(Stmt::DropTable {
-                name: self.table_name()?,
-                if_exists,
-            });
+            return Ok(Stmt::DropTable { name: self.table_name()?, if_exists });
         }
         let mode = if self.eat_kw("upsert") {
             Some(WriteMode::Upsert)
@@ -358,12 +336,7 @@ impl Parser {
             } else {
                 WriteSource::Select(Box::new(self.select()?))
             };
-            return Ok(Stmt::Write {
-                mode,
-                table,
-                columns,
-                source,
-            });
+            return Ok(Stmt::Write { mode, table, columns, source });
         }
         if self.eat_kw("update") {
             let table = self.table_name()?;
@@ -377,21 +350,13 @@ impl Parser {
                     break;
                 }
             }
-            let where_ = if self.eat_kw("where") {
-                Some(self.expr()?)
-            } else {
-                None
-            };
+            let where_ = if self.eat_kw("where") { Some(self.expr()?) } else { None };
             return Ok(Stmt::Update { table, set, where_ });
         }
         if self.eat_kw("delete") {
             self.expect_kw("from")?;
             let table = self.table_name()?;
-            let where_ = if self.eat_kw("where") {
-                Some(self.expr()?)
-            } else {
-                None
-            };
+            let where_ = if self.eat_kw("where") { Some(self.expr()?) } else { None };
             return Ok(Stmt::Delete { table, where_ });
         }
         if self.eat_kw("pragma") {
@@ -422,11 +387,7 @@ impl Parser {
         if let Tok::Param(name) = self.peek().clone() {
             if matches!(self.peek_at(1), Tok::Sym("=")) {
                 self.pos += 2;
-                let expr = if self.is_kw("select") {
-                    Expr::Subquery(Box::new(self.select()?))
-                } else {
-                    self.expr()?
-                };
+                let expr = if self.is_kw("select") { Expr::Subquery(Box::new(self.select()?)) } else { self.expr()? };
                 return Ok(Stmt::Assign { name, expr });
             }
         }
@@ -495,16 +456,8 @@ impl Parser {
                 break;
             }
         }
-        let from = if self.eat_kw("from") {
-            Some(self.from()?)
-        } else {
-            None
-        };
-        let where_ = if self.eat_kw("where") {
-            Some(self.expr()?)
-        } else {
-            None
-        };
+        let from = if self.eat_kw("from") { Some(self.from()?) } else { None };
+        let where_ = if self.eat_kw("where") { Some(self.expr()?) } else { None };
         let mut group_by = Vec::new();
         if self.eat_kw("group") {
             self.expect_kw("by")?;
@@ -515,11 +468,7 @@ impl Parser {
                 }
             }
         }
-        let having = if self.eat_kw("having") {
-            Some(self.expr()?)
-        } else {
-            None
-        };
+        let having = if self.eat_kw("having") { Some(self.expr()?) } else { None };
         let mut order_by = Vec::new();
         if self.eat_kw("order") {
             self.expect_kw("by")?;
@@ -557,18 +506,7 @@ impl Parser {
         } else {
             None
         };
-        Ok(Select {
-            distinct,
-            items,
-            from,
-            where_,
-            group_by,
-            having,
-            order_by,
-            limit,
-            offset,
-            union_all,
-        })
+        Ok(Select { distinct, items, from, where_, group_by, having, order_by, limit, offset, union_all })
     }
 
     fn from_item(&mut self) -> R<FromItem> {
@@ -592,9 +530,7 @@ impl Parser {
             Some(self.ident()?)
         } else {
             match self.peek() {
-                Tok::Ident(s) if !RESERVED.iter().any(|r| s.eq_ignore_ascii_case(r)) => {
-                    Some(self.ident()?)
-                }
+                Tok::Ident(s) if !RESERVED.iter().any(|r| s.eq_ignore_ascii_case(r)) => Some(self.ident()?),
                 Tok::Quoted(_) => Some(self.ident()?),
                 _ => None,
             }
@@ -820,10 +756,7 @@ impl Parser {
         if self.eat_kw("is") {
             let negated = self.eat_kw("not");
             self.expect_kw("null")?;
-            return Ok(Expr::IsNull {
-                expr: Box::new(l),
-                negated,
-            });
+            return Ok(Expr::IsNull { expr: Box::new(l), negated });
         }
         let negated = if self.is_kw("not")
             && (self.is_kw_at(1, "between")
@@ -840,12 +773,7 @@ impl Parser {
             let lo = self.coalesce_expr()?;
             self.expect_kw("and")?;
             let hi = self.coalesce_expr()?;
-            return Ok(Expr::Between {
-                expr: Box::new(l),
-                lo: Box::new(lo),
-                hi: Box::new(hi),
-                negated,
-            });
+            return Ok(Expr::Between { expr: Box::new(l), lo: Box::new(lo), hi: Box::new(hi), negated });
         }
         if self.eat_kw("in") {
             self.eat_kw("compact");
@@ -869,22 +797,14 @@ impl Parser {
             } else {
                 vec![self.coalesce_expr()?]
             };
-            return Ok(Expr::In {
-                expr: Box::new(l),
-                list,
-                negated,
-            });
+            return Ok(Expr::In { expr: Box::new(l), list, negated });
         }
         if self.eat_kw("like") || self.eat_kw("ilike") {
             let pattern = self.coalesce_expr()?;
             if self.eat_kw("escape") {
                 self.coalesce_expr()?;
             }
-            return Ok(Expr::Like {
-                expr: Box::new(l),
-                pattern: Box::new(pattern),
-                negated,
-            });
+            return Ok(Expr::Like { expr: Box::new(l), pattern: Box::new(pattern), negated });
         }
         if negated {
             return Err(self.unexpected());
@@ -1002,11 +922,7 @@ impl Parser {
             }
             Tok::Float(v, suffix) => {
                 self.pos += 1;
-                let p = if suffix == "f" {
-                    Prim::Float
-                } else {
-                    Prim::Double
-                };
+                let p = if suffix == "f" { Prim::Float } else { Prim::Double };
                 Ok(Expr::Lit(Type::Prim(p), Value::Float(v)))
             }
             Tok::Str(b, suffix) => {
@@ -1015,13 +931,8 @@ impl Parser {
                     "" | "s" => Ok(Expr::Lit(Type::Prim(Prim::String), Value::Bytes(b))),
                     "y" => Ok(Expr::Lit(Type::Prim(Prim::Yson), Value::Bytes(b))),
                     "u" | "j" => {
-                        let s = String::from_utf8(b)
-                            .map_err(|_| self.err("Invalid UTF-8 in string literal"))?;
-                        let p = if suffix == "u" {
-                            Prim::Utf8
-                        } else {
-                            Prim::Json
-                        };
+                        let s = String::from_utf8(b).map_err(|_| self.err("Invalid UTF-8 in string literal"))?;
+                        let p = if suffix == "u" { Prim::Utf8 } else { Prim::Json };
                         Ok(Expr::Lit(Type::Prim(p), Value::Text(s)))
                     }
                     _ => Err(self.err(&format!("Unsupported string literal suffix '{suffix}'"))),
@@ -1068,10 +979,7 @@ impl Parser {
                     }
                     "true" | "false" => {
                         self.pos += 1;
-                        return Ok(Expr::Lit(
-                            Type::Prim(Prim::Bool),
-                            Value::Bool(lower == "true"),
-                        ));
+                        return Ok(Expr::Lit(Type::Prim(Prim::Bool), Value::Bool(lower == "true")));
                     }
                     "cast" if matches!(self.peek_at(1), Tok::Sym("(")) => {
                         self.pos += 2;
@@ -1079,18 +987,11 @@ impl Parser {
                         self.expect_kw("as")?;
                         let ty = self.ty()?;
                         self.expect_sym(")")?;
-                        return Ok(Expr::Cast {
-                            expr: Box::new(e),
-                            ty,
-                        });
+                        return Ok(Expr::Cast { expr: Box::new(e), ty });
                     }
                     "case" => {
                         self.pos += 1;
-                        let operand = if self.is_kw("when") {
-                            None
-                        } else {
-                            Some(Box::new(self.expr()?))
-                        };
+                        let operand = if self.is_kw("when") { None } else { Some(Box::new(self.expr()?)) };
                         let mut whens = Vec::new();
                         while self.eat_kw("when") {
                             let c = self.expr()?;
@@ -1100,22 +1001,13 @@ impl Parser {
                         if whens.is_empty() {
                             return Err(self.unexpected());
                         }
-                        let else_ = if self.eat_kw("else") {
-                            Some(Box::new(self.expr()?))
-                        } else {
-                            None
-                        };
+                        let else_ = if self.eat_kw("else") { Some(Box::new(self.expr()?)) } else { None };
                         self.expect_kw("end")?;
-                        return Ok(Expr::Case {
-                            operand,
-                            whens,
-                            else_,
-                        });
+                        return Ok(Expr::Case { operand, whens, else_ });
                     }
                     _ => {}
                 }
-                if RESERVED.iter().any(|r| *r == lower) && !matches!(self.peek_at(1), Tok::Sym("("))
-                {
+                if RESERVED.iter().any(|r| *r == lower) && !matches!(self.peek_at(1), Tok::Sym("(")) {
                     return Err(self.unexpected());
                 }
                 self.pos += 1;
@@ -1140,12 +1032,7 @@ impl Parser {
                         }
                     }
                     self.expect_sym(")")?;
-                    return Ok(Expr::Call {
-                        name,
-                        args,
-                        distinct,
-                        star,
-                    });
+                    return Ok(Expr::Call { name, args, distinct, star });
                 }
                 self.column_rest(name)
             }
@@ -1157,15 +1044,9 @@ impl Parser {
         if self.is_sym(".") && matches!(self.peek_at(1), Tok::Ident(_) | Tok::Quoted(_)) {
             self.pos += 1;
             let name = self.ident()?;
-            return Ok(Expr::Column {
-                qual: Some(first),
-                name,
-            });
+            return Ok(Expr::Column { qual: Some(first), name });
         }
-        Ok(Expr::Column {
-            qual: None,
-            name: first,
-        })
+        Ok(Expr::Column { qual: None, name: first })
     }
 }
 
@@ -1176,16 +1057,8 @@ mod tests {
 
     #[test]
     fn parses_types() {
-        assert_eq!(
-            parse_type("Utf8?").unwrap(),
-            Type::optional(Type::Prim(Prim::Utf8))
-        );
-        assert_eq!(
-            parse_type("List<Struct<a:Int32,b:Utf8>>")
-                .unwrap()
-                .to_string(),
-            "List<Struct<'a':Int32,'b':Utf8>>"
-        );
+        assert_eq!(parse_type("Utf8?").unwrap(), Type::optional(Type::Prim(Prim::Utf8)));
+        assert_eq!(parse_type("List<Struct<a:Int32,b:Utf8>>").unwrap().to_string(), "List<Struct<'a':Int32,'b':Utf8>>");
         assert_eq!(parse_type("Decimal(22,9)").unwrap(), Type::Decimal(22, 9));
         assert!(parse_type("Foo").is_err());
     }

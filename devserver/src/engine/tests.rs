@@ -1,11 +1,6 @@
 //! Engine-level tests through the public contract (`Engine::execute`, transactions, persistence).
 
-#![allow(
-    clippy::unwrap_used,
-    clippy::expect_used,
-    clippy::indexing_slicing,
-    clippy::panic
-)]
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing, clippy::panic)]
 
 use std::collections::HashMap;
 
@@ -18,34 +13,16 @@ fn eng() -> Engine {
     Engine::open(None).unwrap()
 }
 
-fn run(
-    e: &Engine,
-    yql: &str,
-    params: &HashMap<String, ydb::TypedValue>,
-) -> Result<ExecuteOutcome, EngineError> {
-    e.execute(ExecuteRequest {
-        database: "/local",
-        yql,
-        params,
-        tx: TxSelector::None,
-        commit: true,
-    })
+fn run(e: &Engine, yql: &str, params: &HashMap<String, ydb::TypedValue>) -> Result<ExecuteOutcome, EngineError> {
+    e.execute(ExecuteRequest { database: "/local", yql, params, tx: TxSelector::None, commit: true })
 }
 
 fn q(e: &Engine, yql: &str) -> Vec<ydb::ResultSet> {
-    run(e, yql, &HashMap::new())
-        .unwrap_or_else(|err| panic!("{yql}: {err}"))
-        .result_sets
+    run(e, yql, &HashMap::new()).unwrap_or_else(|err| panic!("{yql}: {err}")).result_sets
 }
 
 fn tv(t: Type, v: PV) -> ydb::TypedValue {
-    ydb::TypedValue {
-        r#type: Some(t.to_proto()),
-        value: Some(ydb::Value {
-            value: Some(v),
-            ..Default::default()
-        }),
-    }
+    ydb::TypedValue { r#type: Some(t.to_proto()), value: Some(ydb::Value { value: Some(v), ..Default::default() }) }
 }
 
 fn cell(rs: &ydb::ResultSet, row: usize, col: usize) -> Option<PV> {
@@ -65,18 +42,9 @@ fn round_trip_with_params() {
     let e = eng();
     setup(&e);
     let mut p = HashMap::new();
-    p.insert(
-        "$id".to_string(),
-        tv(Type::Prim(Prim::Uint64), PV::Uint64Value(7)),
-    );
-    p.insert(
-        "$title".to_string(),
-        tv(Type::Prim(Prim::Utf8), PV::TextValue("Seven".into())),
-    );
-    p.insert(
-        "$big".to_string(),
-        tv(Type::Prim(Prim::Uint64), PV::Uint64Value(u64::MAX)),
-    );
+    p.insert("$id".to_string(), tv(Type::Prim(Prim::Uint64), PV::Uint64Value(7)));
+    p.insert("$title".to_string(), tv(Type::Prim(Prim::Utf8), PV::TextValue("Seven".into())));
+    p.insert("$big".to_string(), tv(Type::Prim(Prim::Uint64), PV::Uint64Value(u64::MAX)));
     run(
         &e,
         "DECLARE $id AS Uint64; DECLARE $title AS Utf8; DECLARE $big AS Uint64;
@@ -88,14 +56,8 @@ fn round_trip_with_params() {
     assert_eq!(rs.len(), 1);
     let r = &rs[0];
     assert_eq!(r.rows.len(), 2);
-    assert_eq!(
-        r.columns[0].r#type,
-        Some(Type::Prim(Prim::Uint64).to_proto())
-    );
-    assert_eq!(
-        r.columns[1].r#type,
-        Some(Type::optional(Type::Prim(Prim::Utf8)).to_proto())
-    );
+    assert_eq!(r.columns[0].r#type, Some(Type::Prim(Prim::Uint64).to_proto()));
+    assert_eq!(r.columns[1].r#type, Some(Type::optional(Type::Prim(Prim::Utf8)).to_proto()));
     assert_eq!(cell(r, 0, 0), Some(PV::Uint64Value(1)));
     assert_eq!(cell(r, 0, 2), Some(PV::NullFlagValue(0)));
     assert_eq!(cell(r, 1, 1), Some(PV::TextValue("Seven".into())));
@@ -110,22 +72,13 @@ fn round_trip_with_params() {
 fn upsert_from_as_table_and_order_limit() {
     let e = eng();
     setup(&e);
-    let row_t = Type::Struct(vec![
-        ("id".into(), Type::Prim(Prim::Uint64)),
-        ("title".into(), Type::Prim(Prim::Utf8)),
-    ]);
+    let row_t = Type::Struct(vec![("id".into(), Type::Prim(Prim::Uint64)), ("title".into(), Type::Prim(Prim::Utf8))]);
     let list_t = Type::List(Box::new(row_t));
     let rows: Vec<ydb::Value> = (0..20u64)
         .map(|i| ydb::Value {
             items: vec![
-                ydb::Value {
-                    value: Some(PV::Uint64Value(i)),
-                    ..Default::default()
-                },
-                ydb::Value {
-                    value: Some(PV::TextValue(format!("t{i}"))),
-                    ..Default::default()
-                },
+                ydb::Value { value: Some(PV::Uint64Value(i)), ..Default::default() },
+                ydb::Value { value: Some(PV::TextValue(format!("t{i}"))), ..Default::default() },
             ],
             ..Default::default()
         })
@@ -135,10 +88,7 @@ fn upsert_from_as_table_and_order_limit() {
         "$rows".to_string(),
         ydb::TypedValue {
             r#type: Some(list_t.to_proto()),
-            value: Some(ydb::Value {
-                items: rows,
-                ..Default::default()
-            }),
+            value: Some(ydb::Value { items: rows, ..Default::default() }),
         },
     );
     run(
@@ -147,36 +97,17 @@ fn upsert_from_as_table_and_order_limit() {
         &p,
     )
     .unwrap();
-    let rs = q(
-        &e,
-        "SELECT id, title AS t FROM series WHERE id >= 5 ORDER BY id DESC LIMIT 3 OFFSET 1;",
-    );
+    let rs = q(&e, "SELECT id, title AS t FROM series WHERE id >= 5 ORDER BY id DESC LIMIT 3 OFFSET 1;");
     let r = &rs[0];
     assert_eq!(r.columns[1].name, "t");
     let ids: Vec<_> = (0..r.rows.len()).map(|i| cell(r, i, 0)).collect();
-    assert_eq!(
-        ids,
-        vec![
-            Some(PV::Uint64Value(18)),
-            Some(PV::Uint64Value(17)),
-            Some(PV::Uint64Value(16))
-        ]
-    );
-    let rs = q(
-        &e,
-        "SELECT COUNT(*) FROM series; SELECT 1; SELECT COUNT(*) AS c FROM series WHERE id < 3;",
-    );
+    assert_eq!(ids, vec![Some(PV::Uint64Value(18)), Some(PV::Uint64Value(17)), Some(PV::Uint64Value(16))]);
+    let rs = q(&e, "SELECT COUNT(*) FROM series; SELECT 1; SELECT COUNT(*) AS c FROM series WHERE id < 3;");
     assert_eq!(rs.len(), 3);
     assert_eq!(rs[0].columns[0].name, "column0");
-    assert_eq!(
-        rs[0].columns[0].r#type,
-        Some(Type::Prim(Prim::Uint64).to_proto())
-    );
+    assert_eq!(rs[0].columns[0].r#type, Some(Type::Prim(Prim::Uint64).to_proto()));
     assert_eq!(cell(&rs[0], 0, 0), Some(PV::Uint64Value(20)));
-    assert_eq!(
-        rs[1].columns[0].r#type,
-        Some(Type::Prim(Prim::Int32).to_proto())
-    );
+    assert_eq!(rs[1].columns[0].r#type, Some(Type::Prim(Prim::Int32).to_proto()));
     assert_eq!(cell(&rs[1], 0, 0), Some(PV::Int32Value(1)));
     assert_eq!(cell(&rs[2], 0, 0), Some(PV::Uint64Value(3)));
 }
@@ -184,43 +115,24 @@ fn upsert_from_as_table_and_order_limit() {
 #[test]
 fn expressions_and_group_by() {
     let e = eng();
-    e.execute_scheme(
-        "/local",
-        "CREATE TABLE t (k Int32, g Utf8, v Int64, PRIMARY KEY (k))",
-    )
-    .unwrap();
+    e.execute_scheme("/local", "CREATE TABLE t (k Int32, g Utf8, v Int64, PRIMARY KEY (k))").unwrap();
     q(&e, "UPSERT INTO t (k, g, v) VALUES (1, 'a'u, 10), (2, 'a'u, 20), (3, 'b'u, NULL), (4, NULL, 5);");
-    let rs = q(
-        &e,
-        "SELECT g, COUNT(*) AS n, SUM(v) AS s FROM t GROUP BY g ORDER BY g;",
-    );
+    let rs = q(&e, "SELECT g, COUNT(*) AS n, SUM(v) AS s FROM t GROUP BY g ORDER BY g;");
     let r = &rs[0];
     assert_eq!(r.rows.len(), 3);
     assert_eq!(cell(r, 0, 0), Some(PV::NullFlagValue(0)));
     assert_eq!(cell(r, 1, 2), Some(PV::Int64Value(30)));
-    let rs = q(
-        &e,
-        "SELECT k FROM t WHERE v IS NULL OR (k > 1 AND NOT k = 2) ORDER BY k;",
-    );
+    let rs = q(&e, "SELECT k FROM t WHERE v IS NULL OR (k > 1 AND NOT k = 2) ORDER BY k;");
     assert_eq!(rs[0].rows.len(), 2);
-    let rs = q(
-        &e,
-        "SELECT 1 + 2 * 3, CAST(1 AS Uint64), 7 / 2, 'a' || 'b', 5 BETWEEN 1 AND 9, 3 IN (1, 2);",
-    );
+    let rs = q(&e, "SELECT 1 + 2 * 3, CAST(1 AS Uint64), 7 / 2, 'a' || 'b', 5 BETWEEN 1 AND 9, 3 IN (1, 2);");
     let r = &rs[0];
     assert_eq!(cell(r, 0, 0), Some(PV::Int32Value(7)));
-    assert_eq!(
-        r.columns[1].r#type,
-        Some(Type::Prim(Prim::Uint64).to_proto())
-    );
+    assert_eq!(r.columns[1].r#type, Some(Type::Prim(Prim::Uint64).to_proto()));
     assert_eq!(cell(r, 0, 2), Some(PV::Int32Value(3)));
     assert_eq!(cell(r, 0, 3), Some(PV::BytesValue(b"ab".to_vec())));
     assert_eq!(cell(r, 0, 4), Some(PV::BoolValue(true)));
     assert_eq!(cell(r, 0, 5), Some(PV::BoolValue(false)));
-    q(
-        &e,
-        "UPDATE t SET v = v + 1 WHERE k = 1; DELETE FROM t WHERE k = 4;",
-    );
+    q(&e, "UPDATE t SET v = v + 1 WHERE k = 1; DELETE FROM t WHERE k = 4;");
     let rs = q(&e, "SELECT v FROM t WHERE k = 1; SELECT COUNT(*) FROM t;");
     assert_eq!(cell(&rs[0], 0, 0), Some(PV::Int64Value(11)));
     assert_eq!(cell(&rs[1], 0, 0), Some(PV::Uint64Value(3)));
@@ -231,19 +143,12 @@ fn errors() {
     let e = eng();
     let err = run(&e, "SELECT * FROM missing;", &HashMap::new()).unwrap_err();
     assert_eq!(err.status, StatusCode::SchemeError);
-    assert!(
-        err.message().contains("/local/missing"),
-        "{}",
-        err.message()
-    );
+    assert!(err.message().contains("/local/missing"), "{}", err.message());
     let err = run(&e, "SELECT FROM WHERE;", &HashMap::new()).unwrap_err();
     assert_eq!(err.status, StatusCode::GenericError);
     assert!(err.issues[0].position.is_some());
     let mut p = HashMap::new();
-    p.insert(
-        "$x".to_string(),
-        tv(Type::Prim(Prim::Utf8), PV::TextValue("a".into())),
-    );
+    p.insert("$x".to_string(), tv(Type::Prim(Prim::Utf8), PV::TextValue("a".into())));
     let err = run(&e, "DECLARE $x AS Uint64; SELECT $x;", &p).unwrap_err();
     assert_eq!(err.status, StatusCode::BadRequest);
     let err = run(&e, "DECLARE $y AS Uint64; SELECT $y;", &HashMap::new()).unwrap_err();
@@ -252,12 +157,7 @@ fn errors() {
     // Out of range: a negative value into Uint64 is an error, not a wrap.
     let err = run(&e, "UPSERT INTO series (id) VALUES (-1);", &HashMap::new()).unwrap_err();
     assert_eq!(err.status, StatusCode::GenericError);
-    let err = run(
-        &e,
-        "UPSERT INTO series (id, title) VALUES (1, 5);",
-        &HashMap::new(),
-    )
-    .unwrap_err();
+    let err = run(&e, "UPSERT INTO series (id, title) VALUES (1, 5);", &HashMap::new()).unwrap_err();
     assert_eq!(err.status, StatusCode::GenericError);
     q(&e, "INSERT INTO series (id) VALUES (1);");
     let err = run(&e, "INSERT INTO series (id) VALUES (1);", &HashMap::new()).unwrap_err();
@@ -301,28 +201,16 @@ fn interactive_transactions() {
         })
         .unwrap();
     let tx = out.tx_id.unwrap();
-    assert_eq!(
-        q(&e, "SELECT COUNT(*) FROM series;")[0].rows[0].items[0].value,
-        Some(PV::Uint64Value(0))
-    );
+    assert_eq!(q(&e, "SELECT COUNT(*) FROM series;")[0].rows[0].items[0].value, Some(PV::Uint64Value(0)));
     e.commit(&tx).unwrap();
-    assert_eq!(
-        q(&e, "SELECT COUNT(*) FROM series;")[0].rows[0].items[0].value,
-        Some(PV::Uint64Value(1))
-    );
+    assert_eq!(q(&e, "SELECT COUNT(*) FROM series;")[0].rows[0].items[0].value, Some(PV::Uint64Value(1)));
     // Rollback discards.
     let tx = e.begin(TxMode::SerializableReadWrite).unwrap();
     in_tx(&e, &tx, "UPSERT INTO series (id) VALUES (2);").unwrap();
     let inside = in_tx(&e, &tx, "SELECT COUNT(*) FROM series;").unwrap();
-    assert_eq!(
-        inside.result_sets[0].rows[0].items[0].value,
-        Some(PV::Uint64Value(2))
-    );
+    assert_eq!(inside.result_sets[0].rows[0].items[0].value, Some(PV::Uint64Value(2)));
     e.rollback(&tx).unwrap();
-    assert_eq!(
-        q(&e, "SELECT COUNT(*) FROM series;")[0].rows[0].items[0].value,
-        Some(PV::Uint64Value(1))
-    );
+    assert_eq!(q(&e, "SELECT COUNT(*) FROM series;")[0].rows[0].items[0].value, Some(PV::Uint64Value(1)));
     assert_eq!(e.rollback(&tx).unwrap_err().status, StatusCode::NotFound);
 }
 
@@ -344,10 +232,7 @@ fn conflicting_transactions_abort_the_later() {
     assert_eq!(err.message(), "Transaction locks invalidated.");
     // The aborted transaction is gone.
     assert_eq!(e.commit(&t2).unwrap_err().status, StatusCode::NotFound);
-    assert_eq!(
-        q(&e, "SELECT score FROM series;")[0].rows[0].items[0].value,
-        Some(PV::DoubleValue(2.0))
-    );
+    assert_eq!(q(&e, "SELECT score FROM series;")[0].rows[0].items[0].value, Some(PV::DoubleValue(2.0)));
 }
 
 #[test]
@@ -359,10 +244,7 @@ fn concurrent_autocommit() {
             let e = e.clone();
             std::thread::spawn(move || {
                 for i in 0..25u64 {
-                    q(
-                        &e,
-                        &format!("UPSERT INTO series (id) VALUES ({}ul);", t * 100 + i),
-                    );
+                    q(&e, &format!("UPSERT INTO series (id) VALUES ({}ul);", t * 100 + i));
                     q(&e, "SELECT COUNT(*) FROM series;");
                 }
             })
@@ -371,10 +253,7 @@ fn concurrent_autocommit() {
     for h in handles {
         h.join().unwrap();
     }
-    assert_eq!(
-        q(&e, "SELECT COUNT(*) FROM series;")[0].rows[0].items[0].value,
-        Some(PV::Uint64Value(100))
-    );
+    assert_eq!(q(&e, "SELECT COUNT(*) FROM series;")[0].rows[0].items[0].value, Some(PV::Uint64Value(100)));
 }
 
 #[test]
@@ -382,13 +261,7 @@ fn ten_thousand_rows() {
     let e = eng();
     setup(&e);
     let values: Vec<String> = (0..10_000).map(|i| format!("({i}, 'x{i}'u)")).collect();
-    q(
-        &e,
-        &format!(
-            "UPSERT INTO series (id, title) VALUES {};",
-            values.join(",")
-        ),
-    );
+    q(&e, &format!("UPSERT INTO series (id, title) VALUES {};", values.join(",")));
     let rs = q(&e, "SELECT * FROM series;");
     assert_eq!(rs[0].rows.len(), 10_000);
     assert_eq!(rs[0].columns.len(), 4);
@@ -401,22 +274,12 @@ fn persistence() {
     let dir = tempfile::tempdir().unwrap();
     {
         let e = Engine::open(Some(dir.path())).unwrap();
-        e.execute_scheme(
-            "/local",
-            "CREATE TABLE `/local/dir/p` (k Utf8, d Decimal(22,9), PRIMARY KEY (k))",
-        )
-        .unwrap();
-        q(
-            &e,
-            "UPSERT INTO `dir/p` (k, d) VALUES ('a'u, Decimal('1.25', 22, 9));",
-        );
+        e.execute_scheme("/local", "CREATE TABLE `/local/dir/p` (k Utf8, d Decimal(22,9), PRIMARY KEY (k))").unwrap();
+        q(&e, "UPSERT INTO `dir/p` (k, d) VALUES ('a'u, Decimal('1.25', 22, 9));");
     }
     let e = Engine::open(Some(dir.path())).unwrap();
     let rs = q(&e, "SELECT k, d FROM `/local/dir/p`;");
-    assert_eq!(
-        rs[0].columns[1].r#type,
-        Some(Type::optional(Type::Decimal(22, 9)).to_proto())
-    );
+    assert_eq!(rs[0].columns[1].r#type, Some(Type::optional(Type::Decimal(22, 9)).to_proto()));
     assert_eq!(cell(&rs[0], 0, 1), Some(PV::Low128(1_250_000_000)));
 }
 
@@ -424,12 +287,7 @@ fn persistence() {
 fn ddl_errors() {
     let e = eng();
     setup(&e);
-    let err = e
-        .execute_scheme(
-            "/local",
-            "CREATE TABLE series (id Uint64, PRIMARY KEY (id))",
-        )
-        .unwrap_err();
+    let err = e.execute_scheme("/local", "CREATE TABLE series (id Uint64, PRIMARY KEY (id))").unwrap_err();
     assert_eq!(err.status, StatusCode::AlreadyExists);
     e.execute_scheme("/local", "DROP TABLE series").unwrap();
     let err = run(&e, "SELECT * FROM series;", &HashMap::new()).unwrap_err();

@@ -24,9 +24,7 @@ use rusqlite::Connection;
 
 use super::exec::{self, Ctx};
 use super::parser::parse;
-use super::{
-    catalog, sql_err, EngineError, ExecuteOutcome, ExecuteRequest, StatusCode, TxMode, TxSelector,
-};
+use super::{catalog, sql_err, EngineError, ExecuteOutcome, ExecuteRequest, StatusCode, TxMode, TxSelector};
 
 /// How long an implicit writing transaction waits for the write lock.
 const IMPLICIT_BUSY_TIMEOUT: Duration = Duration::from_secs(10);
@@ -66,17 +64,12 @@ pub struct Engine {
 
 impl std::fmt::Debug for Engine {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Engine")
-            .field("db_path", &self.inner.db_path)
-            .finish()
+        f.debug_struct("Engine").field("db_path", &self.inner.db_path).finish()
     }
 }
 
 fn not_found(tx_id: &str) -> EngineError {
-    EngineError::new(
-        StatusCode::NotFound,
-        format!("Transaction not found: {tx_id}"),
-    )
+    EngineError::new(StatusCode::NotFound, format!("Transaction not found: {tx_id}"))
 }
 
 fn is_read_only(mode: TxMode) -> bool {
@@ -88,31 +81,22 @@ impl Engine {
     pub fn open(data_dir: Option<&Path>) -> Result<Engine, EngineError> {
         let (db_path, temp_dir) = match data_dir {
             Some(dir) => {
-                std::fs::create_dir_all(dir).map_err(|e| {
-                    EngineError::internal(format!("Cannot create {}: {e}", dir.display()))
-                })?;
+                std::fs::create_dir_all(dir)
+                    .map_err(|e| EngineError::internal(format!("Cannot create {}: {e}", dir.display())))?;
                 (dir.join("ydb.sqlite"), None)
             }
             None => {
-                let dir =
-                    std::env::temp_dir().join(format!("ydb-devserver-{}", uuid::Uuid::new_v4()));
-                std::fs::create_dir_all(&dir).map_err(|e| {
-                    EngineError::internal(format!("Cannot create {}: {e}", dir.display()))
-                })?;
+                let dir = std::env::temp_dir().join(format!("ydb-devserver-{}", uuid::Uuid::new_v4()));
+                std::fs::create_dir_all(&dir)
+                    .map_err(|e| EngineError::internal(format!("Cannot create {}: {e}", dir.display())))?;
                 (dir.join("ydb.sqlite"), Some(dir))
             }
         };
         let engine = Engine {
-            inner: Arc::new(Inner {
-                db_path,
-                temp_dir,
-                pool: Mutex::new(Vec::new()),
-                txs: Mutex::new(HashMap::new()),
-            }),
+            inner: Arc::new(Inner { db_path, temp_dir, pool: Mutex::new(Vec::new()), txs: Mutex::new(HashMap::new()) }),
         };
         let conn = engine.new_conn()?;
-        conn.pragma_update(None, "journal_mode", "WAL")
-            .map_err(sql_err)?;
+        conn.pragma_update(None, "journal_mode", "WAL").map_err(sql_err)?;
         catalog::init(&conn)?;
         engine.put_conn(conn);
         Ok(engine)
@@ -121,13 +105,8 @@ impl Engine {
     fn new_conn(&self) -> Result<Connection, EngineError> {
         let conn = Connection::open(&self.inner.db_path).map_err(sql_err)?;
         conn.busy_timeout(IMPLICIT_BUSY_TIMEOUT).map_err(sql_err)?;
-        let sync = if self.inner.temp_dir.is_some() {
-            "OFF"
-        } else {
-            "NORMAL"
-        };
-        conn.pragma_update(None, "synchronous", sync)
-            .map_err(sql_err)?;
+        let sync = if self.inner.temp_dir.is_some() { "OFF" } else { "NORMAL" };
+        conn.pragma_update(None, "synchronous", sync).map_err(sql_err)?;
         conn.set_prepared_statement_cache_capacity(64);
         Ok(conn)
     }
@@ -158,9 +137,7 @@ impl Engine {
         let has_write = stmts.iter().any(|s| s.is_write());
         let has_ddl = stmts.iter().any(|s| s.is_ddl());
         match req.tx {
-            TxSelector::None => {
-                self.run_implicit(req.database, &stmts, params, has_write || has_ddl)
-            }
+            TxSelector::None => self.run_implicit(req.database, &stmts, params, has_write || has_ddl),
             TxSelector::Begin(mode) if req.commit => {
                 if is_read_only(mode) && has_write {
                     return Err(read_only_error());
@@ -176,10 +153,7 @@ impl Engine {
                 }
                 let id = self.begin(mode)?;
                 match self.run_in_tx(&id, req.database, &stmts, params, has_write) {
-                    Ok(result_sets) => Ok(ExecuteOutcome {
-                        result_sets,
-                        tx_id: Some(id),
-                    }),
+                    Ok(result_sets) => Ok(ExecuteOutcome { result_sets, tx_id: Some(id) }),
                     Err(e) => {
                         let _ = self.rollback(&id);
                         Err(e)
@@ -191,8 +165,7 @@ impl Engine {
                     let _ = self.rollback(&id);
                     return Err(ddl_in_tx_error());
                 }
-                let result_sets = match self.run_in_tx(&id, req.database, &stmts, params, has_write)
-                {
+                let result_sets = match self.run_in_tx(&id, req.database, &stmts, params, has_write) {
                     Ok(r) => r,
                     Err(e) => {
                         if e.status != StatusCode::NotFound {
@@ -203,15 +176,9 @@ impl Engine {
                 };
                 if req.commit {
                     self.commit(&id)?;
-                    Ok(ExecuteOutcome {
-                        result_sets,
-                        tx_id: None,
-                    })
+                    Ok(ExecuteOutcome { result_sets, tx_id: None })
                 } else {
-                    Ok(ExecuteOutcome {
-                        result_sets,
-                        tx_id: Some(id),
-                    })
+                    Ok(ExecuteOutcome { result_sets, tx_id: Some(id) })
                 }
             }
         }
@@ -226,8 +193,7 @@ impl Engine {
     ) -> Result<ExecuteOutcome, EngineError> {
         let conn = self.take_conn()?;
         let result = (|| {
-            conn.execute_batch(if writes { "BEGIN IMMEDIATE" } else { "BEGIN" })
-                .map_err(sql_err)?;
+            conn.execute_batch(if writes { "BEGIN IMMEDIATE" } else { "BEGIN" }).map_err(sql_err)?;
             let mut ctx = Ctx::new(&conn, database, params);
             let sets = ctx.run(stmts)?;
             conn.execute_batch("COMMIT").map_err(sql_err)?;
@@ -237,19 +203,11 @@ impl Engine {
             let _ = conn.execute_batch("ROLLBACK");
         }
         self.put_conn(conn);
-        result.map(|result_sets| ExecuteOutcome {
-            result_sets,
-            tx_id: None,
-        })
+        result.map(|result_sets| ExecuteOutcome { result_sets, tx_id: None })
     }
 
     fn tx_state(&self, tx_id: &str) -> Result<Arc<Mutex<TxState>>, EngineError> {
-        self.inner
-            .txs
-            .lock()
-            .get(tx_id)
-            .cloned()
-            .ok_or_else(|| not_found(tx_id))
+        self.inner.txs.lock().get(tx_id).cloned().ok_or_else(|| not_found(tx_id))
     }
 
     fn run_in_tx(
@@ -273,49 +231,30 @@ impl Engine {
     /// Runs DDL (CREATE/DROP TABLE) outside any transaction.
     pub fn execute_scheme(&self, database: &str, yql: &str) -> Result<(), EngineError> {
         let stmts = parse(yql)?;
-        if let Some(bad) = stmts
-            .iter()
-            .find(|s| !s.is_ddl() && !matches!(s, super::ast::Stmt::Pragma { .. }))
-        {
+        if let Some(bad) = stmts.iter().find(|s| !s.is_ddl() && !matches!(s, super::ast::Stmt::Pragma { .. })) {
             let _ = bad;
-            return Err(EngineError::generic(
-                "Only scheme operations (CREATE TABLE, DROP TABLE) are allowed here",
-            ));
+            return Err(EngineError::generic("Only scheme operations (CREATE TABLE, DROP TABLE) are allowed here"));
         }
-        self.run_implicit(database, &stmts, exec::Params::default(), true)
-            .map(|_| ())
+        self.run_implicit(database, &stmts, exec::Params::default(), true).map(|_| ())
     }
 
     /// Begins an interactive transaction and returns its id.
     pub fn begin(&self, mode: TxMode) -> Result<String, EngineError> {
         let conn = self.take_conn()?;
-        conn.busy_timeout(INTERACTIVE_BUSY_TIMEOUT)
-            .map_err(sql_err)?;
+        conn.busy_timeout(INTERACTIVE_BUSY_TIMEOUT).map_err(sql_err)?;
         conn.execute_batch("BEGIN").map_err(sql_err)?;
         if mode == TxMode::SnapshotReadOnly {
             // Take the read snapshot now.
-            conn.query_row("SELECT count(*) FROM __ydb_tables", [], |_| Ok(()))
-                .map_err(sql_err)?;
+            conn.query_row("SELECT count(*) FROM __ydb_tables", [], |_| Ok(())).map_err(sql_err)?;
         }
         let id = format!("ydbdev-tx-{}", uuid::Uuid::new_v4());
-        self.inner.txs.lock().insert(
-            id.clone(),
-            Arc::new(Mutex::new(TxState {
-                conn: Some(conn),
-                mode,
-            })),
-        );
+        self.inner.txs.lock().insert(id.clone(), Arc::new(Mutex::new(TxState { conn: Some(conn), mode })));
         Ok(id)
     }
 
     /// Commits an interactive transaction.
     pub fn commit(&self, tx_id: &str) -> Result<(), EngineError> {
-        let state = self
-            .inner
-            .txs
-            .lock()
-            .remove(tx_id)
-            .ok_or_else(|| not_found(tx_id))?;
+        let state = self.inner.txs.lock().remove(tx_id).ok_or_else(|| not_found(tx_id))?;
         let conn = state.lock().conn.take().ok_or_else(|| not_found(tx_id))?;
         let res = conn.execute_batch("COMMIT").map_err(|e| match sql_err(e) {
             err if err.status == StatusCode::Aborted => err,
@@ -327,12 +266,7 @@ impl Engine {
 
     /// Rolls an interactive transaction back.
     pub fn rollback(&self, tx_id: &str) -> Result<(), EngineError> {
-        let state = self
-            .inner
-            .txs
-            .lock()
-            .remove(tx_id)
-            .ok_or_else(|| not_found(tx_id))?;
+        let state = self.inner.txs.lock().remove(tx_id).ok_or_else(|| not_found(tx_id))?;
         let conn = state.lock().conn.take().ok_or_else(|| not_found(tx_id))?;
         self.put_conn(conn);
         Ok(())

@@ -69,30 +69,16 @@ impl Prim {
             "bytes" => return Some(Prim::String),
             _ => {}
         }
-        PRIMS
-            .iter()
-            .find(|(_, n, _)| n.eq_ignore_ascii_case(name))
-            .map(|(p, _, _)| *p)
+        PRIMS.iter().find(|(_, n, _)| n.eq_ignore_ascii_case(name)).map(|(p, _, _)| *p)
     }
     pub fn name(self) -> &'static str {
-        PRIMS
-            .iter()
-            .find(|(p, _, _)| *p == self)
-            .map(|(_, n, _)| *n)
-            .unwrap_or("?")
+        PRIMS.iter().find(|(p, _, _)| *p == self).map(|(_, n, _)| *n).unwrap_or("?")
     }
     fn proto_id(self) -> P {
-        PRIMS
-            .iter()
-            .find(|(p, _, _)| *p == self)
-            .map(|(_, _, id)| *id)
-            .unwrap_or(P::Unspecified)
+        PRIMS.iter().find(|(p, _, _)| *p == self).map(|(_, _, id)| *id).unwrap_or(P::Unspecified)
     }
     fn from_proto_id(id: i32) -> Option<Prim> {
-        PRIMS
-            .iter()
-            .find(|(_, _, p)| *p as i32 == id)
-            .map(|(p, _, _)| *p)
+        PRIMS.iter().find(|(_, _, p)| *p as i32 == id).map(|(p, _, _)| *p)
     }
     /// Integer range `(min, max)` for integer-like types (dates included).
     pub fn int_range(self) -> Option<(i128, i128)> {
@@ -144,16 +130,10 @@ impl Prim {
         self.is_integer() || self.is_float()
     }
     pub fn is_stringlike(self) -> bool {
-        matches!(
-            self,
-            Prim::String | Prim::Utf8 | Prim::Json | Prim::Yson | Prim::JsonDocument
-        )
+        matches!(self, Prim::String | Prim::Utf8 | Prim::Json | Prim::Yson | Prim::JsonDocument)
     }
     pub fn is_temporal(self) -> bool {
-        matches!(
-            self,
-            Prim::Date | Prim::Datetime | Prim::Timestamp | Prim::Interval
-        )
+        matches!(self, Prim::Date | Prim::Datetime | Prim::Timestamp | Prim::Interval)
     }
 }
 
@@ -206,26 +186,14 @@ impl Type {
         use ydb::r#type::Type as T;
         let t = match self {
             Type::Prim(p) => T::TypeId(p.proto_id() as i32),
-            Type::Decimal(p, s) => T::DecimalType(ydb::DecimalType {
-                precision: (*p).into(),
-                scale: (*s).into(),
-            }),
-            Type::Optional(t) => T::OptionalType(Box::new(ydb::OptionalType {
-                item: Some(Box::new(t.to_proto())),
-            })),
-            Type::List(t) => T::ListType(Box::new(ydb::ListType {
-                item: Some(Box::new(t.to_proto())),
-            })),
-            Type::Tuple(ts) => T::TupleType(ydb::TupleType {
-                elements: ts.iter().map(Type::to_proto).collect(),
-            }),
+            Type::Decimal(p, s) => T::DecimalType(ydb::DecimalType { precision: (*p).into(), scale: (*s).into() }),
+            Type::Optional(t) => T::OptionalType(Box::new(ydb::OptionalType { item: Some(Box::new(t.to_proto())) })),
+            Type::List(t) => T::ListType(Box::new(ydb::ListType { item: Some(Box::new(t.to_proto())) })),
+            Type::Tuple(ts) => T::TupleType(ydb::TupleType { elements: ts.iter().map(Type::to_proto).collect() }),
             Type::Struct(ms) => T::StructType(ydb::StructType {
                 members: ms
                     .iter()
-                    .map(|(n, t)| ydb::StructMember {
-                        name: n.clone(),
-                        r#type: Some(t.to_proto()),
-                    })
+                    .map(|(n, t)| ydb::StructMember { name: n.clone(), r#type: Some(t.to_proto()) })
                     .collect(),
             }),
             Type::Dict(k, v) => T::DictType(Box::new(ydb::DictType {
@@ -245,17 +213,10 @@ impl Type {
         use ydb::r#type::Type as T;
         Some(match t.r#type.as_ref()? {
             T::TypeId(id) => Type::Prim(Prim::from_proto_id(*id)?),
-            T::DecimalType(d) => {
-                Type::Decimal(u8::try_from(d.precision).ok()?, u8::try_from(d.scale).ok()?)
-            }
+            T::DecimalType(d) => Type::Decimal(u8::try_from(d.precision).ok()?, u8::try_from(d.scale).ok()?),
             T::OptionalType(o) => Type::optional(Type::from_proto(o.item.as_deref()?)?),
             T::ListType(l) => Type::List(Box::new(Type::from_proto(l.item.as_deref()?)?)),
-            T::TupleType(tt) => Type::Tuple(
-                tt.elements
-                    .iter()
-                    .map(Type::from_proto)
-                    .collect::<Option<Vec<_>>>()?,
-            ),
+            T::TupleType(tt) => Type::Tuple(tt.elements.iter().map(Type::from_proto).collect::<Option<Vec<_>>>()?),
             T::StructType(s) => Type::Struct(
                 s.members
                     .iter()
@@ -323,9 +284,6 @@ mod tests {
             ("b".into(), Type::optional(Type::Decimal(22, 9))),
         ])));
         assert_eq!(Type::from_proto(&t.to_proto()).unwrap(), t);
-        assert_eq!(
-            t.to_string(),
-            "List<Struct<'a':Int32,'b':Optional<Decimal(22,9)>>>"
-        );
+        assert_eq!(t.to_string(), "List<Struct<'a':Int32,'b':Optional<Decimal(22,9)>>>");
     }
 }

@@ -55,10 +55,7 @@ impl Value {
 }
 
 fn pv(v: PV) -> ydb::Value {
-    ydb::Value {
-        value: Some(v),
-        ..Default::default()
-    }
+    ydb::Value { value: Some(v), ..Default::default() }
 }
 
 /// Decimal digits limit for a precision.
@@ -74,18 +71,11 @@ pub fn from_proto(ty: &Type, v: &ydb::Value) -> Result<Value, String> {
             Some(PV::NullFlagValue(_)) => Ok(Value::Null),
             Some(PV::NestedValue(n)) => {
                 let inner_v = from_proto(inner, n)?;
-                Ok(if inner_v.is_null() {
-                    Value::Just(Box::new(Value::Null))
-                } else {
-                    inner_v
-                })
+                Ok(if inner_v.is_null() { Value::Just(Box::new(Value::Null)) } else { inner_v })
             }
             None if v.items.is_empty()
                 && v.pairs.is_empty()
-                && !matches!(
-                    inner.as_ref(),
-                    Type::List(_) | Type::Tuple(_) | Type::Struct(_) | Type::Dict(..)
-                ) =>
+                && !matches!(inner.as_ref(), Type::List(_) | Type::Tuple(_) | Type::Struct(_) | Type::Dict(..)) =>
             {
                 Ok(Value::Null)
             }
@@ -94,33 +84,18 @@ pub fn from_proto(ty: &Type, v: &ydb::Value) -> Result<Value, String> {
         Type::Null | Type::Void => Ok(Value::Null),
         Type::EmptyList => Ok(Value::List(Vec::new())),
         Type::EmptyDict => Ok(Value::Dict(Vec::new())),
-        Type::List(t) => Ok(Value::List(
-            v.items
-                .iter()
-                .map(|i| from_proto(t, i))
-                .collect::<Result<_, _>>()?,
-        )),
+        Type::List(t) => Ok(Value::List(v.items.iter().map(|i| from_proto(t, i)).collect::<Result<_, _>>()?)),
         Type::Tuple(ts) => {
             if ts.len() != v.items.len() {
                 return Err(bad());
             }
-            Ok(Value::List(
-                ts.iter()
-                    .zip(&v.items)
-                    .map(|(t, i)| from_proto(t, i))
-                    .collect::<Result<_, _>>()?,
-            ))
+            Ok(Value::List(ts.iter().zip(&v.items).map(|(t, i)| from_proto(t, i)).collect::<Result<_, _>>()?))
         }
         Type::Struct(ms) => {
             if ms.len() != v.items.len() {
                 return Err(bad());
             }
-            Ok(Value::List(
-                ms.iter()
-                    .zip(&v.items)
-                    .map(|((_, t), i)| from_proto(t, i))
-                    .collect::<Result<_, _>>()?,
-            ))
+            Ok(Value::List(ms.iter().zip(&v.items).map(|((_, t), i)| from_proto(t, i)).collect::<Result<_, _>>()?))
         }
         Type::Dict(k, p) => Ok(Value::Dict(
             v.pairs
@@ -142,9 +117,7 @@ pub fn from_proto(ty: &Type, v: &ydb::Value) -> Result<Value, String> {
             }
             _ => Err(bad()),
         },
-        Type::Prim(p) => prim_from_proto(*p, v)
-            .ok_or_else(bad)
-            .and_then(|val| check_range(*p, val)),
+        Type::Prim(p) => prim_from_proto(*p, v).ok_or_else(bad).and_then(|val| check_range(*p, val)),
     }
 }
 
@@ -153,10 +126,9 @@ fn prim_from_proto(p: Prim, v: &ydb::Value) -> Option<Value> {
     Some(match (p, pv) {
         (Prim::Bool, PV::BoolValue(b)) => Value::Bool(*b),
         (Prim::Int8 | Prim::Int16 | Prim::Int32, PV::Int32Value(i)) => Value::Int((*i).into()),
-        (
-            Prim::Uint8 | Prim::Uint16 | Prim::Uint32 | Prim::Date | Prim::Datetime,
-            PV::Uint32Value(i),
-        ) => Value::Int((*i).into()),
+        (Prim::Uint8 | Prim::Uint16 | Prim::Uint32 | Prim::Date | Prim::Datetime, PV::Uint32Value(i)) => {
+            Value::Int((*i).into())
+        }
         (Prim::Int64 | Prim::Interval, PV::Int64Value(i)) => Value::Int((*i).into()),
         (Prim::Uint64 | Prim::Timestamp, PV::Uint64Value(i)) => Value::Int((*i).into()),
         (Prim::Float, PV::FloatValue(f)) => Value::Float((*f).into()),
@@ -183,56 +155,37 @@ pub fn check_range(p: Prim, v: Value) -> Result<Value, String> {
 pub fn to_proto(ty: &Type, v: &Value) -> ydb::Value {
     match (ty, v) {
         (_, Value::Null) => pv(PV::NullFlagValue(0)),
-        (Type::Optional(inner), Value::Just(x)) => {
-            pv(PV::NestedValue(Box::new(to_proto(inner, x))))
-        }
+        (Type::Optional(inner), Value::Just(x)) => pv(PV::NestedValue(Box::new(to_proto(inner, x)))),
         (Type::Optional(inner), v) => to_proto(inner, v),
-        (Type::List(t), Value::List(items)) => ydb::Value {
-            items: items.iter().map(|i| to_proto(t, i)).collect(),
-            ..Default::default()
-        },
-        (Type::Tuple(ts), Value::List(items)) => ydb::Value {
-            items: ts.iter().zip(items).map(|(t, i)| to_proto(t, i)).collect(),
-            ..Default::default()
-        },
-        (Type::Struct(ms), Value::List(items)) => ydb::Value {
-            items: ms
-                .iter()
-                .zip(items)
-                .map(|((_, t), i)| to_proto(t, i))
-                .collect(),
-            ..Default::default()
-        },
+        (Type::List(t), Value::List(items)) => {
+            ydb::Value { items: items.iter().map(|i| to_proto(t, i)).collect(), ..Default::default() }
+        }
+        (Type::Tuple(ts), Value::List(items)) => {
+            ydb::Value { items: ts.iter().zip(items).map(|(t, i)| to_proto(t, i)).collect(), ..Default::default() }
+        }
+        (Type::Struct(ms), Value::List(items)) => {
+            ydb::Value { items: ms.iter().zip(items).map(|((_, t), i)| to_proto(t, i)).collect(), ..Default::default() }
+        }
         (Type::Dict(k, p), Value::Dict(pairs)) => ydb::Value {
             pairs: pairs
                 .iter()
-                .map(|(a, b)| ydb::ValuePair {
-                    key: Some(to_proto(k, a)),
-                    payload: Some(to_proto(p, b)),
-                })
+                .map(|(a, b)| ydb::ValuePair { key: Some(to_proto(k, a)), payload: Some(to_proto(p, b)) })
                 .collect(),
             ..Default::default()
         },
         (Type::Decimal(..), Value::Decimal(d)) => {
             let u = *d as u128;
-            ydb::Value {
-                value: Some(PV::Low128(u as u64)),
-                high_128: (u >> 64) as u64,
-                ..Default::default()
-            }
+            ydb::Value { value: Some(PV::Low128(u as u64)), high_128: (u >> 64) as u64, ..Default::default() }
         }
-        (Type::Prim(Prim::Uuid), Value::Uuid(u)) => ydb::Value {
-            value: Some(PV::Low128(*u as u64)),
-            high_128: (*u >> 64) as u64,
-            ..Default::default()
-        },
+        (Type::Prim(Prim::Uuid), Value::Uuid(u)) => {
+            ydb::Value { value: Some(PV::Low128(*u as u64)), high_128: (*u >> 64) as u64, ..Default::default() }
+        }
         (Type::Prim(p), v) => pv(match (p, v) {
             (_, Value::Bool(b)) => PV::BoolValue(*b),
             (Prim::Int8 | Prim::Int16 | Prim::Int32, Value::Int(i)) => PV::Int32Value(*i as i32),
-            (
-                Prim::Uint8 | Prim::Uint16 | Prim::Uint32 | Prim::Date | Prim::Datetime,
-                Value::Int(i),
-            ) => PV::Uint32Value(*i as u32),
+            (Prim::Uint8 | Prim::Uint16 | Prim::Uint32 | Prim::Date | Prim::Datetime, Value::Int(i)) => {
+                PV::Uint32Value(*i as u32)
+            }
             (Prim::Int64 | Prim::Interval, Value::Int(i)) => PV::Int64Value(*i as i64),
             (Prim::Uint64 | Prim::Timestamp, Value::Int(i)) => PV::Uint64Value(*i as u64),
             (Prim::Float, Value::Float(f)) => PV::FloatValue(*f as f32),
@@ -252,9 +205,7 @@ pub fn to_sql(ty: &Type, v: &Value) -> rusqlite::types::Value {
     match (ty.unopt(), v) {
         (_, Value::Null) => S::Null,
         (_, Value::Bool(b)) => S::Integer(i64::from(*b)),
-        (Type::Prim(Prim::Uint64), Value::Int(i)) => {
-            S::Integer(((*i as u64) ^ (1u64 << 63)) as i64)
-        }
+        (Type::Prim(Prim::Uint64), Value::Int(i)) => S::Integer(((*i as u64) ^ (1u64 << 63)) as i64),
         (_, Value::Int(i)) => S::Integer(*i as i64),
         (_, Value::Float(f)) => S::Real(*f),
         (_, Value::Bytes(b)) => S::Blob(b.clone()),
@@ -408,12 +359,7 @@ pub fn format_timestamp(micros: i128, with_frac: bool) -> String {
     let frac = micros.rem_euclid(1_000_000);
     let (y, m, d) = civil_from_days(secs.div_euclid(86_400));
     let t = secs.rem_euclid(86_400);
-    let base = format!(
-        "{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}",
-        t / 3600,
-        t % 3600 / 60,
-        t % 60
-    );
+    let base = format!("{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}", t / 3600, t % 3600 / 60, t % 60);
     if with_frac && frac != 0 {
         format!("{base}.{frac:06}Z")
     } else {
@@ -463,11 +409,7 @@ pub fn format_decimal(v: i128, scale: u8) -> String {
     let p = pow10(u32::from(scale)) as u128;
     let int = a / p.max(1);
     let frac = a % p.max(1);
-    let mut s = if scale == 0 {
-        int.to_string()
-    } else {
-        format!("{int}.{frac:0w$}", w = usize::from(scale))
-    };
+    let mut s = if scale == 0 { int.to_string() } else { format!("{int}.{frac:0w$}", w = usize::from(scale)) };
     if scale > 0 {
         while s.ends_with('0') {
             s.pop();
@@ -519,10 +461,7 @@ mod tests {
     #[test]
     fn dates() {
         assert_eq!(parse_date("1970-01-02"), Some(1));
-        assert_eq!(
-            format_date(parse_date("2024-02-29").unwrap().into()),
-            "2024-02-29"
-        );
+        assert_eq!(format_date(parse_date("2024-02-29").unwrap().into()), "2024-02-29");
         assert_eq!(parse_date("2023-02-29"), None);
         assert_eq!(parse_timestamp("1970-01-01T00:00:01.5Z"), Some(1_500_000));
     }

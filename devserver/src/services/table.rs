@@ -187,14 +187,20 @@ impl TableService for Table {
         r: Request<PrepareDataQueryRequest>,
     ) -> Result<Response<PrepareDataQueryResponse>, Status> {
         let req = r.into_inner();
-        let result = self.state.sessions.occupy(&req.session_id, Kind::Table).map(|_busy| {
-            let query_id = uuid::Uuid::new_v4().simple().to_string();
-            self.prepared.lock().insert(query_id.clone(), req.yql_text);
-            operation_ok(
-                "Ydb.Table.PrepareQueryResult",
-                &PrepareQueryResult { query_id, parameters_types: HashMap::new() },
-            )
-        });
+        let result = match self.state.sessions.occupy(&req.session_id, Kind::Table) {
+            Ok(busy) => {
+                let engine = self.state.engine.clone();
+                let text = req.yql_text.clone();
+                let types = blocking(move || engine.prepare(&text)).await;
+                drop(busy);
+                types.map(|parameters_types| {
+                    let query_id = uuid::Uuid::new_v4().simple().to_string();
+                    self.prepared.lock().insert(query_id.clone(), req.yql_text);
+                    operation_ok("Ydb.Table.PrepareQueryResult", &PrepareQueryResult { query_id, parameters_types })
+                })
+            }
+            Err(e) => Err(e),
+        };
         Ok(Response::new(PrepareDataQueryResponse { operation: answer(result) }))
     }
 
