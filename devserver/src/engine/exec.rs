@@ -2161,15 +2161,15 @@ fn arith_type(op: BinOp, l: &Type, r: &Type) -> R<(Type, Type, Type)> {
                     let ts = Type::Prim(Prim::Timestamp);
                     Ok((iv, ts.clone(), ts))
                 }
-                (BinOp::Add | BinOp::Sub, x, Prim::Interval)
-                    if matches!(x, Prim::Date | Prim::Datetime | Prim::Timestamp) =>
-                {
+                (
+                    BinOp::Add | BinOp::Sub,
+                    Prim::Date | Prim::Datetime | Prim::Timestamp,
+                    Prim::Interval,
+                ) => {
                     let ts = Type::Prim(Prim::Timestamp);
                     Ok((ts.clone(), ts, iv))
                 }
-                (BinOp::Add, Prim::Interval, x)
-                    if matches!(x, Prim::Date | Prim::Datetime | Prim::Timestamp) =>
-                {
+                (BinOp::Add, Prim::Interval, Prim::Date | Prim::Datetime | Prim::Timestamp) => {
                     let ts = Type::Prim(Prim::Timestamp);
                     Ok((ts.clone(), iv, ts))
                 }
@@ -2951,7 +2951,6 @@ fn to_result_set(cols: &[Col], rows: &[Vec<Value>]) -> ydb::ResultSet {
         .map(|c| ydb::Column {
             name: c.name.clone(),
             r#type: Some(c.ty.to_proto()),
-            ..Default::default()
         })
         .collect();
     let rows = rows

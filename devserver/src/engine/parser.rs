@@ -403,16 +403,14 @@ impl Parser {
             let mut args = Vec::new();
             if self.eat_sym("=") {
                 args.push(self.expr()?);
-            } else if self.eat_sym("(") {
-                if !self.eat_sym(")") {
-                    loop {
-                        args.push(self.expr()?);
-                        if !self.eat_sym(",") {
-                            break;
-                        }
+            } else if self.eat_sym("(") && !self.eat_sym(")") {
+                loop {
+                    args.push(self.expr()?);
+                    if !self.eat_sym(",") {
+                        break;
                     }
-                    self.expect_sym(")")?;
                 }
+                self.expect_sym(")")?;
             }
             return Ok(Stmt::Pragma { name, args });
         }
@@ -496,7 +494,7 @@ impl Parser {
             }
         }
         let from = if self.eat_kw("from") {
-            Some(self.from()?)
+            Some(self.parse_from()?)
         } else {
             None
         };
@@ -571,7 +569,7 @@ impl Parser {
         })
     }
 
-    fn from_item(&mut self) -> R<FromItem> {
+    fn parse_from_item(&mut self) -> R<FromItem> {
         let source = if self.is_kw("as_table") && matches!(self.peek_at(1), Tok::Sym("(")) {
             self.pos += 2;
             let e = self.expr()?;
@@ -602,8 +600,8 @@ impl Parser {
         Ok(FromItem { source, alias })
     }
 
-    fn from(&mut self) -> R<From> {
-        let first = self.from_item()?;
+    fn parse_from(&mut self) -> R<From> {
+        let first = self.parse_from_item()?;
         let mut joins = Vec::new();
         loop {
             let kind = if self.eat_kw("join") {
@@ -635,7 +633,7 @@ impl Parser {
             } else {
                 break;
             };
-            let item = self.from_item()?;
+            let item = self.parse_from_item()?;
             let cond = if self.eat_kw("on") {
                 Some(JoinCond::On(self.expr()?))
             } else if self.eat_kw("using") {
