@@ -2353,7 +2353,7 @@ fn convert_implicit(v: Value, from: &Type, to: &Type) -> Result<Value, String> {
             let scaled = i
                 .checked_mul(pow10(u32::from(*s)))
                 .ok_or("Decimal overflow")?;
-            if scaled.abs() >= pow10(u32::from(*p)) {
+            if scaled.unsigned_abs() >= pow10(u32::from(*p)).unsigned_abs() {
                 return Err(format!("Value {i} is out of range for Decimal({p},{s})"));
             }
             Ok(Value::Decimal(scaled))
@@ -2524,7 +2524,7 @@ fn cast_value(v: &Value, from: &Type, to: &Type) -> Option<Value> {
                 Value::Bytes(_) | Value::Text(_) => values::parse_decimal(&text_of(v)?, *prec, *s)?,
                 _ => return None,
             };
-            if d.abs() >= pow10(u32::from(*prec)) {
+            if d.unsigned_abs() >= pow10(u32::from(*prec)).unsigned_abs() {
                 return None;
             }
             Some(Value::Decimal(d))
@@ -2815,9 +2815,9 @@ fn call(f: Func, vals: Vec<Value>) -> R<Value> {
             other => other,
         },
         Func::Abs => match first {
-            Value::Int(i) => Value::Int(i.abs()),
+            Value::Int(i) => Value::Int(i.saturating_abs()),
             Value::Float(x) => Value::Float(x.abs()),
-            Value::Decimal(d) => Value::Decimal(d.abs()),
+            Value::Decimal(d) => Value::Decimal(d.saturating_abs()),
             other => other,
         },
     })
@@ -2893,7 +2893,9 @@ fn arith(op: BinOp, a: Value, b: Value, t: &Type) -> R<Value> {
                 _ => None,
             };
             match (r, t) {
-                (Some(v), Type::Decimal(p, _)) if v.abs() < pow10(u32::from(*p)) => {
+                (Some(v), Type::Decimal(p, _))
+                    if v.unsigned_abs() < pow10(u32::from(*p)).unsigned_abs() =>
+                {
                     Value::Decimal(v)
                 }
                 _ => Value::Null,

@@ -10,6 +10,9 @@ use super::types::{Prim, Type};
 use super::values::Value;
 use super::{err_at, EngineError};
 
+/// Maximum expression nesting.
+const MAX_DEPTH: u32 = 64;
+
 /// Words that end an expression or a FROM item and therefore cannot be bare aliases.
 const RESERVED: &[&str] = &[
     "select",
@@ -65,7 +68,11 @@ const RESERVED: &[&str] = &[
 /// Parses a whole query (statements separated by `;`).
 pub fn parse(src: &str) -> Result<Vec<Stmt>, EngineError> {
     let toks = tokenize(src)?;
-    let mut p = Parser { toks, pos: 0 };
+    let mut p = Parser {
+        toks,
+        pos: 0,
+        depth: 0,
+    };
     let mut out = Vec::new();
     loop {
         while p.eat_sym(";") {}
@@ -83,7 +90,11 @@ pub fn parse(src: &str) -> Result<Vec<Stmt>, EngineError> {
 /// Parses a YQL type expression on its own (used for catalog persistence).
 pub fn parse_type(src: &str) -> Result<Type, EngineError> {
     let toks = tokenize(src)?;
-    let mut p = Parser { toks, pos: 0 };
+    let mut p = Parser {
+        toks,
+        pos: 0,
+        depth: 0,
+    };
     let t = p.ty()?;
     if !p.at_eof() {
         return Err(p.unexpected());
@@ -92,6 +103,8 @@ pub fn parse_type(src: &str) -> Result<Type, EngineError> {
 }
 
 struct Parser {
+    /// Expression nesting depth, bounded so hostile input cannot overflow the stack.
+    depth: u32,
     toks: Vec<Token>,
     pos: usize,
 }
@@ -761,7 +774,17 @@ impl Parser {
     // ---- expressions ----
 
     pub fn expr(&mut self) -> R<Expr> {
-        self.or_expr()
+        self.nested(Parser::or_expr)
+    }
+
+    fn nested(&mut self, f: fn(&mut Parser) -> R<Expr>) -> R<Expr> {
+        self.depth += 1;
+        if self.depth > MAX_DEPTH {
+            return Err(self.err("Expression is nested too deeply"));
+        }
+        let r = f(self);
+        self.depth -= 1;
+        r
     }
 
     fn or_expr(&mut self) -> R<Expr> {
@@ -793,7 +816,7 @@ impl Parser {
 
     fn not_expr(&mut self) -> R<Expr> {
         if self.eat_kw("not") {
-            let e = self.not_expr()?;
+            let e = self.nested(Parser::not_expr)?;
             return Ok(Expr::Unary(UnOp::Not, Box::new(e)));
         }
         self.cmp_expr()
@@ -953,15 +976,15 @@ impl Parser {
                 self.pos += 1;
                 return self.int_literal(-(v as i128), &suffix);
             }
-            let e = self.unary_expr()?;
+            let e = self.nested(Parser::unary_expr)?;
             return Ok(Expr::Unary(UnOp::Neg, Box::new(e)));
         }
         if self.eat_sym("+") {
-            let e = self.unary_expr()?;
+            let e = self.nested(Parser::unary_expr)?;
             return Ok(Expr::Unary(UnOp::Plus, Box::new(e)));
         }
         if self.eat_sym("~") {
-            let e = self.unary_expr()?;
+            let e = self.nested(Parser::unary_expr)?;
             return Ok(Expr::Unary(UnOp::BitNot, Box::new(e)));
         }
         self.primary()

@@ -479,3 +479,31 @@ fn read_only_transaction_rejects_writes() {
     let err = in_tx(&e, &tx, "UPSERT INTO series (id) VALUES (1);").unwrap_err();
     assert_eq!(err.status, StatusCode::GenericError);
 }
+
+#[test]
+fn hostile_input_is_an_error_not_a_crash() {
+    let e = eng();
+    let deep = format!("SELECT {}1{};", "(".repeat(5000), ")".repeat(5000));
+    assert_eq!(
+        run(&e, &deep, &HashMap::new()).unwrap_err().status,
+        StatusCode::GenericError
+    );
+    let ok = format!("SELECT {}1{};", "(".repeat(60), ")".repeat(60));
+    assert_eq!(q(&e, &ok)[0].rows.len(), 1);
+    let negs = format!("SELECT {}1;", "-".repeat(5000));
+    assert!(run(&e, &negs, &HashMap::new()).is_err());
+    for bad in [
+        "SELECT 340282366920938463463374607431768211455;",
+        "SELECT -170141183460469231731687303715884105728;",
+        "SELECT Date('99999999-01-01');",
+        "SELECT CAST('1e400' AS Decimal(35,0));",
+        "SELECT 1 +;",
+        "SELECT `unterminated",
+    ] {
+        let _ = run(&e, bad, &HashMap::new());
+    }
+    let rs = q(&e, "SELECT 2147483647 + 1, 10 / 0, CAST('abc' AS Int32);");
+    assert_eq!(cell(&rs[0], 0, 0), Some(PV::Int32Value(i32::MIN)));
+    assert_eq!(cell(&rs[0], 0, 1), Some(PV::NullFlagValue(0)));
+    assert_eq!(cell(&rs[0], 0, 2), Some(PV::NullFlagValue(0)));
+}
