@@ -1763,13 +1763,11 @@ fn arith_type(op: BinOp, l: &Type, r: &Type) -> R<(Type, Type, Type)> {
                     let ts = Type::Prim(Prim::Timestamp);
                     Ok((iv, ts.clone(), ts))
                 }
-                (BinOp::Add | BinOp::Sub, x, Prim::Interval)
-                    if matches!(x, Prim::Date | Prim::Datetime | Prim::Timestamp) =>
-                {
+                (BinOp::Add | BinOp::Sub, Prim::Date | Prim::Datetime | Prim::Timestamp, Prim::Interval) => {
                     let ts = Type::Prim(Prim::Timestamp);
                     Ok((ts.clone(), ts, iv))
                 }
-                (BinOp::Add, Prim::Interval, x) if matches!(x, Prim::Date | Prim::Datetime | Prim::Timestamp) => {
+                (BinOp::Add, Prim::Interval, Prim::Date | Prim::Datetime | Prim::Timestamp) => {
                     let ts = Type::Prim(Prim::Timestamp);
                     Ok((ts.clone(), iv, ts))
                 }
@@ -1925,7 +1923,7 @@ fn convert_implicit(v: Value, from: &Type, to: &Type) -> Result<Value, String> {
         (Value::Float(f), Type::Prim(Prim::Float | Prim::Double)) => Ok(Value::Float(f)),
         (Value::Int(i), Type::Decimal(p, s)) => {
             let scaled = i.checked_mul(pow10(u32::from(*s))).ok_or("Decimal overflow")?;
-            if scaled.abs() >= pow10(u32::from(*p)) {
+            if scaled.unsigned_abs() >= pow10(u32::from(*p)).unsigned_abs() {
                 return Err(format!("Value {i} is out of range for Decimal({p},{s})"));
             }
             Ok(Value::Decimal(scaled))
@@ -2076,7 +2074,7 @@ fn cast_value(v: &Value, from: &Type, to: &Type) -> Option<Value> {
                 Value::Bytes(_) | Value::Text(_) => values::parse_decimal(&text_of(v)?, *prec, *s)?,
                 _ => return None,
             };
-            if d.abs() >= pow10(u32::from(*prec)) {
+            if d.unsigned_abs() >= pow10(u32::from(*prec)).unsigned_abs() {
                 return None;
             }
             Some(Value::Decimal(d))
@@ -2351,9 +2349,9 @@ fn call(f: Func, vals: Vec<Value>) -> R<Value> {
             other => other,
         },
         Func::Abs => match first {
-            Value::Int(i) => Value::Int(i.abs()),
+            Value::Int(i) => Value::Int(i.saturating_abs()),
             Value::Float(x) => Value::Float(x.abs()),
-            Value::Decimal(d) => Value::Decimal(d.abs()),
+            Value::Decimal(d) => Value::Decimal(d.saturating_abs()),
             other => other,
         },
     })
@@ -2427,7 +2425,9 @@ fn arith(op: BinOp, a: Value, b: Value, t: &Type) -> R<Value> {
                 _ => None,
             };
             match (r, t) {
-                (Some(v), Type::Decimal(p, _)) if v.abs() < pow10(u32::from(*p)) => Value::Decimal(v),
+                (Some(v), Type::Decimal(p, _)) if v.unsigned_abs() < pow10(u32::from(*p)).unsigned_abs() => {
+                    Value::Decimal(v)
+                }
                 _ => Value::Null,
             }
         }
@@ -2471,10 +2471,8 @@ fn write_err(e: rusqlite::Error, mode: WriteMode) -> EngineError {
 
 /// Builds a `Ydb.ResultSet`.
 fn to_result_set(cols: &[Col], rows: &[Vec<Value>]) -> ydb::ResultSet {
-    let columns: Vec<ydb::Column> = cols
-        .iter()
-        .map(|c| ydb::Column { name: c.name.clone(), r#type: Some(c.ty.to_proto()), ..Default::default() })
-        .collect();
+    let columns: Vec<ydb::Column> =
+        cols.iter().map(|c| ydb::Column { name: c.name.clone(), r#type: Some(c.ty.to_proto()) }).collect();
     let rows = rows
         .iter()
         .map(|r| ydb::Value {

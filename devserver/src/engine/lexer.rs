@@ -286,6 +286,9 @@ pub fn tokenize(src: &str) -> Result<Vec<Token>, EngineError> {
             } else {
                 let v = if hex { u128::from_str_radix(&s, 16) } else { s.parse::<u128>() }
                     .map_err(|_| err_at(tl, tc, "Bad number literal"))?;
+                if v > u128::from(u64::MAX) {
+                    return Err(err_at(tl, tc, "Integer literal is out of range"));
+                }
                 if !matches!(
                     suffix.as_str(),
                     "" | "u" | "l" | "ul" | "lu" | "s" | "us" | "t" | "ut" | "p" | "pi" | "pn"

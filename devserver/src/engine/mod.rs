@@ -11,6 +11,7 @@
 //! - [`Engine::execute_scheme`] — DDL only (CREATE TABLE, ...), outside any transaction.
 //! - [`Engine::begin`], [`Engine::commit`], [`Engine::rollback`] — interactive transactions by id.
 //!   Unknown transaction ids give `NOT_FOUND`.
+//!
 //! `Engine` is `Clone + Send + Sync`; clones share one store.
 
 use std::collections::HashMap;

@@ -10,6 +10,9 @@ use super::types::{Prim, Type};
 use super::values::Value;
 use super::{err_at, EngineError};
 
+/// Maximum expression nesting.
+const MAX_DEPTH: u32 = 64;
+
 /// Words that end an expression or a FROM item and therefore cannot be bare aliases.
 const RESERVED: &[&str] = &[
     "select",
@@ -65,7 +68,7 @@ const RESERVED: &[&str] = &[
 /// Parses a whole query (statements separated by `;`).
 pub fn parse(src: &str) -> Result<Vec<Stmt>, EngineError> {
     let toks = tokenize(src)?;
-    let mut p = Parser { toks, pos: 0 };
+    let mut p = Parser { toks, pos: 0, depth: 0 };
     let mut out = Vec::new();
     loop {
         while p.eat_sym(";") {}
@@ -83,7 +86,7 @@ pub fn parse(src: &str) -> Result<Vec<Stmt>, EngineError> {
 /// Parses a YQL type expression on its own (used for catalog persistence).
 pub fn parse_type(src: &str) -> Result<Type, EngineError> {
     let toks = tokenize(src)?;
-    let mut p = Parser { toks, pos: 0 };
+    let mut p = Parser { toks, pos: 0, depth: 0 };
     let t = p.ty()?;
     if !p.at_eof() {
         return Err(p.unexpected());
@@ -92,6 +95,8 @@ pub fn parse_type(src: &str) -> Result<Type, EngineError> {
 }
 
 struct Parser {
+    /// Expression nesting depth, bounded so hostile input cannot overflow the stack.
+    depth: u32,
     toks: Vec<Token>,
     pos: usize,
 }
@@ -368,16 +373,14 @@ impl Parser {
             let mut args = Vec::new();
             if self.eat_sym("=") {
                 args.push(self.expr()?);
-            } else if self.eat_sym("(") {
-                if !self.eat_sym(")") {
-                    loop {
-                        args.push(self.expr()?);
-                        if !self.eat_sym(",") {
-                            break;
-                        }
+            } else if self.eat_sym("(") && !self.eat_sym(")") {
+                loop {
+                    args.push(self.expr()?);
+                    if !self.eat_sym(",") {
+                        break;
                     }
-                    self.expect_sym(")")?;
                 }
+                self.expect_sym(")")?;
             }
             return Ok(Stmt::Pragma { name, args });
         }
@@ -456,7 +459,7 @@ impl Parser {
                 break;
             }
         }
-        let from = if self.eat_kw("from") { Some(self.from()?) } else { None };
+        let from = if self.eat_kw("from") { Some(self.parse_from()?) } else { None };
         let where_ = if self.eat_kw("where") { Some(self.expr()?) } else { None };
         let mut group_by = Vec::new();
         if self.eat_kw("group") {
@@ -509,7 +512,7 @@ impl Parser {
         Ok(Select { distinct, items, from, where_, group_by, having, order_by, limit, offset, union_all })
     }
 
-    fn from_item(&mut self) -> R<FromItem> {
+    fn parse_from_item(&mut self) -> R<FromItem> {
         let source = if self.is_kw("as_table") && matches!(self.peek_at(1), Tok::Sym("(")) {
             self.pos += 2;
             let e = self.expr()?;
@@ -538,8 +541,8 @@ impl Parser {
         Ok(FromItem { source, alias })
     }
 
-    fn from(&mut self) -> R<From> {
-        let first = self.from_item()?;
+    fn parse_from(&mut self) -> R<From> {
+        let first = self.parse_from_item()?;
         let mut joins = Vec::new();
         loop {
             let kind = if self.eat_kw("join") {
@@ -571,7 +574,7 @@ impl Parser {
             } else {
                 break;
             };
-            let item = self.from_item()?;
+            let item = self.parse_from_item()?;
             let cond = if self.eat_kw("on") {
                 Some(JoinCond::On(self.expr()?))
             } else if self.eat_kw("using") {
@@ -699,7 +702,17 @@ impl Parser {
     // ---- expressions ----
 
     pub fn expr(&mut self) -> R<Expr> {
-        self.or_expr()
+        self.nested(Parser::or_expr)
+    }
+
+    fn nested(&mut self, f: fn(&mut Parser) -> R<Expr>) -> R<Expr> {
+        self.depth += 1;
+        if self.depth > MAX_DEPTH {
+            return Err(self.err("Expression is nested too deeply"));
+        }
+        let r = f(self);
+        self.depth -= 1;
+        r
     }
 
     fn or_expr(&mut self) -> R<Expr> {
@@ -731,7 +744,7 @@ impl Parser {
 
     fn not_expr(&mut self) -> R<Expr> {
         if self.eat_kw("not") {
-            let e = self.not_expr()?;
+            let e = self.nested(Parser::not_expr)?;
             return Ok(Expr::Unary(UnOp::Not, Box::new(e)));
         }
         self.cmp_expr()
@@ -875,15 +888,15 @@ impl Parser {
                 self.pos += 1;
                 return self.int_literal(-(v as i128), &suffix);
             }
-            let e = self.unary_expr()?;
+            let e = self.nested(Parser::unary_expr)?;
             return Ok(Expr::Unary(UnOp::Neg, Box::new(e)));
         }
         if self.eat_sym("+") {
-            let e = self.unary_expr()?;
+            let e = self.nested(Parser::unary_expr)?;
             return Ok(Expr::Unary(UnOp::Plus, Box::new(e)));
         }
         if self.eat_sym("~") {
-            let e = self.unary_expr()?;
+            let e = self.nested(Parser::unary_expr)?;
             return Ok(Expr::Unary(UnOp::BitNot, Box::new(e)));
         }
         self.primary()

@@ -293,3 +293,64 @@ fn ddl_errors() {
     let err = run(&e, "SELECT * FROM series;", &HashMap::new()).unwrap_err();
     assert_eq!(err.status, StatusCode::SchemeError);
 }
+
+#[test]
+fn named_expressions_joins_and_prefix() {
+    let e = eng();
+    e.execute_scheme("/local", "CREATE TABLE `dir/a` (id Int32, name Utf8, PRIMARY KEY (id))").unwrap();
+    e.execute_scheme("/local", "CREATE TABLE `dir/b` (id Int32, a_id Int32, v Double, PRIMARY KEY (id))").unwrap();
+    q(
+        &e,
+        "PRAGMA TablePathPrefix('/local/dir'); UPSERT INTO a (id, name) VALUES (1, 'x'u), (2, 'y'u);
+           UPSERT INTO b (id, a_id, v) VALUES (10, 1, 1.0), (11, 1, 2.0), (12, 3, 4.0);",
+    );
+    let rs = q(
+        &e,
+        "PRAGMA TablePathPrefix = '/local/dir';
+         $min = 1.5;
+         $big = (SELECT a_id, v FROM b WHERE v >= $min);
+         SELECT a.name AS name, bb.v AS v FROM a AS a JOIN $big AS bb ON a.id = bb.a_id ORDER BY v;
+         SELECT a.id, b.id FROM a LEFT JOIN b ON a.id = b.a_id ORDER BY a.id, b.id;",
+    );
+    assert_eq!(rs[0].rows.len(), 1);
+    assert_eq!(cell(&rs[0], 0, 0), Some(PV::TextValue("x".into())));
+    assert_eq!(rs[1].rows.len(), 3);
+    assert_eq!(cell(&rs[1], 2, 1), Some(PV::NullFlagValue(0)));
+    let rs = q(&e, "SELECT COUNT(*) FROM `/local/dir/b` WHERE a_id IN (SELECT id FROM `/local/dir/a`);");
+    assert_eq!(cell(&rs[0], 0, 0), Some(PV::Uint64Value(2)));
+}
+
+#[test]
+fn read_only_transaction_rejects_writes() {
+    let e = eng();
+    setup(&e);
+    let tx = e.begin(TxMode::SnapshotReadOnly).unwrap();
+    assert!(in_tx(&e, &tx, "SELECT * FROM series;").is_ok());
+    let err = in_tx(&e, &tx, "UPSERT INTO series (id) VALUES (1);").unwrap_err();
+    assert_eq!(err.status, StatusCode::GenericError);
+}
+
+#[test]
+fn hostile_input_is_an_error_not_a_crash() {
+    let e = eng();
+    let deep = format!("SELECT {}1{};", "(".repeat(5000), ")".repeat(5000));
+    assert_eq!(run(&e, &deep, &HashMap::new()).unwrap_err().status, StatusCode::GenericError);
+    let ok = format!("SELECT {}1{};", "(".repeat(60), ")".repeat(60));
+    assert_eq!(q(&e, &ok)[0].rows.len(), 1);
+    let negs = format!("SELECT {}1;", "-".repeat(5000));
+    assert!(run(&e, &negs, &HashMap::new()).is_err());
+    for bad in [
+        "SELECT 340282366920938463463374607431768211455;",
+        "SELECT -170141183460469231731687303715884105728;",
+        "SELECT Date('99999999-01-01');",
+        "SELECT CAST('1e400' AS Decimal(35,0));",
+        "SELECT 1 +;",
+        "SELECT `unterminated",
+    ] {
+        let _ = run(&e, bad, &HashMap::new());
+    }
+    let rs = q(&e, "SELECT 2147483647 + 1, 10 / 0, CAST('abc' AS Int32);");
+    assert_eq!(cell(&rs[0], 0, 0), Some(PV::Int32Value(i32::MIN)));
+    assert_eq!(cell(&rs[0], 0, 1), Some(PV::NullFlagValue(0)));
+    assert_eq!(cell(&rs[0], 0, 2), Some(PV::NullFlagValue(0)));
+}

@@ -110,7 +110,7 @@ pub fn from_proto(ty: &Type, v: &ydb::Value) -> Result<Value, String> {
         Type::Decimal(p, _) => match &v.value {
             Some(PV::Low128(lo)) => {
                 let raw = (u128::from(v.high_128) << 64 | u128::from(*lo)) as i128;
-                if raw.abs() >= pow10(u32::from(*p)) {
+                if raw.unsigned_abs() >= pow10(u32::from(*p)).unsigned_abs() {
                     return Err(format!("Decimal value is out of range for {ty}"));
                 }
                 Ok(Value::Decimal(raw))
@@ -309,7 +309,7 @@ pub fn civil_from_days(z: i64) -> (i64, i64, i64) {
 }
 
 fn num(s: &str) -> Option<i64> {
-    if s.is_empty() || !s.bytes().all(|b| b.is_ascii_digit()) {
+    if s.is_empty() || s.len() > 9 || !s.bytes().all(|b| b.is_ascii_digit()) {
         return None;
     }
     s.parse().ok()
@@ -321,7 +321,7 @@ pub fn parse_date(s: &str) -> Option<i64> {
     let y = num(it.next()?)?;
     let m = num(it.next()?)?;
     let d = num(it.next()?)?;
-    if !(1..=12).contains(&m) || !(1..=31).contains(&d) {
+    if !(1..=9999).contains(&y) || !(1..=12).contains(&m) || !(1..=31).contains(&d) {
         return None;
     }
     let days = days_from_civil(y, m, d);
