@@ -68,7 +68,7 @@ export class RetrySettings {
 }
 export const AsyncRetrySettings = RetrySettings;
 
-/** Wires the wasm classes; returns the package's exports. */
+/** Wires the wasm classes into the package's exports; called once by each runtime entry. */
 export function bind(wasm) {
   wasm.__setErrorFactory(errors.makeError);
 
@@ -118,22 +118,17 @@ export function bind(wasm) {
     }
   };
 
-  /** retryOperation(callee, settings?, sessionPool?, ...args) at the package root. */
-  async function retryOperation(callee, settings, sessionPool, ...args) {
-    if (!sessionPool) throw new TypeError('retryOperation at the package root needs a session pool');
-    return sessionPool.retryOperation(callee, settings, ...args);
-  }
+  ({ Driver, SessionPool, Session, TxContext, QuerySessionPool, QuerySession, QueryResultStream } = wasm);
+}
 
-  return {
-    Driver: wasm.Driver,
-    SessionPool: wasm.SessionPool,
-    Session: wasm.Session,
-    TxContext: wasm.TxContext,
-    QuerySessionPool: wasm.QuerySessionPool,
-    QuerySession: wasm.QuerySession,
-    QueryResultStream: wasm.QueryResultStream,
-    retryOperation,
-  };
+// The wasm classes, live-bound: each runtime entry initialises the module and calls `bind` before
+// anything imports them through it.
+export let Driver, SessionPool, Session, TxContext, QuerySessionPool, QuerySession, QueryResultStream;
+
+/** retryOperation(callee, settings?, sessionPool?, ...args) at the package root. */
+export async function retryOperation(callee, settings, sessionPool, ...args) {
+  if (!sessionPool) throw new TypeError('retryOperation at the package root needs a session pool');
+  return sessionPool.retryOperation(callee, settings, ...args);
 }
 
 export * from './errors.js';

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs what building and testing need on a fresh machine, skipping what is already there:
 # the wasm32 target, wasm-bindgen-cli at the version Cargo.lock pins, and (with --python) a venv with
-# the official YDB Python SDK for the referee tests.
+# the official YDB Python SDK for the referee tests, and (with --runtimes) Deno and workerd from npm and
+# Debian's Chromium and ChromeDriver for the runtime tests.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -15,7 +16,27 @@ if [ "$(wasm-bindgen --version 2>/dev/null | awk '{print $2}')" != "$bindgen_ver
   cargo install wasm-bindgen-cli --version "$bindgen_version"
 fi
 
-if [ "${1:-}" = "--python" ]; then
+for arg in "$@"; do
+  case "$arg" in
+    --python) want_python=1 ;;
+    --runtimes) want_runtimes=1 ;;
+    *) echo "setup.sh: unknown option $arg" >&2; exit 2 ;;
+  esac
+done
+
+if [ -n "${want_runtimes:-}" ]; then
+  if ! node_modules/.bin/deno --version >/dev/null 2>&1 || ! node_modules/.bin/workerd --version >/dev/null 2>&1; then
+    npm install --no-audit --no-fund
+  fi
+  if [ ! -x /usr/bin/chromium ] || [ ! -x /usr/bin/chromedriver ]; then
+    sudo_cmd=""
+    if [ "$(id -u)" != 0 ]; then sudo_cmd=sudo; fi
+    $sudo_cmd apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive $sudo_cmd apt-get install -y -qq chromium chromium-driver
+  fi
+fi
+
+if [ -n "${want_python:-}" ]; then
   venv=target/venv
   if [ ! -x "$venv/bin/python" ]; then
     python3 -m venv "$venv"

@@ -7,7 +7,7 @@ cd "$(dirname "$0")/.."
 step() { printf '\n=== %s\n' "$*"; }
 
 step setup
-bash scripts/setup.sh --python
+bash scripts/setup.sh --python --runtimes
 
 step "format and lints"
 cargo fmt --all --check
@@ -28,6 +28,12 @@ step "wasm tests in Node (wasm-bindgen-test, gRPC-web over fetch)"
 YDB_TEST_ENDPOINT="$YDB_ENDPOINT" CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUNNER=wasm-bindgen-test-runner \
   cargo test -p ydb-wasm --target wasm32-unknown-unknown --test wasm
 
+step "wasm tests in headless Chromium (wasm-bindgen-test over WebDriver, CORS to the dev server)"
+YDB_TEST_ENDPOINT="$YDB_ENDPOINT" CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUNNER=wasm-bindgen-test-runner \
+  WASM_BINDGEN_USE_BROWSER=1 CHROMEDRIVER=/usr/bin/chromedriver \
+  WASM_BINDGEN_TEST_WEBDRIVER_JSON=tests/runtimes/webdriver.json \
+  cargo test -p ydb-wasm --target wasm32-unknown-unknown --test wasm
+
 step "JS package tests in Node"
 node --test tests/node/
 
@@ -36,6 +42,12 @@ for example in examples/node/*.mjs; do
   echo "--- $example"
   node "$example"
 done
+
+step "the runtime scenario in Node, Deno, workerd and Chromium"
+node tests/runtimes/node.mjs
+node_modules/.bin/deno run --allow-net=127.0.0.1 --allow-read=. --allow-env=YDB_ENDPOINT tests/runtimes/deno.mjs
+WORKERD=node_modules/.bin/workerd node tests/runtimes/workerd.mjs
+node tests/runtimes/chromium.mjs
 
 step "official Python SDK against the dev server"
 YDB_DEVSERVER_BIN=target/debug/ydb-devserver target/venv/bin/python -m pytest -q tests/python

@@ -35,11 +35,16 @@ pub struct Pool<S: PooledSession> {
     state: Rc<RefCell<State<S>>>,
     factory: S::Factory,
     size: usize,
+    /// When non-zero, waiters look for a free session every this many milliseconds on their own timer
+    /// instead of being woken by whoever releases one. Runtimes that bind work to the request that
+    /// started it (Cloudflare Workers) need this: a wake from another request would run the waiter's
+    /// continuation, and its fetches, in that other request.
+    poll_ms: u32,
 }
 
 impl<S: PooledSession> Clone for Pool<S> {
     fn clone(&self) -> Self {
-        Pool { state: self.state.clone(), factory: self.factory.clone(), size: self.size }
+        Pool { state: self.state.clone(), factory: self.factory.clone(), size: self.size, poll_ms: self.poll_ms }
     }
 }
 
@@ -57,7 +62,14 @@ impl<S: PooledSession> Pool<S> {
             })),
             factory,
             size: size.max(1),
+            poll_ms: 0,
         }
+    }
+
+    /// Makes waiters poll on their own timer every `ms` milliseconds (see the `poll_ms` field).
+    pub fn with_polling_waiters(mut self, ms: u32) -> Self {
+        self.poll_ms = ms;
+        self
     }
 
     pub fn size(&self) -> usize {
@@ -121,7 +133,14 @@ impl<S: PooledSession> Pool<S> {
                     let Some(d) = deadline.take() else {
                         return Err(pool_empty(timeout));
                     };
-                    match future::select(rx, d).await {
+                    let woken: LocalBoxFuture<'static, ()> = if self.poll_ms > 0 {
+                        sleep(self.poll_ms)
+                    } else {
+                        Box::pin(async move {
+                            let _ = rx.await;
+                        })
+                    };
+                    match future::select(woken, d).await {
                         Either::Left((_, d)) => deadline = Some(d),
                         Either::Right(_) => return Err(pool_empty(timeout)),
                     }
@@ -254,6 +273,34 @@ mod tests {
         assert_eq!(pool.total(), 0);
         let _s = block_on(pool.acquire(None, no_sleep)).expect("session");
         assert_eq!(counter.created.get(), 2);
+    }
+
+    #[test]
+    fn a_polling_waiter_takes_the_session_released_while_it_slept() {
+        let counter = Counter::default();
+        let pool = Pool::<FakeSession>::new(counter.clone(), 1).with_polling_waiters(3);
+        let held = Rc::new(RefCell::new(Some(block_on(pool.acquire(None, no_sleep)).expect("held"))));
+        let polls = Rc::new(Cell::new(0));
+        let sleep = {
+            let (pool, held, polls) = (pool.clone(), held.clone(), polls.clone());
+            move |ms: u32| -> LocalBoxFuture<'static, ()> {
+                if ms != 3 {
+                    return Box::pin(future::pending()); // the acquire deadline never passes here
+                }
+                polls.set(polls.get() + 1);
+                if polls.get() == 2 {
+                    // Another request gives its session back while this one waits.
+                    if let Some(s) = held.borrow_mut().take() {
+                        pool.release(s);
+                    }
+                }
+                Box::pin(async {})
+            }
+        };
+        let got = block_on(pool.acquire(Some(1000), sleep));
+        assert!(got.is_ok());
+        assert_eq!(polls.get(), 2, "found on the poll after the release");
+        assert_eq!(counter.created.get(), 1, "the released session is reused, not a new one created");
     }
 
     #[test]

@@ -76,3 +76,24 @@ pub async fn sleep_ms(ms: f64) {
 pub fn random() -> f64 {
     js_sys::Math::random()
 }
+
+/// Whether this runtime binds I/O to the request that started it, as Cloudflare Workers (workerd) do:
+/// work woken by one request must not continue another's, so pool waiters poll on their own timers.
+pub fn request_bound_io() -> bool {
+    let global = js_sys::global();
+    js_sys::Reflect::get(&global, &JsValue::from_str("navigator"))
+        .ok()
+        .filter(|n| n.is_object())
+        .and_then(|n| js_sys::Reflect::get(&n, &JsValue::from_str("userAgent")).ok())
+        .and_then(|ua| ua.as_string())
+        .is_some_and(|ua| ua == "Cloudflare-Workers")
+}
+
+/// How often a pool waiter looks for a free session in request-bound runtimes (0: woken directly).
+pub fn pool_poll_ms() -> u32 {
+    if request_bound_io() {
+        2
+    } else {
+        0
+    }
+}

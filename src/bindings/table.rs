@@ -56,7 +56,7 @@ impl SessionPool {
         driver.ensure_running()?;
         let o = options::object(&opts, "pool options").map_err(to_js)?;
         let size = options::number(&o, "size").map_err(to_js)?.unwrap_or(100.0) as usize;
-        let pool = TablePool::new(driver.inner.channel().clone(), size);
+        let pool = TablePool::new(driver.inner.channel().clone(), size).with_polling_waiters(super::pool_poll_ms());
         let stopper = pool.clone();
         on_stop(
             driver,
