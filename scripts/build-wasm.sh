@@ -6,4 +6,6 @@ profile="${WASM_PROFILE:-wasm-release}"
 cargo build --target wasm32-unknown-unknown -p ydb-wasm --profile "$profile" --lib
 dir="target/wasm32-unknown-unknown/$profile"
 wasm-bindgen --target web --out-dir pkg --out-name ydb_wasm "$dir/ydb_wasm.wasm"
-echo "built pkg/: $(wc -c < pkg/ydb_wasm_bg.wasm) bytes wasm, $(gzip -9c pkg/ydb_wasm_bg.wasm | wc -c) gzipped"
+wasm_gz=$(gzip -9c pkg/ydb_wasm_bg.wasm | wc -c)
+js_gz=$(cat pkg/ydb_wasm.js js/api.js js/errors.js js/node.mjs | gzip -9c | wc -c)
+echo "built pkg/: $(wc -c < pkg/ydb_wasm_bg.wasm) bytes wasm, $wasm_gz gzipped; wasm + JS (Node entry) $((wasm_gz + js_gz)) bytes gzipped"
