@@ -10,6 +10,7 @@ use tokio::net::TcpListener;
 use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
 use tokio_stream::wrappers::TcpListenerStream;
+use tokio_stream::StreamExt;
 use tower_http::cors::{AllowOrigin, Any, CorsLayer};
 
 use crate::engine::Engine;
@@ -115,7 +116,14 @@ pub async fn start(config: Config) -> Result<Running, Box<dyn std::error::Error 
         );
 
     let (shutdown, stopped) = oneshot::channel::<()>();
-    let task = tokio::spawn(router.serve_with_incoming_shutdown(TcpListenerStream::new(listener), async {
+    // Small answers must leave at once: without TCP_NODELAY, Nagle's algorithm holds an HTTP/1.1 response's
+    // last segment until the client's delayed ACK, adding tens of milliseconds to every gRPC-web call.
+    let incoming = TcpListenerStream::new(listener).map(|conn| {
+        conn.inspect(|stream| {
+            let _ = stream.set_nodelay(true);
+        })
+    });
+    let task = tokio::spawn(router.serve_with_incoming_shutdown(incoming, async {
         let _ = stopped.await;
     }));
 
