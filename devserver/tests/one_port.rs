@@ -1,0 +1,145 @@
+//! The dev server as clients see it over the wire: one port answers plain gRPC (HTTP/2) and gRPC-web
+//! (HTTP/1.1, with CORS), with YDB's shapes and statuses.
+#![allow(clippy::unwrap_used, clippy::indexing_slicing)]
+
+use std::time::Duration;
+
+use prost::Message;
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use ydb_devserver::proto::ydb;
+use ydb_devserver::proto::ydb::discovery::v1::discovery_service_client::DiscoveryServiceClient;
+use ydb_devserver::proto::ydb::query::v1::query_service_client::QueryServiceClient;
+use ydb_devserver::proto::ydb::table::v1::table_service_client::TableServiceClient;
+use ydb_devserver::server::{start, Config, Running};
+
+async fn server() -> Running {
+    let config = Config { listen: "127.0.0.1:0".parse().unwrap(), ..Config::default() };
+    start(config).await.unwrap()
+}
+
+/// Sends raw bytes over HTTP/1.1 and returns the whole answer (the connection is closed by the request).
+async fn http1(addr: std::net::SocketAddr, request: &[u8]) -> Vec<u8> {
+    let mut stream = tokio::net::TcpStream::connect(addr).await.unwrap();
+    stream.write_all(request).await.unwrap();
+    let mut answer = Vec::new();
+    tokio::time::timeout(Duration::from_secs(10), stream.read_to_end(&mut answer)).await.unwrap().unwrap();
+    answer
+}
+
+#[tokio::test]
+async fn plain_grpc_lists_the_server_itself_as_the_endpoint() {
+    let running = server().await;
+    let mut client = DiscoveryServiceClient::connect(format!("http://{}", running.addr)).await.unwrap();
+    let answer = client
+        .list_endpoints(ydb::discovery::ListEndpointsRequest { database: "/local".into(), service: vec![] })
+        .await
+        .unwrap()
+        .into_inner();
+    let op = answer.operation.unwrap();
+    assert_eq!(op.status, ydb::status_ids::StatusCode::Success as i32);
+    let any = op.result.unwrap();
+    assert_eq!(any.type_url, "type.googleapis.com/Ydb.Discovery.ListEndpointsResult");
+    let result = ydb::discovery::ListEndpointsResult::decode(any.value.as_slice()).unwrap();
+    assert_eq!(result.endpoints.len(), 1);
+    assert_eq!(result.endpoints[0].port, u32::from(running.addr.port()));
+    running.stop().await.unwrap();
+}
+
+#[tokio::test]
+async fn grpc_web_over_http1_answers_on_the_same_port_with_the_status_in_a_trailer_frame() {
+    let running = server().await;
+    let body = [0u8, 0, 0, 0, 0]; // one empty ListEndpointsRequest frame
+    let mut request = format!(
+        "POST /Ydb.Discovery.V1.DiscoveryService/ListEndpoints HTTP/1.1\r\nhost: {}\r\n\
+         content-type: application/grpc-web+proto\r\nx-grpc-web: 1\r\norigin: http://example.test\r\n\
+         content-length: {}\r\nconnection: close\r\n\r\n",
+        running.addr,
+        body.len()
+    )
+    .into_bytes();
+    request.extend_from_slice(&body);
+    let answer = http1(running.addr, &request).await;
+    let text = String::from_utf8_lossy(&answer).to_lowercase();
+    assert!(text.starts_with("http/1.1 200"), "{text}");
+    assert!(text.contains("content-type: application/grpc-web"), "{text}");
+    assert!(text.contains("access-control-allow-origin: http://example.test"), "{text}");
+    assert!(text.contains("access-control-expose-headers"), "{text}");
+    assert!(text.contains("grpc-status:0"), "the trailer frame carries grpc-status: {text}");
+    running.stop().await.unwrap();
+}
+
+#[tokio::test]
+async fn cors_preflight_allows_the_grpc_web_headers() {
+    let running = server().await;
+    let request = format!(
+        "OPTIONS /Ydb.Query.V1.QueryService/ExecuteQuery HTTP/1.1\r\nhost: {}\r\norigin: http://example.test\r\n\
+         access-control-request-method: POST\r\n\
+         access-control-request-headers: content-type,x-grpc-web,x-ydb-database,x-ydb-auth-ticket\r\n\
+         connection: close\r\n\r\n",
+        running.addr
+    );
+    let text = String::from_utf8_lossy(&http1(running.addr, request.as_bytes()).await).to_lowercase();
+    assert!(text.starts_with("http/1.1 200"), "{text}");
+    assert!(text.contains("access-control-allow-origin: http://example.test"), "{text}");
+    assert!(text.contains("access-control-allow-headers"), "{text}");
+    running.stop().await.unwrap();
+}
+
+#[tokio::test]
+async fn an_unknown_table_session_is_bad_session_inside_a_successful_grpc_call() {
+    let running = server().await;
+    let mut client = TableServiceClient::connect(format!("http://{}", running.addr)).await.unwrap();
+    let answer = client
+        .execute_data_query(ydb::table::ExecuteDataQueryRequest {
+            session_id: "ydb://session/3?node_id=1&id=nope".into(),
+            query: Some(ydb::table::Query { query: Some(ydb::table::query::Query::YqlText("SELECT 1".into())) }),
+            ..Default::default()
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(answer.operation.unwrap().status, ydb::status_ids::StatusCode::BadSession as i32);
+    running.stop().await.unwrap();
+}
+
+#[tokio::test]
+async fn closing_the_attach_stream_kills_the_query_session() {
+    let running = server().await;
+    let mut client = QueryServiceClient::connect(format!("http://{}", running.addr)).await.unwrap();
+    let created = client.create_session(ydb::query::CreateSessionRequest {}).await.unwrap().into_inner();
+    assert_eq!(created.status, ydb::status_ids::StatusCode::Success as i32);
+    let mut attach = client
+        .attach_session(ydb::query::AttachSessionRequest { session_id: created.session_id.clone() })
+        .await
+        .unwrap()
+        .into_inner();
+    let first = attach.message().await.unwrap().unwrap();
+    assert_eq!(first.status, ydb::status_ids::StatusCode::Success as i32);
+    assert_eq!(running.session_count(), 1);
+    drop(attach);
+    for _ in 0..100 {
+        if running.session_count() == 0 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    assert_eq!(running.session_count(), 0, "the session dies with its attach stream");
+    running.stop().await.unwrap();
+}
+
+#[tokio::test]
+async fn stopping_the_server_ends_attach_streams_with_a_shutdown_hint() {
+    let running = server().await;
+    let mut client = QueryServiceClient::connect(format!("http://{}", running.addr)).await.unwrap();
+    let created = client.create_session(ydb::query::CreateSessionRequest {}).await.unwrap().into_inner();
+    let mut attach = client
+        .attach_session(ydb::query::AttachSessionRequest { session_id: created.session_id })
+        .await
+        .unwrap()
+        .into_inner();
+    attach.message().await.unwrap().unwrap();
+    let stopping = tokio::spawn(running.stop());
+    let last = attach.message().await.unwrap().unwrap();
+    assert!(matches!(last.session_hint, Some(ydb::query::session_state::SessionHint::NodeShutdown(_))));
+    stopping.await.unwrap().unwrap();
+}
