@@ -51,6 +51,10 @@ async fn run(
     parts
 }
 
+fn yql(text: String) -> ydb::table::query::Query {
+    ydb::table::query::Query::YqlText(text)
+}
+
 fn text(v: &str) -> ydb::Value {
     ydb::Value { value: Some(ydb::value::Value::TextValue(v.into())), ..Default::default() }
 }
@@ -190,14 +194,14 @@ async fn a_table_transaction_commits_what_it_wrote() {
         .unwrap();
     let session = Rc::new(session);
     let mut tx = ydb_wasm::table::TxContext::new(session.clone(), TxMode::SerializableReadWrite);
-    tx.execute(&format!("UPSERT INTO `{table}` (id, name) VALUES (1, \"one\")"), HashMap::new(), false, &opts())
+    tx.execute(yql(format!("UPSERT INTO `{table}` (id, name) VALUES (1, \"one\")")), HashMap::new(), false, &opts())
         .await
         .unwrap();
     assert!(tx.tx_id().is_some());
     tx.commit(&opts()).await.unwrap();
     let read = session
         .execute_data_query(
-            &format!("SELECT name FROM `{table}` WHERE id = 1"),
+            yql(format!("SELECT name FROM `{table}` WHERE id = 1")),
             HashMap::new(),
             ydb::table::TransactionControl {
                 tx_selector: Some(ydb::table::transaction_control::TxSelector::BeginTx(
