@@ -16,8 +16,9 @@ use tower_http::cors::{AllowOrigin, Any, CorsLayer};
 use crate::engine::Engine;
 use crate::proto::ydb::discovery::v1::discovery_service_server::DiscoveryServiceServer;
 use crate::proto::ydb::query::v1::query_service_server::QueryServiceServer;
+use crate::proto::ydb::scheme::v1::scheme_service_server::SchemeServiceServer;
 use crate::proto::ydb::table::v1::table_service_server::TableServiceServer;
-use crate::services::{discovery::Discovery, query::Query, table::rollback_all, table::Table};
+use crate::services::{discovery::Discovery, query::Query, scheme::Scheme, table::rollback_all, table::Table};
 use crate::sessions::Ended;
 use crate::state::State;
 
@@ -104,6 +105,7 @@ pub async fn start(config: Config) -> Result<Running, Box<dyn std::error::Error 
         .layer(cors())
         .layer(tonic_web::GrpcWebLayer::new())
         .add_service(DiscoveryServiceServer::new(Discovery { state: state.clone() }))
+        .add_service(SchemeServiceServer::new(Scheme { state: state.clone() }))
         .add_service(
             TableServiceServer::new(Table::new(state.clone()))
                 .max_decoding_message_size(MAX_MESSAGE_BYTES)

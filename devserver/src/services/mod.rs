@@ -6,6 +6,7 @@
 
 pub mod discovery;
 pub mod query;
+pub mod scheme;
 pub mod table;
 
 use prost::Message;
