@@ -14,6 +14,7 @@ use tokio_stream::StreamExt;
 use tower_http::cors::{AllowOrigin, Any, CorsLayer};
 
 use crate::engine::Engine;
+use crate::proto::ydb::auth::v1::auth_service_server::AuthServiceServer;
 use crate::proto::ydb::discovery::v1::discovery_service_server::DiscoveryServiceServer;
 use crate::proto::ydb::query::v1::query_service_server::QueryServiceServer;
 use crate::proto::ydb::scheme::v1::scheme_service_server::SchemeServiceServer;
@@ -33,6 +34,10 @@ pub struct Config {
     pub data: Option<PathBuf>,
     /// Sessions idle for longer than this are closed (YDB closes idle sessions too).
     pub session_idle_timeout: Duration,
+    /// `(name, password)` pairs; authentication is on when there is at least one.
+    pub users: Vec<(String, String)>,
+    /// How long Login tokens live.
+    pub token_ttl: Duration,
 }
 
 impl Default for Config {
@@ -41,6 +46,8 @@ impl Default for Config {
             listen: SocketAddr::from(([127, 0, 0, 1], 2136)),
             data: None,
             session_idle_timeout: Duration::from_secs(600),
+            users: Vec::new(),
+            token_ttl: crate::auth::DEFAULT_TOKEN_TTL,
         }
     }
 }
@@ -99,11 +106,14 @@ pub async fn start(config: Config) -> Result<Running, Box<dyn std::error::Error 
     let listener = TcpListener::bind(config.listen).await?;
     let addr = listener.local_addr()?;
     let state = State::new(engine, addr.ip().to_string(), addr.port(), 1);
+    state.auth.configure(&config.users, config.token_ttl);
 
     let router = tonic::transport::Server::builder()
         .accept_http1(true)
         .layer(cors())
         .layer(tonic_web::GrpcWebLayer::new())
+        .layer(crate::auth::AuthLayer::new(state.auth.clone()))
+        .add_service(AuthServiceServer::new(crate::services::auth::Auth { state: state.clone() }))
         .add_service(DiscoveryServiceServer::new(Discovery { state: state.clone() }))
         .add_service(SchemeServiceServer::new(Scheme { state: state.clone() }))
         .add_service(

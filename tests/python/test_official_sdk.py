@@ -27,6 +27,20 @@ def endpoint():
         proc.wait(timeout=10)
 
 
+@pytest.fixture()
+def auth_endpoint():
+    binary = os.environ.get("YDB_DEVSERVER_BIN", "target/debug/ydb-devserver")
+    args = [binary, "--listen", "127.0.0.1:0", "--user", "alice:secret", "--user", "bob:hunter2"]
+    proc = subprocess.Popen(args, stdout=subprocess.PIPE, text=True)
+    try:
+        line = proc.stdout.readline().strip()
+        assert line.startswith("ydb-devserver listening on "), line
+        yield "grpc://" + line.rsplit(" ", 1)[1]
+    finally:
+        proc.terminate()
+        proc.wait(timeout=10)
+
+
 def run(coro):
     return asyncio.run(coro)
 
@@ -351,5 +365,33 @@ def test_scheme_client_directories(endpoint):
             await scheme.remove_directory("/local/empty")
             with pytest.raises(ydb.issues.SchemeError):
                 await scheme.describe_path("/local/empty")
+
+    run(main())
+
+
+def test_static_credentials_against_a_server_with_users(auth_endpoint):
+    async def main():
+        credentials = ydb.StaticCredentials.from_user_password("alice", "secret")
+        async with ydb.aio.Driver(endpoint=auth_endpoint, database="/local", credentials=credentials) as driver:
+            await driver.wait(timeout=5, fail_fast=True)
+            async with ydb.aio.QuerySessionPool(driver, size=1) as pool:
+                await pool.execute_with_retries("CREATE TABLE t (id Int64, PRIMARY KEY (id))")
+                await pool.execute_with_retries("UPSERT INTO t (id) VALUES (1)")
+                rs = await pool.execute_with_retries("SELECT COUNT(*) AS n FROM t")
+                assert rs[0].rows[0].n == 1
+            listing = await driver.scheme_client.list_directory("/local")
+            assert [c.name for c in listing.children] == ["t"]
+
+        # No token: the server answers UNAUTHENTICATED before any service runs.
+        async with ydb.aio.Driver(endpoint=auth_endpoint, database="/local") as driver:
+            with pytest.raises(ydb.issues.Error) as raised:
+                await driver.wait(timeout=5, fail_fast=True)
+            assert "nauthenticated" in str(raised.value)
+
+        bad = ydb.StaticCredentials.from_user_password("alice", "wrong")
+        async with ydb.aio.Driver(endpoint=auth_endpoint, database="/local", credentials=bad) as driver:
+            with pytest.raises(ydb.issues.Error) as raised:
+                await driver.wait(timeout=5, fail_fast=True)
+            assert "Invalid password" in str(raised.value)
 
     run(main())

@@ -4,6 +4,7 @@
 //! session rules; the YQL work is the engine's. Engine calls are blocking (SQLite) and run on tokio's
 //! blocking pool so that a long query never stalls the other connections.
 
+pub mod auth;
 pub mod discovery;
 pub mod query;
 pub mod scheme;
