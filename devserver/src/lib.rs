@@ -10,6 +10,7 @@ pub mod proto {
     #![allow(clippy::all, clippy::pedantic, missing_docs)]
     include!(concat!(env!("OUT_DIR"), "/ydb_api.rs"));
 }
+pub mod auth;
 pub mod engine;
 pub mod server;
 pub mod services;

@@ -21,6 +21,12 @@ struct Args {
     /// Close sessions idle for this many seconds.
     #[arg(long, default_value_t = 600)]
     session_idle_timeout: u64,
+    /// A user as NAME:PASSWORD (repeatable); with any, calls need a token from AuthService/Login.
+    #[arg(long = "user", value_name = "NAME:PASSWORD")]
+    users: Vec<String>,
+    /// Lifetime of Login tokens, in seconds.
+    #[arg(long, default_value_t = 12 * 60 * 60)]
+    token_ttl: u64,
 }
 
 #[tokio::main]
@@ -33,10 +39,22 @@ async fn main() -> std::process::ExitCode {
             return std::process::ExitCode::FAILURE;
         }
     }
+    let mut users = Vec::new();
+    for u in &args.users {
+        match u.split_once(':') {
+            Some((name, password)) if !name.is_empty() => users.push((name.to_string(), password.to_string())),
+            _ => {
+                eprintln!("ydb-devserver: --user wants NAME:PASSWORD, got {u:?}");
+                return std::process::ExitCode::FAILURE;
+            }
+        }
+    }
     let config = Config {
         listen: args.listen,
         data: args.data,
         session_idle_timeout: Duration::from_secs(args.session_idle_timeout.max(1)),
+        users,
+        token_ttl: Duration::from_secs(args.token_ttl.max(1)),
     };
     let mut running = match server::start(config).await {
         Ok(r) => r,

@@ -14,10 +14,12 @@ use tokio_stream::StreamExt;
 use tower_http::cors::{AllowOrigin, Any, CorsLayer};
 
 use crate::engine::Engine;
+use crate::proto::ydb::auth::v1::auth_service_server::AuthServiceServer;
 use crate::proto::ydb::discovery::v1::discovery_service_server::DiscoveryServiceServer;
 use crate::proto::ydb::query::v1::query_service_server::QueryServiceServer;
+use crate::proto::ydb::scheme::v1::scheme_service_server::SchemeServiceServer;
 use crate::proto::ydb::table::v1::table_service_server::TableServiceServer;
-use crate::services::{discovery::Discovery, query::Query, table::rollback_all, table::Table};
+use crate::services::{discovery::Discovery, query::Query, scheme::Scheme, table::rollback_all, table::Table};
 use crate::sessions::Ended;
 use crate::state::State;
 
@@ -32,6 +34,10 @@ pub struct Config {
     pub data: Option<PathBuf>,
     /// Sessions idle for longer than this are closed (YDB closes idle sessions too).
     pub session_idle_timeout: Duration,
+    /// `(name, password)` pairs; authentication is on when there is at least one.
+    pub users: Vec<(String, String)>,
+    /// How long Login tokens live.
+    pub token_ttl: Duration,
 }
 
 impl Default for Config {
@@ -40,6 +46,8 @@ impl Default for Config {
             listen: SocketAddr::from(([127, 0, 0, 1], 2136)),
             data: None,
             session_idle_timeout: Duration::from_secs(600),
+            users: Vec::new(),
+            token_ttl: crate::auth::DEFAULT_TOKEN_TTL,
         }
     }
 }
@@ -98,12 +106,16 @@ pub async fn start(config: Config) -> Result<Running, Box<dyn std::error::Error 
     let listener = TcpListener::bind(config.listen).await?;
     let addr = listener.local_addr()?;
     let state = State::new(engine, addr.ip().to_string(), addr.port(), 1);
+    state.auth.configure(&config.users, config.token_ttl);
 
     let router = tonic::transport::Server::builder()
         .accept_http1(true)
         .layer(cors())
         .layer(tonic_web::GrpcWebLayer::new())
+        .layer(crate::auth::AuthLayer::new(state.auth.clone()))
+        .add_service(AuthServiceServer::new(crate::services::auth::Auth { state: state.clone() }))
         .add_service(DiscoveryServiceServer::new(Discovery { state: state.clone() }))
+        .add_service(SchemeServiceServer::new(Scheme { state: state.clone() }))
         .add_service(
             TableServiceServer::new(Table::new(state.clone()))
                 .max_decoding_message_size(MAX_MESSAGE_BYTES)

@@ -2,6 +2,7 @@
 
 use std::sync::Arc;
 
+use crate::auth::Auth;
 use crate::engine::Engine;
 use crate::sessions::Sessions;
 
@@ -16,11 +17,13 @@ pub struct Inner {
     pub host: String,
     pub port: u16,
     pub node_id: u32,
+    /// Users and tokens (open until configured with users).
+    pub auth: Arc<Auth>,
 }
 
 impl State {
     pub fn new(engine: Engine, host: String, port: u16, node_id: u32) -> State {
-        State(Arc::new(Inner { engine, sessions: Sessions::new(node_id), host, port, node_id }))
+        State(Arc::new(Inner { engine, sessions: Sessions::new(node_id), host, port, node_id, auth: Arc::default() }))
     }
 }
 

@@ -27,6 +27,20 @@ def endpoint():
         proc.wait(timeout=10)
 
 
+@pytest.fixture()
+def auth_endpoint():
+    binary = os.environ.get("YDB_DEVSERVER_BIN", "target/debug/ydb-devserver")
+    args = [binary, "--listen", "127.0.0.1:0", "--user", "alice:secret", "--user", "bob:hunter2"]
+    proc = subprocess.Popen(args, stdout=subprocess.PIPE, text=True)
+    try:
+        line = proc.stdout.readline().strip()
+        assert line.startswith("ydb-devserver listening on "), line
+        yield "grpc://" + line.rsplit(" ", 1)[1]
+    finally:
+        proc.terminate()
+        proc.wait(timeout=10)
+
+
 def run(coro):
     return asyncio.run(coro)
 
@@ -122,5 +136,262 @@ def test_errors_carry_ydb_statuses(endpoint):
                     await pool.execute_with_retries("SELECT * FROM missing_table")
                 with pytest.raises(ydb.issues.GenericError):
                     await pool.execute_with_retries("SELEKT 1")
+
+    run(main())
+
+
+def opt(t):
+    return ydb.OptionalType(t)
+
+
+async def make_series_table(pool, path):
+    async def create(session):
+        await session.create_table(
+            path,
+            ydb.TableDescription()
+            .with_primary_keys("series_id")
+            .with_columns(
+                ydb.Column("series_id", ydb.PrimitiveType.Uint64),
+                ydb.Column("title", opt(ydb.PrimitiveType.Utf8)),
+                ydb.Column("views", opt(ydb.PrimitiveType.Int64)),
+            )
+            .with_index(ydb.TableIndex("by_title").with_index_columns("title")),
+        )
+
+    await pool.retry_operation(create)
+
+
+def test_create_describe_bulk_upsert_and_read_table(endpoint):
+    async def main():
+        async with ydb.aio.Driver(endpoint=endpoint, database="/local") as driver:
+            await driver.wait(timeout=5, fail_fast=True)
+            async with ydb.aio.SessionPool(driver, size=2) as pool:
+                path = "/local/shows/series"
+                await make_series_table(pool, path)
+
+                async def describe(session):
+                    return await session.describe_table(path)
+
+                desc = await pool.retry_operation(describe)
+                assert [c.name for c in desc.columns] == ["series_id", "title", "views"]
+                assert desc.primary_key == ["series_id"]
+                assert str(desc.columns[0].type) == "Uint64"
+                assert str(desc.columns[1].type) == "Utf8?"
+                assert [(i.name, list(i.index_columns)) for i in desc.indexes] == [("by_title", ["title"])]
+                assert desc.type == ydb.SchemeEntryType.TABLE
+
+                with pytest.raises(ydb.issues.AlreadyExists):
+                    await make_series_table(pool, path)
+
+                column_types = (
+                    ydb.BulkUpsertColumns()
+                    .add_column("series_id", ydb.PrimitiveType.Uint64)
+                    .add_column("title", opt(ydb.PrimitiveType.Utf8))
+                )
+                rows = [{"series_id": i, "title": "show %d" % i} for i in range(1, 2001)]
+                await driver.table_client.bulk_upsert(path, rows, column_types)
+                # Upsert semantics, named columns only: views stays as written before.
+                await driver.table_client.bulk_upsert(
+                    path,
+                    [{"series_id": 5, "views": 50}],
+                    ydb.BulkUpsertColumns()
+                    .add_column("series_id", ydb.PrimitiveType.Uint64)
+                    .add_column("views", opt(ydb.PrimitiveType.Int64)),
+                )
+
+                async def read_all(session):
+                    parts, rows = 0, []
+                    async for part in await session.read_table(path, ordered=True):
+                        parts += 1
+                        rows.extend(part.rows)
+                    return parts, rows
+
+                parts, rows = await pool.retry_operation(read_all)
+                assert len(rows) == 2000 and parts >= 2
+                assert [r.series_id for r in rows] == list(range(1, 2001))
+                assert rows[4].title == "show 5" and rows[4].views == 50
+
+                key_type = ydb.TupleType().add_element(ydb.PrimitiveType.Uint64)
+
+                async def read_range(session):
+                    key_range = ydb.KeyRange(
+                        ydb.KeyBound.exclusive((10,), key_type), ydb.KeyBound.inclusive((20,), key_type)
+                    )
+                    out = []
+                    async for part in await session.read_table(
+                        path, key_range=key_range, columns=("series_id",), ordered=True, row_limit=5
+                    ):
+                        out.extend(part.rows)
+                    return out
+
+                got = await pool.retry_operation(read_range)
+                assert [r.series_id for r in got] == [11, 12, 13, 14, 15]
+                assert set(got[0].keys()) == {"series_id"}
+
+                async def alter_copy_rename(session):
+                    await session.alter_table(
+                        path, add_columns=[ydb.Column("rating", opt(ydb.PrimitiveType.Double))], drop_columns=["views"]
+                    )
+                    await session.copy_table(path, "/local/shows/series_copy")
+                    await session.rename_tables([ydb.RenameItem("/local/shows/series_copy", "/local/shows/renamed")])
+                    return await session.describe_table("/local/shows/renamed")
+
+                renamed = await pool.retry_operation(alter_copy_rename)
+                assert [c.name for c in renamed.columns] == ["series_id", "title", "rating"]
+
+                async def count(session):
+                    rs = await session.transaction().execute(
+                        "SELECT COUNT(*) AS n FROM `shows/renamed`", commit_tx=True
+                    )
+                    return rs[0].rows[0].n
+
+                assert await pool.retry_operation(count) == 2000
+
+                async def explain(session):
+                    return await session.explain("SELECT * FROM `shows/renamed`")
+
+                plan = await pool.retry_operation(explain)
+                assert "shows/renamed" in plan.query_plan
+
+                async def drop(session):
+                    await session.drop_table("/local/shows/renamed")
+                    await session.describe_table("/local/shows/renamed")
+
+                with pytest.raises(ydb.issues.SchemeError):
+                    await pool.retry_operation(drop)
+
+    run(main())
+
+
+def test_transactions_commit_rollback_and_conflicts(endpoint):
+    async def main():
+        async with ydb.aio.Driver(endpoint=endpoint, database="/local") as driver:
+            await driver.wait(timeout=5, fail_fast=True)
+            async with ydb.aio.SessionPool(driver, size=4) as pool:
+
+                async def create(session):
+                    await session.execute_scheme("CREATE TABLE counters (id Uint64, n Int64, PRIMARY KEY (id))")
+                    await session.transaction().execute(
+                        "UPSERT INTO counters (id, n) VALUES (1, 0)", commit_tx=True
+                    )
+
+                await pool.retry_operation(create)
+
+                async def rolled_back(session):
+                    tx = session.transaction()
+                    await tx.execute("UPSERT INTO counters (id, n) VALUES (2, 100)")
+                    await tx.rollback()
+
+                await pool.retry_operation(rolled_back)
+
+                async def committed(session):
+                    tx = session.transaction()
+                    await tx.execute("UPSERT INTO counters (id, n) VALUES (3, 300)")
+                    await tx.commit()
+
+                await pool.retry_operation(committed)
+
+                async def ids(session):
+                    rs = await session.transaction().execute("SELECT id FROM counters ORDER BY id", commit_tx=True)
+                    return [r.id for r in rs[0].rows]
+
+                assert await pool.retry_operation(ids) == [1, 3]
+
+                attempts = []
+
+                async def increment(session):
+                    attempts.append(1)
+                    tx = session.transaction(ydb.SerializableReadWrite())
+                    rs = await tx.execute("SELECT n FROM counters WHERE id = 1")
+                    n = rs[0].rows[0].n
+                    await asyncio.sleep(0.05)
+                    prepared = await session.prepare("DECLARE $n AS Int64; UPSERT INTO counters (id, n) VALUES (1, $n)")
+                    await tx.execute(prepared, {"$n": n + 1})
+                    await tx.commit()
+
+                settings = ydb.RetrySettings(max_retries=20)
+                await asyncio.gather(*[pool.retry_operation(increment, retry_settings=settings) for _ in range(4)])
+                assert len(attempts) > 4  # some went through ABORTED and were retried
+
+                async def value(session):
+                    rs = await session.transaction().execute("SELECT n FROM counters WHERE id = 1", commit_tx=True)
+                    return rs[0].rows[0].n
+
+                assert await pool.retry_operation(value) == 4
+
+                async def insert_twice(session):
+                    await session.transaction().execute(
+                        "INSERT INTO counters (id, n) VALUES (1, 5)", commit_tx=True
+                    )
+
+                with pytest.raises(ydb.issues.PreconditionFailed):
+                    await pool.retry_operation(insert_twice)
+
+    run(main())
+
+
+def test_scheme_client_directories(endpoint):
+    async def main():
+        async with ydb.aio.Driver(endpoint=endpoint, database="/local") as driver:
+            await driver.wait(timeout=5, fail_fast=True)
+            scheme = driver.scheme_client
+            await scheme.make_directory("/local/app/data")
+            async with ydb.aio.SessionPool(driver, size=1) as pool:
+                await make_series_table(pool, "/local/app/data/series")
+
+            root = await scheme.describe_path("/local")
+            assert root.type == ydb.SchemeEntryType.DATABASE
+            listing = await scheme.list_directory("/local/app")
+            assert [(c.name, c.is_directory()) for c in listing.children] == [("data", True)]
+            listing = await scheme.list_directory("/local/app/data")
+            assert [(c.name, c.is_table()) for c in listing.children] == [("series", True)]
+            entry = await scheme.describe_path("/local/app/data/series")
+            assert entry.type == ydb.SchemeEntryType.TABLE
+
+            await scheme.modify_permissions(
+                "/local/app", ydb.ModifyPermissionsSettings().grant_permissions("alice", ["ydb.generic.read"])
+            )
+            entry = await scheme.describe_path("/local/app/data")
+            assert [(p.subject, list(p.permission_names)) for p in entry.effective_permissions] == [
+                ("alice", ["ydb.generic.read"])
+            ]
+            assert list(entry.permissions) == []
+
+            with pytest.raises(ydb.issues.SchemeError):
+                await scheme.remove_directory("/local/app/data")  # not empty
+            with pytest.raises(ydb.issues.SchemeError):
+                await scheme.describe_path("/local/nowhere")
+            await scheme.make_directory("/local/empty")
+            await scheme.remove_directory("/local/empty")
+            with pytest.raises(ydb.issues.SchemeError):
+                await scheme.describe_path("/local/empty")
+
+    run(main())
+
+
+def test_static_credentials_against_a_server_with_users(auth_endpoint):
+    async def main():
+        credentials = ydb.StaticCredentials.from_user_password("alice", "secret")
+        async with ydb.aio.Driver(endpoint=auth_endpoint, database="/local", credentials=credentials) as driver:
+            await driver.wait(timeout=5, fail_fast=True)
+            async with ydb.aio.QuerySessionPool(driver, size=1) as pool:
+                await pool.execute_with_retries("CREATE TABLE t (id Int64, PRIMARY KEY (id))")
+                await pool.execute_with_retries("UPSERT INTO t (id) VALUES (1)")
+                rs = await pool.execute_with_retries("SELECT COUNT(*) AS n FROM t")
+                assert rs[0].rows[0].n == 1
+            listing = await driver.scheme_client.list_directory("/local")
+            assert [c.name for c in listing.children] == ["t"]
+
+        # No token: the server answers UNAUTHENTICATED before any service runs.
+        async with ydb.aio.Driver(endpoint=auth_endpoint, database="/local") as driver:
+            with pytest.raises(ydb.issues.Error) as raised:
+                await driver.wait(timeout=5, fail_fast=True)
+            assert "nauthenticated" in str(raised.value)
+
+        bad = ydb.StaticCredentials.from_user_password("alice", "wrong")
+        async with ydb.aio.Driver(endpoint=auth_endpoint, database="/local", credentials=bad) as driver:
+            with pytest.raises(ydb.issues.Error) as raised:
+                await driver.wait(timeout=5, fail_fast=True)
+            assert "Invalid password" in str(raised.value)
 
     run(main())

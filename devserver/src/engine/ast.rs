@@ -19,7 +19,14 @@ pub enum Stmt {
         name: String,
         columns: Vec<ColumnDef>,
         primary_key: Vec<String>,
+        indexes: Vec<IndexDef>,
         if_not_exists: bool,
+    },
+    /// `ALTER TABLE t ADD COLUMN c T, DROP COLUMN d`.
+    AlterTable {
+        name: String,
+        add: Vec<ColumnDef>,
+        drop: Vec<String>,
     },
     DropTable {
         name: String,
@@ -58,7 +65,7 @@ impl Stmt {
         matches!(self, Stmt::Write { .. } | Stmt::Update { .. } | Stmt::Delete { .. })
     }
     pub fn is_ddl(&self) -> bool {
-        matches!(self, Stmt::CreateTable { .. } | Stmt::DropTable { .. })
+        matches!(self, Stmt::CreateTable { .. } | Stmt::DropTable { .. } | Stmt::AlterTable { .. })
     }
 }
 
@@ -67,6 +74,42 @@ pub struct ColumnDef {
     pub name: String,
     pub ty: Type,
     pub not_null: bool,
+}
+
+/// How a secondary index is maintained (YDB's `GLOBAL [SYNC]`, `GLOBAL ASYNC`, `GLOBAL UNIQUE`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum IndexKind {
+    Global,
+    GlobalAsync,
+    GlobalUnique,
+}
+
+impl IndexKind {
+    pub fn name(self) -> &'static str {
+        match self {
+            IndexKind::Global => "global",
+            IndexKind::GlobalAsync => "global_async",
+            IndexKind::GlobalUnique => "global_unique",
+        }
+    }
+    pub fn from_name(name: &str) -> Option<IndexKind> {
+        match name {
+            "global" => Some(IndexKind::Global),
+            "global_async" => Some(IndexKind::GlobalAsync),
+            "global_unique" => Some(IndexKind::GlobalUnique),
+            _ => None,
+        }
+    }
+}
+
+/// A secondary index: kept in the catalog and described, never used to plan reads.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct IndexDef {
+    pub name: String,
+    pub kind: IndexKind,
+    pub columns: Vec<String>,
+    /// `COVER (...)` columns.
+    pub data_columns: Vec<String>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

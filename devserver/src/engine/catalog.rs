@@ -3,9 +3,12 @@
 //! Exists because SQLite cannot hold YDB's column types, key order and NOT NULL flags: the catalog
 //! tables `__ydb_tables`/`__ydb_columns` record them (types in YQL syntax) in the same database file, so
 //! they are transactional with the data and survive a restart of a persistent (`--data`) store.
+//! Secondary indexes (`__ydb_indexes`), directories (`__ydb_dirs`) and access rights (`__ydb_acl`,
+//! owners in `__ydb_dirs`/`__ydb_owners`) live there too: they are scheme objects a client can see.
 
 use rusqlite::{params, Connection, OptionalExtension};
 
+use super::ast::{IndexDef, IndexKind};
 use super::parser::parse_type;
 use super::types::Type;
 use super::{sql_err, EngineError};
@@ -62,7 +65,15 @@ pub fn init(conn: &Connection) -> Result<(), EngineError> {
         "CREATE TABLE IF NOT EXISTS __ydb_tables (path TEXT PRIMARY KEY) WITHOUT ROWID;
          CREATE TABLE IF NOT EXISTS __ydb_columns (
              path TEXT NOT NULL, ord INTEGER NOT NULL, name TEXT NOT NULL, type TEXT NOT NULL,
-             not_null INTEGER NOT NULL, key_ord INTEGER, PRIMARY KEY (path, ord)) WITHOUT ROWID;",
+             not_null INTEGER NOT NULL, key_ord INTEGER, PRIMARY KEY (path, ord)) WITHOUT ROWID;
+         CREATE TABLE IF NOT EXISTS __ydb_indexes (
+             path TEXT NOT NULL, name TEXT NOT NULL, kind TEXT NOT NULL, columns TEXT NOT NULL,
+             data_columns TEXT NOT NULL, PRIMARY KEY (path, name)) WITHOUT ROWID;
+         CREATE TABLE IF NOT EXISTS __ydb_dirs (path TEXT PRIMARY KEY) WITHOUT ROWID;
+         CREATE TABLE IF NOT EXISTS __ydb_owners (path TEXT PRIMARY KEY, owner TEXT NOT NULL) WITHOUT ROWID;
+         CREATE TABLE IF NOT EXISTS __ydb_acl (
+             path TEXT NOT NULL, subject TEXT NOT NULL, permission TEXT NOT NULL,
+             PRIMARY KEY (path, subject, permission)) WITHOUT ROWID;",
     )
     .map_err(sql_err)
 }
@@ -127,6 +138,156 @@ pub fn drop_table(conn: &Connection, path: &str) -> Result<(), EngineError> {
     conn.execute_batch(&format!("DROP TABLE IF EXISTS {}", quote_ident(path))).map_err(sql_err)?;
     conn.execute("DELETE FROM __ydb_columns WHERE path = ?1", params![path]).map_err(sql_err)?;
     conn.execute("DELETE FROM __ydb_tables WHERE path = ?1", params![path]).map_err(sql_err)?;
+    conn.execute("DELETE FROM __ydb_indexes WHERE path = ?1", params![path]).map_err(sql_err)?;
+    forget_path(conn, path)
+}
+
+/// Index columns are stored as one text field, names separated by a character no identifier holds.
+const LIST_SEP: char = '\u{1f}';
+
+/// Records a table's secondary indexes.
+pub fn add_indexes(conn: &Connection, path: &str, indexes: &[IndexDef]) -> Result<(), EngineError> {
+    for ix in indexes {
+        let sep = LIST_SEP.to_string();
+        conn.execute(
+            "INSERT INTO __ydb_indexes (path, name, kind, columns, data_columns) VALUES (?1, ?2, ?3, ?4, ?5)",
+            params![path, ix.name, ix.kind.name(), ix.columns.join(&sep), ix.data_columns.join(&sep)],
+        )
+        .map_err(sql_err)?;
+    }
+    Ok(())
+}
+
+/// A table's secondary indexes, by name.
+pub fn load_indexes(conn: &Connection, path: &str) -> Result<Vec<IndexDef>, EngineError> {
+    let mut stmt = conn
+        .prepare_cached("SELECT name, kind, columns, data_columns FROM __ydb_indexes WHERE path = ?1 ORDER BY name")
+        .map_err(sql_err)?;
+    let rows = stmt
+        .query_map(params![path], |r| {
+            Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?, r.get::<_, String>(2)?, r.get::<_, String>(3)?))
+        })
+        .map_err(sql_err)?;
+    let split = |s: &str| -> Vec<String> { s.split(LIST_SEP).filter(|c| !c.is_empty()).map(String::from).collect() };
+    let mut out = Vec::new();
+    for row in rows {
+        let (name, kind, columns, data_columns) = row.map_err(sql_err)?;
+        let kind = IndexKind::from_name(&kind).unwrap_or(IndexKind::Global);
+        out.push(IndexDef { name, kind, columns: split(&columns), data_columns: split(&data_columns) });
+    }
+    Ok(out)
+}
+
+/// Adds a nullable column at the end of a table.
+pub fn add_column(conn: &Connection, path: &str, column: &ColumnMeta) -> Result<(), EngineError> {
+    conn.execute_batch(&format!("ALTER TABLE {} ADD COLUMN {}", quote_ident(path), quote_ident(&column.name)))
+        .map_err(sql_err)?;
+    let next: i64 = conn
+        .query_row("SELECT COALESCE(MAX(ord), -1) + 1 FROM __ydb_columns WHERE path = ?1", params![path], |r| r.get(0))
+        .map_err(sql_err)?;
+    conn.execute(
+        "INSERT INTO __ydb_columns (path, ord, name, type, not_null, key_ord) VALUES (?1, ?2, ?3, ?4, ?5, NULL)",
+        params![path, next, column.name, column.ty.to_string(), i64::from(column.not_null)],
+    )
+    .map_err(sql_err)?;
+    Ok(())
+}
+
+/// Drops a non-key column.
+pub fn drop_column(conn: &Connection, path: &str, name: &str) -> Result<(), EngineError> {
+    conn.execute_batch(&format!("ALTER TABLE {} DROP COLUMN {}", quote_ident(path), quote_ident(name)))
+        .map_err(sql_err)?;
+    conn.execute("DELETE FROM __ydb_columns WHERE path = ?1 AND name = ?2", params![path, name]).map_err(sql_err)?;
+    Ok(())
+}
+
+/// Moves a table (data, columns, indexes and rights) to a new path.
+pub fn rename_table(conn: &Connection, from: &str, to: &str) -> Result<(), EngineError> {
+    conn.execute_batch(&format!("ALTER TABLE {} RENAME TO {}", quote_ident(from), quote_ident(to))).map_err(sql_err)?;
+    for table in ["__ydb_tables", "__ydb_columns", "__ydb_indexes", "__ydb_owners", "__ydb_acl"] {
+        conn.execute(&format!("UPDATE {table} SET path = ?2 WHERE path = ?1"), params![from, to]).map_err(sql_err)?;
+    }
+    Ok(())
+}
+
+/// Whether `path` is a recorded directory.
+pub fn is_dir(conn: &Connection, path: &str) -> Result<bool, EngineError> {
+    conn.prepare_cached("SELECT 1 FROM __ydb_dirs WHERE path = ?1")
+        .and_then(|mut s| s.exists(params![path]))
+        .map_err(sql_err)
+}
+
+/// Records a directory (no-op when it exists).
+pub fn add_dir(conn: &Connection, path: &str) -> Result<(), EngineError> {
+    conn.execute("INSERT OR IGNORE INTO __ydb_dirs (path) VALUES (?1)", params![path]).map_err(sql_err)?;
+    Ok(())
+}
+
+/// Removes a directory record.
+pub fn remove_dir(conn: &Connection, path: &str) -> Result<(), EngineError> {
+    conn.execute("DELETE FROM __ydb_dirs WHERE path = ?1", params![path]).map_err(sql_err)?;
+    forget_path(conn, path)
+}
+
+/// Forgets a path's owner and rights.
+fn forget_path(conn: &Connection, path: &str) -> Result<(), EngineError> {
+    conn.execute("DELETE FROM __ydb_owners WHERE path = ?1", params![path]).map_err(sql_err)?;
+    conn.execute("DELETE FROM __ydb_acl WHERE path = ?1", params![path]).map_err(sql_err)?;
+    Ok(())
+}
+
+/// All recorded directories.
+pub fn list_dirs(conn: &Connection) -> Result<Vec<String>, EngineError> {
+    let mut stmt = conn.prepare_cached("SELECT path FROM __ydb_dirs ORDER BY path").map_err(sql_err)?;
+    let rows = stmt.query_map([], |r| r.get::<_, String>(0)).map_err(sql_err)?;
+    rows.collect::<Result<Vec<_>, _>>().map_err(sql_err)
+}
+
+/// A path's explicit rights: (subject, permission) pairs.
+pub fn acl(conn: &Connection, path: &str) -> Result<Vec<(String, String)>, EngineError> {
+    let mut stmt = conn
+        .prepare_cached("SELECT subject, permission FROM __ydb_acl WHERE path = ?1 ORDER BY subject, permission")
+        .map_err(sql_err)?;
+    let rows =
+        stmt.query_map(params![path], |r| Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?))).map_err(sql_err)?;
+    rows.collect::<Result<Vec<_>, _>>().map_err(sql_err)
+}
+
+pub fn grant(conn: &Connection, path: &str, subject: &str, permission: &str) -> Result<(), EngineError> {
+    conn.execute(
+        "INSERT OR IGNORE INTO __ydb_acl (path, subject, permission) VALUES (?1, ?2, ?3)",
+        params![path, subject, permission],
+    )
+    .map_err(sql_err)?;
+    Ok(())
+}
+
+pub fn revoke(conn: &Connection, path: &str, subject: &str, permission: Option<&str>) -> Result<(), EngineError> {
+    match permission {
+        Some(p) => conn.execute(
+            "DELETE FROM __ydb_acl WHERE path = ?1 AND subject = ?2 AND permission = ?3",
+            params![path, subject, p],
+        ),
+        None => conn.execute("DELETE FROM __ydb_acl WHERE path = ?1 AND subject = ?2", params![path, subject]),
+    }
+    .map_err(sql_err)?;
+    Ok(())
+}
+
+pub fn clear_acl(conn: &Connection, path: &str) -> Result<(), EngineError> {
+    conn.execute("DELETE FROM __ydb_acl WHERE path = ?1", params![path]).map_err(sql_err)?;
+    Ok(())
+}
+
+pub fn owner(conn: &Connection, path: &str) -> Result<Option<String>, EngineError> {
+    conn.prepare_cached("SELECT owner FROM __ydb_owners WHERE path = ?1")
+        .and_then(|mut s| s.query_row(params![path], |r| r.get(0)).optional())
+        .map_err(sql_err)
+}
+
+pub fn set_owner(conn: &Connection, path: &str, owner: &str) -> Result<(), EngineError> {
+    conn.execute("INSERT OR REPLACE INTO __ydb_owners (path, owner) VALUES (?1, ?2)", params![path, owner])
+        .map_err(sql_err)?;
     Ok(())
 }
 

@@ -70,6 +70,33 @@ pub fn check_params(stmts: &[Stmt], raw: &HashMap<String, ydb::TypedValue>) -> R
     Ok(params)
 }
 
+/// A column definition checked against what a table can hold.
+fn column_meta(c: &ColumnDef) -> R<ColumnMeta> {
+    let ty = c.ty.unopt().clone();
+    if !matches!(ty, Type::Prim(_) | Type::Decimal(..)) {
+        return Err(gen(format!("Unsupported column type {} of column {}", c.ty, c.name)));
+    }
+    Ok(ColumnMeta { name: c.name.clone(), ty, not_null: c.not_null && !c.ty.is_optional() })
+}
+
+/// The directories between the database root and `path` (both excluded), outermost first. A path outside
+/// the database keeps its first component as the root.
+pub fn parent_dirs(database: &str, path: &str) -> Vec<String> {
+    let root_len = if path.starts_with(&format!("{database}/")) {
+        database.split('/').filter(|p| !p.is_empty()).count()
+    } else {
+        1
+    };
+    let parts: Vec<&str> = path.split('/').filter(|p| !p.is_empty()).collect();
+    let mut out = Vec::new();
+    for end in root_len + 1..parts.len() {
+        if let Some(prefix) = parts.get(..end) {
+            out.push(format!("/{}", prefix.join("/")));
+        }
+    }
+    out
+}
+
 // ---------------------------------------------------------------------------------------------
 // Scopes and bound expressions
 
@@ -218,9 +245,10 @@ impl<'a> Ctx<'a> {
                 Stmt::Assign { name, expr } => {
                     self.named.insert(name.clone(), expr.clone());
                 }
-                Stmt::CreateTable { name, columns, primary_key, if_not_exists } => {
-                    self.create_table(name, columns, primary_key, *if_not_exists)?
+                Stmt::CreateTable { name, columns, primary_key, indexes, if_not_exists } => {
+                    self.create_table(name, columns, primary_key, indexes, *if_not_exists)?
                 }
+                Stmt::AlterTable { name, add, drop } => self.alter_table(name, add, drop)?,
                 Stmt::DropTable { name, if_exists } => self.drop_table(name, *if_exists)?,
                 Stmt::Select(sel) => {
                     let (cols, rows) = self.select(sel)?;
@@ -293,7 +321,14 @@ impl<'a> Ctx<'a> {
 
     // ---- DDL ----
 
-    fn create_table(&mut self, name: &str, columns: &[ColumnDef], pk: &[String], if_not_exists: bool) -> R<()> {
+    fn create_table(
+        &mut self,
+        name: &str,
+        columns: &[ColumnDef],
+        pk: &[String],
+        indexes: &[IndexDef],
+        if_not_exists: bool,
+    ) -> R<()> {
         let path = self.resolve_path(name);
         if catalog::load(self.conn, &path)?.is_some() {
             if if_not_exists {
@@ -301,16 +336,27 @@ impl<'a> Ctx<'a> {
             }
             return Err(EngineError::new(StatusCode::AlreadyExists, format!("Table already exists: {path}")));
         }
+        if catalog::is_dir(self.conn, &path)? {
+            return Err(EngineError::new(
+                StatusCode::SchemeError,
+                format!("Check failed: path: '{path}', error: path exists, but it is a directory"),
+            ));
+        }
+        let parents = parent_dirs(&self.database, &path);
+        for p in &parents {
+            if catalog::load(self.conn, p)?.is_some() {
+                return Err(EngineError::new(
+                    StatusCode::SchemeError,
+                    format!("Check failed: path: '{p}', error: path is not a directory"),
+                ));
+            }
+        }
         let mut cols: Vec<ColumnMeta> = Vec::new();
         for c in columns {
             if cols.iter().any(|x| x.name == c.name) {
                 return Err(gen(format!("Duplicate column name: {}", c.name)));
             }
-            let ty = c.ty.unopt().clone();
-            if !matches!(ty, Type::Prim(_) | Type::Decimal(..)) {
-                return Err(gen(format!("Unsupported column type {} of column {}", c.ty, c.name)));
-            }
-            cols.push(ColumnMeta { name: c.name.clone(), ty, not_null: c.not_null && !c.ty.is_optional() });
+            cols.push(column_meta(c)?);
         }
         if pk.is_empty() {
             return Err(gen("Primary key is required for a table"));
@@ -331,8 +377,75 @@ impl<'a> Ctx<'a> {
             }
             key.push(i);
         }
+        let mut names: Vec<&str> = Vec::new();
+        for ix in indexes {
+            if names.contains(&ix.name.as_str()) {
+                return Err(gen(format!("Duplicate index name: {}", ix.name)));
+            }
+            names.push(&ix.name);
+            if ix.columns.is_empty() {
+                return Err(gen(format!("Index {} has no columns", ix.name)));
+            }
+            for c in ix.columns.iter().chain(&ix.data_columns) {
+                if !cols.iter().any(|x| &x.name == c) {
+                    return Err(EngineError::new(
+                        StatusCode::SchemeError,
+                        format!("Index {} refers to an unknown column: {c}", ix.name),
+                    ));
+                }
+            }
+        }
         let meta = TableMeta { path: path.clone(), columns: cols, key };
+        for p in &parents {
+            catalog::add_dir(self.conn, p)?;
+        }
         catalog::create(self.conn, &meta)?;
+        catalog::add_indexes(self.conn, &path, indexes)?;
+        self.tables.remove(&path);
+        Ok(())
+    }
+
+    fn alter_table(&mut self, name: &str, add: &[ColumnDef], drop: &[String]) -> R<()> {
+        let meta = self.table(name)?;
+        let path = meta.path.clone();
+        let indexes = catalog::load_indexes(self.conn, &path)?;
+        for c in drop {
+            let i = meta.column_index(c).ok_or_else(|| {
+                EngineError::new(StatusCode::SchemeError, format!("Column '{c}' does not exist in table {path}"))
+            })?;
+            if meta.is_key(i) {
+                return Err(EngineError::new(StatusCode::BadRequest, format!("Cannot drop key column: '{c}'")));
+            }
+            if indexes.iter().any(|ix| ix.columns.contains(c) || ix.data_columns.contains(c)) {
+                return Err(EngineError::new(
+                    StatusCode::BadRequest,
+                    format!("Cannot drop column '{c}': it is used by an index"),
+                ));
+            }
+        }
+        let mut added: Vec<ColumnMeta> = Vec::new();
+        for c in add {
+            if meta.column_index(&c.name).is_some() || added.iter().any(|x| x.name == c.name) {
+                return Err(EngineError::new(
+                    StatusCode::BadRequest,
+                    format!("Column '{}' already exists in table {path}", c.name),
+                ));
+            }
+            let col = column_meta(c)?;
+            if col.not_null {
+                return Err(EngineError::new(
+                    StatusCode::BadRequest,
+                    format!("Cannot add a NOT NULL column '{}' to an existing table", c.name),
+                ));
+            }
+            added.push(col);
+        }
+        for c in drop {
+            catalog::drop_column(self.conn, &path, c)?;
+        }
+        for c in &added {
+            catalog::add_column(self.conn, &path, c)?;
+        }
         self.tables.remove(&path);
         Ok(())
     }

@@ -75,6 +75,7 @@ mod exec;
 mod lexer;
 mod parser;
 mod prepare;
+mod scheme;
 mod tx;
 mod types;
 mod values;
@@ -82,6 +83,8 @@ mod values;
 #[cfg(test)]
 mod tests;
 
+pub use ast::{IndexDef, IndexKind};
+pub use scheme::{ColumnSpec, EntryKind, KeyBound, PathEntry, PermissionAction, ReadTableRequest, TableDescription};
 pub use tx::Engine;
 
 /// Issue severity ERROR as YDB sends it.

@@ -237,6 +237,7 @@ impl Parser {
             self.expect_sym("(")?;
             let mut columns = Vec::new();
             let mut primary_key = Vec::new();
+            let mut indexes = Vec::new();
             loop {
                 if self.eat_kw("primary") {
                     self.expect_kw("key")?;
@@ -248,18 +249,12 @@ impl Parser {
                         }
                     }
                     self.expect_sym(")")?;
-                } else if self.is_kw("index") || self.is_kw("family") {
-                    return Err(self.err("Secondary indexes and column families are not supported by the dev server"));
+                } else if self.eat_kw("index") {
+                    indexes.push(self.index_def()?);
+                } else if self.is_kw("family") {
+                    return Err(self.err("Column families are not supported by the dev server"));
                 } else {
-                    let name = self.ident()?;
-                    let ty = self.ty()?;
-                    let mut not_null = false;
-                    if self.eat_kw("not") {
-                        self.expect_kw("null")?;
-                        not_null = true;
-                    } else {
-                        self.eat_kw("null");
-                    }
+                    let (name, ty, not_null) = self.column_def()?;
                     if self.eat_kw("primary") {
                         self.expect_kw("key")?;
                         primary_key.push(name.clone());
@@ -275,7 +270,28 @@ impl Parser {
                 // Table settings (partitioning, TTL, ...) are accepted and ignored.
                 self.skip_parens()?;
             }
-            return Ok(Stmt::CreateTable { name, columns, primary_key, if_not_exists });
+            return Ok(Stmt::CreateTable { name, columns, primary_key, indexes, if_not_exists });
+        }
+        if self.eat_kw("alter") {
+            self.expect_kw("table")?;
+            let name = self.table_name()?;
+            let (mut add, mut drop) = (Vec::new(), Vec::new());
+            loop {
+                if self.eat_kw("add") {
+                    self.eat_kw("column");
+                    let (name, ty, not_null) = self.column_def()?;
+                    add.push(ColumnDef { name, ty, not_null });
+                } else if self.eat_kw("drop") {
+                    self.eat_kw("column");
+                    drop.push(self.ident()?);
+                } else {
+                    return Err(self.unexpected());
+                }
+                if !self.eat_sym(",") {
+                    break;
+                }
+            }
+            return Ok(Stmt::AlterTable { name, add, drop });
         }
         if self.eat_kw("drop") {
             self.expect_kw("table")?;
@@ -398,6 +414,56 @@ impl Parser {
             return Ok(Stmt::Select(Box::new(self.select_or_paren()?)));
         }
         Err(self.unexpected())
+    }
+
+    /// `name Type [NOT NULL | NULL]`.
+    fn column_def(&mut self) -> R<(String, Type, bool)> {
+        let name = self.ident()?;
+        let ty = self.ty()?;
+        let mut not_null = false;
+        if self.eat_kw("not") {
+            self.expect_kw("null")?;
+            not_null = true;
+        } else {
+            self.eat_kw("null");
+        }
+        Ok((name, ty, not_null))
+    }
+
+    /// A parenthesized, comma-separated list of column names.
+    fn ident_list(&mut self) -> R<Vec<String>> {
+        self.expect_sym("(")?;
+        let mut names = Vec::new();
+        loop {
+            names.push(self.ident()?);
+            if !self.eat_sym(",") {
+                break;
+            }
+        }
+        self.expect_sym(")")?;
+        Ok(names)
+    }
+
+    /// After `INDEX`: `name GLOBAL [SYNC | ASYNC] [UNIQUE] ON (cols) [COVER (cols)] [WITH (...)]`.
+    fn index_def(&mut self) -> R<IndexDef> {
+        let name = self.ident()?;
+        let mut kind = IndexKind::Global;
+        self.eat_kw("global");
+        if self.eat_kw("unique") {
+            kind = IndexKind::GlobalUnique;
+        }
+        if self.eat_kw("async") {
+            kind = IndexKind::GlobalAsync;
+        } else {
+            self.eat_kw("sync");
+        }
+        self.expect_kw("on")?;
+        let columns = self.ident_list()?;
+        let data_columns = if self.eat_kw("cover") { self.ident_list()? } else { Vec::new() };
+        if self.eat_kw("with") {
+            self.skip_parens()?;
+        }
+        Ok(IndexDef { name, kind, columns, data_columns })
     }
 
     fn skip_parens(&mut self) -> R<()> {

@@ -184,7 +184,7 @@ impl Engine {
         }
     }
 
-    fn run_implicit(
+    pub(super) fn run_implicit(
         &self,
         database: &str,
         stmts: &[super::ast::Stmt],
@@ -270,6 +270,41 @@ impl Engine {
         let conn = state.lock().conn.take().ok_or_else(|| not_found(tx_id))?;
         self.put_conn(conn);
         Ok(())
+    }
+
+    /// Runs `work` in an implicit writing transaction (waits for the write lock), committed when it succeeds.
+    pub(super) fn with_write<T>(
+        &self,
+        work: impl FnOnce(&Connection) -> Result<T, EngineError>,
+    ) -> Result<T, EngineError> {
+        let conn = self.take_conn()?;
+        let result = (|| {
+            conn.execute_batch("BEGIN IMMEDIATE").map_err(sql_err)?;
+            let out = work(&conn)?;
+            conn.execute_batch("COMMIT").map_err(sql_err)?;
+            Ok(out)
+        })();
+        if result.is_err() && !conn.is_autocommit() {
+            let _ = conn.execute_batch("ROLLBACK");
+        }
+        self.put_conn(conn);
+        result
+    }
+
+    /// Runs `work` on one consistent snapshot.
+    pub(super) fn with_read<T>(
+        &self,
+        work: impl FnOnce(&Connection) -> Result<T, EngineError>,
+    ) -> Result<T, EngineError> {
+        let conn = self.take_conn()?;
+        let result = (|| {
+            conn.execute_batch("BEGIN").map_err(sql_err)?;
+            let out = work(&conn)?;
+            conn.execute_batch("COMMIT").map_err(sql_err)?;
+            Ok(out)
+        })();
+        self.put_conn(conn);
+        result
     }
 
     /// Table paths currently in the store (for scheme listing).

@@ -11,7 +11,7 @@ use crate::proto::ydb::discovery::{
 use crate::state::State;
 
 /// The services a node of this server offers, as ListEndpoints names them.
-const SERVICES: &[&str] = &["discovery", "table_service", "query_service", "scheme_service"];
+const SERVICES: &[&str] = &["discovery", "table_service", "query_service", "scheme_service", "auth"];
 
 pub struct Discovery {
     pub state: State,
@@ -39,8 +39,10 @@ impl DiscoveryService for Discovery {
         }))
     }
 
-    async fn who_am_i(&self, _request: Request<WhoAmIRequest>) -> Result<Response<WhoAmIResponse>, Status> {
-        let result = WhoAmIResult { user: "anonymous".to_string(), groups: Vec::new() };
+    async fn who_am_i(&self, request: Request<WhoAmIRequest>) -> Result<Response<WhoAmIResponse>, Status> {
+        let token = request.metadata().get(crate::auth::TICKET_HEADER).and_then(|v| v.to_str().ok());
+        let user = token.and_then(|t| self.state.auth.user_of(t).ok()).unwrap_or_else(|| "anonymous".to_string());
+        let result = WhoAmIResult { user, groups: Vec::new() };
         Ok(Response::new(WhoAmIResponse { operation: Some(operation_ok("Ydb.Discovery.WhoAmIResult", &result)) }))
     }
 }

@@ -4,8 +4,10 @@
 //! session rules; the YQL work is the engine's. Engine calls are blocking (SQLite) and run on tokio's
 //! blocking pool so that a long query never stalls the other connections.
 
+pub mod auth;
 pub mod discovery;
 pub mod query;
+pub mod scheme;
 pub mod table;
 
 use prost::Message;

@@ -10,8 +10,10 @@ use futures_util::Stream;
 use parking_lot::Mutex;
 use tonic::{Request, Response, Status};
 
+use super::query::split_result_set;
+use super::scheme::entry_proto;
 use super::{blocking, failure, operation_done, operation_failed, operation_ok, table_tx_mode};
-use crate::engine::{EngineError, ExecuteRequest, StatusCode, TxSelector};
+use crate::engine::{self, EngineError, ExecuteRequest, StatusCode, TxSelector};
 use crate::proto::ydb::operations::Operation;
 use crate::proto::ydb::table::v1::table_service_server::TableService;
 use crate::proto::ydb::table::*;
@@ -105,10 +107,6 @@ fn answer(result: Result<Operation, EngineError>) -> Option<Operation> {
     })
 }
 
-fn unsupported(what: &str) -> Option<Operation> {
-    answer(Err(failure(StatusCode::Unsupported, format!("{what} is not supported by ydb-devserver yet"))))
-}
-
 type ReadTableStream = Pin<Box<dyn Stream<Item = Result<ReadTableResponse, Status>> + Send>>;
 
 #[tonic::async_trait]
@@ -144,42 +142,112 @@ impl TableService for Table {
         Ok(Response::new(KeepAliveResponse { operation: answer(result) }))
     }
 
-    async fn create_table(&self, _r: Request<CreateTableRequest>) -> Result<Response<CreateTableResponse>, Status> {
-        Ok(Response::new(CreateTableResponse { operation: unsupported("CreateTable") }))
+    async fn create_table(&self, r: Request<CreateTableRequest>) -> Result<Response<CreateTableResponse>, Status> {
+        let database = database_of(&r);
+        let req = r.into_inner();
+        let columns = req.columns.iter().map(column_spec).collect::<Vec<_>>();
+        let indexes = req.indexes.iter().map(index_def).collect::<Vec<_>>();
+        let (path, key) = (req.path, req.primary_key);
+        let result = self
+            .in_session(&req.session_id, move |engine| engine.create_table(&database, &path, &columns, &key, &indexes))
+            .await
+            .map(|()| operation_done());
+        Ok(Response::new(CreateTableResponse { operation: answer(result) }))
     }
 
-    async fn drop_table(&self, _r: Request<DropTableRequest>) -> Result<Response<DropTableResponse>, Status> {
-        Ok(Response::new(DropTableResponse { operation: unsupported("DropTable") }))
+    async fn drop_table(&self, r: Request<DropTableRequest>) -> Result<Response<DropTableResponse>, Status> {
+        let database = database_of(&r);
+        let req = r.into_inner();
+        let path = req.path;
+        let result = self
+            .in_session(&req.session_id, move |engine| engine.drop_table(&database, &path))
+            .await
+            .map(|()| operation_done());
+        Ok(Response::new(DropTableResponse { operation: answer(result) }))
     }
 
-    async fn alter_table(&self, _r: Request<AlterTableRequest>) -> Result<Response<AlterTableResponse>, Status> {
-        Ok(Response::new(AlterTableResponse { operation: unsupported("AlterTable") }))
+    async fn alter_table(&self, r: Request<AlterTableRequest>) -> Result<Response<AlterTableResponse>, Status> {
+        let database = database_of(&r);
+        let req = r.into_inner();
+        if !req.alter_columns.is_empty() || !req.add_indexes.is_empty() || !req.drop_indexes.is_empty() {
+            let e =
+                failure(StatusCode::Unsupported, "Only add_columns and drop_columns are supported by ydb-devserver");
+            return Ok(Response::new(AlterTableResponse { operation: answer(Err(e)) }));
+        }
+        let add = req.add_columns.iter().map(column_spec).collect::<Vec<_>>();
+        let (path, drop) = (req.path, req.drop_columns);
+        let result = self
+            .in_session(&req.session_id, move |engine| engine.alter_table(&database, &path, &add, &drop))
+            .await
+            .map(|()| operation_done());
+        Ok(Response::new(AlterTableResponse { operation: answer(result) }))
     }
 
-    async fn copy_table(&self, _r: Request<CopyTableRequest>) -> Result<Response<CopyTableResponse>, Status> {
-        Ok(Response::new(CopyTableResponse { operation: unsupported("CopyTable") }))
+    async fn copy_table(&self, r: Request<CopyTableRequest>) -> Result<Response<CopyTableResponse>, Status> {
+        let database = database_of(&r);
+        let req = r.into_inner();
+        let items = vec![(req.source_path, req.destination_path)];
+        let result = self
+            .in_session(&req.session_id, move |engine| engine.copy_tables(&database, &items))
+            .await
+            .map(|()| operation_done());
+        Ok(Response::new(CopyTableResponse { operation: answer(result) }))
     }
 
-    async fn copy_tables(&self, _r: Request<CopyTablesRequest>) -> Result<Response<CopyTablesResponse>, Status> {
-        Ok(Response::new(CopyTablesResponse { operation: unsupported("CopyTables") }))
+    async fn copy_tables(&self, r: Request<CopyTablesRequest>) -> Result<Response<CopyTablesResponse>, Status> {
+        let database = database_of(&r);
+        let req = r.into_inner();
+        let items = req.tables.into_iter().map(|t| (t.source_path, t.destination_path)).collect::<Vec<_>>();
+        let result = self
+            .in_session(&req.session_id, move |engine| engine.copy_tables(&database, &items))
+            .await
+            .map(|()| operation_done());
+        Ok(Response::new(CopyTablesResponse { operation: answer(result) }))
     }
 
-    async fn rename_tables(&self, _r: Request<RenameTablesRequest>) -> Result<Response<RenameTablesResponse>, Status> {
-        Ok(Response::new(RenameTablesResponse { operation: unsupported("RenameTables") }))
+    async fn rename_tables(&self, r: Request<RenameTablesRequest>) -> Result<Response<RenameTablesResponse>, Status> {
+        let database = database_of(&r);
+        let req = r.into_inner();
+        let items = req
+            .tables
+            .into_iter()
+            .map(|t| (t.source_path, t.destination_path, t.replace_destination))
+            .collect::<Vec<_>>();
+        let result = self
+            .in_session(&req.session_id, move |engine| engine.rename_tables(&database, &items))
+            .await
+            .map(|()| operation_done());
+        Ok(Response::new(RenameTablesResponse { operation: answer(result) }))
     }
 
     async fn describe_table(
         &self,
-        _r: Request<DescribeTableRequest>,
+        r: Request<DescribeTableRequest>,
     ) -> Result<Response<DescribeTableResponse>, Status> {
-        Ok(Response::new(DescribeTableResponse { operation: unsupported("DescribeTable") }))
+        let database = database_of(&r);
+        let req = r.into_inner();
+        let path = req.path;
+        let result = self
+            .in_session(&req.session_id, move |engine| engine.describe_table(&database, &path))
+            .await
+            .map(|d| operation_ok("Ydb.Table.DescribeTableResult", &describe_result(&d)));
+        Ok(Response::new(DescribeTableResponse { operation: answer(result) }))
     }
 
     async fn explain_data_query(
         &self,
-        _r: Request<ExplainDataQueryRequest>,
+        r: Request<ExplainDataQueryRequest>,
     ) -> Result<Response<ExplainDataQueryResponse>, Status> {
-        Ok(Response::new(ExplainDataQueryResponse { operation: unsupported("ExplainDataQuery") }))
+        let database = database_of(&r);
+        let req = r.into_inner();
+        let yql = req.yql_text;
+        let result = self.in_session(&req.session_id, move |engine| engine.explain(&database, &yql)).await.map(
+            |(query_ast, query_plan)| {
+                let result = ExplainQueryResult { query_ast, query_plan, query_full_diagnostics: String::new() };
+                operation_ok("Ydb.Table.ExplainQueryResult", &result)
+            },
+        );
+        Ok(Response::new(ExplainDataQueryResponse { operation: answer(result) }))
     }
 
     async fn prepare_data_query(
@@ -299,16 +367,171 @@ impl TableService for Table {
 
     type StreamReadTableStream = ReadTableStream;
 
-    async fn stream_read_table(&self, _r: Request<ReadTableRequest>) -> Result<Response<ReadTableStream>, Status> {
-        let part = ReadTableResponse {
-            status: StatusCode::Unsupported as i32,
-            issues: vec![super::issue("StreamReadTable is not supported by ydb-devserver yet")],
-            ..Default::default()
+    async fn stream_read_table(&self, r: Request<ReadTableRequest>) -> Result<Response<ReadTableStream>, Status> {
+        let database = database_of(&r);
+        let req = r.into_inner();
+        let parts = match self.read_table(database, req).await {
+            Ok(parts) => parts,
+            Err(e) => vec![ReadTableResponse { status: e.status as i32, issues: e.issues, ..Default::default() }],
         };
-        Ok(Response::new(Box::pin(futures_util::stream::iter([Ok(part)]))))
+        Ok(Response::new(Box::pin(futures_util::stream::iter(parts.into_iter().map(Ok)))))
     }
 
-    async fn bulk_upsert(&self, _r: Request<BulkUpsertRequest>) -> Result<Response<BulkUpsertResponse>, Status> {
-        Ok(Response::new(BulkUpsertResponse { operation: unsupported("BulkUpsert") }))
+    async fn bulk_upsert(&self, r: Request<BulkUpsertRequest>) -> Result<Response<BulkUpsertResponse>, Status> {
+        let database = database_of(&r);
+        let req = r.into_inner();
+        let result = match (req.rows, req.data_format) {
+            (_, Some(_)) => Err(failure(StatusCode::Unsupported, "Arrow and CSV bulk upserts are not supported")),
+            (None, None) => Err(failure(StatusCode::BadRequest, "No rows to upsert")),
+            (Some(rows), None) => {
+                let engine = self.state.engine.clone();
+                let table = req.table;
+                blocking(move || engine.bulk_upsert(&database, &table, &rows))
+                    .await
+                    .map(|()| operation_ok("Ydb.Table.BulkUpsertResult", &BulkUpsertResult {}))
+            }
+        };
+        Ok(Response::new(BulkUpsertResponse { operation: answer(result) }))
     }
+}
+
+/// A column of a CreateTable/AlterTable request.
+fn column_spec(c: &ColumnMeta) -> engine::ColumnSpec {
+    engine::ColumnSpec {
+        name: c.name.clone(),
+        ty: c.r#type.clone().unwrap_or_default(),
+        not_null: c.not_null == Some(true),
+    }
+}
+
+/// An index of a CreateTable request.
+fn index_def(ix: &TableIndex) -> engine::IndexDef {
+    let kind = match ix.r#type {
+        Some(table_index::Type::GlobalAsyncIndex(_)) => engine::IndexKind::GlobalAsync,
+        Some(table_index::Type::GlobalUniqueIndex(_)) => engine::IndexKind::GlobalUnique,
+        _ => engine::IndexKind::Global,
+    };
+    engine::IndexDef {
+        name: ix.name.clone(),
+        kind,
+        columns: ix.index_columns.clone(),
+        data_columns: ix.data_columns.clone(),
+    }
+}
+
+fn describe_result(d: &engine::TableDescription) -> DescribeTableResult {
+    let columns = d
+        .columns
+        .iter()
+        .map(|c| ColumnMeta {
+            name: c.name.clone(),
+            r#type: Some(c.ty.clone()),
+            not_null: Some(c.not_null),
+            ..Default::default()
+        })
+        .collect();
+    let indexes = d
+        .indexes
+        .iter()
+        .map(|ix| TableIndexDescription {
+            name: ix.name.clone(),
+            index_columns: ix.columns.clone(),
+            r#type: Some(match ix.kind {
+                engine::IndexKind::Global => table_index_description::Type::GlobalIndex(GlobalIndex {}),
+                engine::IndexKind::GlobalAsync => table_index_description::Type::GlobalAsyncIndex(GlobalAsyncIndex {}),
+                engine::IndexKind::GlobalUnique => {
+                    table_index_description::Type::GlobalUniqueIndex(GlobalUniqueIndex {})
+                }
+            }),
+            status: table_index_description::Status::Ready as i32,
+            data_columns: ix.data_columns.clone(),
+            size_bytes: 0,
+        })
+        .collect();
+    DescribeTableResult {
+        self_: Some(entry_proto(&d.entry)),
+        columns,
+        primary_key: d.primary_key.clone(),
+        indexes,
+        ..Default::default()
+    }
+}
+
+/// A ReadTable bound from the request's key range.
+fn bound(from: Option<&key_range::FromBound>, to: Option<&key_range::ToBound>) -> Option<engine::KeyBound> {
+    match (from, to) {
+        (Some(key_range::FromBound::Greater(v)), _) | (_, Some(key_range::ToBound::Less(v))) => {
+            Some(engine::KeyBound { value: v.clone(), inclusive: false })
+        }
+        (Some(key_range::FromBound::GreaterOrEqual(v)), _) | (_, Some(key_range::ToBound::LessOrEqual(v))) => {
+            Some(engine::KeyBound { value: v.clone(), inclusive: true })
+        }
+        (None, None) => None,
+    }
+}
+
+impl Table {
+    /// Runs engine work in a session: BAD_SESSION / SESSION_BUSY as for queries.
+    async fn in_session<T, F>(&self, session_id: &str, work: F) -> Result<T, EngineError>
+    where
+        F: FnOnce(&engine::Engine) -> Result<T, EngineError> + Send + 'static,
+        T: Send + 'static,
+    {
+        let busy = self.state.sessions.occupy(session_id, Kind::Table)?;
+        let engine = self.state.engine.clone();
+        let out = blocking(move || work(&engine)).await;
+        drop(busy);
+        out
+    }
+
+    /// Reads a range and cuts it into stream parts: first an empty part with the snapshot (as YDB does),
+    /// then the rows in parts of bounded size.
+    async fn read_table(&self, database: String, req: ReadTableRequest) -> Result<Vec<ReadTableResponse>, EngineError> {
+        let range = req.key_range.unwrap_or_default();
+        let from = bound(range.from_bound.as_ref(), None);
+        let to = bound(None, range.to_bound.as_ref());
+        let (path, columns, row_limit) = (req.path, req.columns, req.row_limit);
+        let limit = match usize::try_from(req.batch_limit_bytes) {
+            Ok(n) if n > 0 => n.min(READ_PART_BYTES),
+            _ => READ_PART_BYTES,
+        };
+        let set = self
+            .in_session(&req.session_id, move |engine| {
+                engine.read_table(&engine::ReadTableRequest {
+                    database: &database,
+                    path: &path,
+                    columns: &columns,
+                    from,
+                    to,
+                    row_limit,
+                })
+            })
+            .await?;
+        let snapshot = snapshot_now();
+        let mut parts = vec![ReadTableResponse {
+            status: StatusCode::Success as i32,
+            snapshot: Some(snapshot),
+            ..Default::default()
+        }];
+        for part in split_result_set(set, limit) {
+            parts.push(ReadTableResponse {
+                status: StatusCode::Success as i32,
+                result: Some(ReadTableResult { result_set: Some(part) }),
+                ..Default::default()
+            });
+        }
+        Ok(parts)
+    }
+}
+
+/// Rows of a ReadTable part are cut at this many bytes.
+const READ_PART_BYTES: usize = 1024 * 1024;
+
+/// A snapshot stamp shaped like YDB's (plan step in milliseconds).
+fn snapshot_now() -> crate::proto::ydb::VirtualTimestamp {
+    let ms = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX))
+        .unwrap_or_default();
+    crate::proto::ydb::VirtualTimestamp { plan_step: ms, tx_id: u64::MAX }
 }

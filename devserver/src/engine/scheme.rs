@@ -1,0 +1,610 @@
+//! Scheme operations with structured input: the Table service's CreateTable/AlterTable/DescribeTable/
+//! CopyTables/RenameTables/BulkUpsert/ReadTable and the Scheme service's directories and permissions.
+//!
+//! Exists so the services need not write YQL text to reach the catalog: they hand over proto types and
+//! paths, this module checks them, reuses the statement executor where YQL has the same operation
+//! (CREATE/ALTER/DROP TABLE, UPSERT) and talks to the catalog directly for the rest.
+
+use std::cmp::Ordering;
+use std::collections::{BTreeMap, BTreeSet};
+
+use rusqlite::Connection;
+
+use super::ast::{ColumnDef, Expr, IndexDef, Stmt, WriteMode, WriteSource};
+use super::catalog::{self, quote_ident, TableMeta};
+use super::exec;
+use super::types::Type;
+use super::values::{self, total_cmp, Value};
+use super::{sql_err, EngineError, StatusCode};
+use crate::engine::Engine;
+use crate::proto::ydb;
+
+type R<T> = Result<T, EngineError>;
+
+/// The owner reported for paths nobody took over.
+const DEFAULT_OWNER: &str = "root@builtin";
+
+/// A column as the Table service names it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ColumnSpec {
+    pub name: String,
+    /// `Optional<T>` for nullable columns.
+    pub ty: ydb::Type,
+    pub not_null: bool,
+}
+
+/// What DescribeTable reports.
+#[derive(Debug, Clone, PartialEq)]
+pub struct TableDescription {
+    pub entry: PathEntry,
+    pub columns: Vec<ColumnSpec>,
+    pub primary_key: Vec<String>,
+    pub indexes: Vec<IndexDef>,
+}
+
+/// Kinds of scheme entries the dev server has.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum EntryKind {
+    Database,
+    Directory,
+    Table,
+}
+
+/// One scheme entry (ListDirectory child, DescribePath self).
+#[derive(Debug, Clone, PartialEq)]
+pub struct PathEntry {
+    /// The last path component.
+    pub name: String,
+    pub kind: EntryKind,
+    pub owner: String,
+    /// Rights given on this path: subject and permission names.
+    pub permissions: Vec<(String, Vec<String>)>,
+    /// Rights in force here: this path's and its ancestors'.
+    pub effective_permissions: Vec<(String, Vec<String>)>,
+}
+
+/// ModifyPermissions actions.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum PermissionAction {
+    Grant(String, Vec<String>),
+    Revoke(String, Vec<String>),
+    Set(String, Vec<String>),
+    ChangeOwner(String),
+}
+
+/// One end of a ReadTable key range: a tuple (possibly a key prefix).
+#[derive(Debug, Clone, PartialEq)]
+pub struct KeyBound {
+    pub value: ydb::TypedValue,
+    pub inclusive: bool,
+}
+
+/// A ReadTable call.
+#[derive(Debug, Clone)]
+pub struct ReadTableRequest<'a> {
+    pub database: &'a str,
+    pub path: &'a str,
+    /// Empty for all columns.
+    pub columns: &'a [String],
+    pub from: Option<KeyBound>,
+    pub to: Option<KeyBound>,
+    /// 0 for no limit.
+    pub row_limit: u64,
+}
+
+/// Joins a path onto the database (relative paths) and collapses slashes: `/local/a/b`.
+pub fn normalize_path(database: &str, path: &str) -> String {
+    let full = if path.starts_with('/') { path.to_string() } else { format!("{database}/{path}") };
+    let mut out = String::new();
+    for part in full.split('/').filter(|p| !p.is_empty()) {
+        out.push('/');
+        out.push_str(part);
+    }
+    out
+}
+
+fn scheme_error(message: impl Into<String>) -> EngineError {
+    EngineError::new(StatusCode::SchemeError, message)
+}
+
+fn path_not_found(path: &str) -> EngineError {
+    scheme_error(format!("Path does not exist: {path}"))
+}
+
+fn last_component(path: &str) -> String {
+    path.rsplit('/').next().unwrap_or_default().to_string()
+}
+
+fn column_def(c: &ColumnSpec) -> R<ColumnDef> {
+    let ty = Type::from_proto(&c.ty)
+        .ok_or_else(|| EngineError::bad_request(format!("Unsupported type of column {}", c.name)))?;
+    // A column whose type is not Optional holds no NULLs, whether or not the client said NOT NULL.
+    let not_null = c.not_null || !ty.is_optional();
+    Ok(ColumnDef { name: c.name.clone(), ty, not_null })
+}
+
+/// Rights per subject, permissions sorted.
+fn group(pairs: impl IntoIterator<Item = (String, String)>) -> Vec<(String, Vec<String>)> {
+    let mut by: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
+    for (subject, permission) in pairs {
+        by.entry(subject).or_default().insert(permission);
+    }
+    by.into_iter().map(|(s, p)| (s, p.into_iter().collect())).collect()
+}
+
+/// What a path is, looked up in the catalog; `None` when nothing is there.
+fn kind_of(conn: &Connection, database: &str, path: &str) -> R<Option<EntryKind>> {
+    if path == database {
+        return Ok(Some(EntryKind::Database));
+    }
+    if catalog::load(conn, path)?.is_some() {
+        return Ok(Some(EntryKind::Table));
+    }
+    if catalog::is_dir(conn, path)? {
+        return Ok(Some(EntryKind::Directory));
+    }
+    // Tables created before directories were recorded still imply their parents.
+    let prefix = format!("{path}/");
+    let below = catalog::list(conn)?.iter().chain(catalog::list_dirs(conn)?.iter()).any(|p| p.starts_with(&prefix));
+    Ok(below.then_some(EntryKind::Directory))
+}
+
+fn entry(conn: &Connection, database: &str, path: &str, kind: EntryKind) -> R<PathEntry> {
+    let owner = catalog::owner(conn, path)?.unwrap_or_else(|| DEFAULT_OWNER.to_string());
+    let permissions = group(catalog::acl(conn, path)?);
+    let mut all = Vec::new();
+    let mut prefix = String::new();
+    for part in path.split('/').filter(|p| !p.is_empty()) {
+        prefix.push('/');
+        prefix.push_str(part);
+        all.extend(catalog::acl(conn, &prefix)?);
+    }
+    let _ = database;
+    Ok(PathEntry { name: last_component(path), kind, owner, permissions, effective_permissions: group(all) })
+}
+
+/// The children of a directory: (name, kind), sorted by name.
+fn children(conn: &Connection, path: &str) -> R<Vec<(String, EntryKind)>> {
+    let prefix = format!("{path}/");
+    let mut out: BTreeMap<String, EntryKind> = BTreeMap::new();
+    for (p, is_table) in catalog::list(conn)?
+        .into_iter()
+        .map(|p| (p, true))
+        .chain(catalog::list_dirs(conn)?.into_iter().map(|p| (p, false)))
+    {
+        let Some(rest) = p.strip_prefix(&prefix) else { continue };
+        let (name, deeper) = match rest.split_once('/') {
+            Some((name, _)) => (name, true),
+            None => (rest, false),
+        };
+        if name.is_empty() {
+            continue;
+        }
+        let kind = if is_table && !deeper { EntryKind::Table } else { EntryKind::Directory };
+        out.entry(name.to_string()).or_insert(kind);
+    }
+    Ok(out.into_iter().collect())
+}
+
+/// Orders a row's key against a bound tuple over the bound's length (a key prefix).
+fn cmp_prefix(key: &[Value], bound: &[Value]) -> Ordering {
+    for (k, b) in key.iter().zip(bound) {
+        match total_cmp(k, b) {
+            Ordering::Equal => {}
+            other => return other,
+        }
+    }
+    Ordering::Equal
+}
+
+/// A bound's tuple values.
+fn bound_values(bound: &KeyBound) -> R<Vec<Value>> {
+    let bad = || EngineError::bad_request("Key range bounds must be tuples of key values");
+    let ty = bound.value.r#type.as_ref().and_then(Type::from_proto).ok_or_else(bad)?;
+    let default_value = ydb::Value::default();
+    let v = values::from_proto(&ty, bound.value.value.as_ref().unwrap_or(&default_value))
+        .map_err(|e| EngineError::bad_request(format!("Bad key range bound: {e}")))?;
+    match (ty, v) {
+        (Type::Tuple(_), Value::List(items)) => Ok(items.into_iter().map(unwrap_just).collect()),
+        (Type::Tuple(_), _) => Err(bad()),
+        (_, v) => Ok(vec![unwrap_just(v)]),
+    }
+}
+
+fn unwrap_just(v: Value) -> Value {
+    match v {
+        Value::Just(inner) => unwrap_just(*inner),
+        v => v,
+    }
+}
+
+impl Engine {
+    /// CreateTable: ALREADY_EXISTS when the table is there, SCHEME_ERROR for bad columns or keys.
+    pub fn create_table(
+        &self,
+        database: &str,
+        path: &str,
+        columns: &[ColumnSpec],
+        primary_key: &[String],
+        indexes: &[IndexDef],
+    ) -> R<()> {
+        let columns = columns.iter().map(column_def).collect::<R<Vec<_>>>()?;
+        let stmt = Stmt::CreateTable {
+            name: normalize_path(database, path),
+            columns,
+            primary_key: primary_key.to_vec(),
+            indexes: indexes.to_vec(),
+            if_not_exists: false,
+        };
+        self.run_ddl(database, stmt)
+    }
+
+    /// DropTable: SCHEME_ERROR when there is no such table.
+    pub fn drop_table(&self, database: &str, path: &str) -> R<()> {
+        self.run_ddl(database, Stmt::DropTable { name: normalize_path(database, path), if_exists: false })
+    }
+
+    /// AlterTable: adds nullable columns and drops non-key ones.
+    pub fn alter_table(&self, database: &str, path: &str, add: &[ColumnSpec], drop: &[String]) -> R<()> {
+        let add = add.iter().map(column_def).collect::<R<Vec<_>>>()?;
+        self.run_ddl(database, Stmt::AlterTable { name: normalize_path(database, path), add, drop: drop.to_vec() })
+    }
+
+    fn run_ddl(&self, database: &str, stmt: Stmt) -> R<()> {
+        // Structured requests report scheme mistakes as SCHEME_ERROR, as YDB's scheme shard does.
+        self.run_implicit(database, &[stmt], exec::Params::default(), true).map(|_| ()).map_err(|mut e| {
+            if e.status == StatusCode::GenericError {
+                e.status = StatusCode::SchemeError;
+            }
+            e
+        })
+    }
+
+    /// DescribeTable.
+    pub fn describe_table(&self, database: &str, path: &str) -> R<TableDescription> {
+        let path = normalize_path(database, path);
+        self.with_read(|conn| {
+            let meta = catalog::load(conn, &path)?.ok_or_else(|| scheme_error(format!("Path not found: {path}")))?;
+            let columns = meta
+                .columns
+                .iter()
+                .map(|c| ColumnSpec { name: c.name.clone(), ty: c.result_type().to_proto(), not_null: c.not_null })
+                .collect();
+            let primary_key = meta.key.iter().filter_map(|k| meta.columns.get(*k)).map(|c| c.name.clone()).collect();
+            let indexes = catalog::load_indexes(conn, &path)?;
+            Ok(TableDescription {
+                entry: entry(conn, database, &path, EntryKind::Table)?,
+                columns,
+                primary_key,
+                indexes,
+            })
+        })
+    }
+
+    /// CopyTables: every (source, destination) in one transaction; destinations must not exist.
+    pub fn copy_tables(&self, database: &str, items: &[(String, String)]) -> R<()> {
+        self.with_write(|conn| {
+            for (src, dst) in items {
+                let (src, dst) = (normalize_path(database, src), normalize_path(database, dst));
+                let meta = catalog::load(conn, &src)?.ok_or_else(|| path_not_found(&src))?;
+                if kind_of(conn, database, &dst)?.is_some() {
+                    return Err(EngineError::new(StatusCode::AlreadyExists, format!("Path already exists: {dst}")));
+                }
+                for p in exec::parent_dirs(database, &dst) {
+                    catalog::add_dir(conn, &p)?;
+                }
+                let copy = TableMeta { path: dst.clone(), ..meta.clone() };
+                catalog::create(conn, &copy)?;
+                catalog::add_indexes(conn, &dst, &catalog::load_indexes(conn, &src)?)?;
+                let cols: Vec<String> = meta.columns.iter().map(|c| quote_ident(&c.name)).collect();
+                let cols = cols.join(", ");
+                conn.execute_batch(&format!(
+                    "INSERT INTO {} ({cols}) SELECT {cols} FROM {}",
+                    quote_ident(&dst),
+                    quote_ident(&src)
+                ))
+                .map_err(sql_err)?;
+            }
+            Ok(())
+        })
+    }
+
+    /// RenameTables: (source, destination, replace destination) in one transaction.
+    pub fn rename_tables(&self, database: &str, items: &[(String, String, bool)]) -> R<()> {
+        self.with_write(|conn| {
+            for (src, dst, replace) in items {
+                let (src, dst) = (normalize_path(database, src), normalize_path(database, dst));
+                catalog::load(conn, &src)?.ok_or_else(|| path_not_found(&src))?;
+                match kind_of(conn, database, &dst)? {
+                    None => {}
+                    Some(EntryKind::Table) if *replace => catalog::drop_table(conn, &dst)?,
+                    Some(_) => {
+                        return Err(scheme_error(format!(
+                            "Check failed: path: '{dst}', error: path exist, request accepts it"
+                        )))
+                    }
+                }
+                for p in exec::parent_dirs(database, &dst) {
+                    catalog::add_dir(conn, &p)?;
+                }
+                catalog::rename_table(conn, &src, &dst)?;
+            }
+            Ok(())
+        })
+    }
+
+    /// BulkUpsert: `rows` is a `List<Struct<...>>`; only the struct's columns are written.
+    pub fn bulk_upsert(&self, database: &str, path: &str, rows: &ydb::TypedValue) -> R<()> {
+        let ty = rows
+            .r#type
+            .as_ref()
+            .and_then(Type::from_proto)
+            .ok_or_else(|| EngineError::bad_request("Unsupported type of rows"))?;
+        let Type::List(item) = &ty else {
+            return Err(EngineError::bad_request("Rows must be a List<Struct<...>>"));
+        };
+        let Type::Struct(members) = item.as_ref() else {
+            return Err(EngineError::bad_request("Rows must be a List<Struct<...>>"));
+        };
+        let default_value = ydb::Value::default();
+        let value = values::from_proto(&ty, rows.value.as_ref().unwrap_or(&default_value))
+            .map_err(|e| EngineError::bad_request(format!("Bad rows value: {e}")))?;
+        let Value::List(list) = value else {
+            return Err(EngineError::bad_request("Rows must be a List<Struct<...>>"));
+        };
+        if list.is_empty() {
+            return Ok(());
+        }
+        let mut out = Vec::with_capacity(list.len());
+        for row in list {
+            let Value::List(items) = row else {
+                return Err(EngineError::bad_request("Rows must be a List<Struct<...>>"));
+            };
+            out.push(members.iter().zip(items).map(|((_, t), v)| Expr::Lit(t.clone(), v)).collect());
+        }
+        let stmt = Stmt::Write {
+            mode: WriteMode::Upsert,
+            table: normalize_path(database, path),
+            columns: Some(members.iter().map(|(n, _)| n.clone()).collect()),
+            source: WriteSource::Values(out),
+        };
+        self.run_implicit(database, &[stmt], exec::Params::default(), true).map(|_| ()).map_err(|mut e| {
+            if e.status == StatusCode::GenericError {
+                e.status = StatusCode::SchemeError;
+            }
+            e
+        })
+    }
+
+    /// ReadTable: rows in key order within the key range, projected, limited; one consistent snapshot.
+    pub fn read_table(&self, req: &ReadTableRequest<'_>) -> R<ydb::ResultSet> {
+        let path = normalize_path(req.database, req.path);
+        let from = req.from.as_ref().map(|b| bound_values(b).map(|v| (v, b.inclusive))).transpose()?;
+        let to = req.to.as_ref().map(|b| bound_values(b).map(|v| (v, b.inclusive))).transpose()?;
+        self.with_read(|conn| {
+            let meta = catalog::load(conn, &path)?.ok_or_else(|| scheme_error(format!("Path not found: {path}")))?;
+            let picked: Vec<usize> = if req.columns.is_empty() {
+                (0..meta.columns.len()).collect()
+            } else {
+                req.columns
+                    .iter()
+                    .map(|c| meta.column_index(c).ok_or_else(|| scheme_error(format!("Unknown column: {c}"))))
+                    .collect::<R<_>>()?
+            };
+            let names: Vec<String> = meta.columns.iter().map(|c| quote_ident(&c.name)).collect();
+            let keys: Vec<String> =
+                meta.key.iter().filter_map(|k| meta.columns.get(*k)).map(|c| quote_ident(&c.name)).collect();
+            let sql = format!("SELECT {} FROM {} ORDER BY {}", names.join(", "), meta.sql_name(), keys.join(", "));
+            let mut stmt = conn.prepare(&sql).map_err(sql_err)?;
+            let mut rows = stmt.query([]).map_err(sql_err)?;
+            let mut out = Vec::new();
+            while let Some(r) = rows.next().map_err(sql_err)? {
+                let mut vals = Vec::with_capacity(meta.columns.len());
+                for (i, c) in meta.columns.iter().enumerate() {
+                    vals.push(values::from_sql(&c.ty, r.get_ref(i).map_err(sql_err)?));
+                }
+                let key: Vec<Value> = meta.key.iter().filter_map(|k| vals.get(*k).cloned()).collect();
+                if let Some((b, inclusive)) = &from {
+                    let ord = cmp_prefix(&key, b);
+                    if ord == Ordering::Less || (ord == Ordering::Equal && !inclusive) {
+                        continue;
+                    }
+                }
+                if let Some((b, inclusive)) = &to {
+                    let ord = cmp_prefix(&key, b);
+                    if ord == Ordering::Greater || (ord == Ordering::Equal && !inclusive) {
+                        break;
+                    }
+                }
+                let items = picked
+                    .iter()
+                    .filter_map(|i| Some(values::to_proto(&meta.columns.get(*i)?.result_type(), vals.get(*i)?)))
+                    .collect();
+                out.push(ydb::Value { items, ..Default::default() });
+                if req.row_limit > 0 && out.len() as u64 >= req.row_limit {
+                    break;
+                }
+            }
+            let columns = picked
+                .iter()
+                .filter_map(|i| meta.columns.get(*i))
+                .map(|c| ydb::Column { name: c.name.clone(), r#type: Some(c.result_type().to_proto()) })
+                .collect();
+            Ok(ydb::ResultSet { columns, rows: out, ..Default::default() })
+        })
+    }
+
+    /// A plan for ExplainDataQuery: the query's statements and the tables they touch, as YDB-like JSON.
+    pub fn explain(&self, database: &str, yql: &str) -> R<(String, String)> {
+        let stmts = super::parser::parse(yql)?;
+        let mut ops = Vec::new();
+        for s in &stmts {
+            let (name, table) = match s {
+                Stmt::Select(sel) => {
+                    for t in read_tables(sel) {
+                        ops.push(format!(
+                            "{{\"Node Type\":\"TableFullScan\",\"Table\":{}}}",
+                            json_string(&normalize_path(database, &t))
+                        ));
+                    }
+                    ("Select", None)
+                }
+                Stmt::Write { mode, table, .. } => (mode.name(), Some(table)),
+                Stmt::Update { table, .. } => ("Update", Some(table)),
+                Stmt::Delete { table, .. } => ("Delete", Some(table)),
+                Stmt::CreateTable { name, .. } => ("CreateTable", Some(name)),
+                Stmt::AlterTable { name, .. } => ("AlterTable", Some(name)),
+                Stmt::DropTable { name, .. } => ("DropTable", Some(name)),
+                _ => continue,
+            };
+            let table = table.map(|t| normalize_path(database, t));
+            ops.push(match table {
+                Some(t) => format!("{{\"Node Type\":\"{name}\",\"Table\":{}}}", json_string(&t)),
+                None => format!("{{\"Node Type\":\"{name}\"}}"),
+            });
+        }
+        let plan = format!(
+            "{{\"meta\":{{\"version\":\"0.2\",\"type\":\"query\"}},\"Plan\":{{\"Node Type\":\"Query\",\"Plans\":[{}]}}}}",
+            ops.join(",")
+        );
+        let ast = format!("(\n(let plan '({}))\n)\n", ops.len());
+        Ok((ast, plan))
+    }
+
+    /// MakeDirectory: creates the directory and missing parents; an existing directory is fine.
+    pub fn make_directory(&self, database: &str, path: &str) -> R<()> {
+        let path = normalize_path(database, path);
+        self.with_write(|conn| {
+            match kind_of(conn, database, &path)? {
+                Some(EntryKind::Directory | EntryKind::Database) => return Ok(()),
+                Some(EntryKind::Table) => {
+                    return Err(scheme_error(format!(
+                        "Check failed: path: '{path}', error: unexpected path type (id: 1, type: EPathTypeTable)"
+                    )))
+                }
+                None => {}
+            }
+            for p in exec::parent_dirs(database, &path) {
+                if catalog::load(conn, &p)?.is_some() {
+                    return Err(scheme_error(format!("Check failed: path: '{p}', error: path is not a directory")));
+                }
+                catalog::add_dir(conn, &p)?;
+            }
+            catalog::add_dir(conn, &path)
+        })
+    }
+
+    /// RemoveDirectory: SCHEME_ERROR when missing, not a directory, or not empty.
+    pub fn remove_directory(&self, database: &str, path: &str) -> R<()> {
+        let path = normalize_path(database, path);
+        self.with_write(|conn| match kind_of(conn, database, &path)? {
+            None => Err(path_not_found(&path)),
+            Some(EntryKind::Database) => Err(scheme_error(format!("Cannot remove the database root: {path}"))),
+            Some(EntryKind::Table) => {
+                Err(scheme_error(format!("Check failed: path: '{path}', error: path is not a directory")))
+            }
+            Some(EntryKind::Directory) => {
+                if !children(conn, &path)?.is_empty() {
+                    return Err(scheme_error(format!(
+                        "Check failed: path: '{path}', error: path has children, request doesn't accept it"
+                    )));
+                }
+                catalog::remove_dir(conn, &path)
+            }
+        })
+    }
+
+    /// ListDirectory: the directory itself and its children.
+    pub fn list_directory(&self, database: &str, path: &str) -> R<(PathEntry, Vec<PathEntry>)> {
+        let path = normalize_path(database, path);
+        self.with_read(|conn| {
+            let kind = kind_of(conn, database, &path)?.ok_or_else(|| path_not_found(&path))?;
+            let this = entry(conn, database, &path, kind)?;
+            if kind == EntryKind::Table {
+                return Ok((this, Vec::new()));
+            }
+            let mut out = Vec::new();
+            for (name, kind) in children(conn, &path)? {
+                out.push(entry(conn, database, &format!("{path}/{name}"), kind)?);
+            }
+            Ok((this, out))
+        })
+    }
+
+    /// DescribePath.
+    pub fn describe_path(&self, database: &str, path: &str) -> R<PathEntry> {
+        let path = normalize_path(database, path);
+        self.with_read(|conn| {
+            let kind = kind_of(conn, database, &path)?.ok_or_else(|| path_not_found(&path))?;
+            entry(conn, database, &path, kind)
+        })
+    }
+
+    /// ModifyPermissions: `clear` first, then the actions in order.
+    pub fn modify_permissions(&self, database: &str, path: &str, actions: &[PermissionAction], clear: bool) -> R<()> {
+        let path = normalize_path(database, path);
+        self.with_write(|conn| {
+            kind_of(conn, database, &path)?.ok_or_else(|| path_not_found(&path))?;
+            if clear {
+                catalog::clear_acl(conn, &path)?;
+            }
+            for action in actions {
+                match action {
+                    PermissionAction::Grant(subject, perms) => {
+                        for p in perms {
+                            catalog::grant(conn, &path, subject, p)?;
+                        }
+                    }
+                    PermissionAction::Revoke(subject, perms) => {
+                        for p in perms {
+                            catalog::revoke(conn, &path, subject, Some(p))?;
+                        }
+                    }
+                    PermissionAction::Set(subject, perms) => {
+                        catalog::revoke(conn, &path, subject, None)?;
+                        for p in perms {
+                            catalog::grant(conn, &path, subject, p)?;
+                        }
+                    }
+                    PermissionAction::ChangeOwner(owner) => catalog::set_owner(conn, &path, owner)?,
+                }
+            }
+            Ok(())
+        })
+    }
+}
+
+/// Tables a SELECT reads directly (its FROM and JOINs, and those of UNION ALL parts).
+fn read_tables(sel: &super::ast::Select) -> Vec<String> {
+    use super::ast::FromSource;
+    let mut out = Vec::new();
+    let mut next = Some(sel);
+    while let Some(s) = next {
+        if let Some(from) = &s.from {
+            for item in std::iter::once(&from.first).chain(from.joins.iter().map(|(_, item, _)| item)) {
+                match &item.source {
+                    FromSource::Table(t) => out.push(t.clone()),
+                    FromSource::Subquery(inner) => out.extend(read_tables(inner)),
+                    _ => {}
+                }
+            }
+        }
+        next = s.union_all.as_deref();
+    }
+    out
+}
+
+/// A JSON string literal.
+fn json_string(s: &str) -> String {
+    let mut out = String::from("\"");
+    for ch in s.chars() {
+        match ch {
+            '"' => out.push_str("\\\""),
+            '\\' => out.push_str("\\\\"),
+            c if (c as u32) < 0x20 => out.push_str(&format!("\\u{:04x}", c as u32)),
+            c => out.push(c),
+        }
+    }
+    out.push('"');
+    out
+}
