@@ -12,7 +12,9 @@ export type YdbValue =
 export type Parameters = Record<string, YdbValue | TypedValue>;
 
 export interface Column { name: string; type: YdbType }
-export interface ResultSet<Row = Record<string, YdbValue>> {
+/** Rows are `Record<string, any>` unless you name their shape: `ResultSet<{ id: bigint }>`. */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+export interface ResultSet<Row = Record<string, any>> {
   columns: Column[];
   rows: Row[];
   truncated: boolean;

@@ -14,6 +14,9 @@ cargo fmt --all --check
 cargo clippy --workspace --all-targets -- -D warnings
 cargo clippy -p ydb-wasm --target wasm32-unknown-unknown --all-targets -- -D warnings
 
+step "TypeScript declarations: tsc --strict over the examples"
+node_modules/.bin/tsc -p tsconfig.json
+
 step "native tests"
 cargo test --workspace
 cargo build -p ydb-devserver
