@@ -140,6 +140,7 @@ async fn parameters_go_in_typed_and_come_back_typed() {
     assert_eq!(set.columns[0].name, "greeting");
     assert_eq!(set.columns[0].r#type, Some(prim(ydb::r#type::PrimitiveTypeId::Utf8)));
     assert_eq!(set.rows[0].items[0], text("héllo"));
+    session.delete().await;
 }
 
 #[wasm_bindgen_test]
@@ -159,6 +160,8 @@ async fn a_missing_table_is_a_scheme_error_with_issues() {
     assert_eq!(err.status, Status::SchemeError);
     assert!(!err.issues.is_empty());
     assert!(session.is_alive(), "a scheme error must not discard the session");
+    drop(stream);
+    session.delete().await;
 }
 
 #[wasm_bindgen_test]
@@ -168,6 +171,8 @@ async fn a_syntax_error_is_a_generic_error() {
     let mut stream = session.execute("SELEKT 1", HashMap::new(), &TxControl::None, &opts()).await.unwrap();
     let err = stream.next().await.unwrap().err().unwrap();
     assert_eq!(err.status, Status::GenericError);
+    drop(stream);
+    session.delete().await;
 }
 
 #[wasm_bindgen_test]
