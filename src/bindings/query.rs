@@ -203,7 +203,10 @@ impl QuerySession {
             })
         })()
         .map_err(to_js)?;
-        Ok(QueryResultStream { state: Rc::new(RefCell::new(StreamState::Pending(Box::new(start)))), tx_id: Rc::default() })
+        Ok(QueryResultStream {
+            state: Rc::new(RefCell::new(StreamState::Pending(Box::new(start)))),
+            tx_id: Rc::default(),
+        })
     }
 
     /// Begins a transaction explicitly and returns its id.
