@@ -21,6 +21,12 @@ struct Args {
     /// Close sessions idle for this many seconds.
     #[arg(long, default_value_t = 600)]
     session_idle_timeout: u64,
+    /// Serve this many nodes on consecutive ports from --listen's (any free ports with port 0).
+    #[arg(long, default_value_t = 1)]
+    nodes: u32,
+    /// Serve the admin endpoint (fault injection, session kills, restarts, node stop/start, stats) here.
+    #[arg(long)]
+    admin: Option<SocketAddr>,
 }
 
 #[tokio::main]
@@ -37,6 +43,8 @@ async fn main() -> std::process::ExitCode {
         listen: args.listen,
         data: args.data,
         session_idle_timeout: Duration::from_secs(args.session_idle_timeout.max(1)),
+        nodes: args.nodes.max(1),
+        admin: args.admin,
     };
     let mut running = match server::start(config).await {
         Ok(r) => r,
@@ -46,6 +54,12 @@ async fn main() -> std::process::ExitCode {
         }
     };
     println!("ydb-devserver listening on {}", running.addr);
+    for (id, addr) in running.addrs().iter().enumerate().skip(1) {
+        println!("ydb-devserver node {} listening on {addr}", id + 1);
+    }
+    if let Some(admin) = running.admin_addr {
+        println!("ydb-devserver admin on {admin}");
+    }
     let _ = std::io::stdout().flush();
     tokio::select! {
         _ = tokio::signal::ctrl_c() => {}
