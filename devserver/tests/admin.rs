@@ -359,3 +359,33 @@ async fn several_nodes_are_listed_own_their_sessions_and_stop_and_start() {
     wait_until("one session left", || running.session_count() == 1).await;
     running.stop().await.unwrap();
 }
+
+#[tokio::test]
+async fn faults_reach_grpc_web_clients_in_the_same_shape() {
+    let running = server(1).await;
+    admin(
+        &running,
+        "POST",
+        "/faults",
+        Some(json!({ "rpc": "Ydb.Discovery.V1.DiscoveryService", "status": "UNAVAILABLE" })),
+    )
+    .await;
+    let body = [0u8, 0, 0, 0, 0];
+    let mut request = format!(
+        "POST /Ydb.Discovery.V1.DiscoveryService/ListEndpoints HTTP/1.1\r\nhost: {}\r\n\
+         content-type: application/grpc-web+proto\r\nx-grpc-web: 1\r\ncontent-length: {}\r\nconnection: close\r\n\r\n",
+        running.addr,
+        body.len()
+    )
+    .into_bytes();
+    request.extend_from_slice(&body);
+    let mut stream = tokio::net::TcpStream::connect(running.addr).await.unwrap();
+    stream.write_all(&request).await.unwrap();
+    let mut answer = Vec::new();
+    tokio::time::timeout(Duration::from_secs(10), stream.read_to_end(&mut answer)).await.unwrap().unwrap();
+    let text = String::from_utf8_lossy(&answer).to_lowercase();
+    assert!(text.starts_with("http/1.1 200"), "{text}");
+    assert!(text.contains("injected fault #1: unavailable"), "{text}");
+    assert!(text.contains("grpc-status:0"), "{text}");
+    running.stop().await.unwrap();
+}
