@@ -162,6 +162,21 @@ async function collect(parts) {
   return sets;
 }
 
+/** A user and password, exchanged for a token through the Auth service and refreshed before it expires. */
+export class StaticCredentials {
+  #user; #password;
+  constructor({ user, password } = {}) {
+    if (typeof user !== 'string' || user === '') throw new TypeError('StaticCredentials needs a user');
+    if (typeof password !== 'string') throw new TypeError('StaticCredentials needs a password string');
+    this.#user = user;
+    this.#password = password;
+  }
+  get user() { return this.#user; }
+  [Symbol.for('ydb-wasm.StaticCredentials')]() { return { user: this.#user, password: this.#password }; }
+  toJSON() { return { type: 'StaticCredentials', user: this.#user, password: '<redacted>' }; }
+  [Symbol.for('nodejs.util.inspect.custom')]() { return `StaticCredentials { user: ${this.#user}, password: <redacted> }`; }
+}
+
 export class SerializableReadWrite { get mode() { return 'serializableReadWrite'; } }
 export class OnlineReadOnly {
   constructor({ allowInconsistentReads = false } = {}) { this.allowInconsistentReads = allowInconsistentReads; }

@@ -140,6 +140,12 @@ export declare class TableClient {
     settings?: CallSettings): Promise<void>;
 }
 
+/** Logs in through the Auth service with a user and password; the token is refreshed before it expires. */
+export declare class StaticCredentials {
+  constructor(opts: { user: string; password: string });
+  readonly user: string;
+}
+
 export type TxMode = SerializableReadWrite | OnlineReadOnly | StaleReadOnly | SnapshotReadOnly;
 export declare class SerializableReadWrite { readonly mode: 'serializableReadWrite' }
 export declare class OnlineReadOnly {
@@ -177,7 +183,7 @@ export interface DriverConfig {
   /** gRPC-web URL: http(s)://host:port (grpc:// and grpcs:// are read as http:// and https://). */
   endpoint: string;
   database: string;
-  credentials?: Credentials;
+  credentials?: Credentials | StaticCredentials;
 }
 export declare class Driver {
   constructor(config: DriverConfig);

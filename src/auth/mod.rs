@@ -7,6 +7,9 @@ use crate::error::Result;
 use futures_util::future::LocalBoxFuture;
 use std::fmt;
 
+mod static_credentials;
+pub use static_credentials::StaticCredentials;
+
 /// Supplies the token sent with each request (`None`: anonymous).
 pub trait Credentials {
     fn token(&self) -> LocalBoxFuture<'_, Result<Option<String>>>;

@@ -40,9 +40,21 @@ impl Credentials for JsCredentials {
     }
 }
 
-fn credentials_from_js(v: &JsValue) -> Result<Rc<dyn Credentials>> {
+fn credentials_from_js(v: &JsValue, endpoint: &str, database: &str) -> Result<Rc<dyn Credentials>> {
     if v.is_undefined() || v.is_null() {
         return Ok(Rc::new(AnonymousCredentials));
+    }
+    // StaticCredentials (js/api.js) hand over their user and password through a symbol-keyed method.
+    let secret = Reflect::get(v, &js_sys::Symbol::for_("ydb-wasm.StaticCredentials").into())
+        .ok()
+        .and_then(|f| f.dyn_into::<Function>().ok())
+        .and_then(|f| f.call0(v).ok());
+    if let Some(secret) = secret {
+        let field = |k: &str| Reflect::get(&secret, &JsValue::from_str(k)).ok().and_then(|x| x.as_string());
+        let (Some(user), Some(password)) = (field("user"), field("password")) else {
+            return Err(Error::argument("StaticCredentials need a user and a password"));
+        };
+        return Ok(Rc::new(crate::auth::StaticCredentials::new(endpoint, database, user, password)?));
     }
     if Reflect::get(v, &JsValue::from_str("anonymous")).map(|a| a.is_truthy()).unwrap_or(false) {
         return Ok(Rc::new(AnonymousCredentials));
@@ -88,7 +100,7 @@ impl Driver {
                 options::string(&o, "endpoint")?.ok_or_else(|| Error::argument("option endpoint is required"))?;
             let database =
                 options::string(&o, "database")?.ok_or_else(|| Error::argument("option database is required"))?;
-            let credentials = credentials_from_js(&options::raw(&o, "credentials"))?;
+            let credentials = credentials_from_js(&options::raw(&o, "credentials"), &endpoint, &database)?;
             Ok(Driver {
                 inner: crate::driver::Driver::new(&endpoint, &database, credentials)?,
                 stopped: Rc::new(Cell::new(false)),
