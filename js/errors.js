@@ -49,7 +49,8 @@ export const SessionPoolEmptyError = subclass('SessionPoolEmptyError', 'SESSION_
 
 /** Called from wasm: (kind, status, code, message, issues, retryable) → Error. */
 export function makeError(kind, status, code, message, issues, retryable) {
-  if (kind === 'transport') return new TransportError(status, code, message, issues, retryable, kind);
+  // A refused token arrives as a gRPC status (UNAUTHENTICATED), yet it is an auth failure, not a network one.
+  if (kind === 'transport' && status !== 'UNAUTHORIZED') return new TransportError(status, code, message, issues, retryable, kind);
   const C = byStatus[status] ?? YdbError;
   return new C(status, code, message, issues, retryable, kind);
 }
