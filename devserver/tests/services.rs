@@ -148,6 +148,22 @@ async fn create_describe_bulk_upsert_and_stream_read_a_table() {
     assert!(parts > 1, "{parts} parts");
     assert_eq!(total, 3000);
 
+    let batched = ydb::table::ReadTableRequest {
+        session_id: sid.clone(),
+        path: "/local/dir/t".into(),
+        batch_limit_rows: 100,
+        row_limit: 1000,
+        ..Default::default()
+    };
+    let mut stream = client.stream_read_table(batched).await.unwrap().into_inner();
+    let mut sizes = Vec::new();
+    while let Some(part) = stream.message().await.unwrap() {
+        if let Some(result) = part.result {
+            sizes.push(result.result_set.unwrap().rows.len());
+        }
+    }
+    assert_eq!(sizes, vec![100; 10]);
+
     let missing =
         ydb::table::ReadTableRequest { session_id: sid.clone(), path: "/local/nope".into(), ..Default::default() };
     let mut stream = client.stream_read_table(missing).await.unwrap().into_inner();

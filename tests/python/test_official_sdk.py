@@ -206,6 +206,13 @@ def test_create_describe_bulk_upsert_and_read_table(endpoint):
                         rows.extend(part.rows)
                     return parts, rows
 
+                async def describe_with_stats(session):
+                    settings = ydb.DescribeTableSettings().with_include_table_stats(True)
+                    return await session.describe_table(path, settings)
+
+                stats = (await pool.retry_operation(describe_with_stats)).table_stats
+                assert stats.rows_estimate == 2000 and stats.partitions == 1
+
                 parts, rows = await pool.retry_operation(read_all)
                 assert len(rows) == 2000 and parts >= 2
                 assert [r.series_id for r in rows] == list(range(1, 2001))

@@ -40,6 +40,8 @@ pub struct TableDescription {
     pub columns: Vec<ColumnSpec>,
     pub primary_key: Vec<String>,
     pub indexes: Vec<IndexDef>,
+    /// Rows in the table now (DescribeTable's table stats).
+    pub rows: u64,
 }
 
 /// Kinds of scheme entries the dev server has.
@@ -272,12 +274,11 @@ impl Engine {
                 .collect();
             let primary_key = meta.key.iter().filter_map(|k| meta.columns.get(*k)).map(|c| c.name.clone()).collect();
             let indexes = catalog::load_indexes(conn, &path)?;
-            Ok(TableDescription {
-                entry: entry(conn, database, &path, EntryKind::Table)?,
-                columns,
-                primary_key,
-                indexes,
-            })
+            let rows: i64 = conn
+                .query_row(&format!("SELECT COUNT(*) FROM {}", meta.sql_name()), [], |r| r.get(0))
+                .map_err(sql_err)?;
+            let entry = entry(conn, database, &path, EntryKind::Table)?;
+            Ok(TableDescription { entry, columns, primary_key, indexes, rows: u64::try_from(rows).unwrap_or_default() })
         })
     }
 

@@ -226,11 +226,11 @@ impl TableService for Table {
     ) -> Result<Response<DescribeTableResponse>, Status> {
         let database = database_of(&r);
         let req = r.into_inner();
-        let path = req.path;
+        let (path, with_stats) = (req.path, req.include_table_stats);
         let result = self
             .in_session(&req.session_id, move |engine| engine.describe_table(&database, &path))
             .await
-            .map(|d| operation_ok("Ydb.Table.DescribeTableResult", &describe_result(&d)));
+            .map(|d| operation_ok("Ydb.Table.DescribeTableResult", &describe_result(&d, with_stats)));
         Ok(Response::new(DescribeTableResponse { operation: answer(result) }))
     }
 
@@ -419,7 +419,7 @@ fn index_def(ix: &TableIndex) -> engine::IndexDef {
     }
 }
 
-fn describe_result(d: &engine::TableDescription) -> DescribeTableResult {
+fn describe_result(d: &engine::TableDescription, with_stats: bool) -> DescribeTableResult {
     let columns = d
         .columns
         .iter()
@@ -453,6 +453,14 @@ fn describe_result(d: &engine::TableDescription) -> DescribeTableResult {
         columns,
         primary_key: d.primary_key.clone(),
         indexes,
+        table_stats: with_stats.then(|| TableStats {
+            partition_stats: vec![PartitionStats { rows_estimate: d.rows, store_size: 0, leader_node_id: 1 }],
+            rows_estimate: d.rows,
+            store_size: 0,
+            partitions: 1,
+            creation_time: None,
+            modification_time: None,
+        }),
         ..Default::default()
     }
 }
@@ -491,6 +499,7 @@ impl Table {
         let from = bound(range.from_bound.as_ref(), None);
         let to = bound(None, range.to_bound.as_ref());
         let (path, columns, row_limit) = (req.path, req.columns, req.row_limit);
+        let max_rows = usize::try_from(req.batch_limit_rows).unwrap_or(usize::MAX);
         let limit = match usize::try_from(req.batch_limit_bytes) {
             Ok(n) if n > 0 => n.min(READ_PART_BYTES),
             _ => READ_PART_BYTES,
@@ -513,7 +522,8 @@ impl Table {
             snapshot: Some(snapshot),
             ..Default::default()
         }];
-        for part in split_result_set(set, limit) {
+        let cut = split_result_set(set, limit).into_iter().flat_map(|part| split_rows(part, max_rows));
+        for part in cut {
             parts.push(ReadTableResponse {
                 status: StatusCode::Success as i32,
                 result: Some(ReadTableResult { result_set: Some(part) }),
@@ -522,6 +532,21 @@ impl Table {
         }
         Ok(parts)
     }
+}
+
+/// Cuts a part further so that it holds at most `max_rows` rows (0: no row limit).
+fn split_rows(part: crate::proto::ydb::ResultSet, max_rows: usize) -> Vec<crate::proto::ydb::ResultSet> {
+    if max_rows == 0 || part.rows.len() <= max_rows {
+        return vec![part];
+    }
+    part.rows
+        .chunks(max_rows)
+        .map(|rows| crate::proto::ydb::ResultSet {
+            columns: part.columns.clone(),
+            rows: rows.to_vec(),
+            ..Default::default()
+        })
+        .collect()
 }
 
 /// Rows of a ReadTable part are cut at this many bytes.
