@@ -84,7 +84,9 @@ mod values;
 mod tests;
 
 pub use ast::{IndexDef, IndexKind};
-pub use scheme::{ColumnSpec, EntryKind, KeyBound, PathEntry, PermissionAction, ReadTableRequest, TableDescription};
+pub use scheme::{
+    Alteration, ColumnSpec, EntryKind, KeyBound, PathEntry, PermissionAction, ReadTableRequest, TableDescription,
+};
 pub use tx::Engine;
 
 /// Issue severity ERROR as YDB sends it.

@@ -33,6 +33,15 @@ pub struct ColumnSpec {
     pub not_null: bool,
 }
 
+/// What AlterTable changes.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Alteration {
+    pub add_columns: Vec<ColumnSpec>,
+    pub drop_columns: Vec<String>,
+    pub add_indexes: Vec<IndexDef>,
+    pub drop_indexes: Vec<String>,
+}
+
 /// What DescribeTable reports.
 #[derive(Debug, Clone, PartialEq)]
 pub struct TableDescription {
@@ -246,10 +255,17 @@ impl Engine {
         self.run_ddl(database, Stmt::DropTable { name: normalize_path(database, path), if_exists: false })
     }
 
-    /// AlterTable: adds nullable columns and drops non-key ones.
-    pub fn alter_table(&self, database: &str, path: &str, add: &[ColumnSpec], drop: &[String]) -> R<()> {
-        let add = add.iter().map(column_def).collect::<R<Vec<_>>>()?;
-        self.run_ddl(database, Stmt::AlterTable { name: normalize_path(database, path), add, drop: drop.to_vec() })
+    /// AlterTable: adds nullable columns, drops non-key ones, adds and drops secondary indexes.
+    pub fn alter_table(&self, database: &str, path: &str, change: &Alteration) -> R<()> {
+        let add = change.add_columns.iter().map(column_def).collect::<R<Vec<_>>>()?;
+        let stmt = Stmt::AlterTable {
+            name: normalize_path(database, path),
+            add,
+            drop: change.drop_columns.clone(),
+            add_indexes: change.add_indexes.clone(),
+            drop_indexes: change.drop_indexes.clone(),
+        };
+        self.run_ddl(database, stmt)
     }
 
     fn run_ddl(&self, database: &str, stmt: Stmt) -> R<()> {

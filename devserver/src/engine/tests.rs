@@ -411,10 +411,15 @@ fn alter_table_adds_and_drops_columns_in_yql_and_structured() {
     let names: Vec<&str> = rs[0].columns.iter().map(|c| c.name.as_str()).collect();
     assert_eq!(names, vec!["id", "title", "big", "extra"]);
     assert_eq!(cell(&rs[0], 0, 3), Some(PV::NullFlagValue(0)));
-    e.alter_table("/local", "series", &[col("more", Type::optional(Type::Prim(Prim::Bool)), false)], &[]).unwrap();
-    let err = e.alter_table("/local", "series", &[], &["id".into()]).unwrap_err();
-    assert_eq!(err.status, StatusCode::BadRequest);
-    let err = e.alter_table("/local", "series", &[], &["missing".into()]).unwrap_err();
+    let add = Alteration {
+        add_columns: vec![col("more", Type::optional(Type::Prim(Prim::Bool)), false)],
+        ..Default::default()
+    };
+    e.alter_table("/local", "series", &add).unwrap();
+    let drop_key = Alteration { drop_columns: vec!["id".into()], ..Default::default() };
+    assert_eq!(e.alter_table("/local", "series", &drop_key).unwrap_err().status, StatusCode::BadRequest);
+    let drop_missing = Alteration { drop_columns: vec!["missing".into()], ..Default::default() };
+    let err = e.alter_table("/local", "series", &drop_missing).unwrap_err();
     assert_eq!(err.status, StatusCode::SchemeError);
     assert_eq!(e.describe_table("/local", "series").unwrap().columns.len(), 5);
 }
@@ -583,4 +588,24 @@ fn explain_names_the_tables_a_query_reads() {
     let (_, plan) = e.explain("/local", "SELECT * FROM series WHERE id = 1").unwrap();
     assert!(plan.contains("/local/series"), "{plan}");
     assert!(plan.starts_with('{') && plan.ends_with('}'));
+}
+
+#[test]
+fn alter_table_adds_and_drops_indexes() {
+    let e = eng();
+    setup(&e);
+    q(&e, "ALTER TABLE series ADD INDEX by_title GLOBAL ON (title) COVER (score)");
+    let d = e.describe_table("/local", "series").unwrap();
+    assert_eq!(d.indexes.len(), 1);
+    assert_eq!(d.indexes[0].data_columns, vec!["score"]);
+    let err = run(&e, "ALTER TABLE series ADD INDEX by_title GLOBAL ON (title)", &HashMap::new()).unwrap_err();
+    assert_eq!(err.status, StatusCode::AlreadyExists);
+    let err = run(&e, "ALTER TABLE series DROP COLUMN title", &HashMap::new()).unwrap_err();
+    assert_eq!(err.status, StatusCode::BadRequest);
+    q(&e, "ALTER TABLE series DROP INDEX by_title, DROP COLUMN title");
+    let d = e.describe_table("/local", "series").unwrap();
+    assert!(d.indexes.is_empty());
+    assert_eq!(d.columns.len(), 3);
+    let err = run(&e, "ALTER TABLE series DROP INDEX nope", &HashMap::new()).unwrap_err();
+    assert_eq!(err.status, StatusCode::SchemeError);
 }

@@ -169,15 +169,19 @@ impl TableService for Table {
     async fn alter_table(&self, r: Request<AlterTableRequest>) -> Result<Response<AlterTableResponse>, Status> {
         let database = database_of(&r);
         let req = r.into_inner();
-        if !req.alter_columns.is_empty() || !req.add_indexes.is_empty() || !req.drop_indexes.is_empty() {
-            let e =
-                failure(StatusCode::Unsupported, "Only add_columns and drop_columns are supported by ydb-devserver");
+        if !req.alter_columns.is_empty() || req.ttl_action.is_some() || !req.rename_indexes.is_empty() {
+            let e = failure(StatusCode::Unsupported, "ydb-devserver alters columns and indexes only (add/drop)");
             return Ok(Response::new(AlterTableResponse { operation: answer(Err(e)) }));
         }
-        let add = req.add_columns.iter().map(column_spec).collect::<Vec<_>>();
-        let (path, drop) = (req.path, req.drop_columns);
+        let change = engine::Alteration {
+            add_columns: req.add_columns.iter().map(column_spec).collect(),
+            drop_columns: req.drop_columns,
+            add_indexes: req.add_indexes.iter().map(index_def).collect(),
+            drop_indexes: req.drop_indexes,
+        };
+        let path = req.path;
         let result = self
-            .in_session(&req.session_id, move |engine| engine.alter_table(&database, &path, &add, &drop))
+            .in_session(&req.session_id, move |engine| engine.alter_table(&database, &path, &change))
             .await
             .map(|()| operation_done());
         Ok(Response::new(AlterTableResponse { operation: answer(result) }))
