@@ -27,15 +27,29 @@ def endpoint():
         proc.wait(timeout=10)
 
 
+def start_server(*extra):
+    binary = os.environ.get("YDB_DEVSERVER_BIN", "target/debug/ydb-devserver")
+    proc = subprocess.Popen([binary, "--listen", "127.0.0.1:0", *extra], stdout=subprocess.PIPE, text=True)
+    line = proc.stdout.readline().strip()
+    assert line.startswith("ydb-devserver listening on "), line
+    return proc, "grpc://" + line.rsplit(" ", 1)[1]
+
+
 @pytest.fixture()
 def auth_endpoint():
-    binary = os.environ.get("YDB_DEVSERVER_BIN", "target/debug/ydb-devserver")
-    args = [binary, "--listen", "127.0.0.1:0", "--user", "alice:secret", "--user", "bob:hunter2"]
-    proc = subprocess.Popen(args, stdout=subprocess.PIPE, text=True)
+    proc, endpoint = start_server("--user", "alice:secret", "--user", "bob:hunter2")
     try:
-        line = proc.stdout.readline().strip()
-        assert line.startswith("ydb-devserver listening on "), line
-        yield "grpc://" + line.rsplit(" ", 1)[1]
+        yield endpoint
+    finally:
+        proc.terminate()
+        proc.wait(timeout=10)
+
+
+@pytest.fixture()
+def short_token_endpoint():
+    proc, endpoint = start_server("--user", "alice:secret", "--token-ttl", "1")
+    try:
+        yield endpoint
     finally:
         proc.terminate()
         proc.wait(timeout=10)
@@ -400,5 +414,19 @@ def test_static_credentials_against_a_server_with_users(auth_endpoint):
             with pytest.raises(ydb.issues.Error) as raised:
                 await driver.wait(timeout=5, fail_fast=True)
             assert "Invalid password" in str(raised.value)
+
+    run(main())
+
+
+def test_an_expired_token_is_unauthenticated(short_token_endpoint):
+    async def main():
+        credentials = ydb.StaticCredentials.from_user_password("alice", "secret")
+        async with ydb.aio.Driver(endpoint=short_token_endpoint, database="/local", credentials=credentials) as driver:
+            await driver.wait(timeout=5, fail_fast=True)
+            await driver.scheme_client.describe_path("/local")
+            # The SDK assumes tokens live 30 minutes and keeps sending this one after the server's 1 s.
+            await asyncio.sleep(1.5)
+            with pytest.raises(ydb.issues.Unauthenticated):
+                await driver.scheme_client.describe_path("/local")
 
     run(main())
