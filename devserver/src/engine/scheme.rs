@@ -114,6 +114,17 @@ pub fn normalize_path(database: &str, path: &str) -> String {
     out
 }
 
+/// A path to change: it must name something inside the database (or the database itself when `root_ok`).
+fn inside_database(database: &str, path: &str, root_ok: bool) -> R<String> {
+    let full = normalize_path(database, path);
+    let database = normalize_path("", &format!("/{database}"));
+    let inside = full.starts_with(&format!("{database}/")) || (root_ok && full == database);
+    if full.is_empty() || !inside {
+        return Err(scheme_error(format!("Path '{path}' is not inside database '{database}'")));
+    }
+    Ok(full)
+}
+
 fn scheme_error(message: impl Into<String>) -> EngineError {
     EngineError::new(StatusCode::SchemeError, message)
 }
@@ -490,7 +501,7 @@ impl Engine {
 
     /// MakeDirectory: creates the directory and missing parents; an existing directory is fine.
     pub fn make_directory(&self, database: &str, path: &str) -> R<()> {
-        let path = normalize_path(database, path);
+        let path = inside_database(database, path, false)?;
         self.with_write(|conn| {
             match kind_of(conn, database, &path)? {
                 Some(EntryKind::Directory | EntryKind::Database) => return Ok(()),
@@ -513,7 +524,7 @@ impl Engine {
 
     /// RemoveDirectory: SCHEME_ERROR when missing, not a directory, or not empty.
     pub fn remove_directory(&self, database: &str, path: &str) -> R<()> {
-        let path = normalize_path(database, path);
+        let path = inside_database(database, path, false)?;
         self.with_write(|conn| match kind_of(conn, database, &path)? {
             None => Err(path_not_found(&path)),
             Some(EntryKind::Database) => Err(scheme_error(format!("Cannot remove the database root: {path}"))),
@@ -559,7 +570,7 @@ impl Engine {
 
     /// ModifyPermissions: `clear` first, then the actions in order.
     pub fn modify_permissions(&self, database: &str, path: &str, actions: &[PermissionAction], clear: bool) -> R<()> {
-        let path = normalize_path(database, path);
+        let path = inside_database(database, path, true)?;
         self.with_write(|conn| {
             kind_of(conn, database, &path)?.ok_or_else(|| path_not_found(&path))?;
             if clear {

@@ -609,3 +609,16 @@ fn alter_table_adds_and_drops_indexes() {
     let err = run(&e, "ALTER TABLE series DROP INDEX nope", &HashMap::new()).unwrap_err();
     assert_eq!(err.status, StatusCode::SchemeError);
 }
+
+#[test]
+fn scheme_changes_outside_the_database_are_scheme_errors() {
+    let e = eng();
+    assert_eq!(e.make_directory("/local", "/").unwrap_err().status, StatusCode::SchemeError);
+    assert_eq!(e.make_directory("/local", "/elsewhere/d").unwrap_err().status, StatusCode::SchemeError);
+    assert_eq!(e.remove_directory("/local", "/local").unwrap_err().status, StatusCode::SchemeError);
+    assert_eq!(e.remove_directory("/local", "").unwrap_err().status, StatusCode::SchemeError);
+    let grant = PermissionAction::Grant("u".into(), vec!["p".into()]);
+    e.modify_permissions("/local", "/local", &[grant], false).unwrap();
+    assert_eq!(e.describe_path("/local", "/local/").unwrap().permissions.len(), 1);
+    assert_eq!(e.describe_path("/local", "").unwrap().kind, EntryKind::Database);
+}
