@@ -402,6 +402,8 @@ def test_static_credentials_against_a_server_with_users(auth_endpoint):
                 assert rs[0].rows[0].n == 1
             listing = await driver.scheme_client.list_directory("/local")
             assert [c.name for c in listing.children] == ["t"]
+            await driver.scheme_client.make_directory("/local/alices")
+            assert (await driver.scheme_client.describe_path("/local/alices")).owner == "alice"
 
         # No token: the server answers UNAUTHENTICATED before any service runs.
         async with ydb.aio.Driver(endpoint=auth_endpoint, database="/local") as driver:

@@ -499,6 +499,12 @@ impl Engine {
         Ok((ast, plan))
     }
 
+    /// Records who owns a path (the user who created it); DescribePath reports it.
+    pub fn set_owner(&self, database: &str, path: &str, owner: &str) -> R<()> {
+        let path = normalize_path(database, path);
+        self.with_write(|conn| catalog::set_owner(conn, &path, owner))
+    }
+
     /// MakeDirectory: creates the directory and missing parents; an existing directory is fine.
     pub fn make_directory(&self, database: &str, path: &str) -> R<()> {
         let path = inside_database(database, path, false)?;

@@ -144,12 +144,16 @@ impl TableService for Table {
 
     async fn create_table(&self, r: Request<CreateTableRequest>) -> Result<Response<CreateTableResponse>, Status> {
         let database = database_of(&r);
+        let owner = crate::auth::caller(&self.state.auth, &r);
         let req = r.into_inner();
         let columns = req.columns.iter().map(column_spec).collect::<Vec<_>>();
         let indexes = req.indexes.iter().map(index_def).collect::<Vec<_>>();
         let (path, key) = (req.path, req.primary_key);
         let result = self
-            .in_session(&req.session_id, move |engine| engine.create_table(&database, &path, &columns, &key, &indexes))
+            .in_session(&req.session_id, move |engine| {
+                engine.create_table(&database, &path, &columns, &key, &indexes)?;
+                owner.map_or(Ok(()), |owner| engine.set_owner(&database, &path, &owner))
+            })
             .await
             .map(|()| operation_done());
         Ok(Response::new(CreateTableResponse { operation: answer(result) }))
