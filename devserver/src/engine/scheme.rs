@@ -171,7 +171,7 @@ fn kind_of(conn: &Connection, database: &str, path: &str) -> R<Option<EntryKind>
     Ok(below.then_some(EntryKind::Directory))
 }
 
-fn entry(conn: &Connection, database: &str, path: &str, kind: EntryKind) -> R<PathEntry> {
+fn entry(conn: &Connection, path: &str, kind: EntryKind) -> R<PathEntry> {
     let owner = catalog::owner(conn, path)?.unwrap_or_else(|| DEFAULT_OWNER.to_string());
     let permissions = group(catalog::acl(conn, path)?);
     let mut all = Vec::new();
@@ -181,7 +181,6 @@ fn entry(conn: &Connection, database: &str, path: &str, kind: EntryKind) -> R<Pa
         prefix.push_str(part);
         all.extend(catalog::acl(conn, &prefix)?);
     }
-    let _ = database;
     Ok(PathEntry { name: last_component(path), kind, owner, permissions, effective_permissions: group(all) })
 }
 
@@ -304,7 +303,7 @@ impl Engine {
             let rows: i64 = conn
                 .query_row(&format!("SELECT COUNT(*) FROM {}", meta.sql_name()), [], |r| r.get(0))
                 .map_err(sql_err)?;
-            let entry = entry(conn, database, &path, EntryKind::Table)?;
+            let entry = entry(conn, &path, EntryKind::Table)?;
             Ok(TableDescription { entry, columns, primary_key, indexes, rows: u64::try_from(rows).unwrap_or_default() })
         })
     }
@@ -553,13 +552,13 @@ impl Engine {
         let path = normalize_path(database, path);
         self.with_read(|conn| {
             let kind = kind_of(conn, database, &path)?.ok_or_else(|| path_not_found(&path))?;
-            let this = entry(conn, database, &path, kind)?;
+            let this = entry(conn, &path, kind)?;
             if kind == EntryKind::Table {
                 return Ok((this, Vec::new()));
             }
             let mut out = Vec::new();
             for (name, kind) in children(conn, &path)? {
-                out.push(entry(conn, database, &format!("{path}/{name}"), kind)?);
+                out.push(entry(conn, &format!("{path}/{name}"), kind)?);
             }
             Ok((this, out))
         })
@@ -570,7 +569,7 @@ impl Engine {
         let path = normalize_path(database, path);
         self.with_read(|conn| {
             let kind = kind_of(conn, database, &path)?.ok_or_else(|| path_not_found(&path))?;
-            entry(conn, database, &path, kind)
+            entry(conn, &path, kind)
         })
     }
 
