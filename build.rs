@@ -20,6 +20,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let files: Vec<PathBuf> = PROTO_FILES.iter().map(|f| proto_dir.join(f)).collect();
     let descriptors = protox::compile(&files, [&proto_dir])?;
     let methods = method_table(&descriptors);
+    let descriptors = prune_unused_fields(descriptors);
     tonic_prost_build::configure()
         .build_server(false)
         .build_client(false)
@@ -29,6 +30,46 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let out = PathBuf::from(std::env::var("OUT_DIR")?);
     std::fs::write(out.join("ydb_methods.rs"), methods)?;
     Ok(())
+}
+
+/// Message types the client never reads or sends. Every field of one of these types is dropped from the
+/// client's view of the messages (the wire format is unchanged: prost skips fields it does not know),
+/// so their encode/decode code never reaches the wasm. Each entry here saves kilobytes of wasm.
+const CLIENT_UNUSED_TYPES: &[&str] = &[
+    ".Ydb.TableStats.QueryStats",
+    ".Ydb.Table.TableStats",
+    ".Ydb.Table.TtlSettings",
+    ".Ydb.Table.StorageSettings",
+    ".Ydb.Table.ColumnFamily",
+    ".Ydb.Table.PartitioningSettings",
+    ".Ydb.Table.ReadReplicasSettings",
+    ".Ydb.Table.Changefeed",
+    ".Ydb.Table.ChangefeedDescription",
+    ".Ydb.Table.TableProfile",
+    ".Ydb.Table.ExplicitPartitions",
+    ".Ydb.Table.SequenceDescription",
+    ".Ydb.Table.RenameIndexItem",
+    ".Ydb.Formats.ArrowBatchSettings",
+    ".Ydb.Formats.ArrowFormatSettings",
+    ".Ydb.Formats.CsvSettings",
+    ".Ydb.CostInfo",
+    ".Ydb.VirtualTimestamp",
+    ".google.protobuf.Empty",
+];
+
+fn prune_unused_fields(mut set: FileDescriptorSet) -> FileDescriptorSet {
+    fn prune(m: &mut prost_types::DescriptorProto) {
+        m.field.retain(|f| !CLIENT_UNUSED_TYPES.contains(&f.type_name()));
+        for nested in &mut m.nested_type {
+            prune(nested);
+        }
+    }
+    for file in &mut set.file {
+        for m in &mut file.message_type {
+            prune(m);
+        }
+    }
+    set
 }
 
 /// `Ydb.Table.V1` -> `table_v1`-style module names are not needed: we name the module after the

@@ -43,6 +43,125 @@ export class AccessTokenCredentials {
   [Symbol.for('nodejs.util.inspect.custom')]() { return 'AccessTokenCredentials { token: <redacted> }'; }
 }
 
+/** A column of a table: `new TableColumn('id', 'Uint64', { notNull: true })`. */
+export class TableColumn {
+  constructor(name, type, { notNull = false } = {}) {
+    if (typeof name !== 'string' || name === '') throw new TypeError('TableColumn needs a name');
+    if (typeof type !== 'string') throw new TypeError(`TableColumn ${name} needs a type name such as 'Uint64'`);
+    Object.assign(this, { name, type, notNull });
+  }
+}
+
+/** A secondary (global) index: `new TableIndex('by_name').withIndexColumns('name')`. */
+export class TableIndex {
+  constructor(name) {
+    if (typeof name !== 'string' || name === '') throw new TypeError('TableIndex needs a name');
+    this.name = name;
+    this.indexColumns = [];
+    this.dataColumns = [];
+  }
+  withIndexColumns(...columns) { this.indexColumns.push(...columns); return this; }
+  withDataColumns(...columns) { this.dataColumns.push(...columns); return this; }
+}
+
+/** A table's schema, built for createTable and read back by describeTable. */
+export class TableDescription {
+  constructor() {
+    this.columns = [];
+    this.primaryKey = [];
+    this.indexes = [];
+  }
+  withColumn(column) { this.columns.push(column); return this; }
+  withColumns(...columns) { this.columns.push(...columns); return this; }
+  withPrimaryKey(name) { this.primaryKey.push(name); return this; }
+  withPrimaryKeys(...names) { this.primaryKey.push(...names); return this; }
+  withIndex(index) { this.indexes.push(index); return this; }
+  withIndexes(...indexes) { this.indexes.push(...indexes); return this; }
+  static from({ name, columns, primaryKey, indexes }) {
+    const d = new TableDescription();
+    d.name = name;
+    d.columns = columns.map((c) => new TableColumn(c.name, c.type, { notNull: c.notNull }));
+    d.primaryKey = primaryKey;
+    d.indexes = indexes.map((i) => Object.assign(new TableIndex(i.name), { indexColumns: i.indexColumns, dataColumns: i.dataColumns }));
+    return d;
+  }
+}
+
+/** A query prepared by `session.prepareQuery`: accepted wherever query text is, run by its id. */
+export class DataQuery {
+  constructor({ yqlText, queryId, parameterTypes }) {
+    Object.assign(this, { yqlText, queryId, parameterTypes });
+  }
+}
+
+/** Permission changes for `schemeClient.modifyPermissions`. */
+export class Permissions {
+  constructor() { this.actions = []; this.clear = false; }
+  grant(subject, permissionNames) { this.actions.push({ grant: { subject, permissionNames } }); return this; }
+  revoke(subject, permissionNames) { this.actions.push({ revoke: { subject, permissionNames } }); return this; }
+  set(subject, permissionNames) { this.actions.push({ set: { subject, permissionNames } }); return this; }
+  changeOwner(owner) { this.actions.push({ changeOwner: owner }); return this; }
+  clearPermissions() { this.clear = true; return this; }
+}
+
+/**
+ * A query-service transaction: `execute` returns the result stream, which is also awaitable (it then
+ * collects the parts into whole result sets). The transaction begins with the first statement.
+ */
+export class QueryTxContext {
+  #session; #mode; #txId; #finished = false;
+  constructor(session, mode) { this.#session = session; this.#mode = mode; }
+  get txId() { return this.#txId; }
+  get isFinished() { return this.#finished; }
+  execute(query, parameters, { commitTx = false, ...settings } = {}) {
+    if (this.#finished) throw new TypeError('the transaction is already committed or rolled back');
+    const txControl = this.#txId
+      ? { txId: this.#txId, commitTx }
+      : { beginTx: this.#mode ?? new SerializableReadWrite(), commitTx };
+    if (commitTx) this.#finished = true;
+    const stream = this.#session.executeQuery(query, parameters, { ...settings, txControl });
+    const tx = this;
+    const parts = {
+      async *[Symbol.asyncIterator]() {
+        try {
+          for await (const part of stream) {
+            tx.#txId ??= stream.txId;
+            yield part;
+          }
+          tx.#txId ??= stream.txId;
+        } catch (e) {
+          tx.#finished = true;
+          throw e;
+        }
+      },
+      then(resolve, reject) { return collect(parts).then(resolve, reject); },
+    };
+    return parts;
+  }
+  async commit() {
+    if (this.#finished) return;
+    this.#finished = true;
+    if (this.#txId) await this.#session.commitTransaction(this.#txId);
+  }
+  async rollback() {
+    if (this.#finished) return;
+    this.#finished = true;
+    if (this.#txId) await this.#session.rollbackTransaction(this.#txId);
+  }
+}
+
+/** Gathers streamed parts into whole result sets, in result-set order. */
+async function collect(parts) {
+  const sets = [];
+  for await (const part of parts) {
+    const i = part.index ?? 0;
+    if (!sets[i]) sets[i] = { columns: part.columns, rows: [], truncated: false, index: i };
+    sets[i].rows.push(...part.rows);
+    sets[i].truncated ||= part.truncated;
+  }
+  return sets;
+}
+
 export class SerializableReadWrite { get mode() { return 'serializableReadWrite'; } }
 export class OnlineReadOnly {
   constructor({ allowInconsistentReads = false } = {}) { this.allowInconsistentReads = allowInconsistentReads; }
@@ -84,6 +203,28 @@ export function bind(wasm) {
     };
   };
   asyncIterable(wasm.QueryResultStream.prototype);
+  asyncIterable(wasm.ReadTableStream.prototype);
+
+  const prepare = wasm.Session.prototype.prepareQuery;
+  wasm.Session.prototype.prepareQuery = async function (query, settings) {
+    return new DataQuery(await prepare.call(this, query, settings));
+  };
+  const describe = wasm.Session.prototype.describeTable;
+  wasm.Session.prototype.describeTable = async function (path, settings) {
+    return TableDescription.from(await describe.call(this, path, settings));
+  };
+  wasm.QuerySession.prototype.transaction = async function (mode) {
+    return new QueryTxContext(this, mode);
+  };
+  for (const Pool of [wasm.SessionPool, wasm.QuerySessionPool]) {
+    // `await using session = await pool.checkout()`: the session goes back to the pool at scope end.
+    Pool.prototype.checkout = async function (opts) {
+      const session = await this.acquire(opts);
+      const pool = this;
+      session[Symbol.asyncDispose ?? Symbol.for('Symbol.asyncDispose')] = async () => pool.release(session);
+      return session;
+    };
+  }
 
   const disposable = (proto, method) => {
     if (Symbol.asyncDispose) proto[Symbol.asyncDispose] = function () { return this[method](); };
@@ -118,12 +259,16 @@ export function bind(wasm) {
     }
   };
 
-  ({ Driver, SessionPool, Session, TxContext, QuerySessionPool, QuerySession, QueryResultStream } = wasm);
+  ({
+    Driver, SessionPool, Session, TxContext, QuerySessionPool, QuerySession, QueryResultStream, SchemeClient,
+    TableClient, ReadTableStream,
+  } = wasm);
 }
 
 // The wasm classes, live-bound: each runtime entry initialises the module and calls `bind` before
 // anything imports them through it.
-export let Driver, SessionPool, Session, TxContext, QuerySessionPool, QuerySession, QueryResultStream;
+export let Driver, SessionPool, Session, TxContext, QuerySessionPool, QuerySession, QueryResultStream, SchemeClient,
+  TableClient, ReadTableStream;
 
 /** retryOperation(callee, settings?, sessionPool?, ...args) at the package root. */
 export async function retryOperation(callee, settings, sessionPool, ...args) {

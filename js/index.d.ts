@@ -12,7 +12,9 @@ export type YdbValue =
 export type Parameters = Record<string, YdbValue | TypedValue>;
 
 export interface Column { name: string; type: YdbType }
-export interface ResultSet<Row = Record<string, YdbValue>> {
+/** Rows are `Record<string, any>` unless you name their shape: `ResultSet<{ id: bigint }>`. */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+export interface ResultSet<Row = Record<string, any>> {
   columns: Column[];
   rows: Row[];
   truncated: boolean;
@@ -46,6 +48,96 @@ export declare class AnonymousCredentials implements Credentials {
 export declare class AccessTokenCredentials implements Credentials {
   constructor(token: string);
   getAuthToken(): Promise<string>;
+}
+
+export declare class TableColumn {
+  constructor(name: string, type: YdbType, opts?: { notNull?: boolean });
+  name: string;
+  type: YdbType;
+  notNull: boolean;
+}
+export declare class TableIndex {
+  constructor(name: string);
+  name: string;
+  indexColumns: string[];
+  dataColumns: string[];
+  withIndexColumns(...columns: string[]): this;
+  withDataColumns(...columns: string[]): this;
+}
+export declare class TableDescription {
+  /** Set on descriptions read back by describeTable. */
+  name?: string;
+  columns: TableColumn[];
+  primaryKey: string[];
+  indexes: TableIndex[];
+  withColumn(column: TableColumn): this;
+  withColumns(...columns: TableColumn[]): this;
+  withPrimaryKey(name: string): this;
+  withPrimaryKeys(...names: string[]): this;
+  withIndex(index: TableIndex): this;
+  withIndexes(...indexes: TableIndex[]): this;
+}
+export interface AlterTableSettings {
+  addColumns?: TableColumn[];
+  dropColumns?: string[];
+  addIndexes?: TableIndex[];
+  dropIndexes?: string[];
+}
+/** A query prepared on the server; accepted wherever query text is, run by id. */
+export declare class DataQuery {
+  readonly yqlText: string;
+  readonly queryId: string;
+  /** Declared parameter types: plain values passed for them are encoded as these types. */
+  readonly parameterTypes: Record<string, YdbType>;
+}
+export type Query = string | DataQuery;
+
+export interface KeyRange {
+  greater?: TypedValue;
+  greaterOrEqual?: TypedValue;
+  less?: TypedValue;
+  lessOrEqual?: TypedValue;
+}
+export interface ReadTableOptions extends CallSettings {
+  keyRange?: KeyRange;
+  columns?: string[];
+  ordered?: boolean;
+  rowLimit?: number;
+}
+export declare class ReadTableStream implements AsyncIterable<ResultSet> {
+  next(): Promise<ResultSet | undefined>;
+  cancel(): void;
+  [Symbol.asyncIterator](): AsyncIterator<ResultSet>;
+}
+
+export interface SchemePermissions { subject: string; permissionNames: string[] }
+export interface SchemeEntry {
+  name: string;
+  type: 'DIRECTORY' | 'TABLE' | 'DATABASE' | 'COLUMN_TABLE' | 'TOPIC' | 'VIEW' | 'EXTERNAL_TABLE' | 'SEQUENCE' |
+    'COORDINATION_NODE' | 'UNKNOWN';
+  owner: string;
+  permissions: SchemePermissions[];
+  effectivePermissions: SchemePermissions[];
+}
+export interface Directory extends SchemeEntry { children: SchemeEntry[] }
+export declare class Permissions {
+  grant(subject: string, permissionNames: string[]): this;
+  revoke(subject: string, permissionNames: string[]): this;
+  set(subject: string, permissionNames: string[]): this;
+  changeOwner(owner: string): this;
+  clearPermissions(): this;
+}
+export declare class SchemeClient {
+  makeDirectory(path: string, settings?: CallSettings): Promise<void>;
+  removeDirectory(path: string, settings?: CallSettings): Promise<void>;
+  listDirectory(path: string, settings?: CallSettings): Promise<Directory>;
+  describePath(path: string, settings?: CallSettings): Promise<SchemeEntry>;
+  modifyPermissions(path: string, permissions: Permissions, settings?: CallSettings): Promise<void>;
+}
+export declare class TableClient {
+  session(settings?: CallSettings): Promise<Session>;
+  bulkUpsert(path: string, rows: Record<string, YdbValue>[], columnTypes?: Record<string, YdbType>,
+    settings?: CallSettings): Promise<void>;
 }
 
 export type TxMode = SerializableReadWrite | OnlineReadOnly | StaleReadOnly | SnapshotReadOnly;
@@ -97,6 +189,8 @@ export declare class Driver {
   /** Stops the pools made with this driver (closing their sessions) and refuses new work. */
   stop(): Promise<void>;
   querySessionPool(opts?: { size?: number }): QuerySessionPool;
+  schemeClient(): SchemeClient;
+  tableClient(): TableClient;
   [Symbol.asyncDispose](): Promise<void>;
 }
 
@@ -110,6 +204,8 @@ export declare class SessionPool {
   retryOperation<T, A extends unknown[]>(
     callee: (session: Session, ...args: A) => Promise<T>, settings?: RetrySettings, ...args: A): Promise<T>;
   withSession<T>(callee: (session: Session) => Promise<T>): Promise<T>;
+  /** A session that goes back to the pool when disposed (`await using s = await pool.checkout()`). */
+  checkout(opts?: { timeoutMs?: number }): Promise<Session & { [Symbol.asyncDispose](): Promise<void> }>;
   stop(): Promise<void>;
   [Symbol.asyncDispose](): Promise<void>;
 }
@@ -118,8 +214,17 @@ export declare class Session {
   readonly sessionId: string;
   readonly isAlive: boolean;
   /** One auto-committed serializable transaction. */
-  executeQuery(query: string, parameters?: Parameters, settings?: CallSettings): Promise<ResultSet[]>;
+  executeQuery(query: Query, parameters?: Parameters, settings?: CallSettings): Promise<ResultSet[]>;
   executeSchemeQuery(yql: string, settings?: CallSettings): Promise<void>;
+  prepareQuery(yql: string, settings?: CallSettings): Promise<DataQuery>;
+  createTable(path: string, description: TableDescription, settings?: CallSettings): Promise<void>;
+  dropTable(path: string, settings?: CallSettings): Promise<void>;
+  alterTable(path: string, change: AlterTableSettings, settings?: CallSettings): Promise<void>;
+  copyTable(source: string, destination: string, settings?: CallSettings): Promise<void>;
+  describeTable(path: string, settings?: CallSettings): Promise<TableDescription>;
+  readTable(path: string, options?: ReadTableOptions): ReadTableStream;
+  bulkUpsert(path: string, rows: Record<string, YdbValue>[], columnTypes?: Record<string, YdbType>,
+    settings?: CallSettings): Promise<void>;
   /** A transaction context; the transaction begins with its first statement. */
   transaction(mode?: TxMode): TxContext;
   /** Commits when `callee` resolves, rolls back when it throws. */
@@ -130,7 +235,7 @@ export declare class Session {
 export declare class TxContext {
   readonly txId: string | undefined;
   readonly isFinished: boolean;
-  execute(query: string, parameters?: Parameters, opts?: { commitTx?: boolean } & CallSettings): Promise<ResultSet[]>;
+  execute(query: Query, parameters?: Parameters, opts?: { commitTx?: boolean } & CallSettings): Promise<ResultSet[]>;
   commit(settings?: CallSettings): Promise<void>;
   rollback(settings?: CallSettings): Promise<void>;
   [Symbol.asyncDispose](): Promise<void>;
@@ -146,6 +251,7 @@ export declare class QuerySessionPool {
   retryOperation<T, A extends unknown[]>(
     callee: (session: QuerySession, ...args: A) => Promise<T>, settings?: RetrySettings, ...args: A): Promise<T>;
   withSession<T>(callee: (session: QuerySession) => Promise<T>): Promise<T>;
+  checkout(opts?: { timeoutMs?: number }): Promise<QuerySession & { [Symbol.asyncDispose](): Promise<void> }>;
   /** Runs a query with retries and returns its whole result sets. */
   executeWithRetries(query: string, parameters?: Parameters, settings?: RetrySettings): Promise<ResultSet[]>;
   stop(): Promise<void>;
@@ -161,10 +267,21 @@ export declare class QuerySession {
   readonly isAlive: boolean;
   /** Streams result-set parts as the server sends them. */
   executeQuery(query: string, parameters?: Parameters, opts?: QueryExecuteOptions): QueryResultStream;
+  /** A transaction that begins with its first statement. */
+  transaction(mode?: TxMode): Promise<QueryTxContext>;
   beginTransaction(mode?: TxMode): Promise<string>;
   commitTransaction(txId: string): Promise<void>;
   rollbackTransaction(txId: string): Promise<void>;
   close(): Promise<void>;
+}
+/** Streamed parts that can also be awaited (collected into whole result sets). */
+export interface QueryResult extends AsyncIterable<ResultSet>, PromiseLike<ResultSet[]> {}
+export declare class QueryTxContext {
+  readonly txId: string | undefined;
+  readonly isFinished: boolean;
+  execute(query: string, parameters?: Parameters, opts?: { commitTx?: boolean } & CallSettings): QueryResult;
+  commit(): Promise<void>;
+  rollback(): Promise<void>;
 }
 export declare class QueryResultStream implements AsyncIterable<ResultSet> {
   next(): Promise<ResultSet | undefined>;

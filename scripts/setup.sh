@@ -2,7 +2,7 @@
 # Installs what building and testing need on a fresh machine, skipping what is already there:
 # the wasm32 target, wasm-bindgen-cli at the version Cargo.lock pins, and (with --python) a venv with
 # the official YDB Python SDK for the referee tests, and (with --runtimes) Deno and workerd from npm and
-# Debian's Chromium and ChromeDriver for the runtime tests.
+# Debian's Chromium and ChromeDriver for the runtime tests (and TypeScript for the declaration check).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -25,7 +25,8 @@ for arg in "$@"; do
 done
 
 if [ -n "${want_runtimes:-}" ]; then
-  if ! node_modules/.bin/deno --version >/dev/null 2>&1 || ! node_modules/.bin/workerd --version >/dev/null 2>&1; then
+  if ! node_modules/.bin/deno --version >/dev/null 2>&1 || ! node_modules/.bin/workerd --version >/dev/null 2>&1 \
+    || [ ! -x node_modules/.bin/tsc ] || [ ! -d node_modules/@types/node ]; then
     npm install --no-audit --no-fund
   fi
   if [ ! -x /usr/bin/chromium ] || [ ! -x /usr/bin/chromedriver ]; then

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The whole test suite: lint, native tests (units, proto compatibility, dev server), the wasm client's
 # tests in Node against a dev server, the package's JS tests and examples, and the official Python SDK
-# as the dev server's referee. Any failure fails the run.
+# and the official JS SDK (@ydbjs) as the dev server's referees. Any failure fails the run.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 step() { printf '\n=== %s\n' "$*"; }
@@ -13,6 +13,9 @@ step "format and lints"
 cargo fmt --all --check
 cargo clippy --workspace --all-targets -- -D warnings
 cargo clippy -p ydb-wasm --target wasm32-unknown-unknown --all-targets -- -D warnings
+
+step "TypeScript declarations: tsc --strict over the examples"
+node_modules/.bin/tsc -p tsconfig.json
 
 step "native tests"
 cargo test --workspace
@@ -51,5 +54,9 @@ node tests/runtimes/chromium.mjs
 
 step "official Python SDK against the dev server"
 YDB_DEVSERVER_BIN=target/debug/ydb-devserver target/venv/bin/python -m pytest -q tests/python
+
+step "official JS SDK (@ydbjs, plain gRPC) against the dev server"
+[ -d tests/ydbjs/node_modules ] || npm install --prefix tests/ydbjs --no-audit --no-fund
+YDB_DEVSERVER_BIN=target/debug/ydb-devserver node tests/ydbjs/referee.mjs
 
 step "all tests passed"

@@ -14,6 +14,7 @@ pub mod error;
 pub mod pool;
 pub mod query;
 pub mod retry;
+pub mod scheme;
 pub mod table;
 pub mod transport;
 pub mod tx_mode;

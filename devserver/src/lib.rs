@@ -10,8 +10,10 @@ pub mod proto {
     #![allow(clippy::all, clippy::pedantic, missing_docs)]
     include!(concat!(env!("OUT_DIR"), "/ydb_api.rs"));
 }
+pub mod admin;
 pub mod auth;
 pub mod engine;
+pub mod faults;
 pub mod server;
 pub mod services;
 pub mod sessions;

@@ -27,6 +27,12 @@ struct Args {
     /// Lifetime of Login tokens, in seconds.
     #[arg(long, default_value_t = 12 * 60 * 60)]
     token_ttl: u64,
+    /// Serve this many nodes on consecutive ports from --listen's (any free ports with port 0).
+    #[arg(long, default_value_t = 1)]
+    nodes: u32,
+    /// Serve the admin endpoint (fault injection, session kills, restarts, node stop/start, stats) here.
+    #[arg(long)]
+    admin: Option<SocketAddr>,
 }
 
 #[tokio::main]
@@ -55,6 +61,8 @@ async fn main() -> std::process::ExitCode {
         session_idle_timeout: Duration::from_secs(args.session_idle_timeout.max(1)),
         users,
         token_ttl: Duration::from_secs(args.token_ttl.max(1)),
+        nodes: args.nodes.max(1),
+        admin: args.admin,
     };
     let mut running = match server::start(config).await {
         Ok(r) => r,
@@ -64,6 +72,12 @@ async fn main() -> std::process::ExitCode {
         }
     };
     println!("ydb-devserver listening on {}", running.addr);
+    for (id, addr) in running.addrs().iter().enumerate().skip(1) {
+        println!("ydb-devserver node {} listening on {addr}", id + 1);
+    }
+    if let Some(admin) = running.admin_addr {
+        println!("ydb-devserver admin on {admin}");
+    }
     let _ = std::io::stdout().flush();
     tokio::select! {
         _ = tokio::signal::ctrl_c() => {}

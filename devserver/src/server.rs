@@ -1,19 +1,23 @@
-//! Assembles and runs the server: one TCP port serving plain gRPC (HTTP/2) and gRPC-web (HTTP/1.1) with
-//! CORS, so native SDKs and JS runtimes (browsers included) reach the same services.
+//! Assembles and runs the server: one or more nodes, each one TCP port serving plain gRPC (HTTP/2) and
+//! gRPC-web (HTTP/1.1) with CORS, so native SDKs and JS runtimes (browsers included) reach the same services.
+//! Nodes share one store and one fault registry; each has its own sessions, and can be stopped and started
+//! again (the admin endpoint does that) to test clients' discovery and balancing.
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
+use std::sync::Arc;
 use std::time::Duration;
 
 use http::header::HeaderName;
 use tokio::net::TcpListener;
-use tokio::sync::oneshot;
+use tokio::sync::{mpsc, oneshot};
 use tokio::task::JoinHandle;
 use tokio_stream::wrappers::TcpListenerStream;
 use tokio_stream::StreamExt;
 use tower_http::cors::{AllowOrigin, Any, CorsLayer};
 
 use crate::engine::Engine;
+use crate::faults::{FaultLayer, Faults};
 use crate::proto::ydb::auth::v1::auth_service_server::AuthServiceServer;
 use crate::proto::ydb::discovery::v1::discovery_service_server::DiscoveryServiceServer;
 use crate::proto::ydb::query::v1::query_service_server::QueryServiceServer;
@@ -21,10 +25,13 @@ use crate::proto::ydb::scheme::v1::scheme_service_server::SchemeServiceServer;
 use crate::proto::ydb::table::v1::table_service_server::TableServiceServer;
 use crate::services::{discovery::Discovery, query::Query, scheme::Scheme, table::rollback_all, table::Table};
 use crate::sessions::Ended;
-use crate::state::State;
+use crate::state::{Directory, Endpoint, State};
 
 /// Requests up to this size are accepted (bulk upserts and big parameter lists).
 const MAX_MESSAGE_BYTES: usize = 64 * 1024 * 1024;
+
+/// How long a stopping node waits for its open calls before it drops them.
+const STOP_GRACE: Duration = Duration::from_secs(2);
 
 /// How the server is started.
 #[derive(Debug, Clone)]
@@ -38,6 +45,10 @@ pub struct Config {
     pub users: Vec<(String, String)>,
     /// How long Login tokens live.
     pub token_ttl: Duration,
+    /// Number of nodes, on consecutive ports from `listen`'s (any free ports when it is 0); at least 1.
+    pub nodes: u32,
+    /// Serve the admin endpoint (faults, session kills, restarts, node stop/start, stats) here.
+    pub admin: Option<SocketAddr>,
 }
 
 impl Default for Config {
@@ -48,42 +59,161 @@ impl Default for Config {
             session_idle_timeout: Duration::from_secs(600),
             users: Vec::new(),
             token_ttl: crate::auth::DEFAULT_TOKEN_TTL,
+            nodes: 1,
+            admin: None,
         }
     }
 }
 
 /// A running server.
 pub struct Running {
-    /// The address actually bound (useful with port 0).
+    /// The address of node 1 (useful with port 0).
     pub addr: SocketAddr,
-    state: State,
-    shutdown: Option<oneshot::Sender<()>>,
-    task: JoinHandle<Result<(), tonic::transport::Error>>,
+    /// The admin endpoint's address, when it was asked for.
+    pub admin_addr: Option<SocketAddr>,
+    cluster: Arc<Cluster>,
+    errors: mpsc::UnboundedReceiver<String>,
+    background: Vec<JoinHandle<()>>,
 }
 
 impl Running {
-    /// Number of live sessions (tests use it to prove clients do not leak sessions).
+    /// Number of live sessions on all nodes (tests use it to prove clients do not leak sessions).
     pub fn session_count(&self) -> usize {
-        self.state.sessions.len()
+        self.cluster.session_count()
     }
 
-    /// Stops the server: every session ends with a shutdown hint, then the port closes.
-    pub async fn stop(mut self) -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
-        let ended = self.state.sessions.remove_all(Ended::Shutdown);
-        for session in ended {
-            rollback_all(&self.state, session.open_transactions()).await;
+    /// The address of every node, node 1 first.
+    pub fn addrs(&self) -> Vec<SocketAddr> {
+        self.cluster.nodes.iter().map(|n| n.addr).collect()
+    }
+
+    /// The nodes and faults, as the admin endpoint drives them.
+    pub fn cluster(&self) -> &Arc<Cluster> {
+        &self.cluster
+    }
+
+    /// Stops the server: every session ends with a shutdown hint, then the ports close.
+    pub async fn stop(self) -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
+        for task in &self.background {
+            task.abort();
         }
-        if let Some(tx) = self.shutdown.take() {
-            let _ = tx.send(());
+        for node in &self.cluster.nodes {
+            self.cluster.stop_node(node.id).await;
         }
-        (&mut self.task).await??;
         Ok(())
     }
 
     /// Waits until the server ends by itself (an error) — for the binary, which stops it on a signal.
     pub async fn wait(&mut self) -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
-        (&mut self.task).await??;
-        Ok(())
+        match self.errors.recv().await {
+            Some(e) => Err(e.into()),
+            None => Ok(()),
+        }
+    }
+}
+
+/// One node: its port, its sessions, and its gRPC server while it runs.
+pub struct Node {
+    /// 1-based, as in session ids and ListEndpoints.
+    pub id: u32,
+    pub addr: SocketAddr,
+    pub state: State,
+    serving: tokio::sync::Mutex<Option<Serving>>,
+}
+
+struct Serving {
+    shutdown: oneshot::Sender<()>,
+    task: JoinHandle<()>,
+}
+
+/// The nodes of a server and what they share besides the store: the fault registry and call counters.
+pub struct Cluster {
+    pub nodes: Vec<Node>,
+    pub faults: Arc<Faults>,
+    directory: Arc<Directory>,
+    errors: mpsc::UnboundedSender<String>,
+}
+
+impl Cluster {
+    pub fn node(&self, id: u32) -> Option<&Node> {
+        self.nodes.iter().find(|n| n.id == id)
+    }
+
+    /// Live sessions on all nodes.
+    pub fn session_count(&self) -> usize {
+        self.nodes.iter().map(|n| n.state.sessions.len()).sum()
+    }
+
+    /// Whether a node is serving.
+    pub fn is_up(&self, id: u32) -> bool {
+        self.directory.up().iter().any(|e| e.node_id == id)
+    }
+
+    /// Starts serving a stopped node on its port again; false when it was running (or is unknown).
+    pub async fn start_node(&self, id: u32) -> Result<bool, String> {
+        let Some(node) = self.node(id) else { return Ok(false) };
+        let mut serving = node.serving.lock().await;
+        if serving.is_some() {
+            return Ok(false);
+        }
+        let listener =
+            TcpListener::bind(node.addr).await.map_err(|e| format!("node {id}: cannot bind {}: {e}", node.addr))?;
+        *serving = Some(serve(node, listener, self.faults.clone(), self.errors.clone()));
+        self.directory.set_up(id, true);
+        Ok(true)
+    }
+
+    /// Stops a node: its sessions end with the shutdown hint, their transactions roll back, its port closes
+    /// (new connections are refused). False when it was not running.
+    pub async fn stop_node(&self, id: u32) -> bool {
+        let Some(node) = self.node(id) else { return false };
+        let Some(serving) = node.serving.lock().await.take() else { return false };
+        self.directory.set_up(id, false);
+        for session in node.state.sessions.remove_all(Ended::Shutdown) {
+            rollback_all(&node.state, session.open_transactions()).await;
+        }
+        let _ = serving.shutdown.send(());
+        let mut task = serving.task;
+        if tokio::time::timeout(STOP_GRACE, &mut task).await.is_err() {
+            task.abort();
+        }
+        true
+    }
+
+    /// Kills one session (by id, on whichever node holds it) or every session; returns how many died.
+    /// Killed sessions answer BAD_SESSION from then on and their AttachSession streams end.
+    pub async fn kill_sessions(&self, session_id: Option<&str>) -> usize {
+        let mut killed = 0;
+        for node in &self.nodes {
+            let sessions = match session_id {
+                Some(id) => node.state.sessions.remove(id, Ended::Closed).into_iter().collect(),
+                None => node.state.sessions.remove_all(Ended::Closed),
+            };
+            killed += sessions.len();
+            for session in sessions {
+                rollback_all(&node.state, session.open_transactions()).await;
+            }
+        }
+        killed
+    }
+
+    /// What a YDB restart looks like to clients: every session ends with the shutdown hint and its open
+    /// transactions roll back; data stays and the ports stay open. Returns how many sessions ended.
+    pub async fn restart(&self) -> usize {
+        let mut ended = 0;
+        for node in &self.nodes {
+            let sessions = node.state.sessions.remove_all(Ended::Shutdown);
+            ended += sessions.len();
+            for session in sessions {
+                rollback_all(&node.state, session.open_transactions()).await;
+            }
+        }
+        ended
+    }
+
+    /// Every node with its address and whether it runs.
+    pub fn endpoints(&self) -> Vec<Endpoint> {
+        self.directory.all()
     }
 }
 
@@ -97,22 +227,16 @@ fn cors() -> CorsLayer {
         .max_age(Duration::from_secs(24 * 60 * 60))
 }
 
-/// Opens the store, binds the port and starts serving in the background.
-pub async fn start(config: Config) -> Result<Running, Box<dyn std::error::Error + Send + Sync>> {
-    let engine = Engine::open(config.data.as_deref()).map_err(|e| {
-        let messages: Vec<String> = e.issues.iter().map(|i| i.message.clone()).collect();
-        format!("cannot open the store ({:?}): {}", e.status, messages.join("; "))
-    })?;
-    let listener = TcpListener::bind(config.listen).await?;
-    let addr = listener.local_addr()?;
-    let state = State::new(engine, addr.ip().to_string(), addr.port(), 1);
-    state.auth.configure(&config.users, config.token_ttl);
-
+/// Serves one node on `listener` until told to stop.
+fn serve(node: &Node, listener: TcpListener, faults: Arc<Faults>, errors: mpsc::UnboundedSender<String>) -> Serving {
+    let state = node.state.clone();
     let router = tonic::transport::Server::builder()
         .accept_http1(true)
         .layer(cors())
         .layer(tonic_web::GrpcWebLayer::new())
         .layer(crate::auth::AuthLayer::new(state.auth.clone()))
+        // Innermost, so it sees plain gRPC whichever protocol the client spoke.
+        .layer(FaultLayer::new(faults, state.clone()))
         .add_service(AuthServiceServer::new(crate::services::auth::Auth { state: state.clone() }))
         .add_service(DiscoveryServiceServer::new(Discovery { state: state.clone() }))
         .add_service(SchemeServiceServer::new(Scheme { state: state.clone() }))
@@ -135,21 +259,89 @@ pub async fn start(config: Config) -> Result<Running, Box<dyn std::error::Error 
             let _ = stream.set_nodelay(true);
         })
     });
-    let task = tokio::spawn(router.serve_with_incoming_shutdown(incoming, async {
-        let _ = stopped.await;
-    }));
+    let id = node.id;
+    let task = tokio::spawn(async move {
+        let served = router
+            .serve_with_incoming_shutdown(incoming, async {
+                let _ = stopped.await;
+            })
+            .await;
+        if let Err(e) = served {
+            let _ = errors.send(format!("node {id}: {e}"));
+        }
+    });
+    Serving { shutdown, task }
+}
 
-    let reaper_state = state.clone();
+/// Opens the store, binds the ports and starts serving in the background.
+pub async fn start(config: Config) -> Result<Running, Box<dyn std::error::Error + Send + Sync>> {
+    let engine = Engine::open(config.data.as_deref()).map_err(|e| {
+        let messages: Vec<String> = e.issues.iter().map(|i| i.message.clone()).collect();
+        format!("cannot open the store ({:?}): {}", e.status, messages.join("; "))
+    })?;
+    let count = config.nodes.max(1);
+    let mut listeners = Vec::new();
+    for i in 0..count {
+        let mut addr = config.listen;
+        if addr.port() != 0 {
+            let port = u16::try_from(u32::from(addr.port()) + i).map_err(|_| "node ports run past 65535")?;
+            addr.set_port(port);
+        }
+        let listener = TcpListener::bind(addr).await.map_err(|e| format!("cannot bind {addr}: {e}"))?;
+        let addr = listener.local_addr()?;
+        listeners.push((i + 1, addr, listener));
+    }
+    let directory = Arc::new(Directory::default());
+    for (id, addr, _) in &listeners {
+        directory.add(Endpoint { node_id: *id, host: addr.ip().to_string(), port: addr.port(), up: true });
+    }
+    let faults = Arc::new(Faults::new());
+    let auth = Arc::new(crate::auth::Auth::default());
+    auth.configure(&config.users, config.token_ttl);
+    let (errors, errors_rx) = mpsc::unbounded_channel();
+    let mut nodes = Vec::new();
+    let mut servings = Vec::new();
+    for (id, addr, listener) in listeners {
+        let state = State::in_directory(
+            engine.clone(),
+            directory.clone(),
+            auth.clone(),
+            addr.ip().to_string(),
+            addr.port(),
+            id,
+        );
+        let node = Node { id, addr, state, serving: tokio::sync::Mutex::new(None) };
+        servings.push(serve(&node, listener, faults.clone(), errors.clone()));
+        nodes.push(node);
+    }
+    for (node, serving) in nodes.iter().zip(servings) {
+        *node.serving.lock().await = Some(serving);
+    }
+    let addr = nodes.first().map(|n| n.addr).ok_or("no nodes")?;
+    let cluster = Arc::new(Cluster { nodes, faults, directory, errors });
+
+    let mut background = Vec::new();
+    let reaper = cluster.clone();
     let idle = config.session_idle_timeout;
-    tokio::spawn(async move {
+    background.push(tokio::spawn(async move {
         let mut tick = tokio::time::interval(idle.min(Duration::from_secs(10)).max(Duration::from_millis(100)));
         loop {
             tick.tick().await;
-            for session in reaper_state.sessions.expire_idle(idle) {
-                rollback_all(&reaper_state, session.open_transactions()).await;
+            for node in &reaper.nodes {
+                for session in node.state.sessions.expire_idle(idle) {
+                    rollback_all(&node.state, session.open_transactions()).await;
+                }
             }
         }
-    });
+    }));
 
-    Ok(Running { addr, state, shutdown: Some(shutdown), task })
+    let mut admin_addr = None;
+    if let Some(admin) = config.admin {
+        let listener =
+            TcpListener::bind(admin).await.map_err(|e| format!("cannot bind the admin endpoint {admin}: {e}"))?;
+        admin_addr = Some(listener.local_addr()?);
+        background.push(tokio::spawn(crate::admin::serve(listener, cluster.clone())));
+    }
+
+    Ok(Running { addr, admin_addr, cluster, errors: errors_rx, background })
 }

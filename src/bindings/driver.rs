@@ -58,6 +58,7 @@ fn credentials_from_js(v: &JsValue) -> Result<Rc<dyn Credentials>> {
 pub type StopHook = Box<dyn Fn() -> LocalBoxFuture<'static, ()>>;
 
 #[wasm_bindgen]
+#[derive(Clone)]
 pub struct Driver {
     pub(crate) inner: crate::driver::Driver,
     stopped: Rc<Cell<bool>>,
@@ -155,6 +156,18 @@ impl Driver {
     #[wasm_bindgen(getter)]
     pub fn database(&self) -> String {
         self.inner.channel().database().to_string()
+    }
+
+    /// The Scheme service: directories, listings, descriptions, permissions.
+    #[wasm_bindgen(js_name = schemeClient)]
+    pub fn scheme_client(&self) -> super::scheme::SchemeClient {
+        super::scheme::SchemeClient::new(self)
+    }
+
+    /// The Table service outside pools: `session()` and `bulkUpsert`.
+    #[wasm_bindgen(js_name = tableClient)]
+    pub fn table_client(&self) -> super::table::TableClient {
+        super::table::TableClient::new(self)
     }
 
     /// A query-service session pool bound to this driver (stopped with it).

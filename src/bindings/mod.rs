@@ -9,6 +9,8 @@ pub mod driver;
 pub mod options;
 pub mod query;
 pub mod retry;
+pub mod schema;
+pub mod scheme;
 pub mod table;
 pub mod values;
 

@@ -203,7 +203,10 @@ impl QuerySession {
             })
         })()
         .map_err(to_js)?;
-        Ok(QueryResultStream { state: Rc::new(RefCell::new(StreamState::Pending(Box::new(start)))) })
+        Ok(QueryResultStream {
+            state: Rc::new(RefCell::new(StreamState::Pending(Box::new(start)))),
+            tx_id: Rc::default(),
+        })
     }
 
     /// Begins a transaction explicitly and returns its id.
@@ -265,6 +268,9 @@ enum StreamState {
 #[wasm_bindgen]
 pub struct QueryResultStream {
     state: Rc<RefCell<StreamState>>,
+    /// The transaction the query began, kept after the stream ends (a write-only query may end
+    /// without any result-set part).
+    tx_id: Rc<RefCell<Option<String>>>,
 }
 
 #[wasm_bindgen]
@@ -272,6 +278,7 @@ impl QueryResultStream {
     /// Resolves the next result-set part (`{ index, columns, rows, truncated }`), or `undefined`.
     pub fn next(&self) -> Promise {
         let state = self.state.clone();
+        let tx_id = self.tx_id.clone();
         future_to_promise(async move {
             let current = std::mem::replace(&mut *state.borrow_mut(), StreamState::Busy);
             let mut stream = match current {
@@ -292,7 +299,11 @@ impl QueryResultStream {
                     return Ok(JsValue::UNDEFINED);
                 }
             };
-            match stream.next().await {
+            let next = stream.next().await;
+            if stream.tx_id.is_some() {
+                tx_id.borrow_mut().clone_from(&stream.tx_id);
+            }
+            match next {
                 Some(Ok(part)) => {
                     let js = result_set_to_js(&part.result_set, Some(part.index));
                     *state.borrow_mut() = StreamState::Running(stream);
@@ -313,10 +324,7 @@ impl QueryResultStream {
     /// The transaction the query began and left open, once known.
     #[wasm_bindgen(getter, js_name = txId)]
     pub fn tx_id(&self) -> Option<String> {
-        match &*self.state.borrow() {
-            StreamState::Running(s) => s.tx_id.clone(),
-            _ => None,
-        }
+        self.tx_id.borrow().clone()
     }
 
     /// Stops reading: the request is aborted and the server stops the query.

@@ -2,11 +2,15 @@
 
 use super::driver::{on_stop, Driver};
 use super::retry::{retry_with_session, settings_from_js};
-use super::values::{params_from_js, result_sets_to_js};
+use super::schema::{self as convert, QueryArg};
+use super::values::{result_set_to_js, result_sets_to_js};
 use super::{options, to_js};
 use crate::error::{Error, Result};
 use crate::pool::Pool;
+use crate::proto::ydb::{table as pb, ResultSet, TypedValue};
+use crate::table::schema::{bulk_upsert, ReadTableStream as CoreReadStream};
 use crate::table::{TableSession, TxContext as CoreTx};
+use crate::transport::CallOptions;
 use crate::tx_mode::TxMode;
 use js_sys::{Array, Function, Promise, Reflect};
 use std::cell::RefCell;
@@ -125,6 +129,149 @@ fn query_text(q: &JsValue) -> Result<String> {
     q.as_string().ok_or_else(|| Error::argument("query must be a string"))
 }
 
+fn path_arg(p: &JsValue) -> Result<String> {
+    p.as_string().ok_or_else(|| Error::argument("a table path must be a string"))
+}
+
+/// Runs a query in a transaction; a prepared query the server no longer knows (NOT_FOUND, e.g. after
+/// a restart) runs once more from its text.
+async fn run(
+    tx: &mut CoreTx,
+    q: &QueryArg,
+    params: std::collections::HashMap<String, TypedValue>,
+    commit: bool,
+    call: &CallOptions,
+) -> Result<Vec<ResultSet>> {
+    match tx.execute(q.to_proto(), params.clone(), commit, call).await {
+        Err(e) if e.status == crate::Status::NotFound && q.fallback().is_some() && tx.tx_id().is_none() => {
+            tx.reopen();
+            let text = q.fallback().unwrap_or(pb::query::Query::YqlText(String::new()));
+            tx.execute(text, params, commit, call).await
+        }
+        other => other,
+    }
+}
+
+fn bulk_upsert_promise(
+    channel: crate::transport::Channel,
+    path: JsValue,
+    rows: JsValue,
+    column_types: JsValue,
+    opts: JsValue,
+) -> Promise {
+    let prepared = (|| -> Result<_> {
+        let o = options::object(&opts, "bulkUpsert settings")?;
+        Ok((path_arg(&path)?, convert::rows_from_js(&rows, &column_types)?, options::call_options(&o)?))
+    })();
+    future_to_promise(async move {
+        let (path, rows, call) = prepared.map_err(to_js)?;
+        bulk_upsert(&channel, &path, rows, &call).await.map_err(to_js)?;
+        Ok(JsValue::UNDEFINED)
+    })
+}
+
+/// `driver.tableClient()`: sessions outside a pool, and bulk upserts (which need no session).
+#[wasm_bindgen]
+pub struct TableClient {
+    driver: Driver,
+}
+
+#[wasm_bindgen]
+impl TableClient {
+    /// A new session (close it when done; pools are usually the better choice).
+    pub fn session(&self, opts: JsValue) -> Promise {
+        let channel = self.driver.inner.channel().clone();
+        let stopped = self.driver.ensure_running();
+        future_to_promise(async move {
+            stopped?;
+            let o = options::object(&opts, "session options").map_err(to_js)?;
+            let call = options::call_options(&o).map_err(to_js)?;
+            let s = TableSession::create(&channel, &call).await.map_err(to_js)?;
+            Ok(Session { inner: Rc::new(s) }.into())
+        })
+    }
+
+    /// `bulkUpsert(path, rows, columnTypes?, settings?)`
+    #[wasm_bindgen(js_name = bulkUpsert)]
+    pub fn bulk_upsert(&self, path: JsValue, rows: JsValue, column_types: JsValue, opts: JsValue) -> Promise {
+        bulk_upsert_promise(self.driver.inner.channel().clone(), path, rows, column_types, opts)
+    }
+}
+
+impl TableClient {
+    pub fn new(driver: &Driver) -> TableClient {
+        TableClient { driver: driver.clone() }
+    }
+}
+
+struct PendingRead {
+    session: Rc<TableSession>,
+    path: String,
+    read: crate::table::schema::ReadTable,
+    call: CallOptions,
+}
+
+enum ReadState {
+    Pending(Box<PendingRead>),
+    Running(CoreReadStream),
+    Busy,
+    Done,
+}
+
+/// The parts of one `readTable`, pulled with `next()` (the JS entry makes it async-iterable).
+#[wasm_bindgen]
+pub struct ReadTableStream {
+    state: Rc<RefCell<ReadState>>,
+}
+
+#[wasm_bindgen]
+impl ReadTableStream {
+    /// Resolves the next part (`{ columns, rows, truncated }`), or `undefined` at the end.
+    pub fn next(&self) -> Promise {
+        let state = self.state.clone();
+        future_to_promise(async move {
+            let current = std::mem::replace(&mut *state.borrow_mut(), ReadState::Busy);
+            let mut stream = match current {
+                ReadState::Pending(p) => match p.session.read_table(&p.path, p.read, &p.call).await {
+                    Ok(s) => s,
+                    Err(e) => {
+                        *state.borrow_mut() = ReadState::Done;
+                        return Err(to_js(e));
+                    }
+                },
+                ReadState::Running(s) => s,
+                ReadState::Busy => {
+                    *state.borrow_mut() = ReadState::Busy;
+                    return Err(to_js(Error::argument("next() called before the previous next() settled")));
+                }
+                ReadState::Done => {
+                    *state.borrow_mut() = ReadState::Done;
+                    return Ok(JsValue::UNDEFINED);
+                }
+            };
+            match stream.next().await {
+                Some(Ok(part)) => {
+                    *state.borrow_mut() = ReadState::Running(stream);
+                    result_set_to_js(&part, None).map_err(to_js)
+                }
+                Some(Err(e)) => {
+                    *state.borrow_mut() = ReadState::Done;
+                    Err(to_js(e))
+                }
+                None => {
+                    *state.borrow_mut() = ReadState::Done;
+                    Ok(JsValue::UNDEFINED)
+                }
+            }
+        })
+    }
+
+    /// Stops reading; the request is aborted.
+    pub fn cancel(&self) {
+        *self.state.borrow_mut() = ReadState::Done;
+    }
+}
+
 #[wasm_bindgen]
 impl Session {
     #[wasm_bindgen(getter, js_name = sessionId)]
@@ -143,12 +290,14 @@ impl Session {
         let session = self.inner.clone();
         let prepared = (|| -> Result<_> {
             let o = options::object(&opts, "executeQuery options")?;
-            Ok((query_text(&query)?, params_from_js(&params)?, options::call_options(&o)?))
+            let q = QueryArg::from_js(&query)?;
+            let params = q.params(&params)?;
+            Ok((q, params, options::call_options(&o)?))
         })();
         future_to_promise(async move {
-            let (text, params, call) = prepared.map_err(to_js)?;
+            let (q, params, call) = prepared.map_err(to_js)?;
             let mut tx = CoreTx::new(session, TxMode::SerializableReadWrite);
-            let sets = tx.execute(&text, params, true, &call).await.map_err(to_js)?;
+            let sets = run(&mut tx, &q, params, true, &call).await.map_err(to_js)?;
             result_sets_to_js(&sets).map_err(to_js)
         })
     }
@@ -166,6 +315,118 @@ impl Session {
             session.execute_scheme_query(&text, &call).await.map_err(to_js)?;
             Ok(JsValue::UNDEFINED)
         })
+    }
+
+    /// Prepares a query; resolves the `DataQuery` fields `{ yqlText, queryId, parameterTypes }`.
+    #[wasm_bindgen(js_name = prepareQuery)]
+    pub fn prepare_query(&self, query: JsValue, opts: JsValue) -> Promise {
+        let session = self.inner.clone();
+        let prepared = (|| -> Result<_> {
+            let o = options::object(&opts, "prepareQuery options")?;
+            Ok((query_text(&query)?, options::call_options(&o)?))
+        })();
+        future_to_promise(async move {
+            let (text, call) = prepared.map_err(to_js)?;
+            let p = session.prepare(&text, &call).await.map_err(to_js)?;
+            Ok(convert::prepared_to_js(&p))
+        })
+    }
+
+    /// `createTable(path, tableDescription, settings?)`
+    #[wasm_bindgen(js_name = createTable)]
+    pub fn create_table(&self, path: JsValue, description: JsValue, opts: JsValue) -> Promise {
+        let session = self.inner.clone();
+        let prepared = (|| -> Result<_> {
+            let o = options::object(&opts, "createTable settings")?;
+            Ok((path_arg(&path)?, convert::description_from_js(&description)?, options::call_options(&o)?))
+        })();
+        future_to_promise(async move {
+            let (path, (columns, key, indexes), call) = prepared.map_err(to_js)?;
+            session.create_table(&path, columns, key, indexes, &call).await.map_err(to_js)?;
+            Ok(JsValue::UNDEFINED)
+        })
+    }
+
+    #[wasm_bindgen(js_name = dropTable)]
+    pub fn drop_table(&self, path: JsValue, opts: JsValue) -> Promise {
+        let session = self.inner.clone();
+        let prepared = (|| -> Result<_> {
+            let o = options::object(&opts, "dropTable settings")?;
+            Ok((path_arg(&path)?, options::call_options(&o)?))
+        })();
+        future_to_promise(async move {
+            let (path, call) = prepared.map_err(to_js)?;
+            session.drop_table(&path, &call).await.map_err(to_js)?;
+            Ok(JsValue::UNDEFINED)
+        })
+    }
+
+    /// `alterTable(path, { addColumns?, dropColumns?, addIndexes?, dropIndexes? }, settings?)`
+    #[wasm_bindgen(js_name = alterTable)]
+    pub fn alter_table(&self, path: JsValue, change: JsValue, opts: JsValue) -> Promise {
+        let session = self.inner.clone();
+        let prepared = (|| -> Result<_> {
+            let o = options::object(&opts, "alterTable settings")?;
+            Ok((path_arg(&path)?, convert::alter_from_js(&change)?, options::call_options(&o)?))
+        })();
+        future_to_promise(async move {
+            let (path, change, call) = prepared.map_err(to_js)?;
+            session.alter_table(&path, change, &call).await.map_err(to_js)?;
+            Ok(JsValue::UNDEFINED)
+        })
+    }
+
+    #[wasm_bindgen(js_name = copyTable)]
+    pub fn copy_table(&self, source: JsValue, destination: JsValue, opts: JsValue) -> Promise {
+        let session = self.inner.clone();
+        let prepared = (|| -> Result<_> {
+            let o = options::object(&opts, "copyTable settings")?;
+            Ok((path_arg(&source)?, path_arg(&destination)?, options::call_options(&o)?))
+        })();
+        future_to_promise(async move {
+            let (source, destination, call) = prepared.map_err(to_js)?;
+            session.copy_table(&source, &destination, &call).await.map_err(to_js)?;
+            Ok(JsValue::UNDEFINED)
+        })
+    }
+
+    /// Resolves `{ name, columns: [{ name, type, notNull }], primaryKey, indexes }` (the JS entry wraps
+    /// it in a `TableDescription`).
+    #[wasm_bindgen(js_name = describeTable)]
+    pub fn describe_table(&self, path: JsValue, opts: JsValue) -> Promise {
+        let session = self.inner.clone();
+        let prepared = (|| -> Result<_> {
+            let o = options::object(&opts, "describeTable settings")?;
+            Ok((path_arg(&path)?, options::call_options(&o)?))
+        })();
+        future_to_promise(async move {
+            let (path, call) = prepared.map_err(to_js)?;
+            let d = session.describe_table(&path, &call).await.map_err(to_js)?;
+            Ok(convert::description_to_js(&d))
+        })
+    }
+
+    /// `readTable(path, { keyRange?, columns?, ordered?, rowLimit?, timeoutMs?, signal? })`: the
+    /// table's rows streamed in parts (async-iterable in JS).
+    #[wasm_bindgen(js_name = readTable)]
+    pub fn read_table(&self, path: JsValue, opts: JsValue) -> std::result::Result<ReadTableStream, JsValue> {
+        let build = || -> Result<_> {
+            let o = options::object(&opts, "readTable options")?;
+            Ok(PendingRead {
+                session: self.inner.clone(),
+                path: path_arg(&path)?,
+                read: convert::read_table_from_js(&opts)?,
+                call: options::call_options(&o)?,
+            })
+        };
+        let pending = build().map_err(to_js)?;
+        Ok(ReadTableStream { state: Rc::new(RefCell::new(ReadState::Pending(Box::new(pending)))) })
+    }
+
+    /// `bulkUpsert(path, rows, columnTypes?, settings?)`
+    #[wasm_bindgen(js_name = bulkUpsert)]
+    pub fn bulk_upsert(&self, path: JsValue, rows: JsValue, column_types: JsValue, opts: JsValue) -> Promise {
+        bulk_upsert_promise(self.inner.channel().clone(), path, rows, column_types, opts)
     }
 
     /// A transaction context; the transaction begins with its first statement.
@@ -211,12 +472,14 @@ impl TxContext {
         let prepared = (|| -> Result<_> {
             let o = options::object(&opts, "execute options")?;
             let commit = options::boolean(&o, "commitTx")?.unwrap_or(false);
-            Ok((query_text(&query)?, params_from_js(&params)?, commit, options::call_options(&o)?))
+            let q = QueryArg::from_js(&query)?;
+            let params = q.params(&params)?;
+            Ok((q, params, commit, options::call_options(&o)?))
         })();
         future_to_promise(async move {
-            let (text, params, commit, call) = prepared.map_err(to_js)?;
+            let (q, params, commit, call) = prepared.map_err(to_js)?;
             let mut tx = cell.borrow_mut().take().ok_or_else(busy)?;
-            let r = tx.execute(&text, params, commit, &call).await;
+            let r = run(&mut tx, &q, params, commit, &call).await;
             *cell.borrow_mut() = Some(tx);
             result_sets_to_js(&r.map_err(to_js)?).map_err(to_js)
         })

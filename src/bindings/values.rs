@@ -249,6 +249,15 @@ fn typed_marker() -> JsValue {
 
 /// `{ $name: value, … }` (or a `Map`) into the request's parameter map. Names get a `$` if missing.
 pub fn params_from_js(params: &JsValue) -> Result<HashMap<String, TypedValue>> {
+    params_from_js_declared(params, &HashMap::new())
+}
+
+/// Like [`params_from_js`], but a plain value whose parameter has a declared type (a prepared query's
+/// DECLARE) is encoded as that type instead of an inferred one.
+pub fn params_from_js_declared(
+    params: &JsValue,
+    declared: &HashMap<String, YdbType>,
+) -> Result<HashMap<String, TypedValue>> {
     let mut out = HashMap::new();
     if params.is_undefined() || params.is_null() {
         return Ok(out);
@@ -269,7 +278,10 @@ pub fn params_from_js(params: &JsValue) -> Result<HashMap<String, TypedValue>> {
         let name = pair.get(0).as_string().ok_or_else(|| Error::argument("parameter names must be strings"))?;
         let name = if name.starts_with('$') { name } else { format!("${name}") };
         let value = pair.get(1);
-        let typed = typed_from_js(&value, &name)?;
+        let typed = match declared.get(&name) {
+            Some(t) if !is_typed_value(&value) => encode_as(&value, t, &name)?,
+            _ => typed_from_js(&value, &name)?,
+        };
         out.insert(name, typed);
     }
     Ok(out)
@@ -292,6 +304,11 @@ pub fn typed_from_js(value: &JsValue, name: &str) -> Result<TypedValue> {
         (t, v)
     };
     Ok(TypedValue { r#type: Some(t.to_proto()), value: Some(v) })
+}
+
+/// A JS value encoded as the given type (bulk upsert rows, declared parameters).
+pub fn encode_as(value: &JsValue, t: &YdbType, name: &str) -> Result<TypedValue> {
+    Ok(TypedValue { r#type: Some(t.to_proto()), value: Some(encode(value, t, name)?) })
 }
 
 fn is_typed_value(value: &JsValue) -> bool {

@@ -17,6 +17,8 @@ use std::cell::Cell;
 use std::collections::HashMap;
 use std::rc::Rc;
 
+pub mod schema;
+
 /// A table-service session.
 pub struct TableSession {
     id: String,
@@ -49,6 +51,10 @@ impl TableSession {
         self.alive.get()
     }
 
+    pub fn channel(&self) -> &Channel {
+        &self.channel
+    }
+
     fn note(&self, e: Error) -> Error {
         if e.policy().discards_session {
             self.alive.set(false);
@@ -56,10 +62,10 @@ impl TableSession {
         e
     }
 
-    /// Runs a data query (`query` is YQL text) under the given transaction control.
+    /// Runs a data query (YQL text or a prepared query's id) under the given transaction control.
     pub async fn execute_data_query(
         &self,
-        query: &str,
+        query: table::query::Query,
         parameters: HashMap<String, TypedValue>,
         tx_control: table::TransactionControl,
         opts: &CallOptions,
@@ -67,7 +73,7 @@ impl TableSession {
         let req = table::ExecuteDataQueryRequest {
             session_id: self.id.clone(),
             tx_control: Some(tx_control),
-            query: Some(table::Query { query: Some(table::query::Query::YqlText(query.to_string())) }),
+            query: Some(table::Query { query: Some(query) }),
             parameters,
             query_cache_policy: Some(table::QueryCachePolicy { keep_in_cache: true }),
             ..Default::default()
@@ -159,6 +165,14 @@ impl TxContext {
         self.finished
     }
 
+    /// Makes a transaction whose first statement failed before it began usable again (the caller
+    /// retries that statement differently, e.g. a prepared query from its text).
+    pub fn reopen(&mut self) {
+        if self.tx_id.is_none() {
+            self.finished = false;
+        }
+    }
+
     fn control(&self, commit: bool) -> Result<table::TransactionControl> {
         use table::transaction_control::TxSelector;
         if self.finished {
@@ -174,7 +188,7 @@ impl TxContext {
     /// Runs a statement in the transaction, beginning it on the first call.
     pub async fn execute(
         &mut self,
-        query: &str,
+        query: table::query::Query,
         parameters: HashMap<String, TypedValue>,
         commit: bool,
         opts: &CallOptions,

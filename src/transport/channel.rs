@@ -9,6 +9,7 @@ use crate::error::{Error, Result, Status};
 use crate::transport::fetch::{self, BodyReader};
 use crate::transport::framing::{encode_frame, Frame, FrameDecoder, Trailers};
 use crate::transport::methods::{Method, StreamingMethod};
+use futures_util::future::LocalBoxFuture;
 use js_sys::{Array, Reflect};
 use std::marker::PhantomData;
 use std::rc::Rc;
@@ -128,30 +129,60 @@ impl Channel {
         request: &Req,
         opts: &CallOptions,
     ) -> Result<Resp> {
-        let (response, signal) = self.send(method.path, &encode_frame(request), opts).await?;
-        if let Some(err) = status_error(&response.header_trailers) {
-            return Err(err);
-        }
-        let body = response.bytes(signal.as_ref()).await?;
-        let mut decoder = FrameDecoder::new();
-        decoder.push(&body);
-        let mut message = None;
-        let mut trailers = None;
-        while let Some(frame) = decoder.next_frame()? {
-            match frame {
-                Frame::Data(bytes) if message.is_none() => message = Some(bytes),
-                Frame::Data(_) => return Err(Error::protocol(format!("{}: more than one answer", method.path))),
-                Frame::Trailers(t) => trailers = Some(t),
-            }
-        }
-        let trailers = trailers.ok_or_else(|| {
-            Error::transport(Status::ConnectionLost, format!("{}: the answer ended without a gRPC status", method.path))
-        })?;
-        if let Some(err) = status_error(&trailers) {
-            return Err(err);
-        }
-        let bytes = message.ok_or_else(|| Error::protocol(format!("{}: no answer message", method.path)))?;
+        let bytes = self.unary_bytes(method.path, encode_frame(request), opts).await?;
         Resp::decode(bytes.as_slice()).map_err(|e| Error::protocol(format!("{}: undecodable answer: {e}", method.path)))
+    }
+
+    /// The untyped part of a unary call. Boxed and not generic on purpose: every typed call site shares
+    /// this one copy of the fetch-and-unframe state machine instead of inlining its own (it kept
+    /// tens of kilobytes out of the wasm).
+    fn unary_bytes<'a>(
+        &'a self,
+        path: &'static str,
+        body: Vec<u8>,
+        opts: &'a CallOptions,
+    ) -> LocalBoxFuture<'a, Result<Vec<u8>>> {
+        Box::pin(async move {
+            let (response, signal) = self.send(path, &body, opts).await?;
+            if let Some(err) = status_error(&response.header_trailers) {
+                return Err(err);
+            }
+            let body = response.bytes(signal.as_ref()).await?;
+            let mut decoder = FrameDecoder::new();
+            decoder.push(&body);
+            let mut message = None;
+            let mut trailers = None;
+            while let Some(frame) = decoder.next_frame()? {
+                match frame {
+                    Frame::Data(bytes) if message.is_none() => message = Some(bytes),
+                    Frame::Data(_) => return Err(Error::protocol(format!("{path}: more than one answer"))),
+                    Frame::Trailers(t) => trailers = Some(t),
+                }
+            }
+            let trailers = trailers.ok_or_else(|| {
+                Error::transport(Status::ConnectionLost, format!("{path}: the answer ended without a gRPC status"))
+            })?;
+            if let Some(err) = status_error(&trailers) {
+                return Err(err);
+            }
+            message.ok_or_else(|| Error::protocol(format!("{path}: no answer message")))
+        })
+    }
+
+    /// The untyped start of a server-streaming call (boxed for the same reason as `unary_bytes`).
+    fn open_stream<'a>(
+        &'a self,
+        path: &'static str,
+        body: Vec<u8>,
+        opts: &'a CallOptions,
+    ) -> LocalBoxFuture<'a, Result<(BodyReader, Option<AbortSignal>)>> {
+        Box::pin(async move {
+            let (response, signal) = self.send(path, &body, opts).await?;
+            if let Some(err) = status_error(&response.header_trailers) {
+                return Err(err);
+            }
+            Ok((response.into_reader()?, signal))
+        })
     }
 
     /// A server-streaming call: one request, a stream of answers.
@@ -161,13 +192,10 @@ impl Channel {
         request: &Req,
         opts: &CallOptions,
     ) -> Result<MessageStream<Resp>> {
-        let (response, signal) = self.send(method.path, &encode_frame(request), opts).await?;
-        if let Some(err) = status_error(&response.header_trailers) {
-            return Err(err);
-        }
+        let (reader, signal) = self.open_stream(method.path, encode_frame(request), opts).await?;
         Ok(MessageStream {
             path: method.path,
-            reader: response.into_reader()?,
+            reader,
             decoder: FrameDecoder::new(),
             finished: false,
             signal,

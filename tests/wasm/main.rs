@@ -51,6 +51,10 @@ async fn run(
     parts
 }
 
+fn yql(text: String) -> ydb::table::query::Query {
+    ydb::table::query::Query::YqlText(text)
+}
+
 fn text(v: &str) -> ydb::Value {
     ydb::Value { value: Some(ydb::value::Value::TextValue(v.into())), ..Default::default() }
 }
@@ -136,6 +140,7 @@ async fn parameters_go_in_typed_and_come_back_typed() {
     assert_eq!(set.columns[0].name, "greeting");
     assert_eq!(set.columns[0].r#type, Some(prim(ydb::r#type::PrimitiveTypeId::Utf8)));
     assert_eq!(set.rows[0].items[0], text("héllo"));
+    session.delete().await;
 }
 
 #[wasm_bindgen_test]
@@ -155,6 +160,8 @@ async fn a_missing_table_is_a_scheme_error_with_issues() {
     assert_eq!(err.status, Status::SchemeError);
     assert!(!err.issues.is_empty());
     assert!(session.is_alive(), "a scheme error must not discard the session");
+    drop(stream);
+    session.delete().await;
 }
 
 #[wasm_bindgen_test]
@@ -164,6 +171,8 @@ async fn a_syntax_error_is_a_generic_error() {
     let mut stream = session.execute("SELEKT 1", HashMap::new(), &TxControl::None, &opts()).await.unwrap();
     let err = stream.next().await.unwrap().err().unwrap();
     assert_eq!(err.status, Status::GenericError);
+    drop(stream);
+    session.delete().await;
 }
 
 #[wasm_bindgen_test]
@@ -190,14 +199,14 @@ async fn a_table_transaction_commits_what_it_wrote() {
         .unwrap();
     let session = Rc::new(session);
     let mut tx = ydb_wasm::table::TxContext::new(session.clone(), TxMode::SerializableReadWrite);
-    tx.execute(&format!("UPSERT INTO `{table}` (id, name) VALUES (1, \"one\")"), HashMap::new(), false, &opts())
+    tx.execute(yql(format!("UPSERT INTO `{table}` (id, name) VALUES (1, \"one\")")), HashMap::new(), false, &opts())
         .await
         .unwrap();
     assert!(tx.tx_id().is_some());
     tx.commit(&opts()).await.unwrap();
     let read = session
         .execute_data_query(
-            &format!("SELECT name FROM `{table}` WHERE id = 1"),
+            yql(format!("SELECT name FROM `{table}` WHERE id = 1")),
             HashMap::new(),
             ydb::table::TransactionControl {
                 tx_selector: Some(ydb::table::transaction_control::TxSelector::BeginTx(

@@ -185,6 +185,9 @@ enum Func {
     Lower,
     Abs,
     ListLength,
+    /// `DateTime::StartOfMonth`: the argument counts this many units per day (Date 1, Datetime 86 400,
+    /// Timestamp 86 400 000 000); the answer is a Timestamp.
+    StartOfMonth(i128),
 }
 
 /// A bound expression.
@@ -1605,6 +1608,17 @@ impl<'a> Ctx<'a> {
                 arity(1)?;
                 Ok((BExpr::Func(Func::Abs, bs), t0))
             }
+            "datetime::startofmonth" => {
+                arity(1)?;
+                let per_day = match t0.prim() {
+                    Some(Prim::Date) => 1,
+                    Some(Prim::Datetime) => 86_400,
+                    Some(Prim::Timestamp) => 86_400_000_000,
+                    _ => return Err(gen(format!("{name} expects a Date, Datetime or Timestamp"))),
+                };
+                let t = Type::Prim(Prim::Timestamp);
+                Ok((BExpr::Func(Func::StartOfMonth(per_day), bs), if t0.is_optional() { t.make_optional() } else { t }))
+            }
             "listlength" => {
                 arity(1)?;
                 Ok((BExpr::Func(Func::ListLength, bs), Type::Prim(Prim::Uint64)))
@@ -2502,6 +2516,13 @@ fn call(f: Func, vals: Vec<Value>) -> R<Value> {
             }
             other => other,
         },
+        Func::StartOfMonth(per_day) => match first {
+            Value::Int(units) if per_day > 0 => {
+                let days = units.div_euclid(per_day);
+                Value::Int(start_of_month(days) * 86_400_000_000)
+            }
+            other => other,
+        },
         Func::Abs => match first {
             Value::Int(i) => Value::Int(i.saturating_abs()),
             Value::Float(x) => Value::Float(x.abs()),
@@ -2509,6 +2530,19 @@ fn call(f: Func, vals: Vec<Value>) -> R<Value> {
             other => other,
         },
     })
+}
+
+/// The first day of the month of a day number (days since 1970-01-01), in the proleptic Gregorian calendar.
+fn start_of_month(days: i128) -> i128 {
+    // Civil-from-days and back (H. Hinnant's algorithms), on 400-year eras of 146 097 days.
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let day_of_month = doy - (153 * mp + 2) / 5; // 0-based
+    days - day_of_month
 }
 
 fn arith(op: BinOp, a: Value, b: Value, t: &Type) -> R<Value> {
@@ -2635,4 +2669,31 @@ fn to_result_set(cols: &[Col], rows: &[Vec<Value>]) -> ydb::ResultSet {
         })
         .collect();
     ydb::ResultSet { columns, rows, ..Default::default() }
+}
+
+#[cfg(test)]
+mod calendar_tests {
+    use super::start_of_month;
+
+    #[test]
+    fn start_of_month_finds_the_first_day_across_years_and_leap_days() {
+        let day = |y: i32, m: u32, d: u32| -> i128 {
+            // days from 1970-01-01, counted naively for the test
+            let mut days = 0i128;
+            for year in 1970..y {
+                days += if (year % 4 == 0 && year % 100 != 0) || year % 400 == 0 { 366 } else { 365 };
+            }
+            let leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
+            let lens = [31, if leap { 29 } else { 28 }, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31];
+            for len in lens.iter().take((m - 1) as usize) {
+                days += len;
+            }
+            days + i128::from(d - 1)
+        };
+        assert_eq!(start_of_month(day(1970, 1, 1)), day(1970, 1, 1));
+        assert_eq!(start_of_month(day(2024, 2, 29)), day(2024, 2, 1));
+        assert_eq!(start_of_month(day(2024, 3, 1)), day(2024, 3, 1));
+        assert_eq!(start_of_month(day(2105, 12, 31)), day(2105, 12, 1));
+        assert_eq!(start_of_month(day(2000, 12, 15)), day(2000, 12, 1));
+    }
 }

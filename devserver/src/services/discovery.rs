@@ -1,4 +1,4 @@
-//! Discovery: the server lists itself as the database's only endpoint, and says who the caller is.
+//! Discovery: lists the server's running nodes as the database's endpoints, and says who the caller is.
 
 use tonic::{Request, Response, Status};
 
@@ -23,17 +23,23 @@ impl DiscoveryService for Discovery {
         &self,
         _request: Request<ListEndpointsRequest>,
     ) -> Result<Response<ListEndpointsResponse>, Status> {
-        let endpoint = EndpointInfo {
-            address: self.state.host.clone(),
-            port: u32::from(self.state.port),
-            load_factor: 0.0,
-            ssl: false,
-            service: SERVICES.iter().map(|s| s.to_string()).collect(),
-            location: "local".to_string(),
-            node_id: self.state.node_id,
-            ..Default::default()
-        };
-        let result = ListEndpointsResult { endpoints: vec![endpoint], self_location: "local".to_string() };
+        let endpoints = self
+            .state
+            .directory
+            .up()
+            .into_iter()
+            .map(|node| EndpointInfo {
+                address: node.host,
+                port: u32::from(node.port),
+                load_factor: 0.0,
+                ssl: false,
+                service: SERVICES.iter().map(|s| s.to_string()).collect(),
+                location: "local".to_string(),
+                node_id: node.node_id,
+                ..Default::default()
+            })
+            .collect();
+        let result = ListEndpointsResult { endpoints, self_location: "local".to_string() };
         Ok(Response::new(ListEndpointsResponse {
             operation: Some(operation_ok("Ydb.Discovery.ListEndpointsResult", &result)),
         }))
