@@ -308,10 +308,10 @@ impl Engine {
         })
     }
 
-    /// CopyTables: every (source, destination) in one transaction; destinations must not exist.
-    pub fn copy_tables(&self, database: &str, items: &[(String, String)]) -> R<()> {
+    /// CopyTables: every (source, destination, omit indexes) in one transaction; destinations must not exist.
+    pub fn copy_tables(&self, database: &str, items: &[(String, String, bool)]) -> R<()> {
         self.with_write(|conn| {
-            for (src, dst) in items {
+            for (src, dst, omit_indexes) in items {
                 let (src, dst) = (normalize_path(database, src), normalize_path(database, dst));
                 let meta = catalog::load(conn, &src)?.ok_or_else(|| path_not_found(&src))?;
                 if kind_of(conn, database, &dst)?.is_some() {
@@ -322,7 +322,9 @@ impl Engine {
                 }
                 let copy = TableMeta { path: dst.clone(), ..meta.clone() };
                 catalog::create(conn, &copy)?;
-                catalog::add_indexes(conn, &dst, &catalog::load_indexes(conn, &src)?)?;
+                if !omit_indexes {
+                    catalog::add_indexes(conn, &dst, &catalog::load_indexes(conn, &src)?)?;
+                }
                 let cols: Vec<String> = meta.columns.iter().map(|c| quote_ident(&c.name)).collect();
                 let cols = cols.join(", ");
                 conn.execute_batch(&format!(

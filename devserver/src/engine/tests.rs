@@ -429,9 +429,16 @@ fn copy_and_rename_move_data_and_schema() {
     let e = eng();
     setup(&e);
     fill(&e, 3);
-    e.copy_tables("/local", &[("series".into(), "backup/series".into())]).unwrap();
+    q(&e, "ALTER TABLE series ADD INDEX by_title GLOBAL ON (title)");
+    e.copy_tables(
+        "/local",
+        &[("series".into(), "backup/series".into(), false), ("series".into(), "bare".into(), true)],
+    )
+    .unwrap();
+    assert_eq!(e.describe_table("/local", "backup/series").unwrap().indexes.len(), 1);
+    assert!(e.describe_table("/local", "bare").unwrap().indexes.is_empty());
     assert_eq!(
-        e.copy_tables("/local", &[("series".into(), "backup/series".into())]).unwrap_err().status,
+        e.copy_tables("/local", &[("series".into(), "backup/series".into(), false)]).unwrap_err().status,
         StatusCode::AlreadyExists
     );
     e.rename_tables("/local", &[("backup/series".into(), "moved".into(), false)]).unwrap();

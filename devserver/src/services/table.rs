@@ -197,7 +197,7 @@ impl TableService for Table {
     async fn copy_table(&self, r: Request<CopyTableRequest>) -> Result<Response<CopyTableResponse>, Status> {
         let database = database_of(&r);
         let req = r.into_inner();
-        let items = vec![(req.source_path, req.destination_path)];
+        let items = vec![(req.source_path, req.destination_path, false)];
         let result = self
             .in_session(&req.session_id, move |engine| engine.copy_tables(&database, &items))
             .await
@@ -208,7 +208,8 @@ impl TableService for Table {
     async fn copy_tables(&self, r: Request<CopyTablesRequest>) -> Result<Response<CopyTablesResponse>, Status> {
         let database = database_of(&r);
         let req = r.into_inner();
-        let items = req.tables.into_iter().map(|t| (t.source_path, t.destination_path)).collect::<Vec<_>>();
+        let items =
+            req.tables.into_iter().map(|t| (t.source_path, t.destination_path, t.omit_indexes)).collect::<Vec<_>>();
         let result = self
             .in_session(&req.session_id, move |engine| engine.copy_tables(&database, &items))
             .await
