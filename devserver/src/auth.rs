@@ -101,6 +101,12 @@ impl Auth {
     }
 }
 
+/// The user whose valid token a request carries (None without one, or with auth off and no token).
+pub fn caller<T>(auth: &Auth, request: &tonic::Request<T>) -> Option<String> {
+    let token = request.metadata().get(TICKET_HEADER).and_then(|v| v.to_str().ok())?;
+    auth.user_of(token).ok()
+}
+
 fn base64url(bytes: &[u8]) -> String {
     const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
     let mut out = String::with_capacity(bytes.len().div_ceil(3) * 4);

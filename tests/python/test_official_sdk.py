@@ -27,15 +27,29 @@ def endpoint():
         proc.wait(timeout=10)
 
 
+def start_server(*extra):
+    binary = os.environ.get("YDB_DEVSERVER_BIN", "target/debug/ydb-devserver")
+    proc = subprocess.Popen([binary, "--listen", "127.0.0.1:0", *extra], stdout=subprocess.PIPE, text=True)
+    line = proc.stdout.readline().strip()
+    assert line.startswith("ydb-devserver listening on "), line
+    return proc, "grpc://" + line.rsplit(" ", 1)[1]
+
+
 @pytest.fixture()
 def auth_endpoint():
-    binary = os.environ.get("YDB_DEVSERVER_BIN", "target/debug/ydb-devserver")
-    args = [binary, "--listen", "127.0.0.1:0", "--user", "alice:secret", "--user", "bob:hunter2"]
-    proc = subprocess.Popen(args, stdout=subprocess.PIPE, text=True)
+    proc, endpoint = start_server("--user", "alice:secret", "--user", "bob:hunter2")
     try:
-        line = proc.stdout.readline().strip()
-        assert line.startswith("ydb-devserver listening on "), line
-        yield "grpc://" + line.rsplit(" ", 1)[1]
+        yield endpoint
+    finally:
+        proc.terminate()
+        proc.wait(timeout=10)
+
+
+@pytest.fixture()
+def short_token_endpoint():
+    proc, endpoint = start_server("--user", "alice:secret", "--token-ttl", "1")
+    try:
+        yield endpoint
     finally:
         proc.terminate()
         proc.wait(timeout=10)
@@ -205,6 +219,13 @@ def test_create_describe_bulk_upsert_and_read_table(endpoint):
                         parts += 1
                         rows.extend(part.rows)
                     return parts, rows
+
+                async def describe_with_stats(session):
+                    settings = ydb.DescribeTableSettings().with_include_table_stats(True)
+                    return await session.describe_table(path, settings)
+
+                stats = (await pool.retry_operation(describe_with_stats)).table_stats
+                assert stats.rows_estimate == 2000 and stats.partitions == 1
 
                 parts, rows = await pool.retry_operation(read_all)
                 assert len(rows) == 2000 and parts >= 2
@@ -381,6 +402,8 @@ def test_static_credentials_against_a_server_with_users(auth_endpoint):
                 assert rs[0].rows[0].n == 1
             listing = await driver.scheme_client.list_directory("/local")
             assert [c.name for c in listing.children] == ["t"]
+            await driver.scheme_client.make_directory("/local/alices")
+            assert (await driver.scheme_client.describe_path("/local/alices")).owner == "alice"
 
         # No token: the server answers UNAUTHENTICATED before any service runs.
         async with ydb.aio.Driver(endpoint=auth_endpoint, database="/local") as driver:
@@ -393,5 +416,19 @@ def test_static_credentials_against_a_server_with_users(auth_endpoint):
             with pytest.raises(ydb.issues.Error) as raised:
                 await driver.wait(timeout=5, fail_fast=True)
             assert "Invalid password" in str(raised.value)
+
+    run(main())
+
+
+def test_an_expired_token_is_unauthenticated(short_token_endpoint):
+    async def main():
+        credentials = ydb.StaticCredentials.from_user_password("alice", "secret")
+        async with ydb.aio.Driver(endpoint=short_token_endpoint, database="/local", credentials=credentials) as driver:
+            await driver.wait(timeout=5, fail_fast=True)
+            await driver.scheme_client.describe_path("/local")
+            # The SDK assumes tokens live 30 minutes and keeps sending this one after the server's 1 s.
+            await asyncio.sleep(1.5)
+            with pytest.raises(ydb.issues.Unauthenticated):
+                await driver.scheme_client.describe_path("/local")
 
     run(main())

@@ -22,11 +22,13 @@ pub enum Stmt {
         indexes: Vec<IndexDef>,
         if_not_exists: bool,
     },
-    /// `ALTER TABLE t ADD COLUMN c T, DROP COLUMN d`.
+    /// `ALTER TABLE t ADD COLUMN c T, DROP COLUMN d, ADD INDEX i GLOBAL ON (c), DROP INDEX j`.
     AlterTable {
         name: String,
         add: Vec<ColumnDef>,
         drop: Vec<String>,
+        add_indexes: Vec<IndexDef>,
+        drop_indexes: Vec<String>,
     },
     DropTable {
         name: String,

@@ -158,6 +158,12 @@ pub fn add_indexes(conn: &Connection, path: &str, indexes: &[IndexDef]) -> Resul
     Ok(())
 }
 
+/// Replaces a table's secondary indexes.
+pub fn set_indexes(conn: &Connection, path: &str, indexes: &[IndexDef]) -> Result<(), EngineError> {
+    conn.execute("DELETE FROM __ydb_indexes WHERE path = ?1", params![path]).map_err(sql_err)?;
+    add_indexes(conn, path, indexes)
+}
+
 /// A table's secondary indexes, by name.
 pub fn load_indexes(conn: &Connection, path: &str) -> Result<Vec<IndexDef>, EngineError> {
     let mut stmt = conn

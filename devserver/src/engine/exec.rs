@@ -251,7 +251,9 @@ impl<'a> Ctx<'a> {
                 Stmt::CreateTable { name, columns, primary_key, indexes, if_not_exists } => {
                     self.create_table(name, columns, primary_key, indexes, *if_not_exists)?
                 }
-                Stmt::AlterTable { name, add, drop } => self.alter_table(name, add, drop)?,
+                Stmt::AlterTable { name, add, drop, add_indexes, drop_indexes } => {
+                    self.alter_table(name, add, drop, add_indexes, drop_indexes)?
+                }
                 Stmt::DropTable { name, if_exists } => self.drop_table(name, *if_exists)?,
                 Stmt::Select(sel) => {
                     let (cols, rows) = self.select(sel)?;
@@ -408,10 +410,26 @@ impl<'a> Ctx<'a> {
         Ok(())
     }
 
-    fn alter_table(&mut self, name: &str, add: &[ColumnDef], drop: &[String]) -> R<()> {
+    fn alter_table(
+        &mut self,
+        name: &str,
+        add: &[ColumnDef],
+        drop: &[String],
+        add_indexes: &[IndexDef],
+        drop_indexes: &[String],
+    ) -> R<()> {
         let meta = self.table(name)?;
         let path = meta.path.clone();
-        let indexes = catalog::load_indexes(self.conn, &path)?;
+        let mut indexes = catalog::load_indexes(self.conn, &path)?;
+        for name in drop_indexes {
+            if !indexes.iter().any(|ix| &ix.name == name) {
+                return Err(EngineError::new(
+                    StatusCode::SchemeError,
+                    format!("Index '{name}' does not exist in table {path}"),
+                ));
+            }
+            indexes.retain(|ix| &ix.name != name);
+        }
         for c in drop {
             let i = meta.column_index(c).ok_or_else(|| {
                 EngineError::new(StatusCode::SchemeError, format!("Column '{c}' does not exist in table {path}"))
@@ -443,12 +461,35 @@ impl<'a> Ctx<'a> {
             }
             added.push(col);
         }
+        let columns_after: Vec<&str> = meta
+            .columns
+            .iter()
+            .map(|c| c.name.as_str())
+            .filter(|c| !drop.iter().any(|d| d == c))
+            .chain(added.iter().map(|c| c.name.as_str()))
+            .collect();
+        for ix in add_indexes {
+            if indexes.iter().any(|x| x.name == ix.name) {
+                return Err(EngineError::new(StatusCode::AlreadyExists, format!("Index '{}' already exists", ix.name)));
+            }
+            if ix.columns.is_empty() {
+                return Err(EngineError::new(StatusCode::BadRequest, format!("Index {} has no columns", ix.name)));
+            }
+            if let Some(c) = ix.columns.iter().chain(&ix.data_columns).find(|c| !columns_after.contains(&c.as_str())) {
+                return Err(EngineError::new(
+                    StatusCode::SchemeError,
+                    format!("Index {} refers to an unknown column: {c}", ix.name),
+                ));
+            }
+            indexes.push(ix.clone());
+        }
         for c in drop {
             catalog::drop_column(self.conn, &path, c)?;
         }
         for c in &added {
             catalog::add_column(self.conn, &path, c)?;
         }
+        catalog::set_indexes(self.conn, &path, &indexes)?;
         self.tables.remove(&path);
         Ok(())
     }

@@ -11,6 +11,12 @@
 //! - [`Engine::execute_scheme`] — DDL only (CREATE TABLE, ...), outside any transaction.
 //! - [`Engine::begin`], [`Engine::commit`], [`Engine::rollback`] — interactive transactions by id.
 //!   Unknown transaction ids give `NOT_FOUND`.
+//! - Structured scheme operations (`scheme.rs`): [`Engine::create_table`], [`Engine::alter_table`],
+//!   [`Engine::drop_table`], [`Engine::describe_table`], [`Engine::copy_tables`], [`Engine::rename_tables`],
+//!   [`Engine::bulk_upsert`], [`Engine::read_table`], [`Engine::explain`], and the directory tree:
+//!   [`Engine::make_directory`], [`Engine::remove_directory`], [`Engine::list_directory`],
+//!   [`Engine::describe_path`], [`Engine::modify_permissions`], [`Engine::set_owner`]. Paths are absolute
+//!   or relative to the database; missing paths are `SCHEME_ERROR`.
 //!
 //! `Engine` is `Clone + Send + Sync`; clones share one store.
 
@@ -84,7 +90,9 @@ mod values;
 mod tests;
 
 pub use ast::{IndexDef, IndexKind};
-pub use scheme::{ColumnSpec, EntryKind, KeyBound, PathEntry, PermissionAction, ReadTableRequest, TableDescription};
+pub use scheme::{
+    Alteration, ColumnSpec, EntryKind, KeyBound, PathEntry, PermissionAction, ReadTableRequest, TableDescription,
+};
 pub use tx::Engine;
 
 /// Issue severity ERROR as YDB sends it.

@@ -275,9 +275,16 @@ impl Parser {
         if self.eat_kw("alter") {
             self.expect_kw("table")?;
             let name = self.table_name()?;
-            let (mut add, mut drop) = (Vec::new(), Vec::new());
+            let (mut add, mut drop, mut add_indexes, mut drop_indexes) =
+                (Vec::new(), Vec::new(), Vec::new(), Vec::new());
             loop {
-                if self.eat_kw("add") {
+                if self.is_kw("add") && self.is_kw_at(1, "index") {
+                    self.pos += 2;
+                    add_indexes.push(self.index_def()?);
+                } else if self.is_kw("drop") && self.is_kw_at(1, "index") {
+                    self.pos += 2;
+                    drop_indexes.push(self.ident()?);
+                } else if self.eat_kw("add") {
                     self.eat_kw("column");
                     let (name, ty, not_null) = self.column_def()?;
                     add.push(ColumnDef { name, ty, not_null });
@@ -291,7 +298,7 @@ impl Parser {
                     break;
                 }
             }
-            return Ok(Stmt::AlterTable { name, add, drop });
+            return Ok(Stmt::AlterTable { name, add, drop, add_indexes, drop_indexes });
         }
         if self.eat_kw("drop") {
             self.expect_kw("table")?;

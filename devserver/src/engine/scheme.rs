@@ -33,6 +33,15 @@ pub struct ColumnSpec {
     pub not_null: bool,
 }
 
+/// What AlterTable changes.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Alteration {
+    pub add_columns: Vec<ColumnSpec>,
+    pub drop_columns: Vec<String>,
+    pub add_indexes: Vec<IndexDef>,
+    pub drop_indexes: Vec<String>,
+}
+
 /// What DescribeTable reports.
 #[derive(Debug, Clone, PartialEq)]
 pub struct TableDescription {
@@ -40,6 +49,8 @@ pub struct TableDescription {
     pub columns: Vec<ColumnSpec>,
     pub primary_key: Vec<String>,
     pub indexes: Vec<IndexDef>,
+    /// Rows in the table now (DescribeTable's table stats).
+    pub rows: u64,
 }
 
 /// Kinds of scheme entries the dev server has.
@@ -103,6 +114,17 @@ pub fn normalize_path(database: &str, path: &str) -> String {
     out
 }
 
+/// A path to change: it must name something inside the database (or the database itself when `root_ok`).
+fn inside_database(database: &str, path: &str, root_ok: bool) -> R<String> {
+    let full = normalize_path(database, path);
+    let database = normalize_path("", &format!("/{database}"));
+    let inside = full.starts_with(&format!("{database}/")) || (root_ok && full == database);
+    if full.is_empty() || !inside {
+        return Err(scheme_error(format!("Path '{path}' is not inside database '{database}'")));
+    }
+    Ok(full)
+}
+
 fn scheme_error(message: impl Into<String>) -> EngineError {
     EngineError::new(StatusCode::SchemeError, message)
 }
@@ -149,7 +171,7 @@ fn kind_of(conn: &Connection, database: &str, path: &str) -> R<Option<EntryKind>
     Ok(below.then_some(EntryKind::Directory))
 }
 
-fn entry(conn: &Connection, database: &str, path: &str, kind: EntryKind) -> R<PathEntry> {
+fn entry(conn: &Connection, path: &str, kind: EntryKind) -> R<PathEntry> {
     let owner = catalog::owner(conn, path)?.unwrap_or_else(|| DEFAULT_OWNER.to_string());
     let permissions = group(catalog::acl(conn, path)?);
     let mut all = Vec::new();
@@ -159,7 +181,6 @@ fn entry(conn: &Connection, database: &str, path: &str, kind: EntryKind) -> R<Pa
         prefix.push_str(part);
         all.extend(catalog::acl(conn, &prefix)?);
     }
-    let _ = database;
     Ok(PathEntry { name: last_component(path), kind, owner, permissions, effective_permissions: group(all) })
 }
 
@@ -244,10 +265,17 @@ impl Engine {
         self.run_ddl(database, Stmt::DropTable { name: normalize_path(database, path), if_exists: false })
     }
 
-    /// AlterTable: adds nullable columns and drops non-key ones.
-    pub fn alter_table(&self, database: &str, path: &str, add: &[ColumnSpec], drop: &[String]) -> R<()> {
-        let add = add.iter().map(column_def).collect::<R<Vec<_>>>()?;
-        self.run_ddl(database, Stmt::AlterTable { name: normalize_path(database, path), add, drop: drop.to_vec() })
+    /// AlterTable: adds nullable columns, drops non-key ones, adds and drops secondary indexes.
+    pub fn alter_table(&self, database: &str, path: &str, change: &Alteration) -> R<()> {
+        let add = change.add_columns.iter().map(column_def).collect::<R<Vec<_>>>()?;
+        let stmt = Stmt::AlterTable {
+            name: normalize_path(database, path),
+            add,
+            drop: change.drop_columns.clone(),
+            add_indexes: change.add_indexes.clone(),
+            drop_indexes: change.drop_indexes.clone(),
+        };
+        self.run_ddl(database, stmt)
     }
 
     fn run_ddl(&self, database: &str, stmt: Stmt) -> R<()> {
@@ -272,19 +300,18 @@ impl Engine {
                 .collect();
             let primary_key = meta.key.iter().filter_map(|k| meta.columns.get(*k)).map(|c| c.name.clone()).collect();
             let indexes = catalog::load_indexes(conn, &path)?;
-            Ok(TableDescription {
-                entry: entry(conn, database, &path, EntryKind::Table)?,
-                columns,
-                primary_key,
-                indexes,
-            })
+            let rows: i64 = conn
+                .query_row(&format!("SELECT COUNT(*) FROM {}", meta.sql_name()), [], |r| r.get(0))
+                .map_err(sql_err)?;
+            let entry = entry(conn, &path, EntryKind::Table)?;
+            Ok(TableDescription { entry, columns, primary_key, indexes, rows: u64::try_from(rows).unwrap_or_default() })
         })
     }
 
-    /// CopyTables: every (source, destination) in one transaction; destinations must not exist.
-    pub fn copy_tables(&self, database: &str, items: &[(String, String)]) -> R<()> {
+    /// CopyTables: every (source, destination, omit indexes) in one transaction; destinations must not exist.
+    pub fn copy_tables(&self, database: &str, items: &[(String, String, bool)]) -> R<()> {
         self.with_write(|conn| {
-            for (src, dst) in items {
+            for (src, dst, omit_indexes) in items {
                 let (src, dst) = (normalize_path(database, src), normalize_path(database, dst));
                 let meta = catalog::load(conn, &src)?.ok_or_else(|| path_not_found(&src))?;
                 if kind_of(conn, database, &dst)?.is_some() {
@@ -295,7 +322,9 @@ impl Engine {
                 }
                 let copy = TableMeta { path: dst.clone(), ..meta.clone() };
                 catalog::create(conn, &copy)?;
-                catalog::add_indexes(conn, &dst, &catalog::load_indexes(conn, &src)?)?;
+                if !omit_indexes {
+                    catalog::add_indexes(conn, &dst, &catalog::load_indexes(conn, &src)?)?;
+                }
                 let cols: Vec<String> = meta.columns.iter().map(|c| quote_ident(&c.name)).collect();
                 let cols = cols.join(", ");
                 conn.execute_batch(&format!(
@@ -471,9 +500,15 @@ impl Engine {
         Ok((ast, plan))
     }
 
+    /// Records who owns a path (the user who created it); DescribePath reports it.
+    pub fn set_owner(&self, database: &str, path: &str, owner: &str) -> R<()> {
+        let path = normalize_path(database, path);
+        self.with_write(|conn| catalog::set_owner(conn, &path, owner))
+    }
+
     /// MakeDirectory: creates the directory and missing parents; an existing directory is fine.
     pub fn make_directory(&self, database: &str, path: &str) -> R<()> {
-        let path = normalize_path(database, path);
+        let path = inside_database(database, path, false)?;
         self.with_write(|conn| {
             match kind_of(conn, database, &path)? {
                 Some(EntryKind::Directory | EntryKind::Database) => return Ok(()),
@@ -496,7 +531,7 @@ impl Engine {
 
     /// RemoveDirectory: SCHEME_ERROR when missing, not a directory, or not empty.
     pub fn remove_directory(&self, database: &str, path: &str) -> R<()> {
-        let path = normalize_path(database, path);
+        let path = inside_database(database, path, false)?;
         self.with_write(|conn| match kind_of(conn, database, &path)? {
             None => Err(path_not_found(&path)),
             Some(EntryKind::Database) => Err(scheme_error(format!("Cannot remove the database root: {path}"))),
@@ -519,13 +554,13 @@ impl Engine {
         let path = normalize_path(database, path);
         self.with_read(|conn| {
             let kind = kind_of(conn, database, &path)?.ok_or_else(|| path_not_found(&path))?;
-            let this = entry(conn, database, &path, kind)?;
+            let this = entry(conn, &path, kind)?;
             if kind == EntryKind::Table {
                 return Ok((this, Vec::new()));
             }
             let mut out = Vec::new();
             for (name, kind) in children(conn, &path)? {
-                out.push(entry(conn, database, &format!("{path}/{name}"), kind)?);
+                out.push(entry(conn, &format!("{path}/{name}"), kind)?);
             }
             Ok((this, out))
         })
@@ -536,13 +571,13 @@ impl Engine {
         let path = normalize_path(database, path);
         self.with_read(|conn| {
             let kind = kind_of(conn, database, &path)?.ok_or_else(|| path_not_found(&path))?;
-            entry(conn, database, &path, kind)
+            entry(conn, &path, kind)
         })
     }
 
     /// ModifyPermissions: `clear` first, then the actions in order.
     pub fn modify_permissions(&self, database: &str, path: &str, actions: &[PermissionAction], clear: bool) -> R<()> {
-        let path = normalize_path(database, path);
+        let path = inside_database(database, path, true)?;
         self.with_write(|conn| {
             kind_of(conn, database, &path)?.ok_or_else(|| path_not_found(&path))?;
             if clear {

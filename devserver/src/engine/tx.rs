@@ -233,7 +233,9 @@ impl Engine {
         let stmts = parse(yql)?;
         if let Some(bad) = stmts.iter().find(|s| !s.is_ddl() && !matches!(s, super::ast::Stmt::Pragma { .. })) {
             let _ = bad;
-            return Err(EngineError::generic("Only scheme operations (CREATE TABLE, DROP TABLE) are allowed here"));
+            return Err(EngineError::generic(
+                "Only scheme operations (CREATE TABLE, ALTER TABLE, DROP TABLE) are allowed here",
+            ));
         }
         self.run_implicit(database, &stmts, exec::Params::default(), true).map(|_| ())
     }

@@ -50,9 +50,15 @@ impl SchemeService for Scheme {
         r: Request<MakeDirectoryRequest>,
     ) -> Result<Response<MakeDirectoryResponse>, Status> {
         let database = database_of(&r);
+        let owner = crate::auth::caller(&self.state.auth, &r);
         let path = r.into_inner().path;
         let engine = self.state.engine.clone();
-        let result = blocking(move || engine.make_directory(&database, &path)).await.map(|()| operation_done());
+        let result = blocking(move || {
+            engine.make_directory(&database, &path)?;
+            owner.map_or(Ok(()), |owner| engine.set_owner(&database, &path, &owner))
+        })
+        .await
+        .map(|()| operation_done());
         Ok(Response::new(MakeDirectoryResponse { operation: answer(result) }))
     }
 

@@ -1,7 +1,10 @@
 //! The Table service: sessions, data and scheme queries, interactive transactions.
 //!
 //! Every answer is an `Operation`; results travel packed in `google.protobuf.Any` under YDB's type names,
-//! failures as the operation's status and issues (the gRPC status stays OK, as with YDB).
+//! failures as the operation's status and issues (the gRPC status stays OK, as with YDB). StreamReadTable
+//! is the exception: a server stream whose parts carry status and issues themselves. Scheme RPCs
+//! (CreateTable, AlterTable, DescribeTable, ...) run in a session like queries do and hand structured
+//! requests to the engine's scheme operations; BulkUpsert needs no session.
 
 use std::collections::HashMap;
 use std::pin::Pin;
@@ -144,12 +147,16 @@ impl TableService for Table {
 
     async fn create_table(&self, r: Request<CreateTableRequest>) -> Result<Response<CreateTableResponse>, Status> {
         let database = database_of(&r);
+        let owner = crate::auth::caller(&self.state.auth, &r);
         let req = r.into_inner();
         let columns = req.columns.iter().map(column_spec).collect::<Vec<_>>();
         let indexes = req.indexes.iter().map(index_def).collect::<Vec<_>>();
         let (path, key) = (req.path, req.primary_key);
         let result = self
-            .in_session(&req.session_id, move |engine| engine.create_table(&database, &path, &columns, &key, &indexes))
+            .in_session(&req.session_id, move |engine| {
+                engine.create_table(&database, &path, &columns, &key, &indexes)?;
+                owner.map_or(Ok(()), |owner| engine.set_owner(&database, &path, &owner))
+            })
             .await
             .map(|()| operation_done());
         Ok(Response::new(CreateTableResponse { operation: answer(result) }))
@@ -169,15 +176,19 @@ impl TableService for Table {
     async fn alter_table(&self, r: Request<AlterTableRequest>) -> Result<Response<AlterTableResponse>, Status> {
         let database = database_of(&r);
         let req = r.into_inner();
-        if !req.alter_columns.is_empty() || !req.add_indexes.is_empty() || !req.drop_indexes.is_empty() {
-            let e =
-                failure(StatusCode::Unsupported, "Only add_columns and drop_columns are supported by ydb-devserver");
+        if !req.alter_columns.is_empty() || req.ttl_action.is_some() || !req.rename_indexes.is_empty() {
+            let e = failure(StatusCode::Unsupported, "ydb-devserver alters columns and indexes only (add/drop)");
             return Ok(Response::new(AlterTableResponse { operation: answer(Err(e)) }));
         }
-        let add = req.add_columns.iter().map(column_spec).collect::<Vec<_>>();
-        let (path, drop) = (req.path, req.drop_columns);
+        let change = engine::Alteration {
+            add_columns: req.add_columns.iter().map(column_spec).collect(),
+            drop_columns: req.drop_columns,
+            add_indexes: req.add_indexes.iter().map(index_def).collect(),
+            drop_indexes: req.drop_indexes,
+        };
+        let path = req.path;
         let result = self
-            .in_session(&req.session_id, move |engine| engine.alter_table(&database, &path, &add, &drop))
+            .in_session(&req.session_id, move |engine| engine.alter_table(&database, &path, &change))
             .await
             .map(|()| operation_done());
         Ok(Response::new(AlterTableResponse { operation: answer(result) }))
@@ -186,7 +197,7 @@ impl TableService for Table {
     async fn copy_table(&self, r: Request<CopyTableRequest>) -> Result<Response<CopyTableResponse>, Status> {
         let database = database_of(&r);
         let req = r.into_inner();
-        let items = vec![(req.source_path, req.destination_path)];
+        let items = vec![(req.source_path, req.destination_path, false)];
         let result = self
             .in_session(&req.session_id, move |engine| engine.copy_tables(&database, &items))
             .await
@@ -197,7 +208,8 @@ impl TableService for Table {
     async fn copy_tables(&self, r: Request<CopyTablesRequest>) -> Result<Response<CopyTablesResponse>, Status> {
         let database = database_of(&r);
         let req = r.into_inner();
-        let items = req.tables.into_iter().map(|t| (t.source_path, t.destination_path)).collect::<Vec<_>>();
+        let items =
+            req.tables.into_iter().map(|t| (t.source_path, t.destination_path, t.omit_indexes)).collect::<Vec<_>>();
         let result = self
             .in_session(&req.session_id, move |engine| engine.copy_tables(&database, &items))
             .await
@@ -226,11 +238,11 @@ impl TableService for Table {
     ) -> Result<Response<DescribeTableResponse>, Status> {
         let database = database_of(&r);
         let req = r.into_inner();
-        let path = req.path;
+        let (path, with_stats) = (req.path, req.include_table_stats);
         let result = self
             .in_session(&req.session_id, move |engine| engine.describe_table(&database, &path))
             .await
-            .map(|d| operation_ok("Ydb.Table.DescribeTableResult", &describe_result(&d)));
+            .map(|d| operation_ok("Ydb.Table.DescribeTableResult", &describe_result(&d, with_stats)));
         Ok(Response::new(DescribeTableResponse { operation: answer(result) }))
     }
 
@@ -419,7 +431,7 @@ fn index_def(ix: &TableIndex) -> engine::IndexDef {
     }
 }
 
-fn describe_result(d: &engine::TableDescription) -> DescribeTableResult {
+fn describe_result(d: &engine::TableDescription, with_stats: bool) -> DescribeTableResult {
     let columns = d
         .columns
         .iter()
@@ -453,6 +465,14 @@ fn describe_result(d: &engine::TableDescription) -> DescribeTableResult {
         columns,
         primary_key: d.primary_key.clone(),
         indexes,
+        table_stats: with_stats.then(|| TableStats {
+            partition_stats: vec![PartitionStats { rows_estimate: d.rows, store_size: 0, leader_node_id: 1 }],
+            rows_estimate: d.rows,
+            store_size: 0,
+            partitions: 1,
+            creation_time: None,
+            modification_time: None,
+        }),
         ..Default::default()
     }
 }
@@ -491,6 +511,7 @@ impl Table {
         let from = bound(range.from_bound.as_ref(), None);
         let to = bound(None, range.to_bound.as_ref());
         let (path, columns, row_limit) = (req.path, req.columns, req.row_limit);
+        let max_rows = usize::try_from(req.batch_limit_rows).unwrap_or(usize::MAX);
         let limit = match usize::try_from(req.batch_limit_bytes) {
             Ok(n) if n > 0 => n.min(READ_PART_BYTES),
             _ => READ_PART_BYTES,
@@ -513,7 +534,8 @@ impl Table {
             snapshot: Some(snapshot),
             ..Default::default()
         }];
-        for part in split_result_set(set, limit) {
+        let cut = split_result_set(set, limit).into_iter().flat_map(|part| split_rows(part, max_rows));
+        for part in cut {
             parts.push(ReadTableResponse {
                 status: StatusCode::Success as i32,
                 result: Some(ReadTableResult { result_set: Some(part) }),
@@ -522,6 +544,21 @@ impl Table {
         }
         Ok(parts)
     }
+}
+
+/// Cuts a part further so that it holds at most `max_rows` rows (0: no row limit).
+fn split_rows(part: crate::proto::ydb::ResultSet, max_rows: usize) -> Vec<crate::proto::ydb::ResultSet> {
+    if max_rows == 0 || part.rows.len() <= max_rows {
+        return vec![part];
+    }
+    part.rows
+        .chunks(max_rows)
+        .map(|rows| crate::proto::ydb::ResultSet {
+            columns: part.columns.clone(),
+            rows: rows.to_vec(),
+            ..Default::default()
+        })
+        .collect()
 }
 
 /// Rows of a ReadTable part are cut at this many bytes.

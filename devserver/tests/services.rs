@@ -1,0 +1,294 @@
+//! Table, Scheme and Auth services over the wire, with the generated tonic clients: result type names,
+//! statuses inside Operations, ReadTable's stream shape, and authentication at the gRPC level.
+#![allow(clippy::unwrap_used, clippy::indexing_slicing, clippy::panic)]
+
+use std::time::Duration;
+
+use prost::Message;
+use tonic::metadata::MetadataValue;
+use tonic::Request;
+use ydb_devserver::proto::ydb;
+use ydb_devserver::proto::ydb::auth::v1::auth_service_client::AuthServiceClient;
+use ydb_devserver::proto::ydb::discovery::v1::discovery_service_client::DiscoveryServiceClient;
+use ydb_devserver::proto::ydb::scheme::v1::scheme_service_client::SchemeServiceClient;
+use ydb_devserver::proto::ydb::table::v1::table_service_client::TableServiceClient;
+use ydb_devserver::server::{start, Config, Running};
+
+use ydb::status_ids::StatusCode;
+
+async fn server(users: &[(&str, &str)], token_ttl: Duration) -> Running {
+    let config = Config {
+        listen: "127.0.0.1:0".parse().unwrap(),
+        users: users.iter().map(|(u, p)| (u.to_string(), p.to_string())).collect(),
+        token_ttl,
+        ..Config::default()
+    };
+    start(config).await.unwrap()
+}
+
+fn url(running: &Running) -> String {
+    format!("http://{}", running.addr)
+}
+
+/// The operation's status, and its result decoded as `M` after checking YDB's type name.
+fn result<M: Message + Default>(op: Option<ydb::operations::Operation>, type_name: &str) -> M {
+    let op = op.unwrap();
+    assert_eq!(op.status, StatusCode::Success as i32, "{:?}", op.issues);
+    let any = op.result.unwrap();
+    assert_eq!(any.type_url, format!("type.googleapis.com/{type_name}"));
+    M::decode(any.value.as_slice()).unwrap()
+}
+
+fn status(op: Option<ydb::operations::Operation>) -> i32 {
+    op.unwrap().status
+}
+
+fn optional(t: ydb::r#type::PrimitiveTypeId) -> ydb::Type {
+    let item = ydb::Type { r#type: Some(ydb::r#type::Type::TypeId(t as i32)) };
+    ydb::Type {
+        r#type: Some(ydb::r#type::Type::OptionalType(Box::new(ydb::OptionalType { item: Some(Box::new(item)) }))),
+    }
+}
+
+fn plain(t: ydb::r#type::PrimitiveTypeId) -> ydb::Type {
+    ydb::Type { r#type: Some(ydb::r#type::Type::TypeId(t as i32)) }
+}
+
+async fn session(client: &mut TableServiceClient<tonic::transport::Channel>) -> String {
+    let answer = client.create_session(ydb::table::CreateSessionRequest::default()).await.unwrap().into_inner();
+    result::<ydb::table::CreateSessionResult>(answer.operation, "Ydb.Table.CreateSessionResult").session_id
+}
+
+fn create_request(session_id: &str, path: &str) -> ydb::table::CreateTableRequest {
+    use ydb::r#type::PrimitiveTypeId as P;
+    ydb::table::CreateTableRequest {
+        session_id: session_id.into(),
+        path: path.into(),
+        columns: vec![
+            ydb::table::ColumnMeta { name: "id".into(), r#type: Some(plain(P::Uint64)), ..Default::default() },
+            ydb::table::ColumnMeta { name: "name".into(), r#type: Some(optional(P::Utf8)), ..Default::default() },
+        ],
+        primary_key: vec!["id".into()],
+        indexes: vec![ydb::table::TableIndex {
+            name: "by_name".into(),
+            index_columns: vec!["name".into()],
+            r#type: Some(ydb::table::table_index::Type::GlobalIndex(ydb::table::GlobalIndex {})),
+            data_columns: vec![],
+        }],
+        ..Default::default()
+    }
+}
+
+fn rows(n: u64) -> ydb::TypedValue {
+    use ydb::r#type::PrimitiveTypeId as P;
+    let row_type = ydb::Type {
+        r#type: Some(ydb::r#type::Type::StructType(ydb::StructType {
+            members: vec![
+                ydb::StructMember { name: "id".into(), r#type: Some(plain(P::Uint64)) },
+                ydb::StructMember { name: "name".into(), r#type: Some(optional(P::Utf8)) },
+            ],
+        })),
+    };
+    let list_type = ydb::Type {
+        r#type: Some(ydb::r#type::Type::ListType(Box::new(ydb::ListType { item: Some(Box::new(row_type)) }))),
+    };
+    let items = (1..=n)
+        .map(|i| ydb::Value {
+            items: vec![
+                ydb::Value { value: Some(ydb::value::Value::Uint64Value(i)), ..Default::default() },
+                ydb::Value { value: Some(ydb::value::Value::TextValue("x".repeat(1000))), ..Default::default() },
+            ],
+            ..Default::default()
+        })
+        .collect();
+    ydb::TypedValue { r#type: Some(list_type), value: Some(ydb::Value { items, ..Default::default() }) }
+}
+
+#[tokio::test]
+async fn create_describe_bulk_upsert_and_stream_read_a_table() {
+    let running = server(&[], Duration::from_secs(60)).await;
+    let mut client = TableServiceClient::connect(url(&running)).await.unwrap();
+    let sid = session(&mut client).await;
+
+    let answer = client.create_table(create_request(&sid, "/local/dir/t")).await.unwrap().into_inner();
+    assert_eq!(status(answer.operation), StatusCode::Success as i32);
+    let again = client.create_table(create_request(&sid, "/local/dir/t")).await.unwrap().into_inner();
+    assert_eq!(status(again.operation), StatusCode::AlreadyExists as i32);
+    let bad = client.create_table(create_request("no-such-session", "/local/u")).await.unwrap().into_inner();
+    assert_eq!(status(bad.operation), StatusCode::BadSession as i32);
+
+    let request =
+        ydb::table::DescribeTableRequest { session_id: sid.clone(), path: "/local/dir/t".into(), ..Default::default() };
+    let answer = client.describe_table(request).await.unwrap().into_inner();
+    let desc: ydb::table::DescribeTableResult = result(answer.operation, "Ydb.Table.DescribeTableResult");
+    let this = desc.self_.unwrap();
+    assert_eq!((this.name.as_str(), this.r#type), ("t", ydb::scheme::entry::Type::Table as i32));
+    assert_eq!(desc.primary_key, vec!["id"]);
+    assert_eq!(desc.columns[1].r#type, Some(optional(ydb::r#type::PrimitiveTypeId::Utf8)));
+    assert_eq!(desc.indexes[0].name, "by_name");
+    assert_eq!(desc.indexes[0].status, ydb::table::table_index_description::Status::Ready as i32);
+
+    let upsert =
+        ydb::table::BulkUpsertRequest { table: "/local/dir/t".into(), rows: Some(rows(3000)), ..Default::default() };
+    let answer = client.bulk_upsert(upsert).await.unwrap().into_inner();
+    let _: ydb::table::BulkUpsertResult = result(answer.operation, "Ydb.Table.BulkUpsertResult");
+
+    let read =
+        ydb::table::ReadTableRequest { session_id: sid.clone(), path: "/local/dir/t".into(), ..Default::default() };
+    let mut stream = client.stream_read_table(read).await.unwrap().into_inner();
+    let first = stream.message().await.unwrap().unwrap();
+    assert_eq!(first.status, StatusCode::Success as i32);
+    assert!(first.snapshot.is_some() && first.result.is_none());
+    let (mut parts, mut total) = (0, 0);
+    while let Some(part) = stream.message().await.unwrap() {
+        assert_eq!(part.status, StatusCode::Success as i32);
+        parts += 1;
+        total += part.result.unwrap().result_set.unwrap().rows.len();
+    }
+    assert!(parts > 1, "{parts} parts");
+    assert_eq!(total, 3000);
+
+    let batched = ydb::table::ReadTableRequest {
+        session_id: sid.clone(),
+        path: "/local/dir/t".into(),
+        batch_limit_rows: 100,
+        row_limit: 1000,
+        ..Default::default()
+    };
+    let mut stream = client.stream_read_table(batched).await.unwrap().into_inner();
+    let mut sizes = Vec::new();
+    while let Some(part) = stream.message().await.unwrap() {
+        if let Some(result) = part.result {
+            sizes.push(result.result_set.unwrap().rows.len());
+        }
+    }
+    assert_eq!(sizes, vec![100; 10]);
+
+    let missing =
+        ydb::table::ReadTableRequest { session_id: sid.clone(), path: "/local/nope".into(), ..Default::default() };
+    let mut stream = client.stream_read_table(missing).await.unwrap().into_inner();
+    assert_eq!(stream.message().await.unwrap().unwrap().status, StatusCode::SchemeError as i32);
+
+    let drop =
+        ydb::table::DropTableRequest { session_id: sid.clone(), path: "/local/dir/t".into(), ..Default::default() };
+    assert_eq!(
+        status(client.drop_table(drop.clone()).await.unwrap().into_inner().operation),
+        StatusCode::Success as i32
+    );
+    assert_eq!(status(client.drop_table(drop).await.unwrap().into_inner().operation), StatusCode::SchemeError as i32);
+    running.stop().await.unwrap();
+}
+
+#[tokio::test]
+async fn scheme_service_lists_directories_and_describes_the_database() {
+    let running = server(&[], Duration::from_secs(60)).await;
+    let mut scheme = SchemeServiceClient::connect(url(&running)).await.unwrap();
+    let mkdir = ydb::scheme::MakeDirectoryRequest { path: "/local/a/b".into(), ..Default::default() };
+    assert_eq!(status(scheme.make_directory(mkdir).await.unwrap().into_inner().operation), StatusCode::Success as i32);
+
+    let list = ydb::scheme::ListDirectoryRequest { path: "/local".into(), ..Default::default() };
+    let answer = scheme.list_directory(list).await.unwrap().into_inner();
+    let listing: ydb::scheme::ListDirectoryResult = result(answer.operation, "Ydb.Scheme.ListDirectoryResult");
+    assert_eq!(listing.self_.unwrap().r#type, ydb::scheme::entry::Type::Database as i32);
+    let children: Vec<(String, i32)> = listing.children.into_iter().map(|c| (c.name, c.r#type)).collect();
+    assert_eq!(children, vec![("a".to_string(), ydb::scheme::entry::Type::Directory as i32)]);
+
+    let rmdir = ydb::scheme::RemoveDirectoryRequest { path: "/local/a".into(), ..Default::default() };
+    assert_eq!(
+        status(scheme.remove_directory(rmdir).await.unwrap().into_inner().operation),
+        StatusCode::SchemeError as i32
+    );
+
+    let grant = ydb::scheme::PermissionsAction {
+        action: Some(ydb::scheme::permissions_action::Action::Grant(ydb::scheme::Permissions {
+            subject: "alice".into(),
+            permission_names: vec!["ydb.generic.read".into()],
+        })),
+    };
+    let modify =
+        ydb::scheme::ModifyPermissionsRequest { path: "/local/a".into(), actions: vec![grant], ..Default::default() };
+    assert_eq!(
+        status(scheme.modify_permissions(modify).await.unwrap().into_inner().operation),
+        StatusCode::Success as i32
+    );
+    let describe = ydb::scheme::DescribePathRequest { path: "/local/a/b".into(), ..Default::default() };
+    let answer = scheme.describe_path(describe).await.unwrap().into_inner();
+    let entry =
+        result::<ydb::scheme::DescribePathResult>(answer.operation, "Ydb.Scheme.DescribePathResult").self_.unwrap();
+    assert_eq!(entry.effective_permissions[0].subject, "alice");
+    assert!(entry.permissions.is_empty());
+    running.stop().await.unwrap();
+}
+
+#[tokio::test]
+async fn with_users_calls_need_a_token_from_login() {
+    let running = server(&[("alice", "secret")], Duration::from_secs(60)).await;
+    let mut table = TableServiceClient::connect(url(&running)).await.unwrap();
+    let err = table.create_session(ydb::table::CreateSessionRequest::default()).await.unwrap_err();
+    assert_eq!(err.code(), tonic::Code::Unauthenticated);
+
+    let mut auth = AuthServiceClient::connect(url(&running)).await.unwrap();
+    let wrong = ydb::auth::LoginRequest { user: "alice".into(), password: "nope".into(), ..Default::default() };
+    assert_eq!(status(auth.login(wrong).await.unwrap().into_inner().operation), StatusCode::Unauthorized as i32);
+    let right = ydb::auth::LoginRequest { user: "alice".into(), password: "secret".into(), ..Default::default() };
+    let answer = auth.login(right).await.unwrap().into_inner();
+    let token = result::<ydb::auth::LoginResult>(answer.operation, "Ydb.Auth.LoginResult").token;
+    let ticket: MetadataValue<_> = token.parse().unwrap();
+
+    let mut request = Request::new(ydb::table::CreateSessionRequest::default());
+    request.metadata_mut().insert("x-ydb-auth-ticket", ticket.clone());
+    let answer = table.create_session(request).await.unwrap().into_inner();
+    assert_eq!(status(answer.operation), StatusCode::Success as i32);
+
+    let mut discovery = DiscoveryServiceClient::connect(url(&running)).await.unwrap();
+    let mut request = Request::new(ydb::discovery::WhoAmIRequest::default());
+    request.metadata_mut().insert("x-ydb-auth-ticket", ticket);
+    let answer = discovery.who_am_i(request).await.unwrap().into_inner();
+    let who: ydb::discovery::WhoAmIResult = result(answer.operation, "Ydb.Discovery.WhoAmIResult");
+    assert_eq!(who.user, "alice");
+
+    let mut request = Request::new(ydb::table::CreateSessionRequest::default());
+    request.metadata_mut().insert("x-ydb-auth-ticket", "forged".parse().unwrap());
+    assert_eq!(table.create_session(request).await.unwrap_err().code(), tonic::Code::Unauthenticated);
+    running.stop().await.unwrap();
+}
+
+#[tokio::test]
+async fn tokens_expire_after_the_token_ttl() {
+    let running = server(&[("alice", "secret")], Duration::from_millis(200)).await;
+    let mut auth = AuthServiceClient::connect(url(&running)).await.unwrap();
+    let login = ydb::auth::LoginRequest { user: "alice".into(), password: "secret".into(), ..Default::default() };
+    let answer = auth.login(login).await.unwrap().into_inner();
+    let token = result::<ydb::auth::LoginResult>(answer.operation, "Ydb.Auth.LoginResult").token;
+    tokio::time::sleep(Duration::from_millis(400)).await;
+    let mut table = TableServiceClient::connect(url(&running)).await.unwrap();
+    let mut request = Request::new(ydb::table::CreateSessionRequest::default());
+    request.metadata_mut().insert("x-ydb-auth-ticket", token.parse().unwrap());
+    let err = table.create_session(request).await.unwrap_err();
+    assert_eq!(err.code(), tonic::Code::Unauthenticated);
+    assert!(err.message().contains("expired"), "{}", err.message());
+    running.stop().await.unwrap();
+}
+
+#[tokio::test]
+async fn grpc_web_calls_without_a_token_are_unauthenticated_too() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let running = server(&[("alice", "secret")], Duration::from_secs(60)).await;
+    let body = [0u8, 0, 0, 0, 0];
+    let mut request = format!(
+        "POST /Ydb.Table.V1.TableService/CreateSession HTTP/1.1\r\nhost: {}\r\n\
+         content-type: application/grpc-web+proto\r\nx-grpc-web: 1\r\ncontent-length: {}\r\nconnection: close\r\n\r\n",
+        running.addr,
+        body.len()
+    )
+    .into_bytes();
+    request.extend_from_slice(&body);
+    let mut stream = tokio::net::TcpStream::connect(running.addr).await.unwrap();
+    stream.write_all(&request).await.unwrap();
+    let mut answer = Vec::new();
+    tokio::time::timeout(Duration::from_secs(10), stream.read_to_end(&mut answer)).await.unwrap().unwrap();
+    let text = String::from_utf8_lossy(&answer).to_lowercase();
+    assert!(text.starts_with("http/1.1 200"), "{text}");
+    assert!(text.contains("grpc-status: 16") || text.contains("grpc-status:16"), "{text}");
+    running.stop().await.unwrap();
+}
