@@ -65,6 +65,39 @@ where
     }
 }
 
+/// Runs a query in a session under its transaction control and keeps the session's list of open
+/// transactions true: a transaction the query committed (or that failed) is forgotten, one it began
+/// and left open is tracked, so it is rolled back if the session dies. Shared by both services.
+pub async fn execute_in_session(
+    state: &crate::state::State,
+    session: &crate::sessions::Session,
+    database: String,
+    yql: String,
+    params: std::collections::HashMap<String, ydb::TypedValue>,
+    tx: crate::engine::TxSelector,
+    commit: bool,
+) -> Result<crate::engine::ExecuteOutcome, EngineError> {
+    let existing = match &tx {
+        crate::engine::TxSelector::Existing(id) => Some(id.clone()),
+        _ => None,
+    };
+    let engine = state.engine.clone();
+    let outcome = blocking(move || {
+        engine.execute(crate::engine::ExecuteRequest { database: &database, yql: &yql, params: &params, tx, commit })
+    })
+    .await;
+    if let Some(id) = &existing {
+        if commit || outcome.is_err() {
+            session.forget_transaction(id);
+        }
+    }
+    let outcome = outcome?;
+    if let Some(id) = &outcome.tx_id {
+        session.track_transaction(id);
+    }
+    Ok(outcome)
+}
+
 /// Maps the table service's transaction settings to an engine mode (serializable when unset).
 pub fn table_tx_mode(settings: Option<&ydb::table::TransactionSettings>) -> TxMode {
     use ydb::table::transaction_settings::TxMode as M;

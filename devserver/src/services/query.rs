@@ -13,8 +13,8 @@ use tokio_stream::wrappers::ReceiverStream;
 use tonic::{Request, Response, Status};
 
 use super::table::rollback_all;
-use super::{blocking, failure, query_tx_mode};
-use crate::engine::{EngineError, ExecuteRequest, StatusCode, TxSelector};
+use super::{blocking, execute_in_session, failure, query_tx_mode};
+use crate::engine::{EngineError, StatusCode, TxSelector};
 use crate::proto::ydb;
 use crate::proto::ydb::query::v1::query_service_server::QueryService;
 use crate::proto::ydb::query::*;
@@ -234,30 +234,13 @@ async fn run_query(
         None => return Err(failure(StatusCode::BadRequest, "Empty query text")),
     };
     let control = req.tx_control.unwrap_or_default();
-    let (tx, existing) = match control.tx_selector {
-        Some(transaction_control::TxSelector::TxId(id)) => (TxSelector::Existing(id.clone()), Some(id)),
-        Some(transaction_control::TxSelector::BeginTx(settings)) => {
-            (TxSelector::Begin(query_tx_mode(Some(&settings))), None)
-        }
-        None => (TxSelector::None, None),
+    let tx = match control.tx_selector {
+        Some(transaction_control::TxSelector::TxId(id)) => TxSelector::Existing(id),
+        Some(transaction_control::TxSelector::BeginTx(settings)) => TxSelector::Begin(query_tx_mode(Some(&settings))),
+        None => TxSelector::None,
     };
-    let commit = control.commit_tx;
-    let engine = state.engine.clone();
-    let params = req.parameters;
-    let outcome = blocking(move || {
-        engine.execute(ExecuteRequest { database: &database, yql: &yql, params: &params, tx, commit })
-    })
-    .await;
-    let session = busy.session();
-    if let Some(id) = &existing {
-        if commit || outcome.is_err() {
-            session.forget_transaction(id);
-        }
-    }
-    let outcome = outcome?;
-    if let Some(id) = &outcome.tx_id {
-        session.track_transaction(id);
-    }
+    let outcome =
+        execute_in_session(state, busy.session(), database, yql, req.parameters, tx, control.commit_tx).await?;
     let limit = match usize::try_from(req.response_part_limit_bytes) {
         Ok(n) if n > 0 => n.min(PART_BYTES),
         _ => PART_BYTES,

@@ -15,8 +15,8 @@ use tonic::{Request, Response, Status};
 
 use super::query::split_result_set;
 use super::scheme::entry_proto;
-use super::{blocking, failure, operation_done, operation_failed, operation_ok, table_tx_mode};
-use crate::engine::{self, EngineError, ExecuteRequest, StatusCode, TxSelector};
+use super::{blocking, execute_in_session, failure, operation_done, operation_failed, operation_ok, table_tx_mode};
+use crate::engine::{self, EngineError, StatusCode, TxSelector};
 use crate::proto::ydb::operations::Operation;
 use crate::proto::ydb::table::v1::table_service_server::TableService;
 use crate::proto::ydb::table::*;
@@ -51,30 +51,16 @@ impl Table {
             None => return Err(failure(StatusCode::BadRequest, "Empty query text")),
         };
         let control = req.tx_control.unwrap_or_default();
-        let (tx, existing) = match control.tx_selector {
-            Some(transaction_control::TxSelector::TxId(id)) => (TxSelector::Existing(id.clone()), Some(id)),
+        let tx = match control.tx_selector {
+            Some(transaction_control::TxSelector::TxId(id)) => TxSelector::Existing(id),
             Some(transaction_control::TxSelector::BeginTx(settings)) => {
-                (TxSelector::Begin(table_tx_mode(Some(&settings))), None)
+                TxSelector::Begin(table_tx_mode(Some(&settings)))
             }
-            None => (TxSelector::None, None),
+            None => TxSelector::None,
         };
-        let commit = control.commit_tx;
-        let engine = self.state.engine.clone();
-        let params = req.parameters;
-        let outcome = blocking(move || {
-            engine.execute(ExecuteRequest { database: &database, yql: &yql, params: &params, tx, commit })
-        })
-        .await;
-        let session = busy.session();
-        if let Some(id) = &existing {
-            if commit || outcome.is_err() {
-                session.forget_transaction(id);
-            }
-        }
-        let outcome = outcome?;
-        if let Some(id) = &outcome.tx_id {
-            session.track_transaction(id);
-        }
+        let outcome =
+            execute_in_session(&self.state, busy.session(), database, yql, req.parameters, tx, control.commit_tx)
+                .await?;
         Ok(ExecuteQueryResult {
             result_sets: outcome.result_sets,
             tx_meta: Some(TransactionMeta { id: outcome.tx_id.unwrap_or_default() }),
