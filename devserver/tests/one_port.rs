@@ -143,3 +143,36 @@ async fn stopping_the_server_ends_attach_streams_with_a_shutdown_hint() {
     assert!(matches!(last.session_hint, Some(ydb::query::session_state::SessionHint::NodeShutdown(_))));
     stopping.await.unwrap().unwrap();
 }
+
+#[tokio::test]
+async fn query_statistics_come_in_the_last_part_only_when_asked() {
+    let running = server().await;
+    let mut client = QueryServiceClient::connect(format!("http://{}", running.addr)).await.unwrap();
+    for (mode, expect_stats) in [(ydb::query::StatsMode::Basic, true), (ydb::query::StatsMode::None, false)] {
+        let session = client.create_session(ydb::query::CreateSessionRequest {}).await.unwrap().into_inner().session_id;
+        let request = ydb::query::ExecuteQueryRequest {
+            session_id: session,
+            query: Some(ydb::query::execute_query_request::Query::QueryContent(ydb::query::QueryContent {
+                syntax: ydb::query::Syntax::YqlV1 as i32,
+                text: "SELECT 1 AS one; SELECT 2 AS two;".into(),
+            })),
+            stats_mode: mode as i32,
+            ..Default::default()
+        };
+        let mut stream = client.execute_query(request).await.unwrap().into_inner();
+        let mut parts = Vec::new();
+        while let Some(part) = stream.message().await.unwrap() {
+            parts.push(part);
+        }
+        let with_stats: Vec<usize> =
+            parts.iter().enumerate().filter(|(_, p)| p.exec_stats.is_some()).map(|(i, _)| i).collect();
+        if expect_stats {
+            assert_eq!(with_stats, vec![parts.len() - 1], "statistics in the last part");
+            let stats = parts.last().unwrap().exec_stats.as_ref().unwrap();
+            assert_eq!(stats.query_phases[0].table_access[0].reads.as_ref().unwrap().rows, 2);
+        } else {
+            assert!(with_stats.is_empty());
+        }
+    }
+    running.stop().await.unwrap();
+}

@@ -239,8 +239,13 @@ async fn run_query(
         Some(transaction_control::TxSelector::BeginTx(settings)) => TxSelector::Begin(query_tx_mode(Some(&settings))),
         None => TxSelector::None,
     };
+    let started = std::time::Instant::now();
     let outcome =
         execute_in_session(state, busy.session(), database, yql, req.parameters, tx, control.commit_tx).await?;
+    let stats = wants_stats(req.stats_mode).then(|| {
+        let rows: u64 = outcome.result_sets.iter().map(|s| s.rows.len() as u64).sum();
+        query_stats(started.elapsed(), rows)
+    });
     let limit = match usize::try_from(req.response_part_limit_bytes) {
         Ok(n) if n > 0 => n.min(PART_BYTES),
         _ => PART_BYTES,
@@ -262,12 +267,46 @@ async fn run_query(
             sent_any = true;
         }
     }
-    if !sent_any || tx_meta.is_some() {
-        let msg = ExecuteQueryResponsePart { status: StatusCode::Success as i32, tx_meta, ..Default::default() };
+    if !sent_any || tx_meta.is_some() || stats.is_some() {
+        // YDB sends the statistics in the last part, after the rows.
+        let msg = ExecuteQueryResponsePart {
+            status: StatusCode::Success as i32,
+            tx_meta,
+            exec_stats: stats,
+            ..Default::default()
+        };
         let _ = sender.send(Ok(msg)).await;
     }
     drop(busy);
     Ok(())
+}
+
+/// Whether the request asked for statistics (BASIC or more).
+fn wants_stats(mode: i32) -> bool {
+    matches!(StatsMode::try_from(mode), Ok(StatsMode::Basic | StatsMode::Full | StatsMode::Profile))
+}
+
+/// Statistics of one query: its wall time (the dev server does not measure CPU apart from it) and the rows
+/// it returned, as one phase.
+fn query_stats(elapsed: std::time::Duration, rows_returned: u64) -> ydb::table_stats::QueryStats {
+    let us = u64::try_from(elapsed.as_micros()).unwrap_or(u64::MAX);
+    ydb::table_stats::QueryStats {
+        query_phases: vec![ydb::table_stats::QueryPhaseStats {
+            duration_us: us,
+            cpu_time_us: us,
+            affected_shards: 1,
+            table_access: vec![ydb::table_stats::TableAccessStats {
+                name: "(result)".to_string(),
+                reads: Some(ydb::table_stats::OperationStats { rows: rows_returned, bytes: 0 }),
+                ..Default::default()
+            }],
+            literal_phase: false,
+        }],
+        total_duration_us: us,
+        total_cpu_time_us: us,
+        process_cpu_time_us: us,
+        ..Default::default()
+    }
 }
 
 #[cfg(test)]
