@@ -119,6 +119,10 @@ pub enum WriteMode {
     Upsert,
     Replace,
     Insert,
+    /// `UPDATE t ON …`: rows whose key exists get the given columns; others are skipped.
+    UpdateOn,
+    /// `DELETE FROM t ON …`: rows with the given keys are deleted.
+    DeleteOn,
 }
 
 impl WriteMode {
@@ -127,6 +131,8 @@ impl WriteMode {
             WriteMode::Upsert => "Upsert",
             WriteMode::Replace => "Replace",
             WriteMode::Insert => "Insert",
+            WriteMode::UpdateOn => "Update",
+            WriteMode::DeleteOn => "Delete",
         }
     }
 }

@@ -571,7 +571,7 @@ impl<'a> Ctx<'a> {
                 return Err(gen(format!("Missing key column in input: {name} for table: {}", meta.path)));
             }
         }
-        if mode != WriteMode::Upsert {
+        if matches!(mode, WriteMode::Replace | WriteMode::Insert) {
             for (i, c) in meta.columns.iter().enumerate() {
                 if c.not_null && !idxs.contains(&i) {
                     return Err(EngineError::bad_request(format!(
@@ -589,7 +589,37 @@ impl<'a> Ctx<'a> {
         let marks: Vec<String> = (1..=names.len()).map(|i| format!("?{i}")).collect();
         let keys: Vec<String> =
             meta.key.iter().filter_map(|k| meta.columns.get(*k)).map(|c| quote_ident(&c.name)).collect();
+        // For DELETE ON only the key values are bound, in key order.
+        let key_positions: Vec<usize> = meta.key.iter().filter_map(|k| idxs.iter().position(|i| i == k)).collect();
+        let key_match: Vec<String> = keys.iter().enumerate().map(|(n, k)| format!("{k} = ?{}", n + 1)).collect();
         let sql = match mode {
+            WriteMode::DeleteOn => format!("DELETE FROM {} WHERE {}", meta.sql_name(), key_match.join(" AND ")),
+            WriteMode::UpdateOn => {
+                // An upsert that only fires when the key exists: an update of existing rows.
+                let exists: Vec<String> = meta
+                    .key
+                    .iter()
+                    .filter_map(|k| Some((meta.columns.get(*k)?, idxs.iter().position(|i| i == k)?)))
+                    .map(|(c, pos)| format!("{} = ?{}", quote_ident(&c.name), pos + 1))
+                    .collect();
+                let sets: Vec<String> = idxs
+                    .iter()
+                    .filter(|i| !meta.is_key(**i))
+                    .filter_map(|i| meta.columns.get(*i))
+                    .map(|c| format!("{0} = excluded.{0}", quote_ident(&c.name)))
+                    .collect();
+                let action =
+                    if sets.is_empty() { "NOTHING".to_string() } else { format!("UPDATE SET {}", sets.join(", ")) };
+                format!(
+                    "INSERT INTO {0} ({1}) SELECT {2} WHERE EXISTS (SELECT 1 FROM {0} WHERE {3}) \
+                     ON CONFLICT ({4}) DO {action}",
+                    meta.sql_name(),
+                    names.join(", "),
+                    marks.join(", "),
+                    exists.join(" AND "),
+                    keys.join(", ")
+                )
+            }
             WriteMode::Replace => {
                 format!(
                     "INSERT OR REPLACE INTO {} ({}) VALUES ({})",
@@ -625,6 +655,9 @@ impl<'a> Ctx<'a> {
             for ((v, c), st) in row.into_iter().zip(&col_metas).zip(&src_types) {
                 let v = convert_to_column(v, st, c)?;
                 bind.push(values::to_sql(&c.ty, &v));
+            }
+            if mode == WriteMode::DeleteOn {
+                bind = key_positions.iter().filter_map(|p| bind.get(*p).cloned()).collect();
             }
             stmt.execute(rusqlite::params_from_iter(bind)).map_err(|e| write_err(e, mode))?;
         }

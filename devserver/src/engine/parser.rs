@@ -325,49 +325,15 @@ impl Parser {
             }
             self.expect_kw("into")?;
             let table = self.table_name()?;
-            let mut columns = None;
-            if self.is_sym("(") && !self.is_kw_at(1, "select") {
-                self.pos += 1;
-                let mut cols = Vec::new();
-                loop {
-                    cols.push(self.ident()?);
-                    if !self.eat_sym(",") {
-                        break;
-                    }
-                }
-                self.expect_sym(")")?;
-                columns = Some(cols);
-            }
-            let source = if self.eat_kw("values") {
-                let mut rows = Vec::new();
-                loop {
-                    self.expect_sym("(")?;
-                    let mut row = Vec::new();
-                    loop {
-                        row.push(self.expr()?);
-                        if !self.eat_sym(",") {
-                            break;
-                        }
-                    }
-                    self.expect_sym(")")?;
-                    rows.push(row);
-                    if !self.eat_sym(",") {
-                        break;
-                    }
-                }
-                WriteSource::Values(rows)
-            } else if self.is_sym("(") {
-                self.pos += 1;
-                let s = self.select()?;
-                self.expect_sym(")")?;
-                WriteSource::Select(Box::new(s))
-            } else {
-                WriteSource::Select(Box::new(self.select()?))
-            };
+            let (columns, source) = self.write_tail()?;
             return Ok(Stmt::Write { mode, table, columns, source });
         }
         if self.eat_kw("update") {
             let table = self.table_name()?;
+            if self.eat_kw("on") {
+                let (columns, source) = self.write_tail()?;
+                return Ok(Stmt::Write { mode: WriteMode::UpdateOn, table, columns, source });
+            }
             self.expect_kw("set")?;
             let mut set = Vec::new();
             loop {
@@ -384,6 +350,10 @@ impl Parser {
         if self.eat_kw("delete") {
             self.expect_kw("from")?;
             let table = self.table_name()?;
+            if self.eat_kw("on") {
+                let (columns, source) = self.write_tail()?;
+                return Ok(Stmt::Write { mode: WriteMode::DeleteOn, table, columns, source });
+            }
             let where_ = if self.eat_kw("where") { Some(self.expr()?) } else { None };
             return Ok(Stmt::Delete { table, where_ });
         }
@@ -670,6 +640,50 @@ impl Parser {
     }
 
     // ---- types ----
+
+    /// What follows the table of a write: an optional column list, then VALUES rows or a SELECT.
+    fn write_tail(&mut self) -> R<(Option<Vec<String>>, WriteSource)> {
+        let mut columns = None;
+        if self.is_sym("(") && !self.is_kw_at(1, "select") {
+            self.pos += 1;
+            let mut cols = Vec::new();
+            loop {
+                cols.push(self.ident()?);
+                if !self.eat_sym(",") {
+                    break;
+                }
+            }
+            self.expect_sym(")")?;
+            columns = Some(cols);
+        }
+        let source = if self.eat_kw("values") {
+            let mut rows = Vec::new();
+            loop {
+                self.expect_sym("(")?;
+                let mut row = Vec::new();
+                loop {
+                    row.push(self.expr()?);
+                    if !self.eat_sym(",") {
+                        break;
+                    }
+                }
+                self.expect_sym(")")?;
+                rows.push(row);
+                if !self.eat_sym(",") {
+                    break;
+                }
+            }
+            WriteSource::Values(rows)
+        } else if self.is_sym("(") {
+            self.pos += 1;
+            let s = self.select()?;
+            self.expect_sym(")")?;
+            WriteSource::Select(Box::new(s))
+        } else {
+            WriteSource::Select(Box::new(self.select()?))
+        };
+        Ok((columns, source))
+    }
 
     pub fn ty(&mut self) -> R<Type> {
         let mut t = self.base_ty()?;

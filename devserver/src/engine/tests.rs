@@ -629,3 +629,23 @@ fn scheme_changes_outside_the_database_are_scheme_errors() {
     assert_eq!(e.describe_path("/local", "/local/").unwrap().permissions.len(), 1);
     assert_eq!(e.describe_path("/local", "").unwrap().kind, EntryKind::Database);
 }
+
+#[test]
+fn update_on_and_delete_on_touch_only_the_keys_they_name() {
+    let e = eng();
+    q(&e, "CREATE TABLE kv (k Uint64, v Utf8, n Int32, PRIMARY KEY (k));");
+    q(&e, "UPSERT INTO kv (k, v, n) VALUES (1ul, 'a'u, 1), (2ul, 'b'u, 2), (3ul, 'c'u, 3);");
+    // Key 9 does not exist: UPDATE ON skips it instead of inserting it.
+    q(&e, "UPDATE kv ON (k, v) VALUES (2ul, 'B'u), (9ul, 'X'u);");
+    q(&e, "UPDATE kv ON SELECT k, n + 10 AS n FROM kv WHERE k = 3ul;");
+    q(&e, "DELETE FROM kv ON SELECT k FROM kv WHERE v = 'a'u;");
+    let rs = q(&e, "SELECT k, v, n FROM kv ORDER BY k;");
+    let r = &rs[0];
+    assert_eq!(r.rows.len(), 2);
+    assert_eq!(cell(r, 0, 0), Some(PV::Uint64Value(2)));
+    assert_eq!(cell(r, 0, 1), Some(PV::TextValue("B".into())));
+    assert_eq!(cell(r, 0, 2), Some(PV::Int32Value(2)), "columns not named are left alone");
+    assert_eq!(cell(r, 1, 2), Some(PV::Int32Value(13)));
+    let err = run(&e, "DELETE FROM kv ON (v) VALUES ('b'u);", &HashMap::new()).unwrap_err();
+    assert_eq!(err.status, StatusCode::GenericError, "DELETE ON needs the key columns");
+}
