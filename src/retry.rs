@@ -2,13 +2,16 @@
 //!
 //! The numbers are the official Python SDK's (`ydb/retries.py`): fast backoff (5 ms slots, ceiling
 //! 10) for quick-recovery statuses, slow backoff (1 s slots, ceiling 6) for overload and transport
-//! failures, immediate retry for ABORTED and BAD_SESSION, at most 10 retries. Which error gets which
+//! failures, immediate retry for BAD_SESSION, at most 10 retries. Which error gets which
 //! treatment is `error::policy_for`'s decision. The backoff is a pure function of the attempt and a
 //! random number, and the loop takes its timer and random source as arguments, so all of it is
 //! tested without time passing.
 
 use crate::error::{Backoff, RetryPolicy};
+use std::cell::Cell;
+use std::fmt;
 use std::future::Future;
+use std::rc::Rc;
 
 /// How long to wait before retry number `n`: `2^min(n, ceiling)` slots, of which the last
 /// `uncertain_ratio` share is random (jitter, so that a fleet of clients does not retry in step).
@@ -46,6 +49,8 @@ pub struct RetrySettings {
     pub slow_backoff: BackoffSettings,
     /// How long one attempt may wait for a session from the pool.
     pub max_session_acquire_timeout_ms: Option<u32>,
+    /// A cap on retries shared by every call that uses it (see [`RetryBudget`]); `None`: no cap.
+    pub budget: Option<RetryBudget>,
 }
 
 impl Default for RetrySettings {
@@ -57,7 +62,82 @@ impl Default for RetrySettings {
             fast_backoff: BackoffSettings::FAST,
             slow_backoff: BackoffSettings::SLOW,
             max_session_acquire_timeout_ms: None,
+            budget: None,
         }
+    }
+}
+
+/// A cap on retries as a share of calls, shared by every retry loop that holds a clone of it.
+///
+/// Each call (first attempt) deposits `ratio` tokens; each retry takes one token, or — when the
+/// balance is short — one of `min_per_second` retries that are always allowed in each second. When
+/// neither is left the loop gives up and returns the error it saw, so that a struggling cluster gets
+/// at most `ratio` extra load from retries (plus a small floor), not up to `max_retries` times the
+/// load. Deposits are capped at the share of 1,000 calls so that a quiet past does not buy a storm.
+/// The idea is Finagle's `RetryBudget` and gRPC's retry throttling.
+#[derive(Clone)]
+pub struct RetryBudget {
+    pub ratio: f64,
+    pub min_per_second: u32,
+    state: Rc<BudgetState>,
+    clock: Rc<dyn Fn() -> f64>,
+}
+
+#[derive(Default)]
+struct BudgetState {
+    balance: Cell<f64>,
+    second: Cell<i64>,
+    used_this_second: Cell<u32>,
+}
+
+impl RetryBudget {
+    /// `clock` gives the time in milliseconds (`Date.now` in JS; injected in tests).
+    pub fn new(ratio: f64, min_per_second: u32, clock: Rc<dyn Fn() -> f64>) -> Self {
+        let ratio = if ratio.is_finite() { ratio.clamp(0.0, 1000.0) } else { 0.0 };
+        RetryBudget { ratio, min_per_second, state: Rc::default(), clock }
+    }
+
+    /// Records a call (its first attempt).
+    pub fn deposit(&self) {
+        let cap = self.ratio * 1000.0;
+        let b = &self.state.balance;
+        b.set((b.get() + self.ratio).min(cap));
+    }
+
+    /// Takes the allowance for one retry; `false` when the budget is spent.
+    pub fn try_withdraw(&self) -> bool {
+        let s = &self.state;
+        let second = ((self.clock)() / 1000.0).floor() as i64;
+        if s.second.get() != second {
+            s.second.set(second);
+            s.used_this_second.set(0);
+        }
+        if s.used_this_second.get() < self.min_per_second {
+            s.used_this_second.set(s.used_this_second.get() + 1);
+            return true;
+        }
+        if s.balance.get() >= 1.0 {
+            s.balance.set(s.balance.get() - 1.0);
+            return true;
+        }
+        false
+    }
+}
+
+impl fmt::Debug for RetryBudget {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("RetryBudget")
+            .field("ratio", &self.ratio)
+            .field("min_per_second", &self.min_per_second)
+            .field("balance", &self.state.balance.get())
+            .finish()
+    }
+}
+
+impl PartialEq for RetryBudget {
+    /// Two budgets are equal when they are the same shared budget.
+    fn eq(&self, other: &Self) -> bool {
+        Rc::ptr_eq(&self.state, &other.state)
     }
 }
 
@@ -102,8 +182,9 @@ impl RetrySettings {
     }
 }
 
-/// Runs `operation` until it succeeds, fails for good, or runs out of retries.
-/// `operation` gets the attempt number (0 for the first); `sleep` waits the given milliseconds;
+/// Runs `operation` until it succeeds, fails for good, or runs out of retries (or of budget).
+/// `operation` gets the attempt number (0 for the first); `sleep` waits the given milliseconds and
+/// may fail instead (the driver stopped, the caller aborted), which ends the loop with its error;
 /// `random` yields numbers in `[0, 1)` for the jitter.
 pub async fn retry<T, E, Op, Fut, Sleep, SleepFut>(
     settings: &RetrySettings,
@@ -116,18 +197,21 @@ where
     Op: FnMut(u32) -> Fut,
     Fut: Future<Output = Result<T, E>>,
     Sleep: Fn(f64) -> SleepFut,
-    SleepFut: Future<Output = ()>,
+    SleepFut: Future<Output = Result<(), E>>,
 {
+    if let Some(budget) = &settings.budget {
+        budget.deposit();
+    }
     let mut attempt = 0;
     loop {
         match operation(attempt).await {
             Ok(v) => return Ok(v),
             Err(e) => match settings.next_delay_ms(&e, attempt, random()) {
                 None => return Err(e),
+                Some(_) if settings.budget.as_ref().is_some_and(|b| !b.try_withdraw()) => return Err(e),
                 Some(delay) => {
-                    if delay > 0.0 {
-                        sleep(delay).await;
-                    }
+                    // A zero delay still yields to the timer: a cancelled loop stops here too.
+                    sleep(delay).await?;
                     attempt += 1;
                 }
             },
@@ -161,7 +245,8 @@ mod tests {
     #[test]
     fn each_status_gets_its_backoff() {
         let s = RetrySettings::default();
-        assert_eq!(s.next_delay_ms(&err(Status::Aborted), 0, 0.5), Some(0.0));
+        assert_eq!(s.next_delay_ms(&err(Status::Aborted), 0, 1.0), Some(5.0));
+        assert_eq!(s.next_delay_ms(&err(Status::BadSession), 0, 0.5), Some(0.0));
         assert_eq!(s.next_delay_ms(&err(Status::Unavailable), 1, 1.0), Some(10.0));
         assert_eq!(s.next_delay_ms(&err(Status::Overloaded), 0, 1.0), Some(1000.0));
         assert_eq!(s.next_delay_ms(&err(Status::SchemeError), 0, 0.5), None);
@@ -181,7 +266,7 @@ mod tests {
             |_| async { Err(err(Status::Unavailable)) },
             |ms| {
                 slept.borrow_mut().push(ms);
-                async {}
+                async { Ok(()) }
             },
             || 1.0,
         ));
@@ -200,7 +285,7 @@ mod tests {
                     Ok(attempt)
                 }
             },
-            |_| async {},
+            |_| async { Ok(()) },
             || 0.5,
         ));
         assert_eq!(result.ok(), Some(2));
@@ -215,10 +300,124 @@ mod tests {
                 *calls.borrow_mut() += 1;
                 async { Err(err(Status::GenericError)) }
             },
-            |_| async {},
+            |_| async { Ok(()) },
             || 0.5,
         ));
         assert!(result.is_err());
         assert_eq!(*calls.borrow(), 1);
+    }
+
+    /// A seeded linear congruential generator: the same jitter on every run.
+    fn seeded(mut state: u64) -> impl FnMut() -> f64 {
+        move || {
+            state = state.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+            (state >> 11) as f64 / (1u64 << 53) as f64
+        }
+    }
+
+    #[test]
+    fn jitter_from_a_seeded_source_stays_within_the_uncertain_share_of_each_step() {
+        let mut random = seeded(42);
+        for (settings, slot) in [(BackoffSettings::FAST, 5.0), (BackoffSettings::SLOW, 1000.0)] {
+            for attempt in 0..20u32 {
+                let max = slot * f64::from(1u32 << attempt.min(settings.ceiling));
+                for _ in 0..50 {
+                    let d = settings.delay_ms(attempt, random());
+                    assert!(d >= max * 0.5 && d <= max, "attempt {attempt}: {d} outside [{}, {max}]", max * 0.5);
+                }
+            }
+        }
+        // The same seed gives the same delays.
+        let (mut a, mut b) = (seeded(7), seeded(7));
+        let s = BackoffSettings::FAST;
+        assert!((0..10).all(|n| s.delay_ms(n, a()) == s.delay_ms(n, b())));
+        // No jitter at ratio 0; all jitter at ratio 1; out-of-range inputs are clamped.
+        let fixed = BackoffSettings { uncertain_ratio: 0.0, ..BackoffSettings::FAST };
+        assert_eq!(fixed.delay_ms(2, 0.123), 20.0);
+        let full = BackoffSettings { uncertain_ratio: 1.0, ..BackoffSettings::FAST };
+        assert_eq!(full.delay_ms(2, 0.25), 5.0);
+        assert_eq!(BackoffSettings::FAST.delay_ms(0, 7.0), 5.0);
+        assert_eq!(BackoffSettings::FAST.delay_ms(u32::MAX, 1.0), 5120.0);
+    }
+
+    #[test]
+    fn the_loop_sleeps_the_seeded_delays_of_its_settings() {
+        let slept = RefCell::new(Vec::new());
+        let settings = RetrySettings { max_retries: 4, ..RetrySettings::default() };
+        let _: Result<(), Error> = block_on(retry(
+            &settings,
+            |_| async { Err(err(Status::Overloaded)) },
+            |ms| {
+                slept.borrow_mut().push(ms);
+                async { Ok(()) }
+            },
+            seeded(1),
+        ));
+        let mut random = seeded(1);
+        let expected: Vec<f64> = (0..4).map(|n| BackoffSettings::SLOW.delay_ms(n, random())).collect();
+        assert_eq!(*slept.borrow(), expected);
+    }
+
+    #[test]
+    fn a_failing_sleep_ends_the_loop_with_its_error() {
+        let calls = RefCell::new(0);
+        let result: Result<(), Error> = block_on(retry(
+            &RetrySettings::default(),
+            |_| {
+                *calls.borrow_mut() += 1;
+                async { Err(err(Status::Unavailable)) }
+            },
+            |_| async { Err(Error::cancelled("the driver is stopped")) },
+            || 0.5,
+        ));
+        assert_eq!(result.map_err(|e| e.status), Err(Status::Cancelled));
+        assert_eq!(*calls.borrow(), 1);
+    }
+
+    fn budget(ratio: f64, min_per_second: u32, now: Rc<Cell<f64>>) -> RetryBudget {
+        RetryBudget::new(ratio, min_per_second, Rc::new(move || now.get()))
+    }
+
+    #[test]
+    fn the_budget_allows_min_per_second_then_ratio_of_calls() {
+        let now = Rc::new(Cell::new(0.0));
+        let b = budget(0.1, 2, now.clone());
+        assert!(b.try_withdraw() && b.try_withdraw(), "the floor: 2 retries in this second");
+        assert!(!b.try_withdraw(), "no calls deposited yet");
+        for _ in 0..20 {
+            b.deposit();
+        }
+        assert!(b.try_withdraw() && b.try_withdraw(), "20 calls at 0.1 buy 2 retries");
+        assert!(!b.try_withdraw());
+        now.set(1000.0);
+        assert!(b.try_withdraw() && b.try_withdraw() && !b.try_withdraw(), "the floor refills each second");
+        // Deposits are capped at the share of 1,000 calls.
+        for _ in 0..100_000 {
+            b.deposit();
+        }
+        assert!((0..100).all(|_| b.try_withdraw()));
+        assert!(!b.try_withdraw());
+    }
+
+    #[test]
+    fn a_spent_budget_stops_the_loop_and_it_is_shared_between_loops() {
+        let now = Rc::new(Cell::new(0.0));
+        let settings = RetrySettings { budget: Some(budget(0.0, 3, now)), ..RetrySettings::default() };
+        let run = |settings: &RetrySettings| {
+            let calls = RefCell::new(0);
+            let r: Result<(), Error> = block_on(retry(
+                settings,
+                |_| {
+                    *calls.borrow_mut() += 1;
+                    async { Err(err(Status::Aborted)) }
+                },
+                |_| async { Ok(()) },
+                || 0.5,
+            ));
+            assert_eq!(r.map_err(|e| e.status), Err(Status::Aborted));
+            calls.into_inner()
+        };
+        assert_eq!(run(&settings), 4, "the first attempt and the 3 retries of this second");
+        assert_eq!(run(&settings.clone()), 1, "a clone shares the spent budget: no retry left");
     }
 }

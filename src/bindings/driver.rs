@@ -75,6 +75,10 @@ pub struct Driver {
     pub(crate) inner: crate::driver::Driver,
     stopped: Rc<Cell<bool>>,
     pub(crate) hooks: Rc<RefCell<Vec<StopHook>>>,
+    /// Wakes the retry loops sleeping in backoff when the driver stops.
+    pub(crate) shutdown: crate::driver::Shutdown,
+    /// The `retryBudget` option: one cap on retries shared by every pool of this driver.
+    pub(crate) retry_budget: Option<crate::retry::RetryBudget>,
 }
 
 impl Driver {
@@ -101,10 +105,13 @@ impl Driver {
             let database =
                 options::string(&o, "database")?.ok_or_else(|| Error::argument("option database is required"))?;
             let credentials = credentials_from_js(&options::raw(&o, "credentials"), &endpoint, &database)?;
+            let retry_budget = super::retry::budget_from_js(&options::raw(&o, "retryBudget"))?;
             Ok(Driver {
                 inner: crate::driver::Driver::new(&endpoint, &database, credentials)?,
                 stopped: Rc::new(Cell::new(false)),
                 hooks: Rc::default(),
+                shutdown: crate::driver::Shutdown::default(),
+                retry_budget,
             })
         };
         build().map_err(to_js)
@@ -145,9 +152,11 @@ impl Driver {
         })
     }
 
-    /// Stops the pools made from this driver (closing their sessions) and refuses new work.
+    /// Stops the pools made from this driver (closing their sessions), rejects the retry loops waiting
+    /// in backoff with CANCELLED, and refuses new work.
     pub fn stop(&self) -> Promise {
         self.stopped.set(true);
+        self.shutdown.trigger();
         let hooks: Vec<StopHook> = std::mem::take(&mut *self.hooks.borrow_mut());
         future_to_promise(async move {
             join_all(hooks.iter().map(|h| h())).await;

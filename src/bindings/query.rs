@@ -1,7 +1,7 @@
 //! `QuerySessionPool`, `QuerySession` and the streamed `executeQuery` result, as JS sees them.
 
 use super::driver::{on_stop, Driver};
-use super::retry::{retry_with_session, settings_from_js, AttemptError};
+use super::retry::{backoff_sleep, retry_with_session, AttemptError, RetryContext};
 use super::values::{params_from_js, result_set_to_js, result_sets_to_js};
 use super::{options, to_js};
 use crate::error::{Error, Result};
@@ -22,6 +22,7 @@ type SessionPool = Pool<Rc<CoreSession>>;
 #[wasm_bindgen]
 pub struct QuerySessionPool {
     pool: SessionPool,
+    retry: RetryContext,
 }
 
 fn acquire_sleep(ms: u32) -> futures_util::future::LocalBoxFuture<'static, ()> {
@@ -45,7 +46,7 @@ impl QuerySessionPool {
                 Box::pin(async move { p.stop().await })
             }),
         );
-        Ok(QuerySessionPool { pool })
+        Ok(QuerySessionPool { pool, retry: RetryContext::of(driver) })
     }
 
     /// A session for exclusive use; give it back with `release`.
@@ -67,9 +68,10 @@ impl QuerySessionPool {
     #[wasm_bindgen(js_name = retryOperation)]
     pub fn retry_operation(&self, callee: Function, settings: JsValue, args: Array) -> Promise {
         let pool = self.pool.clone();
+        let context = self.retry.clone();
         future_to_promise(async move {
-            let settings = settings_from_js(&settings).map_err(to_js)?;
-            retry_with_session(&pool, &settings, |s| QuerySession { inner: s }.into(), &callee, &args).await
+            let settings = context.settings(&settings).map_err(to_js)?;
+            retry_with_session(&pool, &context, &settings, |s| QuerySession { inner: s }.into(), &callee, &args).await
         })
     }
 
@@ -77,9 +79,10 @@ impl QuerySessionPool {
     #[wasm_bindgen(js_name = executeWithRetries)]
     pub fn execute_with_retries(&self, query: JsValue, params: JsValue, settings: JsValue) -> Promise {
         let pool = self.pool.clone();
+        let context = self.retry.clone();
         let prepared = (|| -> Result<_> {
             let text = query.as_string().ok_or_else(|| Error::argument("query must be a string"))?;
-            Ok((text, params_from_js(&params)?, settings_from_js(&settings)?))
+            Ok((text, params_from_js(&params)?, context.settings(&settings)?))
         })();
         future_to_promise(async move {
             let (text, params, settings) = prepared.map_err(to_js)?;
@@ -91,7 +94,7 @@ impl QuerySessionPool {
                     pool.release(s);
                     r
                 },
-                super::sleep_ms,
+                backoff_sleep(&context.shutdown),
                 super::random,
             )
             .await

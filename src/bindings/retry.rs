@@ -8,7 +8,9 @@
 use super::options;
 use crate::error::{policy_for, Error, ErrorKind, RetryPolicy, Status};
 use crate::pool::{Pool, PooledSession};
-use crate::retry::{retry, BackoffSettings, Classify, RetrySettings};
+use crate::driver::Shutdown;
+use crate::retry::{retry, BackoffSettings, Classify, RetryBudget, RetrySettings};
+use std::rc::Rc;
 use js_sys::{Array, Function, Promise, Reflect};
 use wasm_bindgen::{JsCast, JsValue};
 use wasm_bindgen_futures::JsFuture;
@@ -33,7 +35,52 @@ pub fn settings_from_js(v: &JsValue) -> Result<RetrySettings, Error> {
         fast_backoff: backoff(&options::raw(&o, "fastBackoff"), d.fast_backoff, "fastBackoff")?,
         slow_backoff: backoff(&options::raw(&o, "slowBackoff"), d.slow_backoff, "slowBackoff")?,
         max_session_acquire_timeout_ms: options::millis(&o, "maxSessionAcquireTimeoutMs")?,
+        budget: None,
     })
+}
+
+/// The driver's `retryBudget: { ratio, minPerSecond? }` option (`minPerSecond` defaults to 10).
+pub fn budget_from_js(v: &JsValue) -> Result<Option<RetryBudget>, Error> {
+    let o = options::object(v, "retryBudget")?;
+    if o.is_none() {
+        return Ok(None);
+    }
+    let ratio = options::number(&o, "ratio")?.ok_or_else(|| Error::argument("retryBudget needs a ratio"))?;
+    let min_per_second = options::number(&o, "minPerSecond")?.map(|n| n.min(f64::from(u32::MAX)) as u32).unwrap_or(10);
+    Ok(Some(RetryBudget::new(ratio, min_per_second, Rc::new(js_sys::Date::now))))
+}
+
+/// The retry loop's sleep: the runtime's timer, cut short with CANCELLED when the driver stops.
+pub fn backoff_sleep<E: From<Error>>(
+    shutdown: &Shutdown,
+) -> impl Fn(f64) -> futures_util::future::LocalBoxFuture<'static, Result<(), E>> {
+    let shutdown = shutdown.clone();
+    move |ms| {
+        let shutdown = shutdown.clone();
+        Box::pin(async move { shutdown.sleep(ms, super::sleep_ms).await.map_err(E::from) })
+    }
+}
+
+/// What a pool brings to its retry loops: the driver's stop and its retry budget.
+#[derive(Clone)]
+pub struct RetryContext {
+    pub shutdown: Shutdown,
+    pub budget: Option<RetryBudget>,
+}
+
+impl RetryContext {
+    pub fn of(driver: &super::driver::Driver) -> Self {
+        RetryContext { shutdown: driver.shutdown.clone(), budget: driver.retry_budget.clone() }
+    }
+
+    /// The call's settings, with the driver's budget unless the settings bring their own.
+    pub fn settings(&self, js: &JsValue) -> Result<RetrySettings, Error> {
+        let mut s = settings_from_js(js)?;
+        if s.budget.is_none() {
+            s.budget.clone_from(&self.budget);
+        }
+        Ok(s)
+    }
 }
 
 /// An error seen by the loop: ours, or whatever the JS callback threw.
@@ -67,6 +114,12 @@ impl AttemptError {
     }
 }
 
+impl From<Error> for AttemptError {
+    fn from(e: Error) -> Self {
+        AttemptError::Ours(e)
+    }
+}
+
 impl Classify for AttemptError {
     fn retry_policy(&self) -> Option<RetryPolicy> {
         self.status().map(|(k, s)| policy_for(k, s))
@@ -93,6 +146,7 @@ pub async fn call_js(callee: &Function, session: JsValue, args: &Array) -> Resul
 /// returns the session (or discards it when the error killed it).
 pub async fn retry_with_session<S: PooledSession + Clone>(
     pool: &Pool<S>,
+    context: &RetryContext,
     settings: &RetrySettings,
     to_js: impl Fn(S) -> JsValue,
     callee: &Function,
@@ -114,7 +168,7 @@ pub async fn retry_with_session<S: PooledSession + Clone>(
             }
             outcome
         },
-        super::sleep_ms,
+        backoff_sleep(&context.shutdown),
         super::random,
     )
     .await;

@@ -1,7 +1,7 @@
 //! `SessionPool`, table `Session` and `TxContext`, as JS sees them.
 
 use super::driver::{on_stop, Driver};
-use super::retry::{retry_with_session, settings_from_js};
+use super::retry::{retry_with_session, RetryContext};
 use super::schema::{self as convert, QueryArg};
 use super::values::{result_set_to_js, result_sets_to_js};
 use super::{options, to_js};
@@ -50,6 +50,7 @@ type TablePool = Pool<Rc<TableSession>>;
 #[wasm_bindgen]
 pub struct SessionPool {
     pool: TablePool,
+    retry: RetryContext,
 }
 
 #[wasm_bindgen]
@@ -69,7 +70,7 @@ impl SessionPool {
                 Box::pin(async move { p.stop().await })
             }),
         );
-        Ok(SessionPool { pool })
+        Ok(SessionPool { pool, retry: RetryContext::of(driver) })
     }
 
     pub fn acquire(&self, opts: JsValue) -> Promise {
@@ -90,9 +91,10 @@ impl SessionPool {
     #[wasm_bindgen(js_name = retryOperation)]
     pub fn retry_operation(&self, callee: Function, settings: JsValue, args: Array) -> Promise {
         let pool = self.pool.clone();
+        let context = self.retry.clone();
         future_to_promise(async move {
-            let settings = settings_from_js(&settings).map_err(to_js)?;
-            retry_with_session(&pool, &settings, |s| Session { inner: s }.into(), &callee, &args).await
+            let settings = context.settings(&settings).map_err(to_js)?;
+            retry_with_session(&pool, &context, &settings, |s| Session { inner: s }.into(), &callee, &args).await
         })
     }
 

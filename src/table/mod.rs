@@ -9,7 +9,7 @@ use crate::error::{Error, Result};
 use crate::pool::PooledSession;
 use crate::proto::ydb::{table, ResultSet, TypedValue};
 use crate::transport::methods::table_service as rpc;
-use crate::transport::operation::{check, result_of};
+use crate::transport::operation::{check, operation_params, result_of};
 use crate::transport::{CallOptions, Channel};
 use crate::tx_mode::TxMode;
 use futures_util::future::LocalBoxFuture;
@@ -35,7 +35,8 @@ pub struct DataQueryResult {
 
 impl TableSession {
     pub async fn create(channel: &Channel, opts: &CallOptions) -> Result<TableSession> {
-        let r = channel.unary(&rpc::CREATE_SESSION, &table::CreateSessionRequest::default(), opts).await?;
+        let req = table::CreateSessionRequest { operation_params: operation_params(opts.timeout_ms) };
+        let r = channel.unary(&rpc::CREATE_SESSION, &req, opts).await?;
         let created: table::CreateSessionResult = result_of(r.operation)?;
         if created.session_id.is_empty() {
             return Err(Error::protocol("CreateSession answered without a session id"));
@@ -70,14 +71,7 @@ impl TableSession {
         tx_control: table::TransactionControl,
         opts: &CallOptions,
     ) -> Result<DataQueryResult> {
-        let req = table::ExecuteDataQueryRequest {
-            session_id: self.id.clone(),
-            tx_control: Some(tx_control),
-            query: Some(table::Query { query: Some(query) }),
-            parameters,
-            query_cache_policy: Some(table::QueryCachePolicy { keep_in_cache: true }),
-            ..Default::default()
-        };
+        let req = data_query_request(&self.id, query, parameters, tx_control, opts);
         let outcome = async {
             let r = self.channel.unary(&rpc::EXECUTE_DATA_QUERY, &req, opts).await?;
             result_of::<table::ExecuteQueryResult>(r.operation)
@@ -94,7 +88,7 @@ impl TableSession {
         let req = table::ExecuteSchemeQueryRequest {
             session_id: self.id.clone(),
             yql_text: yql.to_string(),
-            ..Default::default()
+            operation_params: operation_params(opts.timeout_ms),
         };
         let r = self.channel.unary(&rpc::EXECUTE_SCHEME_QUERY, &req, opts).await.map_err(|e| self.note(e))?;
         check(r.operation).map(|_| ()).map_err(|e| self.note(e))
@@ -104,6 +98,7 @@ impl TableSession {
         let req = table::CommitTransactionRequest {
             session_id: self.id.clone(),
             tx_id: tx_id.to_string(),
+            operation_params: operation_params(opts.timeout_ms),
             ..Default::default()
         };
         let r = self.channel.unary(&rpc::COMMIT_TRANSACTION, &req, opts).await.map_err(|e| self.note(e))?;
@@ -114,7 +109,7 @@ impl TableSession {
         let req = table::RollbackTransactionRequest {
             session_id: self.id.clone(),
             tx_id: tx_id.to_string(),
-            ..Default::default()
+            operation_params: operation_params(opts.timeout_ms),
         };
         let r = self.channel.unary(&rpc::ROLLBACK_TRANSACTION, &req, opts).await.map_err(|e| self.note(e))?;
         check(r.operation).map(|_| ()).map_err(|e| self.note(e))
@@ -125,6 +120,25 @@ impl TableSession {
         self.alive.set(false);
         let req = table::DeleteSessionRequest { session_id: self.id.clone(), ..Default::default() };
         let _ = self.channel.unary(&rpc::DELETE_SESSION, &req, &CallOptions::with_timeout(Some(5_000))).await;
+    }
+}
+
+/// The ExecuteDataQuery request, with the call's deadline as the operation's timeout.
+pub fn data_query_request(
+    session_id: &str,
+    query: table::query::Query,
+    parameters: HashMap<String, TypedValue>,
+    tx_control: table::TransactionControl,
+    opts: &CallOptions,
+) -> table::ExecuteDataQueryRequest {
+    table::ExecuteDataQueryRequest {
+        session_id: session_id.to_string(),
+        tx_control: Some(tx_control),
+        query: Some(table::Query { query: Some(query) }),
+        parameters,
+        query_cache_policy: Some(table::QueryCachePolicy { keep_in_cache: true }),
+        operation_params: operation_params(opts.timeout_ms),
+        ..Default::default()
     }
 }
 
@@ -233,5 +247,32 @@ impl TxContext {
             Some(id) => self.session.rollback(id, opts).await,
             None => Ok(()),
         }
+    }
+}
+
+#[cfg(all(test, not(target_arch = "wasm32")))]
+mod tests {
+    use super::*;
+
+    fn request(timeout_ms: Option<u32>) -> table::ExecuteDataQueryRequest {
+        let control = table::TransactionControl { tx_selector: None, commit_tx: true };
+        let q = table::query::Query::YqlText("SELECT 1".into());
+        data_query_request("s1", q, HashMap::new(), control, &CallOptions::with_timeout(timeout_ms))
+    }
+
+    #[test]
+    fn the_call_timeout_is_sent_as_the_operation_timeout_and_cancel_after() {
+        let params = request(Some(2_500)).operation_params.expect("operation params");
+        let expected = prost_types::Duration { seconds: 2, nanos: 500_000_000 };
+        assert_eq!(params.operation_timeout, Some(expected));
+        assert_eq!(params.cancel_after, Some(expected));
+        assert_eq!(request(Some(999)).operation_params.and_then(|p| p.operation_timeout).map(|d| (d.seconds, d.nanos)), Some((0, 999_000_000)));
+    }
+
+    #[test]
+    fn without_a_timeout_no_operation_params_are_sent() {
+        let r = request(None);
+        assert_eq!(r.operation_params, None);
+        assert_eq!(r.session_id, "s1");
     }
 }

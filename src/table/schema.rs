@@ -66,6 +66,7 @@ impl TableSession {
             columns,
             primary_key,
             indexes,
+            operation_params: crate::transport::operation::operation_params(opts.timeout_ms),
             ..Default::default()
         };
         let r = self.channel.unary(&rpc::CREATE_TABLE, &req, opts).await.map_err(|e| self.note(e))?;
@@ -73,7 +74,8 @@ impl TableSession {
     }
 
     pub async fn drop_table(&self, path: &str, opts: &CallOptions) -> Result<()> {
-        let req = table::DropTableRequest { session_id: self.id.clone(), path: self.path(path)?, ..Default::default() };
+        let req = table::DropTableRequest { session_id: self.id.clone(), path: self.path(path)?, operation_params: crate::transport::operation::operation_params(opts.timeout_ms),
+            ..Default::default() };
         let r = self.channel.unary(&rpc::DROP_TABLE, &req, opts).await.map_err(|e| self.note(e))?;
         check(r.operation).map(|_| ()).map_err(|e| self.note(e))
     }
@@ -86,6 +88,7 @@ impl TableSession {
             drop_columns: change.drop_columns,
             add_indexes: change.add_indexes,
             drop_indexes: change.drop_indexes,
+            operation_params: crate::transport::operation::operation_params(opts.timeout_ms),
             ..Default::default()
         };
         let r = self.channel.unary(&rpc::ALTER_TABLE, &req, opts).await.map_err(|e| self.note(e))?;
@@ -97,6 +100,7 @@ impl TableSession {
             session_id: self.id.clone(),
             source_path: self.path(source)?,
             destination_path: self.path(destination)?,
+            operation_params: crate::transport::operation::operation_params(opts.timeout_ms),
             ..Default::default()
         };
         let r = self.channel.unary(&rpc::COPY_TABLE, &req, opts).await.map_err(|e| self.note(e))?;
@@ -105,7 +109,8 @@ impl TableSession {
 
     pub async fn describe_table(&self, path: &str, opts: &CallOptions) -> Result<table::DescribeTableResult> {
         let req =
-            table::DescribeTableRequest { session_id: self.id.clone(), path: self.path(path)?, ..Default::default() };
+            table::DescribeTableRequest { session_id: self.id.clone(), path: self.path(path)?, operation_params: crate::transport::operation::operation_params(opts.timeout_ms),
+            ..Default::default() };
         let r = self.channel.unary(&rpc::DESCRIBE_TABLE, &req, opts).await.map_err(|e| self.note(e))?;
         result_of(r.operation).map_err(|e| self.note(e))
     }
@@ -115,6 +120,7 @@ impl TableSession {
         let req = table::PrepareDataQueryRequest {
             session_id: self.id.clone(),
             yql_text: yql.to_string(),
+            operation_params: crate::transport::operation::operation_params(opts.timeout_ms),
             ..Default::default()
         };
         let r = self.channel.unary(&rpc::PREPARE_DATA_QUERY, &req, opts).await.map_err(|e| self.note(e))?;
@@ -167,7 +173,8 @@ pub async fn bulk_upsert(channel: &Channel, path: &str, rows: TypedValue, opts: 
     let req = table::BulkUpsertRequest {
         table: full_path(channel.database(), path)?,
         rows: Some(rows),
-        ..Default::default()
+        operation_params: crate::transport::operation::operation_params(opts.timeout_ms),
+            ..Default::default()
     };
     let r = channel.unary(&rpc::BULK_UPSERT, &req, opts).await?;
     check(r.operation).map(|_| ())

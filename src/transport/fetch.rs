@@ -79,6 +79,11 @@ impl FetchResponse {
     }
 }
 
+thread_local! {
+    /// A handler that swallows the outcome of promises nobody waits for.
+    static IGNORE: Closure<dyn FnMut(JsValue)> = Closure::new(|_: JsValue| {});
+}
+
 /// Chunks of a streamed body; cancels the request when dropped before the end.
 pub struct BodyReader {
     reader: Option<ReadableStreamDefaultReader>,
@@ -88,7 +93,14 @@ impl BodyReader {
     /// The next chunk, `None` at the end of the body.
     pub async fn next_chunk(&mut self, signal: Option<&AbortSignal>) -> Result<Option<Vec<u8>>> {
         let Some(reader) = &self.reader else { return Ok(None) };
-        let result = JsFuture::from(reader.read()).await.map_err(|e| read_failure(&e, signal))?;
+        let result = match JsFuture::from(reader.read()).await {
+            Ok(r) => r,
+            Err(e) => {
+                // The body errored (connection cut, aborted): there is nothing left to cancel.
+                self.reader = None;
+                return Err(read_failure(&e, signal));
+            }
+        };
         let done = Reflect::get(&result, &JsValue::from_str("done")).map(|d| d.is_truthy()).unwrap_or(true);
         if done {
             self.reader = None;
@@ -103,8 +115,12 @@ impl BodyReader {
 impl Drop for BodyReader {
     fn drop(&mut self) {
         if let Some(reader) = self.reader.take() {
-            // Cancelling the reader aborts the fetch; the promise's outcome does not matter.
-            let _ = reader.cancel();
+            // Cancelling the reader aborts the fetch; the promise's outcome does not matter, but a
+            // rejection nobody handles would reach the runtime's unhandled-rejection hook (Node's test
+            // runner fails on it, some hosts crash), so it is caught.
+            IGNORE.with(|ignore| {
+                let _ = reader.cancel().catch(ignore);
+            });
         }
     }
 }

@@ -5,7 +5,21 @@
 //! decoded into the expected result message.
 
 use crate::error::{Error, Result, Status};
-use crate::proto::ydb::operations::Operation;
+use crate::proto::ydb::operations::{Operation, OperationParams};
+
+/// The `operation_params` of a Table or Scheme request from the call's `timeoutMs`: the server is
+/// told the deadline too (`operation_timeout`), and to cancel the operation when it passes
+/// (`cancel_after`), so that an abandoned call stops using the database instead of running on after
+/// the client gave up. Without a timeout nothing is sent and the server's defaults apply.
+pub fn operation_params(timeout_ms: Option<u32>) -> Option<OperationParams> {
+    let ms = timeout_ms?;
+    let duration = prost_types::Duration { seconds: i64::from(ms / 1000), nanos: ((ms % 1000) * 1_000_000) as i32 };
+    Some(OperationParams {
+        operation_timeout: Some(duration),
+        cancel_after: Some(duration),
+        ..Default::default()
+    })
+}
 
 /// Checks the operation's status and decodes its result as `T`.
 pub fn result_of<T: prost::Message + Default>(operation: Option<Operation>) -> Result<T> {

@@ -1,0 +1,301 @@
+// Proof suites of the client's retries against the dev server's fault injection. This file starts its
+// own dev server with an admin endpoint, so the faults it injects never disturb the other tests.
+//
+// 1. An SLO-shaped workload: readers and writers at a steady rate through both pools' retry loops while
+//    OVERLOADED, UNAVAILABLE, BAD_SESSION, cut answers, session kills and restarts are injected.
+// 2. Concurrent bank transfers: serializable read-then-update transactions that conflict (ABORTED) and
+//    are retried; the total balance never changes.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { Driver, SessionPool, QuerySessionPool, RetrySettings, TypedValue, PrimitiveType as P } from 'ydb-wasm';
+
+const binary = process.env.YDB_DEVSERVER_BIN ?? 'target/debug/ydb-devserver';
+const LOAD_MS = Number(process.env.RESILIENCE_LOAD_MS ?? 10_000);
+const TRANSFERS = Number(process.env.RESILIENCE_TRANSFERS ?? 1_000);
+let server;
+let endpoint;
+let admin;
+
+before(async () => {
+  server = spawn(binary, ['--listen', '127.0.0.1:0', '--admin', '127.0.0.1:0'], { stdio: ['ignore', 'pipe', 'inherit'] });
+  [endpoint, admin] = await new Promise((resolve, reject) => {
+    let out = '';
+    server.stdout.on('data', (chunk) => {
+      out += chunk;
+      const listen = out.match(/listening on (\S+)/);
+      const adm = out.match(/admin on (\S+)/);
+      if (listen && adm) resolve([`http://${listen[1]}`, `http://${adm[1]}`]);
+    });
+    server.on('exit', () => reject(new Error('the dev server exited')));
+  });
+});
+after(() => server.kill());
+
+async function call(method, path, body) {
+  const r = await fetch(`${admin}${path}`, { method, body: body === undefined ? undefined : JSON.stringify(body) });
+  assert.ok(r.ok, `${method} ${path}: HTTP ${r.status}`);
+  return r.json();
+}
+
+/** Waits until the server holds no session (deletes of closed sessions are sent in the background). */
+async function sessionsLeft() {
+  let stats;
+  for (let i = 0; i < 50; i++) {
+    stats = await call('GET', '/stats');
+    if (stats.sessions === 0) break;
+    await sleep(100);
+  }
+  return stats.sessions;
+}
+
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+const u64 = (v) => new TypedValue(BigInt(v), P.Uint64);
+const isTransport = (e) => e?.kind === 'transport';
+
+async function drain(stream) {
+  const rows = [];
+  for await (const part of stream) rows.push(...part.rows);
+  return rows;
+}
+
+test('SLO workload: ≥ 99.9 % of operations succeed through injected faults, no acknowledged write is lost, none applied twice, no session leaks', async () => {
+  const driver = new Driver({ endpoint, database: '/local' });
+  assert.equal(await driver.wait({ failFast: true, timeoutMs: 5000 }), true);
+  const tables = new SessionPool(driver, { size: 8 });
+  const queries = new QuerySessionPool(driver, { size: 8 });
+  await queries.executeWithRetries(`CREATE TABLE slo (hash Uint64, id Uint64, payload_str Utf8, payload_double Double,
+    payload_timestamp Timestamp, payload_hash Uint64, PRIMARY KEY (hash, id))`);
+  await queries.executeWithRetries('CREATE TABLE slo_counters (worker Uint64, n Uint64, PRIMARY KEY (worker))');
+  await queries.executeWithRetries('UPSERT INTO slo_counters (worker, n) VALUES (0ul, 0ul), (1ul, 0ul)');
+
+  const idempotent = new RetrySettings({ idempotent: true });
+  const stats = { ops: 0, ok: 0, attempts: 0, failed: 0, undetermined: 0, errors: {} };
+  const acked = new Map(); // `${hash}:${id}` → payload_str
+  const counters = [{ acked: 0, undetermined: 0 }, { acked: 0, undetermined: 0 }];
+  const deadline = Date.now() + LOAD_MS;
+  const failure = (e) => {
+    stats.failed++;
+    const key = `${e?.status ?? e?.name}`;
+    stats.errors[key] = (stats.errors[key] ?? 0) + 1;
+  };
+  const row = (hash, id) => ({
+    $hash: u64(hash), $id: u64(id), $s: `payload ${hash}:${id}`, $d: new TypedValue(id * 0.5, P.Double),
+    $ts: new Date(1_700_000_000_000 + id), $ph: u64(hash ^ id),
+  });
+  const INSERT = `DECLARE $hash AS Uint64; DECLARE $id AS Uint64; DECLARE $s AS Utf8; DECLARE $d AS Double;
+    DECLARE $ts AS Timestamp; DECLARE $ph AS Uint64;
+    INSERT INTO slo (hash, id, payload_str, payload_double, payload_timestamp, payload_hash)
+    VALUES ($hash, $id, $s, $d, $ts, $ph)`;
+  const READ = 'DECLARE $hash AS Uint64; DECLARE $id AS Uint64; SELECT * FROM slo WHERE hash = $hash AND id = $id';
+
+  // Writers: INSERTs of unique keys through the table service. An INSERT cannot apply twice (a second
+  // one of the same key fails with PRECONDITION_FAILED), so it is retried as idempotent; a retry that
+  // finds its own row proves the lost answer's write was applied, once.
+  const writer = async (w) => {
+    for (let n = 0; Date.now() < deadline; n++) {
+      const id = w * 1_000_000 + n;
+      const hash = (id * 2654435761) % 1000;
+      const params = row(hash, id);
+      let attempts = 0;
+      stats.ops++;
+      try {
+        await tables.retryOperation(async (session) => {
+          attempts++;
+          try {
+            await session.executeQuery(INSERT, params);
+          } catch (e) {
+            if (attempts === 1 || e?.status !== 'PRECONDITION_FAILED') throw e;
+            const [rs] = await session.executeQuery(READ, { $hash: params.$hash, $id: params.$id });
+            assert.equal(rs.rows[0]?.payload_str, params.$s, 'the existing row is the one this writer sent');
+          }
+        }, idempotent);
+        acked.set(`${hash}:${id}`, params.$s);
+        stats.ok++;
+      } catch (e) {
+        failure(e);
+      }
+      stats.attempts += attempts;
+      await sleep(10);
+    }
+  };
+
+  // Counter increments through the query service: not idempotent, so an answer lost after sending is
+  // not retried; the final count lies between the acknowledged and the acknowledged + undetermined.
+  const counter = async (w) => {
+    while (Date.now() < deadline) {
+      let attempts = 0;
+      stats.ops++;
+      try {
+        await queries.retryOperation(async (session) => {
+          attempts++;
+          await drain(session.executeQuery(`UPDATE slo_counters SET n = n + 1ul WHERE worker = ${w}ul`, {},
+            { txControl: { beginTx: { mode: 'serializableReadWrite' }, commitTx: true } }));
+        });
+        counters[w].acked++;
+        stats.ok++;
+      } catch (e) {
+        if (isTransport(e) && e.status === 'CONNECTION_LOST') {
+          counters[w].undetermined++;
+          stats.undetermined++;
+        }
+        failure(e);
+      }
+      stats.attempts += attempts;
+      await sleep(10);
+    }
+  };
+
+  // Readers: point reads of acknowledged rows, alternately through each service; every one must be found.
+  const reader = async (r) => {
+    for (let n = 0; Date.now() < deadline; n++) {
+      const keys = [...acked.keys()];
+      if (keys.length === 0) { await sleep(10); continue; }
+      const key = keys[Math.floor(Math.random() * keys.length)];
+      const [hash, id] = key.split(':').map(Number);
+      const params = { $hash: u64(hash), $id: u64(id) };
+      let attempts = 0;
+      stats.ops++;
+      try {
+        let rows;
+        if ((n + r) % 2 === 0) {
+          rows = await tables.retryOperation(async (session) => {
+            attempts++;
+            return (await session.executeQuery(READ, params))[0].rows;
+          }, idempotent);
+        } else {
+          rows = await queries.retryOperation(async (session) => {
+            attempts++;
+            return drain(session.executeQuery(READ, params));
+          }, idempotent);
+        }
+        assert.equal(rows[0]?.payload_str, acked.get(key), `acknowledged row ${key} is readable`);
+        stats.ok++;
+      } catch (e) {
+        if (e instanceof assert.AssertionError) throw e;
+        failure(e);
+      }
+      stats.attempts += attempts;
+      await sleep(10);
+    }
+  };
+
+  // The chaos: one fault after another, every 600 ms, in a fixed rotation.
+  const faults = [
+    () => call('POST', '/faults', { rpc: 'Ydb.Table.V1.TableService/ExecuteDataQuery', status: 'OVERLOADED', times: 3 }),
+    () => call('POST', '/faults', { rpc: 'Ydb.Query.V1.QueryService/ExecuteQuery', status: 'UNAVAILABLE', times: 4 }),
+    () => call('POST', '/faults', { rpc: 'Ydb.Table.V1.TableService/ExecuteDataQuery', status: 'BAD_SESSION', times: 3 }),
+    () => call('POST', '/faults', { rpc: 'Ydb.Query.V1.QueryService/ExecuteQuery', status: 'BAD_SESSION', times: 3 }),
+    () => call('POST', '/faults', { rpc: 'Ydb.Table.V1.TableService/ExecuteDataQuery', dropStream: true, times: 2 }),
+    () => call('POST', '/sessions/kill'),
+    () => call('POST', '/faults', { rpc: 'Ydb.Query.V1.QueryService/ExecuteQuery', status: 'OVERLOADED', times: 2 }),
+    () => call('POST', '/faults', { rpc: 'Ydb.Query.V1.QueryService/ExecuteQuery', dropStream: true, times: 1 }),
+    () => call('POST', '/restart'),
+  ];
+  const injected = {};
+  const chaos = async () => {
+    for (let i = 0; Date.now() < deadline - 1500; i++) {
+      await sleep(600);
+      const k = i % faults.length;
+      await faults[k]();
+      injected[k] = (injected[k] ?? 0) + 1;
+    }
+  };
+
+  await Promise.all([
+    writer(0), writer(1), writer(2), writer(3), counter(0), counter(1), reader(0), reader(1), reader(2), reader(3),
+    chaos(),
+  ]);
+  const { faults: left } = await call('GET', '/faults');
+  const faultsHit = left.reduce((sum, f) => sum + f.hits, 0);
+  await call('DELETE', '/faults');
+
+  // Every acknowledged write is there, exactly as written.
+  const rows = await tables.retryOperation(async (session) => (await session.executeQuery('SELECT hash, id, payload_str FROM slo'))[0].rows, idempotent);
+  const stored = new Map(rows.map((r) => [`${r.hash}:${r.id}`, r.payload_str]));
+  for (const [key, payload] of acked) assert.equal(stored.get(key), payload, `acknowledged write ${key} is readable`);
+  // No increment applied twice, none lost.
+  const [cs] = await queries.executeWithRetries('SELECT worker, n FROM slo_counters ORDER BY worker');
+  for (const [w, c] of counters.entries()) {
+    const n = Number(cs.rows[w].n);
+    assert.ok(n >= c.acked && n <= c.acked + c.undetermined, `counter ${w}: ${n} within [${c.acked}, ${c.acked + c.undetermined}]`);
+  }
+
+  await tables.stop();
+  await queries.stop();
+  await driver.stop();
+  const leaked = await sessionsLeft();
+  const rate = stats.ok / stats.ops;
+  console.log(`SLO: ${stats.ops} ops in ${LOAD_MS} ms, ${(rate * 100).toFixed(3)} % succeeded, ` +
+    `${((stats.attempts - stats.ops) / stats.ops).toFixed(4)} retries per op, ${stats.failed} failed ` +
+    `(${stats.undetermined} undetermined) ${JSON.stringify(stats.errors)}, ${acked.size} rows written, ` +
+    `${faultsHit} fault hits (+ kills/restarts) from ${JSON.stringify(injected)}, sessions left ${leaked}`);
+  assert.ok(rate >= 0.999, `success rate ${rate}`);
+  assert.equal(leaked, 0, 'no session leaked after the pools stopped');
+});
+
+test('bank transfers: conflicting serializable transactions are retried on ABORTED and the total never changes', async () => {
+  const driver = new Driver({ endpoint, database: '/local' });
+  const pool = new SessionPool(driver, { size: 8 });
+  const ACCOUNTS = Number(process.env.RESILIENCE_ACCOUNTS ?? 24);
+  const START = 1000n;
+  const queries = new QuerySessionPool(driver, { size: 1 });
+  await queries.executeWithRetries('CREATE TABLE bank (id Uint64, balance Int64, PRIMARY KEY (id))');
+  const values = Array.from({ length: ACCOUNTS }, (_, i) => `(${i}ul, ${START}l)`).join(', ');
+  await queries.executeWithRetries(`UPSERT INTO bank (id, balance) VALUES ${values}`);
+
+  // The dev server's conflicts are coarser than YDB's: any commit between a transaction's first read and
+  // its write aborts it (SQLite snapshots), whatever the rows. So the workers conflict on most
+  // transfers, and a transfer may lose many times in a row: this contended workload allows 20 retries.
+  const WORKERS = 3;
+  const contended = new RetrySettings({ maxRetries: 20 });
+  let next = 0;
+  let done = 0;
+  let aborts = 0;
+  let attemptsTotal = 0;
+  let maxAttempts = 0;
+  const worker = async () => {
+    while (next < TRANSFERS) {
+      const n = next++;
+      const from = n % ACCOUNTS;
+      const to = (n * 7 + 3) % ACCOUNTS === from ? (from + 1) % ACCOUNTS : (n * 7 + 3) % ACCOUNTS;
+      const amount = BigInt(1 + (n % 50));
+      let attempts = 0;
+      await pool.retryOperation(async (session) => {
+        attemptsTotal++;
+        maxAttempts = Math.max(maxAttempts, ++attempts);
+        try {
+          await session.withTransaction(async (tx) => {
+            const [rs] = await tx.execute(
+              'DECLARE $a AS Uint64; DECLARE $b AS Uint64; SELECT id, balance FROM bank WHERE id = $a OR id = $b',
+              { $a: u64(from), $b: u64(to) });
+            const balance = new Map(rs.rows.map((r) => [Number(r.id), BigInt(r.balance)]));
+            const moved = balance.get(from) >= amount ? amount : 0n;
+            await tx.execute(
+              'DECLARE $a AS Uint64; DECLARE $b AS Uint64; DECLARE $x AS Int64; DECLARE $y AS Int64;' +
+              'UPSERT INTO bank (id, balance) VALUES ($a, $x), ($b, $y)',
+              { $a: u64(from), $b: u64(to), $x: balance.get(from) - moved, $y: balance.get(to) + moved },
+              { commitTx: true });
+          });
+        } catch (e) {
+          if (e?.status === 'ABORTED') aborts++;
+          throw e;
+        }
+      }, contended);
+      done++;
+      if (process.env.DEBUG_BANK && attempts > 3) console.log("transfer", n, "attempts", attempts);
+    }
+  };
+  const started = Date.now();
+  await Promise.all(Array.from({ length: WORKERS }, worker));
+  const [rs] = await queries.executeWithRetries('SELECT SUM(balance) AS total, COUNT(*) AS n FROM bank');
+  console.log(`bank: ${done} transfers in ${Date.now() - started} ms by ${WORKERS} workers over ${ACCOUNTS} accounts, ` +
+    `${aborts} ABORTED retried, ${attemptsTotal} attempts (at most ${maxAttempts} for one), total ${rs.rows[0].total}`);
+  assert.equal(done, TRANSFERS);
+  assert.equal(BigInt(rs.rows[0].total), START * BigInt(ACCOUNTS));
+  assert.ok(aborts > 0, 'the workers did conflict');
+  await pool.stop();
+  await queries.stop();
+  await driver.stop();
+  assert.equal(await sessionsLeft(), 0);
+});
