@@ -184,6 +184,12 @@ export interface DriverConfig {
   endpoint: string;
   database: string;
   credentials?: Credentials | StaticCredentials;
+  /**
+   * A cap on retries shared by every pool of this driver: each call earns `ratio` retries, and
+   * `minPerSecond` (default 10) retries are allowed in any second regardless. A spent budget ends the
+   * retry loop with the error it saw.
+   */
+  retryBudget?: { ratio: number; minPerSecond?: number };
 }
 export declare class Driver {
   constructor(config: DriverConfig);
@@ -192,7 +198,10 @@ export declare class Driver {
   readonly discoveryDebugDetails: string;
   /** true once the database answered discovery; false when timeoutMs passed first. */
   wait(opts?: { failFast?: boolean; timeoutMs?: number }): Promise<boolean>;
-  /** Stops the pools made with this driver (closing their sessions) and refuses new work. */
+  /**
+   * Stops the pools made with this driver (closing their sessions), rejects retry loops waiting in
+   * backoff with CANCELLED, and refuses new work.
+   */
   stop(): Promise<void>;
   querySessionPool(opts?: { size?: number }): QuerySessionPool;
   schemeClient(): SchemeClient;

@@ -6,12 +6,12 @@
 //! killed it.
 
 use super::options;
+use crate::driver::Shutdown;
 use crate::error::{policy_for, Error, ErrorKind, RetryPolicy, Status};
 use crate::pool::{Pool, PooledSession};
-use crate::driver::Shutdown;
 use crate::retry::{retry, BackoffSettings, Classify, RetryBudget, RetrySettings};
-use std::rc::Rc;
 use js_sys::{Array, Function, Promise, Reflect};
+use std::rc::Rc;
 use wasm_bindgen::{JsCast, JsValue};
 use wasm_bindgen_futures::JsFuture;
 

@@ -266,7 +266,10 @@ mod tests {
         let expected = prost_types::Duration { seconds: 2, nanos: 500_000_000 };
         assert_eq!(params.operation_timeout, Some(expected));
         assert_eq!(params.cancel_after, Some(expected));
-        assert_eq!(request(Some(999)).operation_params.and_then(|p| p.operation_timeout).map(|d| (d.seconds, d.nanos)), Some((0, 999_000_000)));
+        assert_eq!(
+            request(Some(999)).operation_params.and_then(|p| p.operation_timeout).map(|d| (d.seconds, d.nanos)),
+            Some((0, 999_000_000))
+        );
     }
 
     #[test]

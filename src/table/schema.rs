@@ -74,8 +74,11 @@ impl TableSession {
     }
 
     pub async fn drop_table(&self, path: &str, opts: &CallOptions) -> Result<()> {
-        let req = table::DropTableRequest { session_id: self.id.clone(), path: self.path(path)?, operation_params: crate::transport::operation::operation_params(opts.timeout_ms),
-            ..Default::default() };
+        let req = table::DropTableRequest {
+            session_id: self.id.clone(),
+            path: self.path(path)?,
+            operation_params: crate::transport::operation::operation_params(opts.timeout_ms),
+        };
         let r = self.channel.unary(&rpc::DROP_TABLE, &req, opts).await.map_err(|e| self.note(e))?;
         check(r.operation).map(|_| ()).map_err(|e| self.note(e))
     }
@@ -101,16 +104,18 @@ impl TableSession {
             source_path: self.path(source)?,
             destination_path: self.path(destination)?,
             operation_params: crate::transport::operation::operation_params(opts.timeout_ms),
-            ..Default::default()
         };
         let r = self.channel.unary(&rpc::COPY_TABLE, &req, opts).await.map_err(|e| self.note(e))?;
         check(r.operation).map(|_| ()).map_err(|e| self.note(e))
     }
 
     pub async fn describe_table(&self, path: &str, opts: &CallOptions) -> Result<table::DescribeTableResult> {
-        let req =
-            table::DescribeTableRequest { session_id: self.id.clone(), path: self.path(path)?, operation_params: crate::transport::operation::operation_params(opts.timeout_ms),
-            ..Default::default() };
+        let req = table::DescribeTableRequest {
+            session_id: self.id.clone(),
+            path: self.path(path)?,
+            operation_params: crate::transport::operation::operation_params(opts.timeout_ms),
+            ..Default::default()
+        };
         let r = self.channel.unary(&rpc::DESCRIBE_TABLE, &req, opts).await.map_err(|e| self.note(e))?;
         result_of(r.operation).map_err(|e| self.note(e))
     }
@@ -121,7 +126,6 @@ impl TableSession {
             session_id: self.id.clone(),
             yql_text: yql.to_string(),
             operation_params: crate::transport::operation::operation_params(opts.timeout_ms),
-            ..Default::default()
         };
         let r = self.channel.unary(&rpc::PREPARE_DATA_QUERY, &req, opts).await.map_err(|e| self.note(e))?;
         let prepared: table::PrepareQueryResult = result_of(r.operation).map_err(|e| self.note(e))?;
@@ -174,7 +178,7 @@ pub async fn bulk_upsert(channel: &Channel, path: &str, rows: TypedValue, opts: 
         table: full_path(channel.database(), path)?,
         rows: Some(rows),
         operation_params: crate::transport::operation::operation_params(opts.timeout_ms),
-            ..Default::default()
+        ..Default::default()
     };
     let r = channel.unary(&rpc::BULK_UPSERT, &req, opts).await?;
     check(r.operation).map(|_| ())

@@ -14,11 +14,7 @@ use crate::proto::ydb::operations::{Operation, OperationParams};
 pub fn operation_params(timeout_ms: Option<u32>) -> Option<OperationParams> {
     let ms = timeout_ms?;
     let duration = prost_types::Duration { seconds: i64::from(ms / 1000), nanos: ((ms % 1000) * 1_000_000) as i32 };
-    Some(OperationParams {
-        operation_timeout: Some(duration),
-        cancel_after: Some(duration),
-        ..Default::default()
-    })
+    Some(OperationParams { operation_timeout: Some(duration), cancel_after: Some(duration), ..Default::default() })
 }
 
 /// Checks the operation's status and decodes its result as `T`.

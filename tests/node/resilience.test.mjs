@@ -8,7 +8,10 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { Driver, SessionPool, QuerySessionPool, RetrySettings, TypedValue, PrimitiveType as P } from 'ydb-wasm';
+import {
+  Driver, SessionPool, QuerySessionPool, RetrySettings, TypedValue, PrimitiveType as P, OverloadedError, UnavailableError,
+  CancelledError,
+} from 'ydb-wasm';
 
 const binary = process.env.YDB_DEVSERVER_BIN ?? 'target/debug/ydb-devserver';
 const LOAD_MS = Number(process.env.RESILIENCE_LOAD_MS ?? 10_000);
@@ -298,4 +301,40 @@ test('bank transfers: conflicting serializable transactions are retried on ABORT
   await queries.stop();
   await driver.stop();
   assert.equal(await sessionsLeft(), 0);
+});
+
+test('driver.stop() rejects a retry loop sleeping in backoff with CANCELLED at once', async () => {
+  const driver = new Driver({ endpoint, database: '/local' });
+  const pool = new SessionPool(driver, { size: 1 });
+  let attempts = 0;
+  const overloaded = () => new OverloadedError('OVERLOADED', 400060, 'overloaded', [], true, 'ydb');
+  // OVERLOADED waits a slow backoff: 0.5-1 s before the first retry, 1-2 s before the second.
+  const running = pool.retryOperation(async () => { attempts++; throw overloaded(); });
+  const settled = running.then(() => Date.now(), () => Date.now());
+  await sleep(200);
+  const stopped = Date.now();
+  await driver.stop();
+  await assert.rejects(running, (e) => e instanceof CancelledError && e.status === 'CANCELLED');
+  assert.ok((await settled) - stopped < 100, `rejected ${(await settled) - stopped} ms after the stop`);
+  assert.equal(attempts, 1, 'no attempt after the stop');
+  assert.equal(await sessionsLeft(), 0);
+});
+
+test('a retry budget on the driver caps retries across calls', async () => {
+  // Each call earns half a retry and there is no per-second floor: the first call may not retry, the
+  // second may retry once with the half it earned and the half the first one left.
+  const driver = new Driver({ endpoint, database: '/local', retryBudget: { ratio: 0.5, minPerSecond: 0 } });
+  const pool = new QuerySessionPool(driver, { size: 2 });
+  let attempts = 0;
+  const unavailable = () => new UnavailableError('UNAVAILABLE', 400050, 'unavailable', [], true, 'ydb');
+  const fail = () => pool.retryOperation(async () => { attempts++; throw unavailable(); });
+  await assert.rejects(fail(), UnavailableError);
+  assert.equal(attempts, 1, 'half a retry is no retry');
+  await assert.rejects(fail(), UnavailableError);
+  assert.equal(attempts, 3, 'the second call retried once on the budget both calls earned');
+  await assert.rejects(fail(), UnavailableError);
+  assert.equal(attempts, 4, 'the third call only earned half a retry again');
+  assert.throws(() => new Driver({ endpoint, database: '/local', retryBudget: { minPerSecond: 1 } }), TypeError);
+  await pool.stop();
+  await driver.stop();
 });
