@@ -9,7 +9,7 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import {
-  Driver, SessionPool, QuerySessionPool, RetrySettings, TypedValue, PrimitiveType as P, OverloadedError, UnavailableError,
+  Driver, SessionPool, QuerySessionPool, RetrySettings, BackoffSettings, TypedValue, PrimitiveType as P, OverloadedError, UnavailableError,
   CancelledError,
 } from 'ydb-wasm';
 
@@ -257,7 +257,11 @@ test('bank transfers: conflicting serializable transactions are retried on ABORT
   // its write aborts it (SQLite snapshots), whatever the rows. So the workers conflict on most
   // transfers, and a transfer may lose many times in a row: this contended workload allows 20 retries.
   const WORKERS = 3;
-  const contended = new RetrySettings({ maxRetries: 20 });
+  const contended = new RetrySettings({
+    maxRetries: 20,
+    // RESILIENCE_ABORTED_IMMEDIATE=1 retries ABORTED without backoff, for comparison.
+    ...(process.env.RESILIENCE_ABORTED_IMMEDIATE ? { fastBackoff: new BackoffSettings({ ceiling: 10, slotDurationMs: 0 }) } : {}),
+  });
   let next = 0;
   let done = 0;
   let aborts = 0;
