@@ -324,6 +324,28 @@ test('driver.stop() rejects a retry loop sleeping in backoff with CANCELLED at o
   assert.equal(await sessionsLeft(), 0);
 });
 
+test('a retry loop ends with CANCELLED as soon as its settings\' signal aborts, even in a slow backoff', async () => {
+  const driver = new Driver({ endpoint, database: '/local' });
+  const pool = new QuerySessionPool(driver, { size: 1 });
+  const overloaded = () => new OverloadedError('OVERLOADED', 400060, 'overloaded', [], true, 'ydb');
+  let attempts = 0;
+  const controller = new AbortController();
+  const running = pool.retryOperation(async () => { attempts++; throw overloaded(); }, new RetrySettings({ signal: controller.signal }));
+  const settled = running.then(() => Date.now(), () => Date.now());
+  await sleep(200);
+  const aborted = Date.now();
+  controller.abort();
+  await assert.rejects(running, (e) => e instanceof CancelledError);
+  assert.ok((await settled) - aborted < 100, `rejected ${(await settled) - aborted} ms after the abort`);
+  assert.equal(attempts, 1);
+  // An aborted signal starts no attempt at all, in either kind of loop.
+  await assert.rejects(pool.retryOperation(async () => { attempts++; }, new RetrySettings({ signal: controller.signal })), CancelledError);
+  await assert.rejects(pool.executeWithRetries('SELECT 1', {}, new RetrySettings({ signal: controller.signal })), CancelledError);
+  assert.equal(attempts, 1);
+  await pool.stop();
+  await driver.stop();
+});
+
 test('a retry budget on the driver caps retries across calls', async () => {
   // Each call earns half a retry and there is no per-second floor: the first call may not retry, the
   // second may retry once with the half it earned and the half the first one left.
