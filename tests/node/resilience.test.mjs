@@ -73,7 +73,7 @@ test('SLO workload: ≥ 99.9 % of operations succeed through injected faults, no
   await queries.executeWithRetries('UPSERT INTO slo_counters (worker, n) VALUES (0ul, 0ul), (1ul, 0ul)');
 
   const idempotent = new RetrySettings({ idempotent: true });
-  const stats = { ops: 0, ok: 0, attempts: 0, failed: 0, undetermined: 0, errors: {} };
+  const stats = { ops: 0, ok: 0, attempts: 0, failed: 0, undetermined: 0, readBack: 0, errors: {} };
   const acked = new Map(); // `${hash}:${id}` → payload_str
   const counters = [{ acked: 0, undetermined: 0 }, { acked: 0, undetermined: 0 }];
   const deadline = Date.now() + LOAD_MS;
@@ -111,6 +111,7 @@ test('SLO workload: ≥ 99.9 % of operations succeed through injected faults, no
             if (attempts === 1 || e?.status !== 'PRECONDITION_FAILED') throw e;
             const [rs] = await session.executeQuery(READ, { $hash: params.$hash, $id: params.$id });
             assert.equal(rs.rows[0]?.payload_str, params.$s, 'the existing row is the one this writer sent');
+            stats.readBack++;
           }
         }, idempotent);
         acked.set(`${hash}:${id}`, params.$s);
@@ -232,7 +233,7 @@ test('SLO workload: ≥ 99.9 % of operations succeed through injected faults, no
   console.log(`SLO: ${stats.ops} ops in ${LOAD_MS} ms, ${(rate * 100).toFixed(3)} % succeeded, ` +
     `${((stats.attempts - stats.ops) / stats.ops).toFixed(4)} retries per op, ${stats.failed} failed ` +
     `(${stats.undetermined} undetermined) ${JSON.stringify(stats.errors)}, ${acked.size} rows written, ` +
-    `${faultsHit} fault hits (+ kills/restarts) from ${JSON.stringify(injected)}, sessions left ${leaked}`);
+    `${stats.readBack} INSERTs whose lost answer a retry proved applied, ${faultsHit} fault hits (+ kills/restarts) from ${JSON.stringify(injected)}, sessions left ${leaked}`);
   assert.ok(rate >= 0.999, `success rate ${rate}`);
   assert.equal(leaked, 0, 'no session leaked after the pools stopped');
 });
