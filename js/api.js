@@ -193,11 +193,11 @@ export class BackoffSettings {
 
 export class RetrySettings {
   constructor({
-    maxRetries = 10, idempotent = false, retryNotFound = true, maxSessionAcquireTimeoutMs,
+    maxRetries = 10, idempotent = false, retryNotFound = true, maxSessionAcquireTimeoutMs, signal,
     fastBackoff = new BackoffSettings({ ceiling: 10, slotDurationMs: 5 }),
     slowBackoff = new BackoffSettings({ ceiling: 6, slotDurationMs: 1000 }),
   } = {}) {
-    Object.assign(this, { maxRetries, idempotent, retryNotFound, maxSessionAcquireTimeoutMs, fastBackoff, slowBackoff });
+    Object.assign(this, { maxRetries, idempotent, retryNotFound, maxSessionAcquireTimeoutMs, signal, fastBackoff, slowBackoff });
   }
 }
 export const AsyncRetrySettings = RetrySettings;

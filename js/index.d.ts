@@ -165,12 +165,15 @@ export declare class BackoffSettings {
 export declare class RetrySettings {
   constructor(opts?: {
     maxRetries?: number; idempotent?: boolean; retryNotFound?: boolean; maxSessionAcquireTimeoutMs?: number;
+    /** Cancels the whole retry loop: no attempt starts and no backoff is waited after it aborts. */
+    signal?: AbortSignal;
     fastBackoff?: BackoffSettings; slowBackoff?: BackoffSettings;
   });
   maxRetries: number;
   idempotent: boolean;
   retryNotFound: boolean;
   maxSessionAcquireTimeoutMs?: number;
+  signal?: AbortSignal;
   fastBackoff: BackoffSettings;
   slowBackoff: BackoffSettings;
 }

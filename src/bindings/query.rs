@@ -1,7 +1,7 @@
 //! `QuerySessionPool`, `QuerySession` and the streamed `executeQuery` result, as JS sees them.
 
 use super::driver::{on_stop, Driver};
-use super::retry::{backoff_sleep, retry_with_session, AttemptError, RetryContext};
+use super::retry::{backoff_sleep, check_signal, retry_with_session, AttemptError, RetryContext};
 use super::values::{params_from_js, result_set_to_js, result_sets_to_js};
 use super::{options, to_js};
 use crate::error::{Error, Result};
@@ -70,8 +70,16 @@ impl QuerySessionPool {
         let pool = self.pool.clone();
         let context = self.retry.clone();
         future_to_promise(async move {
-            let settings = context.settings(&settings).map_err(to_js)?;
-            retry_with_session(&pool, &context, &settings, |s| QuerySession { inner: s }.into(), &callee, &args).await
+            let (settings, signal) = context.settings(&settings).map_err(to_js)?;
+            retry_with_session(
+                &pool,
+                &context,
+                (&settings, signal),
+                |s| QuerySession { inner: s }.into(),
+                &callee,
+                &args,
+            )
+            .await
         })
     }
 
@@ -85,16 +93,18 @@ impl QuerySessionPool {
             Ok((text, params_from_js(&params)?, context.settings(&settings)?))
         })();
         future_to_promise(async move {
-            let (text, params, settings) = prepared.map_err(to_js)?;
+            let (text, params, (settings, signal)) = prepared.map_err(to_js)?;
+            let call = CallOptions { timeout_ms: None, signal: signal.clone() };
             let sets = retry(
                 &settings,
                 |_| async {
+                    check_signal(signal.as_ref())?;
                     let s = pool.acquire(settings.max_session_acquire_timeout_ms, acquire_sleep).await?;
-                    let r = collect(&s, &text, params.clone(), &TxControl::None, &CallOptions::default()).await;
+                    let r = collect(&s, &text, params.clone(), &TxControl::None, &call).await;
                     pool.release(s);
                     r
                 },
-                backoff_sleep(&context.shutdown),
+                backoff_sleep(&context.shutdown, signal.clone()),
                 super::random,
             )
             .await

@@ -10,10 +10,12 @@ use crate::driver::Shutdown;
 use crate::error::{policy_for, Error, ErrorKind, RetryPolicy, Status};
 use crate::pool::{Pool, PooledSession};
 use crate::retry::{retry, BackoffSettings, Classify, RetryBudget, RetrySettings};
+use futures_util::future::{self, Either};
 use js_sys::{Array, Function, Promise, Reflect};
 use std::rc::Rc;
 use wasm_bindgen::{JsCast, JsValue};
 use wasm_bindgen_futures::JsFuture;
+use web_sys::AbortSignal;
 
 fn backoff(v: &JsValue, default: BackoffSettings, key: &str) -> Result<BackoffSettings, Error> {
     let o = options::object(v, key)?;
@@ -50,15 +52,57 @@ pub fn budget_from_js(v: &JsValue) -> Result<Option<RetryBudget>, Error> {
     Ok(Some(RetryBudget::new(ratio, min_per_second, Rc::new(js_sys::Date::now))))
 }
 
-/// The retry loop's sleep: the runtime's timer, cut short with CANCELLED when the driver stops.
+/// The retry loop's sleep: the runtime's timer, cut short with CANCELLED when the driver stops or
+/// the settings' `signal` aborts.
 pub fn backoff_sleep<E: From<Error>>(
     shutdown: &Shutdown,
+    signal: Option<AbortSignal>,
 ) -> impl Fn(f64) -> futures_util::future::LocalBoxFuture<'static, Result<(), E>> {
     let shutdown = shutdown.clone();
     move |ms| {
         let shutdown = shutdown.clone();
-        Box::pin(async move { shutdown.sleep(ms, super::sleep_ms).await.map_err(E::from) })
+        let signal = signal.clone();
+        Box::pin(async move {
+            check_signal(signal.as_ref())?;
+            let sleeping = shutdown.sleep(ms, super::sleep_ms);
+            let result = match &signal {
+                None => sleeping.await,
+                Some(s) => match future::select(Box::pin(sleeping), Box::pin(abort_of(s))).await {
+                    Either::Left((r, _)) => r,
+                    Either::Right(_) => Err(cancelled()),
+                },
+            };
+            result.map_err(E::from)
+        })
     }
+}
+
+fn cancelled() -> Error {
+    Error::cancelled("the operation was cancelled (its signal aborted)")
+}
+
+/// CANCELLED once the signal aborted.
+pub fn check_signal(signal: Option<&AbortSignal>) -> Result<(), Error> {
+    match signal {
+        Some(s) if s.aborted() => Err(cancelled()),
+        _ => Ok(()),
+    }
+}
+
+/// Resolves when the signal aborts (`addEventListener('abort', …, { once: true })`).
+async fn abort_of(signal: &AbortSignal) {
+    let target: JsValue = signal.clone().into();
+    let promise = Promise::new(&mut |resolve, _reject| {
+        let add = Reflect::get(&target, &JsValue::from_str("addEventListener"))
+            .ok()
+            .and_then(|f| f.dyn_into::<Function>().ok());
+        if let Some(add) = add {
+            let once = js_sys::Object::new();
+            let _ = Reflect::set(&once, &JsValue::from_str("once"), &JsValue::TRUE);
+            let _ = add.call3(&target, &JsValue::from_str("abort"), &resolve, &once);
+        }
+    });
+    let _ = JsFuture::from(promise).await;
 }
 
 /// What a pool brings to its retry loops: the driver's stop and its retry budget.
@@ -73,13 +117,15 @@ impl RetryContext {
         RetryContext { shutdown: driver.shutdown.clone(), budget: driver.retry_budget.clone() }
     }
 
-    /// The call's settings, with the driver's budget unless the settings bring their own.
-    pub fn settings(&self, js: &JsValue) -> Result<RetrySettings, Error> {
+    /// The call's settings, with the driver's budget unless the settings bring their own, and the
+    /// settings' `signal` (an AbortSignal that cancels the whole loop).
+    pub fn settings(&self, js: &JsValue) -> Result<(RetrySettings, Option<AbortSignal>), Error> {
         let mut s = settings_from_js(js)?;
         if s.budget.is_none() {
             s.budget.clone_from(&self.budget);
         }
-        Ok(s)
+        let signal = options::signal(&options::object(js, "retrySettings")?)?;
+        Ok((s, signal))
     }
 }
 
@@ -147,7 +193,7 @@ pub async fn call_js(callee: &Function, session: JsValue, args: &Array) -> Resul
 pub async fn retry_with_session<S: PooledSession + Clone>(
     pool: &Pool<S>,
     context: &RetryContext,
-    settings: &RetrySettings,
+    (settings, signal): (&RetrySettings, Option<AbortSignal>),
     to_js: impl Fn(S) -> JsValue,
     callee: &Function,
     args: &Array,
@@ -155,6 +201,7 @@ pub async fn retry_with_session<S: PooledSession + Clone>(
     let result = retry(
         settings,
         |_| async {
+            check_signal(signal.as_ref())?;
             let session = pool
                 .acquire(settings.max_session_acquire_timeout_ms, |ms| Box::pin(super::sleep_ms(f64::from(ms))))
                 .await
@@ -168,7 +215,7 @@ pub async fn retry_with_session<S: PooledSession + Clone>(
             }
             outcome
         },
-        backoff_sleep(&context.shutdown),
+        backoff_sleep(&context.shutdown, signal.clone()),
         super::random,
     )
     .await;

@@ -93,8 +93,9 @@ impl SessionPool {
         let pool = self.pool.clone();
         let context = self.retry.clone();
         future_to_promise(async move {
-            let settings = context.settings(&settings).map_err(to_js)?;
-            retry_with_session(&pool, &context, &settings, |s| Session { inner: s }.into(), &callee, &args).await
+            let (settings, signal) = context.settings(&settings).map_err(to_js)?;
+            retry_with_session(&pool, &context, (&settings, signal), |s| Session { inner: s }.into(), &callee, &args)
+                .await
         })
     }
 

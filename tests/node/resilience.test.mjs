@@ -73,7 +73,7 @@ test('SLO workload: ≥ 99.9 % of operations succeed through injected faults, no
   await queries.executeWithRetries('UPSERT INTO slo_counters (worker, n) VALUES (0ul, 0ul), (1ul, 0ul)');
 
   const idempotent = new RetrySettings({ idempotent: true });
-  const stats = { ops: 0, ok: 0, attempts: 0, failed: 0, undetermined: 0, errors: {} };
+  const stats = { ops: 0, ok: 0, attempts: 0, failed: 0, undetermined: 0, readBack: 0, errors: {} };
   const acked = new Map(); // `${hash}:${id}` → payload_str
   const counters = [{ acked: 0, undetermined: 0 }, { acked: 0, undetermined: 0 }];
   const deadline = Date.now() + LOAD_MS;
@@ -111,6 +111,7 @@ test('SLO workload: ≥ 99.9 % of operations succeed through injected faults, no
             if (attempts === 1 || e?.status !== 'PRECONDITION_FAILED') throw e;
             const [rs] = await session.executeQuery(READ, { $hash: params.$hash, $id: params.$id });
             assert.equal(rs.rows[0]?.payload_str, params.$s, 'the existing row is the one this writer sent');
+            stats.readBack++;
           }
         }, idempotent);
         acked.set(`${hash}:${id}`, params.$s);
@@ -232,7 +233,7 @@ test('SLO workload: ≥ 99.9 % of operations succeed through injected faults, no
   console.log(`SLO: ${stats.ops} ops in ${LOAD_MS} ms, ${(rate * 100).toFixed(3)} % succeeded, ` +
     `${((stats.attempts - stats.ops) / stats.ops).toFixed(4)} retries per op, ${stats.failed} failed ` +
     `(${stats.undetermined} undetermined) ${JSON.stringify(stats.errors)}, ${acked.size} rows written, ` +
-    `${faultsHit} fault hits (+ kills/restarts) from ${JSON.stringify(injected)}, sessions left ${leaked}`);
+    `${stats.readBack} INSERTs whose lost answer a retry proved applied, ${faultsHit} fault hits (+ kills/restarts) from ${JSON.stringify(injected)}, sessions left ${leaked}`);
   // A non-idempotent write whose answer was cut after it was sent cannot be retried safely: it fails by
   // design (its effect is checked by the counter bounds above). Each such failure needs a cut stream, and
   // the rotation cuts at most a few; everything else must succeed at the SLO's 99.9 %.
@@ -328,6 +329,28 @@ test('driver.stop() rejects a retry loop sleeping in backoff with CANCELLED at o
   assert.ok((await settled) - stopped < 100, `rejected ${(await settled) - stopped} ms after the stop`);
   assert.equal(attempts, 1, 'no attempt after the stop');
   assert.equal(await sessionsLeft(), 0);
+});
+
+test('a retry loop ends with CANCELLED as soon as its settings\' signal aborts, even in a slow backoff', async () => {
+  const driver = new Driver({ endpoint, database: '/local' });
+  const pool = new QuerySessionPool(driver, { size: 1 });
+  const overloaded = () => new OverloadedError('OVERLOADED', 400060, 'overloaded', [], true, 'ydb');
+  let attempts = 0;
+  const controller = new AbortController();
+  const running = pool.retryOperation(async () => { attempts++; throw overloaded(); }, new RetrySettings({ signal: controller.signal }));
+  const settled = running.then(() => Date.now(), () => Date.now());
+  await sleep(200);
+  const aborted = Date.now();
+  controller.abort();
+  await assert.rejects(running, (e) => e instanceof CancelledError);
+  assert.ok((await settled) - aborted < 100, `rejected ${(await settled) - aborted} ms after the abort`);
+  assert.equal(attempts, 1);
+  // An aborted signal starts no attempt at all, in either kind of loop.
+  await assert.rejects(pool.retryOperation(async () => { attempts++; }, new RetrySettings({ signal: controller.signal })), CancelledError);
+  await assert.rejects(pool.executeWithRetries('SELECT 1', {}, new RetrySettings({ signal: controller.signal })), CancelledError);
+  assert.equal(attempts, 1);
+  await pool.stop();
+  await driver.stop();
 });
 
 test('a retry budget on the driver caps retries across calls', async () => {
