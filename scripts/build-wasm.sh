@@ -4,7 +4,10 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 profile="${WASM_PROFILE:-wasm-release}"
 cargo build --target wasm32-unknown-unknown -p ydb-wasm --profile "$profile" --lib
-dir="target/wasm32-unknown-unknown/$profile"
+# Cargo puts the `dev` profile in `debug/`.
+out="$profile"
+if [ "$profile" = dev ]; then out=debug; fi
+dir="target/wasm32-unknown-unknown/$out"
 wasm-bindgen --target web --out-dir pkg --out-name ydb_wasm "$dir/ydb_wasm.wasm"
 wasm_gz=$(gzip -9c pkg/ydb_wasm_bg.wasm | wc -c)
 js_gz=$(cat pkg/ydb_wasm.js js/api.js js/errors.js js/node.mjs | gzip -9c | wc -c)
