@@ -7,6 +7,7 @@
 
 pub mod driver;
 pub mod options;
+pub mod pooling;
 pub mod query;
 pub mod retry;
 pub mod schema;

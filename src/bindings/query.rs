@@ -1,6 +1,7 @@
 //! `QuerySessionPool`, `QuerySession` and the streamed `executeQuery` result, as JS sees them.
 
-use super::driver::{on_stop, Driver};
+use super::driver::Driver;
+use super::pooling::{acquire_promise, acquire_sleep, pool_for_driver, stop_promise};
 use super::retry::{backoff_sleep, check_signal, retry_with_session, AttemptError, RetryContext};
 use super::values::{params_from_js, result_set_to_js, result_sets_to_js};
 use super::{options, to_js};
@@ -25,39 +26,18 @@ pub struct QuerySessionPool {
     retry: RetryContext,
 }
 
-fn acquire_sleep(ms: u32) -> futures_util::future::LocalBoxFuture<'static, ()> {
-    Box::pin(super::sleep_ms(f64::from(ms)))
-}
-
 #[wasm_bindgen]
 impl QuerySessionPool {
     /// `new QuerySessionPool(driver, { size? })`
     #[wasm_bindgen(constructor)]
     pub fn new(driver: &Driver, opts: JsValue) -> std::result::Result<QuerySessionPool, JsValue> {
-        driver.ensure_running()?;
-        let o = options::object(&opts, "pool options").map_err(to_js)?;
-        let size = options::number(&o, "size").map_err(to_js)?.unwrap_or(100.0) as usize;
-        let pool = SessionPool::new(driver.inner.channel().clone(), size).with_polling_waiters(super::pool_poll_ms());
-        let stopper = pool.clone();
-        on_stop(
-            driver,
-            Box::new(move || {
-                let p = stopper.clone();
-                Box::pin(async move { p.stop().await })
-            }),
-        );
+        let pool = pool_for_driver(driver, &opts)?;
         Ok(QuerySessionPool { pool, retry: RetryContext::of(driver) })
     }
 
     /// A session for exclusive use; give it back with `release`.
     pub fn acquire(&self, opts: JsValue) -> Promise {
-        let pool = self.pool.clone();
-        future_to_promise(async move {
-            let o = options::object(&opts, "acquire options").map_err(to_js)?;
-            let timeout = options::millis(&o, "timeoutMs").map_err(to_js)?;
-            let s = pool.acquire(timeout, acquire_sleep).await.map_err(to_js)?;
-            Ok(QuerySession { inner: s }.into())
-        })
+        acquire_promise(&self.pool, opts, |s| QuerySession { inner: s }.into())
     }
 
     pub fn release(&self, session: &QuerySession) {
@@ -115,11 +95,7 @@ impl QuerySessionPool {
 
     /// Closes every idle session; later `acquire` calls fail.
     pub fn stop(&self) -> Promise {
-        let pool = self.pool.clone();
-        future_to_promise(async move {
-            pool.stop().await;
-            Ok(JsValue::UNDEFINED)
-        })
+        stop_promise(&self.pool)
     }
 
     #[wasm_bindgen(getter)]

@@ -1,6 +1,7 @@
 //! `SessionPool`, table `Session` and `TxContext`, as JS sees them.
 
-use super::driver::{on_stop, Driver};
+use super::driver::Driver;
+use super::pooling::{acquire_promise, pool_for_driver, stop_promise};
 use super::retry::{retry_with_session, RetryContext};
 use super::schema::{self as convert, QueryArg};
 use super::values::{result_set_to_js, result_sets_to_js};
@@ -58,29 +59,12 @@ impl SessionPool {
     /// `new SessionPool(driver, { size? })`
     #[wasm_bindgen(constructor)]
     pub fn new(driver: &Driver, opts: JsValue) -> std::result::Result<SessionPool, JsValue> {
-        driver.ensure_running()?;
-        let o = options::object(&opts, "pool options").map_err(to_js)?;
-        let size = options::number(&o, "size").map_err(to_js)?.unwrap_or(100.0) as usize;
-        let pool = TablePool::new(driver.inner.channel().clone(), size).with_polling_waiters(super::pool_poll_ms());
-        let stopper = pool.clone();
-        on_stop(
-            driver,
-            Box::new(move || {
-                let p = stopper.clone();
-                Box::pin(async move { p.stop().await })
-            }),
-        );
+        let pool = pool_for_driver(driver, &opts)?;
         Ok(SessionPool { pool, retry: RetryContext::of(driver) })
     }
 
     pub fn acquire(&self, opts: JsValue) -> Promise {
-        let pool = self.pool.clone();
-        future_to_promise(async move {
-            let o = options::object(&opts, "acquire options").map_err(to_js)?;
-            let timeout = options::millis(&o, "timeoutMs").map_err(to_js)?;
-            let s = pool.acquire(timeout, |ms| Box::pin(super::sleep_ms(f64::from(ms)))).await.map_err(to_js)?;
-            Ok(Session { inner: s }.into())
-        })
+        acquire_promise(&self.pool, opts, |s| Session { inner: s }.into())
     }
 
     pub fn release(&self, session: &Session) {
@@ -100,11 +84,7 @@ impl SessionPool {
     }
 
     pub fn stop(&self) -> Promise {
-        let pool = self.pool.clone();
-        future_to_promise(async move {
-            pool.stop().await;
-            Ok(JsValue::UNDEFINED)
-        })
+        stop_promise(&self.pool)
     }
 
     #[wasm_bindgen(getter)]
