@@ -922,48 +922,31 @@ impl Parser {
     }
 
     fn bit_expr(&mut self) -> R<Expr> {
-        let mut l = self.add_expr()?;
-        loop {
-            let op = match self.peek() {
-                Tok::Sym("&") => BinOp::BitAnd,
-                Tok::Sym("|") => BinOp::BitOr,
-                Tok::Sym("^") => BinOp::BitXor,
-                _ => break,
-            };
-            self.pos += 1;
-            let r = self.add_expr()?;
-            l = Expr::Binary(op, Box::new(l), Box::new(r));
-        }
-        Ok(l)
+        self.left_assoc(&[("&", BinOp::BitAnd), ("|", BinOp::BitOr), ("^", BinOp::BitXor)], Self::add_expr)
     }
 
     fn add_expr(&mut self) -> R<Expr> {
-        let mut l = self.mul_expr()?;
-        loop {
-            let op = match self.peek() {
-                Tok::Sym("+") => BinOp::Add,
-                Tok::Sym("-") => BinOp::Sub,
-                Tok::Sym("||") => BinOp::Concat,
-                _ => break,
-            };
-            self.pos += 1;
-            let r = self.mul_expr()?;
-            l = Expr::Binary(op, Box::new(l), Box::new(r));
-        }
-        Ok(l)
+        self.left_assoc(&[("+", BinOp::Add), ("-", BinOp::Sub), ("||", BinOp::Concat)], Self::mul_expr)
     }
 
     fn mul_expr(&mut self) -> R<Expr> {
-        let mut l = self.unary_expr()?;
-        loop {
-            let op = match self.peek() {
-                Tok::Sym("*") => BinOp::Mul,
-                Tok::Sym("/") => BinOp::Div,
-                Tok::Sym("%") => BinOp::Mod,
-                _ => break,
-            };
+        self.left_assoc(&[("*", BinOp::Mul), ("/", BinOp::Div), ("%", BinOp::Mod)], Self::unary_expr)
+    }
+
+    /// The operator of `ops` at the current token, if any.
+    fn peek_op(&self, ops: &[(&str, BinOp)]) -> Option<BinOp> {
+        match self.peek() {
+            Tok::Sym(sym) => ops.iter().find(|(s, _)| s == sym).map(|(_, op)| *op),
+            _ => None,
+        }
+    }
+
+    /// One precedence level of left-associative binary operators over the next, tighter level.
+    fn left_assoc(&mut self, ops: &[(&str, BinOp)], next: fn(&mut Self) -> R<Expr>) -> R<Expr> {
+        let mut l = next(self)?;
+        while let Some(op) = self.peek_op(ops) {
             self.pos += 1;
-            let r = self.unary_expr()?;
+            let r = next(self)?;
             l = Expr::Binary(op, Box::new(l), Box::new(r));
         }
         Ok(l)
