@@ -193,7 +193,23 @@ export interface DriverConfig {
    * retry loop with the error it saw.
    */
   retryBudget?: { ratio: number; minPerSecond?: number };
+  /**
+   * Where calls go. `'single'` (the default, right behind a gRPC-web proxy): every call goes to
+   * `endpoint`, and discovery only answers `wait()`. `'balanced'`: new sessions and session-less calls go
+   * round-robin to the nodes that discovery lists, skipping nodes a call could not reach; the list is
+   * refreshed every `intervalMs` (default 60000) while the driver is used. Each listed node must speak
+   * gRPC-web: `mapEndpoint` turns a node into its URL (default `http(s)://address:port`) or leaves it out
+   * (`null`).
+   */
+  discovery?: 'single' | 'balanced' | DiscoveryConfig;
 }
+export interface DiscoveryConfig {
+  mode?: 'single' | 'balanced';
+  intervalMs?: number;
+  mapEndpoint?: (node: DiscoveredEndpoint) => string | null | undefined;
+}
+/** A node as ListEndpoints lists it. */
+export interface DiscoveredEndpoint { address: string; port: number; ssl: boolean; nodeId: number; location: string }
 export declare class Driver {
   constructor(config: DriverConfig);
   readonly endpoint: string;
@@ -213,7 +229,11 @@ export declare class Driver {
 }
 
 export declare class SessionPool {
-  constructor(driver: Driver, opts?: { size?: number });
+  /**
+   * `keepAliveMs` (default 60000; 0 turns it off): a session idle in the pool this long gets a KeepAlive,
+   * so that the server does not expire it, and is discarded if the server no longer knows it.
+   */
+  constructor(driver: Driver, opts?: { size?: number; keepAliveMs?: number });
   readonly size: number;
   readonly totalSessions: number;
   readonly idleSessions: number;

@@ -9,6 +9,8 @@
 pub mod auth;
 #[cfg(target_arch = "wasm32")]
 pub mod bindings;
+pub mod clock;
+pub mod discovery;
 pub mod driver;
 pub mod error;
 pub mod pool;

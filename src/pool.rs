@@ -5,7 +5,13 @@
 //! live session back; `discard` closes a broken one and frees its place — a session that saw
 //! BAD_SESSION or a lost connection is never handed out again. `stop` closes every idle session and
 //! refuses new work; sessions still checked out are closed as they come back.
+//!
+//! Idle sessions are kept in release order and handed out last-released first, so that a busy pool keeps
+//! reusing its warm sessions and the rest age at the bottom. [`Pool::keep_alive_idle`] pings the sessions
+//! idle longer than a threshold (the table service's KeepAlive), so that the server does not expire them,
+//! and discards those the server no longer knows.
 
+use crate::clock::now_ms;
 use crate::error::{Error, Result, Status};
 use futures_channel::oneshot;
 use futures_util::future::{self, Either, LocalBoxFuture};
@@ -20,10 +26,22 @@ pub trait PooledSession: Sized + 'static {
     fn is_alive(&self) -> bool;
     /// Deletes the session on the server; errors are ignored (the server expires it anyway).
     fn close(self) -> LocalBoxFuture<'static, ()>;
+    /// Tells the server an idle session is still wanted; an error means it is gone. Sessions the server
+    /// keeps alive by other means (a query session's AttachSession stream) need nothing: `None`.
+    fn keep_alive(&self) -> Option<LocalBoxFuture<'static, Result<()>>> {
+        None
+    }
+}
+
+/// An idle session and when it was released (ms since the epoch).
+struct Idle<S> {
+    session: S,
+    since: f64,
 }
 
 struct State<S> {
-    idle: Vec<S>,
+    /// Oldest release first; `acquire` takes from the end.
+    idle: Vec<Idle<S>>,
     /// Sessions created and not yet closed: idle, checked out, or being created.
     total: usize,
     waiters: VecDeque<oneshot::Sender<()>>,
@@ -40,11 +58,19 @@ pub struct Pool<S: PooledSession> {
     /// started it (Cloudflare Workers) need this: a wake from another request would run the waiter's
     /// continuation, and its fetches, in that other request.
     poll_ms: u32,
+    /// The clock idle times are measured with (ms since the epoch).
+    now: fn() -> f64,
 }
 
 impl<S: PooledSession> Clone for Pool<S> {
     fn clone(&self) -> Self {
-        Pool { state: self.state.clone(), factory: self.factory.clone(), size: self.size, poll_ms: self.poll_ms }
+        Pool {
+            state: self.state.clone(),
+            factory: self.factory.clone(),
+            size: self.size,
+            poll_ms: self.poll_ms,
+            now: self.now,
+        }
     }
 }
 
@@ -63,7 +89,14 @@ impl<S: PooledSession> Pool<S> {
             factory,
             size: size.max(1),
             poll_ms: 0,
+            now: now_ms,
         }
+    }
+
+    /// Measures idle times with another clock (tests).
+    pub fn with_clock(mut self, now: fn() -> f64) -> Self {
+        self.now = now;
+        self
     }
 
     /// Makes waiters poll on their own timer every `ms` milliseconds (see the `poll_ms` field).
@@ -103,7 +136,7 @@ impl<S: PooledSession> Pool<S> {
                         "the session pool is stopped",
                     ));
                 }
-                while let Some(s) = st.idle.pop() {
+                while let Some(Idle { session: s, .. }) = st.idle.pop() {
                     if s.is_alive() {
                         return Ok(s);
                     }
@@ -153,7 +186,7 @@ impl<S: PooledSession> Pool<S> {
     pub fn release(&self, session: S) {
         let mut st = self.state.borrow_mut();
         if session.is_alive() && !st.stopped {
-            st.idle.push(session);
+            st.idle.push(Idle { session, since: (self.now)() });
             wake_one(&mut st);
         } else {
             drop(st);
@@ -183,7 +216,41 @@ impl<S: PooledSession> Pool<S> {
             st.total = st.total.saturating_sub(idle.len());
             idle
         };
-        future::join_all(idle.into_iter().map(|s| s.close())).await;
+        future::join_all(idle.into_iter().map(|i| i.session.close())).await;
+    }
+
+    /// Pings every session idle for `idle_ms` or longer; returns how many the server no longer knew
+    /// (they are discarded). While a session is being pinged it is neither idle nor free: `acquire`
+    /// does not hand it out.
+    pub async fn keep_alive_idle(&self, idle_ms: f64) -> usize {
+        let now = (self.now)();
+        let stale: Vec<S> = {
+            let mut st = self.state.borrow_mut();
+            if st.stopped {
+                return 0;
+            }
+            // The idle list is in release order: the stale ones are a prefix.
+            let n = st.idle.iter().take_while(|i| now - i.since >= idle_ms).count();
+            st.idle.drain(..n).map(|i| i.session).collect()
+        };
+        let pings = stale.into_iter().map(|s| async move {
+            let outcome = match s.keep_alive() {
+                Some(ping) => ping.await,
+                None => Ok(()),
+            };
+            (s, outcome)
+        });
+        let mut gone = 0;
+        for (session, outcome) in future::join_all(pings).await {
+            match outcome {
+                Ok(()) if session.is_alive() => self.release(session),
+                _ => {
+                    gone += 1;
+                    self.discard(session);
+                }
+            }
+        }
+        gone
     }
 
     pub fn is_stopped(&self) -> bool {
@@ -211,8 +278,13 @@ fn pool_empty(timeout: u32) -> Error {
 pub fn wasm_spawn(f: LocalBoxFuture<'static, ()>) {
     #[cfg(target_arch = "wasm32")]
     wasm_bindgen_futures::spawn_local(f);
+    // Natively (unit tests) there is no event loop: run what is ready now, which the tests' fakes are.
+    // `block_on` would do too, but not from inside another `block_on`.
     #[cfg(not(target_arch = "wasm32"))]
-    futures_executor::block_on(f);
+    {
+        use futures_util::FutureExt;
+        let _ = f.now_or_never();
+    }
 }
 
 #[cfg(all(test, not(target_arch = "wasm32")))]
@@ -230,6 +302,21 @@ mod tests {
     struct FakeSession {
         alive: bool,
         counter: Counter,
+        /// What a KeepAlive of this session answers.
+        known_to_server: Rc<Cell<bool>>,
+        pings: Rc<Cell<u32>>,
+    }
+
+    thread_local! {
+        static NOW: Cell<f64> = const { Cell::new(1_000.0) };
+    }
+
+    fn fake_now() -> f64 {
+        NOW.with(Cell::get)
+    }
+
+    fn advance(ms: f64) {
+        NOW.with(|n| n.set(n.get() + ms));
     }
 
     impl PooledSession for FakeSession {
@@ -237,7 +324,14 @@ mod tests {
         fn create(factory: &Counter) -> LocalBoxFuture<'static, Result<Self>> {
             factory.created.set(factory.created.get() + 1);
             let counter = factory.clone();
-            Box::pin(async move { Ok(FakeSession { alive: true, counter }) })
+            Box::pin(async move {
+                Ok(FakeSession {
+                    alive: true,
+                    counter,
+                    known_to_server: Rc::new(Cell::new(true)),
+                    pings: Rc::default(),
+                })
+            })
         }
         fn is_alive(&self) -> bool {
             self.alive
@@ -246,6 +340,54 @@ mod tests {
             self.counter.closed.set(self.counter.closed.get() + 1);
             Box::pin(async {})
         }
+        fn keep_alive(&self) -> Option<LocalBoxFuture<'static, Result<()>>> {
+            self.pings.set(self.pings.get() + 1);
+            let known = self.known_to_server.get();
+            Some(Box::pin(async move {
+                if known {
+                    Ok(())
+                } else {
+                    Err(Error::new(crate::ErrorKind::Ydb, Status::BadSession, "gone"))
+                }
+            }))
+        }
+    }
+
+    #[test]
+    fn keep_alive_pings_only_sessions_idle_past_the_threshold_and_drops_unknown_ones() {
+        let counter = Counter::default();
+        let pool = Pool::<FakeSession>::new(counter.clone(), 3).with_clock(fake_now);
+        let a = block_on(pool.acquire(None, no_sleep)).expect("a");
+        let b = block_on(pool.acquire(None, no_sleep)).expect("b");
+        let c = block_on(pool.acquire(None, no_sleep)).expect("c");
+        let (a_pings, b_pings, c_pings) = (a.pings.clone(), b.pings.clone(), c.pings.clone());
+        b.known_to_server.set(false);
+        pool.release(a);
+        advance(500.0);
+        pool.release(b);
+        advance(400.0);
+        pool.release(c); // idle for 0 ms when the round runs
+        advance(100.0); // a: 1000 ms idle, b: 500 ms, c: 100 ms
+        assert_eq!(block_on(pool.keep_alive_idle(500.0)), 1, "b was gone on the server");
+        assert_eq!((a_pings.get(), b_pings.get(), c_pings.get()), (1, 1, 0));
+        assert_eq!(counter.closed.get(), 1);
+        assert_eq!((pool.total(), pool.idle()), (2, 2));
+        // a was pinged just now: the next round leaves it alone; c has aged past the threshold.
+        advance(450.0);
+        assert_eq!(block_on(pool.keep_alive_idle(500.0)), 0);
+        assert_eq!((a_pings.get(), c_pings.get()), (1, 1));
+    }
+
+    #[test]
+    fn keep_alive_does_nothing_on_a_stopped_pool() {
+        let pool = Pool::<FakeSession>::new(Counter::default(), 1).with_clock(fake_now);
+        let s = block_on(pool.acquire(None, no_sleep)).expect("s");
+        let pings = s.pings.clone();
+        pool.release(s);
+        block_on(pool.stop());
+        advance(10_000.0);
+        assert_eq!(block_on(pool.keep_alive_idle(1.0)), 0);
+        assert_eq!(pings.get(), 0);
     }
 
     fn no_sleep(_: u32) -> LocalBoxFuture<'static, ()> {

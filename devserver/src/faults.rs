@@ -98,6 +98,10 @@ pub struct FaultSpec {
     /// Run the call, then cut its response: streams after their first part, unary calls before the answer.
     #[serde(default)]
     pub drop_stream: bool,
+    /// Run the call, answer it with the `x-ydb-server-hints: session-close` trailer, then end its session,
+    /// as a YDB node that is draining does. Meant for calls that leave no transaction open.
+    #[serde(default)]
+    pub session_close_hint: bool,
     /// Only calls to this node (1-based); every node when absent.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub node: Option<u32>,
@@ -146,6 +150,7 @@ pub struct Action {
     /// Answer with this status and issue message instead of running the call.
     pub status: Option<(StatusCode, String)>,
     pub drop_stream: bool,
+    pub session_close_hint: bool,
 }
 
 #[derive(Default)]
@@ -195,8 +200,11 @@ impl Faults {
         if spec.probability.is_some_and(|p| !(0.0..=1.0).contains(&p)) {
             return Err("probability must be between 0 and 1".to_string());
         }
-        if status.is_none() && spec.latency_ms.is_none() && !spec.drop_stream {
-            return Err("a fault needs a status, latencyMs or dropStream".to_string());
+        if status.is_none() && spec.latency_ms.is_none() && !spec.drop_stream && !spec.session_close_hint {
+            return Err("a fault needs a status, latencyMs, dropStream or sessionCloseHint".to_string());
+        }
+        if spec.session_close_hint && (status.is_some() || spec.drop_stream) {
+            return Err("sessionCloseHint goes with a call that runs: not with a status or dropStream".to_string());
         }
         let mut registry = self.registry.lock();
         registry.next_id += 1;
@@ -266,6 +274,7 @@ impl Faults {
                     (code, text)
                 }),
                 drop_stream: fault.spec.drop_stream,
+                session_close_hint: fault.spec.session_close_hint,
             };
             registry.hits += 1;
             return Some(action);
@@ -326,13 +335,39 @@ fn grpc_answer(message: Vec<u8>) -> http::Response<Body> {
 
 /// The session a request names, when its field 1 is a session id (most session-bound requests).
 async fn session_of(body: Body) -> Option<String> {
-    let mut bytes = body.collect().await.ok()?.to_bytes();
+    session_in(body.collect().await.ok()?.to_bytes())
+}
+
+fn session_in(mut bytes: Bytes) -> Option<String> {
     if bytes.len() < 5 || bytes.get_u8() != 0 {
         return None;
     }
     let len = usize::try_from(bytes.get_u32()).ok()?;
     let id = SessionIdFirst::decode(bytes.get(..len)?).ok()?.session_id;
     id.starts_with("ydb://session/").then_some(id)
+}
+
+/// A response body whose trailers also carry `x-ydb-server-hints: session-close`.
+struct HintedBody {
+    inner: Body,
+}
+
+impl http_body::Body for HintedBody {
+    type Data = Bytes;
+    type Error = tonic::Status;
+
+    fn poll_frame(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Result<Frame<Bytes>, tonic::Status>>> {
+        match Pin::new(&mut self.inner).poll_frame(cx) {
+            Poll::Ready(Some(Ok(frame))) => Poll::Ready(Some(Ok(match frame.into_trailers() {
+                Ok(mut trailers) => {
+                    trailers.insert("x-ydb-server-hints", http::HeaderValue::from_static("session-close"));
+                    Frame::trailers(trailers)
+                }
+                Err(frame) => frame,
+            }))),
+            other => other,
+        }
+    }
 }
 
 /// Wraps every service of one node with fault injection and call counting.
@@ -403,6 +438,17 @@ where
                     }
                 }
                 return Ok(grpc_answer(status_message(&rpc, status, &message)));
+            }
+            if action.session_close_hint {
+                let (parts, body) = request.into_parts();
+                let bytes = body.collect().await.map(|b| b.to_bytes()).unwrap_or_default();
+                let session = session_in(bytes.clone());
+                let request = http::Request::from_parts(parts, Body::new(http_body_util::Full::new(bytes)));
+                let response = inner.call(request).await?;
+                if let Some(session) = session.and_then(|id| state.sessions.remove(&id, Ended::Closed)) {
+                    rollback_all(&state, session.open_transactions()).await;
+                }
+                return Ok(response.map(|body| Body::new(HintedBody { inner: body })));
             }
             let response = inner.call(request).await?;
             if action.drop_stream {

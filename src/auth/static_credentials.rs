@@ -6,6 +6,7 @@
 //! and the token never appear in `Debug` output.
 
 use super::{AnonymousCredentials, Credentials};
+use crate::clock::now_ms;
 use crate::error::{Error, Result};
 use crate::proto::ydb::auth;
 use crate::transport::methods::auth_service as rpc;
@@ -73,17 +74,6 @@ impl Credentials for StaticCredentials {
                 None => self.login().await.map(Some),
             }
         })
-    }
-}
-
-fn now_ms() -> f64 {
-    #[cfg(target_arch = "wasm32")]
-    {
-        js_sys::Date::now()
-    }
-    #[cfg(not(target_arch = "wasm32"))]
-    {
-        std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_millis() as f64).unwrap_or(0.0)
     }
 }
 

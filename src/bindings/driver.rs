@@ -2,7 +2,9 @@
 
 use super::{options, to_js};
 use crate::auth::{AnonymousCredentials, Credentials};
+use crate::discovery::DiscoverySettings;
 use crate::error::{Error, Result};
+use crate::proto::ydb::discovery::EndpointInfo;
 use futures_util::future::{join_all, LocalBoxFuture};
 use js_sys::{Function, Promise, Reflect};
 use std::cell::{Cell, RefCell};
@@ -66,6 +68,54 @@ fn credentials_from_js(v: &JsValue, endpoint: &str, database: &str) -> Result<Rc
     Ok(Rc::new(JsCredentials { object: v.clone(), get }))
 }
 
+/// The `discovery` option: `'single'` (the default), `'balanced'`, or
+/// `{ mode?, intervalMs?, mapEndpoint? }`.
+fn discovery_from_js(v: &JsValue) -> Result<DiscoverySettings> {
+    let mut settings = DiscoverySettings::default();
+    let mode = |m: &str| match m {
+        "single" => Ok(false),
+        "balanced" => Ok(true),
+        _ => Err(Error::argument(format!("discovery mode must be \"single\" or \"balanced\", got {m:?}"))),
+    };
+    if let Some(m) = v.as_string() {
+        settings.balanced = mode(&m)?;
+        return Ok(settings);
+    }
+    let o = options::object(v, "option discovery")?;
+    if let Some(m) = options::string(&o, "mode")? {
+        settings.balanced = mode(&m)?;
+    }
+    if let Some(ms) = options::number(&o, "intervalMs")? {
+        settings.interval_ms = ms.max(100.0);
+    }
+    let map = options::raw(&o, "mapEndpoint");
+    if !map.is_undefined() && !map.is_null() {
+        let f = map.dyn_into::<Function>().map_err(|_| Error::argument("option mapEndpoint must be a function"))?;
+        settings.map_endpoint = Some(Rc::new(move |info: &EndpointInfo| map_endpoint(&f, info)));
+    }
+    Ok(settings)
+}
+
+/// Calls the user's `mapEndpoint({ address, port, ssl, nodeId, location })`: a URL, or null to skip the node.
+fn map_endpoint(f: &Function, info: &EndpointInfo) -> Result<Option<String>> {
+    let o = js_sys::Object::new();
+    let set = |k: &str, v: JsValue| {
+        let _ = Reflect::set(&o, &JsValue::from_str(k), &v);
+    };
+    set("address", JsValue::from_str(&info.address));
+    set("port", JsValue::from(info.port));
+    set("ssl", JsValue::from_bool(info.ssl));
+    set("nodeId", JsValue::from(info.node_id));
+    set("location", JsValue::from_str(&info.location));
+    let r = f
+        .call1(&JsValue::NULL, &o)
+        .map_err(|e| Error::argument(format!("mapEndpoint threw: {}", crate::transport::fetch::describe(&e))))?;
+    if r.is_null() || r.is_undefined() {
+        return Ok(None);
+    }
+    r.as_string().map(Some).ok_or_else(|| Error::argument("mapEndpoint must return a URL string or null"))
+}
+
 /// Something the driver stops when it stops (the pools made from it).
 pub type StopHook = Box<dyn Fn() -> LocalBoxFuture<'static, ()>>;
 
@@ -106,8 +156,9 @@ impl Driver {
                 options::string(&o, "database")?.ok_or_else(|| Error::argument("option database is required"))?;
             let credentials = credentials_from_js(&options::raw(&o, "credentials"), &endpoint, &database)?;
             let retry_budget = super::retry::budget_from_js(&options::raw(&o, "retryBudget"))?;
+            let discovery = discovery_from_js(&options::raw(&o, "discovery"))?;
             Ok(Driver {
-                inner: crate::driver::Driver::new(&endpoint, &database, credentials)?,
+                inner: crate::driver::Driver::new(&endpoint, &database, credentials, discovery)?,
                 stopped: Rc::new(Cell::new(false)),
                 hooks: Rc::default(),
                 shutdown: crate::driver::Shutdown::default(),

@@ -3,27 +3,39 @@
 
 use super::driver::{on_stop, Driver};
 use super::{options, to_js};
+use crate::discovery::Endpoints;
 use crate::pool::{Pool, PooledSession};
-use crate::transport::Channel;
 use futures_util::future::LocalBoxFuture;
-use js_sys::Promise;
+use js_sys::{Function, Promise, Reflect};
+use wasm_bindgen::JsCast;
 use wasm_bindgen::JsValue;
 use wasm_bindgen_futures::future_to_promise;
+use wasm_bindgen_futures::JsFuture;
 
 /// Waits for a free session on the runtime's timer.
 pub fn acquire_sleep(ms: u32) -> LocalBoxFuture<'static, ()> {
     Box::pin(super::sleep_ms(f64::from(ms)))
 }
 
-/// A pool of `{ size? }` sessions on the driver's channel, stopped when the driver stops.
-pub fn pool_for_driver<S: PooledSession<Factory = Channel>>(
+/// How long a table session may sit idle in its pool before it gets a KeepAlive, by default. YDB closes
+/// sessions idle for 10 minutes; the official SDKs ping well before that.
+pub const DEFAULT_KEEP_ALIVE_MS: f64 = 60_000.0;
+
+/// A pool of `{ size?, keepAliveMs? }` sessions on the driver's endpoints, stopped when the driver stops.
+/// With `keep_alive`, sessions idle for `keepAliveMs` get a KeepAlive (0 turns it off).
+pub fn pool_for_driver<S: PooledSession<Factory = Endpoints>>(
     driver: &Driver,
     opts: &JsValue,
+    keep_alive: bool,
 ) -> Result<Pool<S>, JsValue> {
     driver.ensure_running()?;
     let o = options::object(opts, "pool options").map_err(to_js)?;
     let size = options::number(&o, "size").map_err(to_js)?.unwrap_or(100.0) as usize;
-    let pool = Pool::<S>::new(driver.inner.channel().clone(), size).with_polling_waiters(super::pool_poll_ms());
+    let keep_alive_ms = options::number(&o, "keepAliveMs").map_err(to_js)?.unwrap_or(DEFAULT_KEEP_ALIVE_MS);
+    let pool = Pool::<S>::new(driver.inner.endpoints().clone(), size).with_polling_waiters(super::pool_poll_ms());
+    if keep_alive && keep_alive_ms > 0.0 && !super::request_bound_io() {
+        wasm_bindgen_futures::spawn_local(keep_alive_loop(pool.clone(), driver.shutdown.clone(), keep_alive_ms));
+    }
     let stopper = pool.clone();
     on_stop(
         driver,
@@ -33,6 +45,40 @@ pub fn pool_for_driver<S: PooledSession<Factory = Channel>>(
         }),
     );
     Ok(pool)
+}
+
+/// Every quarter of `idle_ms`, pings the sessions idle for `idle_ms` or longer, until the pool or the
+/// driver stops. Its timer does not keep a Node.js or Deno process alive. Request-bound runtimes (Workers)
+/// cannot run it between requests; there a session the server expired fails its next call with
+/// BAD_SESSION, and the retry loop replaces it.
+async fn keep_alive_loop<S: PooledSession>(pool: Pool<S>, shutdown: crate::driver::Shutdown, idle_ms: f64) {
+    let period = (idle_ms / 4.0).max(10.0);
+    while shutdown.sleep(period, background_sleep).await.is_ok() && !pool.is_stopped() {
+        pool.keep_alive_idle(idle_ms).await;
+    }
+}
+
+/// `setTimeout` whose timer does not hold the process open: `unref()` in Node.js, `Deno.unrefTimer` in
+/// Deno (browsers have nothing to hold open).
+fn background_sleep(ms: f64) -> LocalBoxFuture<'static, ()> {
+    let promise = Promise::new(&mut |resolve, _reject| {
+        let global = js_sys::global();
+        let get = |o: &JsValue, k: &str| Reflect::get(o, &JsValue::from_str(k)).ok().filter(|v| !v.is_undefined());
+        let Some(set_timeout) = get(&global, "setTimeout").and_then(|f| f.dyn_into::<Function>().ok()) else {
+            return;
+        };
+        let Ok(handle) = set_timeout.call2(&global, &resolve, &JsValue::from_f64(ms)) else { return };
+        if let Some(unref) = get(&handle, "unref").and_then(|f| f.dyn_into::<Function>().ok()) {
+            let _ = unref.call0(&handle);
+        } else if let Some(deno) = get(&global, "Deno") {
+            if let Some(unref) = get(&deno, "unrefTimer").and_then(|f| f.dyn_into::<Function>().ok()) {
+                let _ = unref.call1(&deno, &handle);
+            }
+        }
+    });
+    Box::pin(async move {
+        let _ = JsFuture::from(promise).await;
+    })
 }
 
 /// `acquire({ timeoutMs? })`: the session, wrapped for JS by `wrap`.

@@ -16,7 +16,7 @@ pub struct SchemeClient {
 
 impl SchemeClient {
     pub fn new(driver: &Driver) -> SchemeClient {
-        SchemeClient { inner: Core::new(driver.inner.channel().clone()) }
+        SchemeClient { inner: Core::new(driver.inner.endpoints().clone()) }
     }
 }
 

@@ -59,7 +59,7 @@ impl SessionPool {
     /// `new SessionPool(driver, { size? })`
     #[wasm_bindgen(constructor)]
     pub fn new(driver: &Driver, opts: JsValue) -> std::result::Result<SessionPool, JsValue> {
-        let pool = pool_for_driver(driver, &opts)?;
+        let pool = pool_for_driver(driver, &opts, true)?;
         Ok(SessionPool { pool, retry: RetryContext::of(driver) })
     }
 
@@ -163,7 +163,7 @@ pub struct TableClient {
 impl TableClient {
     /// A new session (close it when done; pools are usually the better choice).
     pub fn session(&self, opts: JsValue) -> Promise {
-        let channel = self.driver.inner.channel().clone();
+        let channel = self.driver.inner.endpoints().pick();
         let stopped = self.driver.ensure_running();
         future_to_promise(async move {
             stopped?;
@@ -177,7 +177,7 @@ impl TableClient {
     /// `bulkUpsert(path, rows, columnTypes?, settings?)`
     #[wasm_bindgen(js_name = bulkUpsert)]
     pub fn bulk_upsert(&self, path: JsValue, rows: JsValue, column_types: JsValue, opts: JsValue) -> Promise {
-        bulk_upsert_promise(self.driver.inner.channel().clone(), path, rows, column_types, opts)
+        bulk_upsert_promise(self.driver.inner.endpoints().pick(), path, rows, column_types, opts)
     }
 }
 

@@ -235,9 +235,9 @@ impl QueryResultStream {
 }
 
 impl PooledSession for Rc<QuerySession> {
-    type Factory = Channel;
-    fn create(channel: &Channel) -> LocalBoxFuture<'static, Result<Self>> {
-        let channel = channel.clone();
+    type Factory = crate::discovery::Endpoints;
+    fn create(endpoints: &crate::discovery::Endpoints) -> LocalBoxFuture<'static, Result<Self>> {
+        let channel = endpoints.pick();
         Box::pin(
             async move { QuerySession::create(&channel, &CallOptions::with_timeout(Some(10_000))).await.map(Rc::new) },
         )

@@ -63,6 +63,22 @@ impl TableSession {
         e
     }
 
+    /// A unary call on this session. An error that kills sessions marks it dead, and so does the server's
+    /// session-close hint on an answer (the answer itself stands; the pool closes the session on release).
+    async fn call<Req: prost::Message, Resp: prost::Message + Default>(
+        &self,
+        method: &crate::transport::methods::Method<Req, Resp>,
+        request: &Req,
+        opts: &CallOptions,
+    ) -> Result<Resp> {
+        let (answer, session_close) =
+            self.channel.unary_with_hints(method, request, opts).await.map_err(|e| self.note(e))?;
+        if session_close {
+            self.alive.set(false);
+        }
+        Ok(answer)
+    }
+
     /// Runs a data query (YQL text or a prepared query's id) under the given transaction control.
     pub async fn execute_data_query(
         &self,
@@ -73,7 +89,7 @@ impl TableSession {
     ) -> Result<DataQueryResult> {
         let req = data_query_request(&self.id, query, parameters, tx_control, opts);
         let outcome = async {
-            let r = self.channel.unary(&rpc::EXECUTE_DATA_QUERY, &req, opts).await?;
+            let r = self.call(&rpc::EXECUTE_DATA_QUERY, &req, opts).await?;
             result_of::<table::ExecuteQueryResult>(r.operation)
         };
         let result = outcome.await.map_err(|e| self.note(e))?;
@@ -90,7 +106,7 @@ impl TableSession {
             yql_text: yql.to_string(),
             operation_params: operation_params(opts.timeout_ms),
         };
-        let r = self.channel.unary(&rpc::EXECUTE_SCHEME_QUERY, &req, opts).await.map_err(|e| self.note(e))?;
+        let r = self.call(&rpc::EXECUTE_SCHEME_QUERY, &req, opts).await?;
         check(r.operation).map(|_| ()).map_err(|e| self.note(e))
     }
 
@@ -101,7 +117,7 @@ impl TableSession {
             operation_params: operation_params(opts.timeout_ms),
             ..Default::default()
         };
-        let r = self.channel.unary(&rpc::COMMIT_TRANSACTION, &req, opts).await.map_err(|e| self.note(e))?;
+        let r = self.call(&rpc::COMMIT_TRANSACTION, &req, opts).await?;
         check(r.operation).map(|_| ()).map_err(|e| self.note(e))
     }
 
@@ -111,8 +127,19 @@ impl TableSession {
             tx_id: tx_id.to_string(),
             operation_params: operation_params(opts.timeout_ms),
         };
-        let r = self.channel.unary(&rpc::ROLLBACK_TRANSACTION, &req, opts).await.map_err(|e| self.note(e))?;
+        let r = self.call(&rpc::ROLLBACK_TRANSACTION, &req, opts).await?;
         check(r.operation).map(|_| ()).map_err(|e| self.note(e))
+    }
+
+    /// Tells the server the session is still wanted (it expires sessions left idle too long). A session
+    /// the server no longer knows fails with BAD_SESSION and is marked dead.
+    pub async fn keep_alive(&self, opts: &CallOptions) -> Result<()> {
+        let req = table::KeepAliveRequest {
+            session_id: self.id.clone(),
+            operation_params: operation_params(opts.timeout_ms),
+        };
+        let r = self.call(&rpc::KEEP_ALIVE, &req, opts).await?;
+        result_of::<table::KeepAliveResult>(r.operation).map(|_| ()).map_err(|e| self.note(e))
     }
 
     /// Deletes the session on the server.
@@ -143,9 +170,9 @@ pub fn data_query_request(
 }
 
 impl PooledSession for Rc<TableSession> {
-    type Factory = Channel;
-    fn create(channel: &Channel) -> LocalBoxFuture<'static, Result<Self>> {
-        let channel = channel.clone();
+    type Factory = crate::discovery::Endpoints;
+    fn create(endpoints: &crate::discovery::Endpoints) -> LocalBoxFuture<'static, Result<Self>> {
+        let channel = endpoints.pick();
         Box::pin(
             async move { TableSession::create(&channel, &CallOptions::with_timeout(Some(10_000))).await.map(Rc::new) },
         )
@@ -155,6 +182,10 @@ impl PooledSession for Rc<TableSession> {
     }
     fn close(self) -> LocalBoxFuture<'static, ()> {
         Box::pin(async move { self.delete().await })
+    }
+    fn keep_alive(&self) -> Option<LocalBoxFuture<'static, Result<()>>> {
+        let session = self.clone();
+        Some(Box::pin(async move { TableSession::keep_alive(&session, &CallOptions::with_timeout(Some(5_000))).await }))
     }
 }
 

@@ -69,7 +69,7 @@ impl TableSession {
             operation_params: crate::transport::operation::operation_params(opts.timeout_ms),
             ..Default::default()
         };
-        let r = self.channel.unary(&rpc::CREATE_TABLE, &req, opts).await.map_err(|e| self.note(e))?;
+        let r = self.call(&rpc::CREATE_TABLE, &req, opts).await?;
         check(r.operation).map(|_| ()).map_err(|e| self.note(e))
     }
 
@@ -79,7 +79,7 @@ impl TableSession {
             path: self.path(path)?,
             operation_params: crate::transport::operation::operation_params(opts.timeout_ms),
         };
-        let r = self.channel.unary(&rpc::DROP_TABLE, &req, opts).await.map_err(|e| self.note(e))?;
+        let r = self.call(&rpc::DROP_TABLE, &req, opts).await?;
         check(r.operation).map(|_| ()).map_err(|e| self.note(e))
     }
 
@@ -94,7 +94,7 @@ impl TableSession {
             operation_params: crate::transport::operation::operation_params(opts.timeout_ms),
             ..Default::default()
         };
-        let r = self.channel.unary(&rpc::ALTER_TABLE, &req, opts).await.map_err(|e| self.note(e))?;
+        let r = self.call(&rpc::ALTER_TABLE, &req, opts).await?;
         check(r.operation).map(|_| ()).map_err(|e| self.note(e))
     }
 
@@ -105,7 +105,7 @@ impl TableSession {
             destination_path: self.path(destination)?,
             operation_params: crate::transport::operation::operation_params(opts.timeout_ms),
         };
-        let r = self.channel.unary(&rpc::COPY_TABLE, &req, opts).await.map_err(|e| self.note(e))?;
+        let r = self.call(&rpc::COPY_TABLE, &req, opts).await?;
         check(r.operation).map(|_| ()).map_err(|e| self.note(e))
     }
 
@@ -116,7 +116,7 @@ impl TableSession {
             operation_params: crate::transport::operation::operation_params(opts.timeout_ms),
             ..Default::default()
         };
-        let r = self.channel.unary(&rpc::DESCRIBE_TABLE, &req, opts).await.map_err(|e| self.note(e))?;
+        let r = self.call(&rpc::DESCRIBE_TABLE, &req, opts).await?;
         result_of(r.operation).map_err(|e| self.note(e))
     }
 
@@ -127,7 +127,7 @@ impl TableSession {
             yql_text: yql.to_string(),
             operation_params: crate::transport::operation::operation_params(opts.timeout_ms),
         };
-        let r = self.channel.unary(&rpc::PREPARE_DATA_QUERY, &req, opts).await.map_err(|e| self.note(e))?;
+        let r = self.call(&rpc::PREPARE_DATA_QUERY, &req, opts).await?;
         let prepared: table::PrepareQueryResult = result_of(r.operation).map_err(|e| self.note(e))?;
         Ok(PreparedQuery { id: prepared.query_id, text: yql.to_string(), parameter_types: prepared.parameters_types })
     }

@@ -11,6 +11,7 @@ use crate::transport::framing::{encode_frame, Frame, FrameDecoder, Trailers};
 use crate::transport::methods::{Method, StreamingMethod};
 use futures_util::future::LocalBoxFuture;
 use js_sys::{Array, Reflect};
+use std::cell::Cell;
 use std::marker::PhantomData;
 use std::rc::Rc;
 use wasm_bindgen::{JsCast, JsValue};
@@ -67,6 +68,9 @@ struct Inner {
     base_url: String,
     database: String,
     credentials: Rc<dyn Credentials>,
+    /// Set when a call through this channel could not reach the endpoint or lost its connection; the
+    /// balancer (`crate::discovery`) then sends new work elsewhere until discovery lists the endpoint again.
+    pessimized: Cell<bool>,
 }
 
 /// A gRPC-web channel to one endpoint.
@@ -84,8 +88,32 @@ impl Channel {
                 base_url: normalize_endpoint(endpoint)?,
                 database: normalize_database(database)?,
                 credentials,
+                pessimized: Cell::new(false),
             }),
         })
+    }
+
+    /// A channel to another endpoint of the same database, with the same credentials.
+    pub fn to_endpoint(&self, endpoint: &str) -> Result<Channel> {
+        Channel::new(endpoint, &self.inner.database, self.inner.credentials.clone())
+    }
+
+    /// Whether a call through this channel failed to reach its endpoint since the last
+    /// [`Channel::clear_pessimization`].
+    pub fn is_pessimized(&self) -> bool {
+        self.inner.pessimized.get()
+    }
+
+    pub fn clear_pessimization(&self) {
+        self.inner.pessimized.set(false);
+    }
+
+    /// Passes an error through, pessimising the endpoint when the error says it is unreachable.
+    fn observe(&self, e: Error) -> Error {
+        if endpoint_failed(&e) {
+            self.inner.pessimized.set(true);
+        }
+        e
     }
 
     pub fn endpoint(&self) -> &str {
@@ -118,7 +146,7 @@ impl Channel {
         }
         let url = format!("{}{}", self.inner.base_url, path);
         let signal = opts.effective_signal();
-        let response = fetch::post(&url, &headers, body, signal.as_ref()).await?;
+        let response = fetch::post(&url, &headers, body, signal.as_ref()).await.map_err(|e| self.observe(e))?;
         Ok((response, signal))
     }
 
@@ -129,8 +157,20 @@ impl Channel {
         request: &Req,
         opts: &CallOptions,
     ) -> Result<Resp> {
-        let bytes = self.unary_bytes(method.path, encode_frame(request), opts).await?;
-        Resp::decode(bytes.as_slice()).map_err(|e| Error::protocol(format!("{}: undecodable answer: {e}", method.path)))
+        Ok(self.unary_with_hints(method, request, opts).await?.0)
+    }
+
+    /// A unary call, with whether the server hinted that the session should close after it.
+    pub async fn unary_with_hints<Req: prost::Message, Resp: prost::Message + Default>(
+        &self,
+        method: &Method<Req, Resp>,
+        request: &Req,
+        opts: &CallOptions,
+    ) -> Result<(Resp, bool)> {
+        let (bytes, session_close) = self.unary_bytes(method.path, encode_frame(request), opts).await?;
+        let answer = Resp::decode(bytes.as_slice())
+            .map_err(|e| Error::protocol(format!("{}: undecodable answer: {e}", method.path)))?;
+        Ok((answer, session_close))
     }
 
     /// The untyped part of a unary call. Boxed and not generic on purpose: every typed call site shares
@@ -141,13 +181,14 @@ impl Channel {
         path: &'static str,
         body: Vec<u8>,
         opts: &'a CallOptions,
-    ) -> LocalBoxFuture<'a, Result<Vec<u8>>> {
+    ) -> LocalBoxFuture<'a, Result<(Vec<u8>, bool)>> {
         Box::pin(async move {
             let (response, signal) = self.send(path, &body, opts).await?;
             if let Some(err) = status_error(&response.header_trailers) {
-                return Err(err);
+                return Err(self.observe(err));
             }
-            let body = response.bytes(signal.as_ref()).await?;
+            let hinted = response.header_trailers.session_close;
+            let body = response.bytes(signal.as_ref()).await.map_err(|e| self.observe(e))?;
             let mut decoder = FrameDecoder::new();
             decoder.push(&body);
             let mut message = None;
@@ -160,12 +201,16 @@ impl Channel {
                 }
             }
             let trailers = trailers.ok_or_else(|| {
-                Error::transport(Status::ConnectionLost, format!("{path}: the answer ended without a gRPC status"))
+                self.observe(Error::transport(
+                    Status::ConnectionLost,
+                    format!("{path}: the answer ended without a gRPC status"),
+                ))
             })?;
             if let Some(err) = status_error(&trailers) {
-                return Err(err);
+                return Err(self.observe(err));
             }
-            message.ok_or_else(|| Error::protocol(format!("{path}: no answer message")))
+            let message = message.ok_or_else(|| Error::protocol(format!("{path}: no answer message")))?;
+            Ok((message, hinted || trailers.session_close))
         })
     }
 
@@ -179,7 +224,7 @@ impl Channel {
         Box::pin(async move {
             let (response, signal) = self.send(path, &body, opts).await?;
             if let Some(err) = status_error(&response.header_trailers) {
-                return Err(err);
+                return Err(self.observe(err));
             }
             Ok((response.into_reader()?, signal))
         })
@@ -194,6 +239,7 @@ impl Channel {
     ) -> Result<MessageStream<Resp>> {
         let (reader, signal) = self.open_stream(method.path, encode_frame(request), opts).await?;
         Ok(MessageStream {
+            channel: self.clone(),
             path: method.path,
             reader,
             decoder: FrameDecoder::new(),
@@ -206,6 +252,7 @@ impl Channel {
 
 /// The answers of a server-streaming call, decoded as they arrive.
 pub struct MessageStream<Resp> {
+    channel: Channel,
     path: &'static str,
     reader: BodyReader,
     decoder: FrameDecoder,
@@ -231,7 +278,7 @@ impl<Resp: prost::Message + Default> MessageStream<Resp> {
                 }
                 Ok(Some(Frame::Trailers(t))) => {
                     self.finished = true;
-                    return status_error(&t).map(Err);
+                    return status_error(&t).map(|e| Err(self.channel.observe(e)));
                 }
                 Ok(None) => {}
             }
@@ -251,8 +298,15 @@ impl<Resp: prost::Message + Default> MessageStream<Resp> {
 
     fn fail(&mut self, e: Error) -> Option<Result<Resp>> {
         self.finished = true;
-        Some(Err(e))
+        Some(Err(self.channel.observe(e)))
     }
+}
+
+/// Whether an error says the endpoint itself is unreachable or broke the connection, as opposed to a
+/// database answer (OVERLOADED, ABORTED…) or the caller's own deadline or cancellation.
+pub fn endpoint_failed(e: &Error) -> bool {
+    e.kind == crate::ErrorKind::Transport
+        && matches!(e.status, Status::ConnectionFailure | Status::ConnectionLost | Status::Unavailable)
 }
 
 /// The error a non-OK `grpc-status` stands for.
@@ -316,8 +370,12 @@ mod tests {
 
     #[test]
     fn an_ok_status_is_no_error_and_others_are() {
-        assert!(status_error(&Trailers { grpc_status: Some(0), grpc_message: None }).is_none());
-        let e = status_error(&Trailers { grpc_status: Some(16), grpc_message: Some("no token".into()) });
+        assert!(status_error(&Trailers { grpc_status: Some(0), ..Default::default() }).is_none());
+        let e = status_error(&Trailers {
+            grpc_status: Some(16),
+            grpc_message: Some("no token".into()),
+            ..Default::default()
+        });
         assert_eq!(e.map(|e| e.status), Some(Status::Unauthorized));
     }
 }

@@ -48,7 +48,7 @@ pub async fn post(
     let response: Response = response.dyn_into().map_err(|_| Error::protocol("fetch did not return a Response"))?;
     let mut header_trailers = Trailers::default();
     let h = response.headers();
-    for name in ["grpc-status", "grpc-message"] {
+    for name in ["grpc-status", "grpc-message", crate::transport::framing::SERVER_HINTS] {
         if let Ok(Some(v)) = h.get(name) {
             header_trailers.set(name, &v);
         }

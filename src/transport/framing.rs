@@ -27,11 +27,17 @@ pub fn encode_frame(message: &impl prost::Message) -> Vec<u8> {
     out
 }
 
+/// The metadata header in which YDB sends hints to the client.
+pub const SERVER_HINTS: &str = "x-ydb-server-hints";
+
 /// The trailers of a gRPC answer.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Trailers {
     pub grpc_status: Option<u32>,
     pub grpc_message: Option<String>,
+    /// `x-ydb-server-hints: session-close`: the server asks the client to stop using the session after
+    /// this answer (a node about to shut down, for one).
+    pub session_close: bool,
 }
 
 impl Trailers {
@@ -54,6 +60,8 @@ impl Trailers {
             self.grpc_status = value.trim().parse().ok();
         } else if name.eq_ignore_ascii_case("grpc-message") {
             self.grpc_message = Some(percent_decode(value));
+        } else if name.eq_ignore_ascii_case(SERVER_HINTS) {
+            self.session_close |= value.split(',').any(|hint| hint.trim() == "session-close");
         }
     }
 }
@@ -178,7 +186,11 @@ mod tests {
         assert_eq!(whole.len(), 3);
         assert_eq!(
             whole.last(),
-            Some(&Frame::Trailers(Trailers { grpc_status: Some(0), grpc_message: Some("all good".into()) }))
+            Some(&Frame::Trailers(Trailers {
+                grpc_status: Some(0),
+                grpc_message: Some("all good".into()),
+                session_close: false
+            }))
         );
         for chunk in 1..body().len() {
             assert_eq!(decode_in_chunks(&body(), chunk), whole, "chunk size {chunk}");
@@ -206,6 +218,14 @@ mod tests {
         let t = Trailers::parse(b"Grpc-Status: 14\r\nGRPC-MESSAGE: down\r\n");
         assert_eq!(t.grpc_status, Some(14));
         assert_eq!(t.grpc_message.as_deref(), Some("down"));
+    }
+
+    #[test]
+    fn the_session_close_hint_is_read_among_other_hints() {
+        assert!(!Trailers::parse(b"grpc-status: 0\r\n").session_close);
+        assert!(Trailers::parse(b"grpc-status: 0\r\nx-ydb-server-hints: session-close\r\n").session_close);
+        assert!(Trailers::parse(b"X-Ydb-Server-Hints: other, session-close\r\n").session_close);
+        assert!(!Trailers::parse(b"x-ydb-server-hints: session-closed\r\n").session_close);
     }
 
     #[test]

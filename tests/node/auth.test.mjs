@@ -2,27 +2,18 @@
 // Auth service; calls without a valid token are refused with UNAUTHENTICATED; secrets never show.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
+import { startDevserver } from './devserver.mjs';
 import { inspect } from 'node:util';
 import { Driver, QuerySessionPool, StaticCredentials, AccessTokenCredentials, UnauthorizedError, YdbError, RetrySettings } from 'ydb-wasm';
 
-const binary = process.env.YDB_DEVSERVER_BIN ?? 'target/debug/ydb-devserver';
 let server;
 let endpoint;
 
 before(async () => {
-  server = spawn(binary, ['--listen', '127.0.0.1:0', '--user', 'root:s3cret-pass'], { stdio: ['ignore', 'pipe', 'inherit'] });
-  endpoint = await new Promise((resolve, reject) => {
-    let out = '';
-    server.stdout.on('data', (chunk) => {
-      out += chunk;
-      const m = out.match(/listening on (\S+)/);
-      if (m) resolve(`http://${m[1]}`);
-    });
-    server.on('exit', () => reject(new Error('the dev server exited')));
-  });
+  server = await startDevserver(['--user', 'root:s3cret-pass']);
+  endpoint = server.endpoint;
 });
-after(() => server.kill());
+after(() => server.stop());
 
 const once = new RetrySettings({ maxRetries: 0 });
 

@@ -432,3 +432,82 @@ def test_an_expired_token_is_unauthenticated(short_token_endpoint):
                 await driver.scheme_client.describe_path("/local")
 
     run(main())
+
+
+def start_cluster(*extra):
+    """A dev server with an admin endpoint; returns the process, the gRPC endpoint and the admin URL."""
+    binary = os.environ.get("YDB_DEVSERVER_BIN", "target/debug/ydb-devserver")
+    args = [binary, "--listen", "127.0.0.1:0", "--admin", "127.0.0.1:0", *extra]
+    proc = subprocess.Popen(args, stdout=subprocess.PIPE, text=True)
+    endpoint = admin = None
+    while admin is None:
+        line = proc.stdout.readline().strip()
+        assert line, "the dev server exited"
+        if line.startswith("ydb-devserver listening on "):
+            endpoint = "grpc://" + line.rsplit(" ", 1)[1]
+        elif line.startswith("ydb-devserver admin on "):
+            admin = "http://" + line.rsplit(" ", 1)[1]
+    return proc, endpoint, admin
+
+
+def admin_post(admin, path, body):
+    import json
+    import urllib.request
+
+    request = urllib.request.Request(admin + path, data=json.dumps(body).encode(), method="POST")
+    with urllib.request.urlopen(request, timeout=5) as answer:
+        return json.loads(answer.read())
+
+
+def node_of(session_id):
+    return int(session_id.split("node_id=")[1].split("&")[0])
+
+
+def test_the_sdk_balances_sessions_over_the_listed_nodes():
+    proc, endpoint, _ = start_cluster("--nodes", "3")
+    try:
+
+        async def main():
+            async with ydb.aio.Driver(endpoint=endpoint, database="/local") as driver:
+                await driver.wait(timeout=5, fail_fast=True)
+                sessions = [await driver.table_client.session().create() for _ in range(12)]
+                nodes = {node_of(s.session_id) for s in sessions}
+                for s in sessions:
+                    await s.transaction().execute("SELECT 1 AS one", commit_tx=True)
+                    await s.delete()
+                return nodes
+
+        assert len(run(main())) > 1, "sessions went to more than one of the three nodes"
+    finally:
+        proc.terminate()
+        proc.wait(timeout=10)
+
+
+def test_the_sdk_retires_a_session_on_the_session_close_hint():
+    proc, endpoint, admin = start_cluster()
+    try:
+
+        async def main():
+            async with ydb.aio.Driver(endpoint=endpoint, database="/local") as driver:
+                await driver.wait(timeout=5, fail_fast=True)
+                async with ydb.aio.SessionPool(driver, size=1) as pool:
+                    seen = []
+
+                    async def select(session):
+                        seen.append(session.session_id)
+                        return await session.transaction().execute("SELECT 7 AS seven", commit_tx=True)
+
+                    await pool.retry_operation(select)
+                    rpc = "Ydb.Table.V1.TableService/ExecuteDataQuery"
+                    admin_post(admin, "/faults", {"rpc": rpc, "sessionCloseHint": True, "times": 1})
+                    hinted = await pool.retry_operation(select)
+                    after = await pool.retry_operation(select)
+                    return seen, hinted, after
+
+        seen, hinted, after = run(main())
+        assert hinted[0].rows[0].seven == 7 and after[0].rows[0].seven == 7
+        assert seen[0] == seen[1], "the hinted call ran on the pooled session, once"
+        assert len(seen) == 3 and seen[2] != seen[1], "the next call got a new session, with no failed attempt"
+    finally:
+        proc.terminate()
+        proc.wait(timeout=10)
