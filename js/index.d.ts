@@ -188,6 +188,11 @@ export interface DriverConfig {
   database: string;
   credentials?: Credentials | StaticCredentials;
   /**
+   * The deadline of every request that sets no `timeoutMs` of its own (a unary call, or a stream from open
+   * to end); not applied to a query session's AttachSession stream, which lives as long as the session.
+   */
+  requestTimeoutMs?: number;
+  /**
    * A cap on retries shared by every pool of this driver: each call earns `ratio` retries, and
    * `minPerSecond` (default 10) retries are allowed in any second regardless. A spent budget ends the
    * retry loop with the error it saw.

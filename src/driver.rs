@@ -24,7 +24,18 @@ impl Driver {
         credentials: Rc<dyn Credentials>,
         discovery: DiscoverySettings,
     ) -> Result<Driver> {
-        let seed = Channel::new(endpoint, database, credentials)?;
+        Driver::with_request_timeout(endpoint, database, credentials, discovery, None)
+    }
+
+    /// A driver whose calls that set no deadline of their own get `request_timeout_ms`.
+    pub fn with_request_timeout(
+        endpoint: &str,
+        database: &str,
+        credentials: Rc<dyn Credentials>,
+        discovery: DiscoverySettings,
+        request_timeout_ms: Option<u32>,
+    ) -> Result<Driver> {
+        let seed = Channel::new(endpoint, database, credentials)?.with_default_timeout(request_timeout_ms);
         Ok(Driver { endpoints: Endpoints::new(seed, discovery) })
     }
 

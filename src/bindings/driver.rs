@@ -142,7 +142,7 @@ impl Driver {
 
 #[wasm_bindgen]
 impl Driver {
-    /// `new Driver({ endpoint, database, credentials? })`
+    /// `new Driver({ endpoint, database, credentials?, discovery?, requestTimeoutMs?, retryBudget? })`
     #[wasm_bindgen(constructor)]
     pub fn new(config: JsValue) -> std::result::Result<Driver, JsValue> {
         let build = || -> Result<Driver> {
@@ -157,8 +157,15 @@ impl Driver {
             let credentials = credentials_from_js(&options::raw(&o, "credentials"), &endpoint, &database)?;
             let retry_budget = super::retry::budget_from_js(&options::raw(&o, "retryBudget"))?;
             let discovery = discovery_from_js(&options::raw(&o, "discovery"))?;
+            let request_timeout = options::millis(&o, "requestTimeoutMs")?.filter(|ms| *ms > 0);
             Ok(Driver {
-                inner: crate::driver::Driver::new(&endpoint, &database, credentials, discovery)?,
+                inner: crate::driver::Driver::with_request_timeout(
+                    &endpoint,
+                    &database,
+                    credentials,
+                    discovery,
+                    request_timeout,
+                )?,
                 stopped: Rc::new(Cell::new(false)),
                 hooks: Rc::default(),
                 shutdown: crate::driver::Shutdown::default(),

@@ -74,7 +74,7 @@ impl QuerySessionPool {
         })();
         future_to_promise(async move {
             let (text, params, (settings, signal)) = prepared.map_err(to_js)?;
-            let call = CallOptions { timeout_ms: None, signal: signal.clone() };
+            let call = CallOptions { signal: signal.clone(), ..Default::default() };
             let sets = retry(
                 &settings,
                 |_| async {

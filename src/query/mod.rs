@@ -70,7 +70,7 @@ impl QuerySession {
         let attach_req = query::AttachSessionRequest { session_id: id.clone() };
         let attached = async {
             let mut stream =
-                channel.server_streaming(&rpc::ATTACH_SESSION, &attach_req, &CallOptions::default()).await?;
+                channel.server_streaming(&rpc::ATTACH_SESSION, &attach_req, &CallOptions::long_lived()).await?;
             let first = stream
                 .next()
                 .await

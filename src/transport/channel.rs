@@ -27,11 +27,19 @@ pub struct CallOptions {
     pub timeout_ms: Option<u32>,
     /// An `AbortSignal` from the caller.
     pub signal: Option<AbortSignal>,
+    /// A call meant to stay open as long as its session (AttachSession): the driver's default deadline
+    /// does not apply to it.
+    pub long_lived: bool,
 }
 
 impl CallOptions {
     pub fn with_timeout(timeout_ms: Option<u32>) -> Self {
-        CallOptions { timeout_ms, signal: None }
+        CallOptions { timeout_ms, ..Default::default() }
+    }
+
+    /// Options for a call that lives as long as its session.
+    pub fn long_lived() -> Self {
+        CallOptions { long_lived: true, ..Default::default() }
     }
 
     /// One signal that fires on the caller's abort or on the deadline, whichever comes first.
@@ -71,6 +79,8 @@ struct Inner {
     /// Set when a call through this channel could not reach the endpoint or lost its connection; the
     /// balancer (`crate::discovery`) then sends new work elsewhere until discovery lists the endpoint again.
     pessimized: Cell<bool>,
+    /// The deadline of calls that set none (the driver's `requestTimeoutMs`).
+    default_timeout_ms: Option<u32>,
 }
 
 /// A gRPC-web channel to one endpoint.
@@ -89,13 +99,27 @@ impl Channel {
                 database: normalize_database(database)?,
                 credentials,
                 pessimized: Cell::new(false),
+                default_timeout_ms: None,
             }),
         })
     }
 
-    /// A channel to another endpoint of the same database, with the same credentials.
+    /// The same channel, with a deadline for the calls that set none of their own.
+    pub fn with_default_timeout(self, timeout_ms: Option<u32>) -> Channel {
+        let inner = Inner {
+            base_url: self.inner.base_url.clone(),
+            database: self.inner.database.clone(),
+            credentials: self.inner.credentials.clone(),
+            pessimized: Cell::new(self.inner.pessimized.get()),
+            default_timeout_ms: timeout_ms,
+        };
+        Channel { inner: Rc::new(inner) }
+    }
+
+    /// A channel to another endpoint of the same database, with the same credentials and default deadline.
     pub fn to_endpoint(&self, endpoint: &str) -> Result<Channel> {
-        Channel::new(endpoint, &self.inner.database, self.inner.credentials.clone())
+        Ok(Channel::new(endpoint, &self.inner.database, self.inner.credentials.clone())?
+            .with_default_timeout(self.inner.default_timeout_ms))
     }
 
     /// Whether a call through this channel failed to reach its endpoint since the last
@@ -131,6 +155,14 @@ impl Channel {
         opts: &CallOptions,
     ) -> Result<(fetch::FetchResponse, Option<AbortSignal>)> {
         let token = self.inner.credentials.token().await?;
+        let defaulted;
+        let opts = match (opts.timeout_ms, self.inner.default_timeout_ms) {
+            (None, Some(ms)) if !opts.long_lived => {
+                defaulted = CallOptions { timeout_ms: Some(ms), ..opts.clone() };
+                &defaulted
+            }
+            _ => opts,
+        };
         let timeout = opts.timeout_ms.map(|ms| format!("{ms}m"));
         let mut headers: Vec<(&str, &str)> = vec![
             ("content-type", "application/grpc-web+proto"),

@@ -4,7 +4,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { startDevserver } from './devserver.mjs';
-import { Driver, SessionPool, BadSessionError } from 'ydb-wasm';
+import { Driver, SessionPool, QuerySessionPool, BadSessionError, TransportError } from 'ydb-wasm';
 
 let server;
 let driver;
@@ -84,6 +84,37 @@ test('a session-close hint retires the session after its answer, which stands', 
   });
   assert.equal(attempts, 1);
   await pool.stop();
+});
+
+test('requestTimeoutMs bounds calls that set no deadline, but not the sessions\' AttachSession streams', async () => {
+  // A server of its own: with the one-second idle timeout above, a session would expire while its
+  // delayed call waits in the fault layer.
+  const server = await startDevserver(['--admin', '127.0.0.1:0']);
+  const timed = new Driver({ endpoint: server.endpoint, database: '/local', requestTimeoutMs: 300 });
+  const pool = new SessionPool(timed, { size: 1 });
+  const queries = new QuerySessionPool(timed, { size: 1 });
+  const qs = await queries.acquire();
+  const s = await pool.acquire();
+  await server.call('POST', '/faults', { rpc: 'Ydb.Table.V1.TableService/ExecuteDataQuery', latencyMs: 1500, times: 2 });
+  try {
+    const started = Date.now();
+    await assert.rejects(s.executeQuery('SELECT 1 AS one'), (e) => e instanceof TransportError && e.status === 'DEADLINE_EXCEEDED');
+    assert.ok(Date.now() - started < 1400, 'the driver\'s deadline cut the call short');
+    // A call's own timeoutMs wins over the driver's.
+    assert.deepEqual((await s.executeQuery('SELECT 1 AS one', {}, { timeoutMs: 5000 }))[0].rows, [{ one: 1 }]);
+  } finally {
+    await server.call('DELETE', '/faults');
+  }
+  pool.release(s);
+  // The query session, idle for longer than the request timeout, is still attached and usable.
+  await sleep(800);
+  assert.equal(qs.isAlive, true);
+  const rows = [];
+  for await (const part of qs.executeQuery('SELECT 2 AS two')) rows.push(...part.rows);
+  assert.deepEqual(rows, [{ two: 2 }]);
+  queries.release(qs);
+  await timed.stop();
+  server.stop();
 });
 
 test('keepAliveMs must be a non-negative number', () => {
