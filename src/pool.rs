@@ -233,15 +233,13 @@ impl<S: PooledSession> Pool<S> {
             let n = st.idle.iter().take_while(|i| now - i.since >= idle_ms).count();
             st.idle.drain(..n).map(|i| i.session).collect()
         };
-        let pings = stale.into_iter().map(|s| async move {
-            let outcome = match s.keep_alive() {
+        // One at a time: this runs in the background, and a pool has few stale sessions at once.
+        let mut gone = 0;
+        for session in stale {
+            let outcome = match session.keep_alive() {
                 Some(ping) => ping.await,
                 None => Ok(()),
             };
-            (s, outcome)
-        });
-        let mut gone = 0;
-        for (session, outcome) in future::join_all(pings).await {
             match outcome {
                 Ok(()) if session.is_alive() => self.release(session),
                 _ => {

@@ -21,21 +21,15 @@ pub fn acquire_sleep(ms: u32) -> LocalBoxFuture<'static, ()> {
 /// sessions idle for 10 minutes; the official SDKs ping well before that.
 pub const DEFAULT_KEEP_ALIVE_MS: f64 = 60_000.0;
 
-/// A pool of `{ size?, keepAliveMs? }` sessions on the driver's endpoints, stopped when the driver stops.
-/// With `keep_alive`, sessions idle for `keepAliveMs` get a KeepAlive (0 turns it off).
+/// A pool of `{ size? }` sessions on the driver's endpoints, stopped when the driver stops.
 pub fn pool_for_driver<S: PooledSession<Factory = Endpoints>>(
     driver: &Driver,
     opts: &JsValue,
-    keep_alive: bool,
 ) -> Result<Pool<S>, JsValue> {
     driver.ensure_running()?;
     let o = options::object(opts, "pool options").map_err(to_js)?;
     let size = options::number(&o, "size").map_err(to_js)?.unwrap_or(100.0) as usize;
-    let keep_alive_ms = options::number(&o, "keepAliveMs").map_err(to_js)?.unwrap_or(DEFAULT_KEEP_ALIVE_MS);
     let pool = Pool::<S>::new(driver.inner.endpoints().clone(), size).with_polling_waiters(super::pool_poll_ms());
-    if keep_alive && keep_alive_ms > 0.0 && !super::request_bound_io() {
-        wasm_bindgen_futures::spawn_local(keep_alive_loop(pool.clone(), driver.shutdown.clone(), keep_alive_ms));
-    }
     let stopper = pool.clone();
     on_stop(
         driver,
@@ -45,6 +39,20 @@ pub fn pool_for_driver<S: PooledSession<Factory = Endpoints>>(
         }),
     );
     Ok(pool)
+}
+
+/// Starts keeping a pool's idle sessions alive as its `{ keepAliveMs? }` option says (0: never).
+pub fn keep_alive_as_configured<S: PooledSession>(
+    pool: &Pool<S>,
+    driver: &Driver,
+    opts: &JsValue,
+) -> Result<(), JsValue> {
+    let o = options::object(opts, "pool options").map_err(to_js)?;
+    let idle_ms = options::number(&o, "keepAliveMs").map_err(to_js)?.unwrap_or(DEFAULT_KEEP_ALIVE_MS);
+    if idle_ms > 0.0 && !super::request_bound_io() {
+        wasm_bindgen_futures::spawn_local(keep_alive_loop(pool.clone(), driver.shutdown.clone(), idle_ms));
+    }
+    Ok(())
 }
 
 /// Every quarter of `idle_ms`, pings the sessions idle for `idle_ms` or longer, until the pool or the

@@ -31,7 +31,7 @@ impl QuerySessionPool {
     /// `new QuerySessionPool(driver, { size? })`
     #[wasm_bindgen(constructor)]
     pub fn new(driver: &Driver, opts: JsValue) -> std::result::Result<QuerySessionPool, JsValue> {
-        let pool = pool_for_driver(driver, &opts, false)?;
+        let pool = pool_for_driver(driver, &opts)?;
         Ok(QuerySessionPool { pool, retry: RetryContext::of(driver) })
     }
 

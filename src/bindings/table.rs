@@ -1,7 +1,7 @@
 //! `SessionPool`, table `Session` and `TxContext`, as JS sees them.
 
 use super::driver::Driver;
-use super::pooling::{acquire_promise, pool_for_driver, stop_promise};
+use super::pooling::{acquire_promise, keep_alive_as_configured, pool_for_driver, stop_promise};
 use super::retry::{retry_with_session, RetryContext};
 use super::schema::{self as convert, QueryArg};
 use super::values::{result_set_to_js, result_sets_to_js};
@@ -59,7 +59,8 @@ impl SessionPool {
     /// `new SessionPool(driver, { size? })`
     #[wasm_bindgen(constructor)]
     pub fn new(driver: &Driver, opts: JsValue) -> std::result::Result<SessionPool, JsValue> {
-        let pool = pool_for_driver(driver, &opts, true)?;
+        let pool = pool_for_driver(driver, &opts)?;
+        keep_alive_as_configured(&pool, driver, &opts)?;
         Ok(SessionPool { pool, retry: RetryContext::of(driver) })
     }
 

@@ -8,6 +8,8 @@
 use crate::error::{Error, Result};
 use crate::pool::PooledSession;
 use crate::proto::ydb::{table, ResultSet, TypedValue};
+use crate::transport::channel::decode_answer;
+use crate::transport::framing::encode_frame;
 use crate::transport::methods::table_service as rpc;
 use crate::transport::operation::{check, operation_params, result_of};
 use crate::transport::{CallOptions, Channel};
@@ -71,12 +73,25 @@ impl TableSession {
         request: &Req,
         opts: &CallOptions,
     ) -> Result<Resp> {
-        let (answer, session_close) =
-            self.channel.unary_with_hints(method, request, opts).await.map_err(|e| self.note(e))?;
-        if session_close {
-            self.alive.set(false);
-        }
-        Ok(answer)
+        let bytes = self.call_bytes(method.path, encode_frame(request), opts).await?;
+        decode_answer(method.path, &bytes)
+    }
+
+    /// The untyped part of [`TableSession::call`], boxed so that each typed call site does not inline
+    /// its own copy of the state machine.
+    fn call_bytes<'a>(
+        &'a self,
+        path: &'static str,
+        body: Vec<u8>,
+        opts: &'a CallOptions,
+    ) -> LocalBoxFuture<'a, Result<Vec<u8>>> {
+        Box::pin(async move {
+            let (bytes, session_close) = self.channel.unary_bytes(path, body, opts).await.map_err(|e| self.note(e))?;
+            if session_close {
+                self.alive.set(false);
+            }
+            Ok(bytes)
+        })
     }
 
     /// Runs a data query (YQL text or a prepared query's id) under the given transaction control.

@@ -189,26 +189,15 @@ impl Channel {
         request: &Req,
         opts: &CallOptions,
     ) -> Result<Resp> {
-        Ok(self.unary_with_hints(method, request, opts).await?.0)
+        let (bytes, _session_close) = self.unary_bytes(method.path, encode_frame(request), opts).await?;
+        decode_answer(method.path, &bytes)
     }
 
-    /// A unary call, with whether the server hinted that the session should close after it.
-    pub async fn unary_with_hints<Req: prost::Message, Resp: prost::Message + Default>(
-        &self,
-        method: &Method<Req, Resp>,
-        request: &Req,
-        opts: &CallOptions,
-    ) -> Result<(Resp, bool)> {
-        let (bytes, session_close) = self.unary_bytes(method.path, encode_frame(request), opts).await?;
-        let answer = Resp::decode(bytes.as_slice())
-            .map_err(|e| Error::protocol(format!("{}: undecodable answer: {e}", method.path)))?;
-        Ok((answer, session_close))
-    }
-
-    /// The untyped part of a unary call. Boxed and not generic on purpose: every typed call site shares
+    /// The untyped part of a unary call: the answer's bytes, and whether the server hinted that the
+    /// session should close after it. Boxed and not generic on purpose: every typed call site shares
     /// this one copy of the fetch-and-unframe state machine instead of inlining its own (it kept
     /// tens of kilobytes out of the wasm).
-    fn unary_bytes<'a>(
+    pub fn unary_bytes<'a>(
         &'a self,
         path: &'static str,
         body: Vec<u8>,
@@ -332,6 +321,11 @@ impl<Resp: prost::Message + Default> MessageStream<Resp> {
         self.finished = true;
         Some(Err(self.channel.observe(e)))
     }
+}
+
+/// Decodes the answer of a unary call.
+pub fn decode_answer<Resp: prost::Message + Default>(path: &str, bytes: &[u8]) -> Result<Resp> {
+    Resp::decode(bytes).map_err(|e| Error::protocol(format!("{path}: undecodable answer: {e}")))
 }
 
 /// Whether an error says the endpoint itself is unreachable or broke the connection, as opposed to a
