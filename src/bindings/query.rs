@@ -2,7 +2,7 @@
 
 use super::driver::Driver;
 use super::pooling::{acquire_promise, acquire_sleep, pool_for_driver, stop_promise};
-use super::retry::{backoff_sleep, check_signal, retry_with_session, AttemptError, RetryContext};
+use super::retry::{backoff_sleep, check_signal, retry_operation_promise, AttemptError, RetryContext};
 use super::values::{params_from_js, result_set_to_js, result_sets_to_js};
 use super::{options, to_js};
 use crate::error::{Error, Result};
@@ -47,20 +47,7 @@ impl QuerySessionPool {
     /// `retryOperation(async (session) => …, retrySettings?)`
     #[wasm_bindgen(js_name = retryOperation)]
     pub fn retry_operation(&self, callee: Function, settings: JsValue, args: Array) -> Promise {
-        let pool = self.pool.clone();
-        let context = self.retry.clone();
-        future_to_promise(async move {
-            let (settings, signal) = context.settings(&settings).map_err(to_js)?;
-            retry_with_session(
-                &pool,
-                &context,
-                (&settings, signal),
-                |s| QuerySession { inner: s }.into(),
-                &callee,
-                &args,
-            )
-            .await
-        })
+        retry_operation_promise(&self.pool, &self.retry, settings, |s| QuerySession { inner: s }.into(), callee, args)
     }
 
     /// Runs a query with retries and returns all its result sets.

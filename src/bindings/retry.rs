@@ -190,7 +190,24 @@ pub async fn call_js(callee: &Function, session: JsValue, args: &Array) -> Resul
 
 /// The retry loop of `retryOperation`: each attempt checks a session out, runs the callback, and
 /// returns the session (or discards it when the error killed it).
-pub async fn retry_with_session<S: PooledSession + Clone>(
+/// `pool.retryOperation(callee, retrySettings?, ...args)` of either pool class, as a Promise; `wrap` makes
+/// the JS object of a pooled session.
+pub fn retry_operation_promise<S: PooledSession + Clone>(
+    pool: &Pool<S>,
+    context: &RetryContext,
+    settings: JsValue,
+    wrap: fn(S) -> JsValue,
+    callee: Function,
+    args: Array,
+) -> js_sys::Promise {
+    let (pool, context) = (pool.clone(), context.clone());
+    wasm_bindgen_futures::future_to_promise(async move {
+        let (settings, signal) = context.settings(&settings).map_err(super::to_js)?;
+        retry_with_session(&pool, &context, (&settings, signal), wrap, &callee, &args).await
+    })
+}
+
+async fn retry_with_session<S: PooledSession + Clone>(
     pool: &Pool<S>,
     context: &RetryContext,
     (settings, signal): (&RetrySettings, Option<AbortSignal>),

@@ -2,7 +2,7 @@
 
 use super::driver::Driver;
 use super::pooling::{acquire_promise, keep_alive_as_configured, pool_for_driver, stop_promise};
-use super::retry::{retry_with_session, RetryContext};
+use super::retry::{retry_operation_promise, RetryContext};
 use super::schema::{self as convert, QueryArg};
 use super::values::{result_set_to_js, result_sets_to_js};
 use super::{options, to_js};
@@ -75,13 +75,7 @@ impl SessionPool {
     /// `retryOperation(async (session, ...args) => …, retrySettings?, ...args)`
     #[wasm_bindgen(js_name = retryOperation)]
     pub fn retry_operation(&self, callee: Function, settings: JsValue, args: Array) -> Promise {
-        let pool = self.pool.clone();
-        let context = self.retry.clone();
-        future_to_promise(async move {
-            let (settings, signal) = context.settings(&settings).map_err(to_js)?;
-            retry_with_session(&pool, &context, (&settings, signal), |s| Session { inner: s }.into(), &callee, &args)
-                .await
-        })
+        retry_operation_promise(&self.pool, &self.retry, settings, |s| Session { inner: s }.into(), callee, args)
     }
 
     pub fn stop(&self) -> Promise {
