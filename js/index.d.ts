@@ -242,13 +242,13 @@ export declare class SessionPool {
   readonly size: number;
   readonly totalSessions: number;
   readonly idleSessions: number;
-  acquire(opts?: { timeoutMs?: number }): Promise<Session>;
+  acquire(opts?: { timeoutMs?: number; signal?: AbortSignal }): Promise<Session>;
   release(session: Session): void;
   retryOperation<T, A extends unknown[]>(
     callee: (session: Session, ...args: A) => Promise<T>, settings?: RetrySettings, ...args: A): Promise<T>;
   withSession<T>(callee: (session: Session) => Promise<T>): Promise<T>;
   /** A session that goes back to the pool when disposed (`await using s = await pool.checkout()`). */
-  checkout(opts?: { timeoutMs?: number }): Promise<Session & { [Symbol.asyncDispose](): Promise<void> }>;
+  checkout(opts?: { timeoutMs?: number; signal?: AbortSignal }): Promise<Session & { [Symbol.asyncDispose](): Promise<void> }>;
   stop(): Promise<void>;
   [Symbol.asyncDispose](): Promise<void>;
 }
@@ -289,12 +289,12 @@ export declare class QuerySessionPool {
   readonly size: number;
   readonly totalSessions: number;
   readonly idleSessions: number;
-  acquire(opts?: { timeoutMs?: number }): Promise<QuerySession>;
+  acquire(opts?: { timeoutMs?: number; signal?: AbortSignal }): Promise<QuerySession>;
   release(session: QuerySession): void;
   retryOperation<T, A extends unknown[]>(
     callee: (session: QuerySession, ...args: A) => Promise<T>, settings?: RetrySettings, ...args: A): Promise<T>;
   withSession<T>(callee: (session: QuerySession) => Promise<T>): Promise<T>;
-  checkout(opts?: { timeoutMs?: number }): Promise<QuerySession & { [Symbol.asyncDispose](): Promise<void> }>;
+  checkout(opts?: { timeoutMs?: number; signal?: AbortSignal }): Promise<QuerySession & { [Symbol.asyncDispose](): Promise<void> }>;
   /** Runs a query with retries and returns its whole result sets. */
   executeWithRetries(query: string, parameters?: Parameters, settings?: RetrySettings): Promise<ResultSet[]>;
   stop(): Promise<void>;

@@ -118,14 +118,30 @@ impl<S: PooledSession> Pool<S> {
         self.state.borrow().idle.len()
     }
 
-    /// A session for exclusive use; give it back with [`Pool::release`] or [`Pool::discard`].
+    /// A session for exclusive use; give it back with [`Pool::release`] or [`Pool::discard`]. Waiting for
+    /// a free session ends with SESSION_POOL_EMPTY after `timeout_ms`, or with CANCELLED when `abort`
+    /// resolves first. (Creating a session is bounded by its own deadline and is not abandoned halfway:
+    /// that would leave a session on the server and a place in the pool that nobody frees.)
     pub async fn acquire(
         &self,
         timeout_ms: Option<u32>,
         sleep: impl Fn(u32) -> LocalBoxFuture<'static, ()>,
+        abort: Option<LocalBoxFuture<'static, ()>>,
     ) -> Result<S> {
         let timeout = timeout_ms.unwrap_or(DEFAULT_ACQUIRE_TIMEOUT_MS);
-        let mut deadline = Some(sleep(timeout));
+        let timer = sleep(timeout);
+        let mut give_up: Option<LocalBoxFuture<'static, GiveUp>> = Some(Box::pin(async move {
+            match abort {
+                None => {
+                    timer.await;
+                    GiveUp::Timeout
+                }
+                Some(abort) => match future::select(timer, abort).await {
+                    Either::Left(_) => GiveUp::Timeout,
+                    Either::Right(_) => GiveUp::Aborted,
+                },
+            }
+        }));
         loop {
             let waiter = {
                 let mut st = self.state.borrow_mut();
@@ -163,7 +179,7 @@ impl<S: PooledSession> Pool<S> {
                     };
                 }
                 Some(rx) => {
-                    let Some(d) = deadline.take() else {
+                    let Some(g) = give_up.take() else {
                         return Err(pool_empty(timeout));
                     };
                     let woken: LocalBoxFuture<'static, ()> = if self.poll_ms > 0 {
@@ -173,9 +189,12 @@ impl<S: PooledSession> Pool<S> {
                             let _ = rx.await;
                         })
                     };
-                    match future::select(woken, d).await {
-                        Either::Left((_, d)) => deadline = Some(d),
-                        Either::Right(_) => return Err(pool_empty(timeout)),
+                    match future::select(woken, g).await {
+                        Either::Left((_, g)) => give_up = Some(g),
+                        Either::Right((GiveUp::Timeout, _)) => return Err(pool_empty(timeout)),
+                        Either::Right((GiveUp::Aborted, _)) => {
+                            return Err(Error::cancelled("waiting for a session was cancelled (its signal aborted)"))
+                        }
                     }
                 }
             }
@@ -254,6 +273,12 @@ impl<S: PooledSession> Pool<S> {
     pub fn is_stopped(&self) -> bool {
         self.state.borrow().stopped
     }
+}
+
+/// Why a waiter stopped waiting.
+enum GiveUp {
+    Timeout,
+    Aborted,
 }
 
 fn wake_one<S>(st: &mut State<S>) {
@@ -355,9 +380,9 @@ mod tests {
     fn keep_alive_pings_only_sessions_idle_past_the_threshold_and_drops_unknown_ones() {
         let counter = Counter::default();
         let pool = Pool::<FakeSession>::new(counter.clone(), 3).with_clock(fake_now);
-        let a = block_on(pool.acquire(None, no_sleep)).expect("a");
-        let b = block_on(pool.acquire(None, no_sleep)).expect("b");
-        let c = block_on(pool.acquire(None, no_sleep)).expect("c");
+        let a = block_on(pool.acquire(None, no_sleep, None)).expect("a");
+        let b = block_on(pool.acquire(None, no_sleep, None)).expect("b");
+        let c = block_on(pool.acquire(None, no_sleep, None)).expect("c");
         let (a_pings, b_pings, c_pings) = (a.pings.clone(), b.pings.clone(), c.pings.clone());
         b.known_to_server.set(false);
         pool.release(a);
@@ -379,7 +404,7 @@ mod tests {
     #[test]
     fn keep_alive_does_nothing_on_a_stopped_pool() {
         let pool = Pool::<FakeSession>::new(Counter::default(), 1).with_clock(fake_now);
-        let s = block_on(pool.acquire(None, no_sleep)).expect("s");
+        let s = block_on(pool.acquire(None, no_sleep, None)).expect("s");
         let pings = s.pings.clone();
         pool.release(s);
         block_on(pool.stop());
@@ -396,9 +421,9 @@ mod tests {
     fn a_released_session_is_reused() {
         let counter = Counter::default();
         let pool = Pool::<FakeSession>::new(counter.clone(), 2);
-        let s = block_on(pool.acquire(None, no_sleep)).expect("session");
+        let s = block_on(pool.acquire(None, no_sleep, None)).expect("session");
         pool.release(s);
-        let _s = block_on(pool.acquire(None, no_sleep)).expect("session");
+        let _s = block_on(pool.acquire(None, no_sleep, None)).expect("session");
         assert_eq!(counter.created.get(), 1);
     }
 
@@ -406,12 +431,12 @@ mod tests {
     fn a_broken_session_is_discarded_not_reused() {
         let counter = Counter::default();
         let pool = Pool::<FakeSession>::new(counter.clone(), 2);
-        let mut s = block_on(pool.acquire(None, no_sleep)).expect("session");
+        let mut s = block_on(pool.acquire(None, no_sleep, None)).expect("session");
         s.alive = false;
         pool.release(s);
         assert_eq!(counter.closed.get(), 1);
         assert_eq!(pool.total(), 0);
-        let _s = block_on(pool.acquire(None, no_sleep)).expect("session");
+        let _s = block_on(pool.acquire(None, no_sleep, None)).expect("session");
         assert_eq!(counter.created.get(), 2);
     }
 
@@ -419,7 +444,7 @@ mod tests {
     fn a_polling_waiter_takes_the_session_released_while_it_slept() {
         let counter = Counter::default();
         let pool = Pool::<FakeSession>::new(counter.clone(), 1).with_polling_waiters(3);
-        let held = Rc::new(RefCell::new(Some(block_on(pool.acquire(None, no_sleep)).expect("held"))));
+        let held = Rc::new(RefCell::new(Some(block_on(pool.acquire(None, no_sleep, None)).expect("held"))));
         let polls = Rc::new(Cell::new(0));
         let sleep = {
             let (pool, held, polls) = (pool.clone(), held.clone(), polls.clone());
@@ -437,7 +462,7 @@ mod tests {
                 Box::pin(async {})
             }
         };
-        let got = block_on(pool.acquire(Some(1000), sleep));
+        let got = block_on(pool.acquire(Some(1000), sleep, None));
         assert!(got.is_ok());
         assert_eq!(polls.get(), 2, "found on the poll after the release");
         assert_eq!(counter.created.get(), 1, "the released session is reused, not a new one created");
@@ -446,23 +471,37 @@ mod tests {
     #[test]
     fn a_full_pool_times_out_with_session_pool_empty() {
         let pool = Pool::<FakeSession>::new(Counter::default(), 1);
-        let _held = block_on(pool.acquire(None, no_sleep)).expect("session");
-        let e = block_on(pool.acquire(Some(10), no_sleep)).err().map(|e| e.status);
+        let _held = block_on(pool.acquire(None, no_sleep, None)).expect("session");
+        let e = block_on(pool.acquire(Some(10), no_sleep, None)).err().map(|e| e.status);
         assert_eq!(e, Some(Status::SessionPoolEmpty));
+    }
+
+    #[test]
+    fn an_aborted_wait_is_cancelled_and_leaves_the_pool_whole() {
+        let counter = Counter::default();
+        let pool = Pool::<FakeSession>::new(counter.clone(), 1);
+        let held = block_on(pool.acquire(None, no_sleep, None)).expect("held");
+        let never = |_: u32| -> LocalBoxFuture<'static, ()> { Box::pin(future::pending()) };
+        let e = block_on(pool.acquire(Some(60_000), never, Some(Box::pin(async {})))).err().map(|e| e.status);
+        assert_eq!(e, Some(Status::Cancelled));
+        assert_eq!(pool.total(), 1, "the aborted waiter took no place");
+        pool.release(held);
+        assert!(block_on(pool.acquire(None, never, None)).is_ok(), "the released session is handed out");
+        assert_eq!(counter.created.get(), 1);
     }
 
     #[test]
     fn stop_closes_idle_sessions_and_refuses_new_work() {
         let counter = Counter::default();
         let pool = Pool::<FakeSession>::new(counter.clone(), 3);
-        let a = block_on(pool.acquire(None, no_sleep)).expect("a");
-        let b = block_on(pool.acquire(None, no_sleep)).expect("b");
+        let a = block_on(pool.acquire(None, no_sleep, None)).expect("a");
+        let b = block_on(pool.acquire(None, no_sleep, None)).expect("b");
         pool.release(a);
         block_on(pool.stop());
         assert_eq!(counter.closed.get(), 1);
         pool.release(b); // checked out during stop: closed on return
         assert_eq!(counter.closed.get(), 2);
         assert_eq!(pool.total(), 0);
-        assert!(block_on(pool.acquire(None, no_sleep)).is_err());
+        assert!(block_on(pool.acquire(None, no_sleep, None)).is_err());
     }
 }

@@ -89,13 +89,16 @@ fn background_sleep(ms: f64) -> LocalBoxFuture<'static, ()> {
     })
 }
 
-/// `acquire({ timeoutMs? })`: the session, wrapped for JS by `wrap`.
+/// `acquire({ timeoutMs?, signal? })`: the session, wrapped for JS by `wrap`.
 pub fn acquire_promise<S: PooledSession>(pool: &Pool<S>, opts: JsValue, wrap: fn(S) -> JsValue) -> Promise {
     let pool = pool.clone();
     future_to_promise(async move {
         let o = options::object(&opts, "acquire options").map_err(to_js)?;
         let timeout = options::millis(&o, "timeoutMs").map_err(to_js)?;
-        let s = pool.acquire(timeout, acquire_sleep).await.map_err(to_js)?;
+        let signal = options::signal(&o).map_err(to_js)?;
+        super::retry::check_signal(signal.as_ref()).map_err(to_js)?;
+        let abort = super::retry::abort_future(signal.as_ref());
+        let s = pool.acquire(timeout, acquire_sleep, abort).await.map_err(to_js)?;
         Ok(wrap(s))
     })
 }

@@ -2,7 +2,7 @@
 
 use super::driver::Driver;
 use super::pooling::{acquire_promise, acquire_sleep, pool_for_driver, stop_promise};
-use super::retry::{backoff_sleep, check_signal, retry_operation_promise, AttemptError, RetryContext};
+use super::retry::{abort_future, backoff_sleep, check_signal, retry_operation_promise, AttemptError, RetryContext};
 use super::values::{params_from_js, result_set_to_js, result_sets_to_js};
 use super::{options, to_js};
 use crate::error::{Error, Result};
@@ -66,7 +66,8 @@ impl QuerySessionPool {
                 &settings,
                 |_| async {
                     check_signal(signal.as_ref())?;
-                    let s = pool.acquire(settings.max_session_acquire_timeout_ms, acquire_sleep).await?;
+                    let abort = abort_future(signal.as_ref());
+                    let s = pool.acquire(settings.max_session_acquire_timeout_ms, acquire_sleep, abort).await?;
                     let r = collect(&s, &text, params.clone(), &TxControl::None, &call).await;
                     pool.release(s);
                     r

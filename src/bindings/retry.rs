@@ -89,6 +89,12 @@ pub fn check_signal(signal: Option<&AbortSignal>) -> Result<(), Error> {
     }
 }
 
+/// What a pool's `acquire` waits on besides its timeout: the signal's abort, if there is a signal.
+pub fn abort_future(signal: Option<&AbortSignal>) -> Option<futures_util::future::LocalBoxFuture<'static, ()>> {
+    let signal = signal?.clone();
+    Some(Box::pin(async move { abort_of(&signal).await }))
+}
+
 /// Resolves when the signal aborts (`addEventListener('abort', …, { once: true })`).
 async fn abort_of(signal: &AbortSignal) {
     let target: JsValue = signal.clone().into();
@@ -220,7 +226,11 @@ async fn retry_with_session<S: PooledSession + Clone>(
         |_| async {
             check_signal(signal.as_ref())?;
             let session = pool
-                .acquire(settings.max_session_acquire_timeout_ms, |ms| Box::pin(super::sleep_ms(f64::from(ms))))
+                .acquire(
+                    settings.max_session_acquire_timeout_ms,
+                    |ms| Box::pin(super::sleep_ms(f64::from(ms))),
+                    abort_future(signal.as_ref()),
+                )
                 .await
                 .map_err(AttemptError::Ours)?;
             let outcome = call_js(callee, to_js(session.clone()), args).await.map_err(AttemptError::Thrown);

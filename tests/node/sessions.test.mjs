@@ -4,7 +4,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { startDevserver } from './devserver.mjs';
-import { Driver, SessionPool, QuerySessionPool, BadSessionError, TransportError } from 'ydb-wasm';
+import { Driver, SessionPool, QuerySessionPool, RetrySettings, BadSessionError, TransportError, CancelledError, SessionPoolEmptyError } from 'ydb-wasm';
 
 let server;
 let driver;
@@ -115,6 +115,27 @@ test('requestTimeoutMs bounds calls that set no deadline, but not the sessions\'
   queries.release(qs);
   await timed.stop();
   server.stop();
+});
+
+test('waiting for a session ends on its signal, and on its timeout', async () => {
+  for (const Pool of [SessionPool, QuerySessionPool]) {
+    const pool = new Pool(driver, { size: 1 });
+    const held = await pool.acquire();
+    const controller = new AbortController();
+    const waiting = pool.acquire({ timeoutMs: 60_000, signal: controller.signal });
+    setTimeout(() => controller.abort(), 50);
+    const started = Date.now();
+    await assert.rejects(waiting, CancelledError);
+    assert.ok(Date.now() - started < 5000);
+    await assert.rejects(pool.acquire({ signal: AbortSignal.abort() }), CancelledError, 'an aborted signal fails at once');
+    await assert.rejects(pool.acquire({ timeoutMs: 50 }), SessionPoolEmptyError);
+    // A retry loop waiting for a session ends on its settings' signal too.
+    const loop = pool.retryOperation(async () => 'ran', new RetrySettings({ signal: AbortSignal.timeout(100), maxSessionAcquireTimeoutMs: 60_000 }));
+    await assert.rejects(loop, CancelledError);
+    pool.release(held);
+    assert.equal((await pool.acquire({ timeoutMs: 1000 })).sessionId, held.sessionId, 'the pool is whole afterwards');
+    await pool.stop();
+  }
 });
 
 test('keepAliveMs must be a non-negative number', () => {
