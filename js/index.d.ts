@@ -223,10 +223,11 @@ export declare class Driver {
   /** true once the database answered discovery; false when timeoutMs passed first. */
   wait(opts?: { failFast?: boolean; timeoutMs?: number }): Promise<boolean>;
   /**
-   * Stops the pools made with this driver (closing their sessions), rejects retry loops waiting in
-   * backoff with CANCELLED, and refuses new work.
+   * Stops the pools made with this driver (closing their idle sessions; with `timeoutMs`, waiting that
+   * long for checked-out ones to come back and close), rejects retry loops waiting in backoff with
+   * CANCELLED, and refuses new work.
    */
-  stop(): Promise<void>;
+  stop(opts?: { timeoutMs?: number }): Promise<void>;
   querySessionPool(opts?: { size?: number }): QuerySessionPool;
   schemeClient(): SchemeClient;
   tableClient(): TableClient;
@@ -249,7 +250,8 @@ export declare class SessionPool {
   withSession<T>(callee: (session: Session) => Promise<T>): Promise<T>;
   /** A session that goes back to the pool when disposed (`await using s = await pool.checkout()`). */
   checkout(opts?: { timeoutMs?: number; signal?: AbortSignal }): Promise<Session & { [Symbol.asyncDispose](): Promise<void> }>;
-  stop(): Promise<void>;
+  /** Closes idle sessions and refuses new work; with `timeoutMs`, waits that long for checked-out sessions to come back and close. */
+  stop(opts?: { timeoutMs?: number }): Promise<void>;
   [Symbol.asyncDispose](): Promise<void>;
 }
 
@@ -297,7 +299,8 @@ export declare class QuerySessionPool {
   checkout(opts?: { timeoutMs?: number; signal?: AbortSignal }): Promise<QuerySession & { [Symbol.asyncDispose](): Promise<void> }>;
   /** Runs a query with retries and returns its whole result sets. */
   executeWithRetries(query: string, parameters?: Parameters, settings?: RetrySettings): Promise<ResultSet[]>;
-  stop(): Promise<void>;
+  /** Closes idle sessions and refuses new work; with `timeoutMs`, waits that long for checked-out sessions to come back and close. */
+  stop(opts?: { timeoutMs?: number }): Promise<void>;
   [Symbol.asyncDispose](): Promise<void>;
 }
 

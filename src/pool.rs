@@ -46,6 +46,8 @@ struct State<S> {
     total: usize,
     waiters: VecDeque<oneshot::Sender<()>>,
     stopped: bool,
+    /// Told when the last session is gone (see [`Pool::drain`]).
+    drained: Vec<oneshot::Sender<()>>,
 }
 
 /// A pool of sessions of one kind. Cloning it gives another handle to the same pool.
@@ -85,6 +87,7 @@ impl<S: PooledSession> Pool<S> {
                 total: 0,
                 waiters: VecDeque::new(),
                 stopped: false,
+                drained: Vec::new(),
             })),
             factory,
             size: size.max(1),
@@ -215,14 +218,28 @@ impl<S: PooledSession> Pool<S> {
 
     /// Closes a session that must not be used again and frees its place.
     pub fn discard(&self, session: S) {
-        wasm_spawn(session.close());
-        self.free_place();
+        if self.is_stopped() {
+            // Nobody waits for the place; whoever drains the pool waits for the session to be gone.
+            let pool = self.clone();
+            wasm_spawn(Box::pin(async move {
+                session.close().await;
+                pool.free_place();
+            }));
+        } else {
+            wasm_spawn(session.close());
+            self.free_place();
+        }
     }
 
     fn free_place(&self) {
         let mut st = self.state.borrow_mut();
         st.total = st.total.saturating_sub(1);
         wake_one(&mut st);
+        if st.total == 0 {
+            for d in std::mem::take(&mut st.drained) {
+                let _ = d.send(());
+            }
+        }
     }
 
     /// Closes idle sessions, refuses new work; returns once the idle ones are closed.
@@ -268,6 +285,24 @@ impl<S: PooledSession> Pool<S> {
             }
         }
         gone
+    }
+
+    /// After [`Pool::stop`]: waits until the sessions still checked out have come back and been closed,
+    /// at most `timeout_ms`; true when none is left.
+    pub async fn drain(&self, timeout_ms: u32, sleep: impl Fn(u32) -> LocalBoxFuture<'static, ()>) -> bool {
+        let rx = {
+            let mut st = self.state.borrow_mut();
+            if st.total == 0 {
+                return true;
+            }
+            let (tx, rx) = oneshot::channel();
+            st.drained.push(tx);
+            rx
+        };
+        match future::select(rx, sleep(timeout_ms)).await {
+            Either::Left((r, _)) => r.is_ok(),
+            Either::Right(_) => self.state.borrow().total == 0,
+        }
     }
 
     pub fn is_stopped(&self) -> bool {
@@ -488,6 +523,35 @@ mod tests {
         pool.release(held);
         assert!(block_on(pool.acquire(None, never, None)).is_ok(), "the released session is handed out");
         assert_eq!(counter.created.get(), 1);
+    }
+
+    #[test]
+    fn drain_waits_for_checked_out_sessions_to_come_back() {
+        let counter = Counter::default();
+        let pool = Pool::<FakeSession>::new(counter.clone(), 2);
+        let out = Rc::new(RefCell::new(Some(block_on(pool.acquire(None, no_sleep, None)).expect("out"))));
+        block_on(pool.stop());
+        let never = |_: u32| -> LocalBoxFuture<'static, ()> { Box::pin(future::pending()) };
+        let returning = {
+            let (pool, out) = (pool.clone(), out.clone());
+            async move {
+                if let Some(s) = out.borrow_mut().take() {
+                    pool.release(s);
+                }
+            }
+        };
+        let (drained, ()) = block_on(future::join(pool.drain(60_000, never), returning));
+        assert!(drained);
+        assert_eq!(counter.closed.get(), 1, "the session came back after the stop and was closed");
+        assert!(block_on(pool.drain(0, no_sleep)), "nothing left: at once");
+    }
+
+    #[test]
+    fn drain_gives_up_after_its_timeout() {
+        let pool = Pool::<FakeSession>::new(Counter::default(), 1);
+        let _out = block_on(pool.acquire(None, no_sleep, None)).expect("out");
+        block_on(pool.stop());
+        assert!(!block_on(pool.drain(10, no_sleep)));
     }
 
     #[test]

@@ -117,7 +117,8 @@ fn map_endpoint(f: &Function, info: &EndpointInfo) -> Result<Option<String>> {
 }
 
 /// Something the driver stops when it stops (the pools made from it).
-pub type StopHook = Box<dyn Fn() -> LocalBoxFuture<'static, ()>>;
+/// Called with how long to wait for sessions still checked out (the `timeoutMs` of `stop`).
+pub type StopHook = Box<dyn Fn(Option<u32>) -> LocalBoxFuture<'static, ()>>;
 
 #[wasm_bindgen]
 #[derive(Clone)]
@@ -210,14 +211,20 @@ impl Driver {
         })
     }
 
-    /// Stops the pools made from this driver (closing their sessions), rejects the retry loops waiting
-    /// in backoff with CANCELLED, and refuses new work.
-    pub fn stop(&self) -> Promise {
+    /// `stop({ timeoutMs? })`: stops the pools made from this driver (closing their idle sessions, and with
+    /// `timeoutMs` waiting that long for checked-out ones to come back and close), rejects the retry loops
+    /// waiting in backoff with CANCELLED, and refuses new work.
+    pub fn stop(&self, opts: JsValue) -> Promise {
+        let wait_ms = options::object(&opts, "stop options").and_then(|o| options::millis(&o, "timeoutMs"));
+        let wait_ms = match wait_ms {
+            Ok(ms) => ms,
+            Err(e) => return Promise::reject(&to_js(e)),
+        };
         self.stopped.set(true);
         self.shutdown.trigger();
         let hooks: Vec<StopHook> = std::mem::take(&mut *self.hooks.borrow_mut());
         future_to_promise(async move {
-            join_all(hooks.iter().map(|h| h())).await;
+            join_all(hooks.iter().map(|h| h(wait_ms))).await;
             Ok(JsValue::UNDEFINED)
         })
     }

@@ -33,9 +33,9 @@ pub fn pool_for_driver<S: PooledSession<Factory = Endpoints>>(
     let stopper = pool.clone();
     on_stop(
         driver,
-        Box::new(move || {
+        Box::new(move |wait_ms| {
             let p = stopper.clone();
-            Box::pin(async move { p.stop().await })
+            Box::pin(async move { stop_and_drain(&p, wait_ms).await })
         }),
     );
     Ok(pool)
@@ -103,11 +103,21 @@ pub fn acquire_promise<S: PooledSession>(pool: &Pool<S>, opts: JsValue, wrap: fn
     })
 }
 
-/// `stop()`: closes idle sessions; later `acquire` calls fail.
-pub fn stop_promise<S: PooledSession>(pool: &Pool<S>) -> Promise {
+/// `stop({ timeoutMs? })`: closes idle sessions and refuses new work; with `timeoutMs`, also waits that long
+/// for the sessions still checked out to come back and be closed.
+pub fn stop_promise<S: PooledSession>(pool: &Pool<S>, opts: JsValue) -> Promise {
     let pool = pool.clone();
     future_to_promise(async move {
-        pool.stop().await;
+        let o = options::object(&opts, "stop options").map_err(to_js)?;
+        let wait_ms = options::millis(&o, "timeoutMs").map_err(to_js)?;
+        stop_and_drain(&pool, wait_ms).await;
         Ok(JsValue::UNDEFINED)
     })
+}
+
+async fn stop_and_drain<S: PooledSession>(pool: &Pool<S>, wait_ms: Option<u32>) {
+    pool.stop().await;
+    if let Some(ms) = wait_ms {
+        pool.drain(ms, acquire_sleep).await;
+    }
 }

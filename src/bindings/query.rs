@@ -82,8 +82,8 @@ impl QuerySessionPool {
     }
 
     /// Closes every idle session; later `acquire` calls fail.
-    pub fn stop(&self) -> Promise {
-        stop_promise(&self.pool)
+    pub fn stop(&self, opts: JsValue) -> Promise {
+        stop_promise(&self.pool, opts)
     }
 
     #[wasm_bindgen(getter)]

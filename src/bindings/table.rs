@@ -78,8 +78,8 @@ impl SessionPool {
         retry_operation_promise(&self.pool, &self.retry, settings, |s| Session { inner: s }.into(), callee, args)
     }
 
-    pub fn stop(&self) -> Promise {
-        stop_promise(&self.pool)
+    pub fn stop(&self, opts: JsValue) -> Promise {
+        stop_promise(&self.pool, opts)
     }
 
     #[wasm_bindgen(getter)]

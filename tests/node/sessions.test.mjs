@@ -138,6 +138,31 @@ test('waiting for a session ends on its signal, and on its timeout', async () =>
   }
 });
 
+test('stop({ timeoutMs }) resolves once the sessions still checked out came back and were deleted', async () => {
+  const own = await startDevserver(['--admin', '127.0.0.1:0']);
+  const d = new Driver({ endpoint: own.endpoint, database: '/local' });
+  const tables = new SessionPool(d, { size: 2 });
+  const queries = new QuerySessionPool(d, { size: 2 });
+  const [t1, t2, q1] = [await tables.acquire(), await tables.acquire(), await queries.acquire()];
+  tables.release(t1);
+  assert.equal((await own.call('GET', '/stats')).sessions, 3);
+  setTimeout(() => { tables.release(t2); queries.release(q1); }, 200);
+  const started = Date.now();
+  await d.stop({ timeoutMs: 5000 });
+  assert.ok(Date.now() - started >= 150, 'stop waited for the checked-out sessions');
+  assert.equal((await own.call('GET', '/stats')).sessions, 0, 'every session was deleted when stop resolved');
+  assert.equal(tables.totalSessions + queries.totalSessions, 0);
+  // Without timeoutMs, stop does not wait for a session that never comes back.
+  const d2 = new Driver({ endpoint: own.endpoint, database: '/local' });
+  const p2 = new SessionPool(d2, { size: 1 });
+  const kept = await p2.acquire();
+  await p2.stop();
+  assert.equal(p2.totalSessions, 1);
+  await assert.rejects(p2.stop({ timeoutMs: -1 }), TypeError);
+  await kept.close();
+  own.stop();
+});
+
 test('keepAliveMs must be a non-negative number', () => {
   assert.throws(() => new SessionPool(driver, { keepAliveMs: -5 }), TypeError);
   assert.throws(() => new SessionPool(driver, { keepAliveMs: 'often' }), TypeError);
