@@ -27,7 +27,7 @@ use std::rc::Rc;
 
 /// How often a balanced driver refreshes its node list by default (the official SDKs' 60 s).
 pub const DEFAULT_INTERVAL_MS: f64 = 60_000.0;
-/// The least time between two refreshes forced by pessimised nodes.
+/// The least time between two background refreshes (forced by pessimised nodes, or retried after one failed).
 pub const FORCED_REFRESH_GAP_MS: f64 = 500.0;
 /// A refresh still running after this long is taken for lost (its request may have been cancelled
 /// with the JS request that started it) and another may start.
@@ -65,6 +65,9 @@ struct State {
     refreshed_at: f64,
     /// When the refresh now running started.
     refreshing_since: Option<f64>,
+    /// When the last background refresh started, successful or not: while discovery fails, calls must
+    /// not each start another.
+    attempted_at: f64,
     /// What the last discovery saw, for `discoveryDebugDetails`.
     last: String,
 }
@@ -119,13 +122,16 @@ impl Endpoints {
     /// Whether a background refresh should start now (and, if so, marks one as started).
     fn refresh_due(&self, now: f64) -> bool {
         let mut st = self.state.borrow_mut();
-        if st.refreshing_since.is_some_and(|since| now - since < REFRESH_GIVE_UP_MS) {
+        if st.refreshing_since.is_some_and(|since| now - since < REFRESH_GIVE_UP_MS)
+            || now - st.attempted_at < FORCED_REFRESH_GAP_MS
+        {
             return false;
         }
         let pessimized = st.nodes.iter().filter(|n| n.channel.is_pessimized()).count();
         let due = refresh_needed(now, st.refreshed_at, self.settings.interval_ms, pessimized, st.nodes.len());
         if due {
             st.refreshing_since = Some(now);
+            st.attempted_at = now;
         }
         due
     }
