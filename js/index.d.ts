@@ -236,7 +236,7 @@ export declare class Driver {
 
 export declare class SessionPool {
   /**
-   * `keepAliveMs` (default 60000; 0 turns it off): a session idle in the pool this long gets a KeepAlive,
+   * `keepAliveMs` (default 300000; 0 turns it off): a session idle in the pool this long gets a KeepAlive,
    * so that the server does not expire it, and is discarded if the server no longer knows it.
    */
   constructor(driver: Driver, opts?: { size?: number; keepAliveMs?: number });

@@ -25,10 +25,10 @@ use crate::transport::{CallOptions, Channel};
 use std::cell::RefCell;
 use std::rc::Rc;
 
-/// How often a balanced driver refreshes its node list by default (the official SDKs' 60 s).
+/// How often a balanced driver refreshes its node list by default (the Python SDK: 60 s, plus jitter).
 pub const DEFAULT_INTERVAL_MS: f64 = 60_000.0;
 /// The least time between two background refreshes (forced by pessimised nodes, or retried after one failed).
-pub const FORCED_REFRESH_GAP_MS: f64 = 500.0;
+pub const FORCED_REFRESH_GAP_MS: f64 = 1_000.0;
 /// A refresh still running after this long is taken for lost (its request may have been cancelled
 /// with the JS request that started it) and another may start.
 const REFRESH_GIVE_UP_MS: f64 = 15_000.0;

@@ -112,7 +112,7 @@ test('the node list is refreshed every intervalMs while the driver is used', asy
   try {
     // Calls keep the driver in use (one may fail on node 3 and mark it); only a refresh drops a node.
     const use = () => driver.schemeClient().listDirectory('/local').catch(() => {});
-    for (let i = 0; i < 40 && listed().includes(3); i++) {
+    for (let i = 0; i < 100 && listed().includes(3); i++) {
       await sleep(50);
       await use();
     }
@@ -120,7 +120,7 @@ test('the node list is refreshed every intervalMs while the driver is used', asy
   } finally {
     await server.call('POST', '/nodes/3/start');
   }
-  for (let i = 0; i < 40 && !listed().includes(3); i++) {
+  for (let i = 0; i < 100 && !listed().includes(3); i++) {
     await sleep(50);
     await driver.schemeClient().listDirectory('/local');
   }
