@@ -90,10 +90,6 @@ impl Endpoints {
         &self.seed
     }
 
-    pub fn is_balanced(&self) -> bool {
-        self.settings.balanced
-    }
-
     /// The channel for a new session or a session-less call.
     pub fn pick(&self) -> Channel {
         if !self.settings.balanced {
@@ -234,12 +230,6 @@ impl Endpoints {
             return format!("{head}{}", self.describe_nodes(&st));
         }
         st.last.clone()
-    }
-
-    /// The endpoints of the node list and whether each is pessimised now.
-    pub fn nodes(&self) -> Vec<(u32, String, bool)> {
-        let st = self.state.borrow();
-        st.nodes.iter().map(|n| (n.node_id, n.channel.endpoint().to_string(), n.channel.is_pessimized())).collect()
     }
 }
 

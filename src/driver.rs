@@ -18,24 +18,16 @@ pub struct Driver {
 }
 
 impl Driver {
+    /// A driver for `database` at `endpoint`; calls that set no deadline of their own get
+    /// `request_timeout_ms`.
     pub fn new(
-        endpoint: &str,
-        database: &str,
-        credentials: Rc<dyn Credentials>,
-        discovery: DiscoverySettings,
-    ) -> Result<Driver> {
-        Driver::with_request_timeout(endpoint, database, credentials, discovery, None)
-    }
-
-    /// A driver whose calls that set no deadline of their own get `request_timeout_ms`.
-    pub fn with_request_timeout(
         endpoint: &str,
         database: &str,
         credentials: Rc<dyn Credentials>,
         discovery: DiscoverySettings,
         request_timeout_ms: Option<u32>,
     ) -> Result<Driver> {
-        let seed = Channel::new(endpoint, database, credentials)?.with_default_timeout(request_timeout_ms);
+        let seed = Channel::with_default_timeout(endpoint, database, credentials, request_timeout_ms)?;
         Ok(Driver { endpoints: Endpoints::new(seed, discovery) })
     }
 

@@ -160,13 +160,7 @@ impl Driver {
             let discovery = discovery_from_js(&options::raw(&o, "discovery"))?;
             let request_timeout = options::millis(&o, "requestTimeoutMs")?.filter(|ms| *ms > 0);
             Ok(Driver {
-                inner: crate::driver::Driver::with_request_timeout(
-                    &endpoint,
-                    &database,
-                    credentials,
-                    discovery,
-                    request_timeout,
-                )?,
+                inner: crate::driver::Driver::new(&endpoint, &database, credentials, discovery, request_timeout)?,
                 stopped: Rc::new(Cell::new(false)),
                 hooks: Rc::default(),
                 shutdown: crate::driver::Shutdown::default(),

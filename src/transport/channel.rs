@@ -93,33 +93,31 @@ impl Channel {
     /// `endpoint` is an `http://` or `https://` URL (`grpc://` and `grpcs://` are accepted as
     /// aliases); `database` is the database path, such as `/local`.
     pub fn new(endpoint: &str, database: &str, credentials: Rc<dyn Credentials>) -> Result<Self> {
+        Channel::with_default_timeout(endpoint, database, credentials, None)
+    }
+
+    /// A channel whose calls that set no deadline of their own get `default_timeout_ms`.
+    pub fn with_default_timeout(
+        endpoint: &str,
+        database: &str,
+        credentials: Rc<dyn Credentials>,
+        default_timeout_ms: Option<u32>,
+    ) -> Result<Self> {
         Ok(Channel {
             inner: Rc::new(Inner {
                 base_url: normalize_endpoint(endpoint)?,
                 database: normalize_database(database)?,
                 credentials,
                 pessimized: Cell::new(false),
-                default_timeout_ms: None,
+                default_timeout_ms,
             }),
         })
     }
 
-    /// The same channel, with a deadline for the calls that set none of their own.
-    pub fn with_default_timeout(self, timeout_ms: Option<u32>) -> Channel {
-        let inner = Inner {
-            base_url: self.inner.base_url.clone(),
-            database: self.inner.database.clone(),
-            credentials: self.inner.credentials.clone(),
-            pessimized: Cell::new(self.inner.pessimized.get()),
-            default_timeout_ms: timeout_ms,
-        };
-        Channel { inner: Rc::new(inner) }
-    }
-
     /// A channel to another endpoint of the same database, with the same credentials and default deadline.
     pub fn to_endpoint(&self, endpoint: &str) -> Result<Channel> {
-        Ok(Channel::new(endpoint, &self.inner.database, self.inner.credentials.clone())?
-            .with_default_timeout(self.inner.default_timeout_ms))
+        let inner = &self.inner;
+        Channel::with_default_timeout(endpoint, &inner.database, inner.credentials.clone(), inner.default_timeout_ms)
     }
 
     /// Whether a call through this channel failed to reach its endpoint since the last

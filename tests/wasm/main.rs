@@ -24,7 +24,7 @@ fn endpoint() -> &'static str {
 }
 
 fn driver() -> Driver {
-    Driver::new(endpoint(), "/local", Rc::new(AnonymousCredentials), Default::default()).unwrap()
+    Driver::new(endpoint(), "/local", Rc::new(AnonymousCredentials), Default::default(), None).unwrap()
 }
 
 fn opts() -> CallOptions {
