@@ -68,7 +68,7 @@ struct State {
     /// When the last background refresh started, successful or not: while discovery fails, calls must
     /// not each start another.
     attempted_at: f64,
-    /// What the last discovery saw, for `discoveryDebugDetails`.
+    /// What the last discovery saw, for `discoveryDebugDetails` (which adds the node list as it is now).
     last: String,
 }
 
@@ -98,8 +98,7 @@ impl Endpoints {
         let now = now_ms();
         let picked = {
             let mut st = self.state.borrow_mut();
-            let healthy: Vec<bool> = st.nodes.iter().map(|n| !n.channel.is_pessimized()).collect();
-            let i = choose(&healthy, st.next);
+            let i = choose(st.nodes.len(), st.next, |i| st.nodes.get(i).is_some_and(|n| !n.channel.is_pessimized()));
             let channel = i.and_then(|i| st.nodes.get(i)).map(|n| n.channel.clone());
             if let Some(i) = i {
                 st.next = i + 1;
@@ -158,7 +157,7 @@ impl Endpoints {
             (Ok(r), Ok(())) => {
                 st.refreshed_at = now_ms();
                 let listed: Vec<String> = r.endpoints.iter().map(|e| format!("{}:{}", e.address, e.port)).collect();
-                format!("ok: {}, discovered [{}]{}", self.describe(), listed.join(", "), self.describe_nodes(&st))
+                format!("ok: {}, discovered [{}]", self.describe(), listed.join(", "))
             }
             (Err(e), _) | (_, Err(e)) => format!("failed: {}: {e}", self.describe()),
         };
@@ -224,12 +223,8 @@ impl Endpoints {
         if st.last.is_empty() {
             return format!("not discovered yet: {}", self.describe());
         }
-        if self.settings.balanced {
-            // The pessimisation marks change between refreshes: show them as they are now.
-            let head = st.last.split(", using [").next().unwrap_or_default();
-            return format!("{head}{}", self.describe_nodes(&st));
-        }
-        st.last.clone()
+        // The node list and its pessimisation marks as they are now, not as the last refresh left them.
+        format!("{}{}", st.last, self.describe_nodes(&st))
     }
 }
 
@@ -254,14 +249,13 @@ pub fn default_url(info: &discovery::EndpointInfo) -> String {
     }
 }
 
-/// The index of the next healthy node at or after the cursor; when every node is pessimised, the node at
-/// the cursor anyway (a call that may fail beats no call); `None` for an empty list.
-pub fn choose(healthy: &[bool], cursor: usize) -> Option<usize> {
-    let n = healthy.len();
+/// The index of the next healthy node of `n` at or after the cursor; when every node is pessimised, the
+/// node at the cursor anyway (a call that may fail beats no call); `None` for an empty list.
+pub fn choose(n: usize, cursor: usize, healthy: impl Fn(usize) -> bool) -> Option<usize> {
     if n == 0 {
         return None;
     }
-    (0..n).map(|i| (cursor + i) % n).find(|&i| healthy.get(i) == Some(&true)).or(Some(cursor % n))
+    (0..n).map(|i| (cursor + i) % n).find(|&i| healthy(i)).or(Some(cursor % n))
 }
 
 /// Whether the node list needs a refresh: never fetched, older than the interval, or more than half of it
@@ -277,13 +271,13 @@ mod tests {
 
     #[test]
     fn round_robin_skips_pessimised_nodes() {
-        let healthy = [true, false, true];
-        assert_eq!(choose(&healthy, 0), Some(0));
-        assert_eq!(choose(&healthy, 1), Some(2));
-        assert_eq!(choose(&healthy, 3), Some(0), "the cursor wraps");
+        let healthy = |i: usize| [true, false, true][i];
+        assert_eq!(choose(3, 0, healthy), Some(0));
+        assert_eq!(choose(3, 1, healthy), Some(2));
+        assert_eq!(choose(3, 3, healthy), Some(0), "the cursor wraps");
         let picks: Vec<usize> = (0..6)
             .scan(0, |cursor, _| {
-                let i = choose(&healthy, *cursor)?;
+                let i = choose(3, *cursor, healthy)?;
                 *cursor = i + 1;
                 Some(i)
             })
@@ -293,9 +287,9 @@ mod tests {
 
     #[test]
     fn with_every_node_pessimised_the_cursor_still_moves_on() {
-        assert_eq!(choose(&[false, false], 0), Some(0));
-        assert_eq!(choose(&[false, false], 1), Some(1));
-        assert_eq!(choose(&[], 5), None);
+        assert_eq!(choose(2, 0, |_| false), Some(0));
+        assert_eq!(choose(2, 1, |_| false), Some(1));
+        assert_eq!(choose(0, 5, |_| true), None);
     }
 
     #[test]
