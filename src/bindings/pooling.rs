@@ -22,14 +22,18 @@ pub fn acquire_sleep(ms: u32) -> LocalBoxFuture<'static, ()> {
 /// minutes idle (the Python SDK pings after 6).
 pub const DEFAULT_KEEP_ALIVE_MS: f64 = 300_000.0;
 
+/// The options object of a pool's constructor (`None` when absent).
+pub fn pool_options(opts: &JsValue) -> Result<Option<JsValue>, JsValue> {
+    options::object(opts, "pool options").map_err(to_js)
+}
+
 /// A pool of `{ size? }` sessions on the driver's endpoints, stopped when the driver stops.
 pub fn pool_for_driver<S: PooledSession<Factory = Endpoints>>(
     driver: &Driver,
-    opts: &JsValue,
+    o: &Option<JsValue>,
 ) -> Result<Pool<S>, JsValue> {
     driver.ensure_running()?;
-    let o = options::object(opts, "pool options").map_err(to_js)?;
-    let size = options::number(&o, "size").map_err(to_js)?.unwrap_or(100.0) as usize;
+    let size = options::number(o, "size").map_err(to_js)?.unwrap_or(100.0) as usize;
     let pool = Pool::<S>::new(driver.inner.endpoints().clone(), size).with_polling_waiters(super::pool_poll_ms());
     let stopper = pool.clone();
     on_stop(
@@ -46,10 +50,9 @@ pub fn pool_for_driver<S: PooledSession<Factory = Endpoints>>(
 pub fn keep_alive_as_configured<S: PooledSession>(
     pool: &Pool<S>,
     driver: &Driver,
-    opts: &JsValue,
+    o: &Option<JsValue>,
 ) -> Result<(), JsValue> {
-    let o = options::object(opts, "pool options").map_err(to_js)?;
-    let idle_ms = options::number(&o, "keepAliveMs").map_err(to_js)?.unwrap_or(DEFAULT_KEEP_ALIVE_MS);
+    let idle_ms = options::number(o, "keepAliveMs").map_err(to_js)?.unwrap_or(DEFAULT_KEEP_ALIVE_MS);
     if idle_ms > 0.0 && !super::request_bound_io() {
         wasm_bindgen_futures::spawn_local(keep_alive_loop(pool.clone(), driver.shutdown.clone(), idle_ms));
     }

@@ -1,7 +1,7 @@
 //! `QuerySessionPool`, `QuerySession` and the streamed `executeQuery` result, as JS sees them.
 
 use super::driver::Driver;
-use super::pooling::{acquire_promise, acquire_sleep, pool_for_driver, stop_promise};
+use super::pooling::{acquire_promise, acquire_sleep, pool_for_driver, pool_options, stop_promise};
 use super::retry::{abort_future, backoff_sleep, check_signal, retry_operation_promise, AttemptError, RetryContext};
 use super::values::{params_from_js, result_set_to_js, result_sets_to_js};
 use super::{options, to_js};
@@ -31,7 +31,7 @@ impl QuerySessionPool {
     /// `new QuerySessionPool(driver, { size? })`
     #[wasm_bindgen(constructor)]
     pub fn new(driver: &Driver, opts: JsValue) -> std::result::Result<QuerySessionPool, JsValue> {
-        let pool = pool_for_driver(driver, &opts)?;
+        let pool = pool_for_driver(driver, &pool_options(&opts)?)?;
         Ok(QuerySessionPool { pool, retry: RetryContext::of(driver) })
     }
 

@@ -6,6 +6,7 @@
 //! killed it.
 
 use super::options;
+use super::pooling::acquire_sleep;
 use crate::driver::Shutdown;
 use crate::error::{policy_for, Error, ErrorKind, RetryPolicy, Status};
 use crate::pool::{Pool, PooledSession};
@@ -194,8 +195,6 @@ pub async fn call_js(callee: &Function, session: JsValue, args: &Array) -> Resul
     }
 }
 
-/// The retry loop of `retryOperation`: each attempt checks a session out, runs the callback, and
-/// returns the session (or discards it when the error killed it).
 /// `pool.retryOperation(callee, retrySettings?, ...args)` of either pool class, as a Promise; `wrap` makes
 /// the JS object of a pooled session.
 pub fn retry_operation_promise<S: PooledSession + Clone>(
@@ -213,6 +212,8 @@ pub fn retry_operation_promise<S: PooledSession + Clone>(
     })
 }
 
+/// The retry loop of `retryOperation`: each attempt checks a session out, runs the callback, and
+/// returns the session (or discards it when the error killed it).
 async fn retry_with_session<S: PooledSession + Clone>(
     pool: &Pool<S>,
     context: &RetryContext,
@@ -226,11 +227,7 @@ async fn retry_with_session<S: PooledSession + Clone>(
         |_| async {
             check_signal(signal.as_ref())?;
             let session = pool
-                .acquire(
-                    settings.max_session_acquire_timeout_ms,
-                    |ms| Box::pin(super::sleep_ms(f64::from(ms))),
-                    abort_future(signal.as_ref()),
-                )
+                .acquire(settings.max_session_acquire_timeout_ms, acquire_sleep, abort_future(signal.as_ref()))
                 .await
                 .map_err(AttemptError::Ours)?;
             let outcome = call_js(callee, to_js(session.clone()), args).await.map_err(AttemptError::Thrown);

@@ -1,7 +1,7 @@
 //! `SessionPool`, table `Session` and `TxContext`, as JS sees them.
 
 use super::driver::Driver;
-use super::pooling::{acquire_promise, keep_alive_as_configured, pool_for_driver, stop_promise};
+use super::pooling::{acquire_promise, keep_alive_as_configured, pool_for_driver, pool_options, stop_promise};
 use super::retry::{retry_operation_promise, RetryContext};
 use super::schema::{self as convert, QueryArg};
 use super::values::{result_set_to_js, result_sets_to_js};
@@ -59,8 +59,9 @@ impl SessionPool {
     /// `new SessionPool(driver, { size? })`
     #[wasm_bindgen(constructor)]
     pub fn new(driver: &Driver, opts: JsValue) -> std::result::Result<SessionPool, JsValue> {
-        let pool = pool_for_driver(driver, &opts)?;
-        keep_alive_as_configured(&pool, driver, &opts)?;
+        let o = pool_options(&opts)?;
+        let pool = pool_for_driver(driver, &o)?;
+        keep_alive_as_configured(&pool, driver, &o)?;
         Ok(SessionPool { pool, retry: RetryContext::of(driver) })
     }
 
