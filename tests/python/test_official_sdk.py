@@ -14,45 +14,52 @@ import ydb
 import ydb.aio
 
 
-@pytest.fixture()
-def endpoint():
-    binary = os.environ.get("YDB_DEVSERVER_BIN", "target/debug/ydb-devserver")
-    proc = subprocess.Popen([binary, "--listen", "127.0.0.1:0"], stdout=subprocess.PIPE, text=True)
-    try:
-        line = proc.stdout.readline().strip()
-        assert line.startswith("ydb-devserver listening on "), line
-        yield "grpc://" + line.rsplit(" ", 1)[1]
-    finally:
-        proc.terminate()
-        proc.wait(timeout=10)
-
-
 def start_server(*extra):
+    """A dev server with these extra flags; returns the process, its gRPC endpoint, and its admin URL (None
+    unless ``--admin`` is among the flags)."""
     binary = os.environ.get("YDB_DEVSERVER_BIN", "target/debug/ydb-devserver")
     proc = subprocess.Popen([binary, "--listen", "127.0.0.1:0", *extra], stdout=subprocess.PIPE, text=True)
-    line = proc.stdout.readline().strip()
-    assert line.startswith("ydb-devserver listening on "), line
-    return proc, "grpc://" + line.rsplit(" ", 1)[1]
+    endpoint = admin = None
+    while endpoint is None or ("--admin" in extra and admin is None):
+        line = proc.stdout.readline().strip()
+        assert line, "the dev server exited"
+        if line.startswith("ydb-devserver listening on "):
+            endpoint = "grpc://" + line.rsplit(" ", 1)[1]
+        elif line.startswith("ydb-devserver admin on "):
+            admin = "http://" + line.rsplit(" ", 1)[1]
+    return proc, endpoint, admin
+
+
+def stop_server(proc):
+    proc.terminate()
+    proc.wait(timeout=10)
+
+
+@pytest.fixture()
+def endpoint():
+    proc, endpoint, _ = start_server()
+    try:
+        yield endpoint
+    finally:
+        stop_server(proc)
 
 
 @pytest.fixture()
 def auth_endpoint():
-    proc, endpoint = start_server("--user", "alice:secret", "--user", "bob:hunter2")
+    proc, endpoint, _ = start_server("--user", "alice:secret", "--user", "bob:hunter2")
     try:
         yield endpoint
     finally:
-        proc.terminate()
-        proc.wait(timeout=10)
+        stop_server(proc)
 
 
 @pytest.fixture()
 def short_token_endpoint():
-    proc, endpoint = start_server("--user", "alice:secret", "--token-ttl", "1")
+    proc, endpoint, _ = start_server("--user", "alice:secret", "--token-ttl", "1")
     try:
         yield endpoint
     finally:
-        proc.terminate()
-        proc.wait(timeout=10)
+        stop_server(proc)
 
 
 def run(coro):
@@ -434,22 +441,6 @@ def test_an_expired_token_is_unauthenticated(short_token_endpoint):
     run(main())
 
 
-def start_cluster(*extra):
-    """A dev server with an admin endpoint; returns the process, the gRPC endpoint and the admin URL."""
-    binary = os.environ.get("YDB_DEVSERVER_BIN", "target/debug/ydb-devserver")
-    args = [binary, "--listen", "127.0.0.1:0", "--admin", "127.0.0.1:0", *extra]
-    proc = subprocess.Popen(args, stdout=subprocess.PIPE, text=True)
-    endpoint = admin = None
-    while admin is None:
-        line = proc.stdout.readline().strip()
-        assert line, "the dev server exited"
-        if line.startswith("ydb-devserver listening on "):
-            endpoint = "grpc://" + line.rsplit(" ", 1)[1]
-        elif line.startswith("ydb-devserver admin on "):
-            admin = "http://" + line.rsplit(" ", 1)[1]
-    return proc, endpoint, admin
-
-
 def admin_post(admin, path, body):
     import json
     import urllib.request
@@ -464,7 +455,7 @@ def node_of(session_id):
 
 
 def test_the_sdk_balances_sessions_over_the_listed_nodes():
-    proc, endpoint, _ = start_cluster("--nodes", "3")
+    proc, endpoint, _ = start_server("--nodes", "3")
     try:
 
         async def main():
@@ -479,12 +470,11 @@ def test_the_sdk_balances_sessions_over_the_listed_nodes():
 
         assert len(run(main())) > 1, "sessions went to more than one of the three nodes"
     finally:
-        proc.terminate()
-        proc.wait(timeout=10)
+        stop_server(proc)
 
 
 def test_the_sdk_retires_a_session_on_the_session_close_hint():
-    proc, endpoint, admin = start_cluster()
+    proc, endpoint, admin = start_server("--admin", "127.0.0.1:0")
     try:
 
         async def main():
@@ -509,5 +499,4 @@ def test_the_sdk_retires_a_session_on_the_session_close_hint():
         assert seen[0] == seen[1], "the hinted call ran on the pooled session, once"
         assert len(seen) == 3 and seen[2] != seen[1], "the next call got a new session, with no failed attempt"
     finally:
-        proc.terminate()
-        proc.wait(timeout=10)
+        stop_server(proc)
