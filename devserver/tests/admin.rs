@@ -6,13 +6,15 @@ use std::net::SocketAddr;
 use std::time::{Duration, Instant};
 
 use serde_json::{json, Value};
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use ydb_devserver::proto::ydb;
 use ydb_devserver::proto::ydb::discovery::v1::discovery_service_client::DiscoveryServiceClient;
 use ydb_devserver::proto::ydb::query::v1::query_service_client::QueryServiceClient;
 use ydb_devserver::proto::ydb::status_ids::StatusCode;
 use ydb_devserver::proto::ydb::table::v1::table_service_client::TableServiceClient;
 use ydb_devserver::server::{start, Config, Running};
+
+mod common;
+use common::{grpc_web_empty_call, http1};
 
 async fn server(nodes: u32) -> Running {
     let config = Config {
@@ -33,11 +35,7 @@ async fn admin(running: &Running, method: &str, path: &str, body: Option<Value>)
          connection: close\r\n\r\n{body}",
         body.len()
     );
-    let mut stream = tokio::net::TcpStream::connect(addr).await.unwrap();
-    stream.write_all(request.as_bytes()).await.unwrap();
-    let mut answer = Vec::new();
-    tokio::time::timeout(Duration::from_secs(10), stream.read_to_end(&mut answer)).await.unwrap().unwrap();
-    let text = String::from_utf8(answer).unwrap();
+    let text = String::from_utf8(http1(addr, request.as_bytes()).await).unwrap();
     let status = text[9..12].parse().unwrap();
     let json = text.split("\r\n\r\n").nth(1).unwrap();
     (status, serde_json::from_str(json).unwrap())
@@ -370,20 +368,7 @@ async fn faults_reach_grpc_web_clients_in_the_same_shape() {
         Some(json!({ "rpc": "Ydb.Discovery.V1.DiscoveryService", "status": "UNAVAILABLE" })),
     )
     .await;
-    let body = [0u8, 0, 0, 0, 0];
-    let mut request = format!(
-        "POST /Ydb.Discovery.V1.DiscoveryService/ListEndpoints HTTP/1.1\r\nhost: {}\r\n\
-         content-type: application/grpc-web+proto\r\nx-grpc-web: 1\r\ncontent-length: {}\r\nconnection: close\r\n\r\n",
-        running.addr,
-        body.len()
-    )
-    .into_bytes();
-    request.extend_from_slice(&body);
-    let mut stream = tokio::net::TcpStream::connect(running.addr).await.unwrap();
-    stream.write_all(&request).await.unwrap();
-    let mut answer = Vec::new();
-    tokio::time::timeout(Duration::from_secs(10), stream.read_to_end(&mut answer)).await.unwrap().unwrap();
-    let text = String::from_utf8_lossy(&answer).to_lowercase();
+    let text = grpc_web_empty_call(running.addr, "/Ydb.Discovery.V1.DiscoveryService/ListEndpoints", "").await;
     assert!(text.starts_with("http/1.1 200"), "{text}");
     assert!(text.contains("injected fault #1: unavailable"), "{text}");
     assert!(text.contains("grpc-status:0"), "{text}");

@@ -5,25 +5,18 @@
 use std::time::Duration;
 
 use prost::Message;
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use ydb_devserver::proto::ydb;
 use ydb_devserver::proto::ydb::discovery::v1::discovery_service_client::DiscoveryServiceClient;
 use ydb_devserver::proto::ydb::query::v1::query_service_client::QueryServiceClient;
 use ydb_devserver::proto::ydb::table::v1::table_service_client::TableServiceClient;
 use ydb_devserver::server::{start, Config, Running};
 
+mod common;
+use common::{grpc_web_empty_call, http1};
+
 async fn server() -> Running {
     let config = Config { listen: "127.0.0.1:0".parse().unwrap(), ..Config::default() };
     start(config).await.unwrap()
-}
-
-/// Sends raw bytes over HTTP/1.1 and returns the whole answer (the connection is closed by the request).
-async fn http1(addr: std::net::SocketAddr, request: &[u8]) -> Vec<u8> {
-    let mut stream = tokio::net::TcpStream::connect(addr).await.unwrap();
-    stream.write_all(request).await.unwrap();
-    let mut answer = Vec::new();
-    tokio::time::timeout(Duration::from_secs(10), stream.read_to_end(&mut answer)).await.unwrap().unwrap();
-    answer
 }
 
 #[tokio::test]
@@ -48,18 +41,12 @@ async fn plain_grpc_lists_the_server_itself_as_the_endpoint() {
 #[tokio::test]
 async fn grpc_web_over_http1_answers_on_the_same_port_with_the_status_in_a_trailer_frame() {
     let running = server().await;
-    let body = [0u8, 0, 0, 0, 0]; // one empty ListEndpointsRequest frame
-    let mut request = format!(
-        "POST /Ydb.Discovery.V1.DiscoveryService/ListEndpoints HTTP/1.1\r\nhost: {}\r\n\
-         content-type: application/grpc-web+proto\r\nx-grpc-web: 1\r\norigin: http://example.test\r\n\
-         content-length: {}\r\nconnection: close\r\n\r\n",
+    let text = grpc_web_empty_call(
         running.addr,
-        body.len()
+        "/Ydb.Discovery.V1.DiscoveryService/ListEndpoints",
+        "origin: http://example.test\r\n",
     )
-    .into_bytes();
-    request.extend_from_slice(&body);
-    let answer = http1(running.addr, &request).await;
-    let text = String::from_utf8_lossy(&answer).to_lowercase();
+    .await;
     assert!(text.starts_with("http/1.1 200"), "{text}");
     assert!(text.contains("content-type: application/grpc-web"), "{text}");
     assert!(text.contains("access-control-allow-origin: http://example.test"), "{text}");

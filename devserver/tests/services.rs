@@ -16,6 +16,9 @@ use ydb_devserver::server::{start, Config, Running};
 
 use ydb::status_ids::StatusCode;
 
+mod common;
+use common::grpc_web_empty_call;
+
 async fn server(users: &[(&str, &str)], token_ttl: Duration) -> Running {
     let config = Config {
         listen: "127.0.0.1:0".parse().unwrap(),
@@ -272,22 +275,8 @@ async fn tokens_expire_after_the_token_ttl() {
 
 #[tokio::test]
 async fn grpc_web_calls_without_a_token_are_unauthenticated_too() {
-    use tokio::io::{AsyncReadExt, AsyncWriteExt};
     let running = server(&[("alice", "secret")], Duration::from_secs(60)).await;
-    let body = [0u8, 0, 0, 0, 0];
-    let mut request = format!(
-        "POST /Ydb.Table.V1.TableService/CreateSession HTTP/1.1\r\nhost: {}\r\n\
-         content-type: application/grpc-web+proto\r\nx-grpc-web: 1\r\ncontent-length: {}\r\nconnection: close\r\n\r\n",
-        running.addr,
-        body.len()
-    )
-    .into_bytes();
-    request.extend_from_slice(&body);
-    let mut stream = tokio::net::TcpStream::connect(running.addr).await.unwrap();
-    stream.write_all(&request).await.unwrap();
-    let mut answer = Vec::new();
-    tokio::time::timeout(Duration::from_secs(10), stream.read_to_end(&mut answer)).await.unwrap().unwrap();
-    let text = String::from_utf8_lossy(&answer).to_lowercase();
+    let text = grpc_web_empty_call(running.addr, "/Ydb.Table.V1.TableService/CreateSession", "").await;
     assert!(text.starts_with("http/1.1 200"), "{text}");
     assert!(text.contains("grpc-status: 16") || text.contains("grpc-status:16"), "{text}");
     running.stop().await.unwrap();
