@@ -35,31 +35,28 @@ def stop_server(proc):
     proc.wait(timeout=10)
 
 
-@pytest.fixture()
-def endpoint():
-    proc, endpoint, _ = start_server()
+def serve(*extra):
+    """The body of a fixture: a dev server with these flags for one test, its gRPC endpoint yielded."""
+    proc, endpoint, _ = start_server(*extra)
     try:
         yield endpoint
     finally:
         stop_server(proc)
+
+
+@pytest.fixture()
+def endpoint():
+    yield from serve()
 
 
 @pytest.fixture()
 def auth_endpoint():
-    proc, endpoint, _ = start_server("--user", "alice:secret", "--user", "bob:hunter2")
-    try:
-        yield endpoint
-    finally:
-        stop_server(proc)
+    yield from serve("--user", "alice:secret", "--user", "bob:hunter2")
 
 
 @pytest.fixture()
 def short_token_endpoint():
-    proc, endpoint, _ = start_server("--user", "alice:secret", "--token-ttl", "1")
-    try:
-        yield endpoint
-    finally:
-        stop_server(proc)
+    yield from serve("--user", "alice:secret", "--token-ttl", "1")
 
 
 def run(coro):
