@@ -26,6 +26,18 @@ async fn server(nodes: u32) -> Running {
     start(config).await.unwrap()
 }
 
+/// An ExecuteQuery request of `text` in `session`.
+fn query_request(session: String, text: &str) -> ydb::query::ExecuteQueryRequest {
+    ydb::query::ExecuteQueryRequest {
+        session_id: session,
+        query: Some(ydb::query::execute_query_request::Query::QueryContent(ydb::query::QueryContent {
+            text: text.into(),
+            ..Default::default()
+        })),
+        ..Default::default()
+    }
+}
+
 /// One admin request; returns the HTTP status and the JSON answer.
 async fn admin(running: &Running, method: &str, path: &str, body: Option<Value>) -> (u16, Value) {
     let addr = running.admin_addr.unwrap();
@@ -111,18 +123,7 @@ async fn an_injected_status_on_the_query_service_is_the_first_part_of_the_stream
     let mut client = QueryServiceClient::connect(format!("http://{}", running.addr)).await.unwrap();
     let session = client.create_session(ydb::query::CreateSessionRequest {}).await.unwrap().into_inner().session_id;
     admin(&running, "POST", "/faults", Some(json!({ "rpc": "Ydb.Query.V1.QueryService", "status": "ABORTED" }))).await;
-    let mut parts = client
-        .execute_query(ydb::query::ExecuteQueryRequest {
-            session_id: session,
-            query: Some(ydb::query::execute_query_request::Query::QueryContent(ydb::query::QueryContent {
-                text: "SELECT 1".into(),
-                ..Default::default()
-            })),
-            ..Default::default()
-        })
-        .await
-        .unwrap()
-        .into_inner();
+    let mut parts = client.execute_query(query_request(session, "SELECT 1")).await.unwrap().into_inner();
     let part = parts.message().await.unwrap().unwrap();
     assert_eq!(part.status, StatusCode::Aborted as i32);
     assert!(part.issues[0].message.contains("ABORTED"), "{:?}", part.issues);
@@ -186,18 +187,8 @@ async fn drop_stream_cuts_a_query_stream_after_its_first_part_and_a_unary_call_b
         Some(json!({ "rpc": "Ydb.Query.V1.QueryService/ExecuteQuery", "dropStream": true, "times": 1 })),
     )
     .await;
-    let mut parts = client
-        .execute_query(ydb::query::ExecuteQueryRequest {
-            session_id: session.clone(),
-            query: Some(ydb::query::execute_query_request::Query::QueryContent(ydb::query::QueryContent {
-                text: "SELECT 1; SELECT 2".into(),
-                ..Default::default()
-            })),
-            ..Default::default()
-        })
-        .await
-        .unwrap()
-        .into_inner();
+    let mut parts =
+        client.execute_query(query_request(session.clone(), "SELECT 1; SELECT 2")).await.unwrap().into_inner();
     let first = parts.message().await.unwrap().unwrap();
     assert_eq!(first.status, StatusCode::Success as i32);
     assert!(parts.message().await.is_err(), "the stream is cut after the first part");
