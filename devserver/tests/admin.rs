@@ -63,20 +63,21 @@ async fn table_session(client: &mut TableServiceClient<tonic::transport::Channel
     <ydb::table::CreateSessionResult as prost::Message>::decode(any.value.as_slice()).unwrap().session_id
 }
 
+/// An ExecuteDataQuery request of `text` in `session`, in a new transaction committed with it or left open.
+fn data_query(session: &str, text: &str, commit: bool) -> ydb::table::ExecuteDataQueryRequest {
+    ydb::table::ExecuteDataQueryRequest {
+        session_id: session.to_string(),
+        query: Some(ydb::table::Query { query: Some(ydb::table::query::Query::YqlText(text.into())) }),
+        tx_control: Some(ydb::table::TransactionControl {
+            tx_selector: Some(ydb::table::transaction_control::TxSelector::BeginTx(Default::default())),
+            commit_tx: commit,
+        }),
+        ..Default::default()
+    }
+}
+
 async fn select_one(client: &mut TableServiceClient<tonic::transport::Channel>, session: &str) -> i32 {
-    let answer = client
-        .execute_data_query(ydb::table::ExecuteDataQueryRequest {
-            session_id: session.to_string(),
-            query: Some(ydb::table::Query { query: Some(ydb::table::query::Query::YqlText("SELECT 1".into())) }),
-            tx_control: Some(ydb::table::TransactionControl {
-                tx_selector: Some(ydb::table::transaction_control::TxSelector::BeginTx(Default::default())),
-                commit_tx: true,
-            }),
-            ..Default::default()
-        })
-        .await
-        .unwrap()
-        .into_inner();
+    let answer = client.execute_data_query(data_query(session, "SELECT 1", true)).await.unwrap().into_inner();
     answer.operation.unwrap().status
 }
 
@@ -247,15 +248,7 @@ async fn restart_ends_sessions_with_the_shutdown_hint_rolls_back_and_keeps_data(
         .unwrap()
         .into_inner();
     assert_eq!(scheme.operation.unwrap().status, StatusCode::Success as i32);
-    let upsert = |text: &str, commit: bool| ydb::table::ExecuteDataQueryRequest {
-        session_id: session.clone(),
-        query: Some(ydb::table::Query { query: Some(ydb::table::query::Query::YqlText(text.into())) }),
-        tx_control: Some(ydb::table::TransactionControl {
-            tx_selector: Some(ydb::table::transaction_control::TxSelector::BeginTx(Default::default())),
-            commit_tx: commit,
-        }),
-        ..Default::default()
-    };
+    let upsert = |text: &str, commit: bool| data_query(&session, text, commit);
     let kept = table.execute_data_query(upsert("UPSERT INTO kv (id, v) VALUES (1, 'kept')", true)).await.unwrap();
     assert_eq!(kept.into_inner().operation.unwrap().status, StatusCode::Success as i32);
     let open = table.execute_data_query(upsert("UPSERT INTO kv (id, v) VALUES (2, 'lost')", false)).await.unwrap();
@@ -277,17 +270,7 @@ async fn restart_ends_sessions_with_the_shutdown_hint_rolls_back_and_keeps_data(
 
     let session = table_session(&mut table).await;
     let read = table
-        .execute_data_query(ydb::table::ExecuteDataQueryRequest {
-            session_id: session,
-            query: Some(ydb::table::Query {
-                query: Some(ydb::table::query::Query::YqlText("SELECT id FROM kv ORDER BY id".into())),
-            }),
-            tx_control: Some(ydb::table::TransactionControl {
-                tx_selector: Some(ydb::table::transaction_control::TxSelector::BeginTx(Default::default())),
-                commit_tx: true,
-            }),
-            ..Default::default()
-        })
+        .execute_data_query(data_query(&session, "SELECT id FROM kv ORDER BY id", true))
         .await
         .unwrap()
         .into_inner();
