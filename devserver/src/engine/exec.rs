@@ -592,6 +592,20 @@ impl<'a> Ctx<'a> {
         // For DELETE ON only the key values are bound, in key order.
         let key_positions: Vec<usize> = meta.key.iter().filter_map(|k| idxs.iter().position(|i| i == k)).collect();
         let key_match: Vec<String> = keys.iter().enumerate().map(|(n, k)| format!("{k} = ?{}", n + 1)).collect();
+        // What an upsert does on a key that exists: set the written non-key columns.
+        let conflict_action = || {
+            let sets: Vec<String> = idxs
+                .iter()
+                .filter(|i| !meta.is_key(**i))
+                .filter_map(|i| meta.columns.get(*i))
+                .map(|c| format!("{0} = excluded.{0}", quote_ident(&c.name)))
+                .collect();
+            if sets.is_empty() {
+                "NOTHING".to_string()
+            } else {
+                format!("UPDATE SET {}", sets.join(", "))
+            }
+        };
         let sql = match mode {
             WriteMode::DeleteOn => format!("DELETE FROM {} WHERE {}", meta.sql_name(), key_match.join(" AND ")),
             WriteMode::UpdateOn => {
@@ -602,22 +616,15 @@ impl<'a> Ctx<'a> {
                     .filter_map(|k| Some((meta.columns.get(*k)?, idxs.iter().position(|i| i == k)?)))
                     .map(|(c, pos)| format!("{} = ?{}", quote_ident(&c.name), pos + 1))
                     .collect();
-                let sets: Vec<String> = idxs
-                    .iter()
-                    .filter(|i| !meta.is_key(**i))
-                    .filter_map(|i| meta.columns.get(*i))
-                    .map(|c| format!("{0} = excluded.{0}", quote_ident(&c.name)))
-                    .collect();
-                let action =
-                    if sets.is_empty() { "NOTHING".to_string() } else { format!("UPDATE SET {}", sets.join(", ")) };
                 format!(
                     "INSERT INTO {0} ({1}) SELECT {2} WHERE EXISTS (SELECT 1 FROM {0} WHERE {3}) \
-                     ON CONFLICT ({4}) DO {action}",
+                     ON CONFLICT ({4}) DO {5}",
                     meta.sql_name(),
                     names.join(", "),
                     marks.join(", "),
                     exists.join(" AND "),
-                    keys.join(", ")
+                    keys.join(", "),
+                    conflict_action()
                 )
             }
             WriteMode::Replace => {
@@ -632,20 +639,13 @@ impl<'a> Ctx<'a> {
                 format!("INSERT INTO {} ({}) VALUES ({})", meta.sql_name(), names.join(", "), marks.join(", "))
             }
             WriteMode::Upsert => {
-                let sets: Vec<String> = idxs
-                    .iter()
-                    .filter(|i| !meta.is_key(**i))
-                    .filter_map(|i| meta.columns.get(*i))
-                    .map(|c| format!("{0} = excluded.{0}", quote_ident(&c.name)))
-                    .collect();
-                let action =
-                    if sets.is_empty() { "NOTHING".to_string() } else { format!("UPDATE SET {}", sets.join(", ")) };
                 format!(
-                    "INSERT INTO {} ({}) VALUES ({}) ON CONFLICT ({}) DO {action}",
+                    "INSERT INTO {} ({}) VALUES ({}) ON CONFLICT ({}) DO {}",
                     meta.sql_name(),
                     names.join(", "),
                     marks.join(", "),
-                    keys.join(", ")
+                    keys.join(", "),
+                    conflict_action()
                 )
             }
         };
