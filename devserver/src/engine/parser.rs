@@ -803,30 +803,15 @@ impl Parser {
     }
 
     fn or_expr(&mut self) -> R<Expr> {
-        let mut l = self.xor_expr()?;
-        while self.eat_kw("or") {
-            let r = self.xor_expr()?;
-            l = Expr::Binary(BinOp::Or, Box::new(l), Box::new(r));
-        }
-        Ok(l)
+        self.keyword_level("or", BinOp::Or, Self::xor_expr)
     }
 
     fn xor_expr(&mut self) -> R<Expr> {
-        let mut l = self.and_expr()?;
-        while self.eat_kw("xor") {
-            let r = self.and_expr()?;
-            l = Expr::Binary(BinOp::Xor, Box::new(l), Box::new(r));
-        }
-        Ok(l)
+        self.keyword_level("xor", BinOp::Xor, Self::and_expr)
     }
 
     fn and_expr(&mut self) -> R<Expr> {
-        let mut l = self.not_expr()?;
-        while self.eat_kw("and") {
-            let r = self.not_expr()?;
-            l = Expr::Binary(BinOp::And, Box::new(l), Box::new(r));
-        }
-        Ok(l)
+        self.keyword_level("and", BinOp::And, Self::not_expr)
     }
 
     fn not_expr(&mut self) -> R<Expr> {
@@ -942,6 +927,16 @@ impl Parser {
     }
 
     /// One precedence level of left-associative binary operators over the next, tighter level.
+    /// One left-associative level of a keyword operator (`a OR b OR c`).
+    fn keyword_level(&mut self, kw: &str, op: BinOp, next: fn(&mut Self) -> R<Expr>) -> R<Expr> {
+        let mut l = next(self)?;
+        while self.eat_kw(kw) {
+            let r = next(self)?;
+            l = Expr::Binary(op, Box::new(l), Box::new(r));
+        }
+        Ok(l)
+    }
+
     fn left_assoc(&mut self, ops: &[(&str, BinOp)], next: fn(&mut Self) -> R<Expr>) -> R<Expr> {
         let mut l = next(self)?;
         while let Some(op) = self.peek_op(ops) {
