@@ -1,6 +1,7 @@
 // The runtime-independent part of the JS entry: it takes the initialised wasm-bindgen module and
 // adds what wasm-bindgen cannot express — async iterators, `Symbol.asyncDispose`, rest arguments,
 // the credentials, transaction-mode, type and settings helpers — then re-exports the classes.
+import { contain } from './crash.js';
 import * as errors from './errors.js';
 
 const TYPED = Symbol.for('ydb-wasm.TypedValue');
@@ -204,7 +205,15 @@ export const AsyncRetrySettings = RetrySettings;
 
 /** Wires the wasm classes into the package's exports; called once by each runtime entry. */
 export function bind(wasm) {
-  wasm.__setErrorFactory(errors.makeError);
+  const classes = [
+    wasm.Driver, wasm.SessionPool, wasm.Session, wasm.TxContext, wasm.QuerySessionPool, wasm.QuerySession,
+    wasm.QueryResultStream, wasm.SchemeClient, wasm.TableClient, wasm.ReadTableStream,
+  ];
+  // Run again on the fresh instance that replaces a crashed one.
+  const setup = () => wasm.__setErrorFactory(errors.makeError);
+  // Guards the raw methods first, so that the additions below call guarded ones.
+  containment = contain(wasm, classes, errors.makeError, setup);
+  setup();
 
   const asyncIterable = (proto) => {
     proto[Symbol.asyncIterator] = function () {
@@ -274,10 +283,17 @@ export function bind(wasm) {
     }
   };
 
-  ({
-    Driver, SessionPool, Session, TxContext, QuerySessionPool, QuerySession, QueryResultStream, SchemeClient,
-    TableClient, ReadTableStream,
-  } = wasm);
+  ({ Session, TxContext, QuerySession, QueryResultStream, SchemeClient, TableClient, ReadTableStream } = wasm);
+  Driver = containment.constructible(wasm.Driver);
+  SessionPool = containment.constructible(wasm.SessionPool);
+  QuerySessionPool = containment.constructible(wasm.QuerySessionPool);
+}
+
+let containment;
+
+/** Traps the wasm instance on purpose, to test crash containment. Not public API. */
+export function __forceTrapForTests(inBackground = false) {
+  containment.trap(inBackground);
 }
 
 // The wasm classes, live-bound: each runtime entry initialises the module and calls `bind` before

@@ -11,3 +11,17 @@ pub fn now_ms() -> f64 {
         std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_millis() as f64).unwrap_or(0.0)
     }
 }
+
+/// Resolves after `ms` milliseconds on the runtime's timer (`setTimeout`). Natively (unit tests, which
+/// drive time with fakes) it never resolves: a deadline built on it never passes.
+pub fn sleep_ms(ms: u32) -> futures_util::future::LocalBoxFuture<'static, ()> {
+    #[cfg(target_arch = "wasm32")]
+    {
+        Box::pin(gloo_timers::future::TimeoutFuture::new(ms))
+    }
+    #[cfg(not(target_arch = "wasm32"))]
+    {
+        let _ = ms;
+        Box::pin(futures_util::future::pending())
+    }
+}

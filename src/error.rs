@@ -180,14 +180,33 @@ pub struct Issue {
     pub issues: Vec<Issue>,
 }
 
+/// How deep an issue tree is kept. YDB nests issues a few levels (a query error inside a statement
+/// inside the query); prost accepts up to 100 levels, and every layer that walks the tree (the
+/// summary, the conversion to JS) recurses, so deeper levels are cut here, once, where the tree is
+/// built. A cut subtree is replaced by one issue that says so.
+pub const MAX_ISSUE_DEPTH: usize = 16;
+
 impl From<&IssueMessage> for Issue {
     fn from(m: &IssueMessage) -> Self {
-        Issue {
-            message: m.message.clone(),
-            issue_code: m.issue_code,
-            severity: m.severity,
-            issues: m.issues.iter().map(Issue::from).collect(),
-        }
+        Issue::at_depth(m, 0)
+    }
+}
+
+impl Issue {
+    fn at_depth(m: &IssueMessage, depth: usize) -> Self {
+        let issues = if m.issues.is_empty() {
+            Vec::new()
+        } else if depth + 1 >= MAX_ISSUE_DEPTH {
+            vec![Issue {
+                message: format!("(issues nested deeper than {MAX_ISSUE_DEPTH} levels are left out)"),
+                issue_code: 0,
+                severity: m.severity,
+                issues: Vec::new(),
+            }]
+        } else {
+            m.issues.iter().map(|i| Issue::at_depth(i, depth + 1)).collect()
+        };
+        Issue { message: m.message.clone(), issue_code: m.issue_code, severity: m.severity, issues }
     }
 }
 
@@ -405,6 +424,25 @@ mod tests {
         assert_eq!(e.status, Status::SchemeError);
         assert_eq!(e.message, "SCHEME_ERROR: outer; Table not found");
         assert_eq!(e.issues.first().map(|i| i.issues.len()), Some(1));
+    }
+
+    #[test]
+    fn an_issue_tree_deeper_than_the_bound_is_cut_with_a_note() {
+        let mut issue = IssueMessage { message: "leaf".into(), ..Default::default() };
+        for level in 0..90 {
+            issue = IssueMessage { message: format!("level {level}"), issues: vec![issue], ..Default::default() };
+        }
+        let e = Error::from_ydb(400070, &[issue]);
+        let (mut depth, mut node) = (1, e.issues.first());
+        let mut last = String::new();
+        while let Some(i) = node {
+            last.clone_from(&i.message);
+            node = i.issues.first();
+            depth += 1;
+        }
+        assert_eq!(depth - 1, MAX_ISSUE_DEPTH);
+        assert!(last.contains("nested deeper"), "{last}");
+        assert!(!e.message.contains("leaf"));
     }
 
     /// Every status, each once; the match makes a new status a compile error here until it is classified.

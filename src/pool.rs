@@ -76,6 +76,9 @@ impl<S: PooledSession> Clone for Pool<S> {
     }
 }
 
+/// How long creating a session may take when neither the call nor the driver sets a deadline.
+pub const DEFAULT_CREATE_TIMEOUT_MS: u32 = 10_000;
+
 /// How long `acquire` waits when nothing is said.
 pub const DEFAULT_ACQUIRE_TIMEOUT_MS: u32 = 30_000;
 
@@ -172,15 +175,7 @@ impl<S: PooledSession> Pool<S> {
                 }
             };
             match waiter {
-                None => {
-                    return match S::create(&self.factory).await {
-                        Ok(s) => Ok(s),
-                        Err(e) => {
-                            self.free_place();
-                            Err(e)
-                        }
-                    };
-                }
+                None => return self.create(give_up.take(), timeout).await,
                 Some(rx) => {
                     let Some(g) = give_up.take() else {
                         return Err(pool_empty(timeout));
@@ -200,6 +195,45 @@ impl<S: PooledSession> Pool<S> {
                         }
                     }
                 }
+            }
+        }
+    }
+
+    /// Creates a session in the place `acquire` reserved. The caller stops waiting when `give_up`
+    /// fires first, but the creation itself goes on in the background and its session joins the pool
+    /// (or its failure frees the place): abandoning it halfway would leave a session on the server and a
+    /// place in the pool that nobody frees.
+    async fn create(&self, give_up: Option<LocalBoxFuture<'static, GiveUp>>, timeout: u32) -> Result<S> {
+        let creating = S::create(&self.factory);
+        let outcome = match give_up {
+            None => Either::Left(creating.await),
+            Some(give_up) => match future::select(creating, give_up).await {
+                Either::Left((created, _)) => Either::Left(created),
+                Either::Right((why, creating)) => Either::Right((why, creating)),
+            },
+        };
+        match outcome {
+            Either::Left(Ok(s)) => Ok(s),
+            Either::Left(Err(e)) => {
+                self.free_place();
+                Err(e)
+            }
+            Either::Right((why, creating)) => {
+                let pool = self.clone();
+                wasm_spawn(Box::pin(async move {
+                    match creating.await {
+                        Ok(s) => pool.release(s),
+                        Err(_) => pool.free_place(),
+                    }
+                }));
+                Err(match why {
+                    GiveUp::Timeout => Error::new(
+                        crate::ErrorKind::Ydb,
+                        Status::SessionPoolEmpty,
+                        format!("no session could be created within {timeout} ms (it joins the pool when ready)"),
+                    ),
+                    GiveUp::Aborted => Error::cancelled("waiting for a session was cancelled (its signal aborted)"),
+                })
             }
         }
     }
@@ -310,6 +344,82 @@ impl<S: PooledSession> Pool<S> {
     }
 }
 
+/// A session checked out of a pool, as the handles that use it hold it (deadpool's `Object`, for a
+/// world where JS decides when a handle is dropped). Clones share one slot: once any of them gives the
+/// session back — or discards it — the slot is empty, every clone's [`Checkout::get`] is an error, and
+/// giving it back again does nothing. So a session released twice is never handed out twice, and a
+/// handle kept past its release cannot run calls on a session someone else now holds. When the last
+/// clone goes away with the session still checked out (a JS object collected without `release`), the
+/// session goes back to the pool then.
+pub struct Checkout<S: PooledSession> {
+    inner: Rc<CheckoutSlot<S>>,
+}
+
+struct CheckoutSlot<S: PooledSession> {
+    session: RefCell<Option<S>>,
+    /// The pool it came from; `None` for a session created outside any pool (it is never released).
+    home: Option<Pool<S>>,
+}
+
+impl<S: PooledSession> Clone for Checkout<S> {
+    fn clone(&self) -> Self {
+        Checkout { inner: self.inner.clone() }
+    }
+}
+
+impl<S: PooledSession + Clone> Checkout<S> {
+    /// A session taken from `pool`.
+    pub fn pooled(pool: &Pool<S>, session: S) -> Self {
+        Checkout { inner: Rc::new(CheckoutSlot { session: RefCell::new(Some(session)), home: Some(pool.clone()) }) }
+    }
+
+    /// A session that belongs to no pool (closed by its owner, never released).
+    pub fn unpooled(session: S) -> Self {
+        Checkout { inner: Rc::new(CheckoutSlot { session: RefCell::new(Some(session)), home: None }) }
+    }
+
+    /// The session, while it is checked out.
+    pub fn get(&self) -> Result<S> {
+        self.inner.session.borrow().clone().ok_or_else(|| {
+            Error::argument("this session was given back to its pool; use the session the pool hands out next")
+        })
+    }
+
+    /// Whether the session came from `pool` (a session must go back to the pool it came from).
+    pub fn is_from(&self, pool: &Pool<S>) -> bool {
+        self.inner.home.as_ref().is_some_and(|home| Rc::ptr_eq(&home.state, &pool.state))
+    }
+
+    /// Gives the session back to its pool (a dead one is closed); later calls do nothing.
+    pub fn release(&self) {
+        self.give_back(false);
+    }
+
+    /// Closes the session and frees its place in the pool; later calls do nothing.
+    pub fn discard(&self) {
+        self.give_back(true);
+    }
+
+    fn give_back(&self, discard: bool) {
+        let taken = self.inner.session.borrow_mut().take();
+        if let (Some(session), Some(pool)) = (taken, &self.inner.home) {
+            if discard {
+                pool.discard(session);
+            } else {
+                pool.release(session);
+            }
+        }
+    }
+}
+
+impl<S: PooledSession> Drop for CheckoutSlot<S> {
+    fn drop(&mut self) {
+        if let (Some(session), Some(pool)) = (self.session.get_mut().take(), &self.home) {
+            pool.release(session);
+        }
+    }
+}
+
 /// Why a waiter stopped waiting.
 enum GiveUp {
     Timeout,
@@ -411,6 +521,22 @@ mod tests {
         }
     }
 
+    /// Shared sessions, as the real pools hold them (checkouts need `Clone`).
+    impl PooledSession for Rc<FakeSession> {
+        type Factory = Counter;
+        fn create(factory: &Counter) -> LocalBoxFuture<'static, Result<Self>> {
+            let created = FakeSession::create(factory);
+            Box::pin(async move { created.await.map(Rc::new) })
+        }
+        fn is_alive(&self) -> bool {
+            self.alive
+        }
+        fn close(self) -> LocalBoxFuture<'static, ()> {
+            self.counter.closed.set(self.counter.closed.get() + 1);
+            Box::pin(async {})
+        }
+    }
+
     #[test]
     fn keep_alive_pings_only_sessions_idle_past_the_threshold_and_drops_unknown_ones() {
         let counter = Counter::default();
@@ -450,6 +576,84 @@ mod tests {
 
     fn no_sleep(_: u32) -> LocalBoxFuture<'static, ()> {
         Box::pin(async {})
+    }
+
+    #[test]
+    fn a_checkout_released_twice_goes_back_once_and_refuses_use_after_release() {
+        let counter = Counter::default();
+        let pool = Pool::<Rc<FakeSession>>::new(counter.clone(), 2);
+        let s = block_on(pool.acquire(None, no_sleep, None)).expect("session");
+        let checkout = Checkout::pooled(&pool, s);
+        let held_by_js = checkout.clone();
+        assert!(held_by_js.get().is_ok());
+        checkout.release();
+        held_by_js.release();
+        assert_eq!(pool.idle(), 1, "one session back, not two");
+        assert_eq!(held_by_js.get().err().map(|e| e.kind), Some(crate::ErrorKind::Argument));
+        let a = block_on(pool.acquire(None, no_sleep, None)).expect("a");
+        let b = block_on(pool.acquire(None, no_sleep, None)).expect("b");
+        assert!(!Rc::ptr_eq(&a, &b), "never the same session twice");
+        assert_eq!(counter.created.get(), 2);
+    }
+
+    #[test]
+    fn a_checkout_knows_its_pool_and_a_dropped_one_comes_back() {
+        let (one, other) = (Pool::<Rc<FakeSession>>::new(Counter::default(), 1), Pool::new(Counter::default(), 1));
+        let s = block_on(one.acquire(None, no_sleep, None)).expect("session");
+        let checkout = Checkout::pooled(&one, s);
+        assert!(checkout.is_from(&one));
+        assert!(!checkout.is_from(&other));
+        drop(checkout);
+        assert_eq!(one.idle(), 1, "the last handle gone: the session is back");
+        assert_eq!(other.idle(), 0);
+    }
+
+    #[test]
+    fn a_discarded_checkout_frees_its_place() {
+        let counter = Counter::default();
+        let pool = Pool::<Rc<FakeSession>>::new(counter.clone(), 1);
+        let checkout = Checkout::pooled(&pool, block_on(pool.acquire(None, no_sleep, None)).expect("s"));
+        checkout.discard();
+        checkout.release();
+        assert_eq!((pool.total(), pool.idle(), counter.closed.get()), (0, 0, 1));
+    }
+
+    /// A session whose creation waits for `gate` to open.
+    struct SlowSession {
+        alive: bool,
+    }
+
+    impl PooledSession for SlowSession {
+        type Factory = Rc<RefCell<Option<oneshot::Receiver<()>>>>;
+        fn create(gate: &Self::Factory) -> LocalBoxFuture<'static, Result<Self>> {
+            let opened = gate.borrow_mut().take();
+            Box::pin(async move {
+                if let Some(opened) = opened {
+                    let _ = opened.await;
+                }
+                Ok(SlowSession { alive: true })
+            })
+        }
+        fn is_alive(&self) -> bool {
+            self.alive
+        }
+        fn close(self) -> LocalBoxFuture<'static, ()> {
+            Box::pin(async {})
+        }
+    }
+
+    #[test]
+    fn a_wait_given_up_during_creation_returns_and_the_session_joins_the_pool_later() {
+        let (open, opened) = oneshot::channel();
+        let pool = Pool::<SlowSession>::new(Rc::new(RefCell::new(Some(opened))), 1);
+        let e = block_on(pool.acquire(Some(50), no_sleep, None)).err().map(|e| e.status);
+        assert_eq!(e, Some(Status::SessionPoolEmpty), "the caller's deadline ends the wait");
+        assert_eq!((pool.total(), pool.idle()), (1, 0), "the place stays taken while the creation goes on");
+        let _ = open.send(());
+        // Natively the background creation is parked; an acquire with the gate open creates no second one.
+        let aborted = block_on(pool.acquire(Some(50), no_sleep, Some(Box::pin(async {})))).err().map(|e| e.status);
+        assert!(matches!(aborted, Some(Status::Cancelled) | Some(Status::SessionPoolEmpty)), "{aborted:?}");
+        assert_eq!(pool.total(), 1, "never more sessions than the pool's size");
     }
 
     #[test]

@@ -6,6 +6,7 @@
 //! classes the package exports.
 
 pub mod driver;
+pub mod js_read;
 pub mod options;
 pub mod pooling;
 pub mod query;
@@ -29,6 +30,23 @@ thread_local! {
 #[wasm_bindgen(js_name = __setErrorFactory)]
 pub fn set_error_factory(factory: Function) {
     ERROR_FACTORY.with(|f| *f.borrow_mut() = Some(factory));
+}
+
+/// Traps the instance on purpose — at once, or (`inBackground`) in a task on the microtask queue, as a
+/// fault while decoding an answer would (that one reaches no caller: the runtime reports it). Not public API: the package's crash containment is tested
+/// with it (`tests/node/crash.test.mjs`). Nothing else in the crate may trap; this is the one place
+/// that does so deliberately.
+#[wasm_bindgen(js_name = __testTrap)]
+pub fn test_trap(in_background: bool) {
+    fn trap() {
+        #[cfg(target_arch = "wasm32")]
+        core::arch::wasm32::unreachable();
+    }
+    if in_background {
+        wasm_bindgen_futures::spawn_local(async { trap() });
+    } else {
+        trap();
+    }
 }
 
 fn issues_to_js(issues: &[crate::error::Issue]) -> Array {
@@ -73,7 +91,7 @@ pub fn to_js(e: Error) -> JsValue {
 /// Sleeps on the runtime's timer (setTimeout): never a busy wait.
 pub async fn sleep_ms(ms: f64) {
     let ms = if ms.is_finite() && ms > 0.0 { ms.min(f64::from(u32::MAX)) as u32 } else { 0 };
-    gloo_timers::future::TimeoutFuture::new(ms).await;
+    crate::clock::sleep_ms(ms).await;
 }
 
 pub fn random() -> f64 {

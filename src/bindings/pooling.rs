@@ -4,7 +4,7 @@
 use super::driver::{on_stop, Driver};
 use super::{options, to_js};
 use crate::discovery::Endpoints;
-use crate::pool::{Pool, PooledSession};
+use crate::pool::{Checkout, Pool, PooledSession};
 use futures_util::future::LocalBoxFuture;
 use js_sys::{Function, Promise, Reflect};
 use wasm_bindgen::JsCast;
@@ -94,7 +94,11 @@ fn background_sleep(ms: f64) -> LocalBoxFuture<'static, ()> {
 }
 
 /// `acquire({ timeoutMs?, signal? })`: the session, wrapped for JS by `wrap`.
-pub fn acquire_promise<S: PooledSession>(pool: &Pool<S>, opts: JsValue, wrap: fn(S) -> JsValue) -> Promise {
+pub fn acquire_promise<S: PooledSession + Clone>(
+    pool: &Pool<S>,
+    opts: JsValue,
+    wrap: fn(Checkout<S>) -> JsValue,
+) -> Promise {
     let pool = pool.clone();
     future_to_promise(async move {
         let o = options::object(&opts, "acquire options").map_err(to_js)?;
@@ -103,8 +107,20 @@ pub fn acquire_promise<S: PooledSession>(pool: &Pool<S>, opts: JsValue, wrap: fn
         super::retry::check_signal(signal.as_ref()).map_err(to_js)?;
         let abort = super::retry::abort_future(signal.as_ref());
         let s = pool.acquire(timeout, acquire_sleep, abort).await.map_err(to_js)?;
-        Ok(wrap(s))
+        Ok(wrap(Checkout::pooled(&pool, s)))
     })
+}
+
+/// `pool.release(session)`: back to its pool once (a second release does nothing); a session from
+/// another pool, or from `tableClient().session()`, is a `TypeError` and changes nothing.
+pub fn release_to<S: PooledSession + Clone>(pool: &Pool<S>, session: &Checkout<S>) -> Result<(), JsValue> {
+    if !session.is_from(pool) {
+        return Err(to_js(crate::error::Error::argument(
+            "release: this session does not belong to this pool (release it to the pool it came from)",
+        )));
+    }
+    session.release();
+    Ok(())
 }
 
 /// `stop({ timeoutMs? })`: closes idle sessions and refuses new work; with `timeoutMs`, also waits that long

@@ -1,12 +1,12 @@
 //! `QuerySessionPool`, `QuerySession` and the streamed `executeQuery` result, as JS sees them.
 
 use super::driver::Driver;
-use super::pooling::{acquire_promise, acquire_sleep, pool_for_driver, pool_options, stop_promise};
+use super::pooling::{acquire_promise, acquire_sleep, pool_for_driver, pool_options, release_to, stop_promise};
 use super::retry::{abort_future, backoff_sleep, check_signal, retry_operation_promise, AttemptError, RetryContext};
 use super::values::{params_from_js, result_set_to_js, result_sets_to_js};
 use super::{options, to_js};
 use crate::error::{Error, Result};
-use crate::pool::Pool;
+use crate::pool::{Checkout, Pool};
 use crate::proto::ydb::{ResultSet, TypedValue};
 use crate::query::{QueryResultStream as CoreStream, QuerySession as CoreSession, TxControl};
 use crate::retry::retry;
@@ -37,17 +37,18 @@ impl QuerySessionPool {
 
     /// A session for exclusive use; give it back with `release`.
     pub fn acquire(&self, opts: JsValue) -> Promise {
-        acquire_promise(&self.pool, opts, |s| QuerySession { inner: s }.into())
+        acquire_promise(&self.pool, opts, |s| QuerySession::of(s).into())
     }
 
-    pub fn release(&self, session: &QuerySession) {
-        self.pool.release(session.inner.clone());
+    /// Gives a session back. A second release is a no-op; a session of another pool is a `TypeError`.
+    pub fn release(&self, session: &QuerySession) -> std::result::Result<(), JsValue> {
+        release_to(&self.pool, &session.inner)
     }
 
     /// `retryOperation(async (session) => …, retrySettings?)`
     #[wasm_bindgen(js_name = retryOperation)]
     pub fn retry_operation(&self, callee: Function, settings: JsValue, args: Array) -> Promise {
-        retry_operation_promise(&self.pool, &self.retry, settings, |s| QuerySession { inner: s }.into(), callee, args)
+        retry_operation_promise(&self.pool, &self.retry, settings, |s| QuerySession::of(s).into(), callee, args)
     }
 
     /// Runs a query with retries and returns all its result sets.
@@ -131,7 +132,16 @@ async fn collect(
 
 #[wasm_bindgen]
 pub struct QuerySession {
-    inner: Rc<CoreSession>,
+    inner: Checkout<Rc<CoreSession>>,
+    /// Kept apart from the checkout so that a released handle still says which session it was.
+    id: String,
+}
+
+impl QuerySession {
+    fn of(inner: Checkout<Rc<CoreSession>>) -> Self {
+        let id = inner.get().map(|s| s.id().to_string()).unwrap_or_default();
+        QuerySession { inner, id }
+    }
 }
 
 fn tx_control_from_js(o: &Option<JsValue>) -> Result<TxControl> {
@@ -152,12 +162,12 @@ fn tx_control_from_js(o: &Option<JsValue>) -> Result<TxControl> {
 impl QuerySession {
     #[wasm_bindgen(getter, js_name = sessionId)]
     pub fn session_id(&self) -> String {
-        self.inner.id().to_string()
+        self.id.clone()
     }
 
     #[wasm_bindgen(getter, js_name = isAlive)]
     pub fn is_alive(&self) -> bool {
-        self.inner.is_alive()
+        self.inner.get().is_ok_and(|s| s.is_alive())
     }
 
     /// Streams the query's result-set parts: `for await (const part of session.executeQuery(q))`.
@@ -172,7 +182,7 @@ impl QuerySession {
             let text = query.as_string().ok_or_else(|| Error::argument("query must be a string"))?;
             let o = options::object(&opts, "executeQuery options")?;
             Ok(Pending {
-                session: self.inner.clone(),
+                session: self.inner.get()?,
                 text,
                 params: params_from_js(&params)?,
                 tx: tx_control_from_js(&o)?,
@@ -189,8 +199,9 @@ impl QuerySession {
     /// Begins a transaction explicitly and returns its id.
     #[wasm_bindgen(js_name = beginTransaction)]
     pub fn begin_transaction(&self, mode: JsValue) -> Promise {
-        let s = self.inner.clone();
+        let s = self.inner.get();
         future_to_promise(async move {
+            let s = s.map_err(to_js)?;
             let mode = super::table::tx_mode_from_js(&mode).map_err(to_js)?;
             let id = s.begin(mode, &CallOptions::default()).await.map_err(to_js)?;
             Ok(JsValue::from_str(&id))
@@ -199,8 +210,9 @@ impl QuerySession {
 
     #[wasm_bindgen(js_name = commitTransaction)]
     pub fn commit_transaction(&self, tx_id: String) -> Promise {
-        let s = self.inner.clone();
+        let s = self.inner.get();
         future_to_promise(async move {
+            let s = s.map_err(to_js)?;
             s.commit(&tx_id, &CallOptions::default()).await.map_err(to_js)?;
             Ok(JsValue::UNDEFINED)
         })
@@ -208,8 +220,9 @@ impl QuerySession {
 
     #[wasm_bindgen(js_name = rollbackTransaction)]
     pub fn rollback_transaction(&self, tx_id: String) -> Promise {
-        let s = self.inner.clone();
+        let s = self.inner.get();
         future_to_promise(async move {
+            let s = s.map_err(to_js)?;
             s.rollback(&tx_id, &CallOptions::default()).await.map_err(to_js)?;
             Ok(JsValue::UNDEFINED)
         })
@@ -217,8 +230,9 @@ impl QuerySession {
 
     /// Deletes the session (a session from a pool goes back with `pool.release` instead).
     pub fn close(&self) -> Promise {
-        let s = self.inner.clone();
+        let s = self.inner.get();
         future_to_promise(async move {
+            let s = s.map_err(to_js)?;
             s.delete().await;
             Ok(JsValue::UNDEFINED)
         })

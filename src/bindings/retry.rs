@@ -9,7 +9,7 @@ use super::options;
 use super::pooling::acquire_sleep;
 use crate::driver::Shutdown;
 use crate::error::{policy_for, Error, ErrorKind, RetryPolicy, Status};
-use crate::pool::{Pool, PooledSession};
+use crate::pool::{Checkout, Pool, PooledSession};
 use crate::retry::{retry, BackoffSettings, Classify, RetryBudget, RetrySettings};
 use futures_util::future::{self, Either};
 use js_sys::{Array, Function, Promise, Reflect};
@@ -201,7 +201,7 @@ pub fn retry_operation_promise<S: PooledSession + Clone>(
     pool: &Pool<S>,
     context: &RetryContext,
     settings: JsValue,
-    wrap: fn(S) -> JsValue,
+    wrap: fn(Checkout<S>) -> JsValue,
     callee: Function,
     args: Array,
 ) -> js_sys::Promise {
@@ -218,7 +218,7 @@ async fn retry_with_session<S: PooledSession + Clone>(
     pool: &Pool<S>,
     context: &RetryContext,
     (settings, signal): (&RetrySettings, Option<AbortSignal>),
-    to_js: impl Fn(S) -> JsValue,
+    to_js: impl Fn(Checkout<S>) -> JsValue,
     callee: &Function,
     args: &Array,
 ) -> Result<JsValue, JsValue> {
@@ -230,12 +230,15 @@ async fn retry_with_session<S: PooledSession + Clone>(
                 .acquire(settings.max_session_acquire_timeout_ms, acquire_sleep, abort_future(signal.as_ref()))
                 .await
                 .map_err(AttemptError::Ours)?;
-            let outcome = call_js(callee, to_js(session.clone()), args).await.map_err(AttemptError::Thrown);
+            // The callback's handle and ours share one checkout: once the attempt ends, the handle the
+            // callback may have kept refuses further calls.
+            let checkout = Checkout::pooled(pool, session);
+            let outcome = call_js(callee, to_js(checkout.clone()), args).await.map_err(AttemptError::Thrown);
             let kills = matches!(&outcome, Err(e) if e.retry_policy().is_some_and(|p| p.discards_session));
             if kills {
-                pool.discard(session);
+                checkout.discard();
             } else {
-                pool.release(session);
+                checkout.release();
             }
             outcome
         },

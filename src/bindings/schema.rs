@@ -1,15 +1,15 @@
 //! JS <-> protobuf for table schemas and scheme entries: `TableDescription`-shaped objects in, plain
 //! objects out (the JS entry wraps them in its classes), data queries, key ranges and bulk-upsert rows.
 
-use super::options;
 use super::values::{encode_as, params_from_js_declared, typed_from_js};
+use super::{js_read, options};
 use crate::error::{Error, Result};
 use crate::proto::ydb::{scheme, table, TypedValue};
 use crate::table::schema::{AlterTable, PreparedQuery, ReadTable};
 use crate::value::YdbType;
 use js_sys::{Array, Object, Reflect};
 use std::collections::HashMap;
-use wasm_bindgen::{JsCast, JsValue};
+use wasm_bindgen::JsValue;
 
 fn get(o: &JsValue, key: &str) -> JsValue {
     Reflect::get(o, &JsValue::from_str(key)).unwrap_or(JsValue::UNDEFINED)
@@ -20,26 +20,26 @@ fn set(o: &Object, key: &str, v: &JsValue) {
 }
 
 fn strings(v: &JsValue, what: &str) -> Result<Vec<String>> {
-    if v.is_undefined() || v.is_null() {
-        return Ok(Vec::new());
-    }
-    if !Array::is_array(v) {
-        return Err(Error::argument(format!("{what} must be an array of strings")));
-    }
-    v.unchecked_ref::<Array>()
+    array(v, what)?
         .iter()
         .map(|x| x.as_string().ok_or_else(|| Error::argument(format!("{what} must be an array of strings"))))
         .collect()
 }
 
+/// The elements of an array argument (absent: none), read without letting a proxy's throw unwind.
 fn array(v: &JsValue, what: &str) -> Result<Vec<JsValue>> {
     if v.is_undefined() || v.is_null() {
         return Ok(Vec::new());
     }
-    if !Array::is_array(v) {
+    let threw = |e: js_read::Thrown| e.at(what);
+    if !v.is_object() || !js_read::is_array(v).map_err(threw)? {
         return Err(Error::argument(format!("{what} must be an array")));
     }
-    Ok(v.unchecked_ref::<Array>().iter().collect())
+    let mut out = Vec::new();
+    for i in 0..js_read::length(v).map_err(threw)? {
+        out.push(js_read::element(v, i).map_err(threw)?);
+    }
+    Ok(out)
 }
 
 fn type_of(v: &JsValue, what: &str) -> Result<YdbType> {
@@ -158,9 +158,8 @@ impl QueryArg {
         let mut parameter_types = HashMap::new();
         let types = get(v, "parameterTypes");
         if types.is_object() {
-            for entry in Object::entries(types.unchecked_ref()).iter() {
-                let pair: Array = entry.unchecked_into();
-                let (Some(name), Some(t)) = (pair.get(0).as_string(), pair.get(1).as_string()) else { continue };
+            for (name, t) in js_read::entries(&types).map_err(|e| e.at("DataQuery parameterTypes"))? {
+                let Some(t) = t.as_string() else { continue };
                 let t = YdbType::parse(&t)
                     .map_err(|e| Error::argument(format!("DataQuery parameter {name}: {}", e.message)))?;
                 parameter_types.insert(name, t.to_proto());
@@ -278,15 +277,14 @@ pub fn read_table_from_js(v: &JsValue) -> Result<ReadTable> {
 /// Bulk-upsert rows: an array of objects, typed by `columnTypes` (`{ col: 'Uint64', … }`) or inferred
 /// from the first row.
 pub fn rows_from_js(rows: &JsValue, column_types: &JsValue) -> Result<TypedValue> {
-    if !Array::is_array(rows) {
+    if !rows.is_object() || !js_read::is_array(rows).map_err(|e| e.at("bulkUpsert rows"))? {
         return Err(Error::argument("bulkUpsert rows must be an array of objects"));
     }
     if column_types.is_object() {
         let mut fields = Vec::new();
-        for entry in Object::entries(column_types.unchecked_ref()).iter() {
-            let pair: Array = entry.unchecked_into();
-            let name = pair.get(0).as_string().unwrap_or_default();
-            fields.push((name.clone(), type_of(&pair.get(1), &format!("columnTypes.{name}"))?));
+        for (name, t) in js_read::entries(column_types).map_err(|e| e.at("bulkUpsert columnTypes"))? {
+            let t = type_of(&t, &format!("columnTypes.{name}"))?;
+            fields.push((name, t));
         }
         encode_as(rows, &YdbType::List(Box::new(YdbType::Struct(fields))), "rows")
     } else if column_types.is_undefined() || column_types.is_null() {

@@ -1,13 +1,15 @@
 //! `SessionPool`, table `Session` and `TxContext`, as JS sees them.
 
 use super::driver::Driver;
-use super::pooling::{acquire_promise, keep_alive_as_configured, pool_for_driver, pool_options, stop_promise};
+use super::pooling::{
+    acquire_promise, keep_alive_as_configured, pool_for_driver, pool_options, release_to, stop_promise,
+};
 use super::retry::{retry_operation_promise, RetryContext};
 use super::schema::{self as convert, QueryArg};
 use super::values::{result_set_to_js, result_sets_to_js};
 use super::{options, to_js};
 use crate::error::{Error, Result};
-use crate::pool::Pool;
+use crate::pool::{Checkout, Pool};
 use crate::proto::ydb::{table as pb, ResultSet, TypedValue};
 use crate::table::schema::{bulk_upsert, ReadTableStream as CoreReadStream};
 use crate::table::{TableSession, TxContext as CoreTx};
@@ -66,17 +68,18 @@ impl SessionPool {
     }
 
     pub fn acquire(&self, opts: JsValue) -> Promise {
-        acquire_promise(&self.pool, opts, |s| Session { inner: s }.into())
+        acquire_promise(&self.pool, opts, |s| Session::of(s).into())
     }
 
-    pub fn release(&self, session: &Session) {
-        self.pool.release(session.inner.clone());
+    /// Gives a session back. A second release is a no-op; a session of another pool is a `TypeError`.
+    pub fn release(&self, session: &Session) -> std::result::Result<(), JsValue> {
+        release_to(&self.pool, &session.inner)
     }
 
     /// `retryOperation(async (session, ...args) => …, retrySettings?, ...args)`
     #[wasm_bindgen(js_name = retryOperation)]
     pub fn retry_operation(&self, callee: Function, settings: JsValue, args: Array) -> Promise {
-        retry_operation_promise(&self.pool, &self.retry, settings, |s| Session { inner: s }.into(), callee, args)
+        retry_operation_promise(&self.pool, &self.retry, settings, |s| Session::of(s).into(), callee, args)
     }
 
     pub fn stop(&self, opts: JsValue) -> Promise {
@@ -101,7 +104,16 @@ impl SessionPool {
 
 #[wasm_bindgen]
 pub struct Session {
-    inner: Rc<TableSession>,
+    inner: Checkout<Rc<TableSession>>,
+    /// Kept apart from the checkout so that a released handle still says which session it was.
+    id: String,
+}
+
+impl Session {
+    fn of(inner: Checkout<Rc<TableSession>>) -> Self {
+        let id = inner.get().map(|s| s.id().to_string()).unwrap_or_default();
+        Session { inner, id }
+    }
 }
 
 fn query_text(q: &JsValue) -> Result<String> {
@@ -166,7 +178,7 @@ impl TableClient {
             let o = options::object(&opts, "session options").map_err(to_js)?;
             let call = options::call_options(&o).map_err(to_js)?;
             let s = TableSession::create(&channel, &call).await.map_err(to_js)?;
-            Ok(Session { inner: Rc::new(s) }.into())
+            Ok(Session::of(Checkout::unpooled(Rc::new(s))).into())
         })
     }
 
@@ -255,18 +267,18 @@ impl ReadTableStream {
 impl Session {
     #[wasm_bindgen(getter, js_name = sessionId)]
     pub fn session_id(&self) -> String {
-        self.inner.id().to_string()
+        self.id.clone()
     }
 
     #[wasm_bindgen(getter, js_name = isAlive)]
     pub fn is_alive(&self) -> bool {
-        self.inner.is_alive()
+        self.inner.get().is_ok_and(|s| s.is_alive())
     }
 
     /// Runs a query in one auto-committed serializable transaction.
     #[wasm_bindgen(js_name = executeQuery)]
     pub fn execute_query(&self, query: JsValue, params: JsValue, opts: JsValue) -> Promise {
-        let session = self.inner.clone();
+        let session = self.inner.get();
         let prepared = (|| -> Result<_> {
             let o = options::object(&opts, "executeQuery options")?;
             let q = QueryArg::from_js(&query)?;
@@ -274,6 +286,7 @@ impl Session {
             Ok((q, params, options::call_options(&o)?))
         })();
         future_to_promise(async move {
+            let session = session.map_err(to_js)?;
             let (q, params, call) = prepared.map_err(to_js)?;
             let mut tx = CoreTx::new(session, TxMode::SerializableReadWrite);
             let sets = run(&mut tx, &q, params, true, &call).await.map_err(to_js)?;
@@ -284,12 +297,13 @@ impl Session {
     /// Runs DDL (`CREATE TABLE …`).
     #[wasm_bindgen(js_name = executeSchemeQuery)]
     pub fn execute_scheme_query(&self, yql: JsValue, opts: JsValue) -> Promise {
-        let session = self.inner.clone();
+        let session = self.inner.get();
         let prepared = (|| -> Result<_> {
             let o = options::object(&opts, "executeSchemeQuery options")?;
             Ok((query_text(&yql)?, options::call_options(&o)?))
         })();
         future_to_promise(async move {
+            let session = session.map_err(to_js)?;
             let (text, call) = prepared.map_err(to_js)?;
             session.execute_scheme_query(&text, &call).await.map_err(to_js)?;
             Ok(JsValue::UNDEFINED)
@@ -299,12 +313,13 @@ impl Session {
     /// Prepares a query; resolves the `DataQuery` fields `{ yqlText, queryId, parameterTypes }`.
     #[wasm_bindgen(js_name = prepareQuery)]
     pub fn prepare_query(&self, query: JsValue, opts: JsValue) -> Promise {
-        let session = self.inner.clone();
+        let session = self.inner.get();
         let prepared = (|| -> Result<_> {
             let o = options::object(&opts, "prepareQuery options")?;
             Ok((query_text(&query)?, options::call_options(&o)?))
         })();
         future_to_promise(async move {
+            let session = session.map_err(to_js)?;
             let (text, call) = prepared.map_err(to_js)?;
             let p = session.prepare(&text, &call).await.map_err(to_js)?;
             Ok(convert::prepared_to_js(&p))
@@ -314,12 +329,13 @@ impl Session {
     /// `createTable(path, tableDescription, settings?)`
     #[wasm_bindgen(js_name = createTable)]
     pub fn create_table(&self, path: JsValue, description: JsValue, opts: JsValue) -> Promise {
-        let session = self.inner.clone();
+        let session = self.inner.get();
         let prepared = (|| -> Result<_> {
             let o = options::object(&opts, "createTable settings")?;
             Ok((path_arg(&path)?, convert::description_from_js(&description)?, options::call_options(&o)?))
         })();
         future_to_promise(async move {
+            let session = session.map_err(to_js)?;
             let (path, (columns, key, indexes), call) = prepared.map_err(to_js)?;
             session.create_table(&path, columns, key, indexes, &call).await.map_err(to_js)?;
             Ok(JsValue::UNDEFINED)
@@ -328,12 +344,13 @@ impl Session {
 
     #[wasm_bindgen(js_name = dropTable)]
     pub fn drop_table(&self, path: JsValue, opts: JsValue) -> Promise {
-        let session = self.inner.clone();
+        let session = self.inner.get();
         let prepared = (|| -> Result<_> {
             let o = options::object(&opts, "dropTable settings")?;
             Ok((path_arg(&path)?, options::call_options(&o)?))
         })();
         future_to_promise(async move {
+            let session = session.map_err(to_js)?;
             let (path, call) = prepared.map_err(to_js)?;
             session.drop_table(&path, &call).await.map_err(to_js)?;
             Ok(JsValue::UNDEFINED)
@@ -343,12 +360,13 @@ impl Session {
     /// `alterTable(path, { addColumns?, dropColumns?, addIndexes?, dropIndexes? }, settings?)`
     #[wasm_bindgen(js_name = alterTable)]
     pub fn alter_table(&self, path: JsValue, change: JsValue, opts: JsValue) -> Promise {
-        let session = self.inner.clone();
+        let session = self.inner.get();
         let prepared = (|| -> Result<_> {
             let o = options::object(&opts, "alterTable settings")?;
             Ok((path_arg(&path)?, convert::alter_from_js(&change)?, options::call_options(&o)?))
         })();
         future_to_promise(async move {
+            let session = session.map_err(to_js)?;
             let (path, change, call) = prepared.map_err(to_js)?;
             session.alter_table(&path, change, &call).await.map_err(to_js)?;
             Ok(JsValue::UNDEFINED)
@@ -357,12 +375,13 @@ impl Session {
 
     #[wasm_bindgen(js_name = copyTable)]
     pub fn copy_table(&self, source: JsValue, destination: JsValue, opts: JsValue) -> Promise {
-        let session = self.inner.clone();
+        let session = self.inner.get();
         let prepared = (|| -> Result<_> {
             let o = options::object(&opts, "copyTable settings")?;
             Ok((path_arg(&source)?, path_arg(&destination)?, options::call_options(&o)?))
         })();
         future_to_promise(async move {
+            let session = session.map_err(to_js)?;
             let (source, destination, call) = prepared.map_err(to_js)?;
             session.copy_table(&source, &destination, &call).await.map_err(to_js)?;
             Ok(JsValue::UNDEFINED)
@@ -373,12 +392,13 @@ impl Session {
     /// it in a `TableDescription`).
     #[wasm_bindgen(js_name = describeTable)]
     pub fn describe_table(&self, path: JsValue, opts: JsValue) -> Promise {
-        let session = self.inner.clone();
+        let session = self.inner.get();
         let prepared = (|| -> Result<_> {
             let o = options::object(&opts, "describeTable settings")?;
             Ok((path_arg(&path)?, options::call_options(&o)?))
         })();
         future_to_promise(async move {
+            let session = session.map_err(to_js)?;
             let (path, call) = prepared.map_err(to_js)?;
             let d = session.describe_table(&path, &call).await.map_err(to_js)?;
             Ok(convert::description_to_js(&d))
@@ -392,7 +412,7 @@ impl Session {
         let build = || -> Result<_> {
             let o = options::object(&opts, "readTable options")?;
             Ok(PendingRead {
-                session: self.inner.clone(),
+                session: self.inner.get()?,
                 path: path_arg(&path)?,
                 read: convert::read_table_from_js(&opts)?,
                 call: options::call_options(&o)?,
@@ -405,18 +425,22 @@ impl Session {
     /// `bulkUpsert(path, rows, columnTypes?, settings?)`
     #[wasm_bindgen(js_name = bulkUpsert)]
     pub fn bulk_upsert(&self, path: JsValue, rows: JsValue, column_types: JsValue, opts: JsValue) -> Promise {
-        bulk_upsert_promise(self.inner.channel().clone(), path, rows, column_types, opts)
+        match self.inner.get() {
+            Ok(s) => bulk_upsert_promise(s.channel().clone(), path, rows, column_types, opts),
+            Err(e) => Promise::reject(&to_js(e)),
+        }
     }
 
     /// A transaction context; the transaction begins with its first statement.
     pub fn transaction(&self, mode: JsValue) -> std::result::Result<TxContext, JsValue> {
         let mode = tx_mode_from_js(&mode).map_err(to_js)?;
-        Ok(TxContext { inner: Rc::new(RefCell::new(Some(CoreTx::new(self.inner.clone(), mode)))) })
+        Ok(TxContext { inner: Rc::new(RefCell::new(Some(CoreTx::new(self.inner.get().map_err(to_js)?, mode)))) })
     }
 
     pub fn close(&self) -> Promise {
-        let s = self.inner.clone();
+        let s = self.inner.get();
         future_to_promise(async move {
+            let s = s.map_err(to_js)?;
             s.delete().await;
             Ok(JsValue::UNDEFINED)
         })

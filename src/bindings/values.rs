@@ -6,11 +6,13 @@
 //! Parameters: a plain JS value gets its type inferred; a `TypedValue` states it. Every mismatch is
 //! an argument error naming the parameter (a `TypeError` in JS).
 
+use super::js_read;
 use crate::error::{Error, Result};
 use crate::proto::ydb::{self, value::Value as V, ResultSet, TypedValue};
 use crate::value::scalars::{self, DATETIME_END_SECS, DATE_END_DAYS, TIMESTAMP_END_MICROS};
 use crate::value::{Primitive as P, YdbType};
 use js_sys::{Array, BigInt, Date, Map, Object, Reflect, Uint8Array};
+use std::cell::Cell;
 use std::collections::HashMap;
 use wasm_bindgen::{JsCast, JsValue};
 
@@ -243,6 +245,123 @@ pub fn result_sets_to_js(sets: &[ResultSet]) -> Result<JsValue> {
 // ---------------------------------------------------------------------------------------------
 // Parameters
 
+/// How deep a parameter value may nest (lists, structs, tuples and dicts inside each other). YDB's own
+/// types nest a handful of levels; 64 keeps the encoder's recursion (a few hundred bytes of wasm32's
+/// 1 MiB stack per level) far from the stack's end — on wasm32 running past it overwrites the heap
+/// before anything traps. A cyclic value reaches the bound too, and is then reported as a cycle.
+pub const MAX_VALUE_DEPTH: usize = 64;
+
+/// How many values one parameter may hold. A sparse array (`new Array(2 ** 32 - 1)`) or a proxy that
+/// claims a huge length would otherwise have the encoder allocate until wasm memory runs out, which
+/// traps. 4 Mi values is far above what fits YDB's request size limit anyway.
+pub const MAX_VALUES_PER_PARAMETER: usize = 1 << 22;
+
+/// Where a value sits inside a parameter: a list linked through the Rust stack, rendered as text
+/// (`$p.items[3].name`) only when an error needs it, so that encoding allocates no path per value.
+#[derive(Clone, Copy)]
+struct At<'a> {
+    parent: Option<&'a At<'a>>,
+    step: Step<'a>,
+    /// The value at this place (to find a cycle when the depth bound is hit).
+    value: &'a JsValue,
+    depth: usize,
+    /// Values the parameter may still hold (see [`MAX_VALUES_PER_PARAMETER`]).
+    budget: &'a Cell<usize>,
+}
+
+#[derive(Clone, Copy)]
+enum Step<'a> {
+    Root(&'a str),
+    Field(&'a str),
+    Index(usize),
+    DictKey,
+    DictValue,
+}
+
+impl<'a> At<'a> {
+    fn root(name: &'a str, value: &'a JsValue, budget: &'a Cell<usize>) -> At<'a> {
+        At { parent: None, step: Step::Root(name), value, depth: 0, budget }
+    }
+
+    /// The place of a value one level down; an error past [`MAX_VALUE_DEPTH`] levels, on a cycle, or
+    /// past [`MAX_VALUES_PER_PARAMETER`] values.
+    fn child(&'a self, step: Step<'a>, value: &'a JsValue) -> Result<At<'a>> {
+        let child = At { parent: Some(self), step, value, depth: self.depth + 1, budget: self.budget };
+        if child.depth > MAX_VALUE_DEPTH {
+            return Err(child.too_deep());
+        }
+        let left = self.budget.get();
+        if left == 0 {
+            let root = At::render(self.chain().get(..1).unwrap_or_default());
+            return Err(Error::argument(format!(
+                "parameter {root}: more than {MAX_VALUES_PER_PARAMETER} values in one parameter; send the data in parts"
+            )));
+        }
+        self.budget.set(left - 1);
+        Ok(child)
+    }
+
+    /// The error for a read of the caller's value that threw.
+    fn threw(&self, e: js_read::Thrown) -> Error {
+        e.at(&format!("parameter {}", self.path()))
+    }
+
+    fn chain(&self) -> Vec<&At<'a>> {
+        let mut chain = vec![self];
+        let mut at = self;
+        while let Some(p) = at.parent {
+            chain.push(p);
+            at = p;
+        }
+        chain.reverse();
+        chain
+    }
+
+    fn render(chain: &[&At<'_>]) -> String {
+        let mut out = String::new();
+        for at in chain {
+            match at.step {
+                Step::Root(name) => out.push_str(name),
+                Step::Field(f) => {
+                    out.push('.');
+                    out.push_str(f);
+                }
+                Step::Index(i) => out.push_str(&format!("[{i}]")),
+                Step::DictKey => out.push_str("<key>"),
+                Step::DictValue => out.push_str("<value>"),
+            }
+        }
+        out
+    }
+
+    fn path(&self) -> String {
+        At::render(&self.chain())
+    }
+
+    /// The error for a value nested past the bound: a cycle when an object contains itself on the way.
+    fn too_deep(&self) -> Error {
+        let chain = self.chain();
+        let root = At::render(chain.get(..1).unwrap_or_default());
+        for (j, later) in chain.iter().enumerate() {
+            if !later.value.is_object() {
+                continue;
+            }
+            let repeats =
+                chain.get(..j).unwrap_or_default().iter().any(|earlier| Object::is(earlier.value, later.value));
+            if repeats {
+                let at = At::render(chain.get(..=j).unwrap_or_default());
+                return Error::argument(format!(
+                    "parameter {root}: the value contains itself at {at} (a cycle); YDB values cannot be cyclic"
+                ));
+            }
+        }
+        Error::argument(format!(
+            "parameter {}: the value nests deeper than {MAX_VALUE_DEPTH} levels",
+            At::render(chain.get(..chain.len().min(MAX_VALUE_DEPTH / 4)).unwrap_or_default()) + "…"
+        ))
+    }
+}
+
 fn typed_marker() -> JsValue {
     js_sys::Symbol::for_("ydb-wasm.TypedValue").into()
 }
@@ -262,24 +381,19 @@ pub fn params_from_js_declared(
     if params.is_undefined() || params.is_null() {
         return Ok(out);
     }
-    let entries: Array = if let Some(map) = params.dyn_ref::<Map>() {
-        let arr = Array::new();
-        map.for_each(&mut |v, k| {
-            arr.push(&Array::of2(&k, &v));
-        });
-        arr
-    } else if params.is_object() && !Array::is_array(params) {
-        Object::entries(params.unchecked_ref())
+    let threw = |e: js_read::Thrown| e.at("parameters");
+    let entries: Vec<(JsValue, JsValue)> = if let Some(map) = params.dyn_ref::<Map>() {
+        map_entries(map)
+    } else if params.is_object() && !js_read::is_array(params).map_err(threw)? {
+        js_read::entries(params).map_err(threw)?.into_iter().map(|(k, v)| (JsValue::from_str(&k), v)).collect()
     } else {
         return Err(Error::argument("parameters must be an object such as { $id: 1n } or a Map"));
     };
-    for entry in entries.iter() {
-        let pair: Array = entry.unchecked_into();
-        let name = pair.get(0).as_string().ok_or_else(|| Error::argument("parameter names must be strings"))?;
+    for (key, value) in entries {
+        let name = key.as_string().ok_or_else(|| Error::argument("parameter names must be strings"))?;
         let name = if name.starts_with('$') { name } else { format!("${name}") };
-        let value = pair.get(1);
         let typed = match declared.get(&name) {
-            Some(t) if !is_typed_value(&value) => encode_as(&value, t, &name)?,
+            Some(t) if !is_typed_value(&value, &name)? => encode_as(&value, t, &name)?,
             _ => typed_from_js(&value, &name)?,
         };
         out.insert(name, typed);
@@ -287,20 +401,29 @@ pub fn params_from_js_declared(
     Ok(out)
 }
 
+/// A `Map`'s entries. `Map.prototype.forEach` on a real `Map` runs no caller code besides our callback.
+fn map_entries(map: &Map) -> Vec<(JsValue, JsValue)> {
+    let mut out = Vec::with_capacity(map.size() as usize);
+    map.for_each(&mut |v, k| out.push((k, v)));
+    out
+}
+
 /// One parameter value: a `TypedValue` or a plain value whose type is inferred.
 pub fn typed_from_js(value: &JsValue, name: &str) -> Result<TypedValue> {
-    let (t, v) = if is_typed_value(value) {
-        let type_text = Reflect::get(value, &JsValue::from_str("type"))
-            .ok()
-            .and_then(|t| t.as_string())
+    let budget = Cell::new(MAX_VALUES_PER_PARAMETER);
+    let at = At::root(name, value, &budget);
+    let (t, v) = if is_typed_value(value, name)? {
+        let type_text = js_read::get(value, "type")
+            .map_err(|e| at.threw(e))?
+            .as_string()
             .ok_or_else(|| Error::argument(format!("parameter {name}: TypedValue.type must be a type name string")))?;
         let t = YdbType::parse(&type_text).map_err(|e| Error::argument(format!("parameter {name}: {}", e.message)))?;
-        let inner = Reflect::get(value, &JsValue::from_str("value")).unwrap_or(JsValue::UNDEFINED);
-        let v = encode(&inner, &t, name)?;
+        let inner = js_read::get(value, "value").map_err(|e| at.threw(e))?;
+        let v = encode(&inner, &t, &At::root(name, &inner, &budget))?;
         (t, v)
     } else {
-        let t = infer(value, name)?;
-        let v = encode(value, &t, name)?;
+        let t = infer(value, &at)?;
+        let v = encode(value, &t, &at)?;
         (t, v)
     };
     Ok(TypedValue { r#type: Some(t.to_proto()), value: Some(v) })
@@ -308,15 +431,20 @@ pub fn typed_from_js(value: &JsValue, name: &str) -> Result<TypedValue> {
 
 /// A JS value encoded as the given type (bulk upsert rows, declared parameters).
 pub fn encode_as(value: &JsValue, t: &YdbType, name: &str) -> Result<TypedValue> {
-    Ok(TypedValue { r#type: Some(t.to_proto()), value: Some(encode(value, t, name)?) })
+    let budget = Cell::new(MAX_VALUES_PER_PARAMETER);
+    Ok(TypedValue { r#type: Some(t.to_proto()), value: Some(encode(value, t, &At::root(name, value, &budget))?) })
 }
 
-fn is_typed_value(value: &JsValue) -> bool {
-    value.is_object() && Reflect::get(value, &typed_marker()).map(|m| m.is_truthy()).unwrap_or(false)
+fn is_typed_value(value: &JsValue, name: &str) -> Result<bool> {
+    if !value.is_object() {
+        return Ok(false);
+    }
+    let marker = js_read::get_key(value, &typed_marker()).map_err(|e| e.at(&format!("parameter {name}")))?;
+    Ok(marker.is_truthy())
 }
 
 /// The type a plain JS value stands for (see the API contract's table).
-fn infer(value: &JsValue, name: &str) -> Result<YdbType> {
+fn infer(value: &JsValue, at: &At<'_>) -> Result<YdbType> {
     if value.as_bool().is_some() {
         return Ok(YdbType::Primitive(P::Bool));
     }
@@ -329,40 +457,46 @@ fn infer(value: &JsValue, name: &str) -> Result<YdbType> {
     if value.is_string() {
         return Ok(YdbType::Primitive(P::Utf8));
     }
+    let name = at.path();
+    if value.is_null() || value.is_undefined() {
+        return Err(Error::argument(format!(
+            "parameter {name} is null: its type cannot be inferred; pass new TypedValue(null, OptionalType(...))"
+        )));
+    }
+    if !value.is_object() {
+        return Err(Error::argument(format!("parameter {name}: cannot infer a YDB type for this value")));
+    }
     if value.is_instance_of::<Uint8Array>() {
         return Ok(YdbType::Primitive(P::String));
     }
     if value.is_instance_of::<Date>() {
         return Ok(YdbType::Primitive(P::Timestamp));
     }
-    if value.is_null() || value.is_undefined() {
-        return Err(Error::argument(format!(
-            "parameter {name} is null: its type cannot be inferred; pass new TypedValue(null, OptionalType(...))"
-        )));
+    if let Some(map) = value.dyn_ref::<Map>() {
+        let Some((k, v)) = map_entries(map).into_iter().next() else {
+            return Err(Error::argument(format!("parameter {name} is an empty Map: give its type with TypedValue")));
+        };
+        let key = infer(&k, &at.child(Step::DictKey, &k)?)?;
+        let payload = infer(&v, &at.child(Step::DictValue, &v)?)?;
+        return Ok(YdbType::Dict(Box::new(key), Box::new(payload)));
     }
-    if Array::is_array(value) {
-        let arr: &Array = value.unchecked_ref();
-        let first = arr.get(0);
-        if arr.length() == 0 {
+    if js_read::is_array(value).map_err(|e| at.threw(e))? {
+        if js_read::length(value).map_err(|e| at.threw(e))? == 0 {
             return Err(Error::argument(format!("parameter {name} is an empty list: give its type with TypedValue")));
         }
-        return Ok(YdbType::List(Box::new(infer(&first, name)?)));
+        let first = js_read::element(value, 0).map_err(|e| at.threw(e))?;
+        return Ok(YdbType::List(Box::new(infer(&first, &at.child(Step::Index(0), &first)?)?)));
     }
-    if value.is_object() {
-        let entries = Object::entries(value.unchecked_ref());
-        let mut fields = Vec::new();
-        for e in entries.iter() {
-            let pair: Array = e.unchecked_into();
-            let key = pair.get(0).as_string().unwrap_or_default();
-            fields.push((key.clone(), infer(&pair.get(1), &format!("{name}.{key}"))?));
-        }
-        return Ok(YdbType::Struct(fields));
+    let mut fields = Vec::new();
+    for (key, v) in js_read::entries(value).map_err(|e| at.threw(e))? {
+        let t = infer(&v, &at.child(Step::Field(&key), &v)?)?;
+        fields.push((key, t));
     }
-    Err(Error::argument(format!("parameter {name}: cannot infer a YDB type for this value")))
+    Ok(YdbType::Struct(fields))
 }
 
-fn bad(name: &str, t: &YdbType, why: &str) -> Error {
-    Error::argument(format!("parameter {name}: {why} for type {t}"))
+fn bad(at: &At<'_>, t: &YdbType, why: &str) -> Error {
+    Error::argument(format!("parameter {}: {why} for type {t}", at.path()))
 }
 
 fn prim(v: V) -> ydb::Value {
@@ -370,13 +504,13 @@ fn prim(v: V) -> ydb::Value {
 }
 
 /// An integer from a JS number (must be whole) or a BigInt, checked against [min, max].
-fn integer(value: &JsValue, name: &str, t: &YdbType, min: i128, max: i128) -> Result<i128> {
+fn integer(value: &JsValue, at: &At<'_>, t: &YdbType, min: i128, max: i128) -> Result<i128> {
     let n: i128 = if let Some(f) = value.as_f64() {
         if f.fract() != 0.0 || !f.is_finite() {
-            return Err(bad(name, t, "expected a whole number"));
+            return Err(bad(at, t, "expected a whole number"));
         }
         if f.abs() > 9_007_199_254_740_991.0 {
-            return Err(bad(name, t, "number beyond 2^53 loses precision, pass a BigInt"));
+            return Err(bad(at, t, "number beyond 2^53 loses precision, pass a BigInt"));
         }
         f as i128
     } else if value.is_bigint() {
@@ -384,96 +518,113 @@ fn integer(value: &JsValue, name: &str, t: &YdbType, min: i128, max: i128) -> Re
             .to_string(10)
             .ok()
             .and_then(|s| s.as_string())
-            .ok_or_else(|| bad(name, t, "unreadable BigInt"))?;
-        text.parse::<i128>().map_err(|_| bad(name, t, "BigInt out of range"))?
+            .ok_or_else(|| bad(at, t, "unreadable BigInt"))?;
+        text.parse::<i128>().map_err(|_| bad(at, t, "BigInt out of range"))?
     } else {
-        return Err(bad(name, t, "expected a number or a BigInt"));
+        return Err(bad(at, t, "expected a number or a BigInt"));
     };
     if n < min || n > max {
-        return Err(bad(name, t, &format!("{n} is out of range")));
+        return Err(bad(at, t, &format!("{n} is out of range")));
     }
     Ok(n)
 }
 
 /// Milliseconds since the epoch from a Date or a number.
-fn epoch_ms(value: &JsValue, name: &str, t: &YdbType) -> Result<f64> {
+fn epoch_ms(value: &JsValue, at: &At<'_>, t: &YdbType) -> Result<f64> {
     let ms = if let Some(d) = value.dyn_ref::<Date>() {
         d.get_time()
     } else if let Some(f) = value.as_f64() {
         f
     } else {
-        return Err(bad(name, t, "expected a Date"));
+        return Err(bad(at, t, "expected a Date"));
     };
     if ms.is_nan() {
-        return Err(bad(name, t, "invalid Date"));
+        return Err(bad(at, t, "invalid Date"));
     }
     Ok(ms)
 }
 
-/// A JS value encoded as type `t`.
-fn encode(value: &JsValue, t: &YdbType, name: &str) -> Result<ydb::Value> {
+/// A JS string as UTF-8 text. A string with an unpaired surrogate has no UTF-8 form: it is refused
+/// rather than sent with U+FFFD in its place. (The check runs only when the conversion produced a
+/// U+FFFD, which a well-formed string rarely contains.)
+fn text(value: &JsValue, at: &At<'_>, t: &YdbType) -> Result<String> {
+    let s = value.as_string().ok_or_else(|| bad(at, t, "expected a string"))?;
+    if s.contains('\u{FFFD}') && !value.unchecked_ref::<js_sys::JsString>().is_valid_utf16() {
+        return Err(bad(at, t, "a string with an unpaired surrogate has no UTF-8 form"));
+    }
+    Ok(s)
+}
+
+/// The length of an array argument; an error for anything else.
+fn array_length(value: &JsValue, at: &At<'_>, t: &YdbType) -> Result<u32> {
+    if !value.is_object() || !js_read::is_array(value).map_err(|e| at.threw(e))? {
+        return Err(bad(at, t, "expected an array"));
+    }
+    js_read::length(value).map_err(|e| at.threw(e))
+}
+
+/// A JS value encoded as type `t`. Its recursion follows `t`, whose depth the type parser, the
+/// inference above and `YdbType::from_proto` bound; the place is still counted as a second guard.
+fn encode(value: &JsValue, t: &YdbType, at: &At<'_>) -> Result<ydb::Value> {
     Ok(match t {
         YdbType::Optional(inner) => {
             if value.is_null() || value.is_undefined() {
                 prim(V::NullFlagValue(0))
             } else if matches!(**inner, YdbType::Optional(_)) {
-                prim(V::NestedValue(Box::new(encode(value, inner, name)?)))
+                prim(V::NestedValue(Box::new(encode(value, inner, at)?)))
             } else {
-                encode(value, inner, name)?
+                encode(value, inner, at)?
             }
         }
         _ if value.is_null() || value.is_undefined() => {
-            return Err(bad(name, t, "null is only allowed for Optional types"));
+            return Err(bad(at, t, "null is only allowed for Optional types"));
         }
         YdbType::Primitive(p) => match p {
-            P::Bool => prim(V::BoolValue(value.as_bool().ok_or_else(|| bad(name, t, "expected a boolean"))?)),
-            P::Int8 => prim(V::Int32Value(integer(value, name, t, -128, 127)? as i32)),
-            P::Int16 => prim(V::Int32Value(integer(value, name, t, -32768, 32767)? as i32)),
-            P::Int32 => prim(V::Int32Value(integer(value, name, t, i32::MIN.into(), i32::MAX.into())? as i32)),
-            P::Uint8 => prim(V::Uint32Value(integer(value, name, t, 0, 255)? as u32)),
-            P::Uint16 => prim(V::Uint32Value(integer(value, name, t, 0, 65535)? as u32)),
-            P::Uint32 => prim(V::Uint32Value(integer(value, name, t, 0, u32::MAX.into())? as u32)),
-            P::Int64 => prim(V::Int64Value(integer(value, name, t, i64::MIN.into(), i64::MAX.into())? as i64)),
-            P::Uint64 => prim(V::Uint64Value(integer(value, name, t, 0, u64::MAX.into())? as u64)),
-            P::Interval => prim(V::Int64Value(integer(value, name, t, i64::MIN.into(), i64::MAX.into())? as i64)),
-            P::Float => prim(V::FloatValue(value.as_f64().ok_or_else(|| bad(name, t, "expected a number"))? as f32)),
-            P::Double => prim(V::DoubleValue(value.as_f64().ok_or_else(|| bad(name, t, "expected a number"))?)),
-            P::Utf8 | P::Json | P::JsonDocument | P::DyNumber => {
-                prim(V::TextValue(value.as_string().ok_or_else(|| bad(name, t, "expected a string"))?))
-            }
+            P::Bool => prim(V::BoolValue(value.as_bool().ok_or_else(|| bad(at, t, "expected a boolean"))?)),
+            P::Int8 => prim(V::Int32Value(integer(value, at, t, -128, 127)? as i32)),
+            P::Int16 => prim(V::Int32Value(integer(value, at, t, -32768, 32767)? as i32)),
+            P::Int32 => prim(V::Int32Value(integer(value, at, t, i32::MIN.into(), i32::MAX.into())? as i32)),
+            P::Uint8 => prim(V::Uint32Value(integer(value, at, t, 0, 255)? as u32)),
+            P::Uint16 => prim(V::Uint32Value(integer(value, at, t, 0, 65535)? as u32)),
+            P::Uint32 => prim(V::Uint32Value(integer(value, at, t, 0, u32::MAX.into())? as u32)),
+            P::Int64 => prim(V::Int64Value(integer(value, at, t, i64::MIN.into(), i64::MAX.into())? as i64)),
+            P::Uint64 => prim(V::Uint64Value(integer(value, at, t, 0, u64::MAX.into())? as u64)),
+            P::Interval => prim(V::Int64Value(integer(value, at, t, i64::MIN.into(), i64::MAX.into())? as i64)),
+            P::Float => prim(V::FloatValue(value.as_f64().ok_or_else(|| bad(at, t, "expected a number"))? as f32)),
+            P::Double => prim(V::DoubleValue(value.as_f64().ok_or_else(|| bad(at, t, "expected a number"))?)),
+            P::Utf8 | P::Json | P::JsonDocument | P::DyNumber => prim(V::TextValue(text(value, at, t)?)),
             P::String | P::Yson => {
                 if let Some(bytes) = value.dyn_ref::<Uint8Array>() {
                     prim(V::BytesValue(bytes.to_vec()))
-                } else if let Some(s) = value.as_string() {
-                    prim(V::BytesValue(s.into_bytes()))
+                } else if value.is_string() {
+                    prim(V::BytesValue(text(value, at, t)?.into_bytes()))
                 } else {
-                    return Err(bad(name, t, "expected a Uint8Array or a string"));
+                    return Err(bad(at, t, "expected a Uint8Array or a string"));
                 }
             }
             P::Date => {
-                let days = (epoch_ms(value, name, t)? / MS_PER_DAY).floor() as i64;
-                scalars::check_epoch_range(days, DATE_END_DAYS, "Date").map_err(|e| bad(name, t, &e.message))?;
+                let days = (epoch_ms(value, at, t)? / MS_PER_DAY).floor() as i64;
+                scalars::check_epoch_range(days, DATE_END_DAYS, "Date").map_err(|e| bad(at, t, &e.message))?;
                 prim(V::Uint32Value(days as u32))
             }
             P::Datetime => {
-                let secs = (epoch_ms(value, name, t)? / 1000.0).floor() as i64;
-                scalars::check_epoch_range(secs, DATETIME_END_SECS, "Datetime")
-                    .map_err(|e| bad(name, t, &e.message))?;
+                let secs = (epoch_ms(value, at, t)? / 1000.0).floor() as i64;
+                scalars::check_epoch_range(secs, DATETIME_END_SECS, "Datetime").map_err(|e| bad(at, t, &e.message))?;
                 prim(V::Uint32Value(secs as u32))
             }
             P::Timestamp => {
                 let micros = if value.is_bigint() {
-                    integer(value, name, t, 0, i128::from(TIMESTAMP_END_MICROS - 1))? as i64
+                    integer(value, at, t, 0, i128::from(TIMESTAMP_END_MICROS - 1))? as i64
                 } else {
-                    (epoch_ms(value, name, t)? * 1000.0).round() as i64
+                    (epoch_ms(value, at, t)? * 1000.0).round() as i64
                 };
                 scalars::check_epoch_range(micros, TIMESTAMP_END_MICROS, "Timestamp")
-                    .map_err(|e| bad(name, t, &e.message))?;
+                    .map_err(|e| bad(at, t, &e.message))?;
                 prim(V::Uint64Value(micros as u64))
             }
             P::Uuid => {
-                let s = value.as_string().ok_or_else(|| bad(name, t, "expected a UUID string"))?;
-                let (lo, hi) = scalars::parse_uuid(&s).map_err(|e| bad(name, t, &e.message))?;
+                let s = value.as_string().ok_or_else(|| bad(at, t, "expected a UUID string"))?;
+                let (lo, hi) = scalars::parse_uuid(&s).map_err(|e| bad(at, t, &e.message))?;
                 ydb::Value { value: Some(V::Low128(lo)), high_128: hi, ..Default::default() }
             }
         },
@@ -483,69 +634,57 @@ fn encode(value: &JsValue, t: &YdbType, name: &str) -> Result<ydb::Value> {
             } else if value.as_f64().is_some() || value.is_bigint() {
                 js_sys::JsString::from(value.clone()).as_string().unwrap_or_default()
             } else {
-                return Err(bad(name, t, "expected a decimal string"));
+                return Err(bad(at, t, "expected a decimal string"));
             };
-            let v = scalars::parse_decimal(&text, *precision, *scale).map_err(|e| bad(name, t, &e.message))?;
+            let v = scalars::parse_decimal(&text, *precision, *scale).map_err(|e| bad(at, t, &e.message))?;
             let (lo, hi) = scalars::split_128(v);
             ydb::Value { value: Some(V::Low128(lo)), high_128: hi, ..Default::default() }
         }
         YdbType::List(item) => {
-            if !Array::is_array(value) {
-                return Err(bad(name, t, "expected an array"));
-            }
-            let arr: &Array = value.unchecked_ref();
-            let mut items = Vec::with_capacity(arr.length() as usize);
-            for (i, x) in arr.iter().enumerate() {
-                items.push(encode(&x, item, &format!("{name}[{i}]"))?);
+            let n = array_length(value, at, t)?;
+            // Capacity from the claimed length only up to a point: the budget, not the claim, bounds it.
+            let mut items = Vec::with_capacity(n.min(4096) as usize);
+            for i in 0..n {
+                let x = js_read::element(value, i).map_err(|e| at.threw(e))?;
+                items.push(encode(&x, item, &at.child(Step::Index(i as usize), &x)?)?);
             }
             ydb::Value { items, ..Default::default() }
         }
         YdbType::Tuple(types) => {
-            if !Array::is_array(value) {
-                return Err(bad(name, t, "expected an array"));
-            }
-            let arr: &Array = value.unchecked_ref();
-            if arr.length() as usize != types.len() {
-                return Err(bad(name, t, "wrong number of tuple elements"));
+            if array_length(value, at, t)? as usize != types.len() {
+                return Err(bad(at, t, "wrong number of tuple elements"));
             }
             let mut items = Vec::with_capacity(types.len());
             for (i, it) in types.iter().enumerate() {
-                items.push(encode(&arr.get(i as u32), it, &format!("{name}[{i}]"))?);
+                let x = js_read::element(value, i as u32).map_err(|e| at.threw(e))?;
+                items.push(encode(&x, it, &at.child(Step::Index(i), &x)?)?);
             }
             ydb::Value { items, ..Default::default() }
         }
         YdbType::Struct(fields) => {
             if !value.is_object() {
-                return Err(bad(name, t, "expected an object"));
+                return Err(bad(at, t, "expected an object"));
             }
             let mut items = Vec::with_capacity(fields.len());
             for (field, ft) in fields {
-                let v = Reflect::get(value, &JsValue::from_str(field)).unwrap_or(JsValue::UNDEFINED);
-                items.push(encode(&v, ft, &format!("{name}.{field}"))?);
+                let v = js_read::get(value, field).map_err(|e| at.threw(e))?;
+                items.push(encode(&v, ft, &at.child(Step::Field(field), &v)?)?);
             }
             ydb::Value { items, ..Default::default() }
         }
         YdbType::Dict(kt, vt) => {
-            let map = value.dyn_ref::<Map>().ok_or_else(|| bad(name, t, "expected a Map"))?;
+            let map = value.dyn_ref::<Map>().ok_or_else(|| bad(at, t, "expected a Map"))?;
             let mut pairs = Vec::with_capacity(map.size() as usize);
-            let mut failure = None;
-            map.for_each(&mut |v, k| {
-                if failure.is_some() {
-                    return;
-                }
-                match (encode(&k, kt, name), encode(&v, vt, name)) {
-                    (Ok(key), Ok(payload)) => pairs.push(ydb::ValuePair { key: Some(key), payload: Some(payload) }),
-                    (Err(e), _) | (_, Err(e)) => failure = Some(e),
-                }
-            });
-            if let Some(e) = failure {
-                return Err(e);
+            for (k, v) in map_entries(map) {
+                let key = encode(&k, kt, &at.child(Step::DictKey, &k)?)?;
+                let payload = encode(&v, vt, &at.child(Step::DictValue, &v)?)?;
+                pairs.push(ydb::ValuePair { key: Some(key), payload: Some(payload) });
             }
             ydb::Value { pairs, ..Default::default() }
         }
         YdbType::Void | YdbType::Null => prim(V::NullFlagValue(0)),
         YdbType::EmptyList | YdbType::EmptyDict => ydb::Value::default(),
-        YdbType::Tagged(_, inner) => encode(value, inner, name)?,
-        YdbType::Variant(_) => return Err(bad(name, t, "Variant parameters are not supported")),
+        YdbType::Tagged(_, inner) => encode(value, inner, at)?,
+        YdbType::Variant(_) => return Err(bad(at, t, "Variant parameters are not supported")),
     })
 }

@@ -7,12 +7,12 @@
 //! `execute` streams result-set parts as the server sends them: nothing is buffered here.
 
 use crate::error::{Error, Result, Status};
-use crate::pool::{wasm_spawn, PooledSession};
+use crate::pool::{wasm_spawn, PooledSession, DEFAULT_CREATE_TIMEOUT_MS};
 use crate::proto::ydb::{query, ResultSet, TypedValue};
 use crate::transport::methods::query_service as rpc;
 use crate::transport::{CallOptions, Channel, MessageStream};
 use crate::tx_mode::TxMode;
-use futures_util::future::{AbortHandle, Abortable, LocalBoxFuture};
+use futures_util::future::{self, AbortHandle, Abortable, Either, LocalBoxFuture};
 use std::cell::Cell;
 use std::collections::HashMap;
 use std::rc::Rc;
@@ -62,8 +62,14 @@ impl TxControl {
 }
 
 impl QuerySession {
-    /// Creates a session and attaches it; fails if the server does not confirm the attachment.
+    /// Creates a session and attaches it; fails if the server does not confirm the attachment. The
+    /// whole of it — CreateSession and the AttachSession stream's first part — is bounded by
+    /// `opts.timeout_ms`, else the driver's `requestTimeoutMs`, else 10 s: the stream itself must stay open for the session's life, so
+    /// its deadline cannot be the request's, but a server (or a buffering proxy) that never sends the
+    /// first part must not hold the caller forever.
     pub async fn create(channel: &Channel, opts: &CallOptions) -> Result<QuerySession> {
+        let deadline_ms = opts.timeout_ms.or(channel.default_timeout_ms()).unwrap_or(DEFAULT_CREATE_TIMEOUT_MS);
+        let opts = &CallOptions { timeout_ms: Some(deadline_ms), ..opts.clone() };
         let created = channel.unary(&rpc::CREATE_SESSION, &query::CreateSessionRequest {}, opts).await?;
         check(created.status, &created.issues)?;
         let id = created.session_id;
@@ -77,6 +83,15 @@ impl QuerySession {
                 .unwrap_or_else(|| Err(Error::transport(Status::ConnectionLost, "AttachSession ended at once")))?;
             check(first.status, &first.issues)?;
             Ok::<_, Error>(stream)
+        };
+        let attached = async {
+            match future::select(Box::pin(attached), crate::clock::sleep_ms(deadline_ms)).await {
+                Either::Left((attached, _)) => attached,
+                Either::Right(_) => Err(Error::transport(
+                    Status::DeadlineExceeded,
+                    format!("the session was not attached within {deadline_ms} ms (AttachSession sent nothing)"),
+                )),
+            }
         };
         let stream = match attached.await {
             Ok(s) => s,
@@ -238,9 +253,7 @@ impl PooledSession for Rc<QuerySession> {
     type Factory = crate::discovery::Endpoints;
     fn create(endpoints: &crate::discovery::Endpoints) -> LocalBoxFuture<'static, Result<Self>> {
         let channel = endpoints.pick();
-        Box::pin(
-            async move { QuerySession::create(&channel, &CallOptions::with_timeout(Some(10_000))).await.map(Rc::new) },
-        )
+        Box::pin(async move { QuerySession::create(&channel, &CallOptions::default()).await.map(Rc::new) })
     }
     fn is_alive(&self) -> bool {
         self.alive.get()

@@ -6,7 +6,7 @@
 //! statement (one round trip, as the official SDKs do) and can commit with the last one.
 
 use crate::error::{Error, Result};
-use crate::pool::PooledSession;
+use crate::pool::{PooledSession, DEFAULT_CREATE_TIMEOUT_MS};
 use crate::proto::ydb::{table, ResultSet, TypedValue};
 use crate::transport::channel::decode_answer;
 use crate::transport::framing::encode_frame;
@@ -188,9 +188,10 @@ impl PooledSession for Rc<TableSession> {
     type Factory = crate::discovery::Endpoints;
     fn create(endpoints: &crate::discovery::Endpoints) -> LocalBoxFuture<'static, Result<Self>> {
         let channel = endpoints.pick();
-        Box::pin(
-            async move { TableSession::create(&channel, &CallOptions::with_timeout(Some(10_000))).await.map(Rc::new) },
-        )
+        Box::pin(async move {
+            let deadline = channel.default_timeout_ms().unwrap_or(DEFAULT_CREATE_TIMEOUT_MS);
+            TableSession::create(&channel, &CallOptions::with_timeout(Some(deadline))).await.map(Rc::new)
+        })
     }
     fn is_alive(&self) -> bool {
         self.alive.get()

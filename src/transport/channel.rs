@@ -146,6 +146,11 @@ impl Channel {
         &self.inner.database
     }
 
+    /// The deadline of calls that set none (the driver's `requestTimeoutMs`).
+    pub fn default_timeout_ms(&self) -> Option<u32> {
+        self.inner.default_timeout_ms
+    }
+
     async fn send(
         &self,
         path: &str,

@@ -1,0 +1,105 @@
+// Crash containment: what happens if the wasm instance traps anyway.
+//
+// The Rust side is written so that no input can trap it (bounded recursion, no panics on data), but a
+// trap — an `unreachable`, running out of memory — would leave the instance with half-updated state,
+// and every later call would run on that. The glue is built with wasm-bindgen's abort handler, which
+// marks the instance dead at the trap and refuses every later call into it. This module turns that
+// into one clear, catchable error, rejects the calls that were in flight (their futures lived in the
+// dead instance and would never settle), and lets `new Driver()` start a fresh instance; objects of
+// the dead one keep failing with the same error instead of reaching the new one.
+
+let lastCrash = null; // what the calls of a crashed instance's objects get
+let generation = 0; // wasm-bindgen's instance id: objects carry the one they were made in
+const inFlight = new Set(); // the reject functions of promises not yet settled
+
+function crashError(makeError, cause) {
+  const what = cause instanceof Error ? `${cause.name}: ${cause.message}` : String(cause);
+  return makeError(
+    'ydb', 'CLIENT_INTERNAL_ERROR', 401040,
+    `the ydb-wasm client crashed (${what}); the Driver in use and everything made from it no longer work: create a new Driver`,
+    [], false,
+  );
+}
+
+/** Whether an exception says the instance trapped. */
+function isTrap(e) {
+  return e instanceof WebAssembly.RuntimeError;
+}
+
+/**
+ * Guards every method and getter of the wasm classes. At a trap the instance is replaced at once by a
+ * fresh one (and `setup` runs on it): nothing more runs in the dead one — its memory may be
+ * half-updated — its objects fail with the crash error, and a new Driver works.
+ */
+export function contain(wasm, classes, makeError, setup) {
+  const noteTrap = (e) => {
+    const crash = crashError(makeError, e);
+    lastCrash = crash;
+    for (const reject of inFlight) reject(crash);
+    inFlight.clear();
+    wasm.__wbg_reset_state();
+    generation++;
+    setup();
+    return crash;
+  };
+  const translate = (e) => (isTrap(e) ? noteTrap(e) : e);
+  const track = (promise) => new Promise((resolve, reject) => {
+    inFlight.add(reject);
+    promise.then(
+      (v) => { inFlight.delete(reject); resolve(v); },
+      (e) => { inFlight.delete(reject); reject(translate(e)); },
+    );
+  });
+  // An object of a crashed instance fails at once — rejecting if the method returned a promise when it
+  // last ran, throwing otherwise — except for the methods that let go (`stop`, `free`): there is
+  // nothing left to stop, and cleanup code must not fail.
+  const guard = (fn, name) => {
+    let returnsPromise = false;
+    const letsGo = name === 'stop' || name === 'free';
+    return function (...args) {
+      if (this != null && this.__wbg_inst !== undefined && this.__wbg_inst !== generation) {
+        if (letsGo) return returnsPromise ? Promise.resolve() : undefined;
+        if (returnsPromise) return Promise.reject(lastCrash);
+        throw lastCrash;
+      }
+      let result;
+      try {
+        result = fn.apply(this, args);
+      } catch (e) {
+        throw translate(e);
+      }
+      if (!(result instanceof Promise)) return result;
+      returnsPromise = true;
+      return track(result);
+    };
+  };
+  for (const C of classes) {
+    for (const [name, d] of Object.entries(Object.getOwnPropertyDescriptors(C.prototype))) {
+      if (name === 'constructor') continue;
+      if (typeof d.value === 'function') C.prototype[name] = guard(d.value, name);
+      else if (d.get) Object.defineProperty(C.prototype, name, { ...d, get: guard(d.get, name) });
+    }
+  }
+  return {
+    /** The class with its constructor guarded too (a Proxy keeps `instanceof`, statics and the name). */
+    constructible(C) {
+      return new Proxy(C, {
+        construct(target, args, newTarget) {
+          try {
+            return Reflect.construct(target, args, newTarget);
+          } catch (e) {
+            throw translate(e);
+          }
+        },
+      });
+    },
+    /** Forces a trap (tests only): at once, or in a background task. */
+    trap(inBackground = false) {
+      try {
+        wasm.__testTrap(inBackground);
+      } catch (e) {
+        throw translate(e);
+      }
+    },
+  };
+}
