@@ -21,6 +21,16 @@ function crashError(makeError, cause) {
   );
 }
 
+/**
+ * The methods of the wasm classes that return at once rather than a promise (getters aside). What a
+ * method returned when it last ran overrides this; it only decides for methods not yet called.
+ */
+const ANSWER_AT_ONCE = new Set([
+  'Driver.schemeClient', 'Driver.tableClient', 'Driver.querySessionPool', 'SessionPool.release',
+  'QuerySessionPool.release', 'Session.transaction', 'Session.readTable', 'QuerySession.executeQuery',
+  'QueryResultStream.cancel', 'ReadTableStream.cancel',
+]);
+
 /** Whether an exception says the instance trapped. */
 function isTrap(e) {
   return e instanceof WebAssembly.RuntimeError;
@@ -42,7 +52,15 @@ export function contain(wasm, classes, makeError, setup) {
     setup();
     return crash;
   };
-  const translate = (e) => (isTrap(e) ? noteTrap(e) : e);
+  // An object of a crashed instance passed as an argument (`new QuerySessionPool(oldDriver)`) is refused
+  // by the glue itself: that is the same crash.
+  const translate = (e) => {
+    if (isTrap(e)) return noteTrap(e);
+    if (e instanceof Error && e.message.startsWith('Invalid stale object from previous Wasm instance')) {
+      return lastCrash ?? e;
+    }
+    return e;
+  };
   const track = (promise) => new Promise((resolve, reject) => {
     inFlight.add(reject);
     promise.then(
@@ -50,11 +68,11 @@ export function contain(wasm, classes, makeError, setup) {
       (e) => { inFlight.delete(reject); reject(translate(e)); },
     );
   });
-  // An object of a crashed instance fails at once — rejecting if the method returned a promise when it
-  // last ran, throwing otherwise — except for the methods that let go (`stop`, `free`): there is
-  // nothing left to stop, and cleanup code must not fail.
-  const guard = (fn, name) => {
-    let returnsPromise = false;
+  // An object of a crashed instance fails at once — throwing from the methods that answer at once,
+  // rejecting from the rest — except for the methods that let go (`stop`, `free`): there is nothing
+  // left to stop, and cleanup code must not fail.
+  const guard = (fn, name, className) => {
+    let returnsPromise = !ANSWER_AT_ONCE.has(`${className}.${name}`) && name !== 'free';
     const letsGo = name === 'stop' || name === 'free';
     return function (...args) {
       if (this != null && this.__wbg_inst !== undefined && this.__wbg_inst !== generation) {
@@ -68,16 +86,15 @@ export function contain(wasm, classes, makeError, setup) {
       } catch (e) {
         throw translate(e);
       }
-      if (!(result instanceof Promise)) return result;
-      returnsPromise = true;
-      return track(result);
+      returnsPromise = result instanceof Promise;
+      return returnsPromise ? track(result) : result;
     };
   };
   for (const C of classes) {
     for (const [name, d] of Object.entries(Object.getOwnPropertyDescriptors(C.prototype))) {
       if (name === 'constructor') continue;
-      if (typeof d.value === 'function') C.prototype[name] = guard(d.value, name);
-      else if (d.get) Object.defineProperty(C.prototype, name, { ...d, get: guard(d.get, name) });
+      if (typeof d.value === 'function') C.prototype[name] = guard(d.value, name, C.name);
+      else if (d.get) Object.defineProperty(C.prototype, name, { ...d, get: guard(d.get, name, C.name) });
     }
   }
   return {
