@@ -56,6 +56,10 @@ export function contain(wasm, classes, makeError, setup) {
   // by the glue itself: that is the same crash.
   const translate = (e) => {
     if (isTrap(e)) return noteTrap(e);
+    // The glue's own check of a class argument (`new SessionPool(notADriver)`) is a plain Error.
+    if (e instanceof Error && e.constructor === Error && e.message.startsWith('expected instance of ')) {
+      return new TypeError(`${e.message} (an argument of the wrong kind)`);
+    }
     if (e instanceof Error && e.message.startsWith('Invalid stale object from previous Wasm instance')) {
       return lastCrash ?? e;
     }

@@ -209,20 +209,22 @@ impl QuerySession {
     }
 
     #[wasm_bindgen(js_name = commitTransaction)]
-    pub fn commit_transaction(&self, tx_id: String) -> Promise {
+    pub fn commit_transaction(&self, tx_id: JsValue) -> Promise {
         let s = self.inner.get();
         future_to_promise(async move {
             let s = s.map_err(to_js)?;
+            let tx_id = tx_id_arg(&tx_id).map_err(to_js)?;
             s.commit(&tx_id, &CallOptions::default()).await.map_err(to_js)?;
             Ok(JsValue::UNDEFINED)
         })
     }
 
     #[wasm_bindgen(js_name = rollbackTransaction)]
-    pub fn rollback_transaction(&self, tx_id: String) -> Promise {
+    pub fn rollback_transaction(&self, tx_id: JsValue) -> Promise {
         let s = self.inner.get();
         future_to_promise(async move {
             let s = s.map_err(to_js)?;
+            let tx_id = tx_id_arg(&tx_id).map_err(to_js)?;
             s.rollback(&tx_id, &CallOptions::default()).await.map_err(to_js)?;
             Ok(JsValue::UNDEFINED)
         })
@@ -237,6 +239,12 @@ impl QuerySession {
             Ok(JsValue::UNDEFINED)
         })
     }
+}
+
+/// A transaction id argument. Exported functions take `JsValue`, never `String`: wasm-bindgen's glue
+/// would pass a non-string (a number, an object) to wasm as a string with a bogus length, which traps.
+fn tx_id_arg(v: &JsValue) -> Result<String> {
+    v.as_string().ok_or_else(|| Error::argument("a transaction id must be a string"))
 }
 
 struct Pending {
