@@ -440,7 +440,7 @@ mod tests {
             node = i.issues.first();
             depth += 1;
         }
-        assert_eq!(depth - 1, MAX_ISSUE_DEPTH);
+        assert_eq!(depth - 1, MAX_ISSUE_DEPTH + 1, "16 levels kept, then the note");
         assert!(last.contains("nested deeper"), "{last}");
         assert!(!e.message.contains("leaf"));
     }

@@ -104,6 +104,9 @@ impl QuerySessionPool {
     }
 }
 
+/// More result sets than one query can return (YDB allows far fewer statements per query).
+const MAX_RESULT_SETS: usize = 4096;
+
 /// Runs a query and gathers its streamed parts into whole result sets.
 async fn collect(
     session: &CoreSession,
@@ -116,6 +119,11 @@ async fn collect(
     let mut sets: Vec<ResultSet> = Vec::new();
     while let Some(part) = stream.next().await {
         let part = part?;
+        if part.index >= MAX_RESULT_SETS {
+            // A server's index decides how many sets are allocated: bounded, or a hostile one could
+            // have us allocate until wasm memory runs out.
+            return Err(Error::protocol(format!("result set index {} is beyond any query's results", part.index)));
+        }
         while sets.len() <= part.index {
             sets.push(ResultSet::default());
         }
