@@ -5,7 +5,7 @@ use super::values::{encode_as, params_from_js_declared, typed_from_js};
 use super::{js_read, options};
 use crate::error::{Error, Result};
 use crate::proto::ydb::{scheme, table, TypedValue};
-use crate::table::schema::{AlterTable, PreparedQuery, ReadTable};
+use crate::table::schema::{AlterTable, DataQuery, PreparedQuery, ReadTable};
 use crate::value::YdbType;
 use js_sys::{Array, Object, Reflect};
 use std::collections::HashMap;
@@ -136,66 +136,41 @@ pub fn description_to_js(d: &table::DescribeTableResult) -> JsValue {
     o.into()
 }
 
-/// A query argument: YQL text, or a prepared `DataQuery` (`{ yqlText, queryId, parameterTypes }`).
-pub enum QueryArg {
-    Text(String),
-    Prepared(PreparedQuery),
+/// A query argument: YQL text, or a `DataQuery` from `prepareQuery` (`{ yqlText, queryId, parameterTypes }`).
+pub fn data_query_from_js(v: &JsValue) -> Result<DataQuery> {
+    if let Some(text) = v.as_string() {
+        return Ok(DataQuery::Text(text));
+    }
+    if !v.is_object() {
+        return Err(Error::argument("query must be YQL text or a DataQuery from prepareQuery"));
+    }
+    let text = get(v, "yqlText").as_string();
+    let id = get(v, "queryId").as_string();
+    let (Some(text), Some(id)) = (text, id) else {
+        return Err(Error::argument("query must be YQL text or a DataQuery from prepareQuery"));
+    };
+    let mut parameter_types = HashMap::new();
+    let types = get(v, "parameterTypes");
+    if types.is_object() {
+        for (name, t) in js_read::entries(&types).map_err(|e| e.at("DataQuery parameterTypes"))? {
+            let Some(t) = t.as_string() else { continue };
+            let t = YdbType::parse(&t)
+                .map_err(|e| Error::argument(format!("DataQuery parameter {name}: {}", e.message)))?;
+            parameter_types.insert(name, t.to_proto());
+        }
+    }
+    Ok(DataQuery::Prepared(PreparedQuery { id, text, parameter_types }))
 }
 
-impl QueryArg {
-    pub fn from_js(v: &JsValue) -> Result<QueryArg> {
-        if let Some(text) = v.as_string() {
-            return Ok(QueryArg::Text(text));
-        }
-        if !v.is_object() {
-            return Err(Error::argument("query must be YQL text or a DataQuery from prepareQuery"));
-        }
-        let text = get(v, "yqlText").as_string();
-        let id = get(v, "queryId").as_string();
-        let (Some(text), Some(id)) = (text, id) else {
-            return Err(Error::argument("query must be YQL text or a DataQuery from prepareQuery"));
-        };
-        let mut parameter_types = HashMap::new();
-        let types = get(v, "parameterTypes");
-        if types.is_object() {
-            for (name, t) in js_read::entries(&types).map_err(|e| e.at("DataQuery parameterTypes"))? {
-                let Some(t) = t.as_string() else { continue };
-                let t = YdbType::parse(&t)
-                    .map_err(|e| Error::argument(format!("DataQuery parameter {name}: {}", e.message)))?;
-                parameter_types.insert(name, t.to_proto());
-            }
-        }
-        Ok(QueryArg::Prepared(PreparedQuery { id, text, parameter_types }))
-    }
-
-    /// The parameters, typed by the prepared query's declarations where the caller gave plain values.
-    pub fn params(&self, params: &JsValue) -> Result<HashMap<String, TypedValue>> {
-        let declared = match self {
-            QueryArg::Text(_) => HashMap::new(),
-            QueryArg::Prepared(p) => p
-                .parameter_types
-                .iter()
-                .filter_map(|(name, t)| YdbType::from_proto(t).ok().map(|t| (name.clone(), t)))
-                .collect(),
-        };
-        params_from_js_declared(params, &declared)
-    }
-
-    /// What to send: the prepared query's id, or the text.
-    pub fn to_proto(&self) -> table::query::Query {
-        match self {
-            QueryArg::Text(t) => table::query::Query::YqlText(t.clone()),
-            QueryArg::Prepared(p) => table::query::Query::Id(p.id.clone()),
-        }
-    }
-
-    /// The text to fall back to when the server no longer knows a prepared query's id.
-    pub fn fallback(&self) -> Option<table::query::Query> {
-        match self {
-            QueryArg::Text(_) => None,
-            QueryArg::Prepared(p) => Some(table::query::Query::YqlText(p.text.clone())),
-        }
-    }
+/// The parameters, typed by a prepared query's declarations where the caller gave plain values.
+pub fn data_query_params(query: &DataQuery, params: &JsValue) -> Result<HashMap<String, TypedValue>> {
+    let declared = query
+        .parameter_types()
+        .map(|types| {
+            types.iter().filter_map(|(name, t)| YdbType::from_proto(t).ok().map(|t| (name.clone(), t))).collect()
+        })
+        .unwrap_or_default();
+    params_from_js_declared(params, &declared)
 }
 
 /// A prepared query as the plain object the JS `DataQuery` wraps.

@@ -5,12 +5,11 @@ use super::pooling::{
     acquire_promise, keep_alive_as_configured, pool_for_driver, pool_options, release_to, stop_promise,
 };
 use super::retry::{retry_operation_promise, RetryContext};
-use super::schema::{self as convert, QueryArg};
+use super::schema::{self as convert, data_query_from_js, data_query_params};
 use super::values::{result_set_to_js, result_sets_to_js};
 use super::{options, to_js};
 use crate::error::{Error, Result};
 use crate::pool::{Checkout, Pool};
-use crate::proto::ydb::{table as pb, ResultSet, TypedValue};
 use crate::table::schema::{bulk_upsert, ReadTableStream as CoreReadStream};
 use crate::table::{TableSession, TxContext as CoreTx};
 use crate::transport::CallOptions;
@@ -122,25 +121,6 @@ fn query_text(q: &JsValue) -> Result<String> {
 
 fn path_arg(p: &JsValue) -> Result<String> {
     p.as_string().ok_or_else(|| Error::argument("a table path must be a string"))
-}
-
-/// Runs a query in a transaction; a prepared query the server no longer knows (NOT_FOUND, e.g. after
-/// a restart) runs once more from its text.
-async fn run(
-    tx: &mut CoreTx,
-    q: &QueryArg,
-    params: std::collections::HashMap<String, TypedValue>,
-    commit: bool,
-    call: &CallOptions,
-) -> Result<Vec<ResultSet>> {
-    match tx.execute(q.to_proto(), params.clone(), commit, call).await {
-        Err(e) if e.status == crate::Status::NotFound && q.fallback().is_some() && tx.tx_id().is_none() => {
-            tx.reopen();
-            let text = q.fallback().unwrap_or(pb::query::Query::YqlText(String::new()));
-            tx.execute(text, params, commit, call).await
-        }
-        other => other,
-    }
 }
 
 fn bulk_upsert_promise(
@@ -281,15 +261,15 @@ impl Session {
         let session = self.inner.get();
         let prepared = (|| -> Result<_> {
             let o = options::object(&opts, "executeQuery options")?;
-            let q = QueryArg::from_js(&query)?;
-            let params = q.params(&params)?;
+            let q = data_query_from_js(&query)?;
+            let params = data_query_params(&q, &params)?;
             Ok((q, params, options::call_options(&o)?))
         })();
         future_to_promise(async move {
             let session = session.map_err(to_js)?;
             let (q, params, call) = prepared.map_err(to_js)?;
             let mut tx = CoreTx::new(session, TxMode::SerializableReadWrite);
-            let sets = run(&mut tx, &q, params, true, &call).await.map_err(to_js)?;
+            let sets = tx.execute(&q, params, true, &call).await.map_err(to_js)?;
             result_sets_to_js(&sets).map_err(to_js)
         })
     }
@@ -475,14 +455,14 @@ impl TxContext {
         let prepared = (|| -> Result<_> {
             let o = options::object(&opts, "execute options")?;
             let commit = options::boolean(&o, "commitTx")?.unwrap_or(false);
-            let q = QueryArg::from_js(&query)?;
-            let params = q.params(&params)?;
+            let q = data_query_from_js(&query)?;
+            let params = data_query_params(&q, &params)?;
             Ok((q, params, commit, options::call_options(&o)?))
         })();
         future_to_promise(async move {
             let (q, params, commit, call) = prepared.map_err(to_js)?;
             let mut tx = cell.borrow_mut().take().ok_or_else(busy)?;
-            let r = run(&mut tx, &q, params, commit, &call).await;
+            let r = tx.execute(&q, params, commit, &call).await;
             *cell.borrow_mut() = Some(tx);
             result_sets_to_js(&r.map_err(to_js)?).map_err(to_js)
         })

@@ -14,6 +14,7 @@ use crate::transport::methods::table_service as rpc;
 use crate::transport::operation::{check, operation_params, result_of};
 use crate::transport::{CallOptions, Channel};
 use crate::tx_mode::TxMode;
+use schema::DataQuery;
 use futures_util::future::LocalBoxFuture;
 use std::cell::Cell;
 use std::collections::HashMap;
@@ -226,13 +227,6 @@ impl TxContext {
         self.finished
     }
 
-    /// Makes a transaction whose first statement failed before it began usable again (the caller
-    /// retries that statement differently, e.g. a prepared query from its text).
-    pub fn reopen(&mut self) {
-        if self.tx_id.is_none() {
-            self.finished = false;
-        }
-    }
 
     fn control(&self, commit: bool) -> Result<table::TransactionControl> {
         use table::transaction_control::TxSelector;
@@ -246,8 +240,32 @@ impl TxContext {
         Ok(table::TransactionControl { tx_selector: Some(selector), commit_tx: commit })
     }
 
-    /// Runs a statement in the transaction, beginning it on the first call.
+    /// Runs a statement in the transaction, beginning it on the first call. A prepared query the server
+    /// no longer knows runs once more from its text (see [`DataQuery::fallback_after`]).
     pub async fn execute(
+        &mut self,
+        query: &DataQuery,
+        parameters: HashMap<String, TypedValue>,
+        commit: bool,
+        opts: &CallOptions,
+    ) -> Result<Vec<ResultSet>> {
+        let began_before = self.tx_id.is_some();
+        // Only a prepared query may need its parameters a second time.
+        let again = matches!(query, DataQuery::Prepared(_)).then(|| parameters.clone());
+        match self.execute_once(query.to_proto(), parameters, commit, opts).await {
+            Err(e) => match (query.fallback_after(&e, began_before), again) {
+                (Some(text), Some(parameters)) => {
+                    // The failed statement ended nothing on the server: the transaction never began.
+                    self.finished = false;
+                    self.execute_once(text, parameters, commit, opts).await
+                }
+                _ => Err(e),
+            },
+            ok => ok,
+        }
+    }
+
+    async fn execute_once(
         &mut self,
         query: table::query::Query,
         parameters: HashMap<String, TypedValue>,

@@ -29,6 +29,44 @@ pub struct PreparedQuery {
     pub parameter_types: HashMap<String, Type>,
 }
 
+/// What a data query runs: YQL text, or a prepared query — sent by its id, with its text to fall back to
+/// when the server no longer knows the id (NOT_FOUND after a restart or a cache eviction).
+#[derive(Debug, Clone)]
+pub enum DataQuery {
+    Text(String),
+    Prepared(PreparedQuery),
+}
+
+impl DataQuery {
+    /// What to send first.
+    pub fn to_proto(&self) -> table::query::Query {
+        match self {
+            DataQuery::Text(t) => table::query::Query::YqlText(t.clone()),
+            DataQuery::Prepared(p) => table::query::Query::Id(p.id.clone()),
+        }
+    }
+
+    /// What to send instead after `error`, when the statement may run again: a prepared query the server
+    /// no longer knows runs from its text — but only if it was to begin its transaction, since the
+    /// failed statement ended a transaction already under way.
+    pub fn fallback_after(&self, error: &crate::error::Error, began_before: bool) -> Option<table::query::Query> {
+        match self {
+            DataQuery::Prepared(p) if error.status == crate::error::Status::NotFound && !began_before => {
+                Some(table::query::Query::YqlText(p.text.clone()))
+            }
+            _ => None,
+        }
+    }
+
+    /// The prepared query's declared parameter types (none for text).
+    pub fn parameter_types(&self) -> Option<&HashMap<String, Type>> {
+        match self {
+            DataQuery::Text(_) => None,
+            DataQuery::Prepared(p) => Some(&p.parameter_types),
+        }
+    }
+}
+
 /// What `alterTable` changes.
 #[derive(Debug, Clone, Default)]
 pub struct AlterTable {
@@ -194,5 +232,24 @@ mod tests {
         assert_eq!(full_path("/local/", "dir/t").unwrap(), "/local/dir/t");
         assert_eq!(full_path("/local", "/other/t").unwrap(), "/other/t");
         assert!(full_path("/local", "  ").is_err());
+    }
+
+    #[test]
+    fn a_prepared_query_the_server_forgot_falls_back_to_its_text_only_before_its_transaction_began() {
+        let prepared = DataQuery::Prepared(PreparedQuery {
+            id: "q1".into(),
+            text: "SELECT 1".into(),
+            parameter_types: HashMap::new(),
+        });
+        let not_found = Error::new(crate::ErrorKind::Ydb, crate::Status::NotFound, "unknown query");
+        let aborted = Error::new(crate::ErrorKind::Ydb, crate::Status::Aborted, "conflict");
+        assert!(matches!(prepared.to_proto(), table::query::Query::Id(id) if id == "q1"));
+        assert!(matches!(
+            prepared.fallback_after(&not_found, false),
+            Some(table::query::Query::YqlText(t)) if t == "SELECT 1"
+        ));
+        assert!(prepared.fallback_after(&not_found, true).is_none(), "a transaction under way ended with it");
+        assert!(prepared.fallback_after(&aborted, false).is_none());
+        assert!(DataQuery::Text("SELECT 1".into()).fallback_after(&not_found, false).is_none());
     }
 }
