@@ -135,7 +135,13 @@ export class QueryTxContext {
           throw e;
         }
       },
-      then(resolve, reject) { return collect(parts).then(resolve, reject); },
+      // Awaited: the wasm side gathers the parts into whole result sets.
+      then(resolve, reject) {
+        return stream.collect().then(
+          (sets) => { tx.#txId ??= stream.txId; return sets; },
+          (e) => { tx.#finished = true; throw e; },
+        ).then(resolve, reject);
+      },
     };
     return parts;
   }
@@ -149,18 +155,6 @@ export class QueryTxContext {
     this.#finished = true;
     if (this.#txId) await this.#session.rollbackTransaction(this.#txId);
   }
-}
-
-/** Gathers streamed parts into whole result sets, in result-set order. */
-async function collect(parts) {
-  const sets = [];
-  for await (const part of parts) {
-    const i = part.index ?? 0;
-    if (!sets[i]) sets[i] = { columns: part.columns, rows: [], truncated: false, index: i };
-    sets[i].rows.push(...part.rows);
-    sets[i].truncated ||= part.truncated;
-  }
-  return sets;
 }
 
 /** A user and password, exchanged for a token through the Auth service and refreshed before it expires. */

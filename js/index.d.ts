@@ -331,6 +331,8 @@ export declare class QueryTxContext {
 }
 export declare class QueryResultStream implements AsyncIterable<ResultSet> {
   next(): Promise<ResultSet | undefined>;
+  /** The rest of the stream gathered into whole result sets. */
+  collect(): Promise<ResultSet[]>;
   readonly txId: string | undefined;
   cancel(): void;
   [Symbol.asyncIterator](): AsyncIterator<ResultSet>;

@@ -12,8 +12,8 @@ pub fn now_ms() -> f64 {
     }
 }
 
-/// Resolves after `ms` milliseconds on the runtime's timer (`setTimeout`). Natively (unit tests, which
-/// drive time with fakes) it never resolves: a deadline built on it never passes.
+/// Resolves after `ms` milliseconds on the runtime's timer (`setTimeout`). Natively (unit tests) time
+/// does not pass: every sleep ends at once, so a backoff is no wait and a deadline has already passed.
 pub fn sleep_ms(ms: u32) -> futures_util::future::LocalBoxFuture<'static, ()> {
     #[cfg(target_arch = "wasm32")]
     {
@@ -22,6 +22,6 @@ pub fn sleep_ms(ms: u32) -> futures_util::future::LocalBoxFuture<'static, ()> {
     #[cfg(not(target_arch = "wasm32"))]
     {
         let _ = ms;
-        Box::pin(futures_util::future::pending())
+        Box::pin(futures_util::future::ready(()))
     }
 }

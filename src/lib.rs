@@ -17,6 +17,7 @@ pub mod pool;
 pub mod query;
 pub mod retry;
 pub mod scheme;
+pub mod session_retry;
 pub mod table;
 pub mod transport;
 pub mod tx_mode;

@@ -1,15 +1,15 @@
 //! `QuerySessionPool`, `QuerySession` and the streamed `executeQuery` result, as JS sees them.
 
 use super::driver::Driver;
-use super::pooling::{acquire_promise, acquire_sleep, pool_for_driver, pool_options, release_to, stop_promise};
-use super::retry::{abort_future, backoff_sleep, check_signal, retry_operation_promise, AttemptError, RetryContext};
+use super::pooling::{acquire_promise, pool_for_driver, pool_options, release_to, stop_promise};
+use super::retry::{retry_operation_promise, RetryContext, SignalCancellation};
 use super::values::{params_from_js, result_set_to_js, result_sets_to_js};
 use super::{options, to_js};
 use crate::error::{Error, Result};
 use crate::pool::{Checkout, Pool};
 use crate::proto::ydb::{ResultSet, TypedValue};
 use crate::query::{QueryResultStream as CoreStream, QuerySession as CoreSession, TxControl};
-use crate::retry::retry;
+use crate::session_retry::retry_with_session;
 use crate::transport::CallOptions;
 use js_sys::{Array, Function, Promise};
 use std::cell::RefCell;
@@ -63,18 +63,17 @@ impl QuerySessionPool {
         future_to_promise(async move {
             let (text, params, (settings, signal)) = prepared.map_err(to_js)?;
             let call = CallOptions { signal: signal.clone(), ..Default::default() };
-            let sets = retry(
+            let sets = retry_with_session(
+                &pool,
                 &settings,
-                |_| async {
-                    check_signal(signal.as_ref())?;
-                    let abort = abort_future(signal.as_ref());
-                    let s = pool.acquire(settings.max_session_acquire_timeout_ms, acquire_sleep, abort).await?;
-                    let r = collect(&s, &text, params.clone(), &TxControl::None, &call).await;
-                    pool.release(s);
-                    r
-                },
-                backoff_sleep(&context.shutdown, signal.clone()),
+                &context.shutdown,
+                &SignalCancellation(signal),
                 super::random,
+                |checkout| {
+                    let params = params.clone();
+                    let (text, call) = (&text, &call);
+                    async move { collect(&*checkout.get()?, text, params, &TxControl::None, call).await }
+                },
             )
             .await
             .map_err(to_js)?;
@@ -104,9 +103,6 @@ impl QuerySessionPool {
     }
 }
 
-/// More result sets than one query can return (YDB allows far fewer statements per query).
-const MAX_RESULT_SETS: usize = 4096;
-
 /// Runs a query and gathers its streamed parts into whole result sets.
 async fn collect(
     session: &CoreSession,
@@ -115,27 +111,7 @@ async fn collect(
     tx: &TxControl,
     opts: &CallOptions,
 ) -> Result<Vec<ResultSet>> {
-    let mut stream = session.execute(text, params, tx, opts).await?;
-    let mut sets: Vec<ResultSet> = Vec::new();
-    while let Some(part) = stream.next().await {
-        let part = part?;
-        if part.index >= MAX_RESULT_SETS {
-            // A server's index decides how many sets are allocated: bounded, or a hostile one could
-            // have us allocate until wasm memory runs out.
-            return Err(Error::protocol(format!("result set index {} is beyond any query's results", part.index)));
-        }
-        while sets.len() <= part.index {
-            sets.push(ResultSet::default());
-        }
-        if let Some(set) = sets.get_mut(part.index) {
-            if set.columns.is_empty() {
-                set.columns = part.result_set.columns;
-            }
-            set.rows.extend(part.result_set.rows);
-            set.truncated |= part.result_set.truncated;
-        }
-    }
-    Ok(sets)
+    session.execute(text, params, tx, opts).await?.collect().await
 }
 
 #[wasm_bindgen]
@@ -271,6 +247,27 @@ enum StreamState {
     Done,
 }
 
+/// The running stream of `state`, started on first use (`None` once done). While the caller reads it,
+/// `state` is Busy: a second reader is refused instead of interleaving.
+async fn take_stream(state: &RefCell<StreamState>) -> Result<Option<CoreStream>> {
+    let current = std::mem::replace(&mut *state.borrow_mut(), StreamState::Busy);
+    match current {
+        StreamState::Pending(p) => match p.session.execute(&p.text, p.params, &p.tx, &p.call).await {
+            Ok(s) => Ok(Some(s)),
+            Err(e) => {
+                *state.borrow_mut() = StreamState::Done;
+                Err(e)
+            }
+        },
+        StreamState::Running(s) => Ok(Some(s)),
+        StreamState::Busy => Err(Error::argument("next() called before the previous next() settled")),
+        StreamState::Done => {
+            *state.borrow_mut() = StreamState::Done;
+            Ok(None)
+        }
+    }
+}
+
 /// The parts of one `executeQuery`, pulled with `next()` (the JS entry makes it async-iterable).
 #[wasm_bindgen]
 pub struct QueryResultStream {
@@ -287,24 +284,8 @@ impl QueryResultStream {
         let state = self.state.clone();
         let tx_id = self.tx_id.clone();
         future_to_promise(async move {
-            let current = std::mem::replace(&mut *state.borrow_mut(), StreamState::Busy);
-            let mut stream = match current {
-                StreamState::Pending(p) => match p.session.execute(&p.text, p.params, &p.tx, &p.call).await {
-                    Ok(s) => s,
-                    Err(e) => {
-                        *state.borrow_mut() = StreamState::Done;
-                        return Err(to_js(e));
-                    }
-                },
-                StreamState::Running(s) => s,
-                StreamState::Busy => {
-                    *state.borrow_mut() = StreamState::Busy;
-                    return Err(to_js(Error::argument("next() called before the previous next() settled")));
-                }
-                StreamState::Done => {
-                    *state.borrow_mut() = StreamState::Done;
-                    return Ok(JsValue::UNDEFINED);
-                }
+            let Some(mut stream) = take_stream(&state).await.map_err(to_js)? else {
+                return Ok(JsValue::UNDEFINED);
             };
             let next = stream.next().await;
             if stream.tx_id.is_some() {
@@ -328,6 +309,23 @@ impl QueryResultStream {
         })
     }
 
+    /// Resolves the rest of the stream gathered into whole result sets (what awaiting a query gives).
+    pub fn collect(&self) -> Promise {
+        let state = self.state.clone();
+        let tx_id = self.tx_id.clone();
+        future_to_promise(async move {
+            let Some(mut stream) = take_stream(&state).await.map_err(to_js)? else {
+                return result_sets_to_js(&[]).map_err(to_js);
+            };
+            let sets = stream.collect().await;
+            if stream.tx_id.is_some() {
+                tx_id.borrow_mut().clone_from(&stream.tx_id);
+            }
+            *state.borrow_mut() = StreamState::Done;
+            result_sets_to_js(&sets.map_err(to_js)?).map_err(to_js)
+        })
+    }
+
     /// The transaction the query began and left open, once known.
     #[wasm_bindgen(getter, js_name = txId)]
     pub fn tx_id(&self) -> Option<String> {
@@ -337,11 +335,5 @@ impl QueryResultStream {
     /// Stops reading: the request is aborted and the server stops the query.
     pub fn cancel(&self) {
         *self.state.borrow_mut() = StreamState::Done;
-    }
-}
-
-impl From<AttemptError> for JsValue {
-    fn from(e: AttemptError) -> JsValue {
-        e.into_js()
     }
 }

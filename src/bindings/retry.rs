@@ -6,12 +6,11 @@
 //! killed it.
 
 use super::options;
-use super::pooling::acquire_sleep;
 use crate::driver::Shutdown;
 use crate::error::{policy_for, Error, ErrorKind, RetryPolicy, Status};
 use crate::pool::{Checkout, Pool, PooledSession};
-use crate::retry::{retry, BackoffSettings, Classify, RetryBudget, RetrySettings};
-use futures_util::future::{self, Either};
+use crate::retry::{BackoffSettings, Classify, RetryBudget, RetrySettings};
+use crate::session_retry::Cancellation;
 use js_sys::{Array, Function, Promise, Reflect};
 use std::rc::Rc;
 use wasm_bindgen::{JsCast, JsValue};
@@ -51,31 +50,6 @@ pub fn budget_from_js(v: &JsValue) -> Result<Option<RetryBudget>, Error> {
     let ratio = options::number(&o, "ratio")?.ok_or_else(|| Error::argument("retryBudget needs a ratio"))?;
     let min_per_second = options::number(&o, "minPerSecond")?.map(|n| n.min(f64::from(u32::MAX)) as u32).unwrap_or(10);
     Ok(Some(RetryBudget::new(ratio, min_per_second, Rc::new(js_sys::Date::now))))
-}
-
-/// The retry loop's sleep: the runtime's timer, cut short with CANCELLED when the driver stops or
-/// the settings' `signal` aborts.
-pub fn backoff_sleep<E: From<Error>>(
-    shutdown: &Shutdown,
-    signal: Option<AbortSignal>,
-) -> impl Fn(f64) -> futures_util::future::LocalBoxFuture<'static, Result<(), E>> {
-    let shutdown = shutdown.clone();
-    move |ms| {
-        let shutdown = shutdown.clone();
-        let signal = signal.clone();
-        Box::pin(async move {
-            check_signal(signal.as_ref())?;
-            let sleeping = shutdown.sleep(ms, super::sleep_ms);
-            let result = match &signal {
-                None => sleeping.await,
-                Some(s) => match future::select(Box::pin(sleeping), Box::pin(abort_of(s))).await {
-                    Either::Left((r, _)) => r,
-                    Either::Right(_) => Err(cancelled()),
-                },
-            };
-            result.map_err(E::from)
-        })
-    }
 }
 
 fn cancelled() -> Error {
@@ -212,39 +186,40 @@ pub fn retry_operation_promise<S: PooledSession + Clone>(
     })
 }
 
-/// The retry loop of `retryOperation`: each attempt checks a session out, runs the callback, and
-/// returns the session (or discards it when the error killed it).
+/// The retry loop of `retryOperation` (see [`crate::session_retry`]): each attempt hands the callback a
+/// checked-out session.
 async fn retry_with_session<S: PooledSession + Clone>(
     pool: &Pool<S>,
     context: &RetryContext,
     (settings, signal): (&RetrySettings, Option<AbortSignal>),
-    to_js: impl Fn(Checkout<S>) -> JsValue,
+    wrap: impl Fn(Checkout<S>) -> JsValue,
     callee: &Function,
     args: &Array,
 ) -> Result<JsValue, JsValue> {
-    let result = retry(
+    let cancellation = SignalCancellation(signal);
+    let result = crate::session_retry::retry_with_session(
+        pool,
         settings,
-        |_| async {
-            check_signal(signal.as_ref())?;
-            let session = pool
-                .acquire(settings.max_session_acquire_timeout_ms, acquire_sleep, abort_future(signal.as_ref()))
-                .await
-                .map_err(AttemptError::Ours)?;
-            // The callback's handle and ours share one checkout: once the attempt ends, the handle the
-            // callback may have kept refuses further calls.
-            let checkout = Checkout::pooled(pool, session);
-            let outcome = call_js(callee, to_js(checkout.clone()), args).await.map_err(AttemptError::Thrown);
-            let kills = matches!(&outcome, Err(e) if e.retry_policy().is_some_and(|p| p.discards_session));
-            if kills {
-                checkout.discard();
-            } else {
-                checkout.release();
-            }
-            outcome
-        },
-        backoff_sleep(&context.shutdown, signal.clone()),
+        &context.shutdown,
+        &cancellation,
         super::random,
+        |checkout| {
+            let session = wrap(checkout);
+            async move { call_js(callee, session, args).await.map_err(AttemptError::Thrown) }
+        },
     )
     .await;
     result.map_err(AttemptError::into_js)
+}
+
+/// A retry loop cancelled by the settings' `AbortSignal`.
+pub struct SignalCancellation(pub Option<AbortSignal>);
+
+impl Cancellation for SignalCancellation {
+    fn check(&self) -> Result<(), Error> {
+        check_signal(self.0.as_ref())
+    }
+    fn cancelled(&self) -> Option<futures_util::future::LocalBoxFuture<'static, ()>> {
+        abort_future(self.0.as_ref())
+    }
 }

@@ -212,6 +212,41 @@ pub struct ResultPart {
     pub result_set: ResultSet,
 }
 
+/// More result sets than one query can return (YDB allows far fewer statements per query). A server's
+/// index decides how many sets are allocated, so it is bounded: a hostile one could otherwise have us
+/// allocate until wasm memory runs out.
+pub const MAX_RESULT_SETS: usize = 4096;
+
+/// Streamed parts gathered into whole result sets, in result-set order.
+#[derive(Default)]
+pub struct ResultSets {
+    sets: Vec<ResultSet>,
+}
+
+impl ResultSets {
+    /// Adds a part: a new set's first part brings its columns, later ones more rows.
+    pub fn add(&mut self, part: ResultPart) -> Result<()> {
+        if part.index >= MAX_RESULT_SETS {
+            return Err(Error::protocol(format!("result set index {} is beyond any query's results", part.index)));
+        }
+        while self.sets.len() <= part.index {
+            self.sets.push(ResultSet::default());
+        }
+        if let Some(set) = self.sets.get_mut(part.index) {
+            if set.columns.is_empty() {
+                set.columns = part.result_set.columns;
+            }
+            set.rows.extend(part.result_set.rows);
+            set.truncated |= part.result_set.truncated;
+        }
+        Ok(())
+    }
+
+    pub fn into_sets(self) -> Vec<ResultSet> {
+        self.sets
+    }
+}
+
 /// The streamed answer of `execute`.
 pub struct QueryResultStream {
     inner: MessageStream<query::ExecuteQueryResponsePart>,
@@ -241,6 +276,15 @@ impl QueryResultStream {
         }
     }
 
+    /// Reads the rest of the stream into whole result sets.
+    pub async fn collect(&mut self) -> Result<Vec<ResultSet>> {
+        let mut sets = ResultSets::default();
+        while let Some(part) = self.next().await {
+            sets.add(part?)?;
+        }
+        Ok(sets.into_sets())
+    }
+
     fn note(&self, e: Error) -> Error {
         if e.policy().discards_session {
             self.alive.set(false);
@@ -260,5 +304,50 @@ impl PooledSession for Rc<QuerySession> {
     }
     fn close(self) -> LocalBoxFuture<'static, ()> {
         Box::pin(async move { self.delete().await })
+    }
+}
+
+#[cfg(all(test, not(target_arch = "wasm32")))]
+mod tests {
+    use super::*;
+    use crate::proto::ydb::{Column, Value};
+
+    fn part(index: usize, column: &str, rows: usize, truncated: bool) -> ResultPart {
+        ResultPart {
+            index,
+            result_set: ResultSet {
+                columns: vec![Column { name: column.into(), ..Default::default() }],
+                rows: vec![Value::default(); rows],
+                truncated,
+            },
+        }
+    }
+
+    #[test]
+    fn parts_gather_into_whole_sets_in_index_order() {
+        let mut sets = ResultSets::default();
+        for p in [part(0, "a", 2, false), part(1, "b", 1, false), part(0, "again", 3, true), part(1, "x", 0, false)] {
+            sets.add(p).expect("part");
+        }
+        let sets = sets.into_sets();
+        assert_eq!(sets.len(), 2);
+        let first = sets.first().expect("set 0");
+        assert_eq!(
+            (first.columns.first().map(|c| c.name.as_str()), first.rows.len(), first.truncated),
+            (Some("a"), 5, true)
+        );
+        let second = sets.get(1).expect("set 1");
+        assert_eq!(
+            (second.columns.first().map(|c| c.name.as_str()), second.rows.len(), second.truncated),
+            (Some("b"), 1, false)
+        );
+    }
+
+    #[test]
+    fn an_index_beyond_any_query_is_refused_not_allocated() {
+        let mut sets = ResultSets::default();
+        assert!(sets.add(part(MAX_RESULT_SETS, "a", 1, false)).is_err());
+        assert!(sets.add(part(usize::MAX, "a", 1, false)).is_err());
+        assert!(sets.into_sets().is_empty());
     }
 }

@@ -14,8 +14,8 @@ use crate::transport::methods::table_service as rpc;
 use crate::transport::operation::{check, operation_params, result_of};
 use crate::transport::{CallOptions, Channel};
 use crate::tx_mode::TxMode;
-use schema::DataQuery;
 use futures_util::future::LocalBoxFuture;
+use schema::DataQuery;
 use std::cell::Cell;
 use std::collections::HashMap;
 use std::rc::Rc;
@@ -226,7 +226,6 @@ impl TxContext {
     pub fn is_finished(&self) -> bool {
         self.finished
     }
-
 
     fn control(&self, commit: bool) -> Result<table::TransactionControl> {
         use table::transaction_control::TxSelector;
