@@ -1,20 +1,36 @@
-//! The driver: where calls go (see [`crate::discovery`]), the readiness check, and shutdown.
+//! The driver: where calls go (see [`crate::discovery`]), the readiness check (`wait`, a use of
+//! [`crate::retry`]), and its stop: the state, the things stopped with it, and the wake-up of the retry
+//! loops sleeping in backoff.
 
 use crate::auth::Credentials;
+use crate::clock::{now_ms, sleep_ms};
 use crate::discovery::{DiscoverySettings, Endpoints};
-use crate::error::{Error, Result};
+use crate::error::{Backoff, Error, Result, RetryPolicy, Status};
 use crate::proto::ydb::discovery;
+use crate::retry::{retry, Classify, RetryBudget, RetrySettings};
 use crate::transport::{CallOptions, Channel};
 use futures_channel::oneshot;
-use futures_util::future::{self, Either};
-use std::cell::RefCell;
+use futures_util::future::{self, Either, LocalBoxFuture};
+use futures_util::TryFutureExt;
+use std::cell::{Cell, RefCell};
 use std::future::Future;
 use std::rc::Rc;
 
-/// A connection to one YDB database.
+/// Something the driver stops when it stops (the pools made from it), called with how long to wait for
+/// sessions still checked out.
+pub type StopHook = Box<dyn Fn(Option<u32>) -> LocalBoxFuture<'static, ()>>;
+
+/// A connection to one YDB database. Clones share one driver: its endpoints, its stop, and the retry
+/// budget of every pool made from it.
 #[derive(Clone)]
 pub struct Driver {
     endpoints: Endpoints,
+    stopped: Rc<Cell<bool>>,
+    hooks: Rc<RefCell<Vec<StopHook>>>,
+    /// Wakes the retry loops sleeping in backoff when the driver stops.
+    shutdown: Shutdown,
+    /// One cap on retries shared by every pool of this driver.
+    retry_budget: Option<RetryBudget>,
 }
 
 impl Driver {
@@ -26,9 +42,95 @@ impl Driver {
         credentials: Rc<dyn Credentials>,
         discovery: DiscoverySettings,
         request_timeout_ms: Option<u32>,
+        retry_budget: Option<RetryBudget>,
     ) -> Result<Driver> {
         let seed = Channel::with_default_timeout(endpoint, database, credentials, request_timeout_ms)?;
-        Ok(Driver { endpoints: Endpoints::new(seed, discovery) })
+        Ok(Driver {
+            endpoints: Endpoints::new(seed, discovery),
+            stopped: Rc::default(),
+            hooks: Rc::default(),
+            shutdown: Shutdown::default(),
+            retry_budget,
+        })
+    }
+
+    /// CANCELLED once the driver is stopped.
+    pub fn ensure_running(&self) -> Result<()> {
+        if self.stopped.get() {
+            return Err(Error::cancelled("the driver is stopped"));
+        }
+        Ok(())
+    }
+
+    /// What wakes this driver's retry loops when it stops.
+    pub fn shutdown(&self) -> &Shutdown {
+        &self.shutdown
+    }
+
+    pub fn retry_budget(&self) -> Option<&RetryBudget> {
+        self.retry_budget.as_ref()
+    }
+
+    /// Registers something to stop with the driver (a pool made from it).
+    pub fn on_stop(&self, hook: StopHook) {
+        self.hooks.borrow_mut().push(hook);
+    }
+
+    /// Stops: refuses new work, wakes retry loops waiting in backoff with CANCELLED, and stops what was
+    /// registered with [`Driver::on_stop`], each waiting up to `wait_ms` for sessions still checked out.
+    pub async fn stop(&self, wait_ms: Option<u32>) {
+        self.stopped.set(true);
+        self.shutdown.trigger();
+        let hooks: Vec<StopHook> = std::mem::take(&mut *self.hooks.borrow_mut());
+        future::join_all(hooks.iter().map(|h| h(wait_ms))).await;
+    }
+
+    /// True once the database answered discovery, false when `timeout_ms` passed first. Failures are
+    /// retried with the fast backoff (at least 50 ms apart); with `fail_fast` the first failure other
+    /// than a deadline is returned instead.
+    pub async fn wait(&self, timeout_ms: f64, fail_fast: bool, random: impl FnMut() -> f64) -> Result<bool> {
+        /// Why an attempt to reach the database ended.
+        enum Waited {
+            Failed(Error, bool),
+            TimedOut,
+        }
+        impl Classify for Waited {
+            fn retry_policy(&self) -> Option<RetryPolicy> {
+                let retried = matches!(self, Waited::Failed(_, true));
+                retried.then_some(RetryPolicy {
+                    backoff: Some(Backoff::Fast),
+                    idempotent_only: false,
+                    discards_session: false,
+                })
+            }
+        }
+        impl From<Error> for Waited {
+            fn from(e: Error) -> Self {
+                Waited::Failed(e, false)
+            }
+        }
+        let start = now_ms();
+        let settings = RetrySettings { max_retries: u32::MAX, budget: None, ..RetrySettings::default() };
+        let attempt = |_| async move {
+            self.ensure_running()?;
+            let left = timeout_ms - (now_ms() - start);
+            if left <= 0.0 {
+                return Err(Waited::TimedOut);
+            }
+            match self.discover(&CallOptions::with_timeout(Some(left as u32))).await {
+                Ok(_) => Ok(()),
+                Err(e) => {
+                    let retried = !fail_fast || e.status == Status::DeadlineExceeded;
+                    Err(Waited::Failed(e, retried))
+                }
+            }
+        };
+        let pause = |ms: f64| self.shutdown.sleep(ms.max(50.0), |ms| sleep_ms(ms as u32)).map_err(Waited::from);
+        match retry(&settings, attempt, pause, random).await {
+            Ok(()) => Ok(true),
+            Err(Waited::TimedOut) => Ok(false),
+            Err(Waited::Failed(e, _)) => Err(e),
+        }
     }
 
     /// The channel to the configured endpoint.
@@ -112,6 +214,37 @@ mod tests {
     use super::*;
     use crate::error::Status;
     use futures_executor::block_on;
+
+    #[test]
+    fn stop_refuses_new_work_wakes_sleepers_and_stops_what_was_registered_once() {
+        let driver = Driver::new(
+            "http://127.0.0.1:1",
+            "/local",
+            Rc::new(crate::auth::AnonymousCredentials),
+            DiscoverySettings::default(),
+            None,
+            None,
+        )
+        .expect("driver");
+        let stopped_with = Rc::new(RefCell::new(Vec::new()));
+        for _ in 0..2 {
+            let seen = stopped_with.clone();
+            driver.on_stop(Box::new(move |wait_ms| {
+                seen.borrow_mut().push(wait_ms);
+                Box::pin(async {})
+            }));
+        }
+        assert!(driver.ensure_running().is_ok());
+        let clone = driver.clone();
+        block_on(clone.stop(Some(250)));
+        assert_eq!(*stopped_with.borrow(), vec![Some(250), Some(250)]);
+        assert_eq!(driver.ensure_running().map_err(|e| e.status), Err(Status::Cancelled), "clones share the stop");
+        assert!(driver.shutdown().is_triggered());
+        block_on(driver.stop(None));
+        assert_eq!(stopped_with.borrow().len(), 2, "hooks run once");
+        let waited = block_on(driver.wait(1000.0, false, || 0.5));
+        assert_eq!(waited.map_err(|e| e.status), Err(Status::Cancelled), "a stopped driver does not wait");
+    }
 
     #[test]
     fn a_sleep_pending_when_the_driver_stops_fails_with_cancelled() {

@@ -5,9 +5,8 @@ use crate::auth::{AnonymousCredentials, Credentials};
 use crate::discovery::DiscoverySettings;
 use crate::error::{Error, Result};
 use crate::proto::ydb::discovery::EndpointInfo;
-use futures_util::future::{join_all, LocalBoxFuture};
+use futures_util::future::LocalBoxFuture;
 use js_sys::{Function, Promise, Reflect};
-use std::cell::{Cell, RefCell};
 use std::rc::Rc;
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
@@ -116,28 +115,15 @@ fn map_endpoint(f: &Function, info: &EndpointInfo) -> Result<Option<String>> {
     r.as_string().map(Some).ok_or_else(|| Error::argument("mapEndpoint must return a URL string or null"))
 }
 
-/// Something the driver stops when it stops (the pools made from it).
-/// Called with how long to wait for sessions still checked out (the `timeoutMs` of `stop`).
-pub type StopHook = Box<dyn Fn(Option<u32>) -> LocalBoxFuture<'static, ()>>;
-
 #[wasm_bindgen]
 #[derive(Clone)]
 pub struct Driver {
     pub(crate) inner: crate::driver::Driver,
-    stopped: Rc<Cell<bool>>,
-    pub(crate) hooks: Rc<RefCell<Vec<StopHook>>>,
-    /// Wakes the retry loops sleeping in backoff when the driver stops.
-    pub(crate) shutdown: crate::driver::Shutdown,
-    /// The `retryBudget` option: one cap on retries shared by every pool of this driver.
-    pub(crate) retry_budget: Option<crate::retry::RetryBudget>,
 }
 
 impl Driver {
     pub(crate) fn ensure_running(&self) -> std::result::Result<(), JsValue> {
-        if self.stopped.get() {
-            return Err(to_js(Error::cancelled("the driver is stopped")));
-        }
-        Ok(())
+        self.inner.ensure_running().map_err(to_js)
     }
 }
 
@@ -159,13 +145,15 @@ impl Driver {
             let retry_budget = super::retry::budget_from_js(&options::raw(&o, "retryBudget"))?;
             let discovery = discovery_from_js(&options::raw(&o, "discovery"))?;
             let request_timeout = options::millis(&o, "requestTimeoutMs")?.filter(|ms| *ms > 0);
-            Ok(Driver {
-                inner: crate::driver::Driver::new(&endpoint, &database, credentials, discovery, request_timeout)?,
-                stopped: Rc::new(Cell::new(false)),
-                hooks: Rc::default(),
-                shutdown: crate::driver::Shutdown::default(),
+            let inner = crate::driver::Driver::new(
+                &endpoint,
+                &database,
+                credentials,
+                discovery,
+                request_timeout,
                 retry_budget,
-            })
+            )?;
+            Ok(Driver { inner })
         };
         build().map_err(to_js)
     }
@@ -174,34 +162,11 @@ impl Driver {
     /// With `failFast` the first failure rejects instead of being retried.
     pub fn wait(&self, opts: JsValue) -> Promise {
         let driver = self.inner.clone();
-        let stopped = self.stopped.clone();
         future_to_promise(async move {
             let o = options::object(&opts, "wait options").map_err(to_js)?;
             let fail_fast = options::boolean(&o, "failFast").map_err(to_js)?.unwrap_or(false);
             let timeout = options::number(&o, "timeoutMs").map_err(to_js)?.unwrap_or(10_000.0);
-            let start = js_sys::Date::now();
-            let mut attempt = 0u32;
-            loop {
-                if stopped.get() {
-                    return Err(to_js(Error::cancelled("the driver is stopped")));
-                }
-                let left = timeout - (js_sys::Date::now() - start);
-                if left <= 0.0 {
-                    return Ok(JsValue::FALSE);
-                }
-                let call = crate::transport::CallOptions::with_timeout(Some(left as u32));
-                match driver.discover(&call).await {
-                    Ok(_) => return Ok(JsValue::TRUE),
-                    Err(e) if fail_fast && e.status != crate::Status::DeadlineExceeded => return Err(to_js(e)),
-                    Err(_) => {
-                        super::sleep_ms(
-                            crate::retry::BackoffSettings::FAST.delay_ms(attempt, super::random()).max(50.0),
-                        )
-                        .await;
-                        attempt += 1;
-                    }
-                }
-            }
+            Ok(JsValue::from_bool(driver.wait(timeout, fail_fast, super::random).await.map_err(to_js)?))
         })
     }
 
@@ -214,11 +179,9 @@ impl Driver {
             Ok(ms) => ms,
             Err(e) => return Promise::reject(&to_js(e)),
         };
-        self.stopped.set(true);
-        self.shutdown.trigger();
-        let hooks: Vec<StopHook> = std::mem::take(&mut *self.hooks.borrow_mut());
+        let driver = self.inner.clone();
         future_to_promise(async move {
-            join_all(hooks.iter().map(|h| h(wait_ms))).await;
+            driver.stop(wait_ms).await;
             Ok(JsValue::UNDEFINED)
         })
     }
@@ -255,9 +218,4 @@ impl Driver {
     pub fn query_session_pool(&self, opts: JsValue) -> std::result::Result<super::query::QuerySessionPool, JsValue> {
         super::query::QuerySessionPool::new(self, opts)
     }
-}
-
-/// Registers a pool's stop with its driver, so `driver.stop()` closes the pool's sessions.
-pub(crate) fn on_stop(driver: &Driver, hook: StopHook) {
-    driver.hooks.borrow_mut().push(hook);
 }

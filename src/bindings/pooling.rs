@@ -1,7 +1,7 @@
 //! What the two JS pool classes (`SessionPool`, `QuerySessionPool`) share: building a pool from a
 //! driver's options (and stopping it with the driver), acquiring with a timeout, and stopping.
 
-use super::driver::{on_stop, Driver};
+use super::driver::Driver;
 use super::{options, to_js};
 use crate::discovery::Endpoints;
 use crate::pool::{Checkout, Pool, PooledSession};
@@ -36,13 +36,10 @@ pub fn pool_for_driver<S: PooledSession<Factory = Endpoints>>(
     let size = options::number(o, "size").map_err(to_js)?.unwrap_or(100.0) as usize;
     let pool = Pool::<S>::new(driver.inner.endpoints().clone(), size).with_polling_waiters(super::pool_poll_ms());
     let stopper = pool.clone();
-    on_stop(
-        driver,
-        Box::new(move |wait_ms| {
-            let p = stopper.clone();
-            Box::pin(async move { stop_and_drain(&p, wait_ms).await })
-        }),
-    );
+    driver.inner.on_stop(Box::new(move |wait_ms| {
+        let p = stopper.clone();
+        Box::pin(async move { stop_and_drain(&p, wait_ms).await })
+    }));
     Ok(pool)
 }
 
@@ -54,7 +51,7 @@ pub fn keep_alive_as_configured<S: PooledSession>(
 ) -> Result<(), JsValue> {
     let idle_ms = options::number(o, "keepAliveMs").map_err(to_js)?.unwrap_or(DEFAULT_KEEP_ALIVE_MS);
     if idle_ms > 0.0 && !super::request_bound_io() {
-        wasm_bindgen_futures::spawn_local(keep_alive_loop(pool.clone(), driver.shutdown.clone(), idle_ms));
+        wasm_bindgen_futures::spawn_local(keep_alive_loop(pool.clone(), driver.inner.shutdown().clone(), idle_ms));
     }
     Ok(())
 }

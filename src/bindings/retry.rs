@@ -95,7 +95,7 @@ pub struct RetryContext {
 
 impl RetryContext {
     pub fn of(driver: &super::driver::Driver) -> Self {
-        RetryContext { shutdown: driver.shutdown.clone(), budget: driver.retry_budget.clone() }
+        RetryContext { shutdown: driver.inner.shutdown().clone(), budget: driver.inner.retry_budget().cloned() }
     }
 
     /// The call's settings, with the driver's budget unless the settings bring their own, and the

@@ -319,6 +319,7 @@ mod tests {
                 columns: vec![Column { name: column.into(), ..Default::default() }],
                 rows: vec![Value::default(); rows],
                 truncated,
+                ..Default::default()
             },
         }
     }

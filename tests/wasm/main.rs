@@ -14,6 +14,7 @@ use ydb_wasm::auth::AnonymousCredentials;
 use ydb_wasm::driver::Driver;
 use ydb_wasm::proto::ydb;
 use ydb_wasm::query::{QuerySession, TxControl};
+use ydb_wasm::table::schema::DataQuery;
 use ydb_wasm::table::TableSession;
 use ydb_wasm::transport::CallOptions;
 use ydb_wasm::tx_mode::TxMode;
@@ -24,7 +25,7 @@ fn endpoint() -> &'static str {
 }
 
 fn driver() -> Driver {
-    Driver::new(endpoint(), "/local", Rc::new(AnonymousCredentials), Default::default(), None).unwrap()
+    Driver::new(endpoint(), "/local", Rc::new(AnonymousCredentials), Default::default(), None, None).unwrap()
 }
 
 fn opts() -> CallOptions {
@@ -51,8 +52,8 @@ async fn run(
     parts
 }
 
-fn yql(text: String) -> ydb::table::query::Query {
-    ydb::table::query::Query::YqlText(text)
+fn yql(text: String) -> DataQuery {
+    DataQuery::Text(text)
 }
 
 fn text(v: &str) -> ydb::Value {
@@ -199,14 +200,14 @@ async fn a_table_transaction_commits_what_it_wrote() {
         .unwrap();
     let session = Rc::new(session);
     let mut tx = ydb_wasm::table::TxContext::new(session.clone(), TxMode::SerializableReadWrite);
-    tx.execute(yql(format!("UPSERT INTO `{table}` (id, name) VALUES (1, \"one\")")), HashMap::new(), false, &opts())
+    tx.execute(&yql(format!("UPSERT INTO `{table}` (id, name) VALUES (1, \"one\")")), HashMap::new(), false, &opts())
         .await
         .unwrap();
     assert!(tx.tx_id().is_some());
     tx.commit(&opts()).await.unwrap();
     let read = session
         .execute_data_query(
-            yql(format!("SELECT name FROM `{table}` WHERE id = 1")),
+            yql(format!("SELECT name FROM `{table}` WHERE id = 1")).to_proto(),
             HashMap::new(),
             ydb::table::TransactionControl {
                 tx_selector: Some(ydb::table::transaction_control::TxSelector::BeginTx(
