@@ -350,7 +350,8 @@ export declare class YdbError extends Error {
   code: number;
   issues: Issue[];
   retryable: boolean;
-  kind: 'ydb' | 'transport' | 'cancelled' | 'argument';
+  /** `client`: the client could not serve the call by itself (no free session, no endpoint discovered). */
+  kind: 'ydb' | 'transport' | 'cancelled' | 'argument' | 'client';
 }
 export declare class TransportError extends YdbError {}
 export declare class BadRequestError extends YdbError {}

@@ -191,7 +191,7 @@ impl Endpoints {
             nodes.push(Node { channel, node_id: info.node_id });
         }
         if nodes.is_empty() {
-            return Err(Error::new(ErrorKind::Ydb, Status::Unavailable, "discovery listed no reachable endpoint"));
+            return Err(Error::client(Status::Unavailable, "discovery listed no reachable endpoint"));
         }
         self.state.borrow_mut().nodes = nodes;
         Ok(())
@@ -234,7 +234,7 @@ async fn list_endpoints(channel: &Channel, opts: &CallOptions) -> Result<discove
     let r = channel.unary(&rpc::LIST_ENDPOINTS, &req, opts).await?;
     let result: discovery::ListEndpointsResult = result_of(r.operation)?;
     if result.endpoints.is_empty() {
-        return Err(Error::new(ErrorKind::Ydb, Status::Unavailable, "discovery returned no endpoints"));
+        return Err(Error::client(Status::Unavailable, "discovery returned no endpoints"));
     }
     Ok(result)
 }

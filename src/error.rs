@@ -48,104 +48,54 @@ pub enum Status {
     Unknown(i32),
 }
 
+/// Every known status with its numeric id (`Ydb.StatusIds.StatusCode`, plus the official SDKs'
+/// client-side ids) and its name as YDB spells it: the one table the conversions read.
+const STATUSES: [(Status, i32, &str); 26] = [
+    (Status::Success, 400000, "SUCCESS"),
+    (Status::BadRequest, 400010, "BAD_REQUEST"),
+    (Status::Unauthorized, 400020, "UNAUTHORIZED"),
+    (Status::InternalError, 400030, "INTERNAL_ERROR"),
+    (Status::Aborted, 400040, "ABORTED"),
+    (Status::Unavailable, 400050, "UNAVAILABLE"),
+    (Status::Overloaded, 400060, "OVERLOADED"),
+    (Status::SchemeError, 400070, "SCHEME_ERROR"),
+    (Status::GenericError, 400080, "GENERIC_ERROR"),
+    (Status::Timeout, 400090, "TIMEOUT"),
+    (Status::BadSession, 400100, "BAD_SESSION"),
+    (Status::PreconditionFailed, 400120, "PRECONDITION_FAILED"),
+    (Status::AlreadyExists, 400130, "ALREADY_EXISTS"),
+    (Status::NotFound, 400140, "NOT_FOUND"),
+    (Status::SessionExpired, 400150, "SESSION_EXPIRED"),
+    (Status::Cancelled, 400160, "CANCELLED"),
+    (Status::Undetermined, 400170, "UNDETERMINED"),
+    (Status::Unsupported, 400180, "UNSUPPORTED"),
+    (Status::SessionBusy, 400190, "SESSION_BUSY"),
+    (Status::ExternalError, 400200, "EXTERNAL_ERROR"),
+    (Status::ConnectionLost, 401010, "CONNECTION_LOST"),
+    (Status::ConnectionFailure, 401020, "CONNECTION_FAILURE"),
+    (Status::DeadlineExceeded, 401030, "DEADLINE_EXCEEDED"),
+    (Status::ClientInternalError, 401040, "CLIENT_INTERNAL_ERROR"),
+    (Status::Unimplemented, 401050, "UNIMPLEMENTED"),
+    (Status::SessionPoolEmpty, 402020, "SESSION_POOL_EMPTY"),
+];
+
 impl Status {
     /// Maps YDB's numeric status id (`Ydb.StatusIds.StatusCode`, plus the SDKs' client-side ids).
     pub fn from_code(code: i32) -> Status {
-        match code {
-            400000 => Status::Success,
-            400010 => Status::BadRequest,
-            400020 => Status::Unauthorized,
-            400030 => Status::InternalError,
-            400040 => Status::Aborted,
-            400050 => Status::Unavailable,
-            400060 => Status::Overloaded,
-            400070 => Status::SchemeError,
-            400080 => Status::GenericError,
-            400090 => Status::Timeout,
-            400100 => Status::BadSession,
-            400120 => Status::PreconditionFailed,
-            400130 => Status::AlreadyExists,
-            400140 => Status::NotFound,
-            400150 => Status::SessionExpired,
-            400160 => Status::Cancelled,
-            400170 => Status::Undetermined,
-            400180 => Status::Unsupported,
-            400190 => Status::SessionBusy,
-            400200 => Status::ExternalError,
-            401010 => Status::ConnectionLost,
-            401020 => Status::ConnectionFailure,
-            401030 => Status::DeadlineExceeded,
-            401040 => Status::ClientInternalError,
-            401050 => Status::Unimplemented,
-            402020 => Status::SessionPoolEmpty,
-            other => Status::Unknown(other),
-        }
+        STATUSES.iter().find(|(_, c, _)| *c == code).map_or(Status::Unknown(code), |(s, _, _)| *s)
     }
 
     /// The numeric id, as YDB and the official SDKs number it.
     pub fn code(self) -> i32 {
         match self {
-            Status::Success => 400000,
-            Status::BadRequest => 400010,
-            Status::Unauthorized => 400020,
-            Status::InternalError => 400030,
-            Status::Aborted => 400040,
-            Status::Unavailable => 400050,
-            Status::Overloaded => 400060,
-            Status::SchemeError => 400070,
-            Status::GenericError => 400080,
-            Status::Timeout => 400090,
-            Status::BadSession => 400100,
-            Status::PreconditionFailed => 400120,
-            Status::AlreadyExists => 400130,
-            Status::NotFound => 400140,
-            Status::SessionExpired => 400150,
-            Status::Cancelled => 400160,
-            Status::Undetermined => 400170,
-            Status::Unsupported => 400180,
-            Status::SessionBusy => 400190,
-            Status::ExternalError => 400200,
-            Status::ConnectionLost => 401010,
-            Status::ConnectionFailure => 401020,
-            Status::DeadlineExceeded => 401030,
-            Status::ClientInternalError => 401040,
-            Status::Unimplemented => 401050,
-            Status::SessionPoolEmpty => 402020,
             Status::Unknown(code) => code,
+            known => STATUSES.iter().find(|(s, _, _)| *s == known).map_or(0, |(_, c, _)| *c),
         }
     }
 
     /// The status name as YDB spells it (`"BAD_SESSION"`).
     pub fn name(self) -> &'static str {
-        match self {
-            Status::Success => "SUCCESS",
-            Status::BadRequest => "BAD_REQUEST",
-            Status::Unauthorized => "UNAUTHORIZED",
-            Status::InternalError => "INTERNAL_ERROR",
-            Status::Aborted => "ABORTED",
-            Status::Unavailable => "UNAVAILABLE",
-            Status::Overloaded => "OVERLOADED",
-            Status::SchemeError => "SCHEME_ERROR",
-            Status::GenericError => "GENERIC_ERROR",
-            Status::Timeout => "TIMEOUT",
-            Status::BadSession => "BAD_SESSION",
-            Status::PreconditionFailed => "PRECONDITION_FAILED",
-            Status::AlreadyExists => "ALREADY_EXISTS",
-            Status::NotFound => "NOT_FOUND",
-            Status::SessionExpired => "SESSION_EXPIRED",
-            Status::Cancelled => "CANCELLED",
-            Status::Undetermined => "UNDETERMINED",
-            Status::Unsupported => "UNSUPPORTED",
-            Status::SessionBusy => "SESSION_BUSY",
-            Status::ExternalError => "EXTERNAL_ERROR",
-            Status::ConnectionLost => "CONNECTION_LOST",
-            Status::ConnectionFailure => "CONNECTION_FAILURE",
-            Status::DeadlineExceeded => "DEADLINE_EXCEEDED",
-            Status::ClientInternalError => "CLIENT_INTERNAL_ERROR",
-            Status::Unimplemented => "UNIMPLEMENTED",
-            Status::SessionPoolEmpty => "SESSION_POOL_EMPTY",
-            Status::Unknown(_) => "UNKNOWN",
-        }
+        STATUSES.iter().find(|(s, _, _)| *s == self).map_or("UNKNOWN", |(_, _, n)| n)
     }
 
     /// The status of a gRPC failure (the `grpc-status` trailer) that carried no YDB status.
@@ -221,15 +171,19 @@ pub enum ErrorKind {
     Argument,
     /// The operation was cancelled by the caller (AbortSignal) or by `stop()`.
     Cancelled,
+    /// The client itself could not serve the call: no session free in the pool, no endpoint discovered.
+    Client,
 }
 
-/// The client's error: a kind, a YDB status, a message and the server's issues.
+/// The client's error: a kind, a YDB status, a message and the server's issues. Opaque outside the
+/// crate: read it through its accessors; only the crate makes one, through constructors that pair each
+/// kind with what it means (a client-side failure is never labelled a server answer).
 #[derive(Debug, Clone, PartialEq)]
 pub struct Error {
-    pub kind: ErrorKind,
-    pub status: Status,
-    pub message: String,
-    pub issues: Vec<Issue>,
+    pub(crate) kind: ErrorKind,
+    pub(crate) status: Status,
+    pub(crate) message: String,
+    pub(crate) issues: Vec<Issue>,
 }
 
 /// Which backoff a retryable error waits for before the next attempt.
@@ -255,12 +209,12 @@ pub struct RetryPolicy {
 }
 
 impl Error {
-    pub fn new(kind: ErrorKind, status: Status, message: impl Into<String>) -> Self {
+    pub(crate) fn new(kind: ErrorKind, status: Status, message: impl Into<String>) -> Self {
         Error { kind, status, message: message.into(), issues: Vec::new() }
     }
 
     /// A non-success status from the server, with its issues.
-    pub fn from_ydb(status_code: i32, issues: &[IssueMessage]) -> Self {
+    pub(crate) fn from_ydb(status_code: i32, issues: &[IssueMessage]) -> Self {
         let status = Status::from_code(status_code);
         let issues: Vec<Issue> = issues.iter().map(Issue::from).collect();
         let message = summarize(status, &issues);
@@ -268,22 +222,44 @@ impl Error {
     }
 
     /// A bad argument from the caller; reaches JS as a `TypeError`.
-    pub fn argument(message: impl Into<String>) -> Self {
+    pub(crate) fn argument(message: impl Into<String>) -> Self {
         Error::new(ErrorKind::Argument, Status::BadRequest, message)
     }
 
     /// A failure of the wire: what was sent may or may not have been executed.
-    pub fn transport(status: Status, message: impl Into<String>) -> Self {
+    pub(crate) fn transport(status: Status, message: impl Into<String>) -> Self {
         Error::new(ErrorKind::Transport, status, message)
     }
 
     /// An answer the client cannot make sense of.
-    pub fn protocol(message: impl Into<String>) -> Self {
+    pub(crate) fn protocol(message: impl Into<String>) -> Self {
         Error::new(ErrorKind::Transport, Status::ClientInternalError, message)
     }
 
-    pub fn cancelled(message: impl Into<String>) -> Self {
+    pub(crate) fn cancelled(message: impl Into<String>) -> Self {
         Error::new(ErrorKind::Cancelled, Status::Cancelled, message)
+    }
+
+    /// The client could not serve the call by itself (pool exhaustion, discovery).
+    pub(crate) fn client(status: Status, message: impl Into<String>) -> Self {
+        Error::new(ErrorKind::Client, status, message)
+    }
+
+    pub fn kind(&self) -> ErrorKind {
+        self.kind
+    }
+
+    pub fn status(&self) -> Status {
+        self.status
+    }
+
+    pub fn message(&self) -> &str {
+        &self.message
+    }
+
+    /// The server's issues (empty for failures that never reached an answer).
+    pub fn issues(&self) -> &[Issue] {
+        &self.issues
     }
 
     /// The retry classification, following the official SDKs (Python `ydb/retries.py`, Go
@@ -510,7 +486,7 @@ mod tests {
     fn every_status_has_its_row_in_the_classification_table() {
         for status in ALL {
             let (backoff, idempotent_only, discards_session) = expected(status);
-            for kind in [ErrorKind::Ydb, ErrorKind::Transport] {
+            for kind in [ErrorKind::Ydb, ErrorKind::Transport, ErrorKind::Client] {
                 let p = policy_for(kind, status);
                 assert_eq!(p, RetryPolicy { backoff, idempotent_only, discards_session }, "{kind:?} {status}");
                 let e = Error::new(kind, status, "x");

@@ -227,8 +227,7 @@ impl<S: PooledSession> Pool<S> {
                     }
                 }));
                 Err(match why {
-                    GiveUp::Timeout => Error::new(
-                        crate::ErrorKind::Ydb,
+                    GiveUp::Timeout => Error::client(
                         Status::SessionPoolEmpty,
                         format!("no session could be created within {timeout} ms (it joins the pool when ready)"),
                     ),
@@ -435,8 +434,7 @@ fn wake_one<S>(st: &mut State<S>) {
 }
 
 fn pool_empty(timeout: u32) -> Error {
-    Error::new(
-        crate::ErrorKind::Ydb,
+    Error::client(
         Status::SessionPoolEmpty,
         format!("no session became free within {timeout} ms (the pool is at its size limit)"),
     )

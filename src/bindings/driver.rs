@@ -163,10 +163,10 @@ impl Driver {
     pub fn wait(&self, opts: JsValue) -> Promise {
         let driver = self.inner.clone();
         future_to_promise(async move {
-            let o = options::object(&opts, "wait options").map_err(to_js)?;
-            let fail_fast = options::boolean(&o, "failFast").map_err(to_js)?.unwrap_or(false);
-            let timeout = options::number(&o, "timeoutMs").map_err(to_js)?.unwrap_or(10_000.0);
-            Ok(JsValue::from_bool(driver.wait(timeout, fail_fast, super::random).await.map_err(to_js)?))
+            let o = options::object(&opts, "wait options")?;
+            let fail_fast = options::boolean(&o, "failFast")?.unwrap_or(false);
+            let timeout = options::number(&o, "timeoutMs")?.unwrap_or(10_000.0);
+            Ok(JsValue::from_bool(driver.wait(timeout, fail_fast, super::random).await?))
         })
     }
 

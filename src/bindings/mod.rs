@@ -62,13 +62,24 @@ fn issues_to_js(issues: &[crate::error::Issue]) -> Array {
     arr
 }
 
-/// The JS value a Rust error is thrown as.
+/// `?` turns an error into the JS value it is thrown as.
+impl From<Error> for JsValue {
+    #[inline(never)]
+    fn from(e: Error) -> JsValue {
+        to_js(e)
+    }
+}
+
+/// The JS value a Rust error is thrown as. Never inlined: every `?` of the bindings reaches it, and one
+/// copy keeps the wasm small.
+#[inline(never)]
 pub fn to_js(e: Error) -> JsValue {
     if e.kind == ErrorKind::Argument {
         return js_sys::TypeError::new(&e.message).into();
     }
     let kind = match e.kind {
         ErrorKind::Ydb => "ydb",
+        ErrorKind::Client => "client",
         ErrorKind::Transport => "transport",
         ErrorKind::Cancelled => "cancelled",
         ErrorKind::Argument => "argument",

@@ -33,7 +33,7 @@ pub fn pool_for_driver<S: PooledSession<Factory = Endpoints>>(
     o: &Option<JsValue>,
 ) -> Result<Pool<S>, JsValue> {
     driver.ensure_running()?;
-    let size = options::number(o, "size").map_err(to_js)?.unwrap_or(100.0) as usize;
+    let size = options::number(o, "size")?.unwrap_or(100.0) as usize;
     let pool = Pool::<S>::new(driver.inner.endpoints().clone(), size).with_polling_waiters(super::pool_poll_ms());
     let stopper = pool.clone();
     driver.inner.on_stop(Box::new(move |wait_ms| {
@@ -49,7 +49,7 @@ pub fn keep_alive_as_configured<S: PooledSession>(
     driver: &Driver,
     o: &Option<JsValue>,
 ) -> Result<(), JsValue> {
-    let idle_ms = options::number(o, "keepAliveMs").map_err(to_js)?.unwrap_or(DEFAULT_KEEP_ALIVE_MS);
+    let idle_ms = options::number(o, "keepAliveMs")?.unwrap_or(DEFAULT_KEEP_ALIVE_MS);
     if idle_ms > 0.0 && !super::request_bound_io() {
         wasm_bindgen_futures::spawn_local(keep_alive_loop(pool.clone(), driver.inner.shutdown().clone(), idle_ms));
     }
@@ -98,12 +98,12 @@ pub fn acquire_promise<S: PooledSession + Clone>(
 ) -> Promise {
     let pool = pool.clone();
     future_to_promise(async move {
-        let o = options::object(&opts, "acquire options").map_err(to_js)?;
-        let timeout = options::millis(&o, "timeoutMs").map_err(to_js)?;
-        let signal = options::signal(&o).map_err(to_js)?;
-        super::retry::check_signal(signal.as_ref()).map_err(to_js)?;
+        let o = options::object(&opts, "acquire options")?;
+        let timeout = options::millis(&o, "timeoutMs")?;
+        let signal = options::signal(&o)?;
+        super::retry::check_signal(signal.as_ref())?;
         let abort = super::retry::abort_future(signal.as_ref());
-        let s = pool.acquire(timeout, acquire_sleep, abort).await.map_err(to_js)?;
+        let s = pool.acquire(timeout, acquire_sleep, abort).await?;
         Ok(wrap(Checkout::pooled(&pool, s)))
     })
 }
@@ -125,8 +125,8 @@ pub fn release_to<S: PooledSession + Clone>(pool: &Pool<S>, session: &Checkout<S
 pub fn stop_promise<S: PooledSession>(pool: &Pool<S>, opts: JsValue) -> Promise {
     let pool = pool.clone();
     future_to_promise(async move {
-        let o = options::object(&opts, "stop options").map_err(to_js)?;
-        let wait_ms = options::millis(&o, "timeoutMs").map_err(to_js)?;
+        let o = options::object(&opts, "stop options")?;
+        let wait_ms = options::millis(&o, "timeoutMs")?;
         stop_and_drain(&pool, wait_ms).await;
         Ok(JsValue::UNDEFINED)
     })

@@ -61,7 +61,7 @@ impl QuerySessionPool {
             Ok((text, params_from_js(&params)?, context.settings(&settings)?))
         })();
         future_to_promise(async move {
-            let (text, params, (settings, signal)) = prepared.map_err(to_js)?;
+            let (text, params, (settings, signal)) = prepared?;
             let call = CallOptions { signal: signal.clone(), ..Default::default() };
             let sets = retry_with_session(
                 &pool,
@@ -75,8 +75,7 @@ impl QuerySessionPool {
                     async move { collect(&*checkout.get()?, text, params, &TxControl::None, call).await }
                 },
             )
-            .await
-            .map_err(to_js)?;
+            .await?;
             result_sets_to_js(&sets).map_err(to_js)
         })
     }
@@ -172,8 +171,7 @@ impl QuerySession {
                 tx: tx_control_from_js(&o)?,
                 call: options::call_options(&o)?,
             })
-        })()
-        .map_err(to_js)?;
+        })()?;
         Ok(QueryResultStream {
             state: Rc::new(RefCell::new(StreamState::Pending(Box::new(start)))),
             tx_id: Rc::default(),
@@ -185,9 +183,9 @@ impl QuerySession {
     pub fn begin_transaction(&self, mode: JsValue) -> Promise {
         let s = self.inner.get();
         future_to_promise(async move {
-            let s = s.map_err(to_js)?;
-            let mode = super::table::tx_mode_from_js(&mode).map_err(to_js)?;
-            let id = s.begin(mode, &CallOptions::default()).await.map_err(to_js)?;
+            let s = s?;
+            let mode = super::table::tx_mode_from_js(&mode)?;
+            let id = s.begin(mode, &CallOptions::default()).await?;
             Ok(JsValue::from_str(&id))
         })
     }
@@ -196,9 +194,9 @@ impl QuerySession {
     pub fn commit_transaction(&self, tx_id: JsValue) -> Promise {
         let s = self.inner.get();
         future_to_promise(async move {
-            let s = s.map_err(to_js)?;
-            let tx_id = tx_id_arg(&tx_id).map_err(to_js)?;
-            s.commit(&tx_id, &CallOptions::default()).await.map_err(to_js)?;
+            let s = s?;
+            let tx_id = tx_id_arg(&tx_id)?;
+            s.commit(&tx_id, &CallOptions::default()).await?;
             Ok(JsValue::UNDEFINED)
         })
     }
@@ -207,9 +205,9 @@ impl QuerySession {
     pub fn rollback_transaction(&self, tx_id: JsValue) -> Promise {
         let s = self.inner.get();
         future_to_promise(async move {
-            let s = s.map_err(to_js)?;
-            let tx_id = tx_id_arg(&tx_id).map_err(to_js)?;
-            s.rollback(&tx_id, &CallOptions::default()).await.map_err(to_js)?;
+            let s = s?;
+            let tx_id = tx_id_arg(&tx_id)?;
+            s.rollback(&tx_id, &CallOptions::default()).await?;
             Ok(JsValue::UNDEFINED)
         })
     }
@@ -218,7 +216,7 @@ impl QuerySession {
     pub fn close(&self) -> Promise {
         let s = self.inner.get();
         future_to_promise(async move {
-            let s = s.map_err(to_js)?;
+            let s = s?;
             s.delete().await;
             Ok(JsValue::UNDEFINED)
         })
@@ -284,7 +282,7 @@ impl QueryResultStream {
         let state = self.state.clone();
         let tx_id = self.tx_id.clone();
         future_to_promise(async move {
-            let Some(mut stream) = take_stream(&state).await.map_err(to_js)? else {
+            let Some(mut stream) = take_stream(&state).await? else {
                 return Ok(JsValue::UNDEFINED);
             };
             let next = stream.next().await;
@@ -314,7 +312,7 @@ impl QueryResultStream {
         let state = self.state.clone();
         let tx_id = self.tx_id.clone();
         future_to_promise(async move {
-            let Some(mut stream) = take_stream(&state).await.map_err(to_js)? else {
+            let Some(mut stream) = take_stream(&state).await? else {
                 return result_sets_to_js(&[]).map_err(to_js);
             };
             let sets = stream.collect().await;
@@ -322,7 +320,7 @@ impl QueryResultStream {
                 tx_id.borrow_mut().clone_from(&stream.tx_id);
             }
             *state.borrow_mut() = StreamState::Done;
-            result_sets_to_js(&sets.map_err(to_js)?).map_err(to_js)
+            result_sets_to_js(&sets?).map_err(to_js)
         })
     }
 

@@ -125,6 +125,7 @@ impl AttemptError {
                 let kind = Reflect::get(v, &JsValue::from_str("kind")).ok()?.as_string()?;
                 let kind = match kind.as_str() {
                     "ydb" => ErrorKind::Ydb,
+                    "client" => ErrorKind::Client,
                     "transport" => ErrorKind::Transport,
                     _ => return None,
                 };

@@ -1,8 +1,8 @@
 //! `SchemeClient` as JS sees it.
 
 use super::driver::Driver;
+use super::options;
 use super::schema::{directory_to_js, entry_to_js, permissions_from_js};
-use super::{options, to_js};
 use crate::error::{Error, Result};
 use crate::scheme::SchemeClient as Core;
 use js_sys::Promise;
@@ -32,8 +32,8 @@ impl SchemeClient {
     pub fn make_directory(&self, path: JsValue, opts: JsValue) -> Promise {
         let (client, args) = (self.inner.clone(), path_and_call(&path, &opts));
         future_to_promise(async move {
-            let (path, call) = args.map_err(to_js)?;
-            client.make_directory(&path, &call).await.map_err(to_js)?;
+            let (path, call) = args?;
+            client.make_directory(&path, &call).await?;
             Ok(JsValue::UNDEFINED)
         })
     }
@@ -42,8 +42,8 @@ impl SchemeClient {
     pub fn remove_directory(&self, path: JsValue, opts: JsValue) -> Promise {
         let (client, args) = (self.inner.clone(), path_and_call(&path, &opts));
         future_to_promise(async move {
-            let (path, call) = args.map_err(to_js)?;
-            client.remove_directory(&path, &call).await.map_err(to_js)?;
+            let (path, call) = args?;
+            client.remove_directory(&path, &call).await?;
             Ok(JsValue::UNDEFINED)
         })
     }
@@ -53,8 +53,8 @@ impl SchemeClient {
     pub fn list_directory(&self, path: JsValue, opts: JsValue) -> Promise {
         let (client, args) = (self.inner.clone(), path_and_call(&path, &opts));
         future_to_promise(async move {
-            let (path, call) = args.map_err(to_js)?;
-            let d = client.list_directory(&path, &call).await.map_err(to_js)?;
+            let (path, call) = args?;
+            let d = client.list_directory(&path, &call).await?;
             Ok(directory_to_js(&d))
         })
     }
@@ -64,8 +64,8 @@ impl SchemeClient {
     pub fn describe_path(&self, path: JsValue, opts: JsValue) -> Promise {
         let (client, args) = (self.inner.clone(), path_and_call(&path, &opts));
         future_to_promise(async move {
-            let (path, call) = args.map_err(to_js)?;
-            let d = client.describe_path(&path, &call).await.map_err(to_js)?;
+            let (path, call) = args?;
+            let d = client.describe_path(&path, &call).await?;
             Ok(d.self_.as_ref().map(entry_to_js).unwrap_or_default().into())
         })
     }
@@ -76,8 +76,8 @@ impl SchemeClient {
         let client = self.inner.clone();
         let args = path_and_call(&path, &opts).and_then(|pc| Ok((pc, permissions_from_js(&permissions)?)));
         future_to_promise(async move {
-            let ((path, call), (actions, clear)) = args.map_err(to_js)?;
-            client.modify_permissions(&path, actions, clear, &call).await.map_err(to_js)?;
+            let ((path, call), (actions, clear)) = args?;
+            client.modify_permissions(&path, actions, clear, &call).await?;
             Ok(JsValue::UNDEFINED)
         })
     }

@@ -135,8 +135,8 @@ fn bulk_upsert_promise(
         Ok((path_arg(&path)?, convert::rows_from_js(&rows, &column_types)?, options::call_options(&o)?))
     })();
     future_to_promise(async move {
-        let (path, rows, call) = prepared.map_err(to_js)?;
-        bulk_upsert(&channel, &path, rows, &call).await.map_err(to_js)?;
+        let (path, rows, call) = prepared?;
+        bulk_upsert(&channel, &path, rows, &call).await?;
         Ok(JsValue::UNDEFINED)
     })
 }
@@ -155,9 +155,9 @@ impl TableClient {
         let stopped = self.driver.ensure_running();
         future_to_promise(async move {
             stopped?;
-            let o = options::object(&opts, "session options").map_err(to_js)?;
-            let call = options::call_options(&o).map_err(to_js)?;
-            let s = TableSession::create(&channel, &call).await.map_err(to_js)?;
+            let o = options::object(&opts, "session options")?;
+            let call = options::call_options(&o)?;
+            let s = TableSession::create(&channel, &call).await?;
             Ok(Session::of(Checkout::unpooled(Rc::new(s))).into())
         })
     }
@@ -266,10 +266,10 @@ impl Session {
             Ok((q, params, options::call_options(&o)?))
         })();
         future_to_promise(async move {
-            let session = session.map_err(to_js)?;
-            let (q, params, call) = prepared.map_err(to_js)?;
+            let session = session?;
+            let (q, params, call) = prepared?;
             let mut tx = CoreTx::new(session, TxMode::SerializableReadWrite);
-            let sets = tx.execute(&q, params, true, &call).await.map_err(to_js)?;
+            let sets = tx.execute(&q, params, true, &call).await?;
             result_sets_to_js(&sets).map_err(to_js)
         })
     }
@@ -283,9 +283,9 @@ impl Session {
             Ok((query_text(&yql)?, options::call_options(&o)?))
         })();
         future_to_promise(async move {
-            let session = session.map_err(to_js)?;
-            let (text, call) = prepared.map_err(to_js)?;
-            session.execute_scheme_query(&text, &call).await.map_err(to_js)?;
+            let session = session?;
+            let (text, call) = prepared?;
+            session.execute_scheme_query(&text, &call).await?;
             Ok(JsValue::UNDEFINED)
         })
     }
@@ -299,9 +299,9 @@ impl Session {
             Ok((query_text(&query)?, options::call_options(&o)?))
         })();
         future_to_promise(async move {
-            let session = session.map_err(to_js)?;
-            let (text, call) = prepared.map_err(to_js)?;
-            let p = session.prepare(&text, &call).await.map_err(to_js)?;
+            let session = session?;
+            let (text, call) = prepared?;
+            let p = session.prepare(&text, &call).await?;
             Ok(convert::prepared_to_js(&p))
         })
     }
@@ -315,9 +315,9 @@ impl Session {
             Ok((path_arg(&path)?, convert::description_from_js(&description)?, options::call_options(&o)?))
         })();
         future_to_promise(async move {
-            let session = session.map_err(to_js)?;
-            let (path, (columns, key, indexes), call) = prepared.map_err(to_js)?;
-            session.create_table(&path, columns, key, indexes, &call).await.map_err(to_js)?;
+            let session = session?;
+            let (path, (columns, key, indexes), call) = prepared?;
+            session.create_table(&path, columns, key, indexes, &call).await?;
             Ok(JsValue::UNDEFINED)
         })
     }
@@ -330,9 +330,9 @@ impl Session {
             Ok((path_arg(&path)?, options::call_options(&o)?))
         })();
         future_to_promise(async move {
-            let session = session.map_err(to_js)?;
-            let (path, call) = prepared.map_err(to_js)?;
-            session.drop_table(&path, &call).await.map_err(to_js)?;
+            let session = session?;
+            let (path, call) = prepared?;
+            session.drop_table(&path, &call).await?;
             Ok(JsValue::UNDEFINED)
         })
     }
@@ -346,9 +346,9 @@ impl Session {
             Ok((path_arg(&path)?, convert::alter_from_js(&change)?, options::call_options(&o)?))
         })();
         future_to_promise(async move {
-            let session = session.map_err(to_js)?;
-            let (path, change, call) = prepared.map_err(to_js)?;
-            session.alter_table(&path, change, &call).await.map_err(to_js)?;
+            let session = session?;
+            let (path, change, call) = prepared?;
+            session.alter_table(&path, change, &call).await?;
             Ok(JsValue::UNDEFINED)
         })
     }
@@ -361,9 +361,9 @@ impl Session {
             Ok((path_arg(&source)?, path_arg(&destination)?, options::call_options(&o)?))
         })();
         future_to_promise(async move {
-            let session = session.map_err(to_js)?;
-            let (source, destination, call) = prepared.map_err(to_js)?;
-            session.copy_table(&source, &destination, &call).await.map_err(to_js)?;
+            let session = session?;
+            let (source, destination, call) = prepared?;
+            session.copy_table(&source, &destination, &call).await?;
             Ok(JsValue::UNDEFINED)
         })
     }
@@ -378,9 +378,9 @@ impl Session {
             Ok((path_arg(&path)?, options::call_options(&o)?))
         })();
         future_to_promise(async move {
-            let session = session.map_err(to_js)?;
-            let (path, call) = prepared.map_err(to_js)?;
-            let d = session.describe_table(&path, &call).await.map_err(to_js)?;
+            let session = session?;
+            let (path, call) = prepared?;
+            let d = session.describe_table(&path, &call).await?;
             Ok(convert::description_to_js(&d))
         })
     }
@@ -398,7 +398,7 @@ impl Session {
                 call: options::call_options(&o)?,
             })
         };
-        let pending = build().map_err(to_js)?;
+        let pending = build()?;
         Ok(ReadTableStream { state: Rc::new(RefCell::new(ReadState::Pending(Box::new(pending)))) })
     }
 
@@ -413,14 +413,14 @@ impl Session {
 
     /// A transaction context; the transaction begins with its first statement.
     pub fn transaction(&self, mode: JsValue) -> std::result::Result<TxContext, JsValue> {
-        let mode = tx_mode_from_js(&mode).map_err(to_js)?;
-        Ok(TxContext { inner: Rc::new(RefCell::new(Some(CoreTx::new(self.inner.get().map_err(to_js)?, mode)))) })
+        let mode = tx_mode_from_js(&mode)?;
+        Ok(TxContext { inner: Rc::new(RefCell::new(Some(CoreTx::new(self.inner.get()?, mode)))) })
     }
 
     pub fn close(&self) -> Promise {
         let s = self.inner.get();
         future_to_promise(async move {
-            let s = s.map_err(to_js)?;
+            let s = s?;
             s.delete().await;
             Ok(JsValue::UNDEFINED)
         })
@@ -460,23 +460,23 @@ impl TxContext {
             Ok((q, params, commit, options::call_options(&o)?))
         })();
         future_to_promise(async move {
-            let (q, params, commit, call) = prepared.map_err(to_js)?;
+            let (q, params, commit, call) = prepared?;
             let mut tx = cell.borrow_mut().take().ok_or_else(busy)?;
             let r = tx.execute(&q, params, commit, &call).await;
             *cell.borrow_mut() = Some(tx);
-            result_sets_to_js(&r.map_err(to_js)?).map_err(to_js)
+            result_sets_to_js(&r?).map_err(to_js)
         })
     }
 
     pub fn commit(&self, opts: JsValue) -> Promise {
         let cell = self.inner.clone();
         future_to_promise(async move {
-            let o = options::object(&opts, "commit options").map_err(to_js)?;
-            let call = options::call_options(&o).map_err(to_js)?;
+            let o = options::object(&opts, "commit options")?;
+            let call = options::call_options(&o)?;
             let mut tx = cell.borrow_mut().take().ok_or_else(busy)?;
             let r = tx.commit(&call).await;
             *cell.borrow_mut() = Some(tx);
-            r.map_err(to_js)?;
+            r?;
             Ok(JsValue::UNDEFINED)
         })
     }
@@ -484,12 +484,12 @@ impl TxContext {
     pub fn rollback(&self, opts: JsValue) -> Promise {
         let cell = self.inner.clone();
         future_to_promise(async move {
-            let o = options::object(&opts, "rollback options").map_err(to_js)?;
-            let call = options::call_options(&o).map_err(to_js)?;
+            let o = options::object(&opts, "rollback options")?;
+            let call = options::call_options(&o)?;
             let mut tx = cell.borrow_mut().take().ok_or_else(busy)?;
             let r = tx.rollback(&call).await;
             *cell.borrow_mut() = Some(tx);
-            r.map_err(to_js)?;
+            r?;
             Ok(JsValue::UNDEFINED)
         })
     }

@@ -158,8 +158,8 @@ async fn a_missing_table_is_a_scheme_error_with_issues() {
         .await
         .unwrap();
     let err = stream.next().await.unwrap().err().unwrap();
-    assert_eq!(err.status, Status::SchemeError);
-    assert!(!err.issues.is_empty());
+    assert_eq!(err.status(), Status::SchemeError);
+    assert!(!err.issues().is_empty());
     assert!(session.is_alive(), "a scheme error must not discard the session");
     drop(stream);
     session.delete().await;
@@ -171,7 +171,7 @@ async fn a_syntax_error_is_a_generic_error() {
     let session = QuerySession::create(d.channel(), &opts()).await.unwrap();
     let mut stream = session.execute("SELEKT 1", HashMap::new(), &TxControl::None, &opts()).await.unwrap();
     let err = stream.next().await.unwrap().err().unwrap();
-    assert_eq!(err.status, Status::GenericError);
+    assert_eq!(err.status(), Status::GenericError);
     drop(stream);
     session.delete().await;
 }
@@ -186,7 +186,7 @@ async fn a_deleted_session_is_a_bad_session() {
         Ok(mut stream) => stream.next().await.unwrap().err().unwrap(),
         Err(e) => e,
     };
-    assert_eq!(err.status, Status::BadSession);
+    assert_eq!(err.status(), Status::BadSession);
 }
 
 #[wasm_bindgen_test]
