@@ -238,8 +238,10 @@ export declare class SessionPool {
   /**
    * `keepAliveMs` (default 300000; 0 turns it off): a session idle in the pool this long gets a KeepAlive,
    * so that the server does not expire it, and is discarded if the server no longer knows it.
+   * `allowTruncated` (default false): its sessions return results cut at the server's row limit instead
+   * of rejecting with `TruncatedResultError`.
    */
-  constructor(driver: Driver, opts?: { size?: number; keepAliveMs?: number });
+  constructor(driver: Driver, opts?: { size?: number; keepAliveMs?: number; allowTruncated?: boolean });
   readonly size: number;
   readonly totalSessions: number;
   readonly idleSessions: number;
@@ -258,8 +260,11 @@ export declare class SessionPool {
 export declare class Session {
   readonly sessionId: string;
   readonly isAlive: boolean;
-  /** One auto-committed serializable transaction. */
-  executeQuery(query: Query, parameters?: Parameters, settings?: CallSettings): Promise<ResultSet[]>;
+  /**
+   * One auto-committed serializable transaction. A result set cut at the server's row limit (1,000 rows
+   * by default) rejects with `TruncatedResultError` unless `allowTruncated`.
+   */
+  executeQuery(query: Query, parameters?: Parameters, settings?: CallSettings & { allowTruncated?: boolean }): Promise<ResultSet[]>;
   executeSchemeQuery(yql: string, settings?: CallSettings): Promise<void>;
   prepareQuery(yql: string, settings?: CallSettings): Promise<DataQuery>;
   createTable(path: string, description: TableDescription, settings?: CallSettings): Promise<void>;
@@ -280,7 +285,8 @@ export declare class Session {
 export declare class TxContext {
   readonly txId: string | undefined;
   readonly isFinished: boolean;
-  execute(query: Query, parameters?: Parameters, opts?: { commitTx?: boolean } & CallSettings): Promise<ResultSet[]>;
+  execute(query: Query, parameters?: Parameters,
+    opts?: { commitTx?: boolean; allowTruncated?: boolean } & CallSettings): Promise<ResultSet[]>;
   commit(settings?: CallSettings): Promise<void>;
   rollback(settings?: CallSettings): Promise<void>;
   [Symbol.asyncDispose](): Promise<void>;
@@ -373,3 +379,5 @@ export declare class UndeterminedError extends YdbError {}
 export declare class UnsupportedError extends YdbError {}
 export declare class SessionBusyError extends YdbError {}
 export declare class SessionPoolEmptyError extends YdbError {}
+/** A table-service result was cut at the server's row limit; read it with `readTable` or the query service. */
+export declare class TruncatedResultError extends YdbError {}

@@ -44,13 +44,15 @@ pub enum Status {
     Unimplemented,
     /// The session pool had no session to give within the allowed time.
     SessionPoolEmpty,
+    /// A table-service result was cut at the server's row limit and the caller did not accept a part.
+    TruncatedResult,
     /// A status code this client does not know.
     Unknown(i32),
 }
 
 /// Every known status with its numeric id (`Ydb.StatusIds.StatusCode`, plus the official SDKs'
 /// client-side ids) and its name as YDB spells it: the one table the conversions read.
-const STATUSES: [(Status, i32, &str); 26] = [
+const STATUSES: [(Status, i32, &str); 27] = [
     (Status::Success, 400000, "SUCCESS"),
     (Status::BadRequest, 400010, "BAD_REQUEST"),
     (Status::Unauthorized, 400020, "UNAUTHORIZED"),
@@ -77,6 +79,8 @@ const STATUSES: [(Status, i32, &str); 26] = [
     (Status::ClientInternalError, 401040, "CLIENT_INTERNAL_ERROR"),
     (Status::Unimplemented, 401050, "UNIMPLEMENTED"),
     (Status::SessionPoolEmpty, 402020, "SESSION_POOL_EMPTY"),
+    // This client's own id (YDB has none for it; the .NET and JDBC SDKs raise an exception of their own).
+    (Status::TruncatedResult, 402030, "TRUNCATED_RESULT"),
 ];
 
 impl Status {
@@ -422,7 +426,7 @@ mod tests {
     }
 
     /// Every status, each once; the match makes a new status a compile error here until it is classified.
-    const ALL: [Status; 27] = [
+    const ALL: [Status; 28] = [
         Status::Success,
         Status::BadRequest,
         Status::Unauthorized,
@@ -449,6 +453,7 @@ mod tests {
         Status::ClientInternalError,
         Status::Unimplemented,
         Status::SessionPoolEmpty,
+        Status::TruncatedResult,
         Status::Unknown(1),
     ];
 
@@ -478,6 +483,7 @@ mod tests {
             | Status::Unsupported
             | Status::ExternalError
             | Status::Unimplemented
+            | Status::TruncatedResult
             | Status::Unknown(_) => (None, false, false),
         }
     }

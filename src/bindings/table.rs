@@ -53,21 +53,25 @@ type TablePool = Pool<Rc<TableSession>>;
 pub struct SessionPool {
     pool: TablePool,
     retry: RetryContext,
+    /// The pool's `allowTruncated`: what its sessions do with a result cut at the row limit.
+    allow_truncated: bool,
 }
 
 #[wasm_bindgen]
 impl SessionPool {
-    /// `new SessionPool(driver, { size? })`
+    /// `new SessionPool(driver, { size?, keepAliveMs?, allowTruncated? })`
     #[wasm_bindgen(constructor)]
     pub fn new(driver: &Driver, opts: JsValue) -> std::result::Result<SessionPool, JsValue> {
         let o = pool_options(&opts)?;
+        let allow_truncated = options::boolean(&o, "allowTruncated")?.unwrap_or(false);
         let pool = pool_for_driver(driver, &o)?;
         keep_alive_as_configured(&pool, driver, &o)?;
-        Ok(SessionPool { pool, retry: RetryContext::of(driver) })
+        Ok(SessionPool { pool, retry: RetryContext::of(driver), allow_truncated })
     }
 
     pub fn acquire(&self, opts: JsValue) -> Promise {
-        acquire_promise(&self.pool, opts, |s| Session::of(s).into())
+        let allow = self.allow_truncated;
+        acquire_promise(&self.pool, opts, move |s| Session::of(s, allow).into())
     }
 
     /// Gives a session back. A second release is a no-op; a session of another pool is a `TypeError`.
@@ -78,7 +82,8 @@ impl SessionPool {
     /// `retryOperation(async (session, ...args) => …, retrySettings?, ...args)`
     #[wasm_bindgen(js_name = retryOperation)]
     pub fn retry_operation(&self, callee: Function, settings: JsValue, args: Array) -> Promise {
-        retry_operation_promise(&self.pool, &self.retry, settings, |s| Session::of(s).into(), callee, args)
+        let allow = self.allow_truncated;
+        retry_operation_promise(&self.pool, &self.retry, settings, move |s| Session::of(s, allow).into(), callee, args)
     }
 
     pub fn stop(&self, opts: JsValue) -> Promise {
@@ -106,13 +111,20 @@ pub struct Session {
     inner: Checkout<Rc<TableSession>>,
     /// Kept apart from the checkout so that a released handle still says which session it was.
     id: String,
+    /// Its pool's `allowTruncated` (false outside pools); a call's own option wins.
+    allow_truncated: bool,
 }
 
 impl Session {
-    fn of(inner: Checkout<Rc<TableSession>>) -> Self {
+    fn of(inner: Checkout<Rc<TableSession>>, allow_truncated: bool) -> Self {
         let id = inner.get().map(|s| s.id().to_string()).unwrap_or_default();
-        Session { inner, id }
+        Session { inner, id, allow_truncated }
     }
+}
+
+/// A call's `allowTruncated`, else the default it inherits.
+fn allow_truncated(o: &Option<JsValue>, default: bool) -> Result<bool> {
+    Ok(options::boolean(o, "allowTruncated")?.unwrap_or(default))
 }
 
 fn query_text(q: &JsValue) -> Result<String> {
@@ -158,7 +170,7 @@ impl TableClient {
             let o = options::object(&opts, "session options")?;
             let call = options::call_options(&o)?;
             let s = TableSession::create(&channel, &call).await?;
-            Ok(Session::of(Checkout::unpooled(Rc::new(s))).into())
+            Ok(Session::of(Checkout::unpooled(Rc::new(s)), false).into())
         })
     }
 
@@ -263,12 +275,13 @@ impl Session {
             let o = options::object(&opts, "executeQuery options")?;
             let q = data_query_from_js(&query)?;
             let params = data_query_params(&q, &params)?;
-            Ok((q, params, options::call_options(&o)?))
+            Ok((q, params, options::call_options(&o)?, allow_truncated(&o, self.allow_truncated)?))
         })();
         future_to_promise(async move {
             let session = session?;
-            let (q, params, call) = prepared?;
+            let (q, params, call, allow) = prepared?;
             let mut tx = CoreTx::new(session, TxMode::SerializableReadWrite);
+            tx.set_allow_truncated(allow);
             let sets = tx.execute(&q, params, true, &call).await?;
             result_sets_to_js(&sets).map_err(to_js)
         })
@@ -414,7 +427,8 @@ impl Session {
     /// A transaction context; the transaction begins with its first statement.
     pub fn transaction(&self, mode: JsValue) -> std::result::Result<TxContext, JsValue> {
         let mode = tx_mode_from_js(&mode)?;
-        Ok(TxContext { inner: Rc::new(RefCell::new(Some(CoreTx::new(self.inner.get()?, mode)))) })
+        let tx = CoreTx::new(self.inner.get()?, mode);
+        Ok(TxContext { inner: Rc::new(RefCell::new(Some(tx))), allow_truncated: self.allow_truncated })
     }
 
     pub fn close(&self) -> Promise {
@@ -431,6 +445,8 @@ impl Session {
 #[wasm_bindgen]
 pub struct TxContext {
     inner: Rc<RefCell<Option<CoreTx>>>,
+    /// Its session's `allowTruncated`; a statement's own option wins.
+    allow_truncated: bool,
 }
 
 fn busy() -> JsValue {
@@ -457,11 +473,12 @@ impl TxContext {
             let commit = options::boolean(&o, "commitTx")?.unwrap_or(false);
             let q = data_query_from_js(&query)?;
             let params = data_query_params(&q, &params)?;
-            Ok((q, params, commit, options::call_options(&o)?))
+            Ok((q, params, commit, options::call_options(&o)?, allow_truncated(&o, self.allow_truncated)?))
         })();
         future_to_promise(async move {
-            let (q, params, commit, call) = prepared?;
+            let (q, params, commit, call, allow) = prepared?;
             let mut tx = cell.borrow_mut().take().ok_or_else(busy)?;
+            tx.set_allow_truncated(allow);
             let r = tx.execute(&q, params, commit, &call).await;
             *cell.borrow_mut() = Some(tx);
             result_sets_to_js(&r?).map_err(to_js)
