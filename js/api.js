@@ -277,6 +277,9 @@ export function bind(wasm) {
     }
   };
 
+  const fromEnv = wasm.Driver.fromEnv;
+  wasm.Driver.fromEnv = (env, options) => fromEnv(env ?? runtimeEnv(), options);
+
   ({ Session, TxContext, QuerySession, QueryResultStream, SchemeClient, TableClient, ReadTableStream } = wasm);
   Driver = containment.constructible(wasm.Driver);
   SessionPool = containment.constructible(wasm.SessionPool);
@@ -284,6 +287,13 @@ export function bind(wasm) {
 }
 
 let containment;
+
+/** The environment variables of this runtime, for `Driver.fromEnv()` without an argument. */
+function runtimeEnv() {
+  if (globalThis.process?.env) return globalThis.process.env;
+  if (globalThis.Deno?.env?.toObject) return globalThis.Deno.env.toObject();
+  throw new TypeError('Driver.fromEnv() finds no environment in this runtime: pass one (in Workers, the env of fetch)');
+}
 
 /** Traps the wasm instance on purpose, to test crash containment. Not public API. */
 export function __forceTrapForTests(inBackground = false) {

@@ -182,11 +182,8 @@ export declare const AsyncRetrySettings: typeof RetrySettings;
 /** Per-call options: a deadline and a cancellation signal. */
 export interface CallSettings { timeoutMs?: number; signal?: AbortSignal }
 
-export interface DriverConfig {
-  /** gRPC-web URL: http(s)://host:port (grpc:// and grpcs:// are read as http:// and https://). */
-  endpoint: string;
-  database: string;
-  credentials?: Credentials | StaticCredentials;
+/** What every way of making a driver shares (all but where it connects). */
+export interface DriverOptions {
   /**
    * The deadline of every request that sets no `timeoutMs` of its own (a unary call, or a stream from open
    * to end); not applied to a query session's AttachSession stream, which lives as long as the session.
@@ -208,6 +205,19 @@ export interface DriverConfig {
    */
   discovery?: 'single' | 'balanced' | DiscoveryConfig;
 }
+export type DriverConfig = DriverOptions & {
+  credentials?: Credentials | StaticCredentials;
+} & (
+  | {
+    /** gRPC-web URL: http(s)://host:port (grpc:// and grpcs:// are read as http:// and https://). */
+    endpoint: string;
+    database: string;
+  }
+  | {
+    /** `grpcs://host:2135/?database=/path` as YDB consoles show it, or `http(s)://host:port/path`. */
+    connectionString: string;
+  }
+);
 export interface DiscoveryConfig {
   mode?: 'single' | 'balanced';
   intervalMs?: number;
@@ -216,7 +226,14 @@ export interface DiscoveryConfig {
 /** A node as ListEndpoints lists it. */
 export interface DiscoveredEndpoint { address: string; port: number; ssl: boolean; nodeId: number; location: string }
 export declare class Driver {
-  constructor(config: DriverConfig);
+  /** A connection string (`grpcs://host:2135/?database=/path`) or the full configuration. */
+  constructor(config: DriverConfig | string);
+  /**
+   * From `YDB_CONNECTION_STRING` and the credentials variables (`YDB_ANONYMOUS_CREDENTIALS`,
+   * `YDB_ACCESS_TOKEN_CREDENTIALS`, `YDB_STATIC_CREDENTIALS_USER` / `_PASSWORD`) of `env`: by default
+   * `process.env` (Node, Bun) or `Deno.env`; in Workers pass the `env` of `fetch`.
+   */
+  static fromEnv(env?: Record<string, string | undefined>, options?: DriverOptions): Driver;
   readonly endpoint: string;
   readonly database: string;
   readonly discoveryDebugDetails: string;

@@ -10,6 +10,7 @@ pub mod auth;
 #[cfg(target_arch = "wasm32")]
 pub mod bindings;
 pub mod clock;
+pub mod connection;
 pub mod discovery;
 pub mod driver;
 pub mod error;

@@ -1,7 +1,8 @@
 //! `Driver` and the credentials objects, as JS sees them.
 
-use super::{options, to_js};
+use super::{js_read, options, to_js};
 use crate::auth::{AnonymousCredentials, Credentials};
+use crate::connection::{ConnectionString, EnvCredentials};
 use crate::discovery::DiscoverySettings;
 use crate::error::{Error, Result};
 use crate::proto::ydb::discovery::EndpointInfo;
@@ -11,6 +12,16 @@ use std::rc::Rc;
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
 use wasm_bindgen_futures::{future_to_promise, JsFuture};
+
+/// A driver for `c` with the options every way of making one shares.
+fn build(c: &ConnectionString, o: &Option<JsValue>, credentials: Rc<dyn Credentials>) -> Result<Driver> {
+    let retry_budget = super::retry::budget_from_js(&options::raw(o, "retryBudget"))?;
+    let discovery = discovery_from_js(&options::raw(o, "discovery"))?;
+    let request_timeout = options::millis(o, "requestTimeoutMs")?.filter(|ms| *ms > 0);
+    let inner =
+        crate::driver::Driver::new(&c.endpoint, &c.database, credentials, discovery, request_timeout, retry_budget)?;
+    Ok(Driver { inner })
+}
 
 /// Credentials given as a JS object with `getAuthToken(): Promise<string | null>`.
 struct JsCredentials {
@@ -129,33 +140,51 @@ impl Driver {
 
 #[wasm_bindgen]
 impl Driver {
-    /// `new Driver({ endpoint, database, credentials?, discovery?, requestTimeoutMs?, retryBudget? })`
+    /// `new Driver('grpcs://host:2135/?database=/path')`, or `new Driver({ endpoint, database } or
+    /// { connectionString }, credentials?, discovery?, requestTimeoutMs?, retryBudget? })`.
     #[wasm_bindgen(constructor)]
     pub fn new(config: JsValue) -> std::result::Result<Driver, JsValue> {
-        let build = || -> Result<Driver> {
-            let o = options::object(&config, "Driver options")?;
-            if o.is_none() {
-                return Err(Error::argument("new Driver({ endpoint, database }) needs an options object"));
-            }
-            let endpoint =
-                options::string(&o, "endpoint")?.ok_or_else(|| Error::argument("option endpoint is required"))?;
-            let database =
-                options::string(&o, "database")?.ok_or_else(|| Error::argument("option database is required"))?;
-            let credentials = credentials_from_js(&options::raw(&o, "credentials"), &endpoint, &database)?;
-            let retry_budget = super::retry::budget_from_js(&options::raw(&o, "retryBudget"))?;
-            let discovery = discovery_from_js(&options::raw(&o, "discovery"))?;
-            let request_timeout = options::millis(&o, "requestTimeoutMs")?.filter(|ms| *ms > 0);
-            let inner = crate::driver::Driver::new(
-                &endpoint,
-                &database,
-                credentials,
-                discovery,
-                request_timeout,
-                retry_budget,
-            )?;
-            Ok(Driver { inner })
+        if let Some(text) = config.as_string() {
+            let c = ConnectionString::parse(&text)?;
+            return Ok(build(&c, &None, Rc::new(AnonymousCredentials))?);
+        }
+        let o = options::object(&config, "Driver options")?;
+        if o.is_none() {
+            return Err(Error::argument("new Driver needs a connection string or { endpoint, database }").into());
+        }
+        let c = match options::string(&o, "connectionString")? {
+            Some(text) => ConnectionString::parse(&text)?,
+            None => ConnectionString {
+                endpoint: options::string(&o, "endpoint")?
+                    .ok_or_else(|| Error::argument("option endpoint (or connectionString) is required"))?,
+                database: options::string(&o, "database")?
+                    .ok_or_else(|| Error::argument("option database (or connectionString) is required"))?,
+            },
         };
-        build().map_err(to_js)
+        let credentials = credentials_from_js(&options::raw(&o, "credentials"), &c.endpoint, &c.database)?;
+        Ok(build(&c, &o, credentials)?)
+    }
+
+    /// `Driver.fromEnv(env)`: `YDB_CONNECTION_STRING` and the credentials variables of `env` (a plain
+    /// object; the JS entry passes `process.env`, `Deno.env` or a Workers `env`), with `options` as for
+    /// the constructor (credentials aside).
+    #[wasm_bindgen(js_name = fromEnv)]
+    pub fn from_env(env: JsValue, opts: JsValue) -> std::result::Result<Driver, JsValue> {
+        if !env.is_object() {
+            return Err(Error::argument("Driver.fromEnv(env) needs an object of environment variables").into());
+        }
+        let read = |name: &str| js_read::get(&env, name).ok().and_then(|v| v.as_string());
+        let config = crate::connection::from_env(&read)?;
+        let c = config.connection;
+        let credentials: Rc<dyn Credentials> = match config.credentials {
+            EnvCredentials::Anonymous => Rc::new(AnonymousCredentials),
+            EnvCredentials::AccessToken(token) => Rc::new(crate::auth::AccessTokenCredentials::new(token)),
+            EnvCredentials::Static { user, password } => {
+                Rc::new(crate::auth::StaticCredentials::new(&c.endpoint, &c.database, user, password)?)
+            }
+        };
+        let o = options::object(&opts, "Driver.fromEnv options")?;
+        Ok(build(&c, &o, credentials)?)
     }
 
     /// Resolves `true` once the database answered discovery, `false` when `timeoutMs` passed first.
