@@ -16,6 +16,28 @@ export class TypedValue {
 }
 TypedValue.prototype[TYPED] = true;
 
+const SQL = Symbol.for('ydb-wasm.sql');
+
+/**
+ * A query as a tagged template: `` sql`SELECT * FROM t WHERE id = ${id}` `` binds every interpolated
+ * value as a parameter with a generated DECLARE of its (inferred or TypedValue) type — never spliced into
+ * the text. Accepted wherever query text is; templates nest as fragments.
+ */
+export function sql(strings, ...values) {
+  if (!Array.isArray(strings) || !Array.isArray(strings.raw)) throw new TypeError('sql is a tag: sql`SELECT …`');
+  return Object.freeze({ [SQL]: 'query', strings: Object.freeze([...strings]), values: Object.freeze(values) });
+}
+/** A table or column name, quoted as an identifier: `` sql`SELECT * FROM ${sql.identifier(table)}` ``. */
+sql.identifier = (name) => {
+  if (typeof name !== 'string') throw new TypeError('sql.identifier needs a name string');
+  return Object.freeze({ [SQL]: 'identifier', name });
+};
+/** Text spliced into the query as it is: only for text the program itself wrote, never for input. */
+sql.unsafe = (text) => {
+  if (typeof text !== 'string') throw new TypeError('sql.unsafe needs a string');
+  return Object.freeze({ [SQL]: 'unsafe', text });
+};
+
 /** YDB types are named in YQL's spelling; these constants spell them for you. */
 export const PrimitiveType = Object.freeze(Object.fromEntries([
   'Bool', 'Int8', 'Uint8', 'Int16', 'Uint16', 'Int32', 'Uint32', 'Int64', 'Uint64', 'Float', 'Double',

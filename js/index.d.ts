@@ -90,7 +90,22 @@ export declare class DataQuery {
   /** Declared parameter types: plain values passed for them are encoded as these types. */
   readonly parameterTypes: Record<string, YdbType>;
 }
-export type Query = string | DataQuery;
+/** A query written as a tagged template (see `sql`). */
+export interface SqlQuery { readonly strings: readonly string[]; readonly values: readonly unknown[] }
+/** A name or raw text inside an `sql` template. */
+export interface SqlFragment { readonly name?: string; readonly text?: string }
+/**
+ * `` sql`SELECT * FROM t WHERE id = ${id}` ``: every interpolated value is bound as a parameter with a
+ * generated DECLARE of its type, never spliced into the text. Accepted wherever query text is.
+ */
+export declare function sql(strings: TemplateStringsArray, ...values: unknown[]): SqlQuery;
+export declare namespace sql {
+  /** A table or column name, quoted. */
+  function identifier(name: string): SqlFragment;
+  /** Text spliced as it is: only text the program itself wrote. */
+  function unsafe(text: string): SqlFragment;
+}
+export type Query = string | DataQuery | SqlQuery;
 
 export interface KeyRange {
   greater?: TypedValue;
@@ -321,7 +336,7 @@ export declare class QuerySessionPool {
   withSession<T>(callee: (session: QuerySession) => Promise<T>): Promise<T>;
   checkout(opts?: { timeoutMs?: number; signal?: AbortSignal }): Promise<QuerySession & { [Symbol.asyncDispose](): Promise<void> }>;
   /** Runs a query with retries and returns its whole result sets. */
-  executeWithRetries(query: string, parameters?: Parameters, settings?: RetrySettings): Promise<ResultSet[]>;
+  executeWithRetries(query: string | SqlQuery, parameters?: Parameters, settings?: RetrySettings): Promise<ResultSet[]>;
   /** Closes idle sessions and refuses new work; with `timeoutMs`, waits that long for checked-out sessions to come back and close. */
   stop(opts?: { timeoutMs?: number }): Promise<void>;
   [Symbol.asyncDispose](): Promise<void>;
@@ -335,7 +350,7 @@ export declare class QuerySession {
   readonly sessionId: string;
   readonly isAlive: boolean;
   /** Streams result-set parts as the server sends them. */
-  executeQuery(query: string, parameters?: Parameters, opts?: QueryExecuteOptions): QueryResultStream;
+  executeQuery(query: string | SqlQuery, parameters?: Parameters, opts?: QueryExecuteOptions): QueryResultStream;
   /** A transaction that begins with its first statement. */
   transaction(mode?: TxMode): Promise<QueryTxContext>;
   beginTransaction(mode?: TxMode): Promise<string>;
@@ -348,7 +363,7 @@ export interface QueryResult extends AsyncIterable<ResultSet>, PromiseLike<Resul
 export declare class QueryTxContext {
   readonly txId: string | undefined;
   readonly isFinished: boolean;
-  execute(query: string, parameters?: Parameters, opts?: { commitTx?: boolean } & CallSettings): QueryResult;
+  execute(query: string | SqlQuery, parameters?: Parameters, opts?: { commitTx?: boolean } & CallSettings): QueryResult;
   commit(): Promise<void>;
   rollback(): Promise<void>;
 }

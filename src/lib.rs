@@ -19,6 +19,7 @@ pub mod query;
 pub mod retry;
 pub mod scheme;
 pub mod session_retry;
+pub mod sql;
 pub mod table;
 pub mod transport;
 pub mod tx_mode;

@@ -13,6 +13,7 @@ pub mod query;
 pub mod retry;
 pub mod schema;
 pub mod scheme;
+pub mod sql;
 pub mod table;
 pub mod values;
 

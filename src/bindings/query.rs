@@ -3,7 +3,8 @@
 use super::driver::Driver;
 use super::pooling::{acquire_promise, pool_for_driver, pool_options, release_to, stop_promise};
 use super::retry::{retry_operation_promise, RetryContext, SignalCancellation};
-use super::values::{params_from_js, result_set_to_js, result_sets_to_js};
+use super::sql::text_and_params;
+use super::values::{result_set_to_js, result_sets_to_js};
 use super::{options, to_js};
 use crate::error::{Error, Result};
 use crate::pool::{Checkout, Pool};
@@ -57,8 +58,8 @@ impl QuerySessionPool {
         let pool = self.pool.clone();
         let context = self.retry.clone();
         let prepared = (|| -> Result<_> {
-            let text = query.as_string().ok_or_else(|| Error::argument("query must be a string"))?;
-            Ok((text, params_from_js(&params)?, context.settings(&settings)?))
+            let (text, params) = text_and_params(&query, &params)?;
+            Ok((text, params, context.settings(&settings)?))
         })();
         future_to_promise(async move {
             let (text, params, (settings, signal)) = prepared?;
@@ -162,12 +163,12 @@ impl QuerySession {
         opts: JsValue,
     ) -> std::result::Result<QueryResultStream, JsValue> {
         let start = (|| -> Result<Pending> {
-            let text = query.as_string().ok_or_else(|| Error::argument("query must be a string"))?;
+            let (text, params) = text_and_params(&query, &params)?;
             let o = options::object(&opts, "executeQuery options")?;
             Ok(Pending {
                 session: self.inner.get()?,
                 text,
-                params: params_from_js(&params)?,
+                params,
                 tx: tx_control_from_js(&o)?,
                 call: options::call_options(&o)?,
             })

@@ -5,7 +5,7 @@ use super::pooling::{
     acquire_promise, keep_alive_as_configured, pool_for_driver, pool_options, release_to, stop_promise,
 };
 use super::retry::{retry_operation_promise, RetryContext};
-use super::schema::{self as convert, data_query_from_js, data_query_params};
+use super::schema::{self as convert, data_query_and_params};
 use super::values::{result_set_to_js, result_sets_to_js};
 use super::{options, to_js};
 use crate::error::{Error, Result};
@@ -273,8 +273,7 @@ impl Session {
         let session = self.inner.get();
         let prepared = (|| -> Result<_> {
             let o = options::object(&opts, "executeQuery options")?;
-            let q = data_query_from_js(&query)?;
-            let params = data_query_params(&q, &params)?;
+            let (q, params) = data_query_and_params(&query, &params)?;
             Ok((q, params, options::call_options(&o)?, allow_truncated(&o, self.allow_truncated)?))
         })();
         future_to_promise(async move {
@@ -471,8 +470,7 @@ impl TxContext {
         let prepared = (|| -> Result<_> {
             let o = options::object(&opts, "execute options")?;
             let commit = options::boolean(&o, "commitTx")?.unwrap_or(false);
-            let q = data_query_from_js(&query)?;
-            let params = data_query_params(&q, &params)?;
+            let (q, params) = data_query_and_params(&query, &params)?;
             Ok((q, params, commit, options::call_options(&o)?, allow_truncated(&o, self.allow_truncated)?))
         })();
         future_to_promise(async move {
