@@ -355,6 +355,159 @@ def test_transactions_commit_rollback_and_conflicts(endpoint):
     run(main())
 
 
+async def accounts_table(pool):
+    """A table service pool's `accounts` table with rows 1 and 2 holding 100 each."""
+
+    async def create(session):
+        await session.execute_scheme("CREATE TABLE accounts (id Uint64, balance Int64, PRIMARY KEY (id))")
+        await session.transaction().execute(
+            "UPSERT INTO accounts (id, balance) VALUES (1, 100), (2, 100)", commit_tx=True
+        )
+
+    await pool.retry_operation(create)
+
+
+async def balances(pool):
+    async def read(session):
+        rs = await session.transaction().execute("SELECT id, balance FROM accounts ORDER BY id", commit_tx=True)
+        return {r.id: r.balance for r in rs[0].rows}
+
+    return await pool.retry_operation(read)
+
+
+def test_interactive_transactions_on_different_rows_are_open_together_and_both_commit(endpoint):
+    async def main():
+        async with ydb.aio.Driver(endpoint=endpoint, database="/local") as driver:
+            await driver.wait(timeout=5, fail_fast=True)
+            async with ydb.aio.SessionPool(driver, size=2) as pool:
+                await accounts_table(pool)
+                s1, s2 = await pool.acquire(), await pool.acquire()
+                t1, t2 = s1.transaction(), s2.transaction()
+                for tx, row in [(t1, 1), (t2, 2)]:
+                    rs = await tx.execute(f"SELECT balance FROM accounts WHERE id = {row}")
+                    assert rs[0].rows[0].balance == 100
+                # Both write while both are open; neither waits for nor aborts the other.
+                await t1.execute("UPDATE accounts SET balance = balance + 1 WHERE id = 1")
+                await t2.execute("UPDATE accounts SET balance = balance + 2 WHERE id = 2")
+                await t2.commit()
+                await t1.commit()
+                await pool.release(s1)
+                await pool.release(s2)
+                assert await balances(pool) == {1: 101, 2: 102}
+
+    run(main())
+
+
+def test_a_conflict_on_the_same_row_is_aborted_at_commit_not_at_the_write(endpoint):
+    async def main():
+        async with ydb.aio.Driver(endpoint=endpoint, database="/local") as driver:
+            await driver.wait(timeout=5, fail_fast=True)
+            async with ydb.aio.SessionPool(driver, size=2) as pool:
+                await accounts_table(pool)
+                s1, s2 = await pool.acquire(), await pool.acquire()
+                t1, t2 = s1.transaction(), s2.transaction()
+                for tx in (t1, t2):
+                    await tx.execute("SELECT balance FROM accounts WHERE id = 1")
+                # Both writes succeed: they are buffered in their transactions.
+                await t1.execute("UPSERT INTO accounts (id, balance) VALUES (1, 50)")
+                await t2.execute("UPSERT INTO accounts (id, balance) VALUES (1, 70)")
+                await t1.commit()
+                with pytest.raises(ydb.issues.Aborted, match="Transaction locks invalidated"):
+                    await t2.commit()
+                await pool.release(s1)
+                await pool.release(s2)
+                assert await balances(pool) == {1: 50, 2: 100}
+
+    run(main())
+
+
+def test_a_read_then_write_race_is_caught_at_commit_on_the_query_service(endpoint):
+    async def main():
+        async with ydb.aio.Driver(endpoint=endpoint, database="/local") as driver:
+            await driver.wait(timeout=5, fail_fast=True)
+            async with ydb.aio.QuerySessionPool(driver, size=2) as pool:
+                await pool.execute_with_retries("CREATE TABLE accounts (id Uint64, balance Int64, PRIMARY KEY (id))")
+                await pool.execute_with_retries("UPSERT INTO accounts (id, balance) VALUES (1, 100), (2, 100)")
+                async with pool.checkout() as session:
+                    tx = session.transaction(ydb.QuerySerializableReadWrite())
+                    await tx.begin()
+                    async with await tx.execute("SELECT balance FROM accounts WHERE id = 1") as results:
+                        rows = [row async for rs in results for row in rs.rows]
+                    assert rows[0].balance == 100
+                    # Another client moves money out of account 1 and commits.
+                    await pool.execute_with_retries("UPSERT INTO accounts (id, balance) VALUES (1, 0)")
+                    # This transaction, believing account 1 holds 100, credits account 2: accepted now...
+                    async with await tx.execute("UPSERT INTO accounts (id, balance) VALUES (2, 200)") as _:
+                        pass
+                    # ...and refused at commit, having applied nothing.
+                    with pytest.raises(ydb.issues.Aborted, match="Transaction locks invalidated"):
+                        await tx.commit()
+                result_sets = await pool.execute_with_retries("SELECT id, balance FROM accounts ORDER BY id")
+                assert [(r.id, r.balance) for r in result_sets[0].rows] == [(1, 0), (2, 100)]
+
+    run(main())
+
+
+def test_bank_transfers_by_16_workers_keep_the_total(endpoint):
+    accounts, transfers, workers = 8, 160, 16
+
+    async def main():
+        async with ydb.aio.Driver(endpoint=endpoint, database="/local") as driver:
+            await driver.wait(timeout=5, fail_fast=True)
+            async with ydb.aio.QuerySessionPool(driver, size=workers) as pool:
+                await pool.execute_with_retries("CREATE TABLE bank (id Uint64, balance Int64, PRIMARY KEY (id))")
+                values = ", ".join(f"({i}, 1000)" for i in range(accounts))
+                await pool.execute_with_retries(f"UPSERT INTO bank (id, balance) VALUES {values}")
+                aborted = []
+                queue = list(range(transfers))
+
+                async def transfer(n):
+                    a, b = n % accounts, (n * 3 + 1) % accounts
+                    if a == b:
+                        b = (b + 1) % accounts
+                    params = {"$a": (a, ydb.PrimitiveType.Uint64), "$b": (b, ydb.PrimitiveType.Uint64)}
+
+                    async def attempt(session):
+                        try:
+                            async with session.transaction(ydb.QuerySerializableReadWrite()) as tx:
+                                await tx.begin()
+                                async with await tx.execute(
+                                    "DECLARE $a AS Uint64; DECLARE $b AS Uint64; "
+                                    "SELECT id, balance FROM bank WHERE id = $a OR id = $b",
+                                    params,
+                                ) as results:
+                                    rows = {row.id: row.balance async for rs in results for row in rs.rows}
+                                amount = 7
+                                async with await tx.execute(
+                                    "DECLARE $a AS Uint64; DECLARE $b AS Uint64; DECLARE $x AS Int64; "
+                                    "DECLARE $y AS Int64; UPSERT INTO bank (id, balance) VALUES ($a, $x), ($b, $y)",
+                                    {
+                                        **params,
+                                        "$x": (rows[a] - amount, ydb.PrimitiveType.Int64),
+                                        "$y": (rows[b] + amount, ydb.PrimitiveType.Int64),
+                                    },
+                                ) as _:
+                                    pass
+                                await tx.commit()
+                        except ydb.issues.Aborted:
+                            aborted.append(n)
+                            raise
+
+                    await pool.retry_operation_async(attempt, ydb.RetrySettings(max_retries=50))
+
+                async def worker():
+                    while queue:
+                        await transfer(queue.pop())
+
+                await asyncio.gather(*[worker() for _ in range(workers)])
+                result_sets = await pool.execute_with_retries("SELECT SUM(balance) AS total FROM bank")
+                print(f"bank: {transfers} transfers by {workers} workers, {len(aborted)} ABORTED and retried")
+                assert result_sets[0].rows[0].total == accounts * 1000
+                assert aborted, "16 workers over 8 accounts must conflict"
+
+    run(main())
+
+
 def test_scheme_client_directories(endpoint):
     async def main():
         async with ydb.aio.Driver(endpoint=endpoint, database="/local") as driver:

@@ -13,6 +13,7 @@ use rusqlite::Connection;
 
 use super::ast::*;
 use super::catalog::{self, quote_ident, ColumnMeta, TableMeta};
+use super::locks::{key_part, Footprint, Touch};
 use super::types::{Prim, Type};
 use super::values::{self, compare, pow10, total_cmp, Value};
 use super::{sql_err, EngineError, StatusCode};
@@ -223,6 +224,8 @@ pub struct Ctx<'a> {
     named: HashMap<String, Expr>,
     tables: HashMap<String, TableMeta>,
     depth: u32,
+    /// What the statements read (table, pushed-down key prefix) and wrote (keys), for optimistic locks.
+    pub footprint: Footprint,
 }
 
 impl<'a> Ctx<'a> {
@@ -235,6 +238,7 @@ impl<'a> Ctx<'a> {
             named: HashMap::new(),
             tables: HashMap::new(),
             depth: 0,
+            footprint: Footprint::default(),
         }
     }
 
@@ -407,6 +411,7 @@ impl<'a> Ctx<'a> {
         catalog::create(self.conn, &meta)?;
         catalog::add_indexes(self.conn, &path, indexes)?;
         self.tables.remove(&path);
+        self.footprint.writes.push(Touch::Table(path));
         Ok(())
     }
 
@@ -491,6 +496,7 @@ impl<'a> Ctx<'a> {
         }
         catalog::set_indexes(self.conn, &path, &indexes)?;
         self.tables.remove(&path);
+        self.footprint.writes.push(Touch::Table(path));
         Ok(())
     }
 
@@ -504,6 +510,7 @@ impl<'a> Ctx<'a> {
         }
         catalog::drop_table(self.conn, &path)?;
         self.tables.remove(&path);
+        self.footprint.writes.push(Touch::Table(path));
         Ok(())
     }
 
@@ -656,6 +663,8 @@ impl<'a> Ctx<'a> {
                 let v = convert_to_column(v, st, c)?;
                 bind.push(values::to_sql(&c.ty, &v));
             }
+            let key = key_positions.iter().filter_map(|p| bind.get(*p)).map(key_part).collect();
+            self.footprint.writes.push(Touch::Key(meta.path.clone(), key));
             if mode == WriteMode::DeleteOn {
                 bind = key_positions.iter().filter_map(|p| bind.get(*p).cloned()).collect();
             }
@@ -712,6 +721,8 @@ impl<'a> Ctx<'a> {
                 let c = meta.columns.get(*k).ok_or_else(|| gen("bad column"))?;
                 bind.push(values::to_sql(&c.ty, row.get(*k).unwrap_or(&Value::Null)));
             }
+            let key = bind.get(sets.len()..).unwrap_or_default().iter().map(key_part).collect();
+            self.footprint.writes.push(Touch::Key(meta.path.clone(), key));
             stmt.execute(rusqlite::params_from_iter(bind)).map_err(|e| write_err(e, WriteMode::Upsert))?;
         }
         Ok(())
@@ -739,6 +750,7 @@ impl<'a> Ctx<'a> {
                 let c = meta.columns.get(*k).ok_or_else(|| gen("bad column"))?;
                 bind.push(values::to_sql(&c.ty, row.get(*k).unwrap_or(&Value::Null)));
             }
+            self.footprint.writes.push(Touch::Key(meta.path.clone(), bind.iter().map(key_part).collect()));
             stmt.execute(rusqlite::params_from_iter(bind)).map_err(sql_err)?;
         }
         Ok(())
@@ -785,6 +797,16 @@ impl<'a> Ctx<'a> {
                 }
             }
         }
+        if conds.is_empty() {
+            // No key prefix pushed down: lock the first key column's alternatives when the filter
+            // names them (`k = $a OR k = $b`, `k IN (…)`), else the whole table.
+            let prefixes = self.key_alternatives(meta, scope, where_).unwrap_or_else(|| vec![Vec::new()]);
+            for prefix in prefixes {
+                self.footprint.reads.push((meta.path.clone(), prefix));
+            }
+        } else {
+            self.footprint.reads.push((meta.path.clone(), bind.iter().map(key_part).collect()));
+        }
         let where_sql = if conds.is_empty() { String::new() } else { format!(" WHERE {}", conds.join(" AND ")) };
         let sql =
             format!("SELECT {} FROM {}{} ORDER BY {}", cols.join(", "), meta.sql_name(), where_sql, keys.join(", "));
@@ -805,6 +827,30 @@ impl<'a> Ctx<'a> {
             out.push(vals);
         }
         Ok(out)
+    }
+
+    /// The values a filter restricts the first key column to, encoded as one-column lock prefixes, or
+    /// `None` when it does not restrict it to constants.
+    fn key_alternatives(
+        &mut self,
+        meta: &TableMeta,
+        scope: &Scope,
+        where_: Option<&Expr>,
+    ) -> Option<Vec<Vec<Vec<u8>>>> {
+        let first = *meta.key.first()?;
+        let col = meta.columns.get(first)?;
+        let is_key = |qual: &Option<String>, name: &str| scope.resolve(qual.as_deref(), name).ok() == Some(first);
+        let alternatives = first_key_alternatives(where_?, &is_key)?;
+        let mut prefixes = Vec::with_capacity(alternatives.len());
+        for e in alternatives {
+            let (t, v) = self.const_eval(e).ok()?;
+            if v.is_null() {
+                continue; // `k = NULL` matches nothing
+            }
+            let v = convert_implicit(v, &t, &col.ty).ok()?;
+            prefixes.push(vec![key_part(&values::to_sql(&col.ty, &v))]);
+        }
+        Some(prefixes)
     }
 
     // ---- SELECT ----
@@ -1704,6 +1750,36 @@ fn collect_key_eqs<'e>(e: &'e Expr, out: &mut Vec<(Option<String>, String, &'e E
             _ => {}
         },
         _ => {}
+    }
+}
+
+/// The constant expressions a filter restricts a key column to: `k = c`, `k IN (c, …)`, a disjunction of
+/// such restrictions, or a conjunction with one of them. `None` when the filter does not restrict it.
+fn first_key_alternatives<'e>(e: &'e Expr, is_key: &dyn Fn(&Option<String>, &str) -> bool) -> Option<Vec<&'e Expr>> {
+    match e {
+        Expr::Binary(BinOp::And, l, r) => {
+            first_key_alternatives(l, is_key).or_else(|| first_key_alternatives(r, is_key))
+        }
+        Expr::Binary(BinOp::Or, l, r) => {
+            let mut both = first_key_alternatives(l, is_key)?;
+            both.extend(first_key_alternatives(r, is_key)?);
+            Some(both)
+        }
+        Expr::Binary(BinOp::Eq, l, r) => match (l.as_ref(), r.as_ref()) {
+            (Expr::Column { qual, name }, c) | (c, Expr::Column { qual, name })
+                if is_const(c) && is_key(qual, name) =>
+            {
+                Some(vec![c])
+            }
+            _ => None,
+        },
+        Expr::In { expr, list, negated: false } => match expr.as_ref() {
+            Expr::Column { qual, name } if is_key(qual, name) && list.iter().all(is_const) => {
+                Some(list.iter().collect())
+            }
+            _ => None,
+        },
+        _ => None,
     }
 }
 
