@@ -252,7 +252,10 @@ async fn restart_ends_sessions_with_the_shutdown_hint_rolls_back_and_keeps_data(
     let kept = table.execute_data_query(upsert("UPSERT INTO kv (id, v) VALUES (1, 'kept')", true)).await.unwrap();
     assert_eq!(kept.into_inner().operation.unwrap().status, StatusCode::Success as i32);
     let open = table.execute_data_query(upsert("UPSERT INTO kv (id, v) VALUES (2, 'lost')", false)).await.unwrap();
-    assert_eq!(open.into_inner().operation.unwrap().status, StatusCode::Success as i32);
+    let open = open.into_inner().operation.unwrap();
+    assert_eq!(open.status, StatusCode::Success as i32);
+    let open = <ydb::table::ExecuteQueryResult as prost::Message>::decode(open.result.unwrap().value.as_slice());
+    let open_tx = open.unwrap().tx_meta.unwrap().id;
 
     let mut query = QueryServiceClient::connect(format!("http://{}", running.addr)).await.unwrap();
     let created = query.create_session(ydb::query::CreateSessionRequest {}).await.unwrap().into_inner();
@@ -269,6 +272,17 @@ async fn restart_ends_sessions_with_the_shutdown_hint_rolls_back_and_keeps_data(
     assert_eq!(select_one(&mut table, &session).await, StatusCode::BadSession as i32);
 
     let session = table_session(&mut table).await;
+    // The open transaction was rolled back: committing it now (from another session) finds nothing.
+    let commit = table
+        .commit_transaction(ydb::table::CommitTransactionRequest {
+            session_id: session.clone(),
+            tx_id: open_tx,
+            ..Default::default()
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(commit.operation.unwrap().status, StatusCode::NotFound as i32);
     let read = table
         .execute_data_query(data_query(&session, "SELECT id FROM kv ORDER BY id", true))
         .await

@@ -448,6 +448,47 @@ def test_a_read_then_write_race_is_caught_at_commit_on_the_query_service(endpoin
     run(main())
 
 
+def test_read_only_modes_read_as_documented_and_refuse_writes(endpoint):
+    async def main():
+        async with ydb.aio.Driver(endpoint=endpoint, database="/local") as driver:
+            await driver.wait(timeout=5, fail_fast=True)
+            async with ydb.aio.SessionPool(driver, size=3) as pool:
+                await accounts_table(pool)
+
+                async def total(tx):
+                    rs = await tx.execute("SELECT SUM(balance) AS total FROM accounts")
+                    return rs[0].rows[0].total
+
+                snapshot_session, online_session = await pool.acquire(), await pool.acquire()
+                snapshot = snapshot_session.transaction(ydb.SnapshotReadOnly())
+                assert await total(snapshot) == 200  # the snapshot is taken here, at the first read
+
+                async def deposit(session):
+                    await session.transaction().execute(
+                        "UPDATE accounts SET balance = balance + 50 WHERE id = 1", commit_tx=True
+                    )
+
+                await pool.retry_operation(deposit)
+                assert await total(snapshot) == 200
+                await snapshot.commit()
+                inconsistent = ydb.OnlineReadOnly().with_allow_inconsistent_reads()
+                for mode in (ydb.OnlineReadOnly(), inconsistent, ydb.StaleReadOnly()):
+                    rs = await online_session.transaction(mode).execute(
+                        "SELECT SUM(balance) AS total FROM accounts", commit_tx=True
+                    )
+                    assert rs[0].rows[0].total == 250
+                for mode in (ydb.SnapshotReadOnly(), ydb.OnlineReadOnly(), ydb.StaleReadOnly()):
+                    with pytest.raises(ydb.issues.GenericError):
+                        await online_session.transaction(mode).execute(
+                            "UPSERT INTO accounts (id, balance) VALUES (3, 1)", commit_tx=True
+                        )
+                await pool.release(snapshot_session)
+                await pool.release(online_session)
+                assert await balances(pool) == {1: 150, 2: 100}
+
+    run(main())
+
+
 def test_bank_transfers_by_16_workers_keep_the_total(endpoint):
     accounts, transfers, workers = 8, 160, 16
 
