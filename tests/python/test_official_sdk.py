@@ -549,6 +549,42 @@ def test_bank_transfers_by_16_workers_keep_the_total(endpoint):
     run(main())
 
 
+def test_data_query_result_sets_stop_at_1000_rows_and_say_truncated(endpoint):
+    async def read(session):
+        return await session.transaction().execute(
+            "SELECT id FROM many ORDER BY id; SELECT id FROM many WHERE id < 10", commit_tx=True
+        )
+
+    async def main():
+        async with ydb.aio.Driver(endpoint=endpoint, database="/local") as driver:
+            await driver.wait(timeout=5, fail_fast=True)
+            async with ydb.aio.SessionPool(driver, size=1) as pool:
+
+                async def fill(session):
+                    await session.execute_scheme("CREATE TABLE many (id Uint64, PRIMARY KEY (id))")
+                    values = ", ".join(f"({i})" for i in range(1500))
+                    await session.transaction().execute(f"UPSERT INTO many (id) VALUES {values}", commit_tx=True)
+
+                await pool.retry_operation(fill)
+
+                # As against YDB, the SDK refuses a truncated result unless told to accept it.
+                with pytest.raises(ydb.issues.TruncatedResponseError):
+                    await pool.retry_operation(read)
+            async with ydb.aio.QuerySessionPool(driver, size=1) as queries:
+                result_sets = await queries.execute_with_retries("SELECT id FROM many ORDER BY id")
+                assert sum(len(rs.rows) for rs in result_sets) == 1500, "the query service is not capped"
+        accept = ydb.TableClientSettings().with_allow_truncated_result(True)
+        async with ydb.aio.Driver(endpoint=endpoint, database="/local", table_client_settings=accept) as driver:
+            await driver.wait(timeout=5, fail_fast=True)
+            async with ydb.aio.SessionPool(driver, size=1) as pool:
+                big, small = await pool.retry_operation(read)
+                assert len(big.rows) == 1000 and big.truncated
+                assert big.rows[-1].id == 999
+                assert len(small.rows) == 10 and not small.truncated
+
+    run(main())
+
+
 def test_scheme_client_directories(endpoint):
     async def main():
         async with ydb.aio.Driver(endpoint=endpoint, database="/local") as driver:

@@ -495,6 +495,22 @@ fn ten_thousand_rows() {
 }
 
 #[test]
+fn a_transaction_writing_ten_thousand_rows_in_ten_statements_commits_them_all() {
+    let e = eng();
+    setup(&e);
+    let started = std::time::Instant::now();
+    let tx = e.begin(TxMode::SerializableReadWrite).unwrap();
+    for batch in 0..10u64 {
+        let values: Vec<String> =
+            (0..1000).map(|i| format!("({}ul, '{}'u)", batch * 1000 + i, "x".repeat(300))).collect();
+        in_tx(&e, &tx, &format!("UPSERT INTO series (id, title) VALUES {};", values.join(","))).unwrap();
+    }
+    e.commit(&tx).unwrap();
+    eprintln!("10 x 1,000 rows in one transaction: {:?}", started.elapsed());
+    assert_eq!(count(&e), PV::Uint64Value(10_000));
+}
+
+#[test]
 fn persistence() {
     let dir = tempfile::tempdir().unwrap();
     {
