@@ -585,6 +585,85 @@ def test_data_query_result_sets_stop_at_1000_rows_and_say_truncated(endpoint):
     run(main())
 
 
+def test_group_by_an_expression_as_an_alias_groups_orders_by_month(endpoint):
+    async def main():
+        async with ydb.aio.Driver(endpoint=endpoint, database="/local") as driver:
+            await driver.wait(timeout=5, fail_fast=True)
+            async with ydb.aio.QuerySessionPool(driver, size=1) as pool:
+                await pool.execute_with_retries(
+                    "CREATE TABLE orders (id Uint64, created_at Timestamp, amount Double, PRIMARY KEY (id))"
+                )
+                await pool.execute_with_retries(
+                    "UPSERT INTO orders (id, created_at, amount) VALUES "
+                    '(1, Timestamp("2024-01-05T10:00:00Z"), 10.0), (2, Timestamp("2024-01-20T10:00:00Z"), 5.5), '
+                    '(3, Timestamp("2024-02-02T10:00:00Z"), 7.0)'
+                )
+                result_sets = await pool.execute_with_retries(
+                    "SELECT month, COUNT(*) AS n, SUM(amount) AS total FROM orders "
+                    "GROUP BY DateTime::StartOfMonth(created_at) AS month ORDER BY month"
+                )
+                rows = [(r.month, r.n, r.total) for r in result_sets[0].rows]
+                assert rows == [
+                    (datetime.datetime(2024, 1, 1), 2, 15.5),
+                    (datetime.datetime(2024, 2, 1), 1, 7.0),
+                ]
+
+    run(main())
+
+
+def test_values_mixing_integers_and_doubles_store_the_column_type(endpoint):
+    async def main():
+        async with ydb.aio.Driver(endpoint=endpoint, database="/local") as driver:
+            await driver.wait(timeout=5, fail_fast=True)
+            async with ydb.aio.QuerySessionPool(driver, size=1) as pool:
+                await pool.execute_with_retries("CREATE TABLE prices (id Uint64, price Double, PRIMARY KEY (id))")
+                await pool.execute_with_retries("UPSERT INTO prices (id, price) VALUES (1, 0.5), (2, 3)")
+                await pool.execute_with_retries("UPSERT INTO prices (id, price) VALUES (3, 4), (4, 1.25)")
+                result_sets = await pool.execute_with_retries("SELECT id, price FROM prices ORDER BY id")
+                prices = [(r.id, r.price) for r in result_sets[0].rows]
+                assert prices == [(1, 0.5), (2, 3.0), (3, 4.0), (4, 1.25)]
+                assert all(isinstance(price, float) for _, price in prices)
+                with pytest.raises(ydb.issues.GenericError):
+                    await pool.execute_with_retries("UPSERT INTO prices (id, price) VALUES (5, 1.0), (6, 'x')")
+
+    run(main())
+
+
+def test_datetime_module_functions(endpoint):
+    async def main():
+        async with ydb.aio.Driver(endpoint=endpoint, database="/local") as driver:
+            await driver.wait(timeout=5, fail_fast=True)
+            async with ydb.aio.QuerySessionPool(driver, size=1) as pool:
+                result_sets = await pool.execute_with_retries(
+                    """
+                    $t = Timestamp("2024-02-29T13:05:09Z");
+                    $format = DateTime::Format("%d %b %Y");
+                    SELECT
+                        DateTime::GetYear($t) AS year, DateTime::GetMonth($t) AS month,
+                        DateTime::GetDayOfMonth($t) AS day, DateTime::GetHour($t) AS hour,
+                        DateTime::GetDayOfWeek($t) AS weekday,
+                        DateTime::MakeDate(DateTime::StartOfWeek($t)) AS week,
+                        DateTime::StartOfDay($t) AS midnight,
+                        DateTime::MakeDate($t) AS date,
+                        DateTime::Format("%Y-%m-%dT%H:%M:%S")($t) AS iso,
+                        $format($t) AS short,
+                        DateTime::ToSeconds($t) AS seconds,
+                        $t + DateTime::IntervalFromDays(1) AS tomorrow
+                    """
+                )
+                row = result_sets[0].rows[0]
+                assert (row.year, row.month, row.day, row.hour, row.weekday) == (2024, 2, 29, 13, 4)
+                assert row.week == datetime.date(2024, 2, 26)
+                assert row.midnight == datetime.datetime(2024, 2, 29)
+                assert row.date == datetime.date(2024, 2, 29)
+                assert row.iso == b"2024-02-29T13:05:09"
+                assert row.short == b"29 Feb 2024"
+                assert row.seconds == 1709211909
+                assert row.tomorrow == datetime.datetime(2024, 3, 1, 13, 5, 9)
+
+    run(main())
+
+
 def test_scheme_client_directories(endpoint):
     async def main():
         async with ydb.aio.Driver(endpoint=endpoint, database="/local") as driver:

@@ -13,6 +13,7 @@ use rusqlite::Connection;
 
 use super::ast::*;
 use super::catalog::{self, quote_ident, ColumnMeta, TableMeta};
+use super::datetime::{self, Part, Period, MICROS_PER_DAY, MICROS_PER_SECOND};
 use super::locks::{key_part, Footprint, Touch};
 use super::types::{Prim, Type};
 use super::values::{self, compare, pow10, total_cmp, Value};
@@ -160,6 +161,8 @@ struct AggSpec {
 struct AggState {
     src: Scope,
     keys: Vec<Expr>,
+    /// `GROUP BY expr AS alias`: the alias names the key in SELECT, HAVING and ORDER BY.
+    aliases: Vec<Option<String>>,
     key_src: Vec<Option<usize>>,
     key_exprs: Vec<BExpr>,
     key_types: Vec<Type>,
@@ -186,9 +189,18 @@ enum Func {
     Lower,
     Abs,
     ListLength,
-    /// `DateTime::StartOfMonth`: the argument counts this many units per day (Date 1, Datetime 86 400,
-    /// Timestamp 86 400 000 000); the answer is a Timestamp.
-    StartOfMonth(i128),
+    /// `DateTime::Get…` of a moment counted in this many microseconds per unit (Date: a day's,
+    /// Datetime: a second's, Timestamp: 1).
+    DtGet(Part, i128),
+    /// `DateTime::GetMonthName` / `GetDayOfWeekName` (a String).
+    DtName(Part, i128),
+    /// `DateTime::StartOf…`: a Timestamp; NULL before the epoch.
+    DtStart(Period, i128),
+    /// `DateTime::Format(pattern)(moment)`: arguments pattern, moment.
+    DtFormat(i128),
+    /// Unit conversions (`MakeDate`, `ToSeconds`, `IntervalFromDays`, …): `value * mul / div`, truncated;
+    /// NULL outside the target type's range.
+    Scale(i128, i128, Prim),
 }
 
 /// A bound expression.
@@ -520,26 +532,8 @@ impl<'a> Ctx<'a> {
         let meta = self.table(table)?;
         let (src_names, src_types, rows): (Vec<Option<String>>, Vec<Type>, Vec<Vec<Value>>) = match source {
             WriteSource::Values(rows) => {
-                let width = rows.first().map(|r| r.len()).unwrap_or(0);
-                let mut types: Vec<Type> = vec![Type::Null; width];
-                let mut out = Vec::new();
-                for r in rows {
-                    if r.len() != width {
-                        return Err(gen("VALUES rows have different numbers of columns"));
-                    }
-                    let mut vals = Vec::new();
-                    for (i, e) in r.iter().enumerate() {
-                        let (t, v) = self.const_eval(e)?;
-                        if let Some(slot) = types.get_mut(i) {
-                            if *slot == Type::Null {
-                                *slot = t;
-                            }
-                        }
-                        vals.push(v);
-                    }
-                    out.push(vals);
-                }
-                (vec![None; width], types, out)
+                let (types, out) = self.values_rows(rows)?;
+                (vec![None; types.len()], types, out)
             }
             WriteSource::Select(sel) => {
                 let (cols, rows) = self.select(sel)?;
@@ -671,6 +665,35 @@ impl<'a> Ctx<'a> {
             stmt.execute(rusqlite::params_from_iter(bind)).map_err(|e| write_err(e, mode))?;
         }
         Ok(())
+    }
+
+    /// Evaluates `VALUES` rows as YQL types them: each column's type unifies the rows' types (an integer
+    /// and a Double make a Double column), and every value is converted to it.
+    fn values_rows(&mut self, rows: &[Vec<Expr>]) -> R<(Vec<Type>, Vec<Vec<Value>>)> {
+        let width = rows.first().map(|r| r.len()).unwrap_or(0);
+        let mut types: Vec<Type> = vec![Type::Null; width];
+        let mut typed = Vec::with_capacity(rows.len());
+        for r in rows {
+            if r.len() != width {
+                return Err(gen("VALUES rows have different numbers of columns"));
+            }
+            let mut cells = Vec::with_capacity(width);
+            for (slot, e) in types.iter_mut().zip(r) {
+                let (t, v) = self.const_eval(e)?;
+                *slot = if *slot == Type::Null { t.clone() } else { unify(slot, &t)? };
+                cells.push((t, v));
+            }
+            typed.push(cells);
+        }
+        let mut out = Vec::with_capacity(typed.len());
+        for cells in typed {
+            let mut row = Vec::with_capacity(width);
+            for ((t, v), to) in cells.into_iter().zip(&types) {
+                row.push(convert_implicit(v, &t, to.unopt()).map_err(gen)?);
+            }
+            out.push(row);
+        }
+        Ok((types, out))
     }
 
     fn update(&mut self, table: &str, set: &[(String, Expr)], where_: Option<&Expr>) -> R<()> {
@@ -1033,13 +1056,14 @@ impl<'a> Ctx<'a> {
         if is_agg {
             let mut st = AggState {
                 src: scope.clone(),
-                keys: sel.group_by.clone(),
+                keys: sel.group_by.iter().map(|(k, _)| k.clone()).collect(),
+                aliases: sel.group_by.iter().map(|(_, a)| a.clone()).collect(),
                 key_src: Vec::new(),
                 key_exprs: Vec::new(),
                 key_types: Vec::new(),
                 aggs: Vec::new(),
             };
-            for k in &sel.group_by {
+            for (k, _) in &sel.group_by {
                 let (b, t) = self.bind(k, &mut Env::Plain(&scope))?;
                 st.key_src.push(match &b {
                     BExpr::Col(i) => Some(*i),
@@ -1272,6 +1296,11 @@ impl<'a> Ctx<'a> {
         if let Env::Agg(st) = env {
             if let Some(i) = st.keys.iter().position(|k| k == e) {
                 return Ok((BExpr::Col(i), st.key_types.get(i).cloned().unwrap_or(Type::Null)));
+            }
+            if let Expr::Column { qual: None, name } = e {
+                if let Some(i) = st.aliases.iter().position(|a| a.as_deref() == Some(name.as_str())) {
+                    return Ok((BExpr::Col(i), st.key_types.get(i).cloned().unwrap_or(Type::Null)));
+                }
             }
             if let Expr::Column { qual, name } = e {
                 let si = st.src.resolve(qual.as_deref(), name)?;
@@ -1534,6 +1563,22 @@ impl<'a> Ctx<'a> {
     }
 
     fn bind_call(&mut self, name: &str, args: &[Expr], star: bool, env: &mut Env<'_>) -> R<(BExpr, Type)> {
+        if let Some(var) = name.strip_prefix('$') {
+            // `$f(x)` where `$f = Module::Function(a)`: the call `Module::Function(a, x)`.
+            return match self.named.get(var).cloned() {
+                Some(Expr::Call { name: inner, args: first, .. }) => {
+                    let all: Vec<Expr> = first.into_iter().chain(args.iter().cloned()).collect();
+                    self.depth += 1;
+                    if self.depth > 64 {
+                        return Err(gen("Named expressions are nested too deeply"));
+                    }
+                    let bound = self.bind_call(&inner, &all, false, env);
+                    self.depth -= 1;
+                    bound
+                }
+                _ => Err(gen(format!("${var} is not a function"))),
+            };
+        }
         let lower = name.to_ascii_lowercase();
         if agg_func(name, star).is_some() {
             return Err(gen(format!("Aggregate function {name} is not allowed here")));
@@ -1655,11 +1700,22 @@ impl<'a> Ctx<'a> {
                         Some(x) => unify(&x, t)?,
                     });
                 }
-                let t = match it {
-                    Some(t) => Type::List(Box::new(t)),
-                    None => Type::EmptyList,
+                let Some(item) = it else {
+                    return Ok((BExpr::Func(Func::AsList, bs), Type::EmptyList));
                 };
-                Ok((BExpr::Func(Func::AsList, bs), t))
+                // Items take the list's item type (`AsList(1, 2.5)` is a List<Double> of Doubles).
+                let target = item.unopt().clone();
+                let bs = bs
+                    .into_iter()
+                    .zip(&ts)
+                    .map(|(b, t)| match (t.unopt(), target.prim()) {
+                        (from, Some(_)) if *from != target && *from != Type::Null => {
+                            BExpr::Cast(Box::new(b), from.clone(), target.clone())
+                        }
+                        _ => b,
+                    })
+                    .collect();
+                Ok((BExpr::Func(Func::AsList, bs), Type::List(Box::new(item))))
             }
             "astuple" => Ok((BExpr::Func(Func::AsTuple, bs), Type::Tuple(ts))),
             "startswith" | "endswith" | "string::startswith" | "string::endswith" | "string::contains" | "find" => {
@@ -1687,17 +1743,7 @@ impl<'a> Ctx<'a> {
                 arity(1)?;
                 Ok((BExpr::Func(Func::Abs, bs), t0))
             }
-            "datetime::startofmonth" => {
-                arity(1)?;
-                let per_day = match t0.prim() {
-                    Some(Prim::Date) => 1,
-                    Some(Prim::Datetime) => 86_400,
-                    Some(Prim::Timestamp) => 86_400_000_000,
-                    _ => return Err(gen(format!("{name} expects a Date, Datetime or Timestamp"))),
-                };
-                let t = Type::Prim(Prim::Timestamp);
-                Ok((BExpr::Func(Func::StartOfMonth(per_day), bs), if t0.is_optional() { t.make_optional() } else { t }))
-            }
+            _ if lower.starts_with("datetime::") => bind_datetime(name, &lower, bs, &ts),
             "listlength" => {
                 arity(1)?;
                 Ok((BExpr::Func(Func::ListLength, bs), Type::Prim(Prim::Uint64)))
@@ -2191,12 +2237,14 @@ fn convert_to_column(v: Value, from: &Type, col: &ColumnMeta) -> R<Value> {
 /// Implicit conversion with range checks (never wraps).
 fn convert_implicit(v: Value, from: &Type, to: &Type) -> Result<Value, String> {
     let from_u = from.unopt();
-    if from_u == to || v.is_null() {
+    if v.is_null() {
         return Ok(v);
     }
     match (v, to) {
-        (Value::Int(i), Type::Prim(p)) if p.int_range().is_some() => values::check_range(*p, Value::Int(i)),
+        // Before the same-type shortcut: an integer must never be stored as a floating-point column's value.
         (Value::Int(i), Type::Prim(Prim::Float | Prim::Double)) => Ok(Value::Float(i as f64)),
+        (v, _) if from_u == to => Ok(v),
+        (Value::Int(i), Type::Prim(p)) if p.int_range().is_some() => values::check_range(*p, Value::Int(i)),
         (Value::Float(f), Type::Prim(Prim::Float | Prim::Double)) => Ok(Value::Float(f)),
         (Value::Int(i), Type::Decimal(p, s)) => {
             let scaled = i.checked_mul(pow10(u32::from(*s))).ok_or("Decimal overflow")?;
@@ -2625,10 +2673,35 @@ fn call(f: Func, vals: Vec<Value>) -> R<Value> {
             }
             other => other,
         },
-        Func::StartOfMonth(per_day) => match first {
-            Value::Int(units) if per_day > 0 => {
-                let days = units.div_euclid(per_day);
-                Value::Int(start_of_month(days) * 86_400_000_000)
+        Func::DtGet(part, unit) => match first {
+            Value::Int(v) => Value::Int(i128::from(datetime::get(part, v.saturating_mul(unit)))),
+            other => other,
+        },
+        Func::DtName(part, unit) => match first {
+            Value::Int(v) => {
+                let n = datetime::get(part, v.saturating_mul(unit));
+                let name = if part == Part::Month { datetime::month_name(n) } else { datetime::day_of_week_name(n) };
+                Value::Bytes(name.as_bytes().to_vec())
+            }
+            other => other,
+        },
+        Func::DtStart(period, unit) => match first {
+            Value::Int(v) => match datetime::start_of(period, v.saturating_mul(unit)) {
+                start if start < 0 => Value::Null,
+                start => Value::Int(start),
+            },
+            other => other,
+        },
+        Func::DtFormat(unit) => match (bytes_of(&first), vals.get(1)) {
+            (Some(pattern), Some(Value::Int(v))) => {
+                let pattern = String::from_utf8_lossy(pattern);
+                Value::Bytes(datetime::format(&pattern, v.saturating_mul(unit)).into_bytes())
+            }
+            _ => Value::Null,
+        },
+        Func::Scale(mul, div, target) => match first {
+            Value::Int(v) if div != 0 => {
+                values::check_range(target, Value::Int(v.saturating_mul(mul) / div)).unwrap_or(Value::Null)
             }
             other => other,
         },
@@ -2641,17 +2714,126 @@ fn call(f: Func, vals: Vec<Value>) -> R<Value> {
     })
 }
 
-/// The first day of the month of a day number (days since 1970-01-01), in the proleptic Gregorian calendar.
-fn start_of_month(days: i128) -> i128 {
-    // Civil-from-days and back (H. Hinnant's algorithms), on 400-year eras of 146 097 days.
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z - era * 146_097;
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let day_of_month = doy - (153 * mp + 2) / 5; // 0-based
-    days - day_of_month
+/// Microseconds per unit of a moment type (Date, Datetime, Timestamp), `None` for anything else.
+fn moment_unit(t: &Type) -> Option<i128> {
+    match t.prim()? {
+        Prim::Date => Some(MICROS_PER_DAY),
+        Prim::Datetime => Some(MICROS_PER_SECOND),
+        Prim::Timestamp => Some(1),
+        _ => None,
+    }
+}
+
+/// Binds a `DateTime::` function (see `datetime.rs` for how `Resource<TM>` is represented). Result types
+/// are YDB's; the result is optional when the argument is, or when the function can give NULL.
+fn bind_datetime(name: &str, lower: &str, bs: Vec<BExpr>, ts: &[Type]) -> R<(BExpr, Type)> {
+    let function = lower.trim_start_matches("datetime::");
+    let t0 = ts.first().cloned().unwrap_or(Type::Null);
+    let typed = |prim: Prim, nullable: bool, arg: &Type| {
+        let t = Type::Prim(prim);
+        if nullable || arg.is_optional() {
+            t.make_optional()
+        } else {
+            t
+        }
+    };
+    if function == "format" {
+        let (Some(pattern), Some(moment), 2) = (ts.first(), ts.get(1), bs.len()) else {
+            return Err(gen(format!(
+                "{name}(pattern) makes a function: apply it to a moment, as in {name}(\"%Y-%m-%d\")(value)"
+            )));
+        };
+        if !pattern.prim().is_some_and(Prim::is_stringlike) {
+            return Err(gen(format!("{name} expects a String pattern, got {pattern}")));
+        }
+        let unit = moment_unit(moment)
+            .ok_or_else(|| gen(format!("{name} formats a Date, Datetime or Timestamp, got {moment}")))?;
+        let nullable = pattern.is_optional();
+        return Ok((BExpr::Func(Func::DtFormat(unit), bs), typed(Prim::String, nullable, moment)));
+    }
+    if bs.len() != 1 {
+        return Err(gen(format!("{name}() expects 1 argument")));
+    }
+    let moment =
+        || moment_unit(&t0).ok_or_else(|| gen(format!("{name} expects a Date, Datetime or Timestamp, got {t0}")));
+    let interval = || {
+        if t0.prim() == Some(Prim::Interval) {
+            Ok(())
+        } else {
+            Err(gen(format!("{name} expects an Interval, got {t0}")))
+        }
+    };
+    let integer = || {
+        if t0.prim().is_some_and(Prim::is_integer) {
+            Ok(())
+        } else {
+            Err(gen(format!("{name} expects an integer, got {t0}")))
+        }
+    };
+    let part = match function {
+        "getyear" => Some((Part::Year, Prim::Uint16)),
+        "getdayofyear" => Some((Part::DayOfYear, Prim::Uint16)),
+        "getmonth" => Some((Part::Month, Prim::Uint8)),
+        "getdayofmonth" => Some((Part::DayOfMonth, Prim::Uint8)),
+        "getdayofweek" => Some((Part::DayOfWeek, Prim::Uint8)),
+        "gethour" => Some((Part::Hour, Prim::Uint8)),
+        "getminute" => Some((Part::Minute, Prim::Uint8)),
+        "getsecond" => Some((Part::Second, Prim::Uint8)),
+        "getmillisecondofsecond" => Some((Part::MillisecondOfSecond, Prim::Uint32)),
+        "getmicrosecondofsecond" => Some((Part::MicrosecondOfSecond, Prim::Uint32)),
+        _ => None,
+    };
+    if let Some((part, prim)) = part {
+        return Ok((BExpr::Func(Func::DtGet(part, moment()?), bs), typed(prim, false, &t0)));
+    }
+    let period = match function {
+        "startofyear" => Some(Period::Year),
+        "startofquarter" => Some(Period::Quarter),
+        "startofmonth" => Some(Period::Month),
+        "startofweek" => Some(Period::Week),
+        "startofday" => Some(Period::Day),
+        _ => None,
+    };
+    if let Some(period) = period {
+        // Only a week can start before the epoch (the week of 1970-01-01), which YDB answers with NULL.
+        let t = typed(Prim::Timestamp, period == Period::Week, &t0);
+        return Ok((BExpr::Func(Func::DtStart(period, moment()?), bs), t));
+    }
+    let scale = |mul: i128, div: i128, prim: Prim, nullable: bool| {
+        (BExpr::Func(Func::Scale(mul, div, prim), bs.clone()), typed(prim, nullable, &t0))
+    };
+    let on_interval = t0.prim() == Some(Prim::Interval);
+    Ok(match function {
+        "getmonthname" => {
+            (BExpr::Func(Func::DtName(Part::Month, moment()?), bs.clone()), typed(Prim::String, false, &t0))
+        }
+        "getdayofweekname" => {
+            (BExpr::Func(Func::DtName(Part::DayOfWeek, moment()?), bs.clone()), typed(Prim::String, false, &t0))
+        }
+        "split" => scale(moment()?, 1, Prim::Timestamp, false),
+        "makedate" => scale(moment()?, MICROS_PER_DAY, Prim::Date, false),
+        "makedatetime" => scale(moment()?, MICROS_PER_SECOND, Prim::Datetime, false),
+        "maketimestamp" => scale(moment()?, 1, Prim::Timestamp, false),
+        "toseconds" if on_interval => scale(1, MICROS_PER_SECOND, Prim::Int64, false),
+        "tomilliseconds" if on_interval => scale(1, 1000, Prim::Int64, false),
+        "tomicroseconds" if on_interval => scale(1, 1, Prim::Int64, false),
+        "toseconds" => scale(moment()?, MICROS_PER_SECOND, Prim::Uint32, false),
+        "tomilliseconds" => scale(moment()?, 1000, Prim::Uint64, false),
+        "tomicroseconds" => scale(moment()?, 1, Prim::Uint64, false),
+        "todays" => interval().map(|()| scale(1, MICROS_PER_DAY, Prim::Int32, false))?,
+        "tohours" => interval().map(|()| scale(1, 3600 * MICROS_PER_SECOND, Prim::Int32, false))?,
+        "tominutes" => interval().map(|()| scale(1, 60 * MICROS_PER_SECOND, Prim::Int32, false))?,
+        "fromseconds" => integer().map(|()| scale(MICROS_PER_SECOND, 1, Prim::Timestamp, true))?,
+        "frommilliseconds" => integer().map(|()| scale(1000, 1, Prim::Timestamp, true))?,
+        "frommicroseconds" => integer().map(|()| scale(1, 1, Prim::Timestamp, true))?,
+        "intervalfromdays" => integer().map(|()| scale(MICROS_PER_DAY, 1, Prim::Interval, true))?,
+        "intervalfromhours" => integer().map(|()| scale(3600 * MICROS_PER_SECOND, 1, Prim::Interval, true))?,
+        "intervalfromminutes" => integer().map(|()| scale(60 * MICROS_PER_SECOND, 1, Prim::Interval, true))?,
+        "intervalfromseconds" => integer().map(|()| scale(MICROS_PER_SECOND, 1, Prim::Interval, true))?,
+        "intervalfrommilliseconds" => integer().map(|()| scale(1000, 1, Prim::Interval, true))?,
+        "intervalfrommicroseconds" => integer().map(|()| scale(1, 1, Prim::Interval, true))?,
+        _ => return Err(gen(format!("Unknown function: {name}"))),
+    })
 }
 
 fn arith(op: BinOp, a: Value, b: Value, t: &Type) -> R<Value> {
@@ -2782,7 +2964,7 @@ fn to_result_set(cols: &[Col], rows: &[Vec<Value>]) -> ydb::ResultSet {
 
 #[cfg(test)]
 mod calendar_tests {
-    use super::start_of_month;
+    use super::{datetime, Period, MICROS_PER_DAY};
 
     #[test]
     fn start_of_month_finds_the_first_day_across_years_and_leap_days() {
@@ -2799,6 +2981,7 @@ mod calendar_tests {
             }
             days + i128::from(d - 1)
         };
+        let start_of_month = |days: i128| datetime::start_of(Period::Month, days * MICROS_PER_DAY) / MICROS_PER_DAY;
         assert_eq!(start_of_month(day(1970, 1, 1)), day(1970, 1, 1));
         assert_eq!(start_of_month(day(2024, 2, 29)), day(2024, 2, 1));
         assert_eq!(start_of_month(day(2024, 3, 1)), day(2024, 3, 1));

@@ -79,6 +79,7 @@ pub struct EngineError {
 mod ast;
 mod buffer;
 mod catalog;
+mod datetime;
 mod exec;
 mod lexer;
 mod locks;

@@ -890,3 +890,117 @@ fn update_on_and_delete_on_touch_only_the_keys_they_name() {
     let err = run(&e, "DELETE FROM kv ON (v) VALUES ('b'u);", &HashMap::new()).unwrap_err();
     assert_eq!(err.status, StatusCode::GenericError, "DELETE ON needs the key columns");
 }
+
+#[test]
+fn group_by_an_expression_named_with_as() {
+    let e = eng();
+    setup(&e);
+    q(&e, "UPSERT INTO series (id, score) VALUES (1, 1.0), (2, 2.0), (3, 3.0), (4, 4.0), (5, 5.0);");
+    let rs = q(
+        &e,
+        "SELECT parity, COUNT(*) AS n, SUM(score) AS total FROM series GROUP BY id % 2 AS parity
+         HAVING parity IS NOT NULL ORDER BY parity;",
+    );
+    let rows: Vec<_> = rs[0].rows.iter().map(|r| r.items.iter().map(|i| i.value.clone()).collect::<Vec<_>>()).collect();
+    assert_eq!(
+        rows,
+        vec![
+            vec![Some(PV::Uint64Value(0)), Some(PV::Uint64Value(2)), Some(PV::DoubleValue(6.0))],
+            vec![Some(PV::Uint64Value(1)), Some(PV::Uint64Value(3)), Some(PV::DoubleValue(9.0))],
+        ]
+    );
+    // The alias is not a source column: used outside GROUP BY's scope it is unknown.
+    assert!(run(&e, "SELECT parity FROM series;", &HashMap::new()).is_err());
+}
+
+#[test]
+fn values_rows_unify_their_types_and_writes_convert_to_the_column_type() {
+    let e = eng();
+    setup(&e);
+    q(&e, "UPSERT INTO series (id, score) VALUES (1, 0.5), (2, 3);");
+    q(&e, "UPSERT INTO series (id, score) VALUES (3, 4), (4, 0.25);");
+    let rs = q(&e, "SELECT score FROM series ORDER BY id;");
+    let scores: Vec<_> = rs[0].rows.iter().map(|r| r.items[0].value.clone()).collect();
+    assert_eq!(
+        scores,
+        [0.5, 3.0, 4.0, 0.25].map(|x| Some(PV::DoubleValue(x))).to_vec(),
+        "every value of a Double column comes back as a Double"
+    );
+    let err = run(&e, "UPSERT INTO series (id, title) VALUES (5, 'a'u), (6, 7);", &HashMap::new()).unwrap_err();
+    assert_eq!(err.status, StatusCode::GenericError);
+    assert!(err.message().contains("unify"), "{}", err.message());
+    // A literal list: one item type, every item converted to it.
+    let rs = q(&e, "SELECT AsList(1, 2.5) AS l;");
+    assert_eq!(rs[0].columns[0].r#type, Some(Type::List(Box::new(Type::Prim(Prim::Double))).to_proto()));
+    let items: Vec<_> = rs[0].rows[0].items[0].items.iter().map(|i| i.value.clone()).collect();
+    assert_eq!(items, vec![Some(PV::DoubleValue(1.0)), Some(PV::DoubleValue(2.5))]);
+}
+
+#[test]
+fn datetime_module_functions() {
+    let e = eng();
+    let rs = q(
+        &e,
+        r#"$t = Timestamp("2024-02-29T13:05:09.250000Z");
+        $format = DateTime::Format("%d %B %Y, %H:%M");
+        SELECT
+            DateTime::GetYear($t) AS y, DateTime::GetMonth($t) AS m, DateTime::GetDayOfMonth($t) AS d,
+            DateTime::GetHour($t) AS h, DateTime::GetMinute($t) AS mi, DateTime::GetSecond($t) AS s,
+            DateTime::GetDayOfWeek($t) AS dow, DateTime::GetDayOfYear($t) AS doy,
+            DateTime::GetMonthName($t) AS mname,
+            DateTime::MakeDate(DateTime::StartOfWeek($t)) AS week,
+            DateTime::StartOfDay($t) AS day,
+            DateTime::MakeDate(DateTime::StartOfQuarter(Date("2024-05-17"))) AS quarter,
+            DateTime::MakeDate(DateTime::StartOfYear($t)) AS year_start,
+            DateTime::Format("%Y-%m-%d %H:%M:%S")($t) AS formatted,
+            $format($t) AS named_format,
+            DateTime::ToSeconds(Date("2019-09-16")) AS secs,
+            DateTime::ToMilliseconds($t) AS millis,
+            DateTime::FromSeconds(1546304523u) AS from_secs,
+            DateTime::IntervalFromDays(2) AS two_days,
+            DateTime::ToHours(DateTime::IntervalFromMinutes(2190)) AS hours,
+            DateTime::MakeDatetime(Date("2019-01-01")) AS midnight;"#,
+    );
+    let r = &rs[0];
+    let col = |name: &str| {
+        let i = r.columns.iter().position(|c| c.name == name).unwrap_or_else(|| panic!("no column {name}"));
+        (r.columns[i].r#type.clone(), cell(r, 0, i))
+    };
+    let prim = |p: Prim| Some(Type::Prim(p).to_proto());
+    assert_eq!(col("y"), (prim(Prim::Uint16), Some(PV::Uint32Value(2024))));
+    assert_eq!(col("m"), (prim(Prim::Uint8), Some(PV::Uint32Value(2))));
+    assert_eq!(col("d").1, Some(PV::Uint32Value(29)));
+    assert_eq!(col("h").1, Some(PV::Uint32Value(13)));
+    assert_eq!(col("mi").1, Some(PV::Uint32Value(5)));
+    assert_eq!(col("s").1, Some(PV::Uint32Value(9)));
+    assert_eq!(col("dow").1, Some(PV::Uint32Value(4)));
+    assert_eq!(col("doy").1, Some(PV::Uint32Value(60)));
+    assert_eq!(col("mname"), (prim(Prim::String), Some(PV::BytesValue(b"February".to_vec()))));
+    let days = |s: &str| values::parse_date(s).unwrap() as u32;
+    assert_eq!(
+        col("week"),
+        (Some(Type::optional(Type::Prim(Prim::Date)).to_proto()), Some(PV::Uint32Value(days("2024-02-26"))))
+    );
+    assert_eq!(col("day").1, Some(PV::Uint64Value(u64::from(days("2024-02-29")) * 86_400_000_000)));
+    assert_eq!(col("quarter").1, Some(PV::Uint32Value(days("2024-04-01"))));
+    assert_eq!(col("year_start").1, Some(PV::Uint32Value(days("2024-01-01"))));
+    assert_eq!(col("formatted").1, Some(PV::BytesValue(b"2024-02-29 13:05:09.250000".to_vec())));
+    assert_eq!(col("named_format").1, Some(PV::BytesValue(b"29 February 2024, 13:05".to_vec())));
+    assert_eq!(col("secs"), (prim(Prim::Uint32), Some(PV::Uint32Value(1_568_592_000))));
+    assert_eq!(col("millis"), (prim(Prim::Uint64), Some(PV::Uint64Value(1_709_211_909_250))));
+    assert_eq!(col("from_secs").1, Some(PV::Uint64Value(1_546_304_523_000_000)));
+    assert_eq!(col("two_days").1, Some(PV::Int64Value(2 * 86_400_000_000)));
+    // IntervalFrom… may give NULL (out of range), so what is computed from it is optional.
+    assert_eq!(col("hours"), (Some(Type::optional(Type::Prim(Prim::Int32)).to_proto()), Some(PV::Int32Value(36))));
+    assert_eq!(col("midnight"), (prim(Prim::Datetime), Some(PV::Uint32Value(1_546_300_800))));
+    // Misuse is an error with a reason, never a crash.
+    for bad in [
+        "SELECT DateTime::GetYear(1);",
+        "SELECT DateTime::Format('%Y');",
+        "SELECT DateTime::ToDays(Date('2024-01-01'));",
+        "SELECT DateTime::NoSuchThing(CurrentUtcDate());",
+        "$f = 1; SELECT $f(2);",
+    ] {
+        assert_eq!(run(&e, bad, &HashMap::new()).unwrap_err().status, StatusCode::GenericError, "{bad}");
+    }
+}
