@@ -40,10 +40,16 @@ fn query_request(session: String, text: &str) -> ydb::query::ExecuteQueryRequest
 
 /// One admin request; returns the HTTP status and the JSON answer.
 async fn admin(running: &Running, method: &str, path: &str, body: Option<Value>) -> (u16, Value) {
+    let host = running.admin_addr.unwrap().to_string();
+    admin_with(running, method, path, body, &format!("host: {host}\r\n")).await
+}
+
+/// [`admin`] with these header lines (each ending in `\r\n`) instead of the `host` line.
+async fn admin_with(running: &Running, method: &str, path: &str, body: Option<Value>, headers: &str) -> (u16, Value) {
     let addr = running.admin_addr.unwrap();
     let body = body.map(|b| b.to_string()).unwrap_or_default();
     let request = format!(
-        "{method} {path} HTTP/1.1\r\nhost: {addr}\r\ncontent-type: application/json\r\ncontent-length: {}\r\n\
+        "{method} {path} HTTP/1.1\r\n{headers}content-type: application/json\r\ncontent-length: {}\r\n\
          connection: close\r\n\r\n{body}",
         body.len()
     );
@@ -89,6 +95,24 @@ async fn wait_until(what: &str, mut done: impl FnMut() -> bool) {
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
     panic!("timed out waiting until {what}");
+}
+
+#[tokio::test]
+async fn the_admin_endpoint_refuses_browsers_and_rebound_host_names() {
+    let running = server(1).await;
+    let addr = running.admin_addr.unwrap();
+    // Even a loopback page may not drive it: any Origin is refused, and nothing happens.
+    let (status, answer) =
+        admin_with(&running, "POST", "/restart", None, &format!("host: {addr}\r\norigin: http://127.0.0.1:8000\r\n"))
+            .await;
+    assert_eq!(status, 403, "{answer}");
+    assert!(answer["error"].as_str().unwrap().contains("Origin"), "{answer}");
+    let (status, _) = admin_with(&running, "GET", "/stats", None, "host: attacker.example\r\n").await;
+    assert_eq!(status, 403);
+    let (status, _) =
+        admin_with(&running, "GET", "/stats", None, &format!("host: localhost:{}\r\n", addr.port())).await;
+    assert_eq!(status, 200);
+    running.stop().await.unwrap();
 }
 
 #[tokio::test]
