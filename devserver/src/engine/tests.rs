@@ -926,6 +926,9 @@ fn values_rows_unify_their_types_and_writes_convert_to_the_column_type() {
         [0.5, 3.0, 4.0, 0.25].map(|x| Some(PV::DoubleValue(x))).to_vec(),
         "every value of a Double column comes back as a Double"
     );
+    // UPDATE with an integer into a Double column converts too.
+    q(&e, "UPDATE series SET score = 7 WHERE id = 1;");
+    assert_eq!(score(&e, 1), Some(PV::DoubleValue(7.0)));
     let err = run(&e, "UPSERT INTO series (id, title) VALUES (5, 'a'u), (6, 7);", &HashMap::new()).unwrap_err();
     assert_eq!(err.status, StatusCode::GenericError);
     assert!(err.message().contains("unify"), "{}", err.message());
