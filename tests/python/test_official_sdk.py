@@ -664,6 +664,27 @@ def test_datetime_module_functions(endpoint):
     run(main())
 
 
+def test_math_string_and_unicode_modules(endpoint):
+    async def main():
+        async with ydb.aio.Driver(endpoint=endpoint, database="/local") as driver:
+            await driver.wait(timeout=5, fail_fast=True)
+            async with ydb.aio.QuerySessionPool(driver, size=1) as pool:
+                result_sets = await pool.execute_with_retries(
+                    """
+                    SELECT Math::Round(1.2345, -2) AS cents, Math::Sqrt(256) AS root, Math::Mod(-1, 7) AS m,
+                        String::Strip(" YQL ") AS strip, String::SplitToList("1,2,3", ",") AS parts,
+                        String::ReplaceAll("a-b", "-", "+") AS replaced, String::Find("abc", "c") AS found,
+                        Unicode::GetLength("привет"u) AS length, Unicode::Substring("привет"u, 1, 3) AS sub
+                    """
+                )
+                row = result_sets[0].rows[0]
+                assert (row.cents, row.root, row.m) == (1.23, 16.0, 6)
+                assert (row.strip, row.parts, row.replaced, row.found) == (b"YQL", [b"1", b"2", b"3"], b"a+b", 2)
+                assert (row.length, row.sub) == (6, "рив")
+
+    run(main())
+
+
 def test_scheme_client_directories(endpoint):
     async def main():
         async with ydb.aio.Driver(endpoint=endpoint, database="/local") as driver:

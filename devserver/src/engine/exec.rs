@@ -15,6 +15,8 @@ use super::ast::*;
 use super::catalog::{self, quote_ident, ColumnMeta, TableMeta};
 use super::datetime::{self, Part, Period, MICROS_PER_DAY, MICROS_PER_SECOND};
 use super::locks::{key_part, Footprint, Touch};
+use super::math::{self, MathFn};
+use super::text::{self, TextFn};
 use super::types::{Prim, Type};
 use super::values::{self, compare, pow10, total_cmp, Value};
 use super::{sql_err, EngineError, StatusCode};
@@ -201,6 +203,12 @@ enum Func {
     /// Unit conversions (`MakeDate`, `ToSeconds`, `IntervalFromDays`, …): `value * mul / div`, truncated;
     /// NULL outside the target type's range.
     Scale(i128, i128, Prim),
+    /// A `Math::` function of Doubles (integers converted); `true`: it answers a Bool.
+    Math(MathFn, bool),
+    /// `Math::Mod` (false) / `Math::Rem` (true) of Int64s; NULL for a zero divisor.
+    MathMod(bool),
+    /// A `String::` (false: bytes) or `Unicode::` (true: code points) function.
+    Text(TextFn, bool),
 }
 
 /// A bound expression.
@@ -1744,6 +1752,8 @@ impl<'a> Ctx<'a> {
                 Ok((BExpr::Func(Func::Abs, bs), t0))
             }
             _ if lower.starts_with("datetime::") => bind_datetime(name, &lower, bs, &ts),
+            _ if lower.starts_with("math::") => bind_math(name, &lower, bs, &ts),
+            _ if lower.starts_with("string::") || lower.starts_with("unicode::") => bind_text(name, &lower, bs, &ts),
             "listlength" => {
                 arity(1)?;
                 Ok((BExpr::Func(Func::ListLength, bs), Type::Prim(Prim::Uint64)))
@@ -2699,6 +2709,27 @@ fn call(f: Func, vals: Vec<Value>) -> R<Value> {
             }
             _ => Value::Null,
         },
+        Func::Math(f, answers_bool) => {
+            let mut args = Vec::with_capacity(vals.len());
+            for v in &vals {
+                match v {
+                    Value::Int(i) => args.push(*i as f64),
+                    Value::Float(x) => args.push(*x),
+                    _ => return Ok(Value::Null),
+                }
+            }
+            let x = math::apply(f, &args);
+            if answers_bool {
+                Value::Bool(x != 0.0)
+            } else {
+                Value::Float(x)
+            }
+        }
+        Func::Text(f, unicode) => text_call(f, unicode, &vals),
+        Func::MathMod(rem) => match (first, vals.get(1)) {
+            (Value::Int(a), Some(Value::Int(b))) => math::modulo(a, *b, rem).map_or(Value::Null, Value::Int),
+            _ => Value::Null,
+        },
         Func::Scale(mul, div, target) => match first {
             Value::Int(v) if div != 0 => {
                 values::check_range(target, Value::Int(v.saturating_mul(mul) / div)).unwrap_or(Value::Null)
@@ -2712,6 +2743,148 @@ fn call(f: Func, vals: Vec<Value>) -> R<Value> {
             other => other,
         },
     })
+}
+
+/// Binds a `String::` / `Unicode::` function (see `text.rs`) with YDB's result types: String functions
+/// answer String (positions as Int64, -1 when absent), Unicode ones Utf8 (lengths and positions as Uint64,
+/// NULL when absent). The result is optional when an argument is.
+fn bind_text(name: &str, lower: &str, bs: Vec<BExpr>, ts: &[Type]) -> R<(BExpr, Type)> {
+    let unicode = lower.starts_with("unicode::");
+    let function = lower.split_once("::").map(|(_, f)| f).unwrap_or_default();
+    let (f, min, max) = text::lookup(function, unicode).ok_or_else(|| gen(format!("Unknown function: {name}")))?;
+    if bs.len() < min || bs.len() > max {
+        return Err(gen(format!("{name}() expects {min} to {max} argument(s), got {}", bs.len())));
+    }
+    for (i, t) in ts.iter().enumerate() {
+        let integer =
+            matches!((f, i), (TextFn::Find | TextFn::ReverseFind, 2) | (TextFn::LeftPad | TextFn::RightPad, 1))
+                || (f == TextFn::Substring && i > 0);
+        let list = f == TextFn::JoinFromList && i == 0;
+        let ok = match t.unopt() {
+            Type::Null => true,
+            Type::List(item) if list => item.prim().is_some_and(Prim::is_stringlike),
+            Type::EmptyList => list,
+            other if integer => other.prim().is_some_and(Prim::is_integer),
+            other => !list && other.prim().is_some_and(Prim::is_stringlike),
+        };
+        if !ok {
+            return Err(gen(format!("{name}: argument {} has the wrong type {t}", i + 1)));
+        }
+    }
+    let text_type = if unicode { Prim::Utf8 } else { Prim::String };
+    let (t, always_optional) = match f {
+        TextFn::Find | TextFn::ReverseFind if unicode => (Type::Prim(Prim::Uint64), true),
+        TextFn::Find | TextFn::ReverseFind => (Type::Prim(Prim::Int64), false),
+        TextFn::Length => (Type::Prim(Prim::Uint64), false),
+        TextFn::HasPrefix | TextFn::HasSuffix => (Type::Prim(Prim::Bool), false),
+        TextFn::SplitToList => (Type::List(Box::new(Type::Prim(text_type))), false),
+        _ => (Type::Prim(text_type), false),
+    };
+    let nullable = always_optional || ts.iter().any(Type::is_optional);
+    Ok((BExpr::Func(Func::Text(f, unicode), bs), if nullable { t.make_optional() } else { t }))
+}
+
+/// Evaluates a `String::` / `Unicode::` function; a NULL argument gives NULL.
+fn text_call(f: TextFn, unicode: bool, vals: &[Value]) -> Value {
+    if vals.iter().any(Value::is_null) {
+        return Value::Null;
+    }
+    let arg = |i: usize| vals.get(i).and_then(bytes_of).unwrap_or_default();
+    let int = |i: usize, default: usize| match vals.get(i) {
+        Some(Value::Int(n)) => usize::try_from(*n).unwrap_or(if *n < 0 { 0 } else { usize::MAX }),
+        _ => default,
+    };
+    let s = arg(0);
+    let out = |bytes: Vec<u8>| {
+        if unicode {
+            Value::Text(String::from_utf8_lossy(&bytes).into_owned())
+        } else {
+            Value::Bytes(bytes)
+        }
+    };
+    let chars = || String::from_utf8_lossy(s).into_owned();
+    match f {
+        TextFn::Strip if unicode => out(chars().trim().as_bytes().to_vec()),
+        TextFn::Strip => out(s.trim_ascii().to_vec()),
+        TextFn::Collapse => out(text::collapse(s)),
+        TextFn::Reverse if unicode => out(chars().chars().rev().collect::<String>().into_bytes()),
+        TextFn::Reverse => out(s.iter().rev().copied().collect()),
+        TextFn::ReplaceAll | TextFn::ReplaceFirst | TextFn::ReplaceLast => {
+            out(text::replace_bytes(s, arg(1), arg(2), f))
+        }
+        TextFn::RemoveAll if unicode => {
+            let set = String::from_utf8_lossy(arg(1)).into_owned();
+            out(chars().chars().filter(|c| !set.contains(*c)).collect::<String>().into_bytes())
+        }
+        TextFn::RemoveAll => out(s.iter().filter(|b| !arg(1).contains(b)).copied().collect()),
+        TextFn::Find if unicode => {
+            let needle = String::from_utf8_lossy(arg(1)).into_owned();
+            text::find_chars(&chars(), &needle, int(2, 0)).map_or(Value::Null, |p| Value::Int(p as i128))
+        }
+        TextFn::ReverseFind if unicode => {
+            let (hay, needle) = (chars(), String::from_utf8_lossy(arg(1)).into_owned());
+            hay.rfind(&needle)
+                .and_then(|b| hay.get(..b))
+                .map(|before| before.chars().count())
+                .filter(|p| *p >= int(2, 0))
+                .map_or(Value::Null, |p| Value::Int(p as i128))
+        }
+        TextFn::Find | TextFn::ReverseFind => {
+            Value::Int(i128::from(text::find(s, arg(1), int(2, 0), f == TextFn::ReverseFind)))
+        }
+        TextFn::HasPrefix => Value::Bool(s.starts_with(arg(1))),
+        TextFn::HasSuffix => Value::Bool(s.ends_with(arg(1))),
+        TextFn::LeftPad | TextFn::RightPad => {
+            let filler = arg(2).first().copied().unwrap_or(b' ');
+            out(text::pad(s, int(1, 0), filler, f == TextFn::LeftPad))
+        }
+        TextFn::SplitToList => Value::List(text::split_bytes(s, arg(1)).into_iter().map(out).collect()),
+        TextFn::JoinFromList => {
+            let items = match vals.first() {
+                Some(Value::List(items)) => items.iter().filter_map(bytes_of).collect::<Vec<_>>(),
+                _ => Vec::new(),
+            };
+            out(items.join(arg(1)))
+        }
+        TextFn::Base64Encode => out(text::base64(s)),
+        TextFn::HexEncode => out(text::hex(s)),
+        TextFn::Length => Value::Int(chars().chars().count() as i128),
+        TextFn::Substring if unicode => {
+            out(text::substring_chars(&chars(), int(1, 0), int(2, usize::MAX)).into_bytes())
+        }
+        TextFn::Substring => out(s.iter().skip(int(1, 0)).take(int(2, usize::MAX)).copied().collect()),
+    }
+}
+
+/// Binds a `Math::` function: Double arguments (integers are converted), YDB's argument counts; the
+/// result is optional when an argument is.
+fn bind_math(name: &str, lower: &str, bs: Vec<BExpr>, ts: &[Type]) -> R<(BExpr, Type)> {
+    let function = lower.trim_start_matches("math::");
+    let nullable = ts.iter().any(Type::is_optional);
+    if function == "mod" || function == "rem" {
+        if bs.len() != 2 || !ts.iter().all(|t| t.prim().is_some_and(Prim::is_integer)) {
+            return Err(gen(format!("{name} expects two integers")));
+        }
+        // Optional always: a zero divisor gives NULL.
+        return Ok((BExpr::Func(Func::MathMod(function == "rem"), bs), Type::Prim(Prim::Int64).make_optional()));
+    }
+    let (f, arity, answers_bool) = math::lookup(function).ok_or_else(|| gen(format!("Unknown function: {name}")))?;
+    let count_ok = bs.len() == arity || (f == MathFn::Round && bs.len() == 2);
+    if !count_ok {
+        return Err(gen(format!("{name}() expects {arity} argument(s), got {}", bs.len())));
+    }
+    for (i, t) in ts.iter().enumerate() {
+        let ok = match t.prim() {
+            Some(p) if f == MathFn::Round && i == 1 => p.is_integer(),
+            Some(p) => p.is_integer() || p.is_float(),
+            None => false,
+        };
+        if !ok {
+            return Err(gen(format!("{name}: argument {} must be a number, got {t}", i + 1)));
+        }
+    }
+    let t = Type::Prim(if answers_bool { Prim::Bool } else { Prim::Double });
+    Ok((BExpr::Func(Func::Math(f, answers_bool), bs), if nullable { t.make_optional() } else { t }))
 }
 
 /// Microseconds per unit of a moment type (Date, Datetime, Timestamp), `None` for anything else.

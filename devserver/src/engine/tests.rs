@@ -1007,3 +1007,75 @@ fn datetime_module_functions() {
         assert_eq!(run(&e, bad, &HashMap::new()).unwrap_err().status, StatusCode::GenericError, "{bad}");
     }
 }
+
+#[test]
+fn math_module_functions() {
+    let e = eng();
+    let rs = q(
+        &e,
+        "SELECT Math::Sqrt(256) AS root, Math::Round(1.2345, -2) AS cents, Math::Pow(2, 10) AS kilo,
+                Math::Floor(-1.5) AS floor, Math::Mod(-1, 7) AS m, Math::Rem(-1, 7) AS r, Math::Mod(1, 0) AS none,
+                Math::IsNaN(0.0 / 0.0) AS nan, Math::Pi() AS pi;",
+    );
+    let r = &rs[0];
+    assert_eq!(r.columns[0].r#type, Some(Type::Prim(Prim::Double).to_proto()));
+    assert_eq!(cell(r, 0, 0), Some(PV::DoubleValue(16.0)));
+    assert_eq!(cell(r, 0, 1), Some(PV::DoubleValue(1.23)));
+    assert_eq!(cell(r, 0, 2), Some(PV::DoubleValue(1024.0)));
+    assert_eq!(cell(r, 0, 3), Some(PV::DoubleValue(-2.0)));
+    assert_eq!(cell(r, 0, 4), Some(PV::Int64Value(6)));
+    assert_eq!(cell(r, 0, 5), Some(PV::Int64Value(-1)));
+    assert_eq!(cell(r, 0, 6), Some(PV::NullFlagValue(0)));
+    assert_eq!(cell(r, 0, 7), Some(PV::BoolValue(true)));
+    assert_eq!(cell(r, 0, 8), Some(PV::DoubleValue(std::f64::consts::PI)));
+    for bad in
+        ["SELECT Math::Sqrt('x');", "SELECT Math::Pow(2);", "SELECT Math::Nope(1.0);", "SELECT Math::Mod(1.5, 2);"]
+    {
+        assert_eq!(run(&e, bad, &HashMap::new()).unwrap_err().status, StatusCode::GenericError, "{bad}");
+    }
+}
+
+#[test]
+fn string_and_unicode_module_functions() {
+    let e = eng();
+    let rs = q(
+        &e,
+        r#"SELECT String::Strip(" YQL ") AS strip, String::ReplaceAll("a-b-c", "-", "+") AS replaced,
+                String::Find("abcabc", "c") AS found, String::Find("abc", "x") AS missing,
+                String::LeftPad("7", 3, "0") AS padded, String::SplitToList("1,2,3", ",") AS parts,
+                String::JoinFromList(AsList("a", "b"), "/") AS joined, String::Base64Encode("YQL") AS b64,
+                String::HasPrefix("prefix", "pre") AS has,
+                Unicode::GetLength("привет"u) AS len, Unicode::Reverse("абв"u) AS rev,
+                Unicode::Substring("привет"u, 1, 3) AS sub, Unicode::Find("привет"u, "ве"u) AS pos,
+                Unicode::Find("привет"u, "x"u) AS nopos;"#,
+    );
+    let r = &rs[0];
+    let col = |name: &str| {
+        let i = r.columns.iter().position(|c| c.name == name).unwrap_or_else(|| panic!("no column {name}"));
+        (r.columns[i].r#type.clone().unwrap(), r.rows[0].items[i].clone())
+    };
+    let bytes = |b: &[u8]| Some(PV::BytesValue(b.to_vec()));
+    assert_eq!(col("strip").1.value, bytes(b"YQL"));
+    assert_eq!(col("strip").0, Type::Prim(Prim::String).to_proto());
+    assert_eq!(col("replaced").1.value, bytes(b"a+b+c"));
+    assert_eq!(col("found").1.value, Some(PV::Int64Value(2)));
+    assert_eq!(col("missing").1.value, Some(PV::Int64Value(-1)));
+    assert_eq!(col("padded").1.value, bytes(b"007"));
+    let parts: Vec<_> = col("parts").1.items.iter().map(|i| i.value.clone()).collect();
+    assert_eq!(parts, vec![bytes(b"1"), bytes(b"2"), bytes(b"3")]);
+    assert_eq!(col("joined").1.value, bytes(b"a/b"));
+    assert_eq!(col("b64").1.value, bytes(b"WVFM"));
+    assert_eq!(col("has").1.value, Some(PV::BoolValue(true)));
+    assert_eq!(
+        col("len"),
+        (Type::Prim(Prim::Uint64).to_proto(), ydb::Value { value: Some(PV::Uint64Value(6)), ..Default::default() })
+    );
+    assert_eq!(col("rev").1.value, Some(PV::TextValue("вба".into())));
+    assert_eq!(col("sub").1.value, Some(PV::TextValue("рив".into())));
+    assert_eq!(col("pos").0, Type::optional(Type::Prim(Prim::Uint64)).to_proto());
+    assert_eq!(col("pos").1.value, Some(PV::Uint64Value(3)));
+    assert_eq!(col("nopos").1.value, Some(PV::NullFlagValue(0)));
+    for bad in ["SELECT String::Strip(1);", "SELECT String::ReplaceAll('a', 'b');", "SELECT Unicode::Nope('a'u);"] {
+        assert_eq!(run(&e, bad, &HashMap::new()).unwrap_err().status, StatusCode::GenericError, "{bad}");
+    }
+}
