@@ -355,6 +355,28 @@ fn reads_of_listed_keys_lock_only_those_keys() {
 }
 
 #[test]
+fn a_transaction_that_only_reads_sees_one_snapshot_and_commits() {
+    let e = eng();
+    setup(&e);
+    q(&e, "UPSERT INTO series (id, score) VALUES (1, 50.0), (2, 50.0);");
+    let tx = e.begin(TxMode::SerializableReadWrite).unwrap();
+    let first = in_tx(&e, &tx, "SELECT score FROM series WHERE id = 1;").unwrap().result_sets;
+    // A transfer commits between the two reads; the second read still sees the first one's state.
+    q(&e, "UPSERT INTO series (id, score) VALUES (1, 0.0), (2, 100.0);");
+    let second = in_tx(&e, &tx, "SELECT score FROM series WHERE id = 2;").unwrap().result_sets;
+    assert_eq!(cell(&first[0], 0, 0), Some(PV::DoubleValue(50.0)));
+    assert_eq!(cell(&second[0], 0, 0), Some(PV::DoubleValue(50.0)), "one snapshot: the total stays 100");
+    e.commit(&tx).unwrap();
+    // Once it writes, it sees the latest state, and the lock its snapshot read took is checked.
+    let tx = e.begin(TxMode::SerializableReadWrite).unwrap();
+    in_tx(&e, &tx, "SELECT score FROM series WHERE id = 1;").unwrap();
+    q(&e, "UPSERT INTO series (id, score) VALUES (1, 7.0);");
+    let now = in_tx(&e, &tx, "UPSERT INTO series (id, score) VALUES (3, 1.0); SELECT score FROM series WHERE id = 1;");
+    assert_eq!(cell(&now.unwrap().result_sets[0], 0, 0), Some(PV::DoubleValue(7.0)));
+    assert_eq!(e.commit(&tx).unwrap_err().status, StatusCode::Aborted);
+}
+
+#[test]
 fn a_range_read_is_broken_by_a_new_row_in_the_range() {
     let e = eng();
     setup(&e);

@@ -14,13 +14,15 @@
 //!   statement that writes, or that runs after the transaction wrote, runs under the writer mutex in a
 //!   SQLite transaction that first replays the buffer, runs the statement, captures the images of the
 //!   rows it wrote and rolls everything back — so later statements see the transaction's own writes and
-//!   nobody else does. A statement of a
-//!   transaction that has written nothing yet reads the latest committed state without the writer mutex.
-//!   At commit, under the writer mutex, the locks are checked against the commit log: if a transaction
-//!   committed after a lock was taken and touched a row under it, the commit fails with ABORTED
-//!   "Transaction locks invalidated." and nothing is applied; otherwise the buffered rows are written
-//!   and committed in one SQLite transaction. Cost: each statement after the first write replays the
-//!   buffered writes (proportional to their size), and commits are serialized.
+//!   nobody else does. Until its first write a transaction reads one snapshot, taken by its first read
+//!   and kept on a private connection (a SQLite read transaction; WAL readers never block writers), as
+//!   YDB's MVCC reads do. At commit, under the writer mutex, the locks are checked against the commit
+//!   log: if a transaction committed after a lock was taken and touched a row under it, the commit fails
+//!   with ABORTED "Transaction locks invalidated." and nothing is applied; otherwise the buffered rows
+//!   are written and committed in one SQLite transaction. A transaction that only read from its snapshot
+//!   commits without a check (it is serializable as of its snapshot). Cost: a connection per open
+//!   transaction that read; each statement after the first write replays the buffered writes
+//!   (proportional to their size); commits are serialized.
 //! - **Read-only modes** hold no locks: `onlineReadOnly` and `staleReadOnly` read the latest committed
 //!   state at each statement (every read is consistent on its own; with `allow_inconsistent_reads` too);
 //!   `snapshotReadOnly` keeps a private connection whose SQLite read transaction is opened by the
@@ -51,8 +53,10 @@ const POOL_SIZE: usize = 8;
 
 /// What an open transaction keeps between its calls.
 enum TxKind {
-    /// Serializable read-write: optimistic locks and the buffered writes.
-    Serializable { locks: TxLocks, buffer: Buffer },
+    /// Serializable read-write: optimistic locks and the buffered writes. Until its first write, it
+    /// reads one snapshot (taken by its first read; the connection and the commit sequence number loaded
+    /// before it) — `snapshot`; `left_snapshot` once a statement ran over the latest state instead.
+    Serializable { locks: TxLocks, buffer: Buffer, snapshot: Option<(Connection, u64)>, left_snapshot: bool },
     /// Snapshot read-only: a private connection inside a read transaction (the snapshot).
     Snapshot(Connection),
     /// Online or stale read-only: every statement reads the latest committed state.
@@ -293,10 +297,36 @@ impl Engine {
             TxKind::Done => Err(not_found(tx_id)),
             TxKind::Fresh => self.run_read(database, stmts, params).map(|(sets, _)| sets),
             TxKind::Snapshot(conn) => Ctx::new(conn, database, params).run(stmts),
-            TxKind::Serializable { locks, buffer } => {
+            TxKind::Serializable { locks, buffer, snapshot, left_snapshot } => {
+                if buffer.is_empty() && !has_write && !*left_snapshot {
+                    // Only reads so far: read the transaction's snapshot, as YDB's MVCC reads do, so a
+                    // transaction that only reads sees one consistent state and commits. The sequence
+                    // number is loaded before the snapshot is taken, so its locks are stamped no later
+                    // than the state read.
+                    if snapshot.is_none() {
+                        let seq = self.inner.committed.load(Ordering::SeqCst);
+                        let conn = self.take_conn()?;
+                        if let Err(e) = conn.execute_batch("BEGIN") {
+                            self.put_conn(conn);
+                            return Err(sql_err(e));
+                        }
+                        *snapshot = Some((conn, seq));
+                    }
+                    let Some((conn, seq)) = snapshot.as_ref() else {
+                        return Err(EngineError::internal("transaction snapshot missing"));
+                    };
+                    let mut ctx = Ctx::new(conn, database, params);
+                    let sets = ctx.run(stmts)?;
+                    locks.add(std::mem::take(&mut ctx.footprint), *seq);
+                    return Ok(sets);
+                }
+                // From now on statements see the latest state (plus the transaction's own writes).
+                *left_snapshot = true;
+                if let Some((conn, _)) = snapshot.take() {
+                    self.put_conn(conn);
+                }
                 if buffer.is_empty() && !has_write {
-                    // Nothing buffered: read the committed state, no writer mutex. The sequence number
-                    // is loaded first, so the locks are stamped no later than the state read.
+                    // Nothing buffered: read the committed state without the writer mutex.
                     let seq = self.inner.committed.load(Ordering::SeqCst);
                     let (sets, footprint) = self.run_read(database, stmts, params)?;
                     locks.add(footprint, seq);
@@ -335,7 +365,12 @@ impl Engine {
                 let mut log = self.inner.writer.lock();
                 let start = log.seq();
                 log.open(start);
-                TxKind::Serializable { locks: TxLocks::new(start), buffer: Buffer::default() }
+                TxKind::Serializable {
+                    locks: TxLocks::new(start),
+                    buffer: Buffer::default(),
+                    snapshot: None,
+                    left_snapshot: false,
+                }
             }
             TxMode::SnapshotReadOnly => {
                 let conn = self.take_conn()?;
@@ -366,9 +401,14 @@ impl Engine {
                 self.put_conn(conn);
                 Ok(())
             }
-            TxKind::Serializable { locks, buffer } => {
+            TxKind::Serializable { locks, buffer, snapshot, left_snapshot } => {
+                if let Some((conn, _)) = snapshot {
+                    self.put_conn(conn);
+                }
                 let mut log = self.inner.writer.lock();
                 let result = match log.broken(&locks.locks) {
+                    // It only read, from one snapshot: serializable as of that snapshot, nothing to check.
+                    _ if !left_snapshot => Ok(()),
                     Some(table) => Err(EngineError::locks_invalidated_on(&table)),
                     None if buffer.is_empty() => Ok(()),
                     None => {
@@ -395,7 +435,12 @@ impl Engine {
     pub fn rollback(&self, tx_id: &str) -> Result<(), EngineError> {
         match self.finish(tx_id)? {
             TxKind::Snapshot(conn) => self.put_conn(conn),
-            TxKind::Serializable { locks, .. } => self.inner.writer.lock().close(locks.start),
+            TxKind::Serializable { locks, snapshot, .. } => {
+                if let Some((conn, _)) = snapshot {
+                    self.put_conn(conn);
+                }
+                self.inner.writer.lock().close(locks.start);
+            }
             TxKind::Fresh | TxKind::Done => {}
         }
         Ok(())
