@@ -489,7 +489,7 @@ def test_read_only_modes_read_as_documented_and_refuse_writes(endpoint):
     run(main())
 
 
-def test_bank_transfers_by_16_workers_keep_the_total(endpoint):
+def test_bank_transfers_by_16_workers_keep_the_total(endpoint, capsys):
     accounts, transfers, workers = 8, 160, 16
 
     async def main():
@@ -542,7 +542,8 @@ def test_bank_transfers_by_16_workers_keep_the_total(endpoint):
 
                 await asyncio.gather(*[worker() for _ in range(workers)])
                 result_sets = await pool.execute_with_retries("SELECT SUM(balance) AS total FROM bank")
-                print(f"bank: {transfers} transfers by {workers} workers, {len(aborted)} ABORTED and retried")
+                with capsys.disabled():  # reported in every run, not only when the test fails
+                    print(f"\nbank: {transfers} transfers by {workers} workers, {len(aborted)} ABORTED and retried")
                 assert result_sets[0].rows[0].total == accounts * 1000
                 assert aborted, "16 workers over 8 accounts must conflict"
 
