@@ -2725,7 +2725,7 @@ fn call(f: Func, vals: Vec<Value>) -> R<Value> {
                 Value::Float(x)
             }
         }
-        Func::Text(f, unicode) => text_call(f, unicode, &vals),
+        Func::Text(f, unicode) => text_call(f, unicode, &vals)?,
         Func::MathMod(rem) => match (first, vals.get(1)) {
             (Value::Int(a), Some(Value::Int(b))) => math::modulo(a, *b, rem).map_or(Value::Null, Value::Int),
             _ => Value::Null,
@@ -2784,10 +2784,11 @@ fn bind_text(name: &str, lower: &str, bs: Vec<BExpr>, ts: &[Type]) -> R<(BExpr, 
     Ok((BExpr::Func(Func::Text(f, unicode), bs), if nullable { t.make_optional() } else { t }))
 }
 
-/// Evaluates a `String::` / `Unicode::` function; a NULL argument gives NULL.
-fn text_call(f: TextFn, unicode: bool, vals: &[Value]) -> Value {
+/// Evaluates a `String::` / `Unicode::` function; a NULL argument gives NULL. A result that would
+/// exceed [`text::MAX_RESULT_BYTES`] is an error, not an allocation that takes the server down.
+fn text_call(f: TextFn, unicode: bool, vals: &[Value]) -> R<Value> {
     if vals.iter().any(Value::is_null) {
-        return Value::Null;
+        return Ok(Value::Null);
     }
     let arg = |i: usize| vals.get(i).and_then(bytes_of).unwrap_or_default();
     let int = |i: usize, default: usize| match vals.get(i) {
@@ -2803,14 +2804,15 @@ fn text_call(f: TextFn, unicode: bool, vals: &[Value]) -> Value {
         }
     };
     let chars = || String::from_utf8_lossy(s).into_owned();
-    match f {
+    let too_big = |what: &str| gen(format!("{what}: the result would exceed {} bytes", text::MAX_RESULT_BYTES));
+    Ok(match f {
         TextFn::Strip if unicode => out(chars().trim().as_bytes().to_vec()),
         TextFn::Strip => out(s.trim_ascii().to_vec()),
         TextFn::Collapse => out(text::collapse(s)),
         TextFn::Reverse if unicode => out(chars().chars().rev().collect::<String>().into_bytes()),
         TextFn::Reverse => out(s.iter().rev().copied().collect()),
         TextFn::ReplaceAll | TextFn::ReplaceFirst | TextFn::ReplaceLast => {
-            out(text::replace_bytes(s, arg(1), arg(2), f))
+            out(text::replace_bytes(s, arg(1), arg(2), f).ok_or_else(|| too_big("Replace"))?)
         }
         TextFn::RemoveAll if unicode => {
             let set = String::from_utf8_lossy(arg(1)).into_owned();
@@ -2836,7 +2838,11 @@ fn text_call(f: TextFn, unicode: bool, vals: &[Value]) -> Value {
         TextFn::HasSuffix => Value::Bool(s.ends_with(arg(1))),
         TextFn::LeftPad | TextFn::RightPad => {
             let filler = arg(2).first().copied().unwrap_or(b' ');
-            out(text::pad(s, int(1, 0), filler, f == TextFn::LeftPad))
+            let width = int(1, 0);
+            if width > text::MAX_RESULT_BYTES {
+                return Err(too_big("Pad"));
+            }
+            out(text::pad(s, width, filler, f == TextFn::LeftPad))
         }
         TextFn::SplitToList => Value::List(text::split_bytes(s, arg(1)).into_iter().map(out).collect()),
         TextFn::JoinFromList => {
@@ -2853,7 +2859,7 @@ fn text_call(f: TextFn, unicode: bool, vals: &[Value]) -> Value {
             out(text::substring_chars(&chars(), int(1, 0), int(2, usize::MAX)).into_bytes())
         }
         TextFn::Substring => out(s.iter().skip(int(1, 0)).take(int(2, usize::MAX)).copied().collect()),
-    }
+    })
 }
 
 /// Binds a `Math::` function: Double arguments (integers are converted), YDB's argument counts; the

@@ -1097,7 +1097,12 @@ fn string_and_unicode_module_functions() {
     assert_eq!(col("pos").0, Type::optional(Type::Prim(Prim::Uint64)).to_proto());
     assert_eq!(col("pos").1.value, Some(PV::Uint64Value(3)));
     assert_eq!(col("nopos").1.value, Some(PV::NullFlagValue(0)));
-    for bad in ["SELECT String::Strip(1);", "SELECT String::ReplaceAll('a', 'b');", "SELECT Unicode::Nope('a'u);"] {
+    for bad in [
+        "SELECT String::Strip(1);",
+        "SELECT String::ReplaceAll('a', 'b');",
+        "SELECT Unicode::Nope('a'u);",
+        "SELECT String::LeftPad('a', 18446744073709551615ul);",
+    ] {
         assert_eq!(run(&e, bad, &HashMap::new()).unwrap_err().status, StatusCode::GenericError, "{bad}");
     }
 }

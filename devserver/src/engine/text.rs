@@ -2,6 +2,10 @@
 //! programs reach for: strip, replace, find, pad, split and join, reverse, length, substring, encodings.
 //! Pure functions over byte strings and `str`; binding and result types live in `exec.rs`.
 
+/// The largest string a function may build (padding, replacing): bigger is an error, never an
+/// allocation that takes the server down.
+pub const MAX_RESULT_BYTES: usize = 64 * 1024 * 1024;
+
 /// A text function; which module it came from decides bytes or code points.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum TextFn {
@@ -74,10 +78,11 @@ fn rfind_bytes(hay: &[u8], needle: &[u8]) -> Option<usize> {
     hay.windows(needle.len()).rposition(|w| w == needle)
 }
 
-/// Replaces occurrences of `from` (all, or only the first / the last).
-pub fn replace_bytes(hay: &[u8], from: &[u8], to: &[u8], which: TextFn) -> Vec<u8> {
+/// Replaces occurrences of `from` (all, or only the first / the last); `None` when the result would
+/// exceed [`MAX_RESULT_BYTES`].
+pub fn replace_bytes(hay: &[u8], from: &[u8], to: &[u8], which: TextFn) -> Option<Vec<u8>> {
     if from.is_empty() {
-        return hay.to_vec();
+        return Some(hay.to_vec());
     }
     let at = match which {
         TextFn::ReplaceFirst => find_bytes(hay, from, 0),
@@ -88,13 +93,16 @@ pub fn replace_bytes(hay: &[u8], from: &[u8], to: &[u8], which: TextFn) -> Vec<u
             while let Some(p) = find_bytes(rest, from, 0) {
                 out.extend_from_slice(rest.get(..p).unwrap_or_default());
                 out.extend_from_slice(to);
+                if out.len() > MAX_RESULT_BYTES {
+                    return None;
+                }
                 rest = rest.get(p + from.len()..).unwrap_or_default();
             }
             out.extend_from_slice(rest);
-            return out;
+            return Some(out);
         }
     };
-    match at {
+    Some(match at {
         Some(p) => {
             let mut out = hay.get(..p).unwrap_or_default().to_vec();
             out.extend_from_slice(to);
@@ -102,7 +110,7 @@ pub fn replace_bytes(hay: &[u8], from: &[u8], to: &[u8], which: TextFn) -> Vec<u
             out
         }
         None => hay.to_vec(),
-    }
+    })
 }
 
 /// `String::Find` / `ReverseFind`: a byte position or -1; `Find` starts at `from`.
@@ -193,14 +201,17 @@ pub fn find_chars(s: &str, needle: &str, from: usize) -> Option<usize> {
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
 
     #[test]
     fn byte_functions() {
-        assert_eq!(replace_bytes(b"a-b-c", b"-", b"+", TextFn::ReplaceAll), b"a+b+c");
-        assert_eq!(replace_bytes(b"a-b-c", b"-", b"", TextFn::ReplaceFirst), b"ab-c");
-        assert_eq!(replace_bytes(b"a-b-c", b"-", b"=", TextFn::ReplaceLast), b"a-b=c");
+        assert_eq!(replace_bytes(b"a-b-c", b"-", b"+", TextFn::ReplaceAll).unwrap(), b"a+b+c");
+        assert_eq!(replace_bytes(b"a-b-c", b"-", b"", TextFn::ReplaceFirst).unwrap(), b"ab-c");
+        assert_eq!(replace_bytes(b"a-b-c", b"-", b"=", TextFn::ReplaceLast).unwrap(), b"a-b=c");
+        let big = vec![b'x'; 1024 * 1024];
+        assert_eq!(replace_bytes(&[b'a'; 100], b"a", &big, TextFn::ReplaceAll), None, "would be 100 MiB");
         assert_eq!(find(b"abcabc", b"c", 0, false), 2);
         assert_eq!(find(b"abcabc", b"c", 3, false), 5);
         assert_eq!(find(b"abcabc", b"c", 0, true), 5);
