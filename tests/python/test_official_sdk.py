@@ -649,7 +649,9 @@ def test_datetime_module_functions(endpoint):
                         DateTime::Format("%Y-%m-%dT%H:%M:%S")($t) AS iso,
                         $format($t) AS short,
                         DateTime::ToSeconds($t) AS seconds,
-                        $t + DateTime::IntervalFromDays(1) AS tomorrow
+                        $t + DateTime::IntervalFromDays(1) AS tomorrow,
+                        $t - Interval("P1DT2H") AS earlier,
+                        CAST(Interval("-PT1.5S") AS Utf8) AS interval_text
                     """
                 )
                 row = result_sets[0].rows[0]
@@ -661,6 +663,8 @@ def test_datetime_module_functions(endpoint):
                 assert row.short == b"29 Feb 2024"
                 assert row.seconds == 1709211909
                 assert row.tomorrow == datetime.datetime(2024, 3, 1, 13, 5, 9)
+                assert row.earlier == datetime.datetime(2024, 2, 28, 11, 5, 9)
+                assert row.interval_text == "-PT1.5S"
 
     run(main())
 

@@ -163,6 +163,86 @@ pub fn format(pattern: &str, micros: i128) -> String {
     out
 }
 
+/// Parses an ISO 8601 duration as YQL's `Interval("…")` takes it: `[-]P[nW][nD][T[nH][nM][n[.f]S]]`
+/// (weeks and days are fixed lengths; months and years are not accepted, as in YQL). Microseconds.
+pub fn parse_interval(s: &str) -> Option<i128> {
+    let (negative, rest) = match s.strip_prefix('-') {
+        Some(rest) => (true, rest),
+        None => (false, s.strip_prefix('+').unwrap_or(s)),
+    };
+    let rest = rest.strip_prefix('P')?;
+    if rest.is_empty() {
+        return None;
+    }
+    let mut total: i128 = 0;
+    let mut in_time = false;
+    let mut number = String::new();
+    let mut any = false;
+    let mut any_time = false;
+    for c in rest.chars() {
+        match c {
+            'T' if !in_time && number.is_empty() => in_time = true,
+            '0'..='9' | '.' => number.push(c),
+            unit => {
+                let micros_per: i128 = match (unit, in_time) {
+                    ('W', false) => 7 * MICROS_PER_DAY,
+                    ('D', false) => MICROS_PER_DAY,
+                    ('H', true) => 3600 * MICROS_PER_SECOND,
+                    ('M', true) => 60 * MICROS_PER_SECOND,
+                    ('S', true) => MICROS_PER_SECOND,
+                    _ => return None,
+                };
+                let (whole, frac) = number.split_once('.').unwrap_or((&number, ""));
+                if whole.is_empty() || whole.len() > 12 || frac.len() > 6 || (unit != 'S' && !frac.is_empty()) {
+                    return None;
+                }
+                let whole: i128 = whole.parse().ok()?;
+                let frac: i128 = if frac.is_empty() { 0 } else { format!("{frac:0<6}").parse().ok()? };
+                total = total.checked_add(whole.checked_mul(micros_per)?.checked_add(frac)?)?;
+                number.clear();
+                any = true;
+                any_time |= in_time;
+            }
+        }
+    }
+    if !number.is_empty() || !any || (in_time && !any_time) {
+        return None;
+    }
+    Some(if negative { -total } else { total })
+}
+
+/// Formats microseconds as YQL prints an Interval: `P1DT2H3M4.5S`, `PT0S`, `-PT1.5S`.
+pub fn format_interval(micros: i128) -> String {
+    let mut out = String::from(if micros < 0 { "-P" } else { "P" });
+    let m = micros.unsigned_abs();
+    let (day, second) = (MICROS_PER_DAY.unsigned_abs(), MICROS_PER_SECOND.unsigned_abs());
+    let days = m / day;
+    let in_day = m % day;
+    if days > 0 {
+        out.push_str(&format!("{days}D"));
+    }
+    if in_day > 0 || days == 0 {
+        out.push('T');
+        let (hours, minutes) = (in_day / (3600 * second), in_day / (60 * second) % 60);
+        let (seconds, micros) = (in_day / second % 60, in_day % second);
+        if hours > 0 {
+            out.push_str(&format!("{hours}H"));
+        }
+        if minutes > 0 {
+            out.push_str(&format!("{minutes}M"));
+        }
+        if seconds > 0 || micros > 0 || (hours == 0 && minutes == 0) {
+            out.push_str(&seconds.to_string());
+            if micros > 0 {
+                out.push('.');
+                out.push_str(format!("{micros:06}").trim_end_matches('0'));
+            }
+            out.push('S');
+        }
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -201,6 +281,29 @@ mod tests {
         assert_eq!(start_of(Period::Month, at(2024, 3, 1, 0, 0, 0, 0) - 1), at(2024, 2, 1, 0, 0, 0, 0));
         assert_eq!(start_of(Period::Month, at(2000, 1, 1, 0, 0, 0, 0) - 1), at(1999, 12, 1, 0, 0, 0, 0));
         assert!(start_of(Period::Week, 0) < 0, "the week of 1970-01-01 starts before the epoch");
+    }
+
+    #[test]
+    fn intervals_parse_and_print_as_iso_8601_durations() {
+        let s = MICROS_PER_SECOND;
+        assert_eq!(parse_interval("P1D"), Some(MICROS_PER_DAY));
+        assert_eq!(parse_interval("PT36H"), Some(36 * 3600 * s));
+        assert_eq!(parse_interval("P1W2DT3H4M5.25S"), Some(9 * MICROS_PER_DAY + (3 * 3600 + 4 * 60 + 5) * s + 250_000));
+        assert_eq!(parse_interval("-PT1.5S"), Some(-1_500_000));
+        for bad in ["", "P", "PT", "1D", "P1M", "P1Y", "PT1.5H", "P1DT", "PT1", "PTS", "P1.0000001S"] {
+            assert_eq!(parse_interval(bad), None, "{bad}");
+        }
+        for (micros, text) in [
+            (0, "PT0S"),
+            (MICROS_PER_DAY, "P1D"),
+            (MICROS_PER_DAY + 2 * 3600 * s + 3 * 60 * s + 4 * s + 500_000, "P1DT2H3M4.5S"),
+            (-1_500_000, "-PT1.5S"),
+            (90 * s, "PT1M30S"),
+            (1, "PT0.000001S"),
+        ] {
+            assert_eq!(format_interval(micros), text);
+            assert_eq!(parse_interval(text), Some(micros), "{text} round-trips");
+        }
     }
 
     #[test]

@@ -2307,7 +2307,7 @@ fn cast_value(v: &Value, from: &Type, to: &Type) -> Option<Value> {
             (Value::Int(i), Type::Prim(Prim::Date)) => values::format_date(*i),
             (Value::Int(i), Type::Prim(Prim::Datetime)) => values::format_timestamp(i * 1_000_000, false),
             (Value::Int(i), Type::Prim(Prim::Timestamp)) => values::format_timestamp(*i, true),
-            (Value::Int(i), Type::Prim(Prim::Interval)) => format!("PT{}S", *i as f64 / 1e6),
+            (Value::Int(i), Type::Prim(Prim::Interval)) => datetime::format_interval(*i),
             (Value::Int(i), _) => i.to_string(),
             (Value::Float(f), _) => format!("{f}"),
             (Value::Decimal(d), Type::Decimal(_, s)) => values::format_decimal(*d, *s),
@@ -2361,7 +2361,9 @@ fn cast_value(v: &Value, from: &Type, to: &Type) -> Option<Value> {
                             let s = text_of(v)?;
                             match p {
                                 Prim::Date => i128::from(values::parse_date(s.trim())?),
-                                Prim::Interval => s.trim().parse::<i128>().ok()?,
+                                Prim::Interval => {
+                                    datetime::parse_interval(s.trim()).or_else(|| s.trim().parse::<i128>().ok())?
+                                }
                                 _ => from_micros(p, i128::from(values::parse_timestamp(s.trim())?)),
                             }
                         }

@@ -1018,6 +1018,17 @@ fn datetime_module_functions() {
     // IntervalFrom… may give NULL (out of range), so what is computed from it is optional.
     assert_eq!(col("hours"), (Some(Type::optional(Type::Prim(Prim::Int32)).to_proto()), Some(PV::Int32Value(36))));
     assert_eq!(col("midnight"), (prim(Prim::Datetime), Some(PV::Uint32Value(1_546_300_800))));
+    // Interval literals and text are ISO 8601 durations.
+    let rs = q(
+        &e,
+        r#"SELECT Interval("P1DT2H") AS i, CAST(Interval("-PT1.5S") AS Utf8) AS t,
+                  DateTime::ToHours(Interval("PT36H")) AS h, CAST("PT90S" AS Interval) AS c;"#,
+    );
+    assert_eq!(cell(&rs[0], 0, 0), Some(PV::Int64Value(26 * 3_600_000_000)));
+    assert_eq!(cell(&rs[0], 0, 1), Some(PV::TextValue("-PT1.5S".into())));
+    assert_eq!(cell(&rs[0], 0, 2), Some(PV::Int32Value(36)));
+    assert_eq!(cell(&rs[0], 0, 3), Some(PV::Int64Value(90_000_000)));
+    assert_eq!(run(&e, r#"SELECT Interval("P1M");"#, &HashMap::new()).unwrap_err().status, StatusCode::GenericError);
     // Misuse is an error with a reason, never a crash.
     for bad in [
         "SELECT DateTime::GetYear(1);",
