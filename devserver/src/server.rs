@@ -24,7 +24,7 @@ use crate::proto::ydb::discovery::v1::discovery_service_server::DiscoveryService
 use crate::proto::ydb::query::v1::query_service_server::QueryServiceServer;
 use crate::proto::ydb::scheme::v1::scheme_service_server::SchemeServiceServer;
 use crate::proto::ydb::table::v1::table_service_server::TableServiceServer;
-use crate::services::{discovery::Discovery, query::Query, scheme::Scheme, table::rollback_all, table::Table};
+use crate::services::{discovery::Discovery, end_sessions, query::Query, scheme::Scheme, table::Table};
 use crate::sessions::Ended;
 use crate::state::{Directory, Endpoint, State};
 
@@ -178,9 +178,7 @@ impl Cluster {
         let Some(node) = self.node(id) else { return false };
         let Some(serving) = node.serving.lock().await.take() else { return false };
         self.directory.set_up(id, false);
-        for session in node.state.sessions.remove_all(Ended::Shutdown) {
-            rollback_all(&node.state, session.open_transactions()).await;
-        }
+        end_sessions(&node.state, node.state.sessions.remove_all(Ended::Shutdown)).await;
         let _ = serving.shutdown.send(());
         let mut task = serving.task;
         if tokio::time::timeout(STOP_GRACE, &mut task).await.is_err() {
@@ -199,9 +197,7 @@ impl Cluster {
                 None => node.state.sessions.remove_all(Ended::Closed),
             };
             killed += sessions.len();
-            for session in sessions {
-                rollback_all(&node.state, session.open_transactions()).await;
-            }
+            end_sessions(&node.state, sessions).await;
         }
         killed
     }
@@ -213,9 +209,7 @@ impl Cluster {
         for node in &self.nodes {
             let sessions = node.state.sessions.remove_all(Ended::Shutdown);
             ended += sessions.len();
-            for session in sessions {
-                rollback_all(&node.state, session.open_transactions()).await;
-            }
+            end_sessions(&node.state, sessions).await;
         }
         ended
     }
@@ -349,9 +343,7 @@ pub async fn start(config: Config) -> Result<Running, Box<dyn std::error::Error 
         loop {
             tick.tick().await;
             for node in &reaper.nodes {
-                for session in node.state.sessions.expire_idle(idle) {
-                    rollback_all(&node.state, session.open_transactions()).await;
-                }
+                end_sessions(&node.state, node.state.sessions.expire_idle(idle)).await;
             }
         }
     }));

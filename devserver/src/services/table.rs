@@ -15,7 +15,9 @@ use tonic::{Request, Response, Status};
 
 use super::query::split_result_set;
 use super::scheme::entry_proto;
-use super::{blocking, execute_in_session, failure, operation_done, operation_failed, operation_ok, table_tx_mode};
+use super::{
+    blocking, end_sessions, execute_in_session, failure, operation_done, operation_failed, operation_ok, table_tx_mode,
+};
 use crate::engine::{self, EngineError, StatusCode, TxSelector};
 use crate::proto::ydb::operations::Operation;
 use crate::proto::ydb::table::v1::table_service_server::TableService;
@@ -76,16 +78,8 @@ impl Table {
             .sessions
             .remove(id, Ended::Closed)
             .ok_or_else(|| failure(StatusCode::BadSession, format!("Session not found: {id}")))?;
-        rollback_all(&self.state, session.open_transactions()).await;
+        end_sessions(&self.state, [session]).await;
         Ok(())
-    }
-}
-
-/// Rolls back transactions a dead session left open; they may already be gone, which is fine.
-pub async fn rollback_all(state: &State, transactions: Vec<String>) {
-    for tx in transactions {
-        let engine = state.engine.clone();
-        let _ = blocking(move || engine.rollback(&tx)).await;
     }
 }
 
