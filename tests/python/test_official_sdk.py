@@ -624,6 +624,12 @@ def test_values_mixing_integers_and_doubles_store_the_column_type(endpoint):
                 prices = [(r.id, r.price) for r in result_sets[0].rows]
                 assert prices == [(1, 0.5), (2, 3.0), (3, 4.0), (4, 1.25)]
                 assert all(isinstance(price, float) for _, price in prices)
+                await pool.execute_with_retries(
+                    "UPSERT INTO prices SELECT * FROM AS_TABLE(AsList(AsStruct(5ul AS id, 2 AS price), "
+                    "AsStruct(6ul AS id, 2.5 AS price)))"
+                )
+                result_sets = await pool.execute_with_retries("SELECT price FROM prices WHERE id = 5")
+                assert result_sets[0].rows[0].price == 2.0 and isinstance(result_sets[0].rows[0].price, float)
                 with pytest.raises(ydb.issues.GenericError):
                     await pool.execute_with_retries("UPSERT INTO prices (id, price) VALUES (5, 1.0), (6, 'x')")
 

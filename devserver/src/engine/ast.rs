@@ -282,6 +282,8 @@ pub enum Expr {
     },
     /// `(SELECT ...)` used as a value.
     Subquery(Box<Select>),
-    /// `AsList(...)`, `AsStruct(...)`, `AsTuple(...)` are calls; `<| a: 1 |>` is not supported.
+    /// `AsList(...)`, `AsTuple(...)` are calls; `<| a: 1 |>` is not supported.
     Tuple(Vec<Expr>),
+    /// `AsStruct(expr AS name, ...)`.
+    Struct(Vec<(String, Expr)>),
 }

@@ -1378,6 +1378,20 @@ impl<'a> Ctx<'a> {
                 }
                 Ok((BExpr::Func(Func::AsTuple, bs), Type::Tuple(ts)))
             }
+            Expr::Struct(members) => {
+                // A struct value is its members in order, as parameters and AS_TABLE rows are.
+                let mut bs = Vec::new();
+                let mut ts = Vec::new();
+                for (name, e) in members {
+                    if ts.iter().any(|(n, _): &(String, Type)| n == name) {
+                        return Err(gen(format!("Duplicate member {name} in AsStruct")));
+                    }
+                    let (b, t) = self.bind(e, env)?;
+                    bs.push(b);
+                    ts.push((name.clone(), t));
+                }
+                Ok((BExpr::Func(Func::AsTuple, bs), Type::Struct(ts)))
+            }
             Expr::Unary(op, inner) => {
                 let (b, t) = self.bind(inner, env)?;
                 match op {
@@ -1716,8 +1730,8 @@ impl<'a> Ctx<'a> {
                 let bs = bs
                     .into_iter()
                     .zip(&ts)
-                    .map(|(b, t)| match (t.unopt(), target.prim()) {
-                        (from, Some(_)) if *from != target && *from != Type::Null => {
+                    .map(|(b, t)| match (t.unopt(), &target) {
+                        (from, Type::Prim(_) | Type::Struct(_)) if *from != target && *from != Type::Null => {
                             BExpr::Cast(Box::new(b), from.clone(), target.clone())
                         }
                         _ => b,
@@ -1864,6 +1878,7 @@ fn contains_agg(e: &Expr) -> bool {
                 || else_.as_deref().is_some_and(contains_agg)
         }
         Expr::Tuple(xs) => xs.iter().any(contains_agg),
+        Expr::Struct(members) => members.iter().any(|(_, x)| contains_agg(x)),
         _ => false,
     }
 }
@@ -2173,6 +2188,13 @@ fn unify(a: &Type, b: &Type) -> R<Type> {
         (Type::Prim(x), Type::Prim(y)) if x.is_numeric() && y.is_numeric() => Type::Prim(Prim::Double),
         (Type::Prim(x), Type::Prim(y)) if x.is_stringlike() && y.is_stringlike() => Type::Prim(Prim::String),
         (Type::List(x), Type::List(y)) => Type::List(Box::new(unify(x, y)?)),
+        // Rows of a literal table (`AsList(AsStruct(1 AS a), AsStruct(2.5 AS a))`): member by member.
+        (Type::Struct(x), Type::Struct(y))
+            if x.len() == y.len() && x.iter().zip(y.iter()).all(|((a, _), (b, _))| a == b) =>
+        {
+            let members = x.iter().zip(y.iter()).map(|((name, a), (_, b))| Ok((name.clone(), unify(a, b)?)));
+            Type::Struct(members.collect::<R<Vec<_>>>()?)
+        }
         (Type::EmptyList, Type::List(_)) => bu.clone(),
         (Type::List(_), Type::EmptyList) => au.clone(),
         _ => return Err(gen(format!("Cannot unify types {a} and {b}"))),
@@ -2421,6 +2443,16 @@ fn cast_value(v: &Value, from: &Type, to: &Type) -> Option<Value> {
                 Some(Value::List(items.iter().map(|x| cast_value(x, fi, inner)).collect::<Option<Vec<_>>>()?))
             }
             (Value::List(items), Type::EmptyList) if items.is_empty() => Some(Value::List(Vec::new())),
+            _ => None,
+        },
+        Type::Struct(members) => match (v, from) {
+            (Value::List(fields), Type::Struct(from_members)) if fields.len() == members.len() => Some(Value::List(
+                fields
+                    .iter()
+                    .zip(from_members.iter().zip(members))
+                    .map(|(x, ((_, ft), (_, tt)))| cast_value(x, ft, tt))
+                    .collect::<Option<Vec<_>>>()?,
+            )),
             _ => None,
         },
         _ if from == to => Some(v.clone()),

@@ -1103,6 +1103,19 @@ impl Parser {
                     self.pos += 2;
                     name = format!("{name}::{}", self.ident()?);
                 }
+                if name.eq_ignore_ascii_case("asstruct") && self.eat_sym("(") {
+                    let mut members = Vec::new();
+                    while !self.is_sym(")") {
+                        let value = self.expr()?;
+                        self.expect_kw("as")?;
+                        members.push((self.ident()?, value));
+                        if !self.eat_sym(",") {
+                            break;
+                        }
+                    }
+                    self.expect_sym(")")?;
+                    return Ok(Expr::Struct(members));
+                }
                 if self.eat_sym("(") {
                     let mut args = Vec::new();
                     let mut star = false;

@@ -954,6 +954,18 @@ fn values_rows_unify_their_types_and_writes_convert_to_the_column_type() {
     let err = run(&e, "UPSERT INTO series (id, title) VALUES (5, 'a'u), (6, 7);", &HashMap::new()).unwrap_err();
     assert_eq!(err.status, StatusCode::GenericError);
     assert!(err.message().contains("unify"), "{}", err.message());
+    // AS_TABLE over literal structs: each column takes the unified type of its rows.
+    let rs = q(
+        &e,
+        "SELECT a, b FROM AS_TABLE(AsList(AsStruct(1 AS a, 'x'u AS b), AsStruct(2.5 AS a, 'y'u AS b))) ORDER BY a;",
+    );
+    assert_eq!(rs[0].columns[0].r#type, Some(Type::Prim(Prim::Double).to_proto()));
+    assert_eq!(cell(&rs[0], 0, 0), Some(PV::DoubleValue(1.0)));
+    assert_eq!(cell(&rs[0], 1, 1), Some(PV::TextValue("y".into())));
+    q(&e, "UPSERT INTO series SELECT * FROM AS_TABLE(AsList(AsStruct(10ul AS id, 1 AS score), AsStruct(11ul AS id, 0.5 AS score)));");
+    assert_eq!(score(&e, 10), Some(PV::DoubleValue(1.0)));
+    let mismatched = "SELECT * FROM AS_TABLE(AsList(AsStruct(1 AS a), AsStruct(2 AS b)));";
+    assert_eq!(run(&e, mismatched, &HashMap::new()).unwrap_err().status, StatusCode::GenericError);
     // A literal list: one item type, every item converted to it.
     let rs = q(&e, "SELECT AsList(1, 2.5) AS l;");
     assert_eq!(rs[0].columns[0].r#type, Some(Type::List(Box::new(Type::Prim(Prim::Double))).to_proto()));
