@@ -7,7 +7,7 @@
 use crate::auth::Credentials;
 use crate::error::{Error, Result, Status};
 use crate::transport::fetch::{self, BodyReader};
-use crate::transport::framing::{encode_frame, Frame, FrameDecoder, Trailers};
+use crate::transport::framing::{encode_frame, split_unary_body, Frame, FrameDecoder, Trailers};
 use crate::transport::methods::{Method, StreamingMethod};
 use futures_util::future::LocalBoxFuture;
 use js_sys::{Array, Reflect};
@@ -208,22 +208,9 @@ impl Channel {
             }
             let hinted = response.header_trailers.session_close;
             let body = response.bytes(signal.as_ref()).await.map_err(|e| self.observe(e))?;
-            let mut decoder = FrameDecoder::new();
-            decoder.push(&body);
-            let mut message = None;
-            let mut trailers = None;
-            while let Some(frame) = decoder.next_frame()? {
-                match frame {
-                    Frame::Data(bytes) if message.is_none() => message = Some(bytes),
-                    Frame::Data(_) => return Err(Error::protocol(format!("{path}: more than one answer"))),
-                    Frame::Trailers(t) => trailers = Some(t),
-                }
-            }
-            let trailers = trailers.ok_or_else(|| {
-                self.observe(Error::transport(
-                    Status::ConnectionLost,
-                    format!("{path}: the answer ended without a gRPC status"),
-                ))
+            let (message, trailers) = split_unary_body(&body).map_err(|mut e| {
+                e.message = format!("{path}: {}", e.message);
+                self.observe(e)
             })?;
             if let Some(err) = status_error(&trailers) {
                 return Err(self.observe(err));
