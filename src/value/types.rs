@@ -500,6 +500,37 @@ mod tests {
         assert!(YdbType::from_proto(&t).is_err());
         assert!(YdbType::from_proto(&ydb::Type { r#type: None }).is_err());
     }
+
+    #[test]
+    fn ten_thousand_levels_of_type_text_are_an_error_not_a_stack_overflow() {
+        for text in [
+            format!("{}Int32{}", "List<".repeat(10_000), ">".repeat(10_000)),
+            format!("{}Int32?{}", "Struct<a:".repeat(10_000), ">".repeat(10_000)),
+            format!("{}Int32", "Optional<".repeat(10_000)),
+        ] {
+            let e = YdbType::parse(&text).expect_err("too deep");
+            assert_eq!(e.kind, crate::error::ErrorKind::Argument);
+        }
+        let e = YdbType::parse(&format!("{}Int32{}", "List<".repeat(10_000), ">".repeat(10_000))).expect_err("deep");
+        assert!(e.message.contains("deeper than 64 levels"), "{}", e.message);
+    }
+
+    #[test]
+    fn a_proto_type_thousands_of_levels_deep_built_in_code_is_refused() {
+        let mut t = ydb::Type { r#type: Some(ydb::r#type::Type::TypeId(P::Int32 as i32)) };
+        for _ in 0..10_000 {
+            t = ydb::Type {
+                r#type: Some(ydb::r#type::Type::ListType(Box::new(ydb::ListType { item: Some(Box::new(t)) }))),
+            };
+        }
+        let e = YdbType::from_proto(&t).expect_err("too deep");
+        assert!(e.message.contains("deeper than 64 levels"), "{}", e.message);
+        // Taken apart level by level: the derived Drop of 10,000 nested boxes would recurse as deep.
+        let mut next = Some(t);
+        while let Some(ydb::Type { r#type: Some(ydb::r#type::Type::ListType(mut l)) }) = next.take() {
+            next = l.item.take().map(|b| *b);
+        }
+    }
 }
 
 /// Property tests of both ways in: `Ydb.Type` (as bytes and as built in code) and YQL type text. Any
@@ -674,37 +705,6 @@ pub(crate) mod properties {
                     prop_assert_eq!(YdbType::from_proto(&t.to_proto()), Ok(t));
                 }
             }
-        }
-    }
-
-    #[test]
-    fn ten_thousand_levels_of_type_text_are_an_error_not_a_stack_overflow() {
-        for text in [
-            format!("{}Int32{}", "List<".repeat(10_000), ">".repeat(10_000)),
-            format!("{}Int32?{}", "Struct<a:".repeat(10_000), ">".repeat(10_000)),
-            format!("{}Int32", "Optional<".repeat(10_000)),
-        ] {
-            let e = YdbType::parse(&text).expect_err("too deep");
-            assert_eq!(e.kind, crate::error::ErrorKind::Argument);
-        }
-        let e = YdbType::parse(&format!("{}Int32{}", "List<".repeat(10_000), ">".repeat(10_000))).expect_err("deep");
-        assert!(e.message.contains("deeper than 64 levels"), "{}", e.message);
-    }
-
-    #[test]
-    fn a_proto_type_thousands_of_levels_deep_built_in_code_is_refused() {
-        let mut t = ydb::Type { r#type: Some(ydb::r#type::Type::TypeId(P::Int32 as i32)) };
-        for _ in 0..10_000 {
-            t = ydb::Type {
-                r#type: Some(ydb::r#type::Type::ListType(Box::new(ydb::ListType { item: Some(Box::new(t)) }))),
-            };
-        }
-        let e = YdbType::from_proto(&t).expect_err("too deep");
-        assert!(e.message.contains("deeper than 64 levels"), "{}", e.message);
-        // Taken apart level by level: the derived Drop of 10,000 nested boxes would recurse as deep.
-        let mut next = Some(t);
-        while let Some(ydb::Type { r#type: Some(ydb::r#type::Type::ListType(mut l)) }) = next.take() {
-            next = l.item.take().map(|b| *b);
         }
     }
 }
