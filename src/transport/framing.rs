@@ -261,6 +261,15 @@ mod tests {
     }
 
     #[test]
+    fn a_unary_body_past_its_limit_is_refused_unread() {
+        // Zeroed pages are not touched: the length alone decides.
+        let body = vec![0u8; MAX_UNARY_BODY_LEN + 1];
+        let e = split_unary_body(&body).expect_err("too long");
+        assert!(e.message.contains("exceeds the limit"), "{}", e.message);
+        assert!(split_unary_body(&frame(TRAILER_FLAG, b"grpc-status: 0\r\n")).is_ok());
+    }
+
+    #[test]
     fn trailer_names_are_case_insensitive() {
         let t = Trailers::parse(b"Grpc-Status: 14\r\nGRPC-MESSAGE: down\r\n");
         assert_eq!(t.grpc_status, Some(14));
