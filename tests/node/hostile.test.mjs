@@ -23,10 +23,6 @@ const SLACK_MS = 2000;
 const SEED = Number(process.env.HOSTILE_SEED ?? 20261130);
 const MANGLED_CALLS = Number(process.env.HOSTILE_CALLS ?? 300);
 
-// AttachSession answers are cut but never flipped: a flipped frame length leaves the session's first
-// state waiting for bytes that never come, and session creation does not bound that wait yet (issue 10,
-// "session creation … honours the call's timeoutMs"); until it does, a flip there hangs the pool.
-const ATTACH_SESSION = '/Ydb.Query.V1.QueryService/AttachSession';
 const TARGETS = new Set([
   '/Ydb.Scheme.V1.SchemeService/ListDirectory',
   '/Ydb.Table.V1.TableService/ExecuteDataQuery',
@@ -147,7 +143,7 @@ async function startHostile(upstreamUrl) {
     if (body === null) return;
     try {
       if (prefix === 'mangle' && !state.honest) {
-        return await mangle(req, res, await forward(req, path, body), state, path !== ATTACH_SESSION);
+        return await mangle(req, res, await forward(req, path, body), state);
       }
       const hostile = CASES[prefix];
       if (!hostile || state.honest || !TARGETS.has(path)) {
@@ -181,10 +177,10 @@ async function startHostile(upstreamUrl) {
 }
 
 /**
- * Streams the dev server's answer through, flipping bytes in some chunks (when `flip`) and cutting some
+ * Streams the dev server's answer through, flipping bytes in some chunks and cutting some
  * answers.
  */
-async function mangle(req, res, answer, state, flip) {
+async function mangle(req, res, answer, state) {
   const { random, mangled } = state;
   // Without content-length (sent chunked): a cut answer then ends where it was cut.
   const { 'content-length': _, ...headers } = answer.headers;
@@ -203,7 +199,7 @@ async function mangle(req, res, answer, state, flip) {
       return;
     }
     const out = Buffer.from(chunk);
-    if (flip && fate < 0.5 && roll < 0.6) {
+    if (fate < 0.5 && roll < 0.6) {
       for (let n = 1 + Math.floor(random() * 3); n > 0; n--) out[Math.floor(random() * out.length)] ^= 1 + Math.floor(random() * 255);
       if (!touched) mangled.flipped++;
       touched = true;
