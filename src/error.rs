@@ -244,6 +244,12 @@ impl Error {
         Error::new(ErrorKind::Cancelled, Status::Cancelled, message)
     }
 
+    /// A server error with `status`, for examples and tests outside the crate (which cannot make one).
+    #[doc(hidden)]
+    pub fn test_error_of(status: Status) -> Self {
+        Error::new(ErrorKind::Ydb, status, status.name())
+    }
+
     /// The client could not serve the call by itself (pool exhaustion, discovery).
     pub(crate) fn client(status: Status, message: impl Into<String>) -> Self {
         Error::new(ErrorKind::Client, status, message)
@@ -278,7 +284,23 @@ impl Error {
     }
 }
 
+/// A server error with `status` (see [`Error::test_error_of`]).
+#[doc(hidden)]
+pub fn test_error(status: Status) -> Error {
+    Error::test_error_of(status)
+}
+
 /// The classification table itself, by kind and status; see [`Error::policy`].
+///
+/// ```
+/// use ydb_wasm::error::{policy_for, Backoff, ErrorKind};
+/// use ydb_wasm::Status;
+/// // A lost answer may have been applied: retried only when the operation is idempotent, on another session.
+/// let lost = policy_for(ErrorKind::Transport, Status::ConnectionLost);
+/// assert_eq!((lost.backoff, lost.idempotent_only, lost.discards_session), (Some(Backoff::Slow), true, true));
+/// // The caller's own mistakes are never retried, whatever the status.
+/// assert_eq!(policy_for(ErrorKind::Argument, Status::Unavailable).backoff, None);
+/// ```
 pub fn policy_for(kind: ErrorKind, status: Status) -> RetryPolicy {
     let never = RetryPolicy { backoff: None, idempotent_only: false, discards_session: false };
     if matches!(kind, ErrorKind::Argument | ErrorKind::Cancelled) {

@@ -1,6 +1,7 @@
 //! `QuerySessionPool`, `QuerySession` and the streamed `executeQuery` result, as JS sees them.
 
 use super::driver::Driver;
+use super::or_reject;
 use super::pooling::{acquire_promise, pool_for_driver, pool_options, release_to, stop_promise};
 use super::retry::{retry_operation_promise, RetryContext, SignalCancellation};
 use super::sql::text_and_params;
@@ -61,8 +62,8 @@ impl QuerySessionPool {
             let (text, params) = text_and_params(&query, &params)?;
             Ok((text, params, context.settings(&settings)?))
         })();
+        let (text, params, (settings, signal)) = or_reject!(prepared);
         future_to_promise(async move {
-            let (text, params, (settings, signal)) = prepared?;
             let call = CallOptions { signal: signal.clone(), ..Default::default() };
             let sets = retry_with_session(
                 &pool,
@@ -183,8 +184,8 @@ impl QuerySession {
     #[wasm_bindgen(js_name = beginTransaction)]
     pub fn begin_transaction(&self, mode: JsValue) -> Promise {
         let s = self.inner.get();
+        let s = or_reject!(s);
         future_to_promise(async move {
-            let s = s?;
             let mode = super::table::tx_mode_from_js(&mode)?;
             let id = s.begin(mode, &CallOptions::default()).await?;
             Ok(JsValue::from_str(&id))
@@ -194,8 +195,8 @@ impl QuerySession {
     #[wasm_bindgen(js_name = commitTransaction)]
     pub fn commit_transaction(&self, tx_id: JsValue) -> Promise {
         let s = self.inner.get();
+        let s = or_reject!(s);
         future_to_promise(async move {
-            let s = s?;
             let tx_id = tx_id_arg(&tx_id)?;
             s.commit(&tx_id, &CallOptions::default()).await?;
             Ok(JsValue::UNDEFINED)
@@ -205,8 +206,8 @@ impl QuerySession {
     #[wasm_bindgen(js_name = rollbackTransaction)]
     pub fn rollback_transaction(&self, tx_id: JsValue) -> Promise {
         let s = self.inner.get();
+        let s = or_reject!(s);
         future_to_promise(async move {
-            let s = s?;
             let tx_id = tx_id_arg(&tx_id)?;
             s.rollback(&tx_id, &CallOptions::default()).await?;
             Ok(JsValue::UNDEFINED)
@@ -216,8 +217,8 @@ impl QuerySession {
     /// Deletes the session (a session from a pool goes back with `pool.release` instead).
     pub fn close(&self) -> Promise {
         let s = self.inner.get();
+        let s = or_reject!(s);
         future_to_promise(async move {
-            let s = s?;
             s.delete().await;
             Ok(JsValue::UNDEFINED)
         })

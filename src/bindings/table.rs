@@ -1,6 +1,7 @@
 //! `SessionPool`, table `Session` and `TxContext`, as JS sees them.
 
 use super::driver::Driver;
+use super::or_reject;
 use super::pooling::{
     acquire_promise, keep_alive_as_configured, pool_for_driver, pool_options, release_to, stop_promise,
 };
@@ -146,8 +147,8 @@ fn bulk_upsert_promise(
         let o = options::object(&opts, "bulkUpsert settings")?;
         Ok((path_arg(&path)?, convert::rows_from_js(&rows, &column_types)?, options::call_options(&o)?))
     })();
+    let (path, rows, call) = or_reject!(prepared);
     future_to_promise(async move {
-        let (path, rows, call) = prepared?;
         bulk_upsert(&channel, &path, rows, &call).await?;
         Ok(JsValue::UNDEFINED)
     })
@@ -276,9 +277,9 @@ impl Session {
             let (q, params) = data_query_and_params(&query, &params)?;
             Ok((q, params, options::call_options(&o)?, allow_truncated(&o, self.allow_truncated)?))
         })();
+        let session = or_reject!(session);
+        let (q, params, call, allow) = or_reject!(prepared);
         future_to_promise(async move {
-            let session = session?;
-            let (q, params, call, allow) = prepared?;
             let mut tx = CoreTx::new(session, TxMode::SerializableReadWrite);
             tx.set_allow_truncated(allow);
             let sets = tx.execute(&q, params, true, &call).await?;
@@ -294,9 +295,9 @@ impl Session {
             let o = options::object(&opts, "executeSchemeQuery options")?;
             Ok((query_text(&yql)?, options::call_options(&o)?))
         })();
+        let session = or_reject!(session);
+        let (text, call) = or_reject!(prepared);
         future_to_promise(async move {
-            let session = session?;
-            let (text, call) = prepared?;
             session.execute_scheme_query(&text, &call).await?;
             Ok(JsValue::UNDEFINED)
         })
@@ -310,9 +311,9 @@ impl Session {
             let o = options::object(&opts, "prepareQuery options")?;
             Ok((query_text(&query)?, options::call_options(&o)?))
         })();
+        let session = or_reject!(session);
+        let (text, call) = or_reject!(prepared);
         future_to_promise(async move {
-            let session = session?;
-            let (text, call) = prepared?;
             let p = session.prepare(&text, &call).await?;
             Ok(convert::prepared_to_js(&p))
         })
@@ -326,9 +327,9 @@ impl Session {
             let o = options::object(&opts, "createTable settings")?;
             Ok((path_arg(&path)?, convert::description_from_js(&description)?, options::call_options(&o)?))
         })();
+        let session = or_reject!(session);
+        let (path, (columns, key, indexes), call) = or_reject!(prepared);
         future_to_promise(async move {
-            let session = session?;
-            let (path, (columns, key, indexes), call) = prepared?;
             session.create_table(&path, columns, key, indexes, &call).await?;
             Ok(JsValue::UNDEFINED)
         })
@@ -341,9 +342,9 @@ impl Session {
             let o = options::object(&opts, "dropTable settings")?;
             Ok((path_arg(&path)?, options::call_options(&o)?))
         })();
+        let session = or_reject!(session);
+        let (path, call) = or_reject!(prepared);
         future_to_promise(async move {
-            let session = session?;
-            let (path, call) = prepared?;
             session.drop_table(&path, &call).await?;
             Ok(JsValue::UNDEFINED)
         })
@@ -357,9 +358,9 @@ impl Session {
             let o = options::object(&opts, "alterTable settings")?;
             Ok((path_arg(&path)?, convert::alter_from_js(&change)?, options::call_options(&o)?))
         })();
+        let session = or_reject!(session);
+        let (path, change, call) = or_reject!(prepared);
         future_to_promise(async move {
-            let session = session?;
-            let (path, change, call) = prepared?;
             session.alter_table(&path, change, &call).await?;
             Ok(JsValue::UNDEFINED)
         })
@@ -372,9 +373,9 @@ impl Session {
             let o = options::object(&opts, "copyTable settings")?;
             Ok((path_arg(&source)?, path_arg(&destination)?, options::call_options(&o)?))
         })();
+        let session = or_reject!(session);
+        let (source, destination, call) = or_reject!(prepared);
         future_to_promise(async move {
-            let session = session?;
-            let (source, destination, call) = prepared?;
             session.copy_table(&source, &destination, &call).await?;
             Ok(JsValue::UNDEFINED)
         })
@@ -389,9 +390,9 @@ impl Session {
             let o = options::object(&opts, "describeTable settings")?;
             Ok((path_arg(&path)?, options::call_options(&o)?))
         })();
+        let session = or_reject!(session);
+        let (path, call) = or_reject!(prepared);
         future_to_promise(async move {
-            let session = session?;
-            let (path, call) = prepared?;
             let d = session.describe_table(&path, &call).await?;
             Ok(convert::description_to_js(&d))
         })
@@ -432,8 +433,8 @@ impl Session {
 
     pub fn close(&self) -> Promise {
         let s = self.inner.get();
+        let s = or_reject!(s);
         future_to_promise(async move {
-            let s = s?;
             s.delete().await;
             Ok(JsValue::UNDEFINED)
         })
@@ -473,8 +474,8 @@ impl TxContext {
             let (q, params) = data_query_and_params(&query, &params)?;
             Ok((q, params, commit, options::call_options(&o)?, allow_truncated(&o, self.allow_truncated)?))
         })();
+        let (q, params, commit, call, allow) = or_reject!(prepared);
         future_to_promise(async move {
-            let (q, params, commit, call, allow) = prepared?;
             let mut tx = cell.borrow_mut().take().ok_or_else(busy)?;
             tx.set_allow_truncated(allow);
             let r = tx.execute(&q, params, commit, &call).await;
