@@ -42,6 +42,7 @@ sql.unsafe = (text) => {
 export const PrimitiveType = Object.freeze(Object.fromEntries([
   'Bool', 'Int8', 'Uint8', 'Int16', 'Uint16', 'Int32', 'Uint32', 'Int64', 'Uint64', 'Float', 'Double',
   'Date', 'Datetime', 'Timestamp', 'Interval', 'String', 'Utf8', 'Yson', 'Json', 'Uuid', 'JsonDocument',
+  'DyNumber', 'Date32', 'Datetime64', 'Timestamp64', 'Interval64', 'TzDate', 'TzDatetime', 'TzTimestamp',
 ].map((n) => [n, n])));
 export const OptionalType = (t) => `Optional<${t}>`;
 export const ListType = (t) => `List<${t}>`;

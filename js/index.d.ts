@@ -32,7 +32,9 @@ export declare const PrimitiveType: Readonly<{
   Bool: 'Bool'; Int8: 'Int8'; Uint8: 'Uint8'; Int16: 'Int16'; Uint16: 'Uint16'; Int32: 'Int32';
   Uint32: 'Uint32'; Int64: 'Int64'; Uint64: 'Uint64'; Float: 'Float'; Double: 'Double'; Date: 'Date';
   Datetime: 'Datetime'; Timestamp: 'Timestamp'; Interval: 'Interval'; String: 'String'; Utf8: 'Utf8';
-  Yson: 'Yson'; Json: 'Json'; Uuid: 'Uuid'; JsonDocument: 'JsonDocument';
+  Yson: 'Yson'; Json: 'Json'; Uuid: 'Uuid'; JsonDocument: 'JsonDocument'; DyNumber: 'DyNumber';
+  Date32: 'Date32'; Datetime64: 'Datetime64'; Timestamp64: 'Timestamp64'; Interval64: 'Interval64';
+  TzDate: 'TzDate'; TzDatetime: 'TzDatetime'; TzTimestamp: 'TzTimestamp';
 }>;
 export declare function OptionalType(t: YdbType): YdbType;
 export declare function ListType(t: YdbType): YdbType;

@@ -39,6 +39,8 @@ enum Conv {
     Dict(Box<Conv>, Box<Conv>),
     Variant(Vec<(JsValue, Conv)>),
     Null,
+    /// A type this client does not know: the value as the wire has it (see [`raw`]).
+    Raw,
 }
 
 impl Conv {
@@ -50,11 +52,12 @@ impl Conv {
                 P::Int64 => Conv::Int64,
                 P::Uint64 => Conv::Uint64,
                 P::Utf8 | P::Json | P::JsonDocument | P::DyNumber => Conv::Text,
+                P::TzDate | P::TzDatetime | P::TzTimestamp => Conv::Text,
                 P::String | P::Yson => Conv::Bytes,
-                P::Date => Conv::Date,
-                P::Datetime => Conv::Datetime,
-                P::Timestamp => Conv::Timestamp,
-                P::Interval => Conv::Interval,
+                P::Date | P::Date32 => Conv::Date,
+                P::Datetime | P::Datetime64 => Conv::Datetime,
+                P::Timestamp | P::Timestamp64 => Conv::Timestamp,
+                P::Interval | P::Interval64 => Conv::Interval,
                 P::Uuid => Conv::Uuid,
             },
             YdbType::Decimal { scale, .. } => Conv::Decimal(*scale),
@@ -78,6 +81,7 @@ impl Conv {
             },
             YdbType::Tagged(_, inner) => Conv::of(inner),
             YdbType::Void | YdbType::Null | YdbType::EmptyList | YdbType::EmptyDict => Conv::Null,
+            YdbType::Unknown(_) => Conv::Raw,
         }
     }
 
@@ -184,8 +188,48 @@ impl Conv {
                 obj.into()
             }
             Conv::Null => JsValue::NULL,
+            Conv::Raw => raw(v, 0)?,
         })
     }
+}
+
+/// A value of a type this client does not know, as the wire has it: a scalar as the JS value of its kind
+/// (number, BigInt for 64- and 128-bit, string, Uint8Array, null), items as an array, pairs as a Map.
+/// Its nesting is bounded like a type's.
+fn raw(v: &ydb::Value, depth: usize) -> Result<JsValue> {
+    if depth > crate::value::types::MAX_TYPE_DEPTH {
+        return Err(Error::protocol("a value of an unknown type nested too deep"));
+    }
+    Ok(match &v.value {
+        Some(V::BoolValue(b)) => JsValue::from_bool(*b),
+        Some(V::Int32Value(x)) => JsValue::from_f64(f64::from(*x)),
+        Some(V::Uint32Value(x)) => JsValue::from_f64(f64::from(*x)),
+        Some(V::FloatValue(x)) => JsValue::from_f64(f64::from(*x)),
+        Some(V::DoubleValue(x)) => JsValue::from_f64(*x),
+        Some(V::Int64Value(x)) => BigInt::from(*x).into(),
+        Some(V::Uint64Value(x)) => BigInt::from(*x).into(),
+        Some(V::TextValue(t)) => JsValue::from_str(t),
+        Some(V::BytesValue(b)) => Uint8Array::from(b.as_slice()).into(),
+        Some(V::Low128(lo)) => BigInt::from(scalars::join_128(*lo, v.high_128)).into(),
+        Some(V::NullFlagValue(_)) => JsValue::NULL,
+        Some(V::NestedValue(n)) => raw(n, depth + 1)?,
+        None if !v.pairs.is_empty() => {
+            let map = Map::new();
+            for pair in &v.pairs {
+                let item = |x: &Option<ydb::Value>| x.as_ref().map_or(Ok(JsValue::NULL), |x| raw(x, depth + 1));
+                map.set(&item(&pair.key)?, &item(&pair.payload)?);
+            }
+            map.into()
+        }
+        None if !v.items.is_empty() => {
+            let arr = Array::new_with_length(v.items.len() as u32);
+            for (i, x) in v.items.iter().enumerate() {
+                arr.set(i as u32, raw(x, depth + 1)?);
+            }
+            arr.into()
+        }
+        None => JsValue::NULL,
+    })
 }
 
 fn date(ms: f64) -> JsValue {
@@ -565,6 +609,20 @@ fn array_length(value: &JsValue, at: &At<'_>, t: &YdbType) -> Result<u32> {
     js_read::length(value).map_err(|e| at.threw(e))
 }
 
+/// The ranges of the wide date and time types (YDB's documented bounds: years -144169 to 148107), as
+/// (min, max) in their units.
+const DATE32_DAYS: (i64, i64) = (-53_375_809, 53_375_807);
+const DATETIME64_SECS: (i64, i64) = (-4_611_669_897_600, 4_611_669_811_199);
+const TIMESTAMP64_MICROS: (i64, i64) = (-4_611_669_897_600_000_000, 4_611_669_811_199_999_999);
+
+/// A wide date or time in its units, checked against its type's range.
+fn wide(units: f64, (min, max): (i64, i64), at: &At<'_>, t: &YdbType) -> Result<i64> {
+    if !units.is_finite() || units < min as f64 || units > max as f64 {
+        return Err(bad(at, t, "out of the type's range (years -144169 to 148107)"));
+    }
+    Ok(units as i64)
+}
+
 /// A JS value encoded as type `t`. Its recursion follows `t`, whose depth the type parser, the
 /// inference above and `YdbType::from_proto` bound; the place is still counted as a second guard.
 fn encode(value: &JsValue, t: &YdbType, at: &At<'_>) -> Result<ydb::Value> {
@@ -624,6 +682,24 @@ fn encode(value: &JsValue, t: &YdbType, at: &At<'_>) -> Result<ydb::Value> {
                     .map_err(|e| bad(at, t, &e.message))?;
                 prim(V::Uint64Value(micros as u64))
             }
+            P::Date32 => {
+                let days = (epoch_ms(value, at, t)? / MS_PER_DAY).floor();
+                prim(V::Int32Value(wide(days, DATE32_DAYS, at, t)? as i32))
+            }
+            P::Datetime64 => {
+                let secs = (epoch_ms(value, at, t)? / 1000.0).floor();
+                prim(V::Int64Value(wide(secs, DATETIME64_SECS, at, t)?))
+            }
+            P::Timestamp64 => {
+                let micros = if value.is_bigint() {
+                    integer(value, at, t, i128::from(-TIMESTAMP64_MICROS.1), i128::from(TIMESTAMP64_MICROS.1))? as f64
+                } else {
+                    (epoch_ms(value, at, t)? * 1000.0).round()
+                };
+                prim(V::Int64Value(wide(micros, TIMESTAMP64_MICROS, at, t)?))
+            }
+            P::Interval64 => prim(V::Int64Value(integer(value, at, t, i64::MIN.into(), i64::MAX.into())? as i64)),
+            P::TzDate | P::TzDatetime | P::TzTimestamp => prim(V::TextValue(text(value, at, t)?)),
             P::Uuid => {
                 let s = value.as_string().ok_or_else(|| bad(at, t, "expected a UUID string"))?;
                 let (lo, hi) = scalars::parse_uuid(&s).map_err(|e| bad(at, t, &e.message))?;
@@ -687,6 +763,7 @@ fn encode(value: &JsValue, t: &YdbType, at: &At<'_>) -> Result<ydb::Value> {
         YdbType::Void | YdbType::Null => prim(V::NullFlagValue(0)),
         YdbType::EmptyList | YdbType::EmptyDict => ydb::Value::default(),
         YdbType::Tagged(_, inner) => encode(value, inner, at)?,
+        YdbType::Unknown(_) => return Err(bad(at, t, "a type this client does not know cannot be sent")),
         YdbType::Variant(_) => return Err(bad(at, t, "Variant parameters are not supported")),
     })
 }

@@ -42,6 +42,20 @@ pub enum YdbType {
     Null,
     EmptyList,
     EmptyDict,
+    /// A type this client does not know (a newer server's, or PostgreSQL's): its values are handed over
+    /// raw rather than failing the call.
+    Unknown(UnknownType),
+}
+
+/// What a type this client does not know was, as far as the protobuf says.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum UnknownType {
+    /// A primitive type id added after this client.
+    TypeId(i32),
+    /// A PostgreSQL type.
+    Pg,
+    /// A kind of type added after this client (a `Ydb.Type` with no variant prost knows).
+    Newer,
 }
 
 /// The primitive types this client maps to JS.
@@ -69,6 +83,15 @@ pub enum Primitive {
     Uuid,
     JsonDocument,
     DyNumber,
+    /// The wide date and time types: before 1970 and after 2105.
+    Date32,
+    Datetime64,
+    Timestamp64,
+    Interval64,
+    /// A date or time with a time zone name, carried as text (`2024-05-06,Europe/Berlin`).
+    TzDate,
+    TzDatetime,
+    TzTimestamp,
 }
 
 const PRIMITIVES: &[(Primitive, &str, P)] = &[
@@ -94,6 +117,13 @@ const PRIMITIVES: &[(Primitive, &str, P)] = &[
     (Primitive::Uuid, "Uuid", P::Uuid),
     (Primitive::JsonDocument, "JsonDocument", P::JsonDocument),
     (Primitive::DyNumber, "DyNumber", P::Dynumber),
+    (Primitive::Date32, "Date32", P::Date32),
+    (Primitive::Datetime64, "Datetime64", P::Datetime64),
+    (Primitive::Timestamp64, "Timestamp64", P::Timestamp64),
+    (Primitive::Interval64, "Interval64", P::Interval64),
+    (Primitive::TzDate, "TzDate", P::TzDate),
+    (Primitive::TzDatetime, "TzDatetime", P::TzDatetime),
+    (Primitive::TzTimestamp, "TzTimestamp", P::TzTimestamp),
 ];
 
 impl Primitive {
@@ -151,11 +181,13 @@ impl YdbType {
         let elements = |t: &ydb::TupleType, below: usize| -> Result<Vec<YdbType>> {
             t.elements.iter().map(|e| nested(Some(e), below)).collect()
         };
-        Ok(match t.r#type.as_ref().ok_or_else(bad)? {
-            T::TypeId(id) => YdbType::Primitive(
-                Primitive::from_id(*id)
-                    .ok_or_else(|| Error::protocol(format!("unsupported primitive type id {id}")))?,
-            ),
+        // A type added to YDB after this client: no oneof variant prost knows.
+        let Some(t) = t.r#type.as_ref() else { return Ok(YdbType::Unknown(UnknownType::Newer)) };
+        Ok(match t {
+            T::TypeId(id) => match Primitive::from_id(*id) {
+                Some(p) => YdbType::Primitive(p),
+                None => YdbType::Unknown(UnknownType::TypeId(*id)),
+            },
             T::DecimalType(d) => YdbType::Decimal { precision: d.precision, scale: d.scale },
             T::OptionalType(o) => YdbType::optional(nested(o.item.as_deref(), 1)?),
             T::ListType(l) => YdbType::List(Box::new(nested(l.item.as_deref(), 1)?)),
@@ -179,7 +211,7 @@ impl YdbType {
             T::NullType(_) => YdbType::Null,
             T::EmptyListType(_) => YdbType::EmptyList,
             T::EmptyDictType(_) => YdbType::EmptyDict,
-            T::PgType(_) => return Err(Error::protocol("PostgreSQL types are not supported")),
+            T::PgType(_) => YdbType::Unknown(UnknownType::Pg),
         })
     }
 
@@ -229,6 +261,9 @@ impl YdbType {
             YdbType::Null => wrap(T::NullType(0)),
             YdbType::EmptyList => wrap(T::EmptyListType(0)),
             YdbType::EmptyDict => wrap(T::EmptyDictType(0)),
+            YdbType::Unknown(UnknownType::TypeId(id)) => wrap(T::TypeId(*id)),
+            YdbType::Unknown(UnknownType::Pg) => wrap(T::PgType(ydb::PgType::default())),
+            YdbType::Unknown(UnknownType::Newer) => ydb::Type { r#type: None },
         }
     }
 
@@ -300,6 +335,9 @@ impl fmt::Display for YdbType {
             YdbType::Null => f.write_str("Null"),
             YdbType::EmptyList => f.write_str("EmptyList"),
             YdbType::EmptyDict => f.write_str("EmptyDict"),
+            YdbType::Unknown(UnknownType::TypeId(id)) => write!(f, "Unknown<type id {id}>"),
+            YdbType::Unknown(UnknownType::Pg) => f.write_str("Unknown<PostgreSQL type>"),
+            YdbType::Unknown(UnknownType::Newer) => f.write_str("Unknown<newer type>"),
         }
     }
 }
@@ -498,7 +536,8 @@ mod tests {
     fn a_type_without_its_item_is_a_protocol_error_not_a_panic() {
         let t = ydb::Type { r#type: Some(ydb::r#type::Type::OptionalType(Box::new(ydb::OptionalType { item: None }))) };
         assert!(YdbType::from_proto(&t).is_err());
-        assert!(YdbType::from_proto(&ydb::Type { r#type: None }).is_err());
+        // A type with no variant prost knows is a newer server's: kept as unknown, not an error.
+        assert_eq!(YdbType::from_proto(&ydb::Type { r#type: None }), Ok(YdbType::Unknown(UnknownType::Newer)));
     }
 
     #[test]
