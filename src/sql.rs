@@ -106,3 +106,115 @@ mod tests {
         }
     }
 }
+
+/// The parameter types a query's text declares (`DECLARE $id AS Uint64;`), so that a plain JS value
+/// given for a declared parameter is sent as the declared type rather than an inferred one (a whole
+/// number for a `Double`, say). One pass over the text that skips string literals, quoted names and
+/// comments; a declaration whose type this client cannot read is left out (inference then applies).
+pub fn declared_types(text: &str) -> HashMap<String, YdbType> {
+    let mut out = HashMap::new();
+    let bytes = text.as_bytes();
+    let mut i = 0;
+    while let Some(&b) = bytes.get(i) {
+        match b {
+            b'\'' | b'"' | b'`' => i = skip_quoted(bytes, i),
+            b'-' if bytes.get(i + 1) == Some(&b'-') => {
+                i = bytes.iter().skip(i).position(|&c| c == b'\n').map_or(bytes.len(), |n| i + n + 1);
+            }
+            b'/' if bytes.get(i + 1) == Some(&b'*') => {
+                i = text.get(i + 2..).and_then(|rest| rest.find("*/")).map_or(bytes.len(), |n| i + 2 + n + 2);
+            }
+            _ if starts_word(bytes, i, b"declare") => {
+                let (declaration, end) = declaration_at(text, i + 7);
+                if let Some((name, t)) = declaration {
+                    out.insert(name, t);
+                }
+                i = end.max(i + 7);
+            }
+            _ => i += 1,
+        }
+    }
+    out
+}
+
+/// The index after a quoted literal starting at `start` (backslash escapes, doubled quotes).
+fn skip_quoted(bytes: &[u8], start: usize) -> usize {
+    let quote = bytes.get(start).copied().unwrap_or(b'\'');
+    let mut i = start + 1;
+    while let Some(&b) = bytes.get(i) {
+        if b == b'\\' {
+            i += 2;
+        } else if b == quote {
+            return i + 1;
+        } else {
+            i += 1;
+        }
+    }
+    bytes.len()
+}
+
+/// Whether the case-insensitive word `word` starts at `i` (not inside a longer name).
+fn starts_word(bytes: &[u8], i: usize, word: &[u8]) -> bool {
+    let is_name = |b: u8| b.is_ascii_alphanumeric() || b == b'_' || b == b'$';
+    let before = i.checked_sub(1).and_then(|j| bytes.get(j)).is_some_and(|&b| is_name(b));
+    let matches = bytes.get(i..i + word.len()).is_some_and(|w| w.eq_ignore_ascii_case(word));
+    let after = bytes.get(i + word.len()).is_some_and(|&b| is_name(b));
+    !before && matches && !after
+}
+
+/// `$name AS Type` after a DECLARE, up to its `;`; with the index where the declaration ends.
+fn declaration_at(text: &str, from: usize) -> (Option<(String, YdbType)>, usize) {
+    let Some(rest) = text.get(from..) else { return (None, text.len()) };
+    let end = rest.find(';').map_or(text.len(), |n| from + n + 1);
+    let body = text.get(from..end).unwrap_or_default().trim().trim_end_matches(';');
+    let parsed = (|| {
+        let body = body.strip_prefix('$')?;
+        let name_len = body.find(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))?;
+        let (name, rest) = body.split_at(name_len);
+        let rest = rest.trim_start();
+        let t = rest.get(..2).filter(|a| a.eq_ignore_ascii_case("as")).and(rest.get(2..))?;
+        if !t.starts_with(char::is_whitespace) {
+            return None;
+        }
+        Some((format!("${name}"), YdbType::parse(t.trim()).ok()?))
+    })();
+    (parsed, end)
+}
+
+#[cfg(test)]
+mod declare_tests {
+    use super::*;
+    use crate::value::Primitive as P;
+
+    #[test]
+    fn declarations_are_read_and_literals_comments_and_names_skipped() {
+        let text = "-- DECLARE $c AS Int8;\n/* DECLARE $d AS Int8; */ declare $id as Uint64;\n\
+                    DECLARE $rows AS List<Struct<a:Int32, b:Utf8?>>; SELECT 'DECLARE $s AS Int8;', `declare` FROM t; \
+                    DECLARE $amount AS Double;DECLARE $bad AS NoSuchType; undeclared $x AS Int8;";
+        let d = declared_types(text);
+        assert_eq!(d.get("$id"), Some(&YdbType::Primitive(P::Uint64)));
+        assert_eq!(d.get("$amount"), Some(&YdbType::Primitive(P::Double)));
+        assert_eq!(d.get("$rows").map(|t| t.to_string()), Some("List<Struct<a:Int32,b:Optional<Utf8>>>".into()));
+        for absent in ["$c", "$d", "$s", "$bad", "$x"] {
+            assert!(!d.contains_key(absent), "{absent}");
+        }
+        assert_eq!(d.len(), 3);
+    }
+
+    #[test]
+    fn odd_text_never_panics() {
+        for text in [
+            "DECLARE",
+            "DECLARE $",
+            "DECLARE $a",
+            "DECLARE $a AS",
+            "'unterminated",
+            "/* open",
+            "DECLARE $a ASInt32;",
+            "ÿDECLARE $é AS Int32",
+        ] {
+            let _ = declared_types(text);
+        }
+        assert!(declared_types("DECLARE $a ASInt32;").is_empty());
+    }
+}

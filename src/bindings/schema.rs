@@ -174,14 +174,17 @@ pub fn data_query_and_params(query: &JsValue, params: &JsValue) -> Result<(DataQ
     Ok((q, params))
 }
 
-/// The parameters, typed by a prepared query's declarations where the caller gave plain values.
+/// The parameters, typed by the query's declarations (a prepared query's, or the DECLAREs of its text)
+/// where the caller gave plain values.
 fn data_query_params(query: &DataQuery, params: &JsValue) -> Result<HashMap<String, TypedValue>> {
-    let declared = query
-        .parameter_types()
-        .map(|types| {
-            types.iter().filter_map(|(name, t)| YdbType::from_proto(t).ok().map(|t| (name.clone(), t))).collect()
-        })
-        .unwrap_or_default();
+    let declared = match query {
+        DataQuery::Text(text) => crate::sql::declared_types(text),
+        DataQuery::Prepared(p) => p
+            .parameter_types
+            .iter()
+            .filter_map(|(name, t)| YdbType::from_proto(t).ok().map(|t| (name.clone(), t)))
+            .collect(),
+    };
     params_from_js_declared(params, &declared)
 }
 

@@ -3,7 +3,7 @@
 //! template) recognised by their marker. Nesting is bounded like any value.
 
 use super::js_read;
-use super::values::{params_from_js, typed_from_js};
+use super::values::{params_from_js, params_from_js_declared, typed_from_js};
 use crate::error::{Error, Result};
 use crate::sql::{compose, Piece};
 use std::collections::HashMap;
@@ -27,7 +27,8 @@ pub fn text_and_params(
 ) -> Result<(String, HashMap<String, crate::proto::ydb::TypedValue>)> {
     if marker(query).as_deref() != Some("query") {
         let text = query.as_string().ok_or_else(|| Error::argument("query must be a string or an sql`…` template"))?;
-        return Ok((text, params_from_js(params)?));
+        let params = params_from_js_declared(params, &crate::sql::declared_types(&text))?;
+        return Ok((text, params));
     }
     let mut pieces = Vec::new();
     flatten(query, &mut pieces, 0)?;

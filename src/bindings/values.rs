@@ -494,8 +494,18 @@ fn infer(value: &JsValue, at: &At<'_>) -> Result<YdbType> {
     if value.as_bool().is_some() {
         return Ok(YdbType::Primitive(P::Bool));
     }
-    if value.as_f64().is_some() {
-        return Ok(YdbType::Primitive(P::Double));
+    if let Some(n) = value.as_f64() {
+        // A whole number is an integer — Int32 when it fits (as @ydbjs infers it), else Int64 up to 2^53 —
+        // so that `id = ${5}` compares integers; anything else (fractions, -0, NaN, ±Infinity) is a Double.
+        // A parameter the query DECLAREs is sent as its declared type instead (see `params_from_js_declared`).
+        let whole = n.fract() == 0.0 && !(n == 0.0 && n.is_sign_negative());
+        return Ok(YdbType::Primitive(if whole && (f64::from(i32::MIN)..=f64::from(i32::MAX)).contains(&n) {
+            P::Int32
+        } else if whole && n.abs() <= 9_007_199_254_740_991.0 {
+            P::Int64
+        } else {
+            P::Double
+        }));
     }
     if value.is_bigint() {
         return Ok(YdbType::Primitive(P::Int64));
