@@ -65,4 +65,7 @@ step "official JS SDK (@ydbjs, plain gRPC) against the dev server"
 [ -d tests/ydbjs/node_modules ] || npm install --prefix tests/ydbjs --no-audit --no-fund
 YDB_DEVSERVER_BIN=target/debug/ydb-devserver node tests/ydbjs/referee.mjs
 
+step "the npm package as installed (Node, Deno, Bun, workerd, Chromium, TypeScript) and its API reference"
+bash tests/package/run.sh
+
 step "all tests passed"
