@@ -67,5 +67,6 @@ YDB_DEVSERVER_BIN=target/debug/ydb-devserver node tests/ydbjs/referee.mjs
 
 step "the npm package as installed (Node, Deno, Bun, workerd, Chromium, TypeScript) and its API reference"
 bash tests/package/run.sh
+npm run docs --silent
 
 step "all tests passed"
