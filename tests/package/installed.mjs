@@ -2,7 +2,8 @@
 // what its entry points import, installed into a fresh project outside the repository, and used from
 // there in every runtime — nothing below imports the package from the checkout.
 //
-//  1. pack; `npm publish --dry-run` packs again and must give the same bytes (the tarball is reproducible);
+//  1. pack; `npm publish --dry-run` packs again and must give the same bytes (the build is
+//     reproducible in one checkout; the wasm embeds absolute source paths, so not across paths);
 //  2. completeness: every file any `exports` / `main` / `types` target reaches through its relative imports
 //     (`import`, `export … from`, `import()`, `new URL(…, import.meta.url)`) is in the tarball, and nothing
 //     else is but package.json, README, CHANGELOG and LICENSE; the README's size figure is the tarball's;
