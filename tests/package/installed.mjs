@@ -12,12 +12,12 @@
 //  4. each runtime resolves `ydb-wasm` to its own entry inside that project's node_modules, then runs the
 //     quick start (examples/node/quickstart.mjs, verbatim) and the shared scenario (tests/runtimes/*, copied,
 //     their package import pointed at `ydb-wasm`): Node, Deno (--node-modules-dir=manual, no npm: fetch),
-//     Bun; workerd runs examples/worker bundled by esbuild with the `workerd` condition, driven by
-//     tests/runtimes/workerd.mjs; Chromium loads examples/browser bundled by Vite, driven by
+//     Bun; workerd runs examples/worker bundled by esbuild with the `workerd` condition and by wrangler
+//     (`deploy --dry-run`), driven by tests/runtimes/workerd.mjs; Chromium loads examples/browser bundled by Vite, driven by
 //     tests/runtimes/chromium.mjs.
 //
 // Needs YDB_ENDPOINT (tests/package/run.sh starts a dev server when it is unset). Tools: the root's
-// node_modules (deno, workerd, tsc) and target/js-tools (bun, esbuild, vite, TypeScript 6; see
+// node_modules (deno, workerd, tsc) and target/js-tools (bun, esbuild, wrangler, vite, TypeScript 6; see
 // scripts/js-tools.sh). KEEP_PACKAGE_TEST=1 keeps the temp project for a look.
 import { execFileSync } from 'node:child_process';
 import {
@@ -158,31 +158,56 @@ try {
   run(toolBin('bun'), ['quickstart.mjs'], { cwd: work, env });
   run(toolBin('bun'), ['tests/runtimes/node.mjs'], { cwd: work, env });
 
-  step('workerd', 'examples/worker bundled by esbuild with the workerd condition, driven by tests/runtimes/workerd.mjs');
+  // examples/worker as a user would have it: copied into src/ (one level deeper, so its scenario import
+  // gains a ../), the package imported by name; bundled by esbuild, then by wrangler.
   copyImportingPackage('examples/worker/worker.mjs', join(work, 'examples/worker/src/worker.mjs'), '../../js/worker.mjs');
-  // src/ is one level deeper than the example: its scenario import must still reach tests/runtimes/.
   const workerSrc = join(work, 'examples/worker/src/worker.mjs');
   writeFileSync(workerSrc, readFileSync(workerSrc, 'utf8').replace("'../../tests/runtimes/", "'../../../tests/runtimes/"));
-  const meta = join(work, 'examples/worker/meta.json');
-  run(toolBin('esbuild'), [workerSrc, '--bundle', '--format=esm', '--platform=neutral', '--conditions=workerd,worker,browser',
-    '--loader:.wasm=copy', '--asset-names=[name]', `--outdir=${join(work, 'examples/worker/dist')}`, `--metafile=${meta}`,
-    '--log-level=warning'], { cwd: work });
-  const outputs = Object.keys(JSON.parse(readFileSync(meta, 'utf8')).outputs).map((p) => relative('examples/worker', p));
-  const bundle = outputs.find((p) => p.endsWith('.js'));
-  const wasmFile = outputs.find((p) => p.endsWith('.wasm'));
-  if (!bundle || !wasmFile || outputs.length !== 2) fail(`esbuild wrote ${outputs}, expected a bundle and the wasm`);
-  if (!readFileSync(join(work, 'examples/worker', bundle), 'utf8').includes(`from "./${wasmFile.split('/').pop()}"`)) {
-    fail('the worker bundle does not import the wasm as a module next to it');
-  }
-  // The example's workerd config with the bundle's two modules in place of the checkout's files.
   const exampleConfig = readFileSync(join(repo, 'examples/worker/config.capnp'), 'utf8');
-  const modules = /modules = \[[^\]]*\],/;
-  if (!modules.test(exampleConfig)) fail('examples/worker/config.capnp has no `modules = [...]` list; update this test');
-  writeFileSync(join(work, 'examples/worker/config.capnp'), exampleConfig.replace(modules, `modules = [
+  const workerEnv = { ...env, WORKERD: rootBin('workerd') };
+
+  step('workerd', 'examples/worker bundled by esbuild with the workerd condition, driven by tests/runtimes/workerd.mjs');
+  run(toolBin('esbuild'), [workerSrc, '--bundle', '--format=esm', '--platform=neutral', '--conditions=workerd,worker,browser',
+    '--loader:.wasm=copy', '--asset-names=[name]', `--outdir=${join(work, 'examples/worker/esbuild')}`,
+    '--log-level=warning'], { cwd: work });
+  serveWorkerBundle('esbuild');
+  run('node', ['tests/runtimes/workerd.mjs'], { cwd: work, env: workerEnv });
+
+  step('wrangler', 'the same worker bundled by wrangler deploy --dry-run, in workerd');
+  const compatibilityDate = exampleConfig.match(/compatibilityDate = "([^"]+)"/)?.[1];
+  if (!compatibilityDate) fail('examples/worker/config.capnp has no compatibilityDate; update this test');
+  writeFileSync(join(work, 'examples/worker/wrangler.toml'), `name = "ydb-wasm-example"
+main = "src/worker.mjs"
+compatibility_date = "${compatibilityDate}"
+compatibility_flags = ["nodejs_compat"]
+`);
+  run(toolBin('wrangler'), ['deploy', '--dry-run', '--outdir', 'wrangler', '--config', 'wrangler.toml'],
+    { cwd: join(work, 'examples/worker'), env: { WRANGLER_SEND_METRICS: 'false', NO_UPDATE_NOTIFIER: '1' } });
+  serveWorkerBundle('wrangler');
+  run('node', ['tests/runtimes/workerd.mjs'], { cwd: work, env: workerEnv });
+
+  /**
+   * Points examples/worker/config.capnp (the example's config, which tests/runtimes/workerd.mjs serves) at
+   * the bundle in examples/worker/<dir>: its one script and the wasm it imports as a module next to it.
+   */
+  function serveWorkerBundle(dir) {
+    const files = readdirSync(join(work, 'examples/worker', dir));
+    const scripts = files.filter((f) => f.endsWith('.js'));
+    const wasms = files.filter((f) => f.endsWith('.wasm'));
+    if (scripts.length !== 1 || wasms.length !== 1) fail(`${dir} wrote ${files}, expected one script and the wasm`);
+    const [bundle, wasmFile] = [`${dir}/${scripts[0]}`, `${dir}/${wasms[0]}`];
+    const text = readFileSync(join(work, 'examples/worker', bundle), 'utf8');
+    if (!new RegExp(`from ["']\\./${wasms[0].replace(/\./g, '\\.')}["']`).test(text)) {
+      fail(`the ${dir} bundle does not import ${wasms[0]} as a module next to it`);
+    }
+    const modules = /modules = \[[^\]]*\],/;
+    if (!modules.test(exampleConfig)) fail('examples/worker/config.capnp has no `modules = [...]` list; update this test');
+    writeFileSync(join(work, 'examples/worker/config.capnp'), exampleConfig.replace(modules, `modules = [
     (name = "${bundle}", esModule = embed "${bundle}"),
     (name = "${wasmFile}", wasm = embed "${wasmFile}"),
   ],`));
-  run('node', ['tests/runtimes/workerd.mjs'], { cwd: work, env: { ...env, WORKERD: rootBin('workerd') } });
+    console.log(`${dir}: ${bundle} + ${wasmFile}`);
+  }
 
   step('chromium', 'examples/browser bundled by Vite, driven by tests/runtimes/chromium.mjs');
   copy(join(repo, 'examples/browser/index.html'), join(work, 'browser-src/examples/browser/index.html'));
@@ -200,7 +225,7 @@ try {
   step('done');
   timings.pop();
   console.log(`seconds: ${timings.map((t) => `${t.name} ${(t.ms / 1000).toFixed(1)}`).join(', ')}`);
-  console.log(`${packed.filename} (${actualKb} KB, ${packed.entryCount} files) passed in Node, Deno, Bun, workerd and Chromium`);
+  console.log(`${packed.filename} (${actualKb} KB, ${packed.entryCount} files) passed in Node, Deno, Bun, workerd (esbuild, wrangler) and Chromium (Vite)`);
 } finally {
   if (process.env.KEEP_PACKAGE_TEST) console.log(`kept ${work}`);
   else rmSync(work, { recursive: true, force: true });
