@@ -93,12 +93,21 @@ ${examples.map((f) => {
     return `## ${f}\n\n${intro}\n\n\`\`\`${lang[ext]}\n${text.trimEnd()}\n\`\`\`\n`;
   }).join('\n')}`);
 
+// The entry TypeDoc reads: the package's declarations, re-exported, with the two pages attached (as
+// `projectDocuments` they would keep a module level named "index" in every page's path).
+writeFileSync(join(src, 'ydb-wasm.d.ts'), `/**
+ * @packageDocumentation
+ * @document ydb-aio.md
+ * @document examples.md
+ */
+export * from '../../js/index.js';
+`);
 writeFileSync(join(src, 'tsconfig.json'), JSON.stringify({
   compilerOptions: {
     strict: true, noEmit: true, target: 'ES2022', module: 'NodeNext', moduleResolution: 'NodeNext',
     lib: ['ES2022', 'DOM', 'ESNext.Disposable'], types: [], skipLibCheck: false,
   },
-  files: ['../../js/index.d.ts'],
+  files: ['ydb-wasm.d.ts'],
 }, null, 2));
 
 rmSync(out, { recursive: true, force: true });
