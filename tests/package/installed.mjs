@@ -128,7 +128,7 @@ try {
   // ---------------------------------------------------------------------------------------------- 4
   // The runtime files, as a user would have them: copied, the package imported by name.
   copy(join(repo, 'examples/node/quickstart.mjs'), join(work, 'quickstart.mjs'));
-  for (const f of ['node.mjs', 'first-answer.mjs', 'scenario.mjs', 'chromium.mjs', 'workerd.mjs']) {
+  for (const f of ['node.mjs', 'first-answer.mjs', 'scenario.mjs', 'workerd.mjs']) {
     copy(join(repo, 'tests/runtimes', f), join(work, 'tests/runtimes', f));
   }
   copyImportingPackage('tests/runtimes/deno.mjs', join(work, 'tests/runtimes/deno.mjs'), '../../js/deno.mjs');
