@@ -68,4 +68,8 @@ YDB_DEVSERVER_BIN=target/debug/ydb-devserver node tests/ydbjs/referee.mjs
 step "benchmarks, smoke run (small sizes, debug dev server; asserts nothing about speed)"
 YDB_DEVSERVER_BIN=target/debug/ydb-devserver bash bench/run.sh --quick
 
+step "the npm package as installed (Node, Deno, Bun, workerd, Chromium, TypeScript) and its API reference"
+bash tests/package/run.sh
+npm run docs --silent
+
 step "all tests passed"
