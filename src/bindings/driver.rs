@@ -5,8 +5,10 @@ use crate::auth::{AnonymousCredentials, Credentials};
 use crate::discovery::DiscoverySettings;
 use crate::error::{Error, Result};
 use crate::proto::ydb::discovery::EndpointInfo;
+use crate::transport::fetch::FetchSettings;
 use futures_util::future::LocalBoxFuture;
 use js_sys::{Function, Promise, Reflect};
+use std::cell::RefCell;
 use std::rc::Rc;
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
@@ -41,7 +43,12 @@ impl Credentials for JsCredentials {
     }
 }
 
-fn credentials_from_js(v: &JsValue, endpoint: &str, database: &str) -> Result<Rc<dyn Credentials>> {
+fn credentials_from_js(
+    v: &JsValue,
+    endpoint: &str,
+    database: &str,
+    fetch: &FetchSettings,
+) -> Result<Rc<dyn Credentials>> {
     if v.is_undefined() || v.is_null() {
         return Ok(Rc::new(AnonymousCredentials));
     }
@@ -55,7 +62,7 @@ fn credentials_from_js(v: &JsValue, endpoint: &str, database: &str) -> Result<Rc
         let (Some(user), Some(password)) = (field("user"), field("password")) else {
             return Err(Error::argument("StaticCredentials need a user and a password"));
         };
-        return Ok(Rc::new(crate::auth::StaticCredentials::new(endpoint, database, user, password)?));
+        return Ok(Rc::new(crate::auth::StaticCredentials::new(endpoint, database, user, password, fetch.clone())?));
     }
     if Reflect::get(v, &JsValue::from_str("anonymous")).map(|a| a.is_truthy()).unwrap_or(false) {
         return Ok(Rc::new(AnonymousCredentials));
@@ -65,6 +72,34 @@ fn credentials_from_js(v: &JsValue, endpoint: &str, database: &str) -> Result<Rc
         .and_then(|f| f.dyn_into::<Function>().ok())
         .ok_or_else(|| Error::argument("credentials must have a getAuthToken() method"))?;
     Ok(Rc::new(JsCredentials { object: v.clone(), get }))
+}
+
+/// The `fetch` and `headers` options: the caller's fetch function, and headers (a plain object, an array
+/// of pairs or a `Headers`) sent with every request. The headers are read once, here; a bad name or value
+/// is a `TypeError` that names neither (a header may be a secret).
+fn fetch_from_js(o: &Option<JsValue>) -> Result<FetchSettings> {
+    let f = options::raw(o, "fetch");
+    let fetch = if f.is_undefined() || f.is_null() {
+        None
+    } else {
+        Some(f.dyn_into::<Function>().map_err(|_| Error::argument("option fetch must be a function"))?)
+    };
+    let h = options::raw(o, "headers");
+    if h.is_undefined() || h.is_null() {
+        return Ok(FetchSettings { fetch, headers: Rc::new([]) });
+    }
+    let bad = || Error::argument("option headers must map header names to string values, each a valid header");
+    let init: &js_sys::Object = h.dyn_ref().ok_or_else(bad)?;
+    let parsed = web_sys::Headers::new_with_record_from_str_to_str(init).map_err(|_| bad())?;
+    let mut headers = Vec::new();
+    for entry in js_sys::try_iter(&parsed).map_err(|_| bad())?.ok_or_else(bad)? {
+        let pair: js_sys::Array = entry.map_err(|_| bad())?.dyn_into().map_err(|_| bad())?;
+        match (pair.get(0).as_string(), pair.get(1).as_string()) {
+            (Some(name), Some(value)) => headers.push((name, value)),
+            _ => return Err(bad()),
+        }
+    }
+    Ok(FetchSettings { fetch, headers: headers.into() })
 }
 
 /// The `discovery` option: `'single'` (the default), `'balanced'`, or
@@ -119,17 +154,30 @@ fn map_endpoint(f: &Function, info: &EndpointInfo) -> Result<Option<String>> {
 #[derive(Clone)]
 pub struct Driver {
     pub(crate) inner: crate::driver::Driver,
+    /// The query sessions `query()` runs on when the server refuses implicit sessions; made then.
+    fallback_pool: Rc<RefCell<Option<super::query::SessionPool>>>,
 }
 
 impl Driver {
     pub(crate) fn ensure_running(&self) -> std::result::Result<(), JsValue> {
         self.inner.ensure_running().map_err(to_js)
     }
+
+    /// The pool of `query()` for a server without implicit sessions, made on first use.
+    fn fallback_pool(&self) -> Result<super::query::SessionPool> {
+        if let Some(pool) = self.fallback_pool.borrow().as_ref() {
+            return Ok(pool.clone());
+        }
+        let pool = super::pooling::pool_for_driver(self, &None)?;
+        *self.fallback_pool.borrow_mut() = Some(pool.clone());
+        Ok(pool)
+    }
 }
 
 #[wasm_bindgen]
 impl Driver {
-    /// `new Driver({ endpoint, database, credentials?, discovery?, requestTimeoutMs?, retryBudget? })`
+    /// `new Driver({ endpoint, database, credentials?, discovery?, requestTimeoutMs?, retryBudget?, fetch?,
+    /// headers? })`. Sends nothing: the first request is the first call's (or `wait()`'s).
     #[wasm_bindgen(constructor)]
     pub fn new(config: JsValue) -> std::result::Result<Driver, JsValue> {
         let build = || -> Result<Driver> {
@@ -141,7 +189,8 @@ impl Driver {
                 options::string(&o, "endpoint")?.ok_or_else(|| Error::argument("option endpoint is required"))?;
             let database =
                 options::string(&o, "database")?.ok_or_else(|| Error::argument("option database is required"))?;
-            let credentials = credentials_from_js(&options::raw(&o, "credentials"), &endpoint, &database)?;
+            let fetch = fetch_from_js(&o)?;
+            let credentials = credentials_from_js(&options::raw(&o, "credentials"), &endpoint, &database, &fetch)?;
             let retry_budget = super::retry::budget_from_js(&options::raw(&o, "retryBudget"))?;
             let discovery = discovery_from_js(&options::raw(&o, "discovery"))?;
             let request_timeout = options::millis(&o, "requestTimeoutMs")?.filter(|ms| *ms > 0);
@@ -152,8 +201,9 @@ impl Driver {
                 discovery,
                 request_timeout,
                 retry_budget,
+                fetch,
             )?;
-            Ok(Driver { inner })
+            Ok(Driver { inner, fallback_pool: Rc::default() })
         };
         build().map_err(to_js)
     }
@@ -199,6 +249,26 @@ impl Driver {
     #[wasm_bindgen(getter)]
     pub fn database(&self) -> String {
         self.inner.channel().database().to_string()
+    }
+
+    /// `query(text, params?, { retrySettings?, idempotent?, timeoutMs?, signal? })` → `ResultSet[]`: one
+    /// request per attempt in an implicit session, retried as `retrySettings` (and `idempotent`) allow;
+    /// `timeoutMs` bounds each attempt, `signal` cancels the request and the whole loop.
+    pub fn query(&self, text: JsValue, params: JsValue, opts: JsValue) -> Promise {
+        let prepared = (|| -> Result<_> {
+            let o = options::object(&opts, "query options")?;
+            let (mut settings, loop_signal) =
+                super::retry::RetryContext::of(self).settings(&options::raw(&o, "retrySettings"))?;
+            if let Some(idempotent) = options::boolean(&o, "idempotent")? {
+                settings.idempotent = idempotent;
+            }
+            let mut call = options::call_options(&o)?;
+            call.signal = call.signal.or(loop_signal);
+            let signal = call.signal.clone();
+            Ok((super::query::one_shot(&text, &params, call)?, settings, signal))
+        })();
+        let me = self.clone();
+        super::query::one_shot_promise(self.inner.clone(), move || me.fallback_pool(), prepared)
     }
 
     /// The Scheme service: directories, listings, descriptions, permissions.
