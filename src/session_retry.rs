@@ -69,16 +69,13 @@ where
 /// One attempt of such a loop: checks a session out (waiting at most the settings'
 /// `max_session_acquire_timeout_ms`), runs `operation` on it, and gives it back — or discards it when the
 /// error killed it.
-pub async fn attempt_with_session<S, T, E, Op, Fut>(
+pub async fn attempt_with_session<S: PooledSession + Clone, T, E: Classify + From<Error>, Fut>(
     pool: &Pool<S>,
     settings: &RetrySettings,
     cancellation: &dyn Cancellation,
-    operation: Op,
+    operation: impl FnOnce(Checkout<S>) -> Fut,
 ) -> Result<T, E>
 where
-    S: PooledSession + Clone,
-    E: Classify + From<Error>,
-    Op: FnOnce(Checkout<S>) -> Fut,
     Fut: Future<Output = Result<T, E>>,
 {
     let session = pool.acquire(settings.max_session_acquire_timeout_ms, sleep_ms, cancellation.cancelled()).await?;
