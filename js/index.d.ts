@@ -217,7 +217,7 @@ export interface DriverConfig {
    * Headers every request carries (an API gateway's key, Cloudflare Access tokens); read once, never
    * logged. YDB's own headers (`content-type`, `x-ydb-*`, `grpc-timeout`, …) win over one of the same name.
    */
-  headers?: Record<string, string> | [string, string][] | Headers;
+  headers?: Record<string, string>;
 }
 export interface DiscoveryConfig {
   mode?: 'single' | 'balanced';

@@ -74,9 +74,9 @@ fn credentials_from_js(
     Ok(Rc::new(JsCredentials { object: v.clone(), get }))
 }
 
-/// The `fetch` and `headers` options: the caller's fetch function, and headers (a plain object, an array
-/// of pairs or a `Headers`) sent with every request. The headers are read once, here; a bad name or value
-/// is a `TypeError` that names neither (a header may be a secret).
+/// The `fetch` and `headers` options: the caller's fetch function, and headers (a plain object of
+/// strings) sent with every request. The headers are read and checked once, here; a bad name or value is
+/// a `TypeError` that shows neither (a header may be a secret).
 fn fetch_from_js(o: &Option<JsValue>) -> Result<FetchSettings> {
     let f = options::raw(o, "fetch");
     let fetch = if f.is_undefined() || f.is_null() {
@@ -88,18 +88,24 @@ fn fetch_from_js(o: &Option<JsValue>) -> Result<FetchSettings> {
     if h.is_undefined() || h.is_null() {
         return Ok(FetchSettings { fetch, headers: Rc::new([]) });
     }
-    let bad = || Error::argument("option headers must map header names to string values, each a valid header");
-    let init: &js_sys::Object = h.dyn_ref().ok_or_else(bad)?;
-    let parsed = web_sys::Headers::new_with_record_from_str_to_str(init).map_err(|_| bad())?;
+    let bad = || Error::argument("option headers must be an object of valid header names and string values");
+    let object: &js_sys::Object = h.dyn_ref().filter(|_| !js_sys::Array::is_array(&h)).ok_or_else(bad)?;
     let mut headers = Vec::new();
-    for entry in js_sys::try_iter(&parsed).map_err(|_| bad())?.ok_or_else(bad)? {
-        let pair: js_sys::Array = entry.map_err(|_| bad())?.dyn_into().map_err(|_| bad())?;
+    for entry in js_sys::Object::entries(object).iter() {
+        let pair: js_sys::Array = entry.dyn_into().map_err(|_| bad())?;
         match (pair.get(0).as_string(), pair.get(1).as_string()) {
-            (Some(name), Some(value)) => headers.push((name, value)),
+            (Some(name), Some(value)) if valid_header(&name, &value) => headers.push((name, value)),
             _ => return Err(bad()),
         }
     }
     Ok(FetchSettings { fetch, headers: headers.into() })
+}
+
+/// A header name is an HTTP token; a value has no line breaks or NULs (RFC 9110), so `fetch` cannot
+/// refuse it later with a message that quotes it.
+fn valid_header(name: &str, value: &str) -> bool {
+    let token = |c: u8| c.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~".contains(&c);
+    !name.is_empty() && name.bytes().all(token) && !value.bytes().any(|c| matches!(c, b'\r' | b'\n' | 0))
 }
 
 /// The `discovery` option: `'single'` (the default), `'balanced'`, or
@@ -268,7 +274,7 @@ impl Driver {
             Ok((super::query::one_shot(&text, &params, call)?, settings, signal))
         })();
         let me = self.clone();
-        super::query::one_shot_promise(self.inner.clone(), move || me.fallback_pool(), prepared)
+        super::query::one_shot_promise(self.inner.clone(), Box::new(move || me.fallback_pool()), prepared)
     }
 
     /// The Scheme service: directories, listings, descriptions, permissions.

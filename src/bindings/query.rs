@@ -63,7 +63,7 @@ impl QuerySessionPool {
             let call = CallOptions { signal: signal.clone(), ..Default::default() };
             Ok((one_shot(&query, &params, call)?, settings, signal))
         })();
-        one_shot_promise(self.driver.clone(), move || Ok(pool.clone()), prepared)
+        one_shot_promise(self.driver.clone(), Box::new(move || Ok(pool.clone())), prepared)
     }
     /// Closes every idle session; later `acquire` calls fail.
     pub fn stop(&self, opts: JsValue) -> Promise {
@@ -94,16 +94,17 @@ pub(crate) fn one_shot(query: &JsValue, params: &JsValue, call: CallOptions) -> 
 }
 
 /// The promise of a one-shot query's result sets (see [`crate::query::execute_once`]); `fallback` gives the
-/// pool used when the server refuses implicit sessions.
+/// pool used when the server refuses implicit sessions. Not generic on purpose: one copy of this state
+/// machine serves both the driver's `query` and the pool's `executeWithRetries`.
 pub(crate) fn one_shot_promise(
     driver: crate::driver::Driver,
-    fallback: impl Fn() -> Result<SessionPool> + 'static,
+    fallback: Box<dyn Fn() -> Result<SessionPool>>,
     prepared: Result<(OneShot, RetrySettings, Option<AbortSignal>)>,
 ) -> Promise {
     future_to_promise(async move {
         let (query, settings, signal) = prepared?;
         let cancellation = SignalCancellation(signal);
-        let sets = execute_once(&driver, &fallback, &settings, &cancellation, super::random, &query).await?;
+        let sets = execute_once(&driver, &*fallback, &settings, &cancellation, super::random, &query).await?;
         result_sets_to_js(&sets).map_err(to_js)
     })
 }

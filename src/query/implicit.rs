@@ -17,7 +17,8 @@ use crate::pool::Pool;
 use crate::proto::ydb::{ResultSet, TypedValue};
 use crate::retry::{retry, RetrySettings};
 use crate::session_retry::{attempt_with_session, backoff_sleep, Cancellation};
-use crate::transport::CallOptions;
+use crate::transport::{CallOptions, Channel};
+use futures_util::future::LocalBoxFuture;
 use std::cell::Cell;
 use std::collections::HashMap;
 use std::future::Future;
@@ -98,17 +99,14 @@ pub async fn execute_once(
 ) -> Result<Vec<ResultSet>> {
     driver.ensure_running()?;
     let support = driver.implicit_sessions();
-    let implicit = || async {
-        let request = execute_request(String::new(), &query.text, query.parameters.clone(), &TxControl::None);
-        let channel = driver.endpoints().pick();
-        // Nothing outlives the call, so nothing is kept alive: the stream's session flag is its own.
-        start_query(&channel, &request, &query.call, Rc::new(Cell::new(true))).await?.collect().await
-    };
+    let request = |session_id| execute_request(session_id, &query.text, query.parameters.clone(), &TxControl::None);
+    // Both ways run the same boxed `collected`; they differ only in the session id and the channel.
+    let implicit = || collected(driver.endpoints().pick(), request(String::new()), &query.call, Rc::default());
     let pooled = || async {
         let pool = fallback()?;
         attempt_with_session(&pool, settings, cancellation, |checkout| async move {
             let session = checkout.get()?;
-            session.execute(&query.text, query.parameters.clone(), &TxControl::None, &query.call).await?.collect().await
+            collected(session.channel.clone(), request(session.id.clone()), &query.call, session.alive.clone()).await
         })
         .await
     };
@@ -117,6 +115,26 @@ pub async fn execute_once(
         support.attempt(implicit, pooled).await
     };
     retry(settings, attempt, |ms| backoff_sleep::<Error>(driver.shutdown(), cancellation, ms), random).await
+}
+
+/// Runs `request` through `channel` and gathers its result sets; `alive` is marked false on an error that
+/// kills sessions (an implicit session's flag is nobody's). Boxed and not generic: one copy for both ways.
+fn collected(
+    channel: Channel,
+    request: crate::proto::ydb::query::ExecuteQueryRequest,
+    opts: &CallOptions,
+    alive: Rc<Cell<bool>>,
+) -> LocalBoxFuture<'_, Result<Vec<ResultSet>>> {
+    Box::pin(async move {
+        let alive_on_open = alive.clone();
+        let opened = start_query(&channel, &request, opts, alive).await;
+        let mut stream = opened.inspect_err(|e| {
+            if e.policy().discards_session {
+                alive_on_open.set(false);
+            }
+        })?;
+        stream.collect().await
+    })
 }
 
 #[cfg(all(test, not(target_arch = "wasm32")))]
