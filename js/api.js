@@ -16,6 +16,28 @@ export class TypedValue {
 }
 TypedValue.prototype[TYPED] = true;
 
+const SQL = Symbol.for('ydb-wasm.sql');
+
+/**
+ * A query as a tagged template: `` sql`SELECT * FROM t WHERE id = ${id}` `` binds every interpolated
+ * value as a parameter with a generated DECLARE of its (inferred or TypedValue) type — never spliced into
+ * the text. Accepted wherever query text is; templates nest as fragments.
+ */
+export function sql(strings, ...values) {
+  if (!Array.isArray(strings) || !Array.isArray(strings.raw)) throw new TypeError('sql is a tag: sql`SELECT …`');
+  return Object.freeze({ [SQL]: 'query', strings: Object.freeze([...strings]), values: Object.freeze(values) });
+}
+/** A table or column name, quoted as an identifier: `` sql`SELECT * FROM ${sql.identifier(table)}` ``. */
+sql.identifier = (name) => {
+  if (typeof name !== 'string') throw new TypeError('sql.identifier needs a name string');
+  return Object.freeze({ [SQL]: 'identifier', name });
+};
+/** Text spliced into the query as it is: only for text the program itself wrote, never for input. */
+sql.unsafe = (text) => {
+  if (typeof text !== 'string') throw new TypeError('sql.unsafe needs a string');
+  return Object.freeze({ [SQL]: 'unsafe', text });
+};
+
 /** YDB types are named in YQL's spelling; these constants spell them for you. */
 export const PrimitiveType = Object.freeze(Object.fromEntries([
   'Bool', 'Int8', 'Uint8', 'Int16', 'Uint16', 'Int32', 'Uint32', 'Int64', 'Uint64', 'Float', 'Double',
@@ -277,6 +299,9 @@ export function bind(wasm) {
     }
   };
 
+  const fromEnv = wasm.Driver.fromEnv;
+  wasm.Driver.fromEnv = (env, options) => fromEnv(env ?? runtimeEnv(), options);
+
   ({ Session, TxContext, QuerySession, QueryResultStream, SchemeClient, TableClient, ReadTableStream } = wasm);
   Driver = containment.constructible(wasm.Driver);
   SessionPool = containment.constructible(wasm.SessionPool);
@@ -284,6 +309,13 @@ export function bind(wasm) {
 }
 
 let containment;
+
+/** The environment variables of this runtime, for `Driver.fromEnv()` without an argument. */
+function runtimeEnv() {
+  if (globalThis.process?.env) return globalThis.process.env;
+  if (globalThis.Deno?.env?.toObject) return globalThis.Deno.env.toObject();
+  throw new TypeError('Driver.fromEnv() finds no environment in this runtime: pass one (in Workers, the env of fetch)');
+}
 
 /** Traps the wasm instance on purpose, to test crash containment. Not public API. */
 export function __forceTrapForTests(inBackground = false) {

@@ -46,6 +46,8 @@ export const UndeterminedError = subclass('UndeterminedError', 'UNDETERMINED');
 export const UnsupportedError = subclass('UnsupportedError', 'UNSUPPORTED');
 export const SessionBusyError = subclass('SessionBusyError', 'SESSION_BUSY');
 export const SessionPoolEmptyError = subclass('SessionPoolEmptyError', 'SESSION_POOL_EMPTY');
+/** A table-service result was cut at the server's row limit (1,000 rows by default); see `allowTruncated`. */
+export const TruncatedResultError = subclass('TruncatedResultError', 'TRUNCATED_RESULT');
 
 /** Called from wasm: (kind, status, code, message, issues, retryable) → Error. */
 export function makeError(kind, status, code, message, issues, retryable) {

@@ -90,7 +90,22 @@ export declare class DataQuery {
   /** Declared parameter types: plain values passed for them are encoded as these types. */
   readonly parameterTypes: Record<string, YdbType>;
 }
-export type Query = string | DataQuery;
+/** A query written as a tagged template (see `sql`). */
+export interface SqlQuery { readonly strings: readonly string[]; readonly values: readonly unknown[] }
+/** A name or raw text inside an `sql` template. */
+export interface SqlFragment { readonly name?: string; readonly text?: string }
+/**
+ * `` sql`SELECT * FROM t WHERE id = ${id}` ``: every interpolated value is bound as a parameter with a
+ * generated DECLARE of its type, never spliced into the text. Accepted wherever query text is.
+ */
+export declare function sql(strings: TemplateStringsArray, ...values: unknown[]): SqlQuery;
+export declare namespace sql {
+  /** A table or column name, quoted. */
+  function identifier(name: string): SqlFragment;
+  /** Text spliced as it is: only text the program itself wrote. */
+  function unsafe(text: string): SqlFragment;
+}
+export type Query = string | DataQuery | SqlQuery;
 
 export interface KeyRange {
   greater?: TypedValue;
@@ -182,11 +197,8 @@ export declare const AsyncRetrySettings: typeof RetrySettings;
 /** Per-call options: a deadline and a cancellation signal. */
 export interface CallSettings { timeoutMs?: number; signal?: AbortSignal }
 
-export interface DriverConfig {
-  /** gRPC-web URL: http(s)://host:port (grpc:// and grpcs:// are read as http:// and https://). */
-  endpoint: string;
-  database: string;
-  credentials?: Credentials | StaticCredentials;
+/** What every way of making a driver shares (all but where it connects). */
+export interface DriverOptions {
   /**
    * The deadline of every request that sets no `timeoutMs` of its own (a unary call, or a stream from open
    * to end); not applied to a query session's AttachSession stream, which lives as long as the session.
@@ -219,6 +231,19 @@ export interface DriverConfig {
    */
   headers?: Record<string, string>;
 }
+export type DriverConfig = DriverOptions & {
+  credentials?: Credentials | StaticCredentials;
+} & (
+  | {
+    /** gRPC-web URL: http(s)://host:port (grpc:// and grpcs:// are read as http:// and https://). */
+    endpoint: string;
+    database: string;
+  }
+  | {
+    /** `grpcs://host:2135/?database=/path` as YDB consoles show it, or `http(s)://host:port/path`. */
+    connectionString: string;
+  }
+);
 export interface DiscoveryConfig {
   mode?: 'single' | 'balanced';
   intervalMs?: number;
@@ -233,7 +258,14 @@ export interface QueryOptions extends CallSettings {
   idempotent?: boolean;
 }
 export declare class Driver {
-  constructor(config: DriverConfig);
+  /** A connection string (`grpcs://host:2135/?database=/path`) or the full configuration. */
+  constructor(config: DriverConfig | string);
+  /**
+   * From `YDB_CONNECTION_STRING` and the credentials variables (`YDB_ANONYMOUS_CREDENTIALS`,
+   * `YDB_ACCESS_TOKEN_CREDENTIALS`, `YDB_STATIC_CREDENTIALS_USER` / `_PASSWORD`) of `env`: by default
+   * `process.env` (Node, Bun) or `Deno.env`; in Workers pass the `env` of `fetch`.
+   */
+  static fromEnv(env?: Record<string, string | undefined>, options?: DriverOptions): Driver;
   readonly endpoint: string;
   readonly database: string;
   readonly discoveryDebugDetails: string;
@@ -252,7 +284,7 @@ export declare class Driver {
    * attempt; `signal` cancels the request and the whole loop. Against a YDB that refuses implicit
    * sessions it runs on pooled query sessions instead (see the README).
    */
-  query(text: string, parameters?: Parameters, opts?: QueryOptions): Promise<ResultSet[]>;
+  query(text: string | SqlQuery, parameters?: Parameters, opts?: QueryOptions): Promise<ResultSet[]>;
   querySessionPool(opts?: { size?: number }): QuerySessionPool;
   schemeClient(): SchemeClient;
   tableClient(): TableClient;
@@ -263,8 +295,10 @@ export declare class SessionPool {
   /**
    * `keepAliveMs` (default 300000; 0 turns it off): a session idle in the pool this long gets a KeepAlive,
    * so that the server does not expire it, and is discarded if the server no longer knows it.
+   * `allowTruncated` (default false): its sessions return results cut at the server's row limit instead
+   * of rejecting with `TruncatedResultError`.
    */
-  constructor(driver: Driver, opts?: { size?: number; keepAliveMs?: number });
+  constructor(driver: Driver, opts?: { size?: number; keepAliveMs?: number; allowTruncated?: boolean });
   readonly size: number;
   readonly totalSessions: number;
   readonly idleSessions: number;
@@ -283,8 +317,11 @@ export declare class SessionPool {
 export declare class Session {
   readonly sessionId: string;
   readonly isAlive: boolean;
-  /** One auto-committed serializable transaction. */
-  executeQuery(query: Query, parameters?: Parameters, settings?: CallSettings): Promise<ResultSet[]>;
+  /**
+   * One auto-committed serializable transaction. A result set cut at the server's row limit (1,000 rows
+   * by default) rejects with `TruncatedResultError` unless `allowTruncated`.
+   */
+  executeQuery(query: Query, parameters?: Parameters, settings?: CallSettings & { allowTruncated?: boolean }): Promise<ResultSet[]>;
   executeSchemeQuery(yql: string, settings?: CallSettings): Promise<void>;
   prepareQuery(yql: string, settings?: CallSettings): Promise<DataQuery>;
   createTable(path: string, description: TableDescription, settings?: CallSettings): Promise<void>;
@@ -305,7 +342,8 @@ export declare class Session {
 export declare class TxContext {
   readonly txId: string | undefined;
   readonly isFinished: boolean;
-  execute(query: Query, parameters?: Parameters, opts?: { commitTx?: boolean } & CallSettings): Promise<ResultSet[]>;
+  execute(query: Query, parameters?: Parameters,
+    opts?: { commitTx?: boolean; allowTruncated?: boolean } & CallSettings): Promise<ResultSet[]>;
   commit(settings?: CallSettings): Promise<void>;
   rollback(settings?: CallSettings): Promise<void>;
   [Symbol.asyncDispose](): Promise<void>;
@@ -323,7 +361,7 @@ export declare class QuerySessionPool {
   withSession<T>(callee: (session: QuerySession) => Promise<T>): Promise<T>;
   checkout(opts?: { timeoutMs?: number; signal?: AbortSignal }): Promise<QuerySession & { [Symbol.asyncDispose](): Promise<void> }>;
   /** Runs a query with retries and returns its whole result sets. */
-  executeWithRetries(query: string, parameters?: Parameters, settings?: RetrySettings): Promise<ResultSet[]>;
+  executeWithRetries(query: string | SqlQuery, parameters?: Parameters, settings?: RetrySettings): Promise<ResultSet[]>;
   /** Closes idle sessions and refuses new work; with `timeoutMs`, waits that long for checked-out sessions to come back and close. */
   stop(opts?: { timeoutMs?: number }): Promise<void>;
   [Symbol.asyncDispose](): Promise<void>;
@@ -337,7 +375,7 @@ export declare class QuerySession {
   readonly sessionId: string;
   readonly isAlive: boolean;
   /** Streams result-set parts as the server sends them. */
-  executeQuery(query: string, parameters?: Parameters, opts?: QueryExecuteOptions): QueryResultStream;
+  executeQuery(query: string | SqlQuery, parameters?: Parameters, opts?: QueryExecuteOptions): QueryResultStream;
   /** A transaction that begins with its first statement. */
   transaction(mode?: TxMode): Promise<QueryTxContext>;
   beginTransaction(mode?: TxMode): Promise<string>;
@@ -350,7 +388,7 @@ export interface QueryResult extends AsyncIterable<ResultSet>, PromiseLike<Resul
 export declare class QueryTxContext {
   readonly txId: string | undefined;
   readonly isFinished: boolean;
-  execute(query: string, parameters?: Parameters, opts?: { commitTx?: boolean } & CallSettings): QueryResult;
+  execute(query: string | SqlQuery, parameters?: Parameters, opts?: { commitTx?: boolean } & CallSettings): QueryResult;
   commit(): Promise<void>;
   rollback(): Promise<void>;
 }
@@ -398,3 +436,5 @@ export declare class UndeterminedError extends YdbError {}
 export declare class UnsupportedError extends YdbError {}
 export declare class SessionBusyError extends YdbError {}
 export declare class SessionPoolEmptyError extends YdbError {}
+/** A table-service result was cut at the server's row limit; read it with `readTable` or the query service. */
+export declare class TruncatedResultError extends YdbError {}

@@ -65,4 +65,7 @@ step "official JS SDK (@ydbjs, plain gRPC) against the dev server"
 [ -d tests/ydbjs/node_modules ] || npm install --prefix tests/ydbjs --no-audit --no-fund
 YDB_DEVSERVER_BIN=target/debug/ydb-devserver node tests/ydbjs/referee.mjs
 
+step "benchmarks, smoke run (small sizes, debug dev server; asserts nothing about speed)"
+YDB_DEVSERVER_BIN=target/debug/ydb-devserver bash bench/run.sh --quick
+
 step "all tests passed"

@@ -44,13 +44,15 @@ pub enum Status {
     Unimplemented,
     /// The session pool had no session to give within the allowed time.
     SessionPoolEmpty,
+    /// A table-service result was cut at the server's row limit and the caller did not accept a part.
+    TruncatedResult,
     /// A status code this client does not know.
     Unknown(i32),
 }
 
 /// Every known status with its numeric id (`Ydb.StatusIds.StatusCode`, plus the official SDKs'
 /// client-side ids) and its name as YDB spells it: the one table the conversions read.
-const STATUSES: [(Status, i32, &str); 26] = [
+const STATUSES: [(Status, i32, &str); 27] = [
     (Status::Success, 400000, "SUCCESS"),
     (Status::BadRequest, 400010, "BAD_REQUEST"),
     (Status::Unauthorized, 400020, "UNAUTHORIZED"),
@@ -77,6 +79,8 @@ const STATUSES: [(Status, i32, &str); 26] = [
     (Status::ClientInternalError, 401040, "CLIENT_INTERNAL_ERROR"),
     (Status::Unimplemented, 401050, "UNIMPLEMENTED"),
     (Status::SessionPoolEmpty, 402020, "SESSION_POOL_EMPTY"),
+    // This client's own id (YDB has none for it; the .NET and JDBC SDKs raise an exception of their own).
+    (Status::TruncatedResult, 402030, "TRUNCATED_RESULT"),
 ];
 
 impl Status {
@@ -240,6 +244,12 @@ impl Error {
         Error::new(ErrorKind::Cancelled, Status::Cancelled, message)
     }
 
+    /// A server error with `status`, for examples and tests outside the crate (which cannot make one).
+    #[doc(hidden)]
+    pub fn test_error_of(status: Status) -> Self {
+        Error::new(ErrorKind::Ydb, status, status.name())
+    }
+
     /// The client could not serve the call by itself (pool exhaustion, discovery).
     pub(crate) fn client(status: Status, message: impl Into<String>) -> Self {
         Error::new(ErrorKind::Client, status, message)
@@ -274,7 +284,23 @@ impl Error {
     }
 }
 
+/// A server error with `status` (see [`Error::test_error_of`]).
+#[doc(hidden)]
+pub fn test_error(status: Status) -> Error {
+    Error::test_error_of(status)
+}
+
 /// The classification table itself, by kind and status; see [`Error::policy`].
+///
+/// ```
+/// use ydb_wasm::error::{policy_for, Backoff, ErrorKind};
+/// use ydb_wasm::Status;
+/// // A lost answer may have been applied: retried only when the operation is idempotent, on another session.
+/// let lost = policy_for(ErrorKind::Transport, Status::ConnectionLost);
+/// assert_eq!((lost.backoff, lost.idempotent_only, lost.discards_session), (Some(Backoff::Slow), true, true));
+/// // The caller's own mistakes are never retried, whatever the status.
+/// assert_eq!(policy_for(ErrorKind::Argument, Status::Unavailable).backoff, None);
+/// ```
 pub fn policy_for(kind: ErrorKind, status: Status) -> RetryPolicy {
     let never = RetryPolicy { backoff: None, idempotent_only: false, discards_session: false };
     if matches!(kind, ErrorKind::Argument | ErrorKind::Cancelled) {
@@ -422,7 +448,7 @@ mod tests {
     }
 
     /// Every status, each once; the match makes a new status a compile error here until it is classified.
-    const ALL: [Status; 27] = [
+    const ALL: [Status; 28] = [
         Status::Success,
         Status::BadRequest,
         Status::Unauthorized,
@@ -449,6 +475,7 @@ mod tests {
         Status::ClientInternalError,
         Status::Unimplemented,
         Status::SessionPoolEmpty,
+        Status::TruncatedResult,
         Status::Unknown(1),
     ];
 
@@ -478,6 +505,7 @@ mod tests {
             | Status::Unsupported
             | Status::ExternalError
             | Status::Unimplemented
+            | Status::TruncatedResult
             | Status::Unknown(_) => (None, false, false),
         }
     }

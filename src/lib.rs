@@ -10,6 +10,7 @@ pub mod auth;
 #[cfg(target_arch = "wasm32")]
 pub mod bindings;
 pub mod clock;
+pub mod connection;
 pub mod discovery;
 pub mod driver;
 pub mod error;
@@ -18,6 +19,7 @@ pub mod query;
 pub mod retry;
 pub mod scheme;
 pub mod session_retry;
+pub mod sql;
 pub mod table;
 pub mod transport;
 pub mod tx_mode;

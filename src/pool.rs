@@ -128,6 +128,30 @@ impl<S: PooledSession> Pool<S> {
     /// a free session ends with SESSION_POOL_EMPTY after `timeout_ms`, or with CANCELLED when `abort`
     /// resolves first. (Creating a session is bounded by its own deadline and is not abandoned halfway:
     /// that would leave a session on the server and a place in the pool that nobody frees.)
+    ///
+    /// ```
+    /// use futures_util::future::LocalBoxFuture;
+    /// use ydb_wasm::pool::{Checkout, Pool, PooledSession};
+    ///
+    /// #[derive(Clone)]
+    /// struct Session;
+    /// impl PooledSession for Session {
+    ///     type Factory = ();
+    ///     fn create(_: &()) -> LocalBoxFuture<'static, ydb_wasm::error::Result<Self>> { Box::pin(async { Ok(Session) }) }
+    ///     fn is_alive(&self) -> bool { true }
+    ///     fn close(self) -> LocalBoxFuture<'static, ()> { Box::pin(async {}) }
+    /// }
+    ///
+    /// # futures_executor::block_on(async {
+    /// let pool = Pool::<Session>::new((), 2);
+    /// let session = pool.acquire(Some(5_000), ydb_wasm::clock::sleep_ms, None).await?;
+    /// let checkout = Checkout::pooled(&pool, session); // given back once, however often it is released
+    /// checkout.release();
+    /// checkout.release();
+    /// assert_eq!((pool.total(), pool.idle()), (1, 1));
+    /// # Ok::<(), ydb_wasm::Error>(())
+    /// # }).unwrap();
+    /// ```
     pub async fn acquire(
         &self,
         timeout_ms: Option<u32>,

@@ -186,6 +186,29 @@ impl RetrySettings {
 /// `operation` gets the attempt number (0 for the first); `sleep` waits the given milliseconds and
 /// may fail instead (the driver stopped, the caller aborted), which ends the loop with its error;
 /// `random` yields numbers in `[0, 1)` for the jitter.
+///
+/// ```
+/// use ydb_wasm::retry::{retry, RetrySettings};
+/// use ydb_wasm::{Error, Status};
+/// # futures_executor::block_on(async {
+/// let mut calls = 0;
+/// let answer: Result<&str, Error> = retry(
+///     &RetrySettings::default(),
+///     |attempt| {
+///         calls += 1;
+///         async move {
+///             // The first attempt meets an overloaded server; OVERLOADED is retried after the slow backoff.
+///             if attempt == 0 { Err(ydb_wasm::error::test_error(Status::Overloaded)) } else { Ok("done") }
+///         }
+///     },
+///     |_ms| async { Ok(()) }, // a test's timer: no waiting
+///     || 0.5,
+/// )
+/// .await;
+/// assert_eq!(answer.ok(), Some("done"));
+/// assert_eq!(calls, 2);
+/// # });
+/// ```
 pub async fn retry<T, E, Op, Fut, Sleep, SleepFut>(
     settings: &RetrySettings,
     mut operation: Op,

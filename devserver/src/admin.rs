@@ -14,6 +14,10 @@
 //!
 //! Errors answer 400 (bad body) or 404 (unknown path or node) with `{"error": "..."}`. It only drives the
 //! [`Cluster`]; it never touches the gRPC services directly.
+//!
+//! It serves scripts and test runners, never a browser: a request carrying an `Origin` is refused (403)
+//! whatever the origin, and so is an HTTP/1.x request naming a host the guard does not answer (DNS
+//! rebinding: a same-origin GET carries no `Origin`). See `guard.rs`.
 
 use std::convert::Infallible;
 use std::sync::Arc;
@@ -76,6 +80,12 @@ async fn json_body(request: hyper::Request<Incoming>) -> Result<Value, String> {
 }
 
 async fn handle(cluster: &Cluster, request: hyper::Request<Incoming>) -> Response<Full<Bytes>> {
+    if request.headers().contains_key(http::header::ORIGIN) {
+        return error(StatusCode::FORBIDDEN, "the admin endpoint does not answer browsers (the request has an Origin)");
+    }
+    if let Err(reason) = cluster.guard.check(request.version(), request.headers()) {
+        return error(StatusCode::FORBIDDEN, reason);
+    }
     let method = request.method().clone();
     let path = request.uri().path().trim_end_matches('/').to_string();
     let parts: Vec<&str> = path.split('/').filter(|p| !p.is_empty()).collect();

@@ -33,7 +33,7 @@ use tonic::body::Body;
 
 use crate::proto::ydb;
 use crate::proto::ydb::status_ids::StatusCode;
-use crate::services::table::rollback_all;
+use crate::services::end_sessions;
 use crate::sessions::Ended;
 use crate::state::State;
 
@@ -432,9 +432,7 @@ where
                 if matches!(status, StatusCode::BadSession | StatusCode::SessionExpired) {
                     // The session really is gone, as it would be in YDB: clients must not see it again.
                     if let Some(id) = session_of(request.into_body()).await {
-                        if let Some(session) = state.sessions.remove(&id, Ended::Closed) {
-                            rollback_all(&state, session.open_transactions()).await;
-                        }
+                        end_sessions(&state, state.sessions.remove(&id, Ended::Closed)).await;
                     }
                 }
                 return Ok(grpc_answer(status_message(&rpc, status, &message)));
@@ -445,9 +443,7 @@ where
                 let session = session_in(bytes.clone());
                 let request = http::Request::from_parts(parts, Body::new(http_body_util::Full::new(bytes)));
                 let response = inner.call(request).await?;
-                if let Some(session) = session.and_then(|id| state.sessions.remove(&id, Ended::Closed)) {
-                    rollback_all(&state, session.open_transactions()).await;
-                }
+                end_sessions(&state, session.and_then(|id| state.sessions.remove(&id, Ended::Closed))).await;
                 return Ok(response.map(|body| Body::new(HintedBody { inner: body })));
             }
             let response = inner.call(request).await?;

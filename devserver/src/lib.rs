@@ -14,6 +14,7 @@ pub mod admin;
 pub mod auth;
 pub mod engine;
 pub mod faults;
+pub mod guard;
 pub mod server;
 pub mod services;
 pub mod sessions;

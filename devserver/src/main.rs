@@ -33,6 +33,14 @@ struct Args {
     /// Serve the admin endpoint (fault injection, session kills, restarts, node stop/start, stats) here.
     #[arg(long)]
     admin: Option<SocketAddr>,
+    /// Also let web pages from this origin call the server (repeatable; loopback origins always may;
+    /// `*`: any origin).
+    #[arg(long = "allow-origin", value_name = "ORIGIN")]
+    allow_origins: Vec<String>,
+    /// Also answer HTTP/1.1 (gRPC-web) requests naming this host (repeatable; IP addresses and localhost
+    /// always are; `*`: any name).
+    #[arg(long = "allow-host", value_name = "NAME")]
+    allow_hosts: Vec<String>,
 }
 
 #[tokio::main]
@@ -55,6 +63,9 @@ async fn main() -> std::process::ExitCode {
             }
         }
     }
+    for warning in ydb_devserver::guard::exposure_warnings(&args.listen, args.admin.as_ref(), users.len()) {
+        eprintln!("ydb-devserver: {warning}");
+    }
     let config = Config {
         listen: args.listen,
         data: args.data,
@@ -63,6 +74,8 @@ async fn main() -> std::process::ExitCode {
         token_ttl: Duration::from_secs(args.token_ttl.max(1)),
         nodes: args.nodes.max(1),
         admin: args.admin,
+        allow_origins: args.allow_origins,
+        allow_hosts: args.allow_hosts,
     };
     let mut running = match server::start(config).await {
         Ok(r) => r,

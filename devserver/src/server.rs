@@ -18,12 +18,13 @@ use tower_http::cors::{AllowOrigin, Any, CorsLayer};
 
 use crate::engine::Engine;
 use crate::faults::{FaultLayer, Faults};
+use crate::guard::{Guard, GuardLayer};
 use crate::proto::ydb::auth::v1::auth_service_server::AuthServiceServer;
 use crate::proto::ydb::discovery::v1::discovery_service_server::DiscoveryServiceServer;
 use crate::proto::ydb::query::v1::query_service_server::QueryServiceServer;
 use crate::proto::ydb::scheme::v1::scheme_service_server::SchemeServiceServer;
 use crate::proto::ydb::table::v1::table_service_server::TableServiceServer;
-use crate::services::{discovery::Discovery, query::Query, scheme::Scheme, table::rollback_all, table::Table};
+use crate::services::{discovery::Discovery, end_sessions, query::Query, scheme::Scheme, table::Table};
 use crate::sessions::Ended;
 use crate::state::{Directory, Endpoint, State};
 
@@ -49,6 +50,10 @@ pub struct Config {
     pub nodes: u32,
     /// Serve the admin endpoint (faults, session kills, restarts, node stop/start, stats) here.
     pub admin: Option<SocketAddr>,
+    /// Browser origins allowed beyond loopback ones (`*`: any), see `guard.rs`.
+    pub allow_origins: Vec<String>,
+    /// Host names answered over HTTP/1.x beyond IP literals and localhost (`*`: any), see `guard.rs`.
+    pub allow_hosts: Vec<String>,
 }
 
 impl Default for Config {
@@ -61,6 +66,8 @@ impl Default for Config {
             token_ttl: crate::auth::DEFAULT_TOKEN_TTL,
             nodes: 1,
             admin: None,
+            allow_origins: Vec::new(),
+            allow_hosts: Vec::new(),
         }
     }
 }
@@ -130,6 +137,8 @@ struct Serving {
 pub struct Cluster {
     pub nodes: Vec<Node>,
     pub faults: Arc<Faults>,
+    /// Allowed origins and host names, for the services and the admin endpoint.
+    pub guard: Arc<Guard>,
     directory: Arc<Directory>,
     errors: mpsc::UnboundedSender<String>,
 }
@@ -158,7 +167,7 @@ impl Cluster {
         }
         let listener =
             TcpListener::bind(node.addr).await.map_err(|e| format!("node {id}: cannot bind {}: {e}", node.addr))?;
-        *serving = Some(serve(node, listener, self.faults.clone(), self.errors.clone()));
+        *serving = Some(serve(node, listener, self.faults.clone(), self.guard.clone(), self.errors.clone()));
         self.directory.set_up(id, true);
         Ok(true)
     }
@@ -169,9 +178,7 @@ impl Cluster {
         let Some(node) = self.node(id) else { return false };
         let Some(serving) = node.serving.lock().await.take() else { return false };
         self.directory.set_up(id, false);
-        for session in node.state.sessions.remove_all(Ended::Shutdown) {
-            rollback_all(&node.state, session.open_transactions()).await;
-        }
+        end_sessions(&node.state, node.state.sessions.remove_all(Ended::Shutdown)).await;
         let _ = serving.shutdown.send(());
         let mut task = serving.task;
         if tokio::time::timeout(STOP_GRACE, &mut task).await.is_err() {
@@ -190,9 +197,7 @@ impl Cluster {
                 None => node.state.sessions.remove_all(Ended::Closed),
             };
             killed += sessions.len();
-            for session in sessions {
-                rollback_all(&node.state, session.open_transactions()).await;
-            }
+            end_sessions(&node.state, sessions).await;
         }
         killed
     }
@@ -204,9 +209,7 @@ impl Cluster {
         for node in &self.nodes {
             let sessions = node.state.sessions.remove_all(Ended::Shutdown);
             ended += sessions.len();
-            for session in sessions {
-                rollback_all(&node.state, session.open_transactions()).await;
-            }
+            end_sessions(&node.state, sessions).await;
         }
         ended
     }
@@ -217,10 +220,13 @@ impl Cluster {
     }
 }
 
-fn cors() -> CorsLayer {
+/// CORS for gRPC-web: the origins the guard allows get their origin back, others get no grant.
+fn cors(guard: Arc<Guard>) -> CorsLayer {
     let exposed = ["grpc-status", "grpc-message", "grpc-status-details-bin", "x-ydb-server-hints"];
     CorsLayer::new()
-        .allow_origin(AllowOrigin::mirror_request())
+        .allow_origin(AllowOrigin::predicate(move |origin, _| {
+            origin.to_str().is_ok_and(|origin| guard.origin_allowed(origin))
+        }))
         .allow_methods([http::Method::POST, http::Method::OPTIONS])
         .allow_headers(Any)
         .expose_headers(exposed.map(HeaderName::from_static))
@@ -228,11 +234,19 @@ fn cors() -> CorsLayer {
 }
 
 /// Serves one node on `listener` until told to stop.
-fn serve(node: &Node, listener: TcpListener, faults: Arc<Faults>, errors: mpsc::UnboundedSender<String>) -> Serving {
+fn serve(
+    node: &Node,
+    listener: TcpListener,
+    faults: Arc<Faults>,
+    guard: Arc<Guard>,
+    errors: mpsc::UnboundedSender<String>,
+) -> Serving {
     let state = node.state.clone();
     let router = tonic::transport::Server::builder()
         .accept_http1(true)
-        .layer(cors())
+        // Outermost: a refused origin or host gets nothing, not even a CORS answer.
+        .layer(GuardLayer::new(guard.clone()))
+        .layer(cors(guard))
         .layer(tonic_web::GrpcWebLayer::new())
         .layer(crate::auth::AuthLayer::new(state.auth.clone()))
         // Innermost, so it sees plain gRPC whichever protocol the client spoke.
@@ -296,6 +310,7 @@ pub async fn start(config: Config) -> Result<Running, Box<dyn std::error::Error 
         directory.add(Endpoint { node_id: *id, host: addr.ip().to_string(), port: addr.port(), up: true });
     }
     let faults = Arc::new(Faults::new());
+    let guard = Arc::new(Guard::new(&config.allow_origins, &config.allow_hosts));
     let auth = Arc::new(crate::auth::Auth::default());
     auth.configure(&config.users, config.token_ttl);
     let (errors, errors_rx) = mpsc::unbounded_channel();
@@ -311,14 +326,14 @@ pub async fn start(config: Config) -> Result<Running, Box<dyn std::error::Error 
             id,
         );
         let node = Node { id, addr, state, serving: tokio::sync::Mutex::new(None) };
-        servings.push(serve(&node, listener, faults.clone(), errors.clone()));
+        servings.push(serve(&node, listener, faults.clone(), guard.clone(), errors.clone()));
         nodes.push(node);
     }
     for (node, serving) in nodes.iter().zip(servings) {
         *node.serving.lock().await = Some(serving);
     }
     let addr = nodes.first().map(|n| n.addr).ok_or("no nodes")?;
-    let cluster = Arc::new(Cluster { nodes, faults, directory, errors });
+    let cluster = Arc::new(Cluster { nodes, faults, guard, directory, errors });
 
     let mut background = Vec::new();
     let reaper = cluster.clone();
@@ -328,9 +343,7 @@ pub async fn start(config: Config) -> Result<Running, Box<dyn std::error::Error 
         loop {
             tick.tick().await;
             for node in &reaper.nodes {
-                for session in node.state.sessions.expire_idle(idle) {
-                    rollback_all(&node.state, session.open_transactions()).await;
-                }
+                end_sessions(&node.state, node.state.sessions.expire_idle(idle)).await;
             }
         }
     }));

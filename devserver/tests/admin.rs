@@ -40,10 +40,16 @@ fn query_request(session: String, text: &str) -> ydb::query::ExecuteQueryRequest
 
 /// One admin request; returns the HTTP status and the JSON answer.
 async fn admin(running: &Running, method: &str, path: &str, body: Option<Value>) -> (u16, Value) {
+    let host = running.admin_addr.unwrap().to_string();
+    admin_with(running, method, path, body, &format!("host: {host}\r\n")).await
+}
+
+/// [`admin`] with these header lines (each ending in `\r\n`) instead of the `host` line.
+async fn admin_with(running: &Running, method: &str, path: &str, body: Option<Value>, headers: &str) -> (u16, Value) {
     let addr = running.admin_addr.unwrap();
     let body = body.map(|b| b.to_string()).unwrap_or_default();
     let request = format!(
-        "{method} {path} HTTP/1.1\r\nhost: {addr}\r\ncontent-type: application/json\r\ncontent-length: {}\r\n\
+        "{method} {path} HTTP/1.1\r\n{headers}content-type: application/json\r\ncontent-length: {}\r\n\
          connection: close\r\n\r\n{body}",
         body.len()
     );
@@ -89,6 +95,24 @@ async fn wait_until(what: &str, mut done: impl FnMut() -> bool) {
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
     panic!("timed out waiting until {what}");
+}
+
+#[tokio::test]
+async fn the_admin_endpoint_refuses_browsers_and_rebound_host_names() {
+    let running = server(1).await;
+    let addr = running.admin_addr.unwrap();
+    // Even a loopback page may not drive it: any Origin is refused, and nothing happens.
+    let (status, answer) =
+        admin_with(&running, "POST", "/restart", None, &format!("host: {addr}\r\norigin: http://127.0.0.1:8000\r\n"))
+            .await;
+    assert_eq!(status, 403, "{answer}");
+    assert!(answer["error"].as_str().unwrap().contains("Origin"), "{answer}");
+    let (status, _) = admin_with(&running, "GET", "/stats", None, "host: attacker.example\r\n").await;
+    assert_eq!(status, 403);
+    let (status, _) =
+        admin_with(&running, "GET", "/stats", None, &format!("host: localhost:{}\r\n", addr.port())).await;
+    assert_eq!(status, 200);
+    running.stop().await.unwrap();
 }
 
 #[tokio::test]
@@ -252,7 +276,10 @@ async fn restart_ends_sessions_with_the_shutdown_hint_rolls_back_and_keeps_data(
     let kept = table.execute_data_query(upsert("UPSERT INTO kv (id, v) VALUES (1, 'kept')", true)).await.unwrap();
     assert_eq!(kept.into_inner().operation.unwrap().status, StatusCode::Success as i32);
     let open = table.execute_data_query(upsert("UPSERT INTO kv (id, v) VALUES (2, 'lost')", false)).await.unwrap();
-    assert_eq!(open.into_inner().operation.unwrap().status, StatusCode::Success as i32);
+    let open = open.into_inner().operation.unwrap();
+    assert_eq!(open.status, StatusCode::Success as i32);
+    let open = <ydb::table::ExecuteQueryResult as prost::Message>::decode(open.result.unwrap().value.as_slice());
+    let open_tx = open.unwrap().tx_meta.unwrap().id;
 
     let mut query = QueryServiceClient::connect(format!("http://{}", running.addr)).await.unwrap();
     let created = query.create_session(ydb::query::CreateSessionRequest {}).await.unwrap().into_inner();
@@ -269,6 +296,17 @@ async fn restart_ends_sessions_with_the_shutdown_hint_rolls_back_and_keeps_data(
     assert_eq!(select_one(&mut table, &session).await, StatusCode::BadSession as i32);
 
     let session = table_session(&mut table).await;
+    // The open transaction was rolled back: committing it now (from another session) finds nothing.
+    let commit = table
+        .commit_transaction(ydb::table::CommitTransactionRequest {
+            session_id: session.clone(),
+            tx_id: open_tx,
+            ..Default::default()
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(commit.operation.unwrap().status, StatusCode::NotFound as i32);
     let read = table
         .execute_data_query(data_query(&session, "SELECT id FROM kv ORDER BY id", true))
         .await

@@ -44,31 +44,110 @@ async fn grpc_web_over_http1_answers_on_the_same_port_with_the_status_in_a_trail
     let text = grpc_web_empty_call(
         running.addr,
         "/Ydb.Discovery.V1.DiscoveryService/ListEndpoints",
-        "origin: http://example.test\r\n",
+        "origin: http://127.0.0.1:8000\r\n",
     )
     .await;
     assert!(text.starts_with("http/1.1 200"), "{text}");
     assert!(text.contains("content-type: application/grpc-web"), "{text}");
-    assert!(text.contains("access-control-allow-origin: http://example.test"), "{text}");
+    assert!(text.contains("access-control-allow-origin: http://127.0.0.1:8000"), "{text}");
     assert!(text.contains("access-control-expose-headers"), "{text}");
     assert!(text.contains("grpc-status:0"), "the trailer frame carries grpc-status: {text}");
     running.stop().await.unwrap();
 }
 
-#[tokio::test]
-async fn cors_preflight_allows_the_grpc_web_headers() {
-    let running = server().await;
+/// A CORS preflight for ExecuteQuery from `origin`, answered (lowercased).
+async fn preflight(running: &Running, origin: &str) -> String {
     let request = format!(
-        "OPTIONS /Ydb.Query.V1.QueryService/ExecuteQuery HTTP/1.1\r\nhost: {}\r\norigin: http://example.test\r\n\
+        "OPTIONS /Ydb.Query.V1.QueryService/ExecuteQuery HTTP/1.1\r\nhost: {}\r\norigin: {origin}\r\n\
          access-control-request-method: POST\r\n\
          access-control-request-headers: content-type,x-grpc-web,x-ydb-database,x-ydb-auth-ticket\r\n\
          connection: close\r\n\r\n",
         running.addr
     );
+    String::from_utf8_lossy(&http1(running.addr, request.as_bytes()).await).to_lowercase()
+}
+
+#[tokio::test]
+async fn cors_preflight_allows_the_grpc_web_headers_to_loopback_origins_of_any_port() {
+    let running = server().await;
+    // The project's browser tests serve their pages from 127.0.0.1 on a free port; localhost works too.
+    for origin in ["http://127.0.0.1:8000", "http://127.0.0.1:41234", "http://localhost:5173", "http://[::1]:3000"] {
+        let text = preflight(&running, origin).await;
+        assert!(text.starts_with("http/1.1 200"), "{origin}: {text}");
+        assert!(text.contains(&format!("access-control-allow-origin: {origin}")), "{text}");
+        assert!(text.contains("access-control-allow-headers"), "{text}");
+    }
+    running.stop().await.unwrap();
+}
+
+#[tokio::test]
+async fn a_foreign_origin_is_refused_before_any_service_runs() {
+    let running = server().await;
+    let text = preflight(&running, "http://evil.example").await;
+    assert!(text.starts_with("http/1.1 403"), "{text}");
+    assert!(!text.contains("access-control-allow-origin"), "{text}");
+    let text = grpc_web_empty_call(
+        running.addr,
+        "/Ydb.Table.V1.TableService/CreateSession",
+        "origin: http://evil.example\r\n",
+    )
+    .await;
+    assert!(text.starts_with("http/1.1 403"), "{text}");
+    assert!(text.contains("x-ydb-devserver-refused: origin http://evil.example is not allowed"), "{text}");
+    assert!(!text.contains("grpc-status"), "no service ran: {text}");
+    assert_eq!(running.session_count(), 0);
+    running.stop().await.unwrap();
+}
+
+#[tokio::test]
+async fn allow_origin_adds_origins_and_a_star_allows_any() {
+    for (allowed, origin) in [("http://app.example", "http://app.example"), ("*", "https://anything.example")] {
+        let config = Config {
+            listen: "127.0.0.1:0".parse().unwrap(),
+            allow_origins: vec![allowed.to_string()],
+            ..Config::default()
+        };
+        let running = start(config).await.unwrap();
+        let text = preflight(&running, origin).await;
+        assert!(text.contains(&format!("access-control-allow-origin: {origin}")), "{text}");
+        if allowed != "*" {
+            assert!(preflight(&running, "http://other.example").await.starts_with("http/1.1 403"));
+        }
+        running.stop().await.unwrap();
+    }
+}
+
+#[tokio::test]
+async fn a_rebound_host_name_is_refused_but_ip_addresses_localhost_and_allowed_names_are_answered() {
+    let running = server().await;
+    let call = |host: String| {
+        let request = format!(
+            "POST /Ydb.Discovery.V1.DiscoveryService/ListEndpoints HTTP/1.1\r\nhost: {host}\r\n\
+             content-type: application/grpc-web+proto\r\nx-grpc-web: 1\r\ncontent-length: 5\r\n\
+             connection: close\r\n\r\n\0\0\0\0\0"
+        );
+        let addr = running.addr;
+        async move { String::from_utf8_lossy(&http1(addr, request.as_bytes()).await).to_lowercase() }
+    };
+    let port = running.addr.port();
+    let refused = call(format!("attacker.example:{port}")).await;
+    assert!(refused.starts_with("http/1.1 403"), "{refused}");
+    assert!(refused.contains("--allow-host attacker.example"), "{refused}");
+    for host in [format!("127.0.0.1:{port}"), format!("localhost:{port}")] {
+        assert!(call(host.clone()).await.starts_with("http/1.1 200"), "{host}");
+    }
+    running.stop().await.unwrap();
+    let config =
+        Config { listen: "127.0.0.1:0".parse().unwrap(), allow_hosts: vec!["ydb".into()], ..Config::default() };
+    let running = start(config).await.unwrap();
+    let port = running.addr.port();
+    let request = format!(
+        "POST /Ydb.Discovery.V1.DiscoveryService/ListEndpoints HTTP/1.1\r\nhost: ydb:{port}\r\n\
+         content-type: application/grpc-web+proto\r\nx-grpc-web: 1\r\ncontent-length: 5\r\n\
+         connection: close\r\n\r\n\0\0\0\0\0"
+    );
     let text = String::from_utf8_lossy(&http1(running.addr, request.as_bytes()).await).to_lowercase();
     assert!(text.starts_with("http/1.1 200"), "{text}");
-    assert!(text.contains("access-control-allow-origin: http://example.test"), "{text}");
-    assert!(text.contains("access-control-allow-headers"), "{text}");
     running.stop().await.unwrap();
 }
 

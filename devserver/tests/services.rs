@@ -281,3 +281,78 @@ async fn grpc_web_calls_without_a_token_are_unauthenticated_too() {
     assert!(text.contains("grpc-status: 16") || text.contains("grpc-status:16"), "{text}");
     running.stop().await.unwrap();
 }
+
+/// ExecuteDataQuery in `session`: begins a serializable transaction when `tx` is empty, else continues it.
+async fn data_query(
+    client: &mut TableServiceClient<tonic::transport::Channel>,
+    session: &str,
+    tx: &str,
+    text: &str,
+) -> ydb::operations::Operation {
+    use ydb::table::transaction_control::TxSelector;
+    let selector = if tx.is_empty() {
+        TxSelector::BeginTx(ydb::table::TransactionSettings {
+            tx_mode: Some(ydb::table::transaction_settings::TxMode::SerializableReadWrite(Default::default())),
+        })
+    } else {
+        TxSelector::TxId(tx.to_string())
+    };
+    let request = ydb::table::ExecuteDataQueryRequest {
+        session_id: session.to_string(),
+        tx_control: Some(ydb::table::TransactionControl { tx_selector: Some(selector), commit_tx: false }),
+        query: Some(ydb::table::Query { query: Some(ydb::table::query::Query::YqlText(text.into())) }),
+        ..Default::default()
+    };
+    client.execute_data_query(request).await.unwrap().into_inner().operation.unwrap()
+}
+
+async fn commit(
+    client: &mut TableServiceClient<tonic::transport::Channel>,
+    session: &str,
+    tx: &str,
+) -> ydb::operations::Operation {
+    let request = ydb::table::CommitTransactionRequest {
+        session_id: session.to_string(),
+        tx_id: tx.to_string(),
+        ..Default::default()
+    };
+    client.commit_transaction(request).await.unwrap().into_inner().operation.unwrap()
+}
+
+#[tokio::test]
+async fn interactive_transactions_in_two_sessions_are_open_together_and_conflict_only_at_commit() {
+    let running = server(&[], Duration::from_secs(60)).await;
+    let mut client = TableServiceClient::connect(url(&running)).await.unwrap();
+    let (s1, s2) = (session(&mut client).await, session(&mut client).await);
+    let created = client
+        .execute_scheme_query(ydb::table::ExecuteSchemeQueryRequest {
+            session_id: s1.clone(),
+            yql_text: "CREATE TABLE acc (id Uint64, n Int64, PRIMARY KEY (id))".into(),
+            ..Default::default()
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(status(created.operation), StatusCode::Success as i32);
+    let tx_of = |op: ydb::operations::Operation| {
+        let result = ydb::table::ExecuteQueryResult::decode(op.result.unwrap().value.as_slice()).unwrap();
+        result.tx_meta.unwrap().id
+    };
+    // Different rows: both transactions write while both are open, and both commit.
+    let t1 = tx_of(data_query(&mut client, &s1, "", "UPSERT INTO acc (id, n) VALUES (1, 1)").await);
+    let t2 = tx_of(data_query(&mut client, &s2, "", "UPSERT INTO acc (id, n) VALUES (2, 2)").await);
+    assert_eq!(commit(&mut client, &s2, &t2).await.status, StatusCode::Success as i32);
+    assert_eq!(commit(&mut client, &s1, &t1).await.status, StatusCode::Success as i32);
+    // The same row: both writes succeed, the later commit is ABORTED with YDB's issue.
+    let read = "SELECT n FROM acc WHERE id = 1";
+    let t1 = tx_of(data_query(&mut client, &s1, "", read).await);
+    let t2 = tx_of(data_query(&mut client, &s2, "", read).await);
+    let write = |n: i64| format!("UPSERT INTO acc (id, n) VALUES (1, {n})");
+    assert_eq!(data_query(&mut client, &s1, &t1, &write(10)).await.status, StatusCode::Success as i32);
+    assert_eq!(data_query(&mut client, &s2, &t2, &write(20)).await.status, StatusCode::Success as i32);
+    assert_eq!(commit(&mut client, &s1, &t1).await.status, StatusCode::Success as i32);
+    let aborted = commit(&mut client, &s2, &t2).await;
+    assert_eq!(aborted.status, StatusCode::Aborted as i32);
+    assert!(aborted.issues[0].message.starts_with("Transaction locks invalidated."), "{:?}", aborted.issues);
+    running.stop().await.unwrap();
+}

@@ -1,7 +1,8 @@
 //! `Driver` and the credentials objects, as JS sees them.
 
-use super::{options, to_js};
+use super::{js_read, options, to_js};
 use crate::auth::{AnonymousCredentials, Credentials};
+use crate::connection::{ConnectionString, EnvCredentials};
 use crate::discovery::DiscoverySettings;
 use crate::error::{Error, Result};
 use crate::proto::ydb::discovery::EndpointInfo;
@@ -13,6 +14,29 @@ use std::rc::Rc;
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
 use wasm_bindgen_futures::{future_to_promise, JsFuture};
+
+/// A driver for `c` with the options every way of making one shares.
+fn build(
+    c: &ConnectionString,
+    o: &Option<JsValue>,
+    credentials: impl FnOnce(&FetchSettings) -> Result<Rc<dyn Credentials>>,
+) -> Result<Driver> {
+    let fetch = fetch_from_js(o)?;
+    let credentials = credentials(&fetch)?;
+    let retry_budget = super::retry::budget_from_js(&options::raw(o, "retryBudget"))?;
+    let discovery = discovery_from_js(&options::raw(o, "discovery"))?;
+    let request_timeout = options::millis(o, "requestTimeoutMs")?.filter(|ms| *ms > 0);
+    let inner = crate::driver::Driver::new(
+        &c.endpoint,
+        &c.database,
+        credentials,
+        discovery,
+        request_timeout,
+        retry_budget,
+        fetch,
+    )?;
+    Ok(Driver { inner, fallback_pool: Rc::default() })
+}
 
 /// Credentials given as a JS object with `getAuthToken(): Promise<string | null>`.
 struct JsCredentials {
@@ -182,36 +206,57 @@ impl Driver {
 
 #[wasm_bindgen]
 impl Driver {
-    /// `new Driver({ endpoint, database, credentials?, discovery?, requestTimeoutMs?, retryBudget?, fetch?,
-    /// headers? })`. Sends nothing: the first request is the first call's (or `wait()`'s).
+    /// `new Driver('grpcs://host:2135/?database=/path')`, or `new Driver({ endpoint, database } or
+    /// { connectionString }, credentials?, discovery?, requestTimeoutMs?, retryBudget? })`.
     #[wasm_bindgen(constructor)]
     pub fn new(config: JsValue) -> std::result::Result<Driver, JsValue> {
-        let build = || -> Result<Driver> {
-            let o = options::object(&config, "Driver options")?;
-            if o.is_none() {
-                return Err(Error::argument("new Driver({ endpoint, database }) needs an options object"));
-            }
-            let endpoint =
-                options::string(&o, "endpoint")?.ok_or_else(|| Error::argument("option endpoint is required"))?;
-            let database =
-                options::string(&o, "database")?.ok_or_else(|| Error::argument("option database is required"))?;
-            let fetch = fetch_from_js(&o)?;
-            let credentials = credentials_from_js(&options::raw(&o, "credentials"), &endpoint, &database, &fetch)?;
-            let retry_budget = super::retry::budget_from_js(&options::raw(&o, "retryBudget"))?;
-            let discovery = discovery_from_js(&options::raw(&o, "discovery"))?;
-            let request_timeout = options::millis(&o, "requestTimeoutMs")?.filter(|ms| *ms > 0);
-            let inner = crate::driver::Driver::new(
-                &endpoint,
-                &database,
-                credentials,
-                discovery,
-                request_timeout,
-                retry_budget,
-                fetch,
-            )?;
-            Ok(Driver { inner, fallback_pool: Rc::default() })
+        if let Some(text) = config.as_string() {
+            let c = ConnectionString::parse(&text)?;
+            return Ok(build(&c, &None, |_| Ok(Rc::new(AnonymousCredentials)))?);
+        }
+        let o = options::object(&config, "Driver options")?;
+        if o.is_none() {
+            return Err(Error::argument("new Driver needs a connection string or { endpoint, database }").into());
+        }
+        let c = match options::string(&o, "connectionString")? {
+            Some(text) => ConnectionString::parse(&text)?,
+            None => ConnectionString {
+                endpoint: options::string(&o, "endpoint")?
+                    .ok_or_else(|| Error::argument("option endpoint (or connectionString) is required"))?,
+                database: options::string(&o, "database")?
+                    .ok_or_else(|| Error::argument("option database (or connectionString) is required"))?,
+            },
         };
-        build().map_err(to_js)
+        let credentials = options::raw(&o, "credentials");
+        Ok(build(&c, &o, |fetch| credentials_from_js(&credentials, &c.endpoint, &c.database, fetch))?)
+    }
+
+    /// `Driver.fromEnv(env)`: `YDB_CONNECTION_STRING` and the credentials variables of `env` (a plain
+    /// object; the JS entry passes `process.env`, `Deno.env` or a Workers `env`), with `options` as for
+    /// the constructor (credentials aside).
+    #[wasm_bindgen(js_name = fromEnv)]
+    pub fn from_env(env: JsValue, opts: JsValue) -> std::result::Result<Driver, JsValue> {
+        if !env.is_object() {
+            return Err(Error::argument("Driver.fromEnv(env) needs an object of environment variables").into());
+        }
+        let read = |name: &str| js_read::get(&env, name).ok().and_then(|v| v.as_string());
+        let config = crate::connection::from_env(&read)?;
+        let c = config.connection;
+        let o = options::object(&opts, "Driver.fromEnv options")?;
+        let credentials = |fetch: &FetchSettings| -> Result<Rc<dyn Credentials>> {
+            Ok(match config.credentials {
+                EnvCredentials::Anonymous => Rc::new(AnonymousCredentials),
+                EnvCredentials::AccessToken(token) => Rc::new(crate::auth::AccessTokenCredentials::new(token)),
+                EnvCredentials::Static { user, password } => Rc::new(crate::auth::StaticCredentials::new(
+                    &c.endpoint,
+                    &c.database,
+                    user,
+                    password,
+                    fetch.clone(),
+                )?),
+            })
+        };
+        Ok(build(&c, &o, credentials)?)
     }
 
     /// Resolves `true` once the database answered discovery, `false` when `timeoutMs` passed first.

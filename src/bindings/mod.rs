@@ -13,6 +13,7 @@ pub mod query;
 pub mod retry;
 pub mod schema;
 pub mod scheme;
+pub mod sql;
 pub mod table;
 pub mod values;
 
@@ -61,6 +62,19 @@ fn issues_to_js(issues: &[crate::error::Issue]) -> Array {
     }
     arr
 }
+
+/// The `Ok` value, or an early return of a Promise rejected with the error. Used before
+/// `future_to_promise` so that the checks made before a call starts stay out of its future's state (each
+/// future is its own state machine in the wasm; an error carried into it costs bytes in every one).
+macro_rules! or_reject {
+    ($result:expr) => {
+        match $result {
+            Ok(value) => value,
+            Err(e) => return js_sys::Promise::reject(&$crate::bindings::to_js(e)),
+        }
+    };
+}
+pub(crate) use or_reject;
 
 /// `?` turns an error into the JS value it is thrown as.
 impl From<Error> for JsValue {

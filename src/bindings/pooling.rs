@@ -94,7 +94,7 @@ fn background_sleep(ms: f64) -> LocalBoxFuture<'static, ()> {
 pub fn acquire_promise<S: PooledSession + Clone>(
     pool: &Pool<S>,
     opts: JsValue,
-    wrap: fn(Checkout<S>) -> JsValue,
+    wrap: impl Fn(Checkout<S>) -> JsValue + 'static,
 ) -> Promise {
     let pool = pool.clone();
     future_to_promise(async move {

@@ -1,9 +1,11 @@
 //! `QuerySessionPool`, `QuerySession` and the streamed `executeQuery` result, as JS sees them.
 
 use super::driver::Driver;
+use super::or_reject;
 use super::pooling::{acquire_promise, pool_for_driver, pool_options, release_to, stop_promise};
 use super::retry::{retry_operation_promise, RetryContext, SignalCancellation};
-use super::values::{params_from_js, result_set_to_js, result_sets_to_js};
+use super::sql::text_and_params;
+use super::values::{result_set_to_js, result_sets_to_js};
 use super::{options, to_js};
 use crate::error::{Error, Result};
 use crate::pool::{Checkout, Pool};
@@ -89,8 +91,8 @@ impl QuerySessionPool {
 
 /// A one-shot query from its JS arguments.
 pub(crate) fn one_shot(query: &JsValue, params: &JsValue, call: CallOptions) -> Result<OneShot> {
-    let text = query.as_string().ok_or_else(|| Error::argument("query must be a string"))?;
-    Ok(OneShot { text, parameters: params_from_js(params)?, call })
+    let (text, parameters) = super::sql::text_and_params(query, params)?;
+    Ok(OneShot { text, parameters, call })
 }
 
 /// The promise of a one-shot query's result sets (see [`crate::query::execute_once`]); `fallback` gives the
@@ -158,12 +160,12 @@ impl QuerySession {
         opts: JsValue,
     ) -> std::result::Result<QueryResultStream, JsValue> {
         let start = (|| -> Result<Pending> {
-            let text = query.as_string().ok_or_else(|| Error::argument("query must be a string"))?;
+            let (text, params) = text_and_params(&query, &params)?;
             let o = options::object(&opts, "executeQuery options")?;
             Ok(Pending {
                 session: self.inner.get()?,
                 text,
-                params: params_from_js(&params)?,
+                params,
                 tx: tx_control_from_js(&o)?,
                 call: options::call_options(&o)?,
             })
@@ -178,8 +180,8 @@ impl QuerySession {
     #[wasm_bindgen(js_name = beginTransaction)]
     pub fn begin_transaction(&self, mode: JsValue) -> Promise {
         let s = self.inner.get();
+        let s = or_reject!(s);
         future_to_promise(async move {
-            let s = s?;
             let mode = super::table::tx_mode_from_js(&mode)?;
             let id = s.begin(mode, &CallOptions::default()).await?;
             Ok(JsValue::from_str(&id))
@@ -189,8 +191,8 @@ impl QuerySession {
     #[wasm_bindgen(js_name = commitTransaction)]
     pub fn commit_transaction(&self, tx_id: JsValue) -> Promise {
         let s = self.inner.get();
+        let s = or_reject!(s);
         future_to_promise(async move {
-            let s = s?;
             let tx_id = tx_id_arg(&tx_id)?;
             s.commit(&tx_id, &CallOptions::default()).await?;
             Ok(JsValue::UNDEFINED)
@@ -200,8 +202,8 @@ impl QuerySession {
     #[wasm_bindgen(js_name = rollbackTransaction)]
     pub fn rollback_transaction(&self, tx_id: JsValue) -> Promise {
         let s = self.inner.get();
+        let s = or_reject!(s);
         future_to_promise(async move {
-            let s = s?;
             let tx_id = tx_id_arg(&tx_id)?;
             s.rollback(&tx_id, &CallOptions::default()).await?;
             Ok(JsValue::UNDEFINED)
@@ -211,8 +213,8 @@ impl QuerySession {
     /// Deletes the session (a session from a pool goes back with `pool.release` instead).
     pub fn close(&self) -> Promise {
         let s = self.inner.get();
+        let s = or_reject!(s);
         future_to_promise(async move {
-            let s = s?;
             s.delete().await;
             Ok(JsValue::UNDEFINED)
         })

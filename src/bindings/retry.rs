@@ -176,7 +176,7 @@ pub fn retry_operation_promise<S: PooledSession + Clone>(
     pool: &Pool<S>,
     context: &RetryContext,
     settings: JsValue,
-    wrap: fn(Checkout<S>) -> JsValue,
+    wrap: impl Fn(Checkout<S>) -> JsValue + 'static,
     callee: Function,
     args: Array,
 ) -> js_sys::Promise {

@@ -137,7 +137,7 @@ pub fn description_to_js(d: &table::DescribeTableResult) -> JsValue {
 }
 
 /// A query argument: YQL text, or a `DataQuery` from `prepareQuery` (`{ yqlText, queryId, parameterTypes }`).
-pub fn data_query_from_js(v: &JsValue) -> Result<DataQuery> {
+fn data_query_from_js(v: &JsValue) -> Result<DataQuery> {
     if let Some(text) = v.as_string() {
         return Ok(DataQuery::Text(text));
     }
@@ -162,8 +162,20 @@ pub fn data_query_from_js(v: &JsValue) -> Result<DataQuery> {
     Ok(DataQuery::Prepared(PreparedQuery { id, text, parameter_types }))
 }
 
+/// A data query argument and its parameters: an sql`…` template (its values bound as parameters beside
+/// `params`), YQL text, or a prepared `DataQuery`.
+pub fn data_query_and_params(query: &JsValue, params: &JsValue) -> Result<(DataQuery, HashMap<String, TypedValue>)> {
+    if super::sql::is_template(query) {
+        let (text, params) = super::sql::text_and_params(query, params)?;
+        return Ok((DataQuery::Text(text), params));
+    }
+    let q = data_query_from_js(query)?;
+    let params = data_query_params(&q, params)?;
+    Ok((q, params))
+}
+
 /// The parameters, typed by a prepared query's declarations where the caller gave plain values.
-pub fn data_query_params(query: &DataQuery, params: &JsValue) -> Result<HashMap<String, TypedValue>> {
+fn data_query_params(query: &DataQuery, params: &JsValue) -> Result<HashMap<String, TypedValue>> {
     let declared = query
         .parameter_types()
         .map(|types| {

@@ -2,6 +2,7 @@
 
 use super::driver::Driver;
 use super::options;
+use super::or_reject;
 use super::schema::{directory_to_js, entry_to_js, permissions_from_js};
 use crate::error::{Error, Result};
 use crate::scheme::SchemeClient as Core;
@@ -31,8 +32,8 @@ impl SchemeClient {
     #[wasm_bindgen(js_name = makeDirectory)]
     pub fn make_directory(&self, path: JsValue, opts: JsValue) -> Promise {
         let (client, args) = (self.inner.clone(), path_and_call(&path, &opts));
+        let (path, call) = or_reject!(args);
         future_to_promise(async move {
-            let (path, call) = args?;
             client.make_directory(&path, &call).await?;
             Ok(JsValue::UNDEFINED)
         })
@@ -41,8 +42,8 @@ impl SchemeClient {
     #[wasm_bindgen(js_name = removeDirectory)]
     pub fn remove_directory(&self, path: JsValue, opts: JsValue) -> Promise {
         let (client, args) = (self.inner.clone(), path_and_call(&path, &opts));
+        let (path, call) = or_reject!(args);
         future_to_promise(async move {
-            let (path, call) = args?;
             client.remove_directory(&path, &call).await?;
             Ok(JsValue::UNDEFINED)
         })
@@ -52,8 +53,8 @@ impl SchemeClient {
     #[wasm_bindgen(js_name = listDirectory)]
     pub fn list_directory(&self, path: JsValue, opts: JsValue) -> Promise {
         let (client, args) = (self.inner.clone(), path_and_call(&path, &opts));
+        let (path, call) = or_reject!(args);
         future_to_promise(async move {
-            let (path, call) = args?;
             let d = client.list_directory(&path, &call).await?;
             Ok(directory_to_js(&d))
         })
@@ -63,8 +64,8 @@ impl SchemeClient {
     #[wasm_bindgen(js_name = describePath)]
     pub fn describe_path(&self, path: JsValue, opts: JsValue) -> Promise {
         let (client, args) = (self.inner.clone(), path_and_call(&path, &opts));
+        let (path, call) = or_reject!(args);
         future_to_promise(async move {
-            let (path, call) = args?;
             let d = client.describe_path(&path, &call).await?;
             Ok(d.self_.as_ref().map(entry_to_js).unwrap_or_default().into())
         })
@@ -75,8 +76,8 @@ impl SchemeClient {
     pub fn modify_permissions(&self, path: JsValue, permissions: JsValue, opts: JsValue) -> Promise {
         let client = self.inner.clone();
         let args = path_and_call(&path, &opts).and_then(|pc| Ok((pc, permissions_from_js(&permissions)?)));
+        let ((path, call), (actions, clear)) = or_reject!(args);
         future_to_promise(async move {
-            let ((path, call), (actions, clear)) = args?;
             client.modify_permissions(&path, actions, clear, &call).await?;
             Ok(JsValue::UNDEFINED)
         })

@@ -1,11 +1,12 @@
 //! `SessionPool`, table `Session` and `TxContext`, as JS sees them.
 
 use super::driver::Driver;
+use super::or_reject;
 use super::pooling::{
     acquire_promise, keep_alive_as_configured, pool_for_driver, pool_options, release_to, stop_promise,
 };
 use super::retry::{retry_operation_promise, RetryContext};
-use super::schema::{self as convert, data_query_from_js, data_query_params};
+use super::schema::{self as convert, data_query_and_params};
 use super::values::{result_set_to_js, result_sets_to_js};
 use super::{options, to_js};
 use crate::error::{Error, Result};
@@ -53,21 +54,25 @@ type TablePool = Pool<Rc<TableSession>>;
 pub struct SessionPool {
     pool: TablePool,
     retry: RetryContext,
+    /// The pool's `allowTruncated`: what its sessions do with a result cut at the row limit.
+    allow_truncated: bool,
 }
 
 #[wasm_bindgen]
 impl SessionPool {
-    /// `new SessionPool(driver, { size? })`
+    /// `new SessionPool(driver, { size?, keepAliveMs?, allowTruncated? })`
     #[wasm_bindgen(constructor)]
     pub fn new(driver: &Driver, opts: JsValue) -> std::result::Result<SessionPool, JsValue> {
         let o = pool_options(&opts)?;
+        let allow_truncated = options::boolean(&o, "allowTruncated")?.unwrap_or(false);
         let pool = pool_for_driver(driver, &o)?;
         keep_alive_as_configured(&pool, driver, &o)?;
-        Ok(SessionPool { pool, retry: RetryContext::of(driver) })
+        Ok(SessionPool { pool, retry: RetryContext::of(driver), allow_truncated })
     }
 
     pub fn acquire(&self, opts: JsValue) -> Promise {
-        acquire_promise(&self.pool, opts, |s| Session::of(s).into())
+        let allow = self.allow_truncated;
+        acquire_promise(&self.pool, opts, move |s| Session::of(s, allow).into())
     }
 
     /// Gives a session back. A second release is a no-op; a session of another pool is a `TypeError`.
@@ -78,7 +83,8 @@ impl SessionPool {
     /// `retryOperation(async (session, ...args) => …, retrySettings?, ...args)`
     #[wasm_bindgen(js_name = retryOperation)]
     pub fn retry_operation(&self, callee: Function, settings: JsValue, args: Array) -> Promise {
-        retry_operation_promise(&self.pool, &self.retry, settings, |s| Session::of(s).into(), callee, args)
+        let allow = self.allow_truncated;
+        retry_operation_promise(&self.pool, &self.retry, settings, move |s| Session::of(s, allow).into(), callee, args)
     }
 
     pub fn stop(&self, opts: JsValue) -> Promise {
@@ -106,13 +112,20 @@ pub struct Session {
     inner: Checkout<Rc<TableSession>>,
     /// Kept apart from the checkout so that a released handle still says which session it was.
     id: String,
+    /// Its pool's `allowTruncated` (false outside pools); a call's own option wins.
+    allow_truncated: bool,
 }
 
 impl Session {
-    fn of(inner: Checkout<Rc<TableSession>>) -> Self {
+    fn of(inner: Checkout<Rc<TableSession>>, allow_truncated: bool) -> Self {
         let id = inner.get().map(|s| s.id().to_string()).unwrap_or_default();
-        Session { inner, id }
+        Session { inner, id, allow_truncated }
     }
+}
+
+/// A call's `allowTruncated`, else the default it inherits.
+fn allow_truncated(o: &Option<JsValue>, default: bool) -> Result<bool> {
+    Ok(options::boolean(o, "allowTruncated")?.unwrap_or(default))
 }
 
 fn query_text(q: &JsValue) -> Result<String> {
@@ -134,8 +147,8 @@ fn bulk_upsert_promise(
         let o = options::object(&opts, "bulkUpsert settings")?;
         Ok((path_arg(&path)?, convert::rows_from_js(&rows, &column_types)?, options::call_options(&o)?))
     })();
+    let (path, rows, call) = or_reject!(prepared);
     future_to_promise(async move {
-        let (path, rows, call) = prepared?;
         bulk_upsert(&channel, &path, rows, &call).await?;
         Ok(JsValue::UNDEFINED)
     })
@@ -158,7 +171,7 @@ impl TableClient {
             let o = options::object(&opts, "session options")?;
             let call = options::call_options(&o)?;
             let s = TableSession::create(&channel, &call).await?;
-            Ok(Session::of(Checkout::unpooled(Rc::new(s))).into())
+            Ok(Session::of(Checkout::unpooled(Rc::new(s)), false).into())
         })
     }
 
@@ -261,14 +274,14 @@ impl Session {
         let session = self.inner.get();
         let prepared = (|| -> Result<_> {
             let o = options::object(&opts, "executeQuery options")?;
-            let q = data_query_from_js(&query)?;
-            let params = data_query_params(&q, &params)?;
-            Ok((q, params, options::call_options(&o)?))
+            let (q, params) = data_query_and_params(&query, &params)?;
+            Ok((q, params, options::call_options(&o)?, allow_truncated(&o, self.allow_truncated)?))
         })();
+        let session = or_reject!(session);
+        let (q, params, call, allow) = or_reject!(prepared);
         future_to_promise(async move {
-            let session = session?;
-            let (q, params, call) = prepared?;
             let mut tx = CoreTx::new(session, TxMode::SerializableReadWrite);
+            tx.set_allow_truncated(allow);
             let sets = tx.execute(&q, params, true, &call).await?;
             result_sets_to_js(&sets).map_err(to_js)
         })
@@ -282,9 +295,9 @@ impl Session {
             let o = options::object(&opts, "executeSchemeQuery options")?;
             Ok((query_text(&yql)?, options::call_options(&o)?))
         })();
+        let session = or_reject!(session);
+        let (text, call) = or_reject!(prepared);
         future_to_promise(async move {
-            let session = session?;
-            let (text, call) = prepared?;
             session.execute_scheme_query(&text, &call).await?;
             Ok(JsValue::UNDEFINED)
         })
@@ -298,9 +311,9 @@ impl Session {
             let o = options::object(&opts, "prepareQuery options")?;
             Ok((query_text(&query)?, options::call_options(&o)?))
         })();
+        let session = or_reject!(session);
+        let (text, call) = or_reject!(prepared);
         future_to_promise(async move {
-            let session = session?;
-            let (text, call) = prepared?;
             let p = session.prepare(&text, &call).await?;
             Ok(convert::prepared_to_js(&p))
         })
@@ -314,9 +327,9 @@ impl Session {
             let o = options::object(&opts, "createTable settings")?;
             Ok((path_arg(&path)?, convert::description_from_js(&description)?, options::call_options(&o)?))
         })();
+        let session = or_reject!(session);
+        let (path, (columns, key, indexes), call) = or_reject!(prepared);
         future_to_promise(async move {
-            let session = session?;
-            let (path, (columns, key, indexes), call) = prepared?;
             session.create_table(&path, columns, key, indexes, &call).await?;
             Ok(JsValue::UNDEFINED)
         })
@@ -329,9 +342,9 @@ impl Session {
             let o = options::object(&opts, "dropTable settings")?;
             Ok((path_arg(&path)?, options::call_options(&o)?))
         })();
+        let session = or_reject!(session);
+        let (path, call) = or_reject!(prepared);
         future_to_promise(async move {
-            let session = session?;
-            let (path, call) = prepared?;
             session.drop_table(&path, &call).await?;
             Ok(JsValue::UNDEFINED)
         })
@@ -345,9 +358,9 @@ impl Session {
             let o = options::object(&opts, "alterTable settings")?;
             Ok((path_arg(&path)?, convert::alter_from_js(&change)?, options::call_options(&o)?))
         })();
+        let session = or_reject!(session);
+        let (path, change, call) = or_reject!(prepared);
         future_to_promise(async move {
-            let session = session?;
-            let (path, change, call) = prepared?;
             session.alter_table(&path, change, &call).await?;
             Ok(JsValue::UNDEFINED)
         })
@@ -360,9 +373,9 @@ impl Session {
             let o = options::object(&opts, "copyTable settings")?;
             Ok((path_arg(&source)?, path_arg(&destination)?, options::call_options(&o)?))
         })();
+        let session = or_reject!(session);
+        let (source, destination, call) = or_reject!(prepared);
         future_to_promise(async move {
-            let session = session?;
-            let (source, destination, call) = prepared?;
             session.copy_table(&source, &destination, &call).await?;
             Ok(JsValue::UNDEFINED)
         })
@@ -377,9 +390,9 @@ impl Session {
             let o = options::object(&opts, "describeTable settings")?;
             Ok((path_arg(&path)?, options::call_options(&o)?))
         })();
+        let session = or_reject!(session);
+        let (path, call) = or_reject!(prepared);
         future_to_promise(async move {
-            let session = session?;
-            let (path, call) = prepared?;
             let d = session.describe_table(&path, &call).await?;
             Ok(convert::description_to_js(&d))
         })
@@ -414,13 +427,14 @@ impl Session {
     /// A transaction context; the transaction begins with its first statement.
     pub fn transaction(&self, mode: JsValue) -> std::result::Result<TxContext, JsValue> {
         let mode = tx_mode_from_js(&mode)?;
-        Ok(TxContext { inner: Rc::new(RefCell::new(Some(CoreTx::new(self.inner.get()?, mode)))) })
+        let tx = CoreTx::new(self.inner.get()?, mode);
+        Ok(TxContext { inner: Rc::new(RefCell::new(Some(tx))), allow_truncated: self.allow_truncated })
     }
 
     pub fn close(&self) -> Promise {
         let s = self.inner.get();
+        let s = or_reject!(s);
         future_to_promise(async move {
-            let s = s?;
             s.delete().await;
             Ok(JsValue::UNDEFINED)
         })
@@ -431,6 +445,8 @@ impl Session {
 #[wasm_bindgen]
 pub struct TxContext {
     inner: Rc<RefCell<Option<CoreTx>>>,
+    /// Its session's `allowTruncated`; a statement's own option wins.
+    allow_truncated: bool,
 }
 
 fn busy() -> JsValue {
@@ -455,13 +471,13 @@ impl TxContext {
         let prepared = (|| -> Result<_> {
             let o = options::object(&opts, "execute options")?;
             let commit = options::boolean(&o, "commitTx")?.unwrap_or(false);
-            let q = data_query_from_js(&query)?;
-            let params = data_query_params(&q, &params)?;
-            Ok((q, params, commit, options::call_options(&o)?))
+            let (q, params) = data_query_and_params(&query, &params)?;
+            Ok((q, params, commit, options::call_options(&o)?, allow_truncated(&o, self.allow_truncated)?))
         })();
+        let (q, params, commit, call, allow) = or_reject!(prepared);
         future_to_promise(async move {
-            let (q, params, commit, call) = prepared?;
             let mut tx = cell.borrow_mut().take().ok_or_else(busy)?;
+            tx.set_allow_truncated(allow);
             let r = tx.execute(&q, params, commit, &call).await;
             *cell.borrow_mut() = Some(tx);
             result_sets_to_js(&r?).map_err(to_js)

@@ -245,11 +245,13 @@ pub fn result_sets_to_js(sets: &[ResultSet]) -> Result<JsValue> {
 // ---------------------------------------------------------------------------------------------
 // Parameters
 
-/// How deep a parameter value may nest (lists, structs, tuples and dicts inside each other). YDB's own
-/// types nest a handful of levels; 64 keeps the encoder's recursion (a few hundred bytes of wasm32's
-/// 1 MiB stack per level) far from the stack's end — on wasm32 running past it overwrites the heap
-/// before anything traps. A cyclic value reaches the bound too, and is then reported as a cycle.
-pub const MAX_VALUE_DEPTH: usize = 64;
+/// How deep a parameter value may nest (lists, structs, tuples and dicts inside each other): below the
+/// type bound, so that the type inferred for any accepted value is one the type parser and the server
+/// accept too. YDB's own types nest a handful of levels; this keeps the encoder's recursion (a few
+/// hundred bytes of wasm32's 1 MiB stack per level) far from the stack's end — on wasm32 running past
+/// it overwrites the heap before anything traps. A cyclic value reaches the bound too, and is then
+/// reported as a cycle.
+pub const MAX_VALUE_DEPTH: usize = crate::value::types::MAX_TYPE_DEPTH - 1;
 
 /// How many values one parameter may hold. A sparse array (`new Array(2 ** 32 - 1)`) or a proxy that
 /// claims a huge length would otherwise have the encoder allocate until wasm memory runs out, which

@@ -5,7 +5,7 @@
 //! dead so that its pool discards it. A [`TxContext`] begins its transaction lazily with its first
 //! statement (one round trip, as the official SDKs do) and can commit with the last one.
 
-use crate::error::{Error, Result};
+use crate::error::{Error, Result, Status};
 use crate::pool::{PooledSession, DEFAULT_CREATE_TIMEOUT_MS};
 use crate::proto::ydb::{table, ResultSet, TypedValue};
 use crate::transport::channel::decode_answer;
@@ -206,17 +206,43 @@ impl PooledSession for Rc<TableSession> {
     }
 }
 
+/// Result sets as they are, or TRUNCATED_RESULT when one was cut at the server's row limit: YDB's table
+/// service returns at most 1,000 rows per result set by default, and a program that reads the first
+/// 1,000 of 1,500 rows as if they were all is wrong without knowing it. (The statement itself ran.)
+pub fn refuse_truncated(sets: Vec<ResultSet>, committed: bool) -> Result<Vec<ResultSet>> {
+    let Some((index, set)) = sets.iter().enumerate().find(|(_, s)| s.truncated) else {
+        return Ok(sets);
+    };
+    let ran = if committed { "the statement ran and its transaction committed" } else { "the statement ran" };
+    Err(Error::client(
+        Status::TruncatedResult,
+        format!(
+            "result set {index} was cut at {} rows by the server's row limit ({ran}); read every row with \
+             session.readTable, through the query service (QuerySessionPool.executeWithRetries), or in pages \
+             (LIMIT with a key range) — or pass {{ allowTruncated: true }} to take the first rows",
+            set.rows.len()
+        ),
+    ))
+}
+
 /// An interactive transaction on a table session.
 pub struct TxContext {
     session: Rc<TableSession>,
     mode: TxMode,
     tx_id: Option<String>,
     finished: bool,
+    allow_truncated: bool,
 }
 
 impl TxContext {
     pub fn new(session: Rc<TableSession>, mode: TxMode) -> Self {
-        TxContext { session, mode, tx_id: None, finished: false }
+        TxContext { session, mode, tx_id: None, finished: false, allow_truncated: false }
+    }
+
+    /// Whether a result cut at the server's row limit is returned as it is (`true`) or refused with
+    /// TRUNCATED_RESULT (the default: rows must not go missing without an error).
+    pub fn set_allow_truncated(&mut self, allow: bool) {
+        self.allow_truncated = allow;
     }
 
     pub fn tx_id(&self) -> Option<&str> {
@@ -251,7 +277,7 @@ impl TxContext {
         let began_before = self.tx_id.is_some();
         // Only a prepared query may need its parameters a second time.
         let again = matches!(query, DataQuery::Prepared(_)).then(|| parameters.clone());
-        match self.execute_once(query.to_proto(), parameters, commit, opts).await {
+        let sets = match self.execute_once(query.to_proto(), parameters, commit, opts).await {
             Err(e) => match (query.fallback_after(&e, began_before), again) {
                 (Some(text), Some(parameters)) => {
                     // The failed statement ended nothing on the server: the transaction never began.
@@ -261,6 +287,11 @@ impl TxContext {
                 _ => Err(e),
             },
             ok => ok,
+        }?;
+        if self.allow_truncated {
+            Ok(sets)
+        } else {
+            refuse_truncated(sets, commit)
         }
     }
 
@@ -322,6 +353,21 @@ mod tests {
         let control = table::TransactionControl { tx_selector: None, commit_tx: true };
         let q = table::query::Query::YqlText("SELECT 1".into());
         data_query_request("s1", q, HashMap::new(), control, &CallOptions::with_timeout(timeout_ms))
+    }
+
+    #[test]
+    fn a_truncated_result_is_refused_with_the_ways_to_read_the_rest() {
+        let set = |rows: usize, truncated| ResultSet {
+            rows: vec![crate::proto::ydb::Value::default(); rows],
+            truncated,
+            ..Default::default()
+        };
+        assert_eq!(refuse_truncated(vec![set(3, false)], false).map(|s| s.len()).ok(), Some(1));
+        let e = refuse_truncated(vec![set(2, false), set(1000, true)], true).expect_err("refused");
+        assert_eq!((e.status(), e.kind()), (Status::TruncatedResult, crate::ErrorKind::Client));
+        assert!(e.message().contains("result set 1 was cut at 1000 rows"), "{}", e.message());
+        assert!(e.message().contains("committed") && e.message().contains("readTable"), "{}", e.message());
+        assert!(!e.is_retryable(true), "running it again gives the same cut");
     }
 
     #[test]

@@ -7,7 +7,7 @@
 use crate::auth::Credentials;
 use crate::error::{Error, Result, Status};
 use crate::transport::fetch::{self, BodyReader, FetchSettings};
-use crate::transport::framing::{encode_frame, Frame, FrameDecoder, Trailers};
+use crate::transport::framing::{encode_frame, split_unary_body, Frame, FrameDecoder, Trailers};
 use crate::transport::methods::{Method, StreamingMethod};
 use futures_util::future::LocalBoxFuture;
 use js_sys::{Array, Reflect};
@@ -44,13 +44,27 @@ impl CallOptions {
 
     /// One signal that fires on the caller's abort or on the deadline, whichever comes first.
     fn effective_signal(&self) -> Option<AbortSignal> {
-        let timeout = self.timeout_ms.map(AbortSignal::timeout_with_u32);
+        let timeout = self.timeout_ms.map(|ms| AbortSignal::timeout_with_u32(ms.min(MAX_TIMER_MS)));
         match (timeout, &self.signal) {
             (None, None) => None,
             (Some(t), None) => Some(t),
             (None, Some(s)) => Some(s.clone()),
             (Some(t), Some(s)) => Some(any_signal(&t, s)),
         }
+    }
+}
+
+/// The longest delay a JS timer keeps: Node turns a longer one (past 2^31 - 1 ms, 24.8 days) into 1 ms
+/// with a warning, which made a call with a deadline weeks away fail at once with DEADLINE_EXCEEDED.
+const MAX_TIMER_MS: u32 = i32::MAX as u32;
+
+/// The `grpc-timeout` header for a deadline: gRPC allows at most 8 digits, so a deadline of 10^8 ms
+/// (27.7 hours) or more is sent in seconds, rounded up.
+fn grpc_timeout(ms: u32) -> String {
+    if ms < 100_000_000 {
+        format!("{ms}m")
+    } else {
+        format!("{}S", ms.div_ceil(1000))
     }
 }
 
@@ -176,7 +190,7 @@ impl Channel {
             }
             _ => opts,
         };
-        let timeout = opts.timeout_ms.map(|ms| format!("{ms}m"));
+        let timeout = opts.timeout_ms.map(grpc_timeout);
         let mut headers: Vec<(&str, &str)> = vec![
             ("content-type", "application/grpc-web+proto"),
             ("x-grpc-web", "1"),
@@ -224,22 +238,9 @@ impl Channel {
             }
             let hinted = response.header_trailers.session_close;
             let body = response.bytes(signal.as_ref()).await.map_err(|e| self.observe(e))?;
-            let mut decoder = FrameDecoder::new();
-            decoder.push(&body);
-            let mut message = None;
-            let mut trailers = None;
-            while let Some(frame) = decoder.next_frame()? {
-                match frame {
-                    Frame::Data(bytes) if message.is_none() => message = Some(bytes),
-                    Frame::Data(_) => return Err(Error::protocol(format!("{path}: more than one answer"))),
-                    Frame::Trailers(t) => trailers = Some(t),
-                }
-            }
-            let trailers = trailers.ok_or_else(|| {
-                self.observe(Error::transport(
-                    Status::ConnectionLost,
-                    format!("{path}: the answer ended without a gRPC status"),
-                ))
+            let (message, trailers) = split_unary_body(&body).map_err(|mut e| {
+                e.message = format!("{path}: {}", e.message);
+                self.observe(e)
             })?;
             if let Some(err) = status_error(&trailers) {
                 return Err(self.observe(err));
@@ -406,6 +407,15 @@ mod tests {
         assert_eq!(normalize_database("/local/").ok().as_deref(), Some("/local"));
         assert!(normalize_database("local").is_err());
         assert!(normalize_database("/").is_err());
+    }
+
+    #[test]
+    fn grpc_timeouts_keep_to_eight_digits() {
+        assert_eq!(grpc_timeout(0), "0m");
+        assert_eq!(grpc_timeout(99_999_999), "99999999m");
+        assert_eq!(grpc_timeout(100_000_000), "100000S");
+        assert_eq!(grpc_timeout(100_000_001), "100001S");
+        assert_eq!(grpc_timeout(u32::MAX), "4294968S");
     }
 
     #[test]

@@ -7,7 +7,7 @@
 //! stream the caller abandons stops the request and with it the server-side work.
 
 use crate::error::{Error, Result, Status};
-use crate::transport::framing::Trailers;
+use crate::transport::framing::{Trailers, MAX_UNARY_BODY_LEN};
 use js_sys::{Promise, Reflect, Uint8Array};
 use std::rc::Rc;
 use wasm_bindgen::prelude::*;
@@ -88,7 +88,13 @@ impl FetchResponse {
     pub async fn bytes(self, signal: Option<&AbortSignal>) -> Result<Vec<u8>> {
         let promise = self.response.array_buffer().map_err(|e| js_failure("arrayBuffer", &e))?;
         let buffer = JsFuture::from(promise).await.map_err(|e| read_failure(&e, signal))?;
-        Ok(Uint8Array::new(&buffer).to_vec())
+        let bytes = Uint8Array::new(&buffer);
+        // Copied into wasm memory only when it can be a gRPC answer: a hostile body of gigabytes would
+        // otherwise exhaust the instance's memory, and a failed allocation in wasm is a trap.
+        if bytes.length() as usize > MAX_UNARY_BODY_LEN {
+            return Err(Error::protocol(format!("an answer of {} bytes exceeds the limit", bytes.length())));
+        }
+        Ok(bytes.to_vec())
     }
 
     /// A reader over the body's chunks (streaming answers).

@@ -6,6 +6,8 @@
 pub mod channel;
 pub mod fetch;
 pub mod framing;
+#[cfg(all(test, not(target_arch = "wasm32")))]
+pub(crate) mod fuzzing;
 pub mod methods;
 pub mod operation;
 

@@ -3,10 +3,24 @@
 //! JS callers name types in YQL's own spelling (`"Uint64"`, `"Optional<Utf8>"`,
 //! `"List<Struct<id:Uint64,name:Utf8>>"`, `"Decimal(22,9)"`), so the same string works in a `DECLARE`
 //! and in a `TypedValue`; result columns report their type in that spelling too.
+//!
+//! Both ways in — a `Ydb.Type` from the network or a program, and type text from JS — are recursive
+//! descents whose depth the input decides, so both stop at [`MAX_TYPE_DEPTH`] levels with an error.
+//! On wasm32 the stack lives in linear memory without a guard page: unbounded recursion there corrupts
+//! the heap before it traps. Every other walk over a `YdbType` (display, `to_proto`, the result
+//! conversion plan in `bindings`) is then bounded by the depth of what these two built.
 
 use crate::error::{Error, Result};
 use crate::proto::ydb::{self, r#type::PrimitiveTypeId as P};
 use std::fmt;
+
+/// The deepest type accepted: a type of more nesting levels (`Optional<Int32>` has two) is refused.
+///
+/// Why 64: prost refuses a message nested deeper than 100 levels, and each level of a `Ydb.Type` takes
+/// at least two protobuf messages (`Type` → `OptionalType` → `Type` …), so no type the network can
+/// deliver comes near 64 — the bound never refuses a real answer — while 64 frames of these descents
+/// stay far inside the 1 MiB wasm stack. YDB's own types nest only a few levels.
+pub const MAX_TYPE_DEPTH: usize = 64;
 
 /// A YDB type.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -112,53 +126,61 @@ impl YdbType {
         YdbType::Optional(Box::new(inner))
     }
 
-    /// Reads a `Ydb.Type` received from the server.
+    /// Reads a `Ydb.Type` received from the server; one nested deeper than [`MAX_TYPE_DEPTH`] is an error.
     pub fn from_proto(t: &ydb::Type) -> Result<YdbType> {
+        Self::from_proto_at(t, 1)
+    }
+
+    /// `from_proto` of a type found at nesting level `level` (the outermost type is level 1).
+    fn from_proto_at(t: &ydb::Type, level: usize) -> Result<YdbType> {
         use ydb::r#type::Type as T;
+        let too_deep = || Error::protocol(format!("a type nested deeper than {MAX_TYPE_DEPTH} levels"));
+        if level > MAX_TYPE_DEPTH {
+            return Err(too_deep());
+        }
         let bad = || Error::protocol("the server sent a type this client cannot read");
+        // A nested type `below` levels under this one (a variant's alternatives are two levels down:
+        // `YdbType::Variant` holds the tuple or struct that lists them).
+        let nested = |t: Option<&ydb::Type>, below: usize| {
+            let t = t.ok_or_else(|| Error::protocol("a container type without its item type"))?;
+            Self::from_proto_at(t, level + below)
+        };
+        let members = |s: &ydb::StructType, below: usize| -> Result<Vec<(String, YdbType)>> {
+            s.members.iter().map(|m| Ok((m.name.clone(), nested(m.r#type.as_ref(), below)?))).collect()
+        };
+        let elements = |t: &ydb::TupleType, below: usize| -> Result<Vec<YdbType>> {
+            t.elements.iter().map(|e| nested(Some(e), below)).collect()
+        };
         Ok(match t.r#type.as_ref().ok_or_else(bad)? {
             T::TypeId(id) => YdbType::Primitive(
                 Primitive::from_id(*id)
                     .ok_or_else(|| Error::protocol(format!("unsupported primitive type id {id}")))?,
             ),
             T::DecimalType(d) => YdbType::Decimal { precision: d.precision, scale: d.scale },
-            T::OptionalType(o) => YdbType::optional(Self::from_boxed(o.item.as_deref())?),
-            T::ListType(l) => YdbType::List(Box::new(Self::from_boxed(l.item.as_deref())?)),
-            T::TupleType(t) => YdbType::Tuple(t.elements.iter().map(Self::from_proto).collect::<Result<_>>()?),
-            T::StructType(s) => YdbType::Struct(
-                s.members
-                    .iter()
-                    .map(|m| Ok((m.name.clone(), Self::from_boxed(m.r#type.as_ref())?)))
-                    .collect::<Result<_>>()?,
-            ),
-            T::DictType(d) => YdbType::Dict(
-                Box::new(Self::from_boxed(d.key.as_deref())?),
-                Box::new(Self::from_boxed(d.payload.as_deref())?),
-            ),
+            T::OptionalType(o) => YdbType::optional(nested(o.item.as_deref(), 1)?),
+            T::ListType(l) => YdbType::List(Box::new(nested(l.item.as_deref(), 1)?)),
+            T::TupleType(t) => YdbType::Tuple(elements(t, 1)?),
+            T::StructType(s) => YdbType::Struct(members(s, 1)?),
+            T::DictType(d) => {
+                YdbType::Dict(Box::new(nested(d.key.as_deref(), 1)?), Box::new(nested(d.payload.as_deref(), 1)?))
+            }
             T::VariantType(v) => {
                 use ydb::variant_type::Type as V;
-                let inner = match v.r#type.as_ref().ok_or_else(bad)? {
-                    V::TupleItems(t) => YdbType::Tuple(t.elements.iter().map(Self::from_proto).collect::<Result<_>>()?),
-                    V::StructItems(s) => YdbType::Struct(
-                        s.members
-                            .iter()
-                            .map(|m| Ok((m.name.clone(), Self::from_boxed(m.r#type.as_ref())?)))
-                            .collect::<Result<_>>()?,
-                    ),
-                };
-                YdbType::Variant(Box::new(inner))
+                if level >= MAX_TYPE_DEPTH {
+                    return Err(too_deep());
+                }
+                YdbType::Variant(Box::new(match v.r#type.as_ref().ok_or_else(bad)? {
+                    V::TupleItems(t) => YdbType::Tuple(elements(t, 2)?),
+                    V::StructItems(s) => YdbType::Struct(members(s, 2)?),
+                }))
             }
-            T::TaggedType(t) => YdbType::Tagged(t.tag.clone(), Box::new(Self::from_boxed(t.r#type.as_deref())?)),
+            T::TaggedType(t) => YdbType::Tagged(t.tag.clone(), Box::new(nested(t.r#type.as_deref(), 1)?)),
             T::VoidType(_) => YdbType::Void,
             T::NullType(_) => YdbType::Null,
             T::EmptyListType(_) => YdbType::EmptyList,
             T::EmptyDictType(_) => YdbType::EmptyDict,
             T::PgType(_) => return Err(Error::protocol("PostgreSQL types are not supported")),
         })
-    }
-
-    fn from_boxed(t: Option<&ydb::Type>) -> Result<YdbType> {
-        Self::from_proto(t.ok_or_else(|| Error::protocol("a container type without its item type"))?)
     }
 
     /// Writes the type for a request.
@@ -211,10 +233,11 @@ impl YdbType {
     }
 
     /// Parses YQL type syntax: `Uint64`, `Optional<Utf8>`, `Utf8?`, `List<Int32>`,
-    /// `Tuple<Int32,Utf8>`, `Struct<a:Int32,b:Utf8>`, `Dict<Utf8,Int64>`, `Decimal(22,9)`.
+    /// `Tuple<Int32,Utf8>`, `Struct<a:Int32,b:Utf8>`, `Dict<Utf8,Int64>`, `Decimal(22,9)`. Text nested
+    /// deeper than [`MAX_TYPE_DEPTH`] levels is an argument error.
     pub fn parse(text: &str) -> Result<YdbType> {
-        let mut p = TypeParser { s: text.as_bytes(), i: 0, text };
-        let t = p.parse_type()?;
+        let mut p = TypeParser { s: text.as_bytes(), i: 0, text, deepest: 0 };
+        let t = p.parse_type(1)?;
         p.skip_ws();
         if p.i != p.s.len() {
             return Err(p.error("unexpected text after the type"));
@@ -285,6 +308,9 @@ struct TypeParser<'a> {
     s: &'a [u8],
     i: usize,
     text: &'a str,
+    /// The deepest level of the type parsed so far. A `?` suffix wraps a type already parsed and so
+    /// moves all of it one level down, which the recursion depth alone would not see.
+    deepest: usize,
 }
 
 impl TypeParser<'_> {
@@ -332,15 +358,15 @@ impl TypeParser<'_> {
         self.ident()?.parse().map_err(|_| self.error("expected a number"))
     }
 
-    fn type_list(&mut self) -> Result<Vec<YdbType>> {
-        let mut items = vec![self.parse_type()?];
+    fn type_list(&mut self, level: usize) -> Result<Vec<YdbType>> {
+        let mut items = vec![self.parse_type(level)?];
         while self.eat(b',') {
-            items.push(self.parse_type()?);
+            items.push(self.parse_type(level)?);
         }
         Ok(items)
     }
 
-    fn field_list(&mut self) -> Result<Vec<(String, YdbType)>> {
+    fn field_list(&mut self, level: usize) -> Result<Vec<(String, YdbType)>> {
         let mut fields = Vec::new();
         loop {
             self.skip_ws();
@@ -349,7 +375,7 @@ impl TypeParser<'_> {
             }
             let name = self.ident()?;
             self.expect(b':')?;
-            fields.push((name, self.parse_type()?));
+            fields.push((name, self.parse_type(level)?));
             if !self.eat(b',') {
                 break;
             }
@@ -357,39 +383,46 @@ impl TypeParser<'_> {
         Ok(fields)
     }
 
-    fn parse_type(&mut self) -> Result<YdbType> {
+    /// A type at nesting level `level` (the outermost is 1).
+    fn parse_type(&mut self, level: usize) -> Result<YdbType> {
+        let too_deep = |p: &Self| p.error(&format!("the type nests deeper than {MAX_TYPE_DEPTH} levels"));
+        if level > MAX_TYPE_DEPTH {
+            return Err(too_deep(self));
+        }
+        let outer_deepest = self.deepest;
+        self.deepest = level;
         let name = self.ident()?;
         let lower = name.to_ascii_lowercase();
         let t = match lower.as_str() {
             "optional" => {
                 self.expect(b'<')?;
-                let t = self.parse_type()?;
+                let t = self.parse_type(level + 1)?;
                 self.expect(b'>')?;
                 YdbType::optional(t)
             }
             "list" => {
                 self.expect(b'<')?;
-                let t = self.parse_type()?;
+                let t = self.parse_type(level + 1)?;
                 self.expect(b'>')?;
                 YdbType::List(Box::new(t))
             }
             "tuple" => {
                 self.expect(b'<')?;
-                let ts = self.type_list()?;
+                let ts = self.type_list(level + 1)?;
                 self.expect(b'>')?;
                 YdbType::Tuple(ts)
             }
             "struct" => {
                 self.expect(b'<')?;
-                let fs = self.field_list()?;
+                let fs = self.field_list(level + 1)?;
                 self.expect(b'>')?;
                 YdbType::Struct(fs)
             }
             "dict" => {
                 self.expect(b'<')?;
-                let k = self.parse_type()?;
+                let k = self.parse_type(level + 1)?;
                 self.expect(b',')?;
-                let v = self.parse_type()?;
+                let v = self.parse_type(level + 1)?;
                 self.expect(b'>')?;
                 YdbType::Dict(Box::new(k), Box::new(v))
             }
@@ -412,9 +445,16 @@ impl TypeParser<'_> {
                 Primitive::from_name(&name).ok_or_else(|| self.error(&format!("unknown type {name}")))?,
             ),
         };
-        if self.eat(b'?') {
-            return Ok(YdbType::optional(t));
-        }
+        let t = if self.eat(b'?') {
+            self.deepest += 1;
+            if self.deepest > MAX_TYPE_DEPTH {
+                return Err(too_deep(self));
+            }
+            YdbType::optional(t)
+        } else {
+            t
+        };
+        self.deepest = self.deepest.max(outer_deepest);
         Ok(t)
     }
 }
@@ -459,5 +499,212 @@ mod tests {
         let t = ydb::Type { r#type: Some(ydb::r#type::Type::OptionalType(Box::new(ydb::OptionalType { item: None }))) };
         assert!(YdbType::from_proto(&t).is_err());
         assert!(YdbType::from_proto(&ydb::Type { r#type: None }).is_err());
+    }
+
+    #[test]
+    fn ten_thousand_levels_of_type_text_are_an_error_not_a_stack_overflow() {
+        for text in [
+            format!("{}Int32{}", "List<".repeat(10_000), ">".repeat(10_000)),
+            format!("{}Int32?{}", "Struct<a:".repeat(10_000), ">".repeat(10_000)),
+            format!("{}Int32", "Optional<".repeat(10_000)),
+        ] {
+            let e = YdbType::parse(&text).expect_err("too deep");
+            assert_eq!(e.kind, crate::error::ErrorKind::Argument);
+        }
+        let e = YdbType::parse(&format!("{}Int32{}", "List<".repeat(10_000), ">".repeat(10_000))).expect_err("deep");
+        assert!(e.message.contains("deeper than 64 levels"), "{}", e.message);
+    }
+
+    #[test]
+    fn a_proto_type_thousands_of_levels_deep_built_in_code_is_refused() {
+        let mut t = ydb::Type { r#type: Some(ydb::r#type::Type::TypeId(P::Int32 as i32)) };
+        for _ in 0..10_000 {
+            t = ydb::Type {
+                r#type: Some(ydb::r#type::Type::ListType(Box::new(ydb::ListType { item: Some(Box::new(t)) }))),
+            };
+        }
+        let e = YdbType::from_proto(&t).expect_err("too deep");
+        assert!(e.message.contains("deeper than 64 levels"), "{}", e.message);
+        // Taken apart level by level: the derived Drop of 10,000 nested boxes would recurse as deep.
+        let mut next = Some(t);
+        while let Some(ydb::Type { r#type: Some(ydb::r#type::Type::ListType(mut l)) }) = next.take() {
+            next = l.item.take().map(|b| *b);
+        }
+    }
+}
+
+/// Property tests of both ways in: `Ydb.Type` (as bytes and as built in code) and YQL type text. Any
+/// input is a type or an error, never a panic; nesting is refused past [`MAX_TYPE_DEPTH`] and nowhere
+/// below it; what is accepted round-trips. `PROPTEST_CASES` sets the number of cases.
+#[cfg(all(test, not(target_arch = "wasm32")))]
+pub(crate) mod properties {
+    use super::*;
+    use crate::transport::fuzzing::{edits, mangle};
+    use proptest::prelude::*;
+    use prost::Message;
+
+    fn primitive() -> impl Strategy<Value = YdbType> {
+        prop_oneof![
+            prop::sample::select(PRIMITIVES).prop_map(|(p, _, _)| YdbType::Primitive(p)),
+            (1u32..=35)
+                .prop_flat_map(|p| (Just(p), 0..=p))
+                .prop_map(|(precision, scale)| YdbType::Decimal { precision, scale }),
+            prop::sample::select(vec![YdbType::Void, YdbType::Null, YdbType::EmptyList, YdbType::EmptyDict]),
+        ]
+    }
+
+    fn name() -> impl Strategy<Value = String> {
+        "[a-z_][a-z0-9_]{0,6}"
+    }
+
+    /// Any type, a few levels deep. With `text_only`, only what YQL type text can spell (no Variant, no
+    /// Tagged, no empty Tuple).
+    pub(crate) fn any_type(text_only: bool) -> impl Strategy<Value = YdbType> {
+        primitive().prop_recursive(6, 48, 4, move |inner| {
+            let mut options = vec![
+                inner.clone().prop_map(YdbType::optional).boxed(),
+                inner.clone().prop_map(|t| YdbType::List(Box::new(t))).boxed(),
+                prop::collection::vec(inner.clone(), 1..4).prop_map(YdbType::Tuple).boxed(),
+                prop::collection::vec((name(), inner.clone()), 0..4).prop_map(YdbType::Struct).boxed(),
+                (inner.clone(), inner.clone()).prop_map(|(k, v)| YdbType::Dict(Box::new(k), Box::new(v))).boxed(),
+            ];
+            if !text_only {
+                options.push(
+                    prop_oneof![
+                        prop::collection::vec(inner.clone(), 0..3).prop_map(YdbType::Tuple),
+                        prop::collection::vec((name(), inner.clone()), 0..3).prop_map(YdbType::Struct),
+                    ]
+                    .prop_map(|t| YdbType::Variant(Box::new(t)))
+                    .boxed(),
+                );
+                options.push((name(), inner).prop_map(|(tag, t)| YdbType::Tagged(tag, Box::new(t))).boxed());
+            }
+            prop::strategy::Union::new(options)
+        })
+    }
+
+    /// One level of nesting around a type, in both its forms; `Variant` takes two levels.
+    #[derive(Debug, Clone, Copy)]
+    enum Wrapper {
+        Optional,
+        Suffix,
+        List,
+        Tuple,
+        Struct,
+        Dict,
+        Variant,
+        Tagged,
+    }
+
+    impl Wrapper {
+        fn levels(self) -> usize {
+            if matches!(self, Wrapper::Variant) {
+                2
+            } else {
+                1
+            }
+        }
+
+        fn wrap(self, t: YdbType) -> YdbType {
+            match self {
+                Wrapper::Optional | Wrapper::Suffix => YdbType::optional(t),
+                Wrapper::List => YdbType::List(Box::new(t)),
+                Wrapper::Tuple => YdbType::Tuple(vec![YdbType::Primitive(Primitive::Int32), t]),
+                Wrapper::Struct => YdbType::Struct(vec![("a".into(), t)]),
+                Wrapper::Dict => YdbType::Dict(Box::new(YdbType::Primitive(Primitive::Utf8)), Box::new(t)),
+                Wrapper::Variant => YdbType::Variant(Box::new(YdbType::Tuple(vec![t]))),
+                Wrapper::Tagged => YdbType::Tagged("t".into(), Box::new(t)),
+            }
+        }
+
+        /// The type text of this wrapper around `inner`; `None` when type text cannot spell it.
+        fn text(self, inner: &str) -> Option<String> {
+            Some(match self {
+                Wrapper::Optional => format!("Optional<{inner}>"),
+                // The parser reads one `?` after a type, not `??`.
+                Wrapper::Suffix if inner.ends_with('?') => format!("Optional<{inner}>"),
+                Wrapper::Suffix => format!("{inner}?"),
+                Wrapper::List => format!("List<{inner}>"),
+                Wrapper::Tuple => format!("Tuple<Int32,{inner}>"),
+                Wrapper::Struct => format!("Struct<a:{inner}>"),
+                Wrapper::Dict => format!("Dict<Utf8,{inner}>"),
+                Wrapper::Variant | Wrapper::Tagged => return None,
+            })
+        }
+    }
+
+    fn wrappers(text_only: bool) -> impl Strategy<Value = Vec<Wrapper>> {
+        use Wrapper::*;
+        let all = if text_only {
+            vec![Optional, Suffix, List, Tuple, Struct, Dict]
+        } else {
+            vec![Optional, List, Tuple, Struct, Dict, Variant, Tagged]
+        };
+        prop::collection::vec(prop::sample::select(all), 0..(MAX_TYPE_DEPTH + 16))
+    }
+
+    proptest! {
+        #[test]
+        fn every_type_round_trips_through_its_proto(t in any_type(false)) {
+            prop_assert_eq!(YdbType::from_proto(&t.to_proto()), Ok(t));
+        }
+
+        #[test]
+        fn every_spellable_type_round_trips_through_its_text(t in any_type(true)) {
+            prop_assert_eq!(YdbType::parse(&t.to_string()), Ok(t));
+        }
+
+        #[test]
+        fn nesting_is_refused_past_the_bound_and_nowhere_below_it(
+            layers in wrappers(false),
+            text_layers in wrappers(true),
+        ) {
+            let build = |layers: &[Wrapper]| layers.iter().fold(YdbType::Primitive(Primitive::Int64), |t, w| w.wrap(t));
+            let depth = |layers: &[Wrapper]| 1 + layers.iter().map(|w| w.levels()).sum::<usize>();
+
+            let t = build(&layers);
+            let read = YdbType::from_proto(&t.to_proto());
+            prop_assert_eq!(read.is_ok(), depth(&layers) <= MAX_TYPE_DEPTH, "depth {}", depth(&layers));
+
+            let text = text_layers.iter().try_fold("Int64".to_string(), |s, w| w.text(&s)).expect("spellable");
+            let parsed = YdbType::parse(&text);
+            prop_assert_eq!(parsed.is_ok(), depth(&text_layers) <= MAX_TYPE_DEPTH, "{}", text);
+            if let Ok(parsed) = parsed {
+                prop_assert_eq!(parsed, build(&text_layers));
+            }
+        }
+
+        #[test]
+        fn any_type_text_is_a_type_or_an_argument_error(
+            tokens in prop::collection::vec(prop_oneof![
+                prop::sample::select(vec![
+                    "Optional<", "List<", "Tuple<", "Struct<", "Dict<", "Decimal(", "a:", "b :", ">", ",", ")", "?",
+                    "Int32", "utf8", "Bytes", "Void", "EmptyList", "22", "9", "0", "99999999999", " ", "<", "(",
+                ]).prop_map(String::from),
+                "[ -~]{1,3}",
+            ], 0..40),
+        ) {
+            let text = tokens.concat();
+            match YdbType::parse(&text) {
+                // What was accepted is written back in a form that reads the same.
+                Ok(t) => prop_assert_eq!(YdbType::parse(&t.to_string()), Ok(t)),
+                Err(e) => prop_assert_eq!(e.kind, crate::error::ErrorKind::Argument),
+            }
+        }
+
+        #[test]
+        fn any_bytes_as_a_type_are_a_type_or_an_error(
+            bytes in prop_oneof![
+                prop::collection::vec(any::<u8>(), 0..256),
+                (any_type(false), edits()).prop_map(|(t, edits)| mangle(t.to_proto().encode_to_vec(), &edits)),
+            ],
+        ) {
+            if let Ok(proto) = ydb::Type::decode(bytes.as_slice()) {
+                if let Ok(t) = YdbType::from_proto(&proto) {
+                    let _ = t.to_string();
+                    prop_assert_eq!(YdbType::from_proto(&t.to_proto()), Ok(t));
+                }
+            }
+        }
     }
 }

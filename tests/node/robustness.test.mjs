@@ -41,20 +41,20 @@ test('a value that contains itself is a TypeError naming the parameter and the c
   await driver.stop();
 });
 
-test('a value nested 3,000 deep is a TypeError at 64 levels, typed or inferred, and the next query answers', async () => {
+test('a value nested 3,000 deep is a TypeError past 63 levels, typed or inferred, and the next query answers', async () => {
   const driver = open();
   const pool = new QuerySessionPool(driver);
   let deep = 1;
   for (let i = 0; i < 3000; i++) deep = [deep];
   await assert.rejects(pool.executeWithRetries('SELECT 1', { $p: deep }), (e) => {
     assert.ok(e instanceof TypeError, `${e}`);
-    assert.match(e.message, /^parameter \$p\[0\]\[0\].*nests deeper than 64 levels/);
+    assert.match(e.message, /^parameter \$p\[0\]\[0\].*nests deeper than 63 levels/);
     return true;
   });
   let struct = { leaf: 1 };
   for (let i = 0; i < 100; i++) struct = { inner: struct };
-  await assert.rejects(pool.executeWithRetries('SELECT 1', { $s: struct }), /\$s\.inner\.inner.*deeper than 64/);
-  // 64 levels is allowed: the bound is not off by one.
+  await assert.rejects(pool.executeWithRetries('SELECT 1', { $s: struct }), /\$s\.inner\.inner.*deeper than 63/);
+  // 63 levels of values (a type 64 deep, the type bound) is allowed: the bound is not off by one.
   let ok = 7;
   for (let i = 0; i < 63; i++) ok = [ok];
   await assert.rejects(pool.executeWithRetries('DECLARE $x AS Int32; SELECT $x', { $ok: ok }), (e) => e instanceof YdbError);

@@ -355,6 +355,347 @@ def test_transactions_commit_rollback_and_conflicts(endpoint):
     run(main())
 
 
+async def accounts_table(pool):
+    """A table service pool's `accounts` table with rows 1 and 2 holding 100 each."""
+
+    async def create(session):
+        await session.execute_scheme("CREATE TABLE accounts (id Uint64, balance Int64, PRIMARY KEY (id))")
+        await session.transaction().execute(
+            "UPSERT INTO accounts (id, balance) VALUES (1, 100), (2, 100)", commit_tx=True
+        )
+
+    await pool.retry_operation(create)
+
+
+async def balances(pool):
+    async def read(session):
+        rs = await session.transaction().execute("SELECT id, balance FROM accounts ORDER BY id", commit_tx=True)
+        return {r.id: r.balance for r in rs[0].rows}
+
+    return await pool.retry_operation(read)
+
+
+def test_interactive_transactions_on_different_rows_are_open_together_and_both_commit(endpoint):
+    async def main():
+        async with ydb.aio.Driver(endpoint=endpoint, database="/local") as driver:
+            await driver.wait(timeout=5, fail_fast=True)
+            async with ydb.aio.SessionPool(driver, size=2) as pool:
+                await accounts_table(pool)
+                s1, s2 = await pool.acquire(), await pool.acquire()
+                t1, t2 = s1.transaction(), s2.transaction()
+                for tx, row in [(t1, 1), (t2, 2)]:
+                    rs = await tx.execute(f"SELECT balance FROM accounts WHERE id = {row}")
+                    assert rs[0].rows[0].balance == 100
+                # Both write while both are open; neither waits for nor aborts the other.
+                await t1.execute("UPDATE accounts SET balance = balance + 1 WHERE id = 1")
+                await t2.execute("UPDATE accounts SET balance = balance + 2 WHERE id = 2")
+                await t2.commit()
+                await t1.commit()
+                await pool.release(s1)
+                await pool.release(s2)
+                assert await balances(pool) == {1: 101, 2: 102}
+
+    run(main())
+
+
+def test_a_conflict_on_the_same_row_is_aborted_at_commit_not_at_the_write(endpoint):
+    async def main():
+        async with ydb.aio.Driver(endpoint=endpoint, database="/local") as driver:
+            await driver.wait(timeout=5, fail_fast=True)
+            async with ydb.aio.SessionPool(driver, size=2) as pool:
+                await accounts_table(pool)
+                s1, s2 = await pool.acquire(), await pool.acquire()
+                t1, t2 = s1.transaction(), s2.transaction()
+                for tx in (t1, t2):
+                    await tx.execute("SELECT balance FROM accounts WHERE id = 1")
+                # Both writes succeed: they are buffered in their transactions.
+                await t1.execute("UPSERT INTO accounts (id, balance) VALUES (1, 50)")
+                await t2.execute("UPSERT INTO accounts (id, balance) VALUES (1, 70)")
+                await t1.commit()
+                with pytest.raises(ydb.issues.Aborted, match="Transaction locks invalidated"):
+                    await t2.commit()
+                await pool.release(s1)
+                await pool.release(s2)
+                assert await balances(pool) == {1: 50, 2: 100}
+
+    run(main())
+
+
+def test_a_read_then_write_race_is_caught_at_commit_on_the_query_service(endpoint):
+    async def main():
+        async with ydb.aio.Driver(endpoint=endpoint, database="/local") as driver:
+            await driver.wait(timeout=5, fail_fast=True)
+            async with ydb.aio.QuerySessionPool(driver, size=2) as pool:
+                await pool.execute_with_retries("CREATE TABLE accounts (id Uint64, balance Int64, PRIMARY KEY (id))")
+                await pool.execute_with_retries("UPSERT INTO accounts (id, balance) VALUES (1, 100), (2, 100)")
+                async with pool.checkout() as session:
+                    tx = session.transaction(ydb.QuerySerializableReadWrite())
+                    await tx.begin()
+                    async with await tx.execute("SELECT balance FROM accounts WHERE id = 1") as results:
+                        rows = [row async for rs in results for row in rs.rows]
+                    assert rows[0].balance == 100
+                    # Another client moves money out of account 1 and commits.
+                    await pool.execute_with_retries("UPSERT INTO accounts (id, balance) VALUES (1, 0)")
+                    # This transaction, believing account 1 holds 100, credits account 2: accepted now...
+                    async with await tx.execute("UPSERT INTO accounts (id, balance) VALUES (2, 200)") as _:
+                        pass
+                    # ...and refused at commit, having applied nothing.
+                    with pytest.raises(ydb.issues.Aborted, match="Transaction locks invalidated"):
+                        await tx.commit()
+                result_sets = await pool.execute_with_retries("SELECT id, balance FROM accounts ORDER BY id")
+                assert [(r.id, r.balance) for r in result_sets[0].rows] == [(1, 0), (2, 100)]
+
+    run(main())
+
+
+def test_read_only_modes_read_as_documented_and_refuse_writes(endpoint):
+    async def main():
+        async with ydb.aio.Driver(endpoint=endpoint, database="/local") as driver:
+            await driver.wait(timeout=5, fail_fast=True)
+            async with ydb.aio.SessionPool(driver, size=3) as pool:
+                await accounts_table(pool)
+
+                async def total(tx):
+                    rs = await tx.execute("SELECT SUM(balance) AS total FROM accounts")
+                    return rs[0].rows[0].total
+
+                snapshot_session, online_session = await pool.acquire(), await pool.acquire()
+                snapshot = snapshot_session.transaction(ydb.SnapshotReadOnly())
+                assert await total(snapshot) == 200  # the snapshot is taken here, at the first read
+
+                async def deposit(session):
+                    await session.transaction().execute(
+                        "UPDATE accounts SET balance = balance + 50 WHERE id = 1", commit_tx=True
+                    )
+
+                await pool.retry_operation(deposit)
+                assert await total(snapshot) == 200
+                await snapshot.commit()
+                inconsistent = ydb.OnlineReadOnly().with_allow_inconsistent_reads()
+                for mode in (ydb.OnlineReadOnly(), inconsistent, ydb.StaleReadOnly()):
+                    rs = await online_session.transaction(mode).execute(
+                        "SELECT SUM(balance) AS total FROM accounts", commit_tx=True
+                    )
+                    assert rs[0].rows[0].total == 250
+                for mode in (ydb.SnapshotReadOnly(), ydb.OnlineReadOnly(), ydb.StaleReadOnly()):
+                    with pytest.raises(ydb.issues.GenericError):
+                        await online_session.transaction(mode).execute(
+                            "UPSERT INTO accounts (id, balance) VALUES (3, 1)", commit_tx=True
+                        )
+                await pool.release(snapshot_session)
+                await pool.release(online_session)
+                assert await balances(pool) == {1: 150, 2: 100}
+
+    run(main())
+
+
+def test_bank_transfers_by_16_workers_keep_the_total(endpoint, capsys):
+    accounts, transfers, workers = 8, 160, 16
+
+    async def main():
+        async with ydb.aio.Driver(endpoint=endpoint, database="/local") as driver:
+            await driver.wait(timeout=5, fail_fast=True)
+            async with ydb.aio.QuerySessionPool(driver, size=workers) as pool:
+                await pool.execute_with_retries("CREATE TABLE bank (id Uint64, balance Int64, PRIMARY KEY (id))")
+                values = ", ".join(f"({i}, 1000)" for i in range(accounts))
+                await pool.execute_with_retries(f"UPSERT INTO bank (id, balance) VALUES {values}")
+                aborted = []
+                queue = list(range(transfers))
+
+                async def transfer(n):
+                    a, b = n % accounts, (n * 3 + 1) % accounts
+                    if a == b:
+                        b = (b + 1) % accounts
+                    params = {"$a": (a, ydb.PrimitiveType.Uint64), "$b": (b, ydb.PrimitiveType.Uint64)}
+
+                    async def attempt(session):
+                        try:
+                            async with session.transaction(ydb.QuerySerializableReadWrite()) as tx:
+                                await tx.begin()
+                                async with await tx.execute(
+                                    "DECLARE $a AS Uint64; DECLARE $b AS Uint64; "
+                                    "SELECT id, balance FROM bank WHERE id = $a OR id = $b",
+                                    params,
+                                ) as results:
+                                    rows = {row.id: row.balance async for rs in results for row in rs.rows}
+                                amount = 7
+                                async with await tx.execute(
+                                    "DECLARE $a AS Uint64; DECLARE $b AS Uint64; DECLARE $x AS Int64; "
+                                    "DECLARE $y AS Int64; UPSERT INTO bank (id, balance) VALUES ($a, $x), ($b, $y)",
+                                    {
+                                        **params,
+                                        "$x": (rows[a] - amount, ydb.PrimitiveType.Int64),
+                                        "$y": (rows[b] + amount, ydb.PrimitiveType.Int64),
+                                    },
+                                ) as _:
+                                    pass
+                                await tx.commit()
+                        except ydb.issues.Aborted:
+                            aborted.append(n)
+                            raise
+
+                    await pool.retry_operation_async(attempt, ydb.RetrySettings(max_retries=50))
+
+                async def worker():
+                    while queue:
+                        await transfer(queue.pop())
+
+                await asyncio.gather(*[worker() for _ in range(workers)])
+                result_sets = await pool.execute_with_retries("SELECT SUM(balance) AS total FROM bank")
+                with capsys.disabled():  # reported in every run, not only when the test fails
+                    print(f"\nbank: {transfers} transfers by {workers} workers, {len(aborted)} ABORTED and retried")
+                assert result_sets[0].rows[0].total == accounts * 1000
+                assert aborted, "16 workers over 8 accounts must conflict"
+
+    run(main())
+
+
+def test_data_query_result_sets_stop_at_1000_rows_and_say_truncated(endpoint):
+    async def read(session):
+        return await session.transaction().execute(
+            "SELECT id FROM many ORDER BY id; SELECT id FROM many WHERE id < 10", commit_tx=True
+        )
+
+    async def main():
+        async with ydb.aio.Driver(endpoint=endpoint, database="/local") as driver:
+            await driver.wait(timeout=5, fail_fast=True)
+            async with ydb.aio.SessionPool(driver, size=1) as pool:
+
+                async def fill(session):
+                    await session.execute_scheme("CREATE TABLE many (id Uint64, PRIMARY KEY (id))")
+                    values = ", ".join(f"({i})" for i in range(1500))
+                    await session.transaction().execute(f"UPSERT INTO many (id) VALUES {values}", commit_tx=True)
+
+                await pool.retry_operation(fill)
+
+                # As against YDB, the SDK refuses a truncated result unless told to accept it.
+                with pytest.raises(ydb.issues.TruncatedResponseError):
+                    await pool.retry_operation(read)
+            async with ydb.aio.QuerySessionPool(driver, size=1) as queries:
+                result_sets = await queries.execute_with_retries("SELECT id FROM many ORDER BY id")
+                assert sum(len(rs.rows) for rs in result_sets) == 1500, "the query service is not capped"
+        accept = ydb.TableClientSettings().with_allow_truncated_result(True)
+        async with ydb.aio.Driver(endpoint=endpoint, database="/local", table_client_settings=accept) as driver:
+            await driver.wait(timeout=5, fail_fast=True)
+            async with ydb.aio.SessionPool(driver, size=1) as pool:
+                big, small = await pool.retry_operation(read)
+                assert len(big.rows) == 1000 and big.truncated
+                assert big.rows[-1].id == 999
+                assert len(small.rows) == 10 and not small.truncated
+
+    run(main())
+
+
+def test_group_by_an_expression_as_an_alias_groups_orders_by_month(endpoint):
+    async def main():
+        async with ydb.aio.Driver(endpoint=endpoint, database="/local") as driver:
+            await driver.wait(timeout=5, fail_fast=True)
+            async with ydb.aio.QuerySessionPool(driver, size=1) as pool:
+                await pool.execute_with_retries(
+                    "CREATE TABLE orders (id Uint64, created_at Timestamp, amount Double, PRIMARY KEY (id))"
+                )
+                await pool.execute_with_retries(
+                    "UPSERT INTO orders (id, created_at, amount) VALUES "
+                    '(1, Timestamp("2024-01-05T10:00:00Z"), 10.0), (2, Timestamp("2024-01-20T10:00:00Z"), 5.5), '
+                    '(3, Timestamp("2024-02-02T10:00:00Z"), 7.0)'
+                )
+                result_sets = await pool.execute_with_retries(
+                    "SELECT month, COUNT(*) AS n, SUM(amount) AS total FROM orders "
+                    "GROUP BY DateTime::StartOfMonth(created_at) AS month ORDER BY month"
+                )
+                rows = [(r.month, r.n, r.total) for r in result_sets[0].rows]
+                assert rows == [
+                    (datetime.datetime(2024, 1, 1), 2, 15.5),
+                    (datetime.datetime(2024, 2, 1), 1, 7.0),
+                ]
+
+    run(main())
+
+
+def test_values_mixing_integers_and_doubles_store_the_column_type(endpoint):
+    async def main():
+        async with ydb.aio.Driver(endpoint=endpoint, database="/local") as driver:
+            await driver.wait(timeout=5, fail_fast=True)
+            async with ydb.aio.QuerySessionPool(driver, size=1) as pool:
+                await pool.execute_with_retries("CREATE TABLE prices (id Uint64, price Double, PRIMARY KEY (id))")
+                await pool.execute_with_retries("UPSERT INTO prices (id, price) VALUES (1, 0.5), (2, 3)")
+                await pool.execute_with_retries("UPSERT INTO prices (id, price) VALUES (3, 4), (4, 1.25)")
+                result_sets = await pool.execute_with_retries("SELECT id, price FROM prices ORDER BY id")
+                prices = [(r.id, r.price) for r in result_sets[0].rows]
+                assert prices == [(1, 0.5), (2, 3.0), (3, 4.0), (4, 1.25)]
+                assert all(isinstance(price, float) for _, price in prices)
+                await pool.execute_with_retries(
+                    "UPSERT INTO prices SELECT * FROM AS_TABLE(AsList(AsStruct(5ul AS id, 2 AS price), "
+                    "AsStruct(6ul AS id, 2.5 AS price)))"
+                )
+                result_sets = await pool.execute_with_retries("SELECT price FROM prices WHERE id = 5")
+                assert result_sets[0].rows[0].price == 2.0 and isinstance(result_sets[0].rows[0].price, float)
+                with pytest.raises(ydb.issues.GenericError):
+                    await pool.execute_with_retries("UPSERT INTO prices (id, price) VALUES (5, 1.0), (6, 'x')")
+
+    run(main())
+
+
+def test_datetime_module_functions(endpoint):
+    async def main():
+        async with ydb.aio.Driver(endpoint=endpoint, database="/local") as driver:
+            await driver.wait(timeout=5, fail_fast=True)
+            async with ydb.aio.QuerySessionPool(driver, size=1) as pool:
+                result_sets = await pool.execute_with_retries(
+                    """
+                    $t = Timestamp("2024-02-29T13:05:09Z");
+                    $format = DateTime::Format("%d %b %Y");
+                    SELECT
+                        DateTime::GetYear($t) AS year, DateTime::GetMonth($t) AS month,
+                        DateTime::GetDayOfMonth($t) AS day, DateTime::GetHour($t) AS hour,
+                        DateTime::GetDayOfWeek($t) AS weekday,
+                        DateTime::MakeDate(DateTime::StartOfWeek($t)) AS week,
+                        DateTime::StartOfDay($t) AS midnight,
+                        DateTime::MakeDate($t) AS date,
+                        DateTime::Format("%Y-%m-%dT%H:%M:%S")($t) AS iso,
+                        $format($t) AS short,
+                        DateTime::ToSeconds($t) AS seconds,
+                        $t + DateTime::IntervalFromDays(1) AS tomorrow,
+                        $t - Interval("P1DT2H") AS earlier,
+                        CAST(Interval("-PT1.5S") AS Utf8) AS interval_text
+                    """
+                )
+                row = result_sets[0].rows[0]
+                assert (row.year, row.month, row.day, row.hour, row.weekday) == (2024, 2, 29, 13, 4)
+                assert row.week == datetime.date(2024, 2, 26)
+                assert row.midnight == datetime.datetime(2024, 2, 29)
+                assert row.date == datetime.date(2024, 2, 29)
+                assert row.iso == b"2024-02-29T13:05:09"
+                assert row.short == b"29 Feb 2024"
+                assert row.seconds == 1709211909
+                assert row.tomorrow == datetime.datetime(2024, 3, 1, 13, 5, 9)
+                assert row.earlier == datetime.datetime(2024, 2, 28, 11, 5, 9)
+                assert row.interval_text == "-PT1.5S"
+
+    run(main())
+
+
+def test_math_string_and_unicode_modules(endpoint):
+    async def main():
+        async with ydb.aio.Driver(endpoint=endpoint, database="/local") as driver:
+            await driver.wait(timeout=5, fail_fast=True)
+            async with ydb.aio.QuerySessionPool(driver, size=1) as pool:
+                result_sets = await pool.execute_with_retries(
+                    """
+                    SELECT Math::Round(1.2345, -2) AS cents, Math::Sqrt(256) AS root, Math::Mod(-1, 7) AS m,
+                        String::Strip(" YQL ") AS strip, String::SplitToList("1,2,3", ",") AS parts,
+                        String::ReplaceAll("a-b", "-", "+") AS replaced, String::Find("abc", "c") AS found,
+                        Unicode::GetLength("привет"u) AS length, Unicode::Substring("привет"u, 1, 3) AS sub
+                    """
+                )
+                row = result_sets[0].rows[0]
+                assert (row.cents, row.root, row.m) == (1.23, 16.0, 6)
+                assert (row.strip, row.parts, row.replaced, row.found) == (b"YQL", [b"1", b"2", b"3"], b"a+b", 2)
+                assert (row.length, row.sub) == (6, "рив")
+
+    run(main())
+
+
 def test_scheme_client_directories(endpoint):
     async def main():
         async with ydb.aio.Driver(endpoint=endpoint, database="/local") as driver:

@@ -149,7 +149,8 @@ pub struct Select {
     pub items: Vec<SelectItem>,
     pub from: Option<From>,
     pub where_: Option<Expr>,
-    pub group_by: Vec<Expr>,
+    /// Grouping keys, each with its `AS alias` (YQL's way to name a computed key).
+    pub group_by: Vec<(Expr, Option<String>)>,
     pub having: Option<Expr>,
     pub order_by: Vec<(Expr, bool)>,
     pub limit: Option<Expr>,
@@ -281,6 +282,8 @@ pub enum Expr {
     },
     /// `(SELECT ...)` used as a value.
     Subquery(Box<Select>),
-    /// `AsList(...)`, `AsStruct(...)`, `AsTuple(...)` are calls; `<| a: 1 |>` is not supported.
+    /// `AsList(...)`, `AsTuple(...)` are calls; `<| a: 1 |>` is not supported.
     Tuple(Vec<Expr>),
+    /// `AsStruct(expr AS name, ...)`.
+    Struct(Vec<(String, Expr)>),
 }

@@ -13,6 +13,10 @@ use rusqlite::Connection;
 
 use super::ast::*;
 use super::catalog::{self, quote_ident, ColumnMeta, TableMeta};
+use super::datetime::{self, Part, Period, MICROS_PER_DAY, MICROS_PER_SECOND};
+use super::locks::{key_part, Footprint, Touch};
+use super::math::{self, MathFn};
+use super::text::{self, TextFn};
 use super::types::{Prim, Type};
 use super::values::{self, compare, pow10, total_cmp, Value};
 use super::{sql_err, EngineError, StatusCode};
@@ -159,6 +163,8 @@ struct AggSpec {
 struct AggState {
     src: Scope,
     keys: Vec<Expr>,
+    /// `GROUP BY expr AS alias`: the alias names the key in SELECT, HAVING and ORDER BY.
+    aliases: Vec<Option<String>>,
     key_src: Vec<Option<usize>>,
     key_exprs: Vec<BExpr>,
     key_types: Vec<Type>,
@@ -185,9 +191,24 @@ enum Func {
     Lower,
     Abs,
     ListLength,
-    /// `DateTime::StartOfMonth`: the argument counts this many units per day (Date 1, Datetime 86 400,
-    /// Timestamp 86 400 000 000); the answer is a Timestamp.
-    StartOfMonth(i128),
+    /// `DateTime::Get…` of a moment counted in this many microseconds per unit (Date: a day's,
+    /// Datetime: a second's, Timestamp: 1).
+    DtGet(Part, i128),
+    /// `DateTime::GetMonthName` / `GetDayOfWeekName` (a String).
+    DtName(Part, i128),
+    /// `DateTime::StartOf…`: a Timestamp; NULL before the epoch.
+    DtStart(Period, i128),
+    /// `DateTime::Format(pattern)(moment)`: arguments pattern, moment.
+    DtFormat(i128),
+    /// Unit conversions (`MakeDate`, `ToSeconds`, `IntervalFromDays`, …): `value * mul / div`, truncated;
+    /// NULL outside the target type's range.
+    Scale(i128, i128, Prim),
+    /// A `Math::` function of Doubles (integers converted); `true`: it answers a Bool.
+    Math(MathFn, bool),
+    /// `Math::Mod` (false) / `Math::Rem` (true) of Int64s; NULL for a zero divisor.
+    MathMod(bool),
+    /// A `String::` (false: bytes) or `Unicode::` (true: code points) function.
+    Text(TextFn, bool),
 }
 
 /// A bound expression.
@@ -223,6 +244,8 @@ pub struct Ctx<'a> {
     named: HashMap<String, Expr>,
     tables: HashMap<String, TableMeta>,
     depth: u32,
+    /// What the statements read (table, pushed-down key prefix) and wrote (keys), for optimistic locks.
+    pub footprint: Footprint,
 }
 
 impl<'a> Ctx<'a> {
@@ -235,6 +258,7 @@ impl<'a> Ctx<'a> {
             named: HashMap::new(),
             tables: HashMap::new(),
             depth: 0,
+            footprint: Footprint::default(),
         }
     }
 
@@ -407,6 +431,7 @@ impl<'a> Ctx<'a> {
         catalog::create(self.conn, &meta)?;
         catalog::add_indexes(self.conn, &path, indexes)?;
         self.tables.remove(&path);
+        self.footprint.writes.push(Touch::Table(path));
         Ok(())
     }
 
@@ -491,6 +516,7 @@ impl<'a> Ctx<'a> {
         }
         catalog::set_indexes(self.conn, &path, &indexes)?;
         self.tables.remove(&path);
+        self.footprint.writes.push(Touch::Table(path));
         Ok(())
     }
 
@@ -504,6 +530,7 @@ impl<'a> Ctx<'a> {
         }
         catalog::drop_table(self.conn, &path)?;
         self.tables.remove(&path);
+        self.footprint.writes.push(Touch::Table(path));
         Ok(())
     }
 
@@ -513,26 +540,8 @@ impl<'a> Ctx<'a> {
         let meta = self.table(table)?;
         let (src_names, src_types, rows): (Vec<Option<String>>, Vec<Type>, Vec<Vec<Value>>) = match source {
             WriteSource::Values(rows) => {
-                let width = rows.first().map(|r| r.len()).unwrap_or(0);
-                let mut types: Vec<Type> = vec![Type::Null; width];
-                let mut out = Vec::new();
-                for r in rows {
-                    if r.len() != width {
-                        return Err(gen("VALUES rows have different numbers of columns"));
-                    }
-                    let mut vals = Vec::new();
-                    for (i, e) in r.iter().enumerate() {
-                        let (t, v) = self.const_eval(e)?;
-                        if let Some(slot) = types.get_mut(i) {
-                            if *slot == Type::Null {
-                                *slot = t;
-                            }
-                        }
-                        vals.push(v);
-                    }
-                    out.push(vals);
-                }
-                (vec![None; width], types, out)
+                let (types, out) = self.values_rows(rows)?;
+                (vec![None; types.len()], types, out)
             }
             WriteSource::Select(sel) => {
                 let (cols, rows) = self.select(sel)?;
@@ -656,12 +665,43 @@ impl<'a> Ctx<'a> {
                 let v = convert_to_column(v, st, c)?;
                 bind.push(values::to_sql(&c.ty, &v));
             }
+            let key = key_positions.iter().filter_map(|p| bind.get(*p)).map(key_part).collect();
+            self.footprint.writes.push(Touch::Key(meta.path.clone(), key));
             if mode == WriteMode::DeleteOn {
                 bind = key_positions.iter().filter_map(|p| bind.get(*p).cloned()).collect();
             }
             stmt.execute(rusqlite::params_from_iter(bind)).map_err(|e| write_err(e, mode))?;
         }
         Ok(())
+    }
+
+    /// Evaluates `VALUES` rows as YQL types them: each column's type unifies the rows' types (an integer
+    /// and a Double make a Double column), and every value is converted to it.
+    fn values_rows(&mut self, rows: &[Vec<Expr>]) -> R<(Vec<Type>, Vec<Vec<Value>>)> {
+        let width = rows.first().map(|r| r.len()).unwrap_or(0);
+        let mut types: Vec<Type> = vec![Type::Null; width];
+        let mut typed = Vec::with_capacity(rows.len());
+        for r in rows {
+            if r.len() != width {
+                return Err(gen("VALUES rows have different numbers of columns"));
+            }
+            let mut cells = Vec::with_capacity(width);
+            for (slot, e) in types.iter_mut().zip(r) {
+                let (t, v) = self.const_eval(e)?;
+                *slot = if *slot == Type::Null { t.clone() } else { unify(slot, &t)? };
+                cells.push((t, v));
+            }
+            typed.push(cells);
+        }
+        let mut out = Vec::with_capacity(typed.len());
+        for cells in typed {
+            let mut row = Vec::with_capacity(width);
+            for ((t, v), to) in cells.into_iter().zip(&types) {
+                row.push(convert_implicit(v, &t, to.unopt()).map_err(gen)?);
+            }
+            out.push(row);
+        }
+        Ok((types, out))
     }
 
     fn update(&mut self, table: &str, set: &[(String, Expr)], where_: Option<&Expr>) -> R<()> {
@@ -712,6 +752,8 @@ impl<'a> Ctx<'a> {
                 let c = meta.columns.get(*k).ok_or_else(|| gen("bad column"))?;
                 bind.push(values::to_sql(&c.ty, row.get(*k).unwrap_or(&Value::Null)));
             }
+            let key = bind.get(sets.len()..).unwrap_or_default().iter().map(key_part).collect();
+            self.footprint.writes.push(Touch::Key(meta.path.clone(), key));
             stmt.execute(rusqlite::params_from_iter(bind)).map_err(|e| write_err(e, WriteMode::Upsert))?;
         }
         Ok(())
@@ -739,6 +781,7 @@ impl<'a> Ctx<'a> {
                 let c = meta.columns.get(*k).ok_or_else(|| gen("bad column"))?;
                 bind.push(values::to_sql(&c.ty, row.get(*k).unwrap_or(&Value::Null)));
             }
+            self.footprint.writes.push(Touch::Key(meta.path.clone(), bind.iter().map(key_part).collect()));
             stmt.execute(rusqlite::params_from_iter(bind)).map_err(sql_err)?;
         }
         Ok(())
@@ -785,6 +828,16 @@ impl<'a> Ctx<'a> {
                 }
             }
         }
+        if conds.is_empty() {
+            // No key prefix pushed down: lock the first key column's alternatives when the filter
+            // names them (`k = $a OR k = $b`, `k IN (…)`), else the whole table.
+            let prefixes = self.key_alternatives(meta, scope, where_).unwrap_or_else(|| vec![Vec::new()]);
+            for prefix in prefixes {
+                self.footprint.reads.push((meta.path.clone(), prefix));
+            }
+        } else {
+            self.footprint.reads.push((meta.path.clone(), bind.iter().map(key_part).collect()));
+        }
         let where_sql = if conds.is_empty() { String::new() } else { format!(" WHERE {}", conds.join(" AND ")) };
         let sql =
             format!("SELECT {} FROM {}{} ORDER BY {}", cols.join(", "), meta.sql_name(), where_sql, keys.join(", "));
@@ -805,6 +858,30 @@ impl<'a> Ctx<'a> {
             out.push(vals);
         }
         Ok(out)
+    }
+
+    /// The values a filter restricts the first key column to, encoded as one-column lock prefixes, or
+    /// `None` when it does not restrict it to constants.
+    fn key_alternatives(
+        &mut self,
+        meta: &TableMeta,
+        scope: &Scope,
+        where_: Option<&Expr>,
+    ) -> Option<Vec<Vec<Vec<u8>>>> {
+        let first = *meta.key.first()?;
+        let col = meta.columns.get(first)?;
+        let is_key = |qual: &Option<String>, name: &str| scope.resolve(qual.as_deref(), name).ok() == Some(first);
+        let alternatives = first_key_alternatives(where_?, &is_key)?;
+        let mut prefixes = Vec::with_capacity(alternatives.len());
+        for e in alternatives {
+            let (t, v) = self.const_eval(e).ok()?;
+            if v.is_null() {
+                continue; // `k = NULL` matches nothing
+            }
+            let v = convert_implicit(v, &t, &col.ty).ok()?;
+            prefixes.push(vec![key_part(&values::to_sql(&col.ty, &v))]);
+        }
+        Some(prefixes)
     }
 
     // ---- SELECT ----
@@ -987,13 +1064,14 @@ impl<'a> Ctx<'a> {
         if is_agg {
             let mut st = AggState {
                 src: scope.clone(),
-                keys: sel.group_by.clone(),
+                keys: sel.group_by.iter().map(|(k, _)| k.clone()).collect(),
+                aliases: sel.group_by.iter().map(|(_, a)| a.clone()).collect(),
                 key_src: Vec::new(),
                 key_exprs: Vec::new(),
                 key_types: Vec::new(),
                 aggs: Vec::new(),
             };
-            for k in &sel.group_by {
+            for (k, _) in &sel.group_by {
                 let (b, t) = self.bind(k, &mut Env::Plain(&scope))?;
                 st.key_src.push(match &b {
                     BExpr::Col(i) => Some(*i),
@@ -1227,6 +1305,11 @@ impl<'a> Ctx<'a> {
             if let Some(i) = st.keys.iter().position(|k| k == e) {
                 return Ok((BExpr::Col(i), st.key_types.get(i).cloned().unwrap_or(Type::Null)));
             }
+            if let Expr::Column { qual: None, name } = e {
+                if let Some(i) = st.aliases.iter().position(|a| a.as_deref() == Some(name.as_str())) {
+                    return Ok((BExpr::Col(i), st.key_types.get(i).cloned().unwrap_or(Type::Null)));
+                }
+            }
             if let Expr::Column { qual, name } = e {
                 let si = st.src.resolve(qual.as_deref(), name)?;
                 return match st.key_src.iter().position(|k| *k == Some(si)) {
@@ -1294,6 +1377,20 @@ impl<'a> Ctx<'a> {
                     ts.push(t);
                 }
                 Ok((BExpr::Func(Func::AsTuple, bs), Type::Tuple(ts)))
+            }
+            Expr::Struct(members) => {
+                // A struct value is its members in order, as parameters and AS_TABLE rows are.
+                let mut bs = Vec::new();
+                let mut ts = Vec::new();
+                for (name, e) in members {
+                    if ts.iter().any(|(n, _): &(String, Type)| n == name) {
+                        return Err(gen(format!("Duplicate member {name} in AsStruct")));
+                    }
+                    let (b, t) = self.bind(e, env)?;
+                    bs.push(b);
+                    ts.push((name.clone(), t));
+                }
+                Ok((BExpr::Func(Func::AsTuple, bs), Type::Struct(ts)))
             }
             Expr::Unary(op, inner) => {
                 let (b, t) = self.bind(inner, env)?;
@@ -1488,6 +1585,22 @@ impl<'a> Ctx<'a> {
     }
 
     fn bind_call(&mut self, name: &str, args: &[Expr], star: bool, env: &mut Env<'_>) -> R<(BExpr, Type)> {
+        if let Some(var) = name.strip_prefix('$') {
+            // `$f(x)` where `$f = Module::Function(a)`: the call `Module::Function(a, x)`.
+            return match self.named.get(var).cloned() {
+                Some(Expr::Call { name: inner, args: first, .. }) => {
+                    let all: Vec<Expr> = first.into_iter().chain(args.iter().cloned()).collect();
+                    self.depth += 1;
+                    if self.depth > 64 {
+                        return Err(gen("Named expressions are nested too deeply"));
+                    }
+                    let bound = self.bind_call(&inner, &all, false, env);
+                    self.depth -= 1;
+                    bound
+                }
+                _ => Err(gen(format!("${var} is not a function"))),
+            };
+        }
         let lower = name.to_ascii_lowercase();
         if agg_func(name, star).is_some() {
             return Err(gen(format!("Aggregate function {name} is not allowed here")));
@@ -1609,11 +1722,22 @@ impl<'a> Ctx<'a> {
                         Some(x) => unify(&x, t)?,
                     });
                 }
-                let t = match it {
-                    Some(t) => Type::List(Box::new(t)),
-                    None => Type::EmptyList,
+                let Some(item) = it else {
+                    return Ok((BExpr::Func(Func::AsList, bs), Type::EmptyList));
                 };
-                Ok((BExpr::Func(Func::AsList, bs), t))
+                // Items take the list's item type (`AsList(1, 2.5)` is a List<Double> of Doubles).
+                let target = item.unopt().clone();
+                let bs = bs
+                    .into_iter()
+                    .zip(&ts)
+                    .map(|(b, t)| match (t.unopt(), &target) {
+                        (from, Type::Prim(_) | Type::Struct(_)) if *from != target && *from != Type::Null => {
+                            BExpr::Cast(Box::new(b), from.clone(), target.clone())
+                        }
+                        _ => b,
+                    })
+                    .collect();
+                Ok((BExpr::Func(Func::AsList, bs), Type::List(Box::new(item))))
             }
             "astuple" => Ok((BExpr::Func(Func::AsTuple, bs), Type::Tuple(ts))),
             "startswith" | "endswith" | "string::startswith" | "string::endswith" | "string::contains" | "find" => {
@@ -1641,17 +1765,9 @@ impl<'a> Ctx<'a> {
                 arity(1)?;
                 Ok((BExpr::Func(Func::Abs, bs), t0))
             }
-            "datetime::startofmonth" => {
-                arity(1)?;
-                let per_day = match t0.prim() {
-                    Some(Prim::Date) => 1,
-                    Some(Prim::Datetime) => 86_400,
-                    Some(Prim::Timestamp) => 86_400_000_000,
-                    _ => return Err(gen(format!("{name} expects a Date, Datetime or Timestamp"))),
-                };
-                let t = Type::Prim(Prim::Timestamp);
-                Ok((BExpr::Func(Func::StartOfMonth(per_day), bs), if t0.is_optional() { t.make_optional() } else { t }))
-            }
+            _ if lower.starts_with("datetime::") => bind_datetime(name, &lower, bs, &ts),
+            _ if lower.starts_with("math::") => bind_math(name, &lower, bs, &ts),
+            _ if lower.starts_with("string::") || lower.starts_with("unicode::") => bind_text(name, &lower, bs, &ts),
             "listlength" => {
                 arity(1)?;
                 Ok((BExpr::Func(Func::ListLength, bs), Type::Prim(Prim::Uint64)))
@@ -1707,6 +1823,36 @@ fn collect_key_eqs<'e>(e: &'e Expr, out: &mut Vec<(Option<String>, String, &'e E
     }
 }
 
+/// The constant expressions a filter restricts a key column to: `k = c`, `k IN (c, …)`, a disjunction of
+/// such restrictions, or a conjunction with one of them. `None` when the filter does not restrict it.
+fn first_key_alternatives<'e>(e: &'e Expr, is_key: &dyn Fn(&Option<String>, &str) -> bool) -> Option<Vec<&'e Expr>> {
+    match e {
+        Expr::Binary(BinOp::And, l, r) => {
+            first_key_alternatives(l, is_key).or_else(|| first_key_alternatives(r, is_key))
+        }
+        Expr::Binary(BinOp::Or, l, r) => {
+            let mut both = first_key_alternatives(l, is_key)?;
+            both.extend(first_key_alternatives(r, is_key)?);
+            Some(both)
+        }
+        Expr::Binary(BinOp::Eq, l, r) => match (l.as_ref(), r.as_ref()) {
+            (Expr::Column { qual, name }, c) | (c, Expr::Column { qual, name })
+                if is_const(c) && is_key(qual, name) =>
+            {
+                Some(vec![c])
+            }
+            _ => None,
+        },
+        Expr::In { expr, list, negated: false } => match expr.as_ref() {
+            Expr::Column { qual, name } if is_key(qual, name) && list.iter().all(is_const) => {
+                Some(list.iter().collect())
+            }
+            _ => None,
+        },
+        _ => None,
+    }
+}
+
 fn is_const(e: &Expr) -> bool {
     match e {
         Expr::Lit(..) | Expr::Param(_) => true,
@@ -1732,6 +1878,7 @@ fn contains_agg(e: &Expr) -> bool {
                 || else_.as_deref().is_some_and(contains_agg)
         }
         Expr::Tuple(xs) => xs.iter().any(contains_agg),
+        Expr::Struct(members) => members.iter().any(|(_, x)| contains_agg(x)),
         _ => false,
     }
 }
@@ -2041,6 +2188,13 @@ fn unify(a: &Type, b: &Type) -> R<Type> {
         (Type::Prim(x), Type::Prim(y)) if x.is_numeric() && y.is_numeric() => Type::Prim(Prim::Double),
         (Type::Prim(x), Type::Prim(y)) if x.is_stringlike() && y.is_stringlike() => Type::Prim(Prim::String),
         (Type::List(x), Type::List(y)) => Type::List(Box::new(unify(x, y)?)),
+        // Rows of a literal table (`AsList(AsStruct(1 AS a), AsStruct(2.5 AS a))`): member by member.
+        (Type::Struct(x), Type::Struct(y))
+            if x.len() == y.len() && x.iter().zip(y.iter()).all(|((a, _), (b, _))| a == b) =>
+        {
+            let members = x.iter().zip(y.iter()).map(|((name, a), (_, b))| Ok((name.clone(), unify(a, b)?)));
+            Type::Struct(members.collect::<R<Vec<_>>>()?)
+        }
         (Type::EmptyList, Type::List(_)) => bu.clone(),
         (Type::List(_), Type::EmptyList) => au.clone(),
         _ => return Err(gen(format!("Cannot unify types {a} and {b}"))),
@@ -2115,12 +2269,14 @@ fn convert_to_column(v: Value, from: &Type, col: &ColumnMeta) -> R<Value> {
 /// Implicit conversion with range checks (never wraps).
 fn convert_implicit(v: Value, from: &Type, to: &Type) -> Result<Value, String> {
     let from_u = from.unopt();
-    if from_u == to || v.is_null() {
+    if v.is_null() {
         return Ok(v);
     }
     match (v, to) {
-        (Value::Int(i), Type::Prim(p)) if p.int_range().is_some() => values::check_range(*p, Value::Int(i)),
+        // Before the same-type shortcut: an integer must never be stored as a floating-point column's value.
         (Value::Int(i), Type::Prim(Prim::Float | Prim::Double)) => Ok(Value::Float(i as f64)),
+        (v, _) if from_u == to => Ok(v),
+        (Value::Int(i), Type::Prim(p)) if p.int_range().is_some() => values::check_range(*p, Value::Int(i)),
         (Value::Float(f), Type::Prim(Prim::Float | Prim::Double)) => Ok(Value::Float(f)),
         (Value::Int(i), Type::Decimal(p, s)) => {
             let scaled = i.checked_mul(pow10(u32::from(*s))).ok_or("Decimal overflow")?;
@@ -2173,7 +2329,7 @@ fn cast_value(v: &Value, from: &Type, to: &Type) -> Option<Value> {
             (Value::Int(i), Type::Prim(Prim::Date)) => values::format_date(*i),
             (Value::Int(i), Type::Prim(Prim::Datetime)) => values::format_timestamp(i * 1_000_000, false),
             (Value::Int(i), Type::Prim(Prim::Timestamp)) => values::format_timestamp(*i, true),
-            (Value::Int(i), Type::Prim(Prim::Interval)) => format!("PT{}S", *i as f64 / 1e6),
+            (Value::Int(i), Type::Prim(Prim::Interval)) => datetime::format_interval(*i),
             (Value::Int(i), _) => i.to_string(),
             (Value::Float(f), _) => format!("{f}"),
             (Value::Decimal(d), Type::Decimal(_, s)) => values::format_decimal(*d, *s),
@@ -2227,7 +2383,9 @@ fn cast_value(v: &Value, from: &Type, to: &Type) -> Option<Value> {
                             let s = text_of(v)?;
                             match p {
                                 Prim::Date => i128::from(values::parse_date(s.trim())?),
-                                Prim::Interval => s.trim().parse::<i128>().ok()?,
+                                Prim::Interval => {
+                                    datetime::parse_interval(s.trim()).or_else(|| s.trim().parse::<i128>().ok())?
+                                }
                                 _ => from_micros(p, i128::from(values::parse_timestamp(s.trim())?)),
                             }
                         }
@@ -2285,6 +2443,16 @@ fn cast_value(v: &Value, from: &Type, to: &Type) -> Option<Value> {
                 Some(Value::List(items.iter().map(|x| cast_value(x, fi, inner)).collect::<Option<Vec<_>>>()?))
             }
             (Value::List(items), Type::EmptyList) if items.is_empty() => Some(Value::List(Vec::new())),
+            _ => None,
+        },
+        Type::Struct(members) => match (v, from) {
+            (Value::List(fields), Type::Struct(from_members)) if fields.len() == members.len() => Some(Value::List(
+                fields
+                    .iter()
+                    .zip(from_members.iter().zip(members))
+                    .map(|(x, ((_, ft), (_, tt)))| cast_value(x, ft, tt))
+                    .collect::<Option<Vec<_>>>()?,
+            )),
             _ => None,
         },
         _ if from == to => Some(v.clone()),
@@ -2549,10 +2717,56 @@ fn call(f: Func, vals: Vec<Value>) -> R<Value> {
             }
             other => other,
         },
-        Func::StartOfMonth(per_day) => match first {
-            Value::Int(units) if per_day > 0 => {
-                let days = units.div_euclid(per_day);
-                Value::Int(start_of_month(days) * 86_400_000_000)
+        Func::DtGet(part, unit) => match first {
+            Value::Int(v) => Value::Int(i128::from(datetime::get(part, v.saturating_mul(unit)))),
+            other => other,
+        },
+        Func::DtName(part, unit) => match first {
+            Value::Int(v) => {
+                let n = datetime::get(part, v.saturating_mul(unit));
+                let name = if part == Part::Month { datetime::month_name(n) } else { datetime::day_of_week_name(n) };
+                Value::Bytes(name.as_bytes().to_vec())
+            }
+            other => other,
+        },
+        Func::DtStart(period, unit) => match first {
+            Value::Int(v) => match datetime::start_of(period, v.saturating_mul(unit)) {
+                start if start < 0 => Value::Null,
+                start => Value::Int(start),
+            },
+            other => other,
+        },
+        Func::DtFormat(unit) => match (bytes_of(&first), vals.get(1)) {
+            (Some(pattern), Some(Value::Int(v))) => {
+                let pattern = String::from_utf8_lossy(pattern);
+                Value::Bytes(datetime::format(&pattern, v.saturating_mul(unit)).into_bytes())
+            }
+            _ => Value::Null,
+        },
+        Func::Math(f, answers_bool) => {
+            let mut args = Vec::with_capacity(vals.len());
+            for v in &vals {
+                match v {
+                    Value::Int(i) => args.push(*i as f64),
+                    Value::Float(x) => args.push(*x),
+                    _ => return Ok(Value::Null),
+                }
+            }
+            let x = math::apply(f, &args);
+            if answers_bool {
+                Value::Bool(x != 0.0)
+            } else {
+                Value::Float(x)
+            }
+        }
+        Func::Text(f, unicode) => text_call(f, unicode, &vals)?,
+        Func::MathMod(rem) => match (first, vals.get(1)) {
+            (Value::Int(a), Some(Value::Int(b))) => math::modulo(a, *b, rem).map_or(Value::Null, Value::Int),
+            _ => Value::Null,
+        },
+        Func::Scale(mul, div, target) => match first {
+            Value::Int(v) if div != 0 => {
+                values::check_range(target, Value::Int(v.saturating_mul(mul) / div)).unwrap_or(Value::Null)
             }
             other => other,
         },
@@ -2565,17 +2779,274 @@ fn call(f: Func, vals: Vec<Value>) -> R<Value> {
     })
 }
 
-/// The first day of the month of a day number (days since 1970-01-01), in the proleptic Gregorian calendar.
-fn start_of_month(days: i128) -> i128 {
-    // Civil-from-days and back (H. Hinnant's algorithms), on 400-year eras of 146 097 days.
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z - era * 146_097;
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let day_of_month = doy - (153 * mp + 2) / 5; // 0-based
-    days - day_of_month
+/// Binds a `String::` / `Unicode::` function (see `text.rs`) with YDB's result types: String functions
+/// answer String (positions as Int64, -1 when absent), Unicode ones Utf8 (lengths and positions as Uint64,
+/// NULL when absent). The result is optional when an argument is.
+fn bind_text(name: &str, lower: &str, bs: Vec<BExpr>, ts: &[Type]) -> R<(BExpr, Type)> {
+    let unicode = lower.starts_with("unicode::");
+    let function = lower.split_once("::").map(|(_, f)| f).unwrap_or_default();
+    let (f, min, max) = text::lookup(function, unicode).ok_or_else(|| gen(format!("Unknown function: {name}")))?;
+    if bs.len() < min || bs.len() > max {
+        return Err(gen(format!("{name}() expects {min} to {max} argument(s), got {}", bs.len())));
+    }
+    for (i, t) in ts.iter().enumerate() {
+        let integer =
+            matches!((f, i), (TextFn::Find | TextFn::ReverseFind, 2) | (TextFn::LeftPad | TextFn::RightPad, 1))
+                || (f == TextFn::Substring && i > 0);
+        let list = f == TextFn::JoinFromList && i == 0;
+        let ok = match t.unopt() {
+            Type::Null => true,
+            Type::List(item) if list => item.prim().is_some_and(Prim::is_stringlike),
+            Type::EmptyList => list,
+            other if integer => other.prim().is_some_and(Prim::is_integer),
+            other => !list && other.prim().is_some_and(Prim::is_stringlike),
+        };
+        if !ok {
+            return Err(gen(format!("{name}: argument {} has the wrong type {t}", i + 1)));
+        }
+    }
+    let text_type = if unicode { Prim::Utf8 } else { Prim::String };
+    let (t, always_optional) = match f {
+        TextFn::Find | TextFn::ReverseFind if unicode => (Type::Prim(Prim::Uint64), true),
+        TextFn::Find | TextFn::ReverseFind => (Type::Prim(Prim::Int64), false),
+        TextFn::Length => (Type::Prim(Prim::Uint64), false),
+        TextFn::HasPrefix | TextFn::HasSuffix => (Type::Prim(Prim::Bool), false),
+        TextFn::SplitToList => (Type::List(Box::new(Type::Prim(text_type))), false),
+        _ => (Type::Prim(text_type), false),
+    };
+    let nullable = always_optional || ts.iter().any(Type::is_optional);
+    Ok((BExpr::Func(Func::Text(f, unicode), bs), if nullable { t.make_optional() } else { t }))
+}
+
+/// Evaluates a `String::` / `Unicode::` function; a NULL argument gives NULL. A result that would
+/// exceed [`text::MAX_RESULT_BYTES`] is an error, not an allocation that takes the server down.
+fn text_call(f: TextFn, unicode: bool, vals: &[Value]) -> R<Value> {
+    if vals.iter().any(Value::is_null) {
+        return Ok(Value::Null);
+    }
+    let arg = |i: usize| vals.get(i).and_then(bytes_of).unwrap_or_default();
+    let int = |i: usize, default: usize| match vals.get(i) {
+        Some(Value::Int(n)) => usize::try_from(*n).unwrap_or(if *n < 0 { 0 } else { usize::MAX }),
+        _ => default,
+    };
+    let s = arg(0);
+    let out = |bytes: Vec<u8>| {
+        if unicode {
+            Value::Text(String::from_utf8_lossy(&bytes).into_owned())
+        } else {
+            Value::Bytes(bytes)
+        }
+    };
+    let chars = || String::from_utf8_lossy(s).into_owned();
+    let too_big = |what: &str| gen(format!("{what}: the result would exceed {} bytes", text::MAX_RESULT_BYTES));
+    Ok(match f {
+        TextFn::Strip if unicode => out(chars().trim().as_bytes().to_vec()),
+        TextFn::Strip => out(s.trim_ascii().to_vec()),
+        TextFn::Collapse => out(text::collapse(s)),
+        TextFn::Reverse if unicode => out(chars().chars().rev().collect::<String>().into_bytes()),
+        TextFn::Reverse => out(s.iter().rev().copied().collect()),
+        TextFn::ReplaceAll | TextFn::ReplaceFirst | TextFn::ReplaceLast => {
+            out(text::replace_bytes(s, arg(1), arg(2), f).ok_or_else(|| too_big("Replace"))?)
+        }
+        TextFn::RemoveAll if unicode => {
+            let set = String::from_utf8_lossy(arg(1)).into_owned();
+            out(chars().chars().filter(|c| !set.contains(*c)).collect::<String>().into_bytes())
+        }
+        TextFn::RemoveAll => out(s.iter().filter(|b| !arg(1).contains(b)).copied().collect()),
+        TextFn::Find if unicode => {
+            let needle = String::from_utf8_lossy(arg(1)).into_owned();
+            text::find_chars(&chars(), &needle, int(2, 0)).map_or(Value::Null, |p| Value::Int(p as i128))
+        }
+        TextFn::ReverseFind if unicode => {
+            let (hay, needle) = (chars(), String::from_utf8_lossy(arg(1)).into_owned());
+            hay.rfind(&needle)
+                .and_then(|b| hay.get(..b))
+                .map(|before| before.chars().count())
+                .filter(|p| *p >= int(2, 0))
+                .map_or(Value::Null, |p| Value::Int(p as i128))
+        }
+        TextFn::Find | TextFn::ReverseFind => {
+            Value::Int(i128::from(text::find(s, arg(1), int(2, 0), f == TextFn::ReverseFind)))
+        }
+        TextFn::HasPrefix => Value::Bool(s.starts_with(arg(1))),
+        TextFn::HasSuffix => Value::Bool(s.ends_with(arg(1))),
+        TextFn::LeftPad | TextFn::RightPad => {
+            let filler = arg(2).first().copied().unwrap_or(b' ');
+            let width = int(1, 0);
+            if width > text::MAX_RESULT_BYTES {
+                return Err(too_big("Pad"));
+            }
+            out(text::pad(s, width, filler, f == TextFn::LeftPad))
+        }
+        TextFn::SplitToList => Value::List(text::split_bytes(s, arg(1)).into_iter().map(out).collect()),
+        TextFn::JoinFromList => {
+            let items = match vals.first() {
+                Some(Value::List(items)) => items.iter().filter_map(bytes_of).collect::<Vec<_>>(),
+                _ => Vec::new(),
+            };
+            out(items.join(arg(1)))
+        }
+        TextFn::Base64Encode => out(text::base64(s)),
+        TextFn::HexEncode => out(text::hex(s)),
+        TextFn::Length => Value::Int(chars().chars().count() as i128),
+        TextFn::Substring if unicode => {
+            out(text::substring_chars(&chars(), int(1, 0), int(2, usize::MAX)).into_bytes())
+        }
+        TextFn::Substring => out(s.iter().skip(int(1, 0)).take(int(2, usize::MAX)).copied().collect()),
+    })
+}
+
+/// Binds a `Math::` function: Double arguments (integers are converted), YDB's argument counts; the
+/// result is optional when an argument is.
+fn bind_math(name: &str, lower: &str, bs: Vec<BExpr>, ts: &[Type]) -> R<(BExpr, Type)> {
+    let function = lower.trim_start_matches("math::");
+    let nullable = ts.iter().any(Type::is_optional);
+    if function == "mod" || function == "rem" {
+        if bs.len() != 2 || !ts.iter().all(|t| t.prim().is_some_and(Prim::is_integer)) {
+            return Err(gen(format!("{name} expects two integers")));
+        }
+        // Optional always: a zero divisor gives NULL.
+        return Ok((BExpr::Func(Func::MathMod(function == "rem"), bs), Type::Prim(Prim::Int64).make_optional()));
+    }
+    let (f, arity, answers_bool) = math::lookup(function).ok_or_else(|| gen(format!("Unknown function: {name}")))?;
+    let count_ok = bs.len() == arity || (f == MathFn::Round && bs.len() == 2);
+    if !count_ok {
+        return Err(gen(format!("{name}() expects {arity} argument(s), got {}", bs.len())));
+    }
+    for (i, t) in ts.iter().enumerate() {
+        let ok = match t.prim() {
+            Some(p) if f == MathFn::Round && i == 1 => p.is_integer(),
+            Some(p) => p.is_integer() || p.is_float(),
+            None => false,
+        };
+        if !ok {
+            return Err(gen(format!("{name}: argument {} must be a number, got {t}", i + 1)));
+        }
+    }
+    let t = Type::Prim(if answers_bool { Prim::Bool } else { Prim::Double });
+    Ok((BExpr::Func(Func::Math(f, answers_bool), bs), if nullable { t.make_optional() } else { t }))
+}
+
+/// Microseconds per unit of a moment type (Date, Datetime, Timestamp), `None` for anything else.
+fn moment_unit(t: &Type) -> Option<i128> {
+    match t.prim()? {
+        Prim::Date => Some(MICROS_PER_DAY),
+        Prim::Datetime => Some(MICROS_PER_SECOND),
+        Prim::Timestamp => Some(1),
+        _ => None,
+    }
+}
+
+/// Binds a `DateTime::` function (see `datetime.rs` for how `Resource<TM>` is represented). Result types
+/// are YDB's; the result is optional when the argument is, or when the function can give NULL.
+fn bind_datetime(name: &str, lower: &str, bs: Vec<BExpr>, ts: &[Type]) -> R<(BExpr, Type)> {
+    let function = lower.trim_start_matches("datetime::");
+    let t0 = ts.first().cloned().unwrap_or(Type::Null);
+    let typed = |prim: Prim, nullable: bool, arg: &Type| {
+        let t = Type::Prim(prim);
+        if nullable || arg.is_optional() {
+            t.make_optional()
+        } else {
+            t
+        }
+    };
+    if function == "format" {
+        let (Some(pattern), Some(moment), 2) = (ts.first(), ts.get(1), bs.len()) else {
+            return Err(gen(format!(
+                "{name}(pattern) makes a function: apply it to a moment, as in {name}(\"%Y-%m-%d\")(value)"
+            )));
+        };
+        if !pattern.prim().is_some_and(Prim::is_stringlike) {
+            return Err(gen(format!("{name} expects a String pattern, got {pattern}")));
+        }
+        let unit = moment_unit(moment)
+            .ok_or_else(|| gen(format!("{name} formats a Date, Datetime or Timestamp, got {moment}")))?;
+        let nullable = pattern.is_optional();
+        return Ok((BExpr::Func(Func::DtFormat(unit), bs), typed(Prim::String, nullable, moment)));
+    }
+    if bs.len() != 1 {
+        return Err(gen(format!("{name}() expects 1 argument")));
+    }
+    let moment =
+        || moment_unit(&t0).ok_or_else(|| gen(format!("{name} expects a Date, Datetime or Timestamp, got {t0}")));
+    let interval = || {
+        if t0.prim() == Some(Prim::Interval) {
+            Ok(())
+        } else {
+            Err(gen(format!("{name} expects an Interval, got {t0}")))
+        }
+    };
+    let integer = || {
+        if t0.prim().is_some_and(Prim::is_integer) {
+            Ok(())
+        } else {
+            Err(gen(format!("{name} expects an integer, got {t0}")))
+        }
+    };
+    let part = match function {
+        "getyear" => Some((Part::Year, Prim::Uint16)),
+        "getdayofyear" => Some((Part::DayOfYear, Prim::Uint16)),
+        "getmonth" => Some((Part::Month, Prim::Uint8)),
+        "getdayofmonth" => Some((Part::DayOfMonth, Prim::Uint8)),
+        "getdayofweek" => Some((Part::DayOfWeek, Prim::Uint8)),
+        "gethour" => Some((Part::Hour, Prim::Uint8)),
+        "getminute" => Some((Part::Minute, Prim::Uint8)),
+        "getsecond" => Some((Part::Second, Prim::Uint8)),
+        "getmillisecondofsecond" => Some((Part::MillisecondOfSecond, Prim::Uint32)),
+        "getmicrosecondofsecond" => Some((Part::MicrosecondOfSecond, Prim::Uint32)),
+        _ => None,
+    };
+    if let Some((part, prim)) = part {
+        return Ok((BExpr::Func(Func::DtGet(part, moment()?), bs), typed(prim, false, &t0)));
+    }
+    let period = match function {
+        "startofyear" => Some(Period::Year),
+        "startofquarter" => Some(Period::Quarter),
+        "startofmonth" => Some(Period::Month),
+        "startofweek" => Some(Period::Week),
+        "startofday" => Some(Period::Day),
+        _ => None,
+    };
+    if let Some(period) = period {
+        // Only a week can start before the epoch (the week of 1970-01-01), which YDB answers with NULL.
+        let t = typed(Prim::Timestamp, period == Period::Week, &t0);
+        return Ok((BExpr::Func(Func::DtStart(period, moment()?), bs), t));
+    }
+    let scale = |mul: i128, div: i128, prim: Prim, nullable: bool| {
+        (BExpr::Func(Func::Scale(mul, div, prim), bs.clone()), typed(prim, nullable, &t0))
+    };
+    let on_interval = t0.prim() == Some(Prim::Interval);
+    Ok(match function {
+        "getmonthname" => {
+            (BExpr::Func(Func::DtName(Part::Month, moment()?), bs.clone()), typed(Prim::String, false, &t0))
+        }
+        "getdayofweekname" => {
+            (BExpr::Func(Func::DtName(Part::DayOfWeek, moment()?), bs.clone()), typed(Prim::String, false, &t0))
+        }
+        "split" => scale(moment()?, 1, Prim::Timestamp, false),
+        "makedate" => scale(moment()?, MICROS_PER_DAY, Prim::Date, false),
+        "makedatetime" => scale(moment()?, MICROS_PER_SECOND, Prim::Datetime, false),
+        "maketimestamp" => scale(moment()?, 1, Prim::Timestamp, false),
+        "toseconds" if on_interval => scale(1, MICROS_PER_SECOND, Prim::Int64, false),
+        "tomilliseconds" if on_interval => scale(1, 1000, Prim::Int64, false),
+        "tomicroseconds" if on_interval => scale(1, 1, Prim::Int64, false),
+        "toseconds" => scale(moment()?, MICROS_PER_SECOND, Prim::Uint32, false),
+        "tomilliseconds" => scale(moment()?, 1000, Prim::Uint64, false),
+        "tomicroseconds" => scale(moment()?, 1, Prim::Uint64, false),
+        "todays" => interval().map(|()| scale(1, MICROS_PER_DAY, Prim::Int32, false))?,
+        "tohours" => interval().map(|()| scale(1, 3600 * MICROS_PER_SECOND, Prim::Int32, false))?,
+        "tominutes" => interval().map(|()| scale(1, 60 * MICROS_PER_SECOND, Prim::Int32, false))?,
+        "fromseconds" => integer().map(|()| scale(MICROS_PER_SECOND, 1, Prim::Timestamp, true))?,
+        "frommilliseconds" => integer().map(|()| scale(1000, 1, Prim::Timestamp, true))?,
+        "frommicroseconds" => integer().map(|()| scale(1, 1, Prim::Timestamp, true))?,
+        "intervalfromdays" => integer().map(|()| scale(MICROS_PER_DAY, 1, Prim::Interval, true))?,
+        "intervalfromhours" => integer().map(|()| scale(3600 * MICROS_PER_SECOND, 1, Prim::Interval, true))?,
+        "intervalfromminutes" => integer().map(|()| scale(60 * MICROS_PER_SECOND, 1, Prim::Interval, true))?,
+        "intervalfromseconds" => integer().map(|()| scale(MICROS_PER_SECOND, 1, Prim::Interval, true))?,
+        "intervalfrommilliseconds" => integer().map(|()| scale(1000, 1, Prim::Interval, true))?,
+        "intervalfrommicroseconds" => integer().map(|()| scale(1, 1, Prim::Interval, true))?,
+        _ => return Err(gen(format!("Unknown function: {name}"))),
+    })
 }
 
 fn arith(op: BinOp, a: Value, b: Value, t: &Type) -> R<Value> {
@@ -2706,7 +3177,7 @@ fn to_result_set(cols: &[Col], rows: &[Vec<Value>]) -> ydb::ResultSet {
 
 #[cfg(test)]
 mod calendar_tests {
-    use super::start_of_month;
+    use super::{datetime, Period, MICROS_PER_DAY};
 
     #[test]
     fn start_of_month_finds_the_first_day_across_years_and_leap_days() {
@@ -2723,6 +3194,7 @@ mod calendar_tests {
             }
             days + i128::from(d - 1)
         };
+        let start_of_month = |days: i128| datetime::start_of(Period::Month, days * MICROS_PER_DAY) / MICROS_PER_DAY;
         assert_eq!(start_of_month(day(1970, 1, 1)), day(1970, 1, 1));
         assert_eq!(start_of_month(day(2024, 2, 29)), day(2024, 2, 1));
         assert_eq!(start_of_month(day(2024, 3, 1)), day(2024, 3, 1));

@@ -9,8 +9,9 @@
 //! - [`Engine::open`] — `None` for an in-memory store, `Some(dir)` for a persistent one under `dir`.
 //! - [`Engine::execute`] — data queries (DECLARE, SELECT, UPSERT, ...); may also run DDL.
 //! - [`Engine::execute_scheme`] — DDL only (CREATE TABLE, ...), outside any transaction.
-//! - [`Engine::begin`], [`Engine::commit`], [`Engine::rollback`] — interactive transactions by id.
-//!   Unknown transaction ids give `NOT_FOUND`.
+//! - [`Engine::begin`], [`Engine::commit`], [`Engine::rollback`] — interactive transactions by id, any
+//!   number open at once, optimistic as in YDB (`tx.rs`, `locks.rs`). Unknown transaction ids give
+//!   `NOT_FOUND`; a commit whose locks another commit broke gives `ABORTED`.
 //! - Structured scheme operations (`scheme.rs`): [`Engine::create_table`], [`Engine::alter_table`],
 //!   [`Engine::drop_table`], [`Engine::describe_table`], [`Engine::copy_tables`], [`Engine::rename_tables`],
 //!   [`Engine::bulk_upsert`], [`Engine::read_table`], [`Engine::explain`], and the directory tree:
@@ -76,12 +77,17 @@ pub struct EngineError {
 }
 
 mod ast;
+mod buffer;
 mod catalog;
+mod datetime;
 mod exec;
 mod lexer;
+mod locks;
+mod math;
 mod parser;
 mod prepare;
 mod scheme;
+mod text;
 mod tx;
 mod types;
 mod values;
@@ -97,6 +103,8 @@ pub use tx::Engine;
 
 /// Issue severity ERROR as YDB sends it.
 const SEVERITY_ERROR: u32 = 1;
+/// YDB's issue code KIKIMR_LOCKS_INVALIDATED.
+const ISSUE_LOCKS_INVALIDATED: u32 = 2001;
 
 impl EngineError {
     /// An error with one issue.
@@ -121,7 +129,18 @@ impl EngineError {
     }
     /// The optimistic-lock failure YDB reports for conflicting transactions.
     pub fn locks_invalidated() -> EngineError {
-        EngineError::new(StatusCode::Aborted, "Transaction locks invalidated.")
+        EngineError::new(StatusCode::Aborted, "Transaction locks invalidated.").with_code(ISSUE_LOCKS_INVALIDATED)
+    }
+    /// The optimistic-lock failure naming the table whose lock broke, as YDB words it.
+    pub fn locks_invalidated_on(table: &str) -> EngineError {
+        EngineError::new(StatusCode::Aborted, format!("Transaction locks invalidated. Table: `{table}`."))
+            .with_code(ISSUE_LOCKS_INVALIDATED)
+    }
+    fn with_code(mut self, code: u32) -> EngineError {
+        for issue in &mut self.issues {
+            issue.issue_code = code;
+        }
+        self
     }
     /// The first issue's message (for logs and tests).
     pub fn message(&self) -> String {

@@ -508,7 +508,9 @@ impl Parser {
         if self.eat_kw("group") {
             self.expect_kw("by")?;
             loop {
-                group_by.push(self.expr()?);
+                let key = self.expr()?;
+                let alias = if self.eat_kw("as") { Some(self.ident()?) } else { None };
+                group_by.push((key, alias));
                 if !self.eat_sym(",") {
                     break;
                 }
@@ -1018,6 +1020,12 @@ impl Parser {
             }
             Tok::Param(p) => {
                 self.pos += 1;
+                // `$format(ts)`: a named function-making call (`$format = DateTime::Format("%Y")`) applied.
+                if self.eat_sym("(") {
+                    let args = if self.is_sym(")") { Vec::new() } else { self.call_args()? };
+                    self.expect_sym(")")?;
+                    return Ok(Expr::Call { name: format!("${p}"), args, distinct: false, star: false });
+                }
                 Ok(Expr::Param(p))
             }
             Tok::Sym("(") => {
@@ -1095,6 +1103,19 @@ impl Parser {
                     self.pos += 2;
                     name = format!("{name}::{}", self.ident()?);
                 }
+                if name.eq_ignore_ascii_case("asstruct") && self.eat_sym("(") {
+                    let mut members = Vec::new();
+                    while !self.is_sym(")") {
+                        let value = self.expr()?;
+                        self.expect_kw("as")?;
+                        members.push((self.ident()?, value));
+                        if !self.eat_sym(",") {
+                            break;
+                        }
+                    }
+                    self.expect_sym(")")?;
+                    return Ok(Expr::Struct(members));
+                }
                 if self.eat_sym("(") {
                     let mut args = Vec::new();
                     let mut star = false;
@@ -1102,19 +1123,33 @@ impl Parser {
                     if self.eat_sym("*") {
                         star = true;
                     } else if !self.is_sym(")") {
-                        loop {
-                            args.push(self.expr()?);
-                            if !self.eat_sym(",") {
-                                break;
-                            }
-                        }
+                        args = self.call_args()?;
                     }
                     self.expect_sym(")")?;
+                    // A function that makes a function, applied at once: `DateTime::Format("%Y")(ts)`
+                    // is the call with both argument lists.
+                    while self.eat_sym("(") {
+                        if !self.is_sym(")") {
+                            args.extend(self.call_args()?);
+                        }
+                        self.expect_sym(")")?;
+                    }
                     return Ok(Expr::Call { name, args, distinct, star });
                 }
                 self.column_rest(name)
             }
             _ => Err(self.unexpected()),
+        }
+    }
+
+    /// Comma-separated call arguments (at least one).
+    fn call_args(&mut self) -> R<Vec<Expr>> {
+        let mut args = Vec::new();
+        loop {
+            args.push(self.expr()?);
+            if !self.eat_sym(",") {
+                return Ok(args);
+            }
         }
     }
 

@@ -13,6 +13,7 @@ use rusqlite::Connection;
 use super::ast::{ColumnDef, Expr, IndexDef, Stmt, WriteMode, WriteSource};
 use super::catalog::{self, quote_ident, TableMeta};
 use super::exec;
+use super::locks::Touch;
 use super::types::Type;
 use super::values::{self, total_cmp, Value};
 use super::{sql_err, EngineError, StatusCode};
@@ -310,7 +311,8 @@ impl Engine {
 
     /// CopyTables: every (source, destination, omit indexes) in one transaction; destinations must not exist.
     pub fn copy_tables(&self, database: &str, items: &[(String, String, bool)]) -> R<()> {
-        self.with_write(|conn| {
+        let touched = items.iter().map(|(_, dst, _)| Touch::Table(normalize_path(database, dst))).collect();
+        self.with_write(touched, |conn| {
             for (src, dst, omit_indexes) in items {
                 let (src, dst) = (normalize_path(database, src), normalize_path(database, dst));
                 let meta = catalog::load(conn, &src)?.ok_or_else(|| path_not_found(&src))?;
@@ -340,7 +342,12 @@ impl Engine {
 
     /// RenameTables: (source, destination, replace destination) in one transaction.
     pub fn rename_tables(&self, database: &str, items: &[(String, String, bool)]) -> R<()> {
-        self.with_write(|conn| {
+        let touched = items
+            .iter()
+            .flat_map(|(src, dst, _)| [src, dst])
+            .map(|path| Touch::Table(normalize_path(database, path)))
+            .collect();
+        self.with_write(touched, |conn| {
             for (src, dst, replace) in items {
                 let (src, dst) = (normalize_path(database, src), normalize_path(database, dst));
                 catalog::load(conn, &src)?.ok_or_else(|| path_not_found(&src))?;
@@ -503,13 +510,13 @@ impl Engine {
     /// Records who owns a path (the user who created it); DescribePath reports it.
     pub fn set_owner(&self, database: &str, path: &str, owner: &str) -> R<()> {
         let path = normalize_path(database, path);
-        self.with_write(|conn| catalog::set_owner(conn, &path, owner))
+        self.with_write(Vec::new(), |conn| catalog::set_owner(conn, &path, owner))
     }
 
     /// MakeDirectory: creates the directory and missing parents; an existing directory is fine.
     pub fn make_directory(&self, database: &str, path: &str) -> R<()> {
         let path = inside_database(database, path, false)?;
-        self.with_write(|conn| {
+        self.with_write(Vec::new(), |conn| {
             match kind_of(conn, database, &path)? {
                 Some(EntryKind::Directory | EntryKind::Database) => return Ok(()),
                 Some(EntryKind::Table) => {
@@ -532,7 +539,7 @@ impl Engine {
     /// RemoveDirectory: SCHEME_ERROR when missing, not a directory, or not empty.
     pub fn remove_directory(&self, database: &str, path: &str) -> R<()> {
         let path = inside_database(database, path, false)?;
-        self.with_write(|conn| match kind_of(conn, database, &path)? {
+        self.with_write(Vec::new(), |conn| match kind_of(conn, database, &path)? {
             None => Err(path_not_found(&path)),
             Some(EntryKind::Database) => Err(scheme_error(format!("Cannot remove the database root: {path}"))),
             Some(EntryKind::Table) => {
@@ -578,7 +585,7 @@ impl Engine {
     /// ModifyPermissions: `clear` first, then the actions in order.
     pub fn modify_permissions(&self, database: &str, path: &str, actions: &[PermissionAction], clear: bool) -> R<()> {
         let path = inside_database(database, path, true)?;
-        self.with_write(|conn| {
+        self.with_write(Vec::new(), |conn| {
             kind_of(conn, database, &path)?.ok_or_else(|| path_not_found(&path))?;
             if clear {
                 catalog::clear_acl(conn, &path)?;

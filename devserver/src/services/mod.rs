@@ -65,6 +65,21 @@ where
     }
 }
 
+/// Ends sessions already taken out of the registry: rolls back every transaction they left open (some
+/// may already be gone, which is fine). The one teardown path for a deleted, killed, expired, faulted or
+/// shut-down session.
+pub async fn end_sessions(
+    state: &crate::state::State,
+    sessions: impl IntoIterator<Item = std::sync::Arc<crate::sessions::Session>>,
+) {
+    for session in sessions {
+        for tx in session.open_transactions() {
+            let engine = state.engine.clone();
+            let _ = blocking(move || engine.rollback(&tx)).await;
+        }
+    }
+}
+
 /// Runs a query in a session under its transaction control and keeps the session's list of open
 /// transactions true: a transaction the query committed (or that failed) is forgotten, one it began
 /// and left open is tracked, so it is rolled back if the session dies. Shared by both services.

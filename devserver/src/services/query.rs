@@ -12,8 +12,7 @@ use tokio::sync::mpsc;
 use tokio_stream::wrappers::ReceiverStream;
 use tonic::{Request, Response, Status};
 
-use super::table::rollback_all;
-use super::{blocking, execute_in_session, failure, query_tx_mode};
+use super::{blocking, end_sessions, execute_in_session, failure, query_tx_mode};
 use crate::engine::{EngineError, StatusCode, TxSelector};
 use crate::proto::ydb;
 use crate::proto::ydb::query::v1::query_service_server::QueryService;
@@ -89,7 +88,7 @@ impl QueryService for Query {
         let id = r.into_inner().session_id;
         let (status, issues) = match self.state.sessions.remove(&id, Ended::Closed) {
             Some(session) => {
-                rollback_all(&self.state, session.open_transactions()).await;
+                end_sessions(&self.state, [session]).await;
                 (StatusCode::Success as i32, Vec::new())
             }
             None => codes(&failure(StatusCode::BadSession, format!("Session not found: {id}"))),
@@ -216,9 +215,7 @@ impl Query {
 
 /// The client closed the AttachSession stream: in YDB that kills the session.
 async fn close_detached(state: &State, id: &str) {
-    if let Some(session) = state.sessions.remove(id, Ended::Closed) {
-        rollback_all(state, session.open_transactions()).await;
-    }
+    end_sessions(state, state.sessions.remove(id, Ended::Closed)).await;
 }
 
 /// Runs one ExecuteQuery and streams its parts; the session stays busy until the last part is handed over.
@@ -250,7 +247,7 @@ async fn run_query(
     let outcome = execute_in_session(state, busy.session(), database, yql, req.parameters, tx, control.commit_tx).await;
     if implicit {
         // Nothing outlives an implicit session: a transaction a failed query left open is rolled back.
-        rollback_all(state, busy.session().open_transactions()).await;
+        end_sessions(state, [busy.session().clone()]).await;
     }
     let outcome = outcome?;
     let stats = wants_stats(req.stats_mode).then(|| {

@@ -15,7 +15,9 @@ use tonic::{Request, Response, Status};
 
 use super::query::split_result_set;
 use super::scheme::entry_proto;
-use super::{blocking, execute_in_session, failure, operation_done, operation_failed, operation_ok, table_tx_mode};
+use super::{
+    blocking, end_sessions, execute_in_session, failure, operation_done, operation_failed, operation_ok, table_tx_mode,
+};
 use crate::engine::{self, EngineError, StatusCode, TxSelector};
 use crate::proto::ydb::operations::Operation;
 use crate::proto::ydb::table::v1::table_service_server::TableService;
@@ -62,7 +64,7 @@ impl Table {
             execute_in_session(&self.state, busy.session(), database, yql, req.parameters, tx, control.commit_tx)
                 .await?;
         Ok(ExecuteQueryResult {
-            result_sets: outcome.result_sets,
+            result_sets: outcome.result_sets.into_iter().map(|set| cap_rows(set, DATA_QUERY_ROW_LIMIT)).collect(),
             tx_meta: Some(TransactionMeta { id: outcome.tx_id.unwrap_or_default() }),
             query_meta: None,
             query_stats: None,
@@ -76,16 +78,8 @@ impl Table {
             .sessions
             .remove(id, Ended::Closed)
             .ok_or_else(|| failure(StatusCode::BadSession, format!("Session not found: {id}")))?;
-        rollback_all(&self.state, session.open_transactions()).await;
+        end_sessions(&self.state, [session]).await;
         Ok(())
-    }
-}
-
-/// Rolls back transactions a dead session left open; they may already be gone, which is fine.
-pub async fn rollback_all(state: &State, transactions: Vec<String>) {
-    for tx in transactions {
-        let engine = state.engine.clone();
-        let _ = blocking(move || engine.rollback(&tx)).await;
     }
 }
 
@@ -532,6 +526,19 @@ impl Table {
     }
 }
 
+/// YDB's default cap on each result set of ExecuteDataQuery (the query service streams every row).
+const DATA_QUERY_ROW_LIMIT: usize = 1000;
+
+/// Keeps the first `limit` rows of a result set and marks it `truncated` when rows were dropped, as YDB
+/// does for ExecuteDataQuery: an application that reads more must page or use the query service.
+fn cap_rows(mut set: crate::proto::ydb::ResultSet, limit: usize) -> crate::proto::ydb::ResultSet {
+    if set.rows.len() > limit {
+        set.rows.truncate(limit);
+        set.truncated = true;
+    }
+    set
+}
+
 /// Cuts a part further so that it holds at most `max_rows` rows (0: no row limit).
 fn split_rows(part: crate::proto::ydb::ResultSet, max_rows: usize) -> Vec<crate::proto::ydb::ResultSet> {
     if max_rows == 0 || part.rows.len() <= max_rows {
@@ -557,4 +564,23 @@ fn snapshot_now() -> crate::proto::ydb::VirtualTimestamp {
         .map(|d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX))
         .unwrap_or_default();
     crate::proto::ydb::VirtualTimestamp { plan_step: ms, tx_id: u64::MAX }
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::indexing_slicing)]
+mod tests {
+    use super::*;
+    use crate::proto::ydb;
+
+    fn set(n: usize) -> ydb::ResultSet {
+        ydb::ResultSet { rows: vec![ydb::Value::default(); n], ..Default::default() }
+    }
+
+    #[test]
+    fn data_query_results_keep_a_thousand_rows_and_say_they_were_cut() {
+        let cut = cap_rows(set(1500), DATA_QUERY_ROW_LIMIT);
+        assert_eq!((cut.rows.len(), cut.truncated), (1000, true));
+        let whole = cap_rows(set(1000), DATA_QUERY_ROW_LIMIT);
+        assert_eq!((whole.rows.len(), whole.truncated), (1000, false));
+    }
 }
