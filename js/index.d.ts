@@ -221,6 +221,17 @@ export interface DriverOptions {
    * (`null`).
    */
   discovery?: 'single' | 'balanced' | DiscoveryConfig;
+  /**
+   * The fetch every request of this driver goes through (also StaticCredentials' login), called as
+   * `fetch(url, init)` without `this`: pass a bound function for a method, such as a Workers service
+   * binding's `env.PROXY.fetch.bind(env.PROXY)`. Default: the global `fetch`.
+   */
+  fetch?: (url: string, init: RequestInit) => Promise<Response>;
+  /**
+   * Headers every request carries (an API gateway's key, Cloudflare Access tokens); read once, never
+   * logged. YDB's own headers (`content-type`, `x-ydb-*`, `grpc-timeout`, …) win over one of the same name.
+   */
+  headers?: Record<string, string>;
 }
 export type DriverConfig = DriverOptions & {
   credentials?: Credentials | StaticCredentials;
@@ -242,6 +253,12 @@ export interface DiscoveryConfig {
 }
 /** A node as ListEndpoints lists it. */
 export interface DiscoveredEndpoint { address: string; port: number; ssl: boolean; nodeId: number; location: string }
+/** Options of `driver.query`. */
+export interface QueryOptions extends CallSettings {
+  retrySettings?: RetrySettings;
+  /** Shorthand for `retrySettings.idempotent`: the query may run twice without harm. */
+  idempotent?: boolean;
+}
 export declare class Driver {
   /** A connection string (`grpcs://host:2135/?database=/path`) or the full configuration. */
   constructor(config: DriverConfig | string);
@@ -262,6 +279,14 @@ export declare class Driver {
    * CANCELLED, and refuses new work.
    */
   stop(opts?: { timeoutMs?: number }): Promise<void>;
+  /**
+   * A one-shot query: one ExecuteQuery request per attempt, in an implicit session (no session set-up,
+   * no pool), each statement committing by itself. Retried as `retrySettings` allow; a query whose answer
+   * was cut is retried only when `idempotent` (here or in `retrySettings`). `timeoutMs` bounds each
+   * attempt; `signal` cancels the request and the whole loop. Against a YDB that refuses implicit
+   * sessions it runs on pooled query sessions instead (see the README).
+   */
+  query(text: string | SqlQuery, parameters?: Parameters, opts?: QueryOptions): Promise<ResultSet[]>;
   querySessionPool(opts?: { size?: number }): QuerySessionPool;
   schemeClient(): SchemeClient;
   tableClient(): TableClient;

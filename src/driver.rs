@@ -7,7 +7,9 @@ use crate::clock::{now_ms, sleep_ms};
 use crate::discovery::{DiscoverySettings, Endpoints};
 use crate::error::{Backoff, Error, Result, RetryPolicy, Status};
 use crate::proto::ydb::discovery;
+use crate::query::ImplicitSessions;
 use crate::retry::{retry, Classify, RetryBudget, RetrySettings};
+use crate::transport::fetch::FetchSettings;
 use crate::transport::{CallOptions, Channel};
 use futures_channel::oneshot;
 use futures_util::future::{self, Either, LocalBoxFuture};
@@ -31,11 +33,14 @@ pub struct Driver {
     shutdown: Shutdown,
     /// One cap on retries shared by every pool of this driver.
     retry_budget: Option<RetryBudget>,
+    /// Whether the server runs one-shot queries in implicit sessions (learnt on first refusal).
+    implicit_sessions: ImplicitSessions,
 }
 
 impl Driver {
     /// A driver for `database` at `endpoint`; calls that set no deadline of their own get
-    /// `request_timeout_ms`.
+    /// `request_timeout_ms`, and every request goes through `fetch`. Sends nothing: the first request is
+    /// the first call's (or `wait()`'s).
     pub fn new(
         endpoint: &str,
         database: &str,
@@ -43,14 +48,16 @@ impl Driver {
         discovery: DiscoverySettings,
         request_timeout_ms: Option<u32>,
         retry_budget: Option<RetryBudget>,
+        fetch: FetchSettings,
     ) -> Result<Driver> {
-        let seed = Channel::with_default_timeout(endpoint, database, credentials, request_timeout_ms)?;
+        let seed = Channel::with_default_timeout(endpoint, database, credentials, request_timeout_ms, fetch)?;
         Ok(Driver {
             endpoints: Endpoints::new(seed, discovery),
             stopped: Rc::default(),
             hooks: Rc::default(),
             shutdown: Shutdown::default(),
             retry_budget,
+            implicit_sessions: ImplicitSessions::default(),
         })
     }
 
@@ -65,6 +72,11 @@ impl Driver {
     /// What wakes this driver's retry loops when it stops.
     pub fn shutdown(&self) -> &Shutdown {
         &self.shutdown
+    }
+
+    /// Whether one-shot queries still go without a session (see [`crate::query::ImplicitSessions`]).
+    pub fn implicit_sessions(&self) -> &ImplicitSessions {
+        &self.implicit_sessions
     }
 
     pub fn retry_budget(&self) -> Option<&RetryBudget> {
@@ -224,6 +236,7 @@ mod tests {
             DiscoverySettings::default(),
             None,
             None,
+            FetchSettings::default(),
         )
         .expect("driver");
         let stopped_with = Rc::new(RefCell::new(Vec::new()));

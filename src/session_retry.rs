@@ -61,17 +61,32 @@ where
 {
     let attempt = |_| async {
         cancellation.check()?;
-        let session = pool.acquire(settings.max_session_acquire_timeout_ms, sleep_ms, cancellation.cancelled()).await?;
-        let checkout = Checkout::pooled(pool, session);
-        let outcome = operation(checkout.clone()).await;
-        if matches!(&outcome, Err(e) if e.retry_policy().is_some_and(|p| p.discards_session)) {
-            checkout.discard();
-        } else {
-            checkout.release();
-        }
-        outcome
+        attempt_with_session(pool, settings, cancellation, &operation).await
     };
     retry(settings, attempt, |ms| backoff_sleep(shutdown, cancellation, ms), random).await
+}
+
+/// One attempt of such a loop: checks a session out (waiting at most the settings'
+/// `max_session_acquire_timeout_ms`), runs `operation` on it, and gives it back — or discards it when the
+/// error killed it.
+pub async fn attempt_with_session<S: PooledSession + Clone, T, E: Classify + From<Error>, Fut>(
+    pool: &Pool<S>,
+    settings: &RetrySettings,
+    cancellation: &dyn Cancellation,
+    operation: impl FnOnce(Checkout<S>) -> Fut,
+) -> Result<T, E>
+where
+    Fut: Future<Output = Result<T, E>>,
+{
+    let session = pool.acquire(settings.max_session_acquire_timeout_ms, sleep_ms, cancellation.cancelled()).await?;
+    let checkout = Checkout::pooled(pool, session);
+    let outcome = operation(checkout.clone()).await;
+    if matches!(&outcome, Err(e) if e.retry_policy().is_some_and(|p| p.discards_session)) {
+        checkout.discard();
+    } else {
+        checkout.release();
+    }
+    outcome
 }
 
 /// The wait between attempts: `ms` on the runtime's timer, failing with CANCELLED as soon as the driver

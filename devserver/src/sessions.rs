@@ -45,6 +45,18 @@ pub struct Session {
 }
 
 impl Session {
+    fn new(kind: Kind) -> Session {
+        let (ended, _) = watch::channel(Ended::No);
+        Session {
+            kind,
+            busy: AtomicBool::new(false),
+            last_active: Mutex::new(Instant::now()),
+            transactions: Mutex::new(HashSet::new()),
+            ended,
+            attached: AtomicBool::new(false),
+        }
+    }
+
     /// Transactions begun in this session and not yet finished.
     pub fn open_transactions(&self) -> Vec<String> {
         self.transactions.lock().iter().cloned().collect()
@@ -105,17 +117,17 @@ impl Sessions {
     /// Creates a session and returns its id, shaped like YDB's (`ydb://session/3?node_id=N&id=...`).
     pub fn create(&self, kind: Kind) -> String {
         let id = format!("ydb://session/3?node_id={}&id={}", self.node_id, uuid::Uuid::new_v4().simple());
-        let (ended, _) = watch::channel(Ended::No);
-        let session = Arc::new(Session {
-            kind,
-            busy: AtomicBool::new(false),
-            last_active: Mutex::new(Instant::now()),
-            transactions: Mutex::new(HashSet::new()),
-            ended,
-            attached: AtomicBool::new(false),
-        });
-        self.map.lock().insert(id.clone(), session);
+        self.map.lock().insert(id.clone(), Arc::new(Session::new(kind)));
         id
+    }
+
+    /// An *implicit* session, as YDB makes for an ExecuteQuery with an empty `session_id`: it lives for
+    /// that one call, occupied from the start, and is never registered, so no other call can find it,
+    /// nothing expires it, and `/stats` never counts it.
+    pub fn implicit(&self, kind: Kind) -> Busy {
+        let session = Session::new(kind);
+        session.busy.store(true, Ordering::SeqCst);
+        Busy { session: Arc::new(session) }
     }
 
     /// Looks a session up without occupying it.
@@ -223,6 +235,14 @@ mod tests {
         s.remove(&id, Ended::Closed);
         assert_eq!(*watcher.borrow(), Ended::Closed);
         assert_eq!(s.occupy(&id, Kind::Query).err().unwrap().status, StatusCode::BadSession);
+    }
+
+    #[test]
+    fn an_implicit_session_is_busy_and_registered_nowhere() {
+        let s = Sessions::new(1);
+        let busy = s.implicit(Kind::Query);
+        assert!(busy.session().busy.load(Ordering::SeqCst));
+        assert!(s.is_empty());
     }
 
     #[test]

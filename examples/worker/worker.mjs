@@ -1,30 +1,30 @@
 // A Cloudflare Worker that queries YDB through ydb-wasm and answers with the rows as JSON.
 //
-//   GET /?n=3        → a query through the table service (module-scope SessionPool)
-//   GET /query       → a query through the query service (module-scope QuerySessionPool)
-//   GET /scenario    → the shared runtime scenario (used by the test suite)
+//   GET /one-shot?n=3 → a one-shot query (`driver.query`): one fetch, no session
+//   GET /?n=3         → a query through the table service (module-scope SessionPool)
+//   GET /query        → a query through a query session (module-scope QuerySessionPool)
+//   GET /scenario     → the shared runtime scenario (used by the test suite)
 //
-// Workers bind I/O to the request that opened it, while module-scope objects live on across requests
-// in one isolate. Both pools may live at module scope:
+// The driver is created at module scope, once per isolate: constructing it sends nothing, and it serves
+// request after request. Workers bind I/O to the request that opened it, while module-scope objects live
+// on across requests, so what each kind of call costs here is:
+// - a one-shot query is one ExecuteQuery in an implicit session, made inside the current request: one
+//   fetch per query, nothing kept between requests — the hot path to prefer;
 // - table-service sessions are plain ids and every call is a fresh fetch inside the current request,
-//   so one session serves request after request (one round trip per query);
+//   so one pooled session serves request after request (one round trip per query);
 // - a query-service session is watched through its AttachSession stream, which belongs to the request
 //   that created the session and ends with it. The client sees the stream end, discards the session
 //   (the server closes it too), and the next request gets a fresh one: correct answers, at the cost of
-//   creating a session per request. Prefer the table service for hot paths in Workers.
+//   CreateSession + AttachSession per request. Use it for interactive transactions, not one-shot reads.
+import { env } from 'cloudflare:workers';
 import * as ydb from '../../js/worker.mjs';
 import { scenario } from '../../tests/runtimes/scenario.mjs';
 
 const { Driver, SessionPool, QuerySessionPool, TypedValue, PrimitiveType } = ydb;
-let clients;
 
-function sharedClients(env) {
-  if (!clients) {
-    const driver = new Driver({ endpoint: env.YDB_ENDPOINT, database: env.YDB_DATABASE ?? '/local' });
-    clients = { driver, tables: new SessionPool(driver, { size: 5 }), queries: new QuerySessionPool(driver, { size: 5 }) };
-  }
-  return clients;
-}
+const driver = new Driver({ endpoint: env.YDB_ENDPOINT, database: env.YDB_DATABASE ?? '/local' });
+const tables = new SessionPool(driver, { size: 5 });
+const queries = new QuerySessionPool(driver, { size: 5 });
 
 const json = (body, status = 200) => new Response(
   JSON.stringify(body, (_, v) => (typeof v === 'bigint' ? v.toString() : v)),
@@ -32,18 +32,25 @@ const json = (body, status = 200) => new Response(
 );
 
 export default {
-  async fetch(request, env) {
+  async fetch(request) {
     const url = new URL(request.url);
+    const n = Number(url.searchParams.get('n') ?? '3');
     try {
       if (url.pathname === '/scenario') {
         return json(await scenario(ydb, { endpoint: env.YDB_ENDPOINT }));
       }
-      const { tables, queries } = sharedClients(env);
-      if (url.pathname === '/query') {
-        const [rs] = await queries.executeWithRetries('SELECT 1 AS one, "query service"u AS via');
+      if (url.pathname === '/one-shot') {
+        const [rs] = await driver.query(
+          'DECLARE $n AS Int32; SELECT $n AS n, $n * 2 AS twice, "one-shot"u AS via;',
+          { $n: new TypedValue(n, PrimitiveType.Int32) },
+          { idempotent: true },
+        );
         return json({ rows: rs.rows });
       }
-      const n = Number(url.searchParams.get('n') ?? '3');
+      if (url.pathname === '/query') {
+        const [rs] = await queries.retryOperation((session) => session.executeQuery('SELECT 1 AS one, "query service"u AS via').collect());
+        return json({ rows: rs.rows });
+      }
       const [rs] = await tables.retryOperation((session) => session.executeQuery(
         'DECLARE $n AS Int32; SELECT $n AS n, $n * 2 AS twice, "table service"u AS via;',
         { $n: new TypedValue(n, PrimitiveType.Int32) },

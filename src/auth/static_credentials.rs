@@ -35,14 +35,27 @@ impl fmt::Debug for StaticCredentials {
 }
 
 impl StaticCredentials {
-    pub fn new(endpoint: &str, database: &str, user: String, password: String) -> Result<StaticCredentials> {
+    /// Logs in through `endpoint`, over `fetch` like every other request of its driver.
+    pub fn new(
+        endpoint: &str,
+        database: &str,
+        user: String,
+        password: String,
+        fetch: crate::transport::fetch::FetchSettings,
+    ) -> Result<StaticCredentials> {
         if user.is_empty() {
             return Err(Error::argument("StaticCredentials needs a user"));
         }
         Ok(StaticCredentials {
             user,
             password,
-            login_channel: Channel::new(endpoint, database, Rc::new(AnonymousCredentials))?,
+            login_channel: Channel::with_default_timeout(
+                endpoint,
+                database,
+                Rc::new(AnonymousCredentials),
+                None,
+                fetch,
+            )?,
             cached: RefCell::new(None),
         })
     }
@@ -126,7 +139,9 @@ mod tests {
 
     #[test]
     fn debug_output_never_shows_the_password() {
-        let c = StaticCredentials::new("http://127.0.0.1:1", "/local", "root".into(), "hunter2".into()).unwrap();
+        let c =
+            StaticCredentials::new("http://127.0.0.1:1", "/local", "root".into(), "hunter2".into(), Default::default())
+                .unwrap();
         let shown = format!("{c:?}");
         assert!(shown.contains("root") && !shown.contains("hunter2"));
     }

@@ -6,21 +6,36 @@ use crate::connection::{ConnectionString, EnvCredentials};
 use crate::discovery::DiscoverySettings;
 use crate::error::{Error, Result};
 use crate::proto::ydb::discovery::EndpointInfo;
+use crate::transport::fetch::FetchSettings;
 use futures_util::future::LocalBoxFuture;
 use js_sys::{Function, Promise, Reflect};
+use std::cell::RefCell;
 use std::rc::Rc;
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
 use wasm_bindgen_futures::{future_to_promise, JsFuture};
 
 /// A driver for `c` with the options every way of making one shares.
-fn build(c: &ConnectionString, o: &Option<JsValue>, credentials: Rc<dyn Credentials>) -> Result<Driver> {
+fn build(
+    c: &ConnectionString,
+    o: &Option<JsValue>,
+    credentials: impl FnOnce(&FetchSettings) -> Result<Rc<dyn Credentials>>,
+) -> Result<Driver> {
+    let fetch = fetch_from_js(o)?;
+    let credentials = credentials(&fetch)?;
     let retry_budget = super::retry::budget_from_js(&options::raw(o, "retryBudget"))?;
     let discovery = discovery_from_js(&options::raw(o, "discovery"))?;
     let request_timeout = options::millis(o, "requestTimeoutMs")?.filter(|ms| *ms > 0);
-    let inner =
-        crate::driver::Driver::new(&c.endpoint, &c.database, credentials, discovery, request_timeout, retry_budget)?;
-    Ok(Driver { inner })
+    let inner = crate::driver::Driver::new(
+        &c.endpoint,
+        &c.database,
+        credentials,
+        discovery,
+        request_timeout,
+        retry_budget,
+        fetch,
+    )?;
+    Ok(Driver { inner, fallback_pool: Rc::default() })
 }
 
 /// Credentials given as a JS object with `getAuthToken(): Promise<string | null>`.
@@ -52,7 +67,12 @@ impl Credentials for JsCredentials {
     }
 }
 
-fn credentials_from_js(v: &JsValue, endpoint: &str, database: &str) -> Result<Rc<dyn Credentials>> {
+fn credentials_from_js(
+    v: &JsValue,
+    endpoint: &str,
+    database: &str,
+    fetch: &FetchSettings,
+) -> Result<Rc<dyn Credentials>> {
     if v.is_undefined() || v.is_null() {
         return Ok(Rc::new(AnonymousCredentials));
     }
@@ -66,7 +86,7 @@ fn credentials_from_js(v: &JsValue, endpoint: &str, database: &str) -> Result<Rc
         let (Some(user), Some(password)) = (field("user"), field("password")) else {
             return Err(Error::argument("StaticCredentials need a user and a password"));
         };
-        return Ok(Rc::new(crate::auth::StaticCredentials::new(endpoint, database, user, password)?));
+        return Ok(Rc::new(crate::auth::StaticCredentials::new(endpoint, database, user, password, fetch.clone())?));
     }
     if Reflect::get(v, &JsValue::from_str("anonymous")).map(|a| a.is_truthy()).unwrap_or(false) {
         return Ok(Rc::new(AnonymousCredentials));
@@ -76,6 +96,40 @@ fn credentials_from_js(v: &JsValue, endpoint: &str, database: &str) -> Result<Rc
         .and_then(|f| f.dyn_into::<Function>().ok())
         .ok_or_else(|| Error::argument("credentials must have a getAuthToken() method"))?;
     Ok(Rc::new(JsCredentials { object: v.clone(), get }))
+}
+
+/// The `fetch` and `headers` options: the caller's fetch function, and headers (a plain object of
+/// strings) sent with every request. The headers are read and checked once, here; a bad name or value is
+/// a `TypeError` that shows neither (a header may be a secret).
+fn fetch_from_js(o: &Option<JsValue>) -> Result<FetchSettings> {
+    let f = options::raw(o, "fetch");
+    let fetch = if f.is_undefined() || f.is_null() {
+        None
+    } else {
+        Some(f.dyn_into::<Function>().map_err(|_| Error::argument("option fetch must be a function"))?)
+    };
+    let h = options::raw(o, "headers");
+    if h.is_undefined() || h.is_null() {
+        return Ok(FetchSettings { fetch, headers: Rc::new([]) });
+    }
+    let bad = || Error::argument("option headers must be an object of valid header names and string values");
+    let object: &js_sys::Object = h.dyn_ref().filter(|_| !js_sys::Array::is_array(&h)).ok_or_else(bad)?;
+    let mut headers = Vec::new();
+    for entry in js_sys::Object::entries(object).iter() {
+        let pair: js_sys::Array = entry.dyn_into().map_err(|_| bad())?;
+        match (pair.get(0).as_string(), pair.get(1).as_string()) {
+            (Some(name), Some(value)) if valid_header(&name, &value) => headers.push((name, value)),
+            _ => return Err(bad()),
+        }
+    }
+    Ok(FetchSettings { fetch, headers: headers.into() })
+}
+
+/// A header name is an HTTP token; a value has no line breaks or NULs (RFC 9110), so `fetch` cannot
+/// refuse it later with a message that quotes it.
+fn valid_header(name: &str, value: &str) -> bool {
+    let token = |c: u8| c.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~".contains(&c);
+    !name.is_empty() && name.bytes().all(token) && !value.bytes().any(|c| matches!(c, b'\r' | b'\n' | 0))
 }
 
 /// The `discovery` option: `'single'` (the default), `'balanced'`, or
@@ -130,11 +184,23 @@ fn map_endpoint(f: &Function, info: &EndpointInfo) -> Result<Option<String>> {
 #[derive(Clone)]
 pub struct Driver {
     pub(crate) inner: crate::driver::Driver,
+    /// The query sessions `query()` runs on when the server refuses implicit sessions; made then.
+    fallback_pool: Rc<RefCell<Option<super::query::SessionPool>>>,
 }
 
 impl Driver {
     pub(crate) fn ensure_running(&self) -> std::result::Result<(), JsValue> {
         self.inner.ensure_running().map_err(to_js)
+    }
+
+    /// The pool of `query()` for a server without implicit sessions, made on first use.
+    fn fallback_pool(&self) -> Result<super::query::SessionPool> {
+        if let Some(pool) = self.fallback_pool.borrow().as_ref() {
+            return Ok(pool.clone());
+        }
+        let pool = super::pooling::pool_for_driver(self, &None)?;
+        *self.fallback_pool.borrow_mut() = Some(pool.clone());
+        Ok(pool)
     }
 }
 
@@ -146,7 +212,7 @@ impl Driver {
     pub fn new(config: JsValue) -> std::result::Result<Driver, JsValue> {
         if let Some(text) = config.as_string() {
             let c = ConnectionString::parse(&text)?;
-            return Ok(build(&c, &None, Rc::new(AnonymousCredentials))?);
+            return Ok(build(&c, &None, |_| Ok(Rc::new(AnonymousCredentials)))?);
         }
         let o = options::object(&config, "Driver options")?;
         if o.is_none() {
@@ -161,8 +227,8 @@ impl Driver {
                     .ok_or_else(|| Error::argument("option database (or connectionString) is required"))?,
             },
         };
-        let credentials = credentials_from_js(&options::raw(&o, "credentials"), &c.endpoint, &c.database)?;
-        Ok(build(&c, &o, credentials)?)
+        let credentials = options::raw(&o, "credentials");
+        Ok(build(&c, &o, |fetch| credentials_from_js(&credentials, &c.endpoint, &c.database, fetch))?)
     }
 
     /// `Driver.fromEnv(env)`: `YDB_CONNECTION_STRING` and the credentials variables of `env` (a plain
@@ -176,14 +242,20 @@ impl Driver {
         let read = |name: &str| js_read::get(&env, name).ok().and_then(|v| v.as_string());
         let config = crate::connection::from_env(&read)?;
         let c = config.connection;
-        let credentials: Rc<dyn Credentials> = match config.credentials {
-            EnvCredentials::Anonymous => Rc::new(AnonymousCredentials),
-            EnvCredentials::AccessToken(token) => Rc::new(crate::auth::AccessTokenCredentials::new(token)),
-            EnvCredentials::Static { user, password } => {
-                Rc::new(crate::auth::StaticCredentials::new(&c.endpoint, &c.database, user, password)?)
-            }
-        };
         let o = options::object(&opts, "Driver.fromEnv options")?;
+        let credentials = |fetch: &FetchSettings| -> Result<Rc<dyn Credentials>> {
+            Ok(match config.credentials {
+                EnvCredentials::Anonymous => Rc::new(AnonymousCredentials),
+                EnvCredentials::AccessToken(token) => Rc::new(crate::auth::AccessTokenCredentials::new(token)),
+                EnvCredentials::Static { user, password } => Rc::new(crate::auth::StaticCredentials::new(
+                    &c.endpoint,
+                    &c.database,
+                    user,
+                    password,
+                    fetch.clone(),
+                )?),
+            })
+        };
         Ok(build(&c, &o, credentials)?)
     }
 
@@ -228,6 +300,26 @@ impl Driver {
     #[wasm_bindgen(getter)]
     pub fn database(&self) -> String {
         self.inner.channel().database().to_string()
+    }
+
+    /// `query(text, params?, { retrySettings?, idempotent?, timeoutMs?, signal? })` → `ResultSet[]`: one
+    /// request per attempt in an implicit session, retried as `retrySettings` (and `idempotent`) allow;
+    /// `timeoutMs` bounds each attempt, `signal` cancels the request and the whole loop.
+    pub fn query(&self, text: JsValue, params: JsValue, opts: JsValue) -> Promise {
+        let prepared = (|| -> Result<_> {
+            let o = options::object(&opts, "query options")?;
+            let (mut settings, loop_signal) =
+                super::retry::RetryContext::of(self).settings(&options::raw(&o, "retrySettings"))?;
+            if let Some(idempotent) = options::boolean(&o, "idempotent")? {
+                settings.idempotent = idempotent;
+            }
+            let mut call = options::call_options(&o)?;
+            call.signal = call.signal.or(loop_signal);
+            let signal = call.signal.clone();
+            Ok((super::query::one_shot(&text, &params, call)?, settings, signal))
+        })();
+        let me = self.clone();
+        super::query::one_shot_promise(self.inner.clone(), Box::new(move || me.fallback_pool()), prepared)
     }
 
     /// The Scheme service: directories, listings, descriptions, permissions.

@@ -31,8 +31,8 @@ pub fn pool_options(opts: &JsValue) -> Result<Option<JsValue>, JsValue> {
 pub fn pool_for_driver<S: PooledSession<Factory = Endpoints>>(
     driver: &Driver,
     o: &Option<JsValue>,
-) -> Result<Pool<S>, JsValue> {
-    driver.ensure_running()?;
+) -> crate::error::Result<Pool<S>> {
+    driver.inner.ensure_running()?;
     let size = options::number(o, "size")?.unwrap_or(100.0) as usize;
     let pool = Pool::<S>::new(driver.inner.endpoints().clone(), size).with_polling_waiters(super::pool_poll_ms());
     let stopper = pool.clone();

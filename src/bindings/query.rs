@@ -9,9 +9,9 @@ use super::values::{result_set_to_js, result_sets_to_js};
 use super::{options, to_js};
 use crate::error::{Error, Result};
 use crate::pool::{Checkout, Pool};
-use crate::proto::ydb::{ResultSet, TypedValue};
-use crate::query::{QueryResultStream as CoreStream, QuerySession as CoreSession, TxControl};
-use crate::session_retry::retry_with_session;
+use crate::proto::ydb::TypedValue;
+use crate::query::{execute_once, OneShot, QueryResultStream as CoreStream, QuerySession as CoreSession, TxControl};
+use crate::retry::RetrySettings;
 use crate::transport::CallOptions;
 use js_sys::{Array, Function, Promise};
 use std::cell::RefCell;
@@ -19,13 +19,15 @@ use std::collections::HashMap;
 use std::rc::Rc;
 use wasm_bindgen::prelude::*;
 use wasm_bindgen_futures::future_to_promise;
+use web_sys::AbortSignal;
 
-type SessionPool = Pool<Rc<CoreSession>>;
+pub(crate) type SessionPool = Pool<Rc<CoreSession>>;
 
 #[wasm_bindgen]
 pub struct QuerySessionPool {
     pool: SessionPool,
     retry: RetryContext,
+    driver: crate::driver::Driver,
 }
 
 #[wasm_bindgen]
@@ -34,7 +36,7 @@ impl QuerySessionPool {
     #[wasm_bindgen(constructor)]
     pub fn new(driver: &Driver, opts: JsValue) -> std::result::Result<QuerySessionPool, JsValue> {
         let pool = pool_for_driver(driver, &pool_options(&opts)?)?;
-        Ok(QuerySessionPool { pool, retry: RetryContext::of(driver) })
+        Ok(QuerySessionPool { pool, retry: RetryContext::of(driver), driver: driver.inner.clone() })
     }
 
     /// A session for exclusive use; give it back with `release`.
@@ -53,35 +55,18 @@ impl QuerySessionPool {
         retry_operation_promise(&self.pool, &self.retry, settings, |s| QuerySession::of(s).into(), callee, args)
     }
 
-    /// Runs a query with retries and returns all its result sets.
+    /// Runs a query with retries and returns all its result sets: one request per attempt, in an
+    /// implicit session (pooled sessions only for a server that refuses those).
     #[wasm_bindgen(js_name = executeWithRetries)]
     pub fn execute_with_retries(&self, query: JsValue, params: JsValue, settings: JsValue) -> Promise {
         let pool = self.pool.clone();
-        let context = self.retry.clone();
         let prepared = (|| -> Result<_> {
-            let (text, params) = text_and_params(&query, &params)?;
-            Ok((text, params, context.settings(&settings)?))
-        })();
-        let (text, params, (settings, signal)) = or_reject!(prepared);
-        future_to_promise(async move {
+            let (settings, signal) = self.retry.settings(&settings)?;
             let call = CallOptions { signal: signal.clone(), ..Default::default() };
-            let sets = retry_with_session(
-                &pool,
-                &settings,
-                &context.shutdown,
-                &SignalCancellation(signal),
-                super::random,
-                |checkout| {
-                    let params = params.clone();
-                    let (text, call) = (&text, &call);
-                    async move { collect(&*checkout.get()?, text, params, &TxControl::None, call).await }
-                },
-            )
-            .await?;
-            result_sets_to_js(&sets).map_err(to_js)
-        })
+            Ok((one_shot(&query, &params, call)?, settings, signal))
+        })();
+        one_shot_promise(self.driver.clone(), Box::new(move || Ok(pool.clone())), prepared)
     }
-
     /// Closes every idle session; later `acquire` calls fail.
     pub fn stop(&self, opts: JsValue) -> Promise {
         stop_promise(&self.pool, opts)
@@ -104,15 +89,26 @@ impl QuerySessionPool {
     }
 }
 
-/// Runs a query and gathers its streamed parts into whole result sets.
-async fn collect(
-    session: &CoreSession,
-    text: &str,
-    params: HashMap<String, TypedValue>,
-    tx: &TxControl,
-    opts: &CallOptions,
-) -> Result<Vec<ResultSet>> {
-    session.execute(text, params, tx, opts).await?.collect().await
+/// A one-shot query from its JS arguments.
+pub(crate) fn one_shot(query: &JsValue, params: &JsValue, call: CallOptions) -> Result<OneShot> {
+    let (text, parameters) = super::sql::text_and_params(query, params)?;
+    Ok(OneShot { text, parameters, call })
+}
+
+/// The promise of a one-shot query's result sets (see [`crate::query::execute_once`]); `fallback` gives the
+/// pool used when the server refuses implicit sessions. Not generic on purpose: one copy of this state
+/// machine serves both the driver's `query` and the pool's `executeWithRetries`.
+pub(crate) fn one_shot_promise(
+    driver: crate::driver::Driver,
+    fallback: Box<dyn Fn() -> Result<SessionPool>>,
+    prepared: Result<(OneShot, RetrySettings, Option<AbortSignal>)>,
+) -> Promise {
+    future_to_promise(async move {
+        let (query, settings, signal) = prepared?;
+        let cancellation = SignalCancellation(signal);
+        let sets = execute_once(&driver, &*fallback, &settings, &cancellation, super::random, &query).await?;
+        result_sets_to_js(&sets).map_err(to_js)
+    })
 }
 
 #[wasm_bindgen]

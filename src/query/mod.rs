@@ -5,6 +5,10 @@
 //! task reads the stream; when it ends or says anything but SUCCESS, the session is marked dead and
 //! the pool discards it. Dropping the session drops the stream, which tells the server to close it.
 //! `execute` streams result-set parts as the server sends them: nothing is buffered here.
+//!
+//! A one-shot query needs none of that: [`implicit`] runs it with an empty session id, in a session the
+//! server makes for the call (one request instead of three), and falls back to pooled sessions for a
+//! server that refuses.
 
 use crate::error::{Error, Result, Status};
 use crate::pool::{wasm_spawn, PooledSession, DEFAULT_CREATE_TIMEOUT_MS};
@@ -16,6 +20,9 @@ use futures_util::future::{self, AbortHandle, Abortable, Either, LocalBoxFuture}
 use std::cell::Cell;
 use std::collections::HashMap;
 use std::rc::Rc;
+
+mod implicit;
+pub use implicit::{execute_once, refuses_implicit_sessions, ImplicitSessions, OneShot};
 
 fn check(status: i32, issues: &[crate::proto::ydb::issue::IssueMessage]) -> Result<()> {
     if Status::from_code(status) == Status::Success {
@@ -134,23 +141,8 @@ impl QuerySession {
         tx: &TxControl,
         opts: &CallOptions,
     ) -> Result<QueryResultStream> {
-        let request = query::ExecuteQueryRequest {
-            session_id: self.id.clone(),
-            exec_mode: query::ExecMode::Execute as i32,
-            tx_control: tx.to_proto(),
-            query: Some(query::execute_query_request::Query::QueryContent(query::QueryContent {
-                syntax: query::Syntax::YqlV1 as i32,
-                text: text.to_string(),
-            })),
-            parameters,
-            stats_mode: query::StatsMode::None as i32,
-            ..Default::default()
-        };
-        let stream = self.channel.server_streaming(&rpc::EXECUTE_QUERY, &request, opts).await;
-        match stream {
-            Ok(inner) => Ok(QueryResultStream { inner, tx_id: None, alive: self.alive.clone() }),
-            Err(e) => Err(self.note(e)),
-        }
+        let request = execute_request(self.id.clone(), text, parameters, tx);
+        start_query(&self.channel, &request, opts, self.alive.clone()).await.map_err(|e| self.note(e))
     }
 
     pub async fn begin(&self, mode: TxMode, opts: &CallOptions) -> Result<String> {
@@ -194,6 +186,39 @@ impl Drop for QuerySession {
         // Dropping the attach stream tells the server the session is gone.
         self.attach.abort();
     }
+}
+
+/// An ExecuteQuery request of `text` in session `session_id` (empty: an implicit session).
+fn execute_request(
+    session_id: String,
+    text: &str,
+    parameters: HashMap<String, TypedValue>,
+    tx: &TxControl,
+) -> query::ExecuteQueryRequest {
+    query::ExecuteQueryRequest {
+        session_id,
+        exec_mode: query::ExecMode::Execute as i32,
+        tx_control: tx.to_proto(),
+        query: Some(query::execute_query_request::Query::QueryContent(query::QueryContent {
+            syntax: query::Syntax::YqlV1 as i32,
+            text: text.to_string(),
+        })),
+        parameters,
+        stats_mode: query::StatsMode::None as i32,
+        ..Default::default()
+    }
+}
+
+/// Sends an ExecuteQuery; its parts arrive through the returned stream, which marks `alive` false on an
+/// error that kills sessions.
+async fn start_query(
+    channel: &Channel,
+    request: &query::ExecuteQueryRequest,
+    opts: &CallOptions,
+    alive: Rc<Cell<bool>>,
+) -> Result<QueryResultStream> {
+    let inner = channel.server_streaming(&rpc::EXECUTE_QUERY, request, opts).await?;
+    Ok(QueryResultStream { inner, tx_id: None, alive })
 }
 
 async fn watch(mut stream: MessageStream<query::SessionState>, alive: Rc<Cell<bool>>) {

@@ -6,7 +6,7 @@
 
 use crate::auth::Credentials;
 use crate::error::{Error, Result, Status};
-use crate::transport::fetch::{self, BodyReader};
+use crate::transport::fetch::{self, BodyReader, FetchSettings};
 use crate::transport::framing::{encode_frame, split_unary_body, Frame, FrameDecoder, Trailers};
 use crate::transport::methods::{Method, StreamingMethod};
 use futures_util::future::LocalBoxFuture;
@@ -95,6 +95,8 @@ struct Inner {
     pessimized: Cell<bool>,
     /// The deadline of calls that set none (the driver's `requestTimeoutMs`).
     default_timeout_ms: Option<u32>,
+    /// Which fetch carries the calls, with which extra headers.
+    fetch: FetchSettings,
 }
 
 /// A gRPC-web channel to one endpoint.
@@ -107,15 +109,16 @@ impl Channel {
     /// `endpoint` is an `http://` or `https://` URL (`grpc://` and `grpcs://` are accepted as
     /// aliases); `database` is the database path, such as `/local`.
     pub fn new(endpoint: &str, database: &str, credentials: Rc<dyn Credentials>) -> Result<Self> {
-        Channel::with_default_timeout(endpoint, database, credentials, None)
+        Channel::with_default_timeout(endpoint, database, credentials, None, FetchSettings::default())
     }
 
-    /// A channel whose calls that set no deadline of their own get `default_timeout_ms`.
+    /// A channel whose calls that set no deadline of their own get `default_timeout_ms`, sent through `fetch`.
     pub fn with_default_timeout(
         endpoint: &str,
         database: &str,
         credentials: Rc<dyn Credentials>,
         default_timeout_ms: Option<u32>,
+        fetch: FetchSettings,
     ) -> Result<Self> {
         Ok(Channel {
             inner: Rc::new(Inner {
@@ -124,6 +127,7 @@ impl Channel {
                 credentials,
                 pessimized: Cell::new(false),
                 default_timeout_ms,
+                fetch,
             }),
         })
     }
@@ -131,7 +135,13 @@ impl Channel {
     /// A channel to another endpoint of the same database, with the same credentials and default deadline.
     pub fn to_endpoint(&self, endpoint: &str) -> Result<Channel> {
         let inner = &self.inner;
-        Channel::with_default_timeout(endpoint, &inner.database, inner.credentials.clone(), inner.default_timeout_ms)
+        Channel::with_default_timeout(
+            endpoint,
+            &inner.database,
+            inner.credentials.clone(),
+            inner.default_timeout_ms,
+            inner.fetch.clone(),
+        )
     }
 
     /// Whether a call through this channel failed to reach its endpoint since the last
@@ -195,7 +205,8 @@ impl Channel {
         }
         let url = format!("{}{}", self.inner.base_url, path);
         let signal = opts.effective_signal();
-        let response = fetch::post(&url, &headers, body, signal.as_ref()).await.map_err(|e| self.observe(e))?;
+        let response =
+            fetch::post(&url, &headers, body, signal.as_ref(), &self.inner.fetch).await.map_err(|e| self.observe(e))?;
         Ok((response, signal))
     }
 

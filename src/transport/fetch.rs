@@ -1,6 +1,7 @@
 //! The one place that touches `fetch`: a gRPC-web POST and the reading of its body.
 //!
-//! We call the global `fetch` (Node ≥ 18, Deno, Workers and browsers all have it) with no
+//! We call the caller's `fetch` when the driver was given one ([`FetchSettings`]), else the global
+//! `fetch` (Node ≥ 18, Deno, Workers and browsers all have it), with no
 //! `credentials` field — Workers reject it — and read the body either whole (unary calls: one
 //! `arrayBuffer()` await) or chunk by chunk (streams). A body reader is cancelled when dropped, so a
 //! stream the caller abandons stops the request and with it the server-side work.
@@ -8,6 +9,7 @@
 use crate::error::{Error, Result, Status};
 use crate::transport::framing::{Trailers, MAX_UNARY_BODY_LEN};
 use js_sys::{Promise, Reflect, Uint8Array};
+use std::rc::Rc;
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
 use wasm_bindgen_futures::JsFuture;
@@ -19,6 +21,17 @@ extern "C" {
     fn global_fetch(url: &str, init: &RequestInit) -> Promise;
 }
 
+/// How a driver's requests leave: through the caller's `fetch` (a Workers service binding, an undici
+/// dispatcher with HTTP/2, an instrumented fetch) or the global one, carrying the caller's extra headers
+/// (an API gateway's key). No `Debug`: the headers may be secrets and are never logged.
+#[derive(Clone, Default)]
+pub struct FetchSettings {
+    /// Called as `fetch(url, init)` with no `this`; `None`: the global `fetch`.
+    pub fetch: Option<js_sys::Function>,
+    /// Sent with every request; YDB's own headers win over one of the same name.
+    pub headers: Rc<[(String, String)]>,
+}
+
 /// An answer whose headers have arrived; its body is still to be read.
 pub struct FetchResponse {
     response: Response,
@@ -26,16 +39,18 @@ pub struct FetchResponse {
     pub header_trailers: Trailers,
 }
 
-/// POSTs one gRPC-web request.
+/// POSTs one gRPC-web request through `settings`' fetch, with its extra headers and then ours.
 pub async fn post(
     url: &str,
     headers: &[(&str, &str)],
     body: &[u8],
     signal: Option<&AbortSignal>,
+    settings: &FetchSettings,
 ) -> Result<FetchResponse> {
     let js_headers = Headers::new().map_err(|e| js_failure("Headers", &e))?;
-    for (name, value) in headers {
-        js_headers.append(name, value).map_err(|_| Error::argument(format!("header {name} has an invalid value")))?;
+    let extra = settings.headers.iter().map(|(n, v)| (n.as_str(), v.as_str()));
+    for (name, value) in extra.chain(headers.iter().copied()) {
+        js_headers.set(name, value).map_err(|_| Error::argument(format!("header {name} has an invalid value")))?;
     }
     let init = RequestInit::new();
     init.set_method("POST");
@@ -44,7 +59,15 @@ pub async fn post(
     if let Some(signal) = signal {
         init.set_signal(Some(signal));
     }
-    let response = JsFuture::from(global_fetch(url, &init)).await.map_err(|e| request_failure(&e, signal))?;
+    let started = match &settings.fetch {
+        None => global_fetch(url, &init),
+        // The caller's fetch may throw instead of rejecting, or return a non-promise: both are taken in.
+        Some(f) => match f.call2(&JsValue::UNDEFINED, &JsValue::from_str(url), &init) {
+            Ok(v) => Promise::resolve(&v),
+            Err(e) => Promise::reject(&e),
+        },
+    };
+    let response = JsFuture::from(started).await.map_err(|e| request_failure(&e, signal))?;
     let response: Response = response.dyn_into().map_err(|_| Error::protocol("fetch did not return a Response"))?;
     let mut header_trailers = Trailers::default();
     let h = response.headers();

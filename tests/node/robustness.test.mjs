@@ -109,13 +109,15 @@ test('session creation is bounded: an AttachSession that sends nothing ends with
   await server.call('POST', '/faults', { rpc: 'Ydb.Query.V1.QueryService/AttachSession', latencyMs: 60000 });
   try {
     const started = Date.now();
-    await assert.rejects(pool.executeWithRetries('SELECT 1', {}, new RetrySettings({ maxRetries: 1 })), (e) => e instanceof YdbError);
+    // executeWithRetries needs no session (an implicit one); a query session is made for retryOperation.
+    const inSession = (settings) => pool.retryOperation((s) => s.executeQuery('SELECT 1').collect(), settings);
+    await assert.rejects(inSession(new RetrySettings({ maxRetries: 1 })), (e) => e instanceof YdbError);
     assert.ok(Date.now() - started < 10000, `settled after ${Date.now() - started} ms`);
     // The retry loop's signal ends the wait too.
     const controller = new AbortController();
     setTimeout(() => controller.abort(), 100);
     const began = Date.now();
-    await assert.rejects(pool.executeWithRetries('SELECT 1', {}, new RetrySettings({ signal: controller.signal })), (e) => e.status === 'CANCELLED' || e.status === 'DEADLINE_EXCEEDED');
+    await assert.rejects(inSession(new RetrySettings({ signal: controller.signal })), (e) => e.status === 'CANCELLED' || e.status === 'DEADLINE_EXCEEDED');
     assert.ok(Date.now() - began < 5000);
   } finally {
     await server.call('DELETE', '/faults');

@@ -25,7 +25,8 @@ fn endpoint() -> &'static str {
 }
 
 fn driver() -> Driver {
-    Driver::new(endpoint(), "/local", Rc::new(AnonymousCredentials), Default::default(), None, None).unwrap()
+    Driver::new(endpoint(), "/local", Rc::new(AnonymousCredentials), Default::default(), None, None, Default::default())
+        .unwrap()
 }
 
 fn opts() -> CallOptions {

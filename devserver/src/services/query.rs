@@ -225,7 +225,14 @@ async fn run_query(
     req: ExecuteQueryRequest,
     sender: &mpsc::Sender<Result<ExecuteQueryResponsePart, Status>>,
 ) -> Result<(), EngineError> {
-    let busy = state.sessions.occupy(&req.session_id, Kind::Query)?;
+    // An empty session id asks for an implicit session, as in YDB: one that lives for this call only.
+    let implicit = req.session_id.is_empty();
+    let busy = if implicit {
+        check_implicit_tx_control(req.tx_control.as_ref())?;
+        state.sessions.implicit(Kind::Query)
+    } else {
+        state.sessions.occupy(&req.session_id, Kind::Query)?
+    };
     let yql = match req.query {
         Some(execute_query_request::Query::QueryContent(content)) => content.text,
         None => return Err(failure(StatusCode::BadRequest, "Empty query text")),
@@ -237,8 +244,12 @@ async fn run_query(
         None => TxSelector::None,
     };
     let started = std::time::Instant::now();
-    let outcome =
-        execute_in_session(state, busy.session(), database, yql, req.parameters, tx, control.commit_tx).await?;
+    let outcome = execute_in_session(state, busy.session(), database, yql, req.parameters, tx, control.commit_tx).await;
+    if implicit {
+        // Nothing outlives an implicit session: a transaction a failed query left open is rolled back.
+        end_sessions(state, [busy.session().clone()]).await;
+    }
+    let outcome = outcome?;
     let stats = wants_stats(req.stats_mode).then(|| {
         let rows: u64 = outcome.result_sets.iter().map(|s| s.rows.len() as u64).sum();
         query_stats(started.elapsed(), rows)
@@ -276,6 +287,24 @@ async fn run_query(
     }
     drop(busy);
     Ok(())
+}
+
+/// YDB's rule for an implicit session: no transaction control, or a transaction begun and committed by
+/// this very query. Anything else would leave a transaction in a session that ends with the call.
+fn check_implicit_tx_control(control: Option<&TransactionControl>) -> Result<(), EngineError> {
+    let Some(control) = control else { return Ok(()) };
+    match (&control.tx_selector, control.commit_tx) {
+        (None, _) | (Some(transaction_control::TxSelector::BeginTx(_)), true) => Ok(()),
+        (Some(transaction_control::TxSelector::BeginTx(_)), false) => Err(failure(
+            StatusCode::BadRequest,
+            "Implicit session (empty session_id): a transaction begun here must be committed by the same query \
+             (commit_tx: true); an interactive transaction needs a session",
+        )),
+        (Some(transaction_control::TxSelector::TxId(_)), _) => Err(failure(
+            StatusCode::BadRequest,
+            "Implicit session (empty session_id): tx_id is not allowed; a transaction lives in the session that began it",
+        )),
+    }
 }
 
 /// Whether the request asked for statistics (BASIC or more).

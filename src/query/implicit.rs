@@ -1,0 +1,227 @@
+//! One-shot queries in an *implicit session*: one ExecuteQuery with an empty `session_id`, which the
+//! server runs in a session of its own making that lives for the call — no CreateSession, no
+//! AttachSession stream, no pool slot. That is one request instead of three for a cold query, and in
+//! Workers (where an AttachSession stream dies with the request that opened it) one request instead of
+//! three on every request. YDB accepts no transaction control there, or a transaction begun and
+//! committed by the query itself; interactive transactions still need a session.
+//!
+//! An older YDB refuses an empty session id: its query proxy tries to parse the id and answers
+//! BAD_REQUEST "Failed to parse session id". [`refuses_implicit_sessions`] recognises that answer; the
+//! driver then remembers it ([`ImplicitSessions`]) and runs its one-shot queries on pooled sessions from
+//! then on. The refused request ran nothing, so the same attempt goes on at once on a pooled session.
+
+use super::{execute_request, start_query, QuerySession, TxControl};
+use crate::driver::Driver;
+use crate::error::{Error, ErrorKind, Issue, Result, Status};
+use crate::pool::Pool;
+use crate::proto::ydb::{ResultSet, TypedValue};
+use crate::retry::{retry, RetrySettings};
+use crate::session_retry::{attempt_with_session, backoff_sleep, Cancellation};
+use crate::transport::{CallOptions, Channel};
+use futures_util::future::LocalBoxFuture;
+use std::cell::Cell;
+use std::collections::HashMap;
+use std::future::Future;
+use std::rc::Rc;
+
+/// Whether one driver's server takes implicit sessions: assumed until it refuses one, then never asked
+/// again. Clones share the answer.
+#[derive(Clone, Default)]
+pub struct ImplicitSessions {
+    refused: Rc<Cell<bool>>,
+}
+
+impl ImplicitSessions {
+    /// False once the server refused an implicit session.
+    pub fn usable(&self) -> bool {
+        !self.refused.get()
+    }
+
+    /// Runs one attempt: implicitly while the server takes implicit sessions; when it refuses, that is
+    /// remembered and the attempt runs `pooled` at once (the refused request ran nothing).
+    pub async fn attempt<T, I, P>(&self, implicit: impl FnOnce() -> I, pooled: impl FnOnce() -> P) -> Result<T>
+    where
+        I: Future<Output = Result<T>>,
+        P: Future<Output = Result<T>>,
+    {
+        if self.usable() {
+            match implicit().await {
+                Err(e) if refuses_implicit_sessions(&e) => self.refused.set(true),
+                outcome => return outcome,
+            }
+        }
+        pooled().await
+    }
+}
+
+/// Whether an answer says "this server does not know implicit sessions": BAD_REQUEST from the server
+/// with an issue about the session id (an older YDB: "Failed to parse session id: "). A server that
+/// knows implicit sessions names them when it refuses a request (the dev server: "Implicit session
+/// (empty session_id): …"), and we never send it what it would refuse, so such answers are not taken
+/// for a refusal.
+pub fn refuses_implicit_sessions(e: &Error) -> bool {
+    if e.kind != ErrorKind::Ydb || e.status != Status::BadRequest {
+        return false;
+    }
+    // The issue tree is at most MAX_ISSUE_DEPTH deep (error.rs cuts it), and this walk keeps its own
+    // stack instead of recursing.
+    let mut pending: Vec<&Issue> = e.issues.iter().collect();
+    let mut about_session_id = false;
+    while let Some(issue) = pending.pop() {
+        let m = issue.message.to_ascii_lowercase();
+        if m.contains("implicit") {
+            return false;
+        }
+        about_session_id |= m.contains("session id") || m.contains("session_id") || m.contains("sessionid");
+        pending.extend(issue.issues.iter());
+    }
+    about_session_id
+}
+
+/// A query run once in its own auto-committed way (no transaction control: each statement commits).
+pub struct OneShot {
+    pub text: String,
+    pub parameters: HashMap<String, TypedValue>,
+    /// Each attempt's deadline and the caller's signal.
+    pub call: CallOptions,
+}
+
+/// Runs `query` as one-shot queries run: an implicit session per attempt (see the module docs), with
+/// retries as `settings` allow; after the server refused implicit sessions, on sessions of `fallback()`
+/// (asked for only then). A cut answer is retried only when `settings.idempotent`: the query may have run.
+pub async fn execute_once(
+    driver: &Driver,
+    fallback: &dyn Fn() -> Result<Pool<Rc<QuerySession>>>,
+    settings: &RetrySettings,
+    cancellation: &dyn Cancellation,
+    random: impl FnMut() -> f64,
+    query: &OneShot,
+) -> Result<Vec<ResultSet>> {
+    driver.ensure_running()?;
+    let support = driver.implicit_sessions();
+    let request = |session_id| execute_request(session_id, &query.text, query.parameters.clone(), &TxControl::None);
+    // Both ways run the same boxed `collected`; they differ only in the session id and the channel.
+    let implicit = || collected(driver.endpoints().pick(), request(String::new()), &query.call, Rc::default());
+    let pooled = || async {
+        let pool = fallback()?;
+        attempt_with_session(&pool, settings, cancellation, |checkout| async move {
+            let session = checkout.get()?;
+            collected(session.channel.clone(), request(session.id.clone()), &query.call, session.alive.clone()).await
+        })
+        .await
+    };
+    let attempt = |_| async {
+        cancellation.check()?;
+        support.attempt(implicit, pooled).await
+    };
+    retry(settings, attempt, |ms| backoff_sleep::<Error>(driver.shutdown(), cancellation, ms), random).await
+}
+
+/// Runs `request` through `channel` and gathers its result sets; `alive` is marked false on an error that
+/// kills sessions (an implicit session's flag is nobody's). Boxed and not generic: one copy for both ways.
+fn collected(
+    channel: Channel,
+    request: crate::proto::ydb::query::ExecuteQueryRequest,
+    opts: &CallOptions,
+    alive: Rc<Cell<bool>>,
+) -> LocalBoxFuture<'_, Result<Vec<ResultSet>>> {
+    Box::pin(async move {
+        let alive_on_open = alive.clone();
+        let opened = start_query(&channel, &request, opts, alive).await;
+        let mut stream = opened.inspect_err(|e| {
+            if e.policy().discards_session {
+                alive_on_open.set(false);
+            }
+        })?;
+        stream.collect().await
+    })
+}
+
+#[cfg(all(test, not(target_arch = "wasm32")))]
+mod tests {
+    use super::*;
+    use futures_executor::block_on;
+
+    use crate::proto::ydb::issue::IssueMessage;
+
+    fn issue(message: &str, issues: Vec<IssueMessage>) -> IssueMessage {
+        IssueMessage { message: message.into(), severity: 1, issues, ..Default::default() }
+    }
+
+    fn answer(status: Status, messages: &[&str]) -> Error {
+        let issues: Vec<IssueMessage> = messages.iter().map(|m| issue(m, Vec::new())).collect();
+        Error::from_ydb(status.code(), &issues)
+    }
+
+    #[test]
+    fn an_older_server_refusal_is_told_apart_from_other_bad_requests() {
+        // What YDB before implicit sessions answers an empty session id.
+        assert!(refuses_implicit_sessions(&answer(Status::BadRequest, &["Failed to parse session id: "])));
+        assert!(refuses_implicit_sessions(&answer(Status::BadRequest, &["Empty session_id"])));
+        // A bad query, or a server that knows implicit sessions refusing what it must, is no refusal.
+        assert!(!refuses_implicit_sessions(&answer(Status::BadRequest, &["Missing value for parameter: $id"])));
+        assert!(!refuses_implicit_sessions(&answer(
+            Status::BadRequest,
+            &["Implicit session (empty session_id): tx_id is not allowed"]
+        )));
+        assert!(!refuses_implicit_sessions(&answer(Status::BadSession, &["Failed to parse session id: "])));
+        assert!(!refuses_implicit_sessions(&Error::transport(Status::BadRequest, "gRPC status 3: session id")));
+    }
+
+    #[test]
+    fn the_refusal_is_found_in_nested_issues() {
+        let nested = issue("Query failed", vec![issue("Failed to parse session id: ", Vec::new())]);
+        assert!(refuses_implicit_sessions(&Error::from_ydb(Status::BadRequest.code(), &[nested])));
+    }
+
+    /// Runs one attempt whose implicit call answers `implicit`; returns (outcome, ran pooled).
+    fn attempt(support: &ImplicitSessions, implicit: Result<u32>) -> (Result<u32>, bool) {
+        let pooled = Cell::new(false);
+        let outcome = block_on(support.attempt(
+            || async { implicit },
+            || async {
+                pooled.set(true);
+                Ok(2)
+            },
+        ));
+        (outcome, pooled.get())
+    }
+
+    #[test]
+    fn a_server_that_takes_implicit_sessions_never_sees_a_pooled_session() {
+        let support = ImplicitSessions::default();
+        assert_eq!(attempt(&support, Ok(1)), (Ok(1), false));
+        let failed = answer(Status::Overloaded, &["busy"]);
+        assert_eq!(attempt(&support, Err(failed.clone())), (Err(failed), false), "errors go to the retry loop");
+        assert!(support.usable());
+    }
+
+    #[test]
+    fn a_refusal_runs_the_same_attempt_pooled_and_is_remembered_by_every_clone() {
+        let support = ImplicitSessions::default();
+        let clone = support.clone();
+        let refused = answer(Status::BadRequest, &["Failed to parse session id: "]);
+        assert_eq!(attempt(&support, Err(refused)), (Ok(2), true));
+        assert!(!clone.usable());
+        let implicit_ran = Cell::new(false);
+        let outcome = block_on(clone.attempt(
+            || async {
+                implicit_ran.set(true);
+                Ok(1)
+            },
+            || async { Ok(2) },
+        ));
+        assert_eq!((outcome, implicit_ran.get()), (Ok(2), false), "the driver does not ask again");
+    }
+
+    #[test]
+    fn a_cut_answer_stays_undetermined_and_is_not_run_pooled() {
+        let support = ImplicitSessions::default();
+        let cut = Error::transport(Status::ConnectionLost, "connection lost while reading");
+        let (outcome, pooled) = attempt(&support, Err(cut));
+        assert_eq!(outcome.map_err(|e| e.status), Err(Status::ConnectionLost));
+        assert!(!pooled);
+        assert!(!Error::transport(Status::ConnectionLost, "x").is_retryable(false), "retried only when idempotent");
+        assert!(support.usable());
+    }
+}
