@@ -8,10 +8,7 @@ use super::ast::*;
 use super::lexer::{tokenize, Tok, Token};
 use super::types::{Prim, Type};
 use super::values::Value;
-use super::{err_at, EngineError};
-
-/// Maximum expression nesting.
-const MAX_DEPTH: u32 = 64;
+use super::{err_at, EngineError, MAX_DEPTH};
 
 /// Words that end an expression or a FROM item and therefore cannot be bare aliases.
 const RESERVED: &[&str] = &[
