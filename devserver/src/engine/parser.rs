@@ -10,6 +10,9 @@ use super::types::{Prim, Type};
 use super::values::Value;
 use super::{err_at, EngineError, MAX_DEPTH};
 
+/// The error of an expression nested past [`MAX_DEPTH`].
+const EXPRESSION_TOO_DEEP: &str = "Expression is nested too deeply";
+
 /// Words that end an expression or a FROM item and therefore cannot be bare aliases.
 const RESERVED: &[&str] = &[
     "select",
@@ -208,186 +211,212 @@ impl Parser {
         }
     }
 
+    /// One statement: a dispatch on its leading keyword, one function per statement kind.
     fn statement(&mut self) -> R<Stmt> {
-        let (line, col) = self.pos_of();
-        if self.eat_kw("declare") {
-            let name = match self.advance() {
-                Tok::Param(p) => p,
-                _ => {
-                    self.pos -= 1;
-                    return Err(self.unexpected());
-                }
-            };
-            self.expect_kw("as")?;
-            let ty = self.ty()?;
-            return Ok(Stmt::Declare { name, ty, line, col });
-        }
-        if self.eat_kw("create") {
-            self.expect_kw("table")?;
-            let mut if_not_exists = false;
-            if self.eat_kw("if") {
-                self.expect_kw("not")?;
-                self.expect_kw("exists")?;
-                if_not_exists = true;
-            }
-            let name = self.table_name()?;
-            self.expect_sym("(")?;
-            let mut columns = Vec::new();
-            let mut primary_key = Vec::new();
-            let mut indexes = Vec::new();
-            loop {
-                if self.eat_kw("primary") {
-                    self.expect_kw("key")?;
-                    self.expect_sym("(")?;
-                    loop {
-                        primary_key.push(self.ident()?);
-                        if !self.eat_sym(",") {
-                            break;
-                        }
-                    }
-                    self.expect_sym(")")?;
-                } else if self.eat_kw("index") {
-                    indexes.push(self.index_def()?);
-                } else if self.is_kw("family") {
-                    return Err(self.err("Column families are not supported by the dev server"));
-                } else {
-                    let (name, ty, not_null) = self.column_def()?;
-                    if self.eat_kw("primary") {
-                        self.expect_kw("key")?;
-                        primary_key.push(name.clone());
-                    }
-                    columns.push(ColumnDef { name, ty, not_null });
-                }
-                if !self.eat_sym(",") {
-                    break;
-                }
-            }
-            self.expect_sym(")")?;
-            if self.eat_kw("with") {
-                // Table settings (partitioning, TTL, ...) are accepted and ignored.
-                self.skip_parens()?;
-            }
-            return Ok(Stmt::CreateTable { name, columns, primary_key, indexes, if_not_exists });
-        }
-        if self.eat_kw("alter") {
-            self.expect_kw("table")?;
-            let name = self.table_name()?;
-            let (mut add, mut drop, mut add_indexes, mut drop_indexes) =
-                (Vec::new(), Vec::new(), Vec::new(), Vec::new());
-            loop {
-                if self.is_kw("add") && self.is_kw_at(1, "index") {
-                    self.pos += 2;
-                    add_indexes.push(self.index_def()?);
-                } else if self.is_kw("drop") && self.is_kw_at(1, "index") {
-                    self.pos += 2;
-                    drop_indexes.push(self.ident()?);
-                } else if self.eat_kw("add") {
-                    self.eat_kw("column");
-                    let (name, ty, not_null) = self.column_def()?;
-                    add.push(ColumnDef { name, ty, not_null });
-                } else if self.eat_kw("drop") {
-                    self.eat_kw("column");
-                    drop.push(self.ident()?);
-                } else {
-                    return Err(self.unexpected());
-                }
-                if !self.eat_sym(",") {
-                    break;
-                }
-            }
-            return Ok(Stmt::AlterTable { name, add, drop, add_indexes, drop_indexes });
-        }
-        if self.eat_kw("drop") {
-            self.expect_kw("table")?;
-            let mut if_exists = false;
-            if self.eat_kw("if") {
-                self.expect_kw("exists")?;
-                if_exists = true;
-            }
-            return Ok(Stmt::DropTable { name: self.table_name()?, if_exists });
-        }
-        let mode = if self.eat_kw("upsert") {
-            Some(WriteMode::Upsert)
-        } else if self.eat_kw("replace") {
-            Some(WriteMode::Replace)
-        } else if self.eat_kw("insert") {
-            Some(WriteMode::Insert)
-        } else {
-            None
+        let keyword = match self.peek() {
+            Tok::Ident(s) => s.to_ascii_lowercase(),
+            _ => String::new(),
         };
-        if let Some(mode) = mode {
-            if mode == WriteMode::Insert && self.eat_kw("or") {
+        match keyword.as_str() {
+            "declare" => self.declare(),
+            "create" => self.create_table(),
+            "alter" => self.alter_table(),
+            "drop" => self.drop_table(),
+            "upsert" | "replace" | "insert" => self.write(),
+            "update" => self.update(),
+            "delete" => self.delete(),
+            "pragma" => self.pragma(),
+            "commit" => {
+                self.pos += 1;
+                Ok(Stmt::Commit)
+            }
+            "select" => Ok(Stmt::Select(Box::new(self.select_or_paren()?))),
+            _ => match self.peek() {
+                Tok::Param(_) if matches!(self.peek_at(1), Tok::Sym("=")) => self.assign(),
+                Tok::Sym("(") => Ok(Stmt::Select(Box::new(self.select_or_paren()?))),
+                _ => Err(self.unexpected()),
+            },
+        }
+    }
+
+    /// `DECLARE $name AS Type`.
+    fn declare(&mut self) -> R<Stmt> {
+        let (line, col) = self.pos_of();
+        self.expect_kw("declare")?;
+        let name = match self.advance() {
+            Tok::Param(p) => p,
+            _ => {
+                self.pos -= 1;
+                return Err(self.unexpected());
+            }
+        };
+        self.expect_kw("as")?;
+        let ty = self.ty()?;
+        Ok(Stmt::Declare { name, ty, line, col })
+    }
+
+    /// `CREATE TABLE [IF NOT EXISTS] name (columns, PRIMARY KEY (...), INDEX ...) [WITH (...)]`.
+    fn create_table(&mut self) -> R<Stmt> {
+        self.expect_kw("create")?;
+        self.expect_kw("table")?;
+        let mut if_not_exists = false;
+        if self.eat_kw("if") {
+            self.expect_kw("not")?;
+            self.expect_kw("exists")?;
+            if_not_exists = true;
+        }
+        let name = self.table_name()?;
+        self.expect_sym("(")?;
+        let mut columns = Vec::new();
+        let mut primary_key = Vec::new();
+        let mut indexes = Vec::new();
+        self.comma_list(|p| {
+            if p.eat_kw("primary") {
+                p.expect_kw("key")?;
+                primary_key.extend(p.ident_list()?);
+            } else if p.eat_kw("index") {
+                indexes.push(p.index_def()?);
+            } else if p.is_kw("family") {
+                return Err(p.err("Column families are not supported by the dev server"));
+            } else {
+                let (name, ty, not_null) = p.column_def()?;
+                if p.eat_kw("primary") {
+                    p.expect_kw("key")?;
+                    primary_key.push(name.clone());
+                }
+                columns.push(ColumnDef { name, ty, not_null });
+            }
+            Ok(())
+        })?;
+        self.expect_sym(")")?;
+        if self.eat_kw("with") {
+            // Table settings (partitioning, TTL, ...) are accepted and ignored.
+            self.skip_parens()?;
+        }
+        Ok(Stmt::CreateTable { name, columns, primary_key, indexes, if_not_exists })
+    }
+
+    /// `ALTER TABLE name` and a comma list of ADD / DROP [COLUMN] and ADD / DROP INDEX.
+    fn alter_table(&mut self) -> R<Stmt> {
+        self.expect_kw("alter")?;
+        self.expect_kw("table")?;
+        let name = self.table_name()?;
+        let (mut add, mut drop, mut add_indexes, mut drop_indexes) = (Vec::new(), Vec::new(), Vec::new(), Vec::new());
+        self.comma_list(|p| {
+            if p.is_kw("add") && p.is_kw_at(1, "index") {
+                p.pos += 2;
+                add_indexes.push(p.index_def()?);
+            } else if p.is_kw("drop") && p.is_kw_at(1, "index") {
+                p.pos += 2;
+                drop_indexes.push(p.ident()?);
+            } else if p.eat_kw("add") {
+                p.eat_kw("column");
+                let (name, ty, not_null) = p.column_def()?;
+                add.push(ColumnDef { name, ty, not_null });
+            } else if p.eat_kw("drop") {
+                p.eat_kw("column");
+                drop.push(p.ident()?);
+            } else {
+                return Err(p.unexpected());
+            }
+            Ok(())
+        })?;
+        Ok(Stmt::AlterTable { name, add, drop, add_indexes, drop_indexes })
+    }
+
+    /// `DROP TABLE [IF EXISTS] name`.
+    fn drop_table(&mut self) -> R<Stmt> {
+        self.expect_kw("drop")?;
+        self.expect_kw("table")?;
+        let mut if_exists = false;
+        if self.eat_kw("if") {
+            self.expect_kw("exists")?;
+            if_exists = true;
+        }
+        Ok(Stmt::DropTable { name: self.table_name()?, if_exists })
+    }
+
+    /// `UPSERT INTO`, `REPLACE INTO`, `INSERT [OR …] INTO`: a table, then what [`write_tail`](Self::write_tail) reads.
+    fn write(&mut self) -> R<Stmt> {
+        let mode = if self.eat_kw("upsert") {
+            WriteMode::Upsert
+        } else if self.eat_kw("replace") {
+            WriteMode::Replace
+        } else {
+            self.expect_kw("insert")?;
+            if self.eat_kw("or") {
                 // INSERT OR REVERT / IGNORE / ABORT: treat like INSERT.
                 self.ident()?;
             }
-            self.expect_kw("into")?;
-            let table = self.table_name()?;
+            WriteMode::Insert
+        };
+        self.expect_kw("into")?;
+        let table = self.table_name()?;
+        let (columns, source) = self.write_tail()?;
+        Ok(Stmt::Write { mode, table, columns, source })
+    }
+
+    /// `UPDATE name ON ...` (a write by key) or `UPDATE name SET c = e, ... [WHERE ...]`.
+    fn update(&mut self) -> R<Stmt> {
+        self.expect_kw("update")?;
+        let table = self.table_name()?;
+        if self.eat_kw("on") {
             let (columns, source) = self.write_tail()?;
-            return Ok(Stmt::Write { mode, table, columns, source });
+            return Ok(Stmt::Write { mode: WriteMode::UpdateOn, table, columns, source });
         }
-        if self.eat_kw("update") {
-            let table = self.table_name()?;
-            if self.eat_kw("on") {
-                let (columns, source) = self.write_tail()?;
-                return Ok(Stmt::Write { mode: WriteMode::UpdateOn, table, columns, source });
+        self.expect_kw("set")?;
+        let set = self.comma_list(|p| {
+            let c = p.ident()?;
+            p.expect_sym("=")?;
+            Ok((c, p.expr()?))
+        })?;
+        let where_ = if self.eat_kw("where") { Some(self.expr()?) } else { None };
+        Ok(Stmt::Update { table, set, where_ })
+    }
+
+    /// `DELETE FROM name ON ...` (a delete by key) or `DELETE FROM name [WHERE ...]`.
+    fn delete(&mut self) -> R<Stmt> {
+        self.expect_kw("delete")?;
+        self.expect_kw("from")?;
+        let table = self.table_name()?;
+        if self.eat_kw("on") {
+            let (columns, source) = self.write_tail()?;
+            return Ok(Stmt::Write { mode: WriteMode::DeleteOn, table, columns, source });
+        }
+        let where_ = if self.eat_kw("where") { Some(self.expr()?) } else { None };
+        Ok(Stmt::Delete { table, where_ })
+    }
+
+    /// `PRAGMA a.b = value` or `PRAGMA a.b(args)`.
+    fn pragma(&mut self) -> R<Stmt> {
+        self.expect_kw("pragma")?;
+        let mut name = self.ident()?;
+        while self.eat_sym(".") {
+            name.push('.');
+            name.push_str(&self.ident()?);
+        }
+        let mut args = Vec::new();
+        if self.eat_sym("=") {
+            args.push(self.expr()?);
+        } else if self.eat_sym("(") && !self.eat_sym(")") {
+            args = self.call_args()?;
+            self.expect_sym(")")?;
+        }
+        Ok(Stmt::Pragma { name, args })
+    }
+
+    /// `$name = expr` or `$name = SELECT ...`.
+    fn assign(&mut self) -> R<Stmt> {
+        let name = match self.advance() {
+            Tok::Param(name) => name,
+            _ => {
+                self.pos -= 1;
+                return Err(self.unexpected());
             }
-            self.expect_kw("set")?;
-            let mut set = Vec::new();
-            loop {
-                let c = self.ident()?;
-                self.expect_sym("=")?;
-                set.push((c, self.expr()?));
-                if !self.eat_sym(",") {
-                    break;
-                }
-            }
-            let where_ = if self.eat_kw("where") { Some(self.expr()?) } else { None };
-            return Ok(Stmt::Update { table, set, where_ });
-        }
-        if self.eat_kw("delete") {
-            self.expect_kw("from")?;
-            let table = self.table_name()?;
-            if self.eat_kw("on") {
-                let (columns, source) = self.write_tail()?;
-                return Ok(Stmt::Write { mode: WriteMode::DeleteOn, table, columns, source });
-            }
-            let where_ = if self.eat_kw("where") { Some(self.expr()?) } else { None };
-            return Ok(Stmt::Delete { table, where_ });
-        }
-        if self.eat_kw("pragma") {
-            let mut name = self.ident()?;
-            while self.eat_sym(".") {
-                name.push('.');
-                name.push_str(&self.ident()?);
-            }
-            let mut args = Vec::new();
-            if self.eat_sym("=") {
-                args.push(self.expr()?);
-            } else if self.eat_sym("(") && !self.eat_sym(")") {
-                loop {
-                    args.push(self.expr()?);
-                    if !self.eat_sym(",") {
-                        break;
-                    }
-                }
-                self.expect_sym(")")?;
-            }
-            return Ok(Stmt::Pragma { name, args });
-        }
-        if self.eat_kw("commit") {
-            return Ok(Stmt::Commit);
-        }
-        if let Tok::Param(name) = self.peek().clone() {
-            if matches!(self.peek_at(1), Tok::Sym("=")) {
-                self.pos += 2;
-                let expr = if self.is_kw("select") { Expr::Subquery(Box::new(self.select()?)) } else { self.expr()? };
-                return Ok(Stmt::Assign { name, expr });
-            }
-        }
-        if self.is_kw("select") || self.is_sym("(") {
-            return Ok(Stmt::Select(Box::new(self.select_or_paren()?)));
-        }
-        Err(self.unexpected())
+        };
+        self.expect_sym("=")?;
+        let expr = if self.is_kw("select") { Expr::Subquery(Box::new(self.select()?)) } else { self.expr()? };
+        Ok(Stmt::Assign { name, expr })
     }
 
     /// `name Type [NOT NULL | NULL]`.
@@ -407,15 +436,21 @@ impl Parser {
     /// A parenthesized, comma-separated list of column names.
     fn ident_list(&mut self) -> R<Vec<String>> {
         self.expect_sym("(")?;
-        let mut names = Vec::new();
-        loop {
-            names.push(self.ident()?);
-            if !self.eat_sym(",") {
-                break;
-            }
-        }
+        let names = self.comma_list(Self::ident)?;
         self.expect_sym(")")?;
         Ok(names)
+    }
+
+    /// One or more `item`s separated by commas (sqlparser's `parse_comma_separated`): the one comma-list
+    /// loop of the parser.
+    fn comma_list<T>(&mut self, mut item: impl FnMut(&mut Self) -> R<T>) -> R<Vec<T>> {
+        let mut out = Vec::new();
+        loop {
+            out.push(item(self)?);
+            if !self.eat_sym(",") {
+                return Ok(out);
+            }
+        }
     }
 
     /// After `INDEX`: `name GLOBAL [SYNC | ASYNC] [UNIQUE] ON (cols) [COVER (cols)] [WITH (...)]`.
@@ -456,7 +491,7 @@ impl Parser {
 
     fn select_or_paren(&mut self) -> R<Select> {
         if self.eat_sym("(") {
-            let s = self.select_or_paren()?;
+            let s = self.nested("Query is nested too deeply", Self::select_or_paren)?;
             self.expect_sym(")")?;
             return Ok(s);
         }
@@ -467,69 +502,32 @@ impl Parser {
         self.expect_kw("select")?;
         let distinct = self.eat_kw("distinct");
         self.eat_kw("all");
-        let mut items = Vec::new();
-        loop {
-            if self.eat_sym("*") {
-                items.push(SelectItem::Star);
-            } else if matches!(self.peek(), Tok::Ident(_) | Tok::Quoted(_))
-                && matches!(self.peek_at(1), Tok::Sym("."))
-                && matches!(self.peek_at(2), Tok::Sym("*"))
-            {
-                let q = self.ident()?;
-                self.pos += 2;
-                items.push(SelectItem::QualifiedStar(q));
-            } else {
-                let expr = self.expr()?;
-                let alias = if self.eat_kw("as") {
-                    Some(self.ident()?)
-                } else if let Tok::Ident(s) = self.peek() {
-                    if RESERVED.iter().any(|r| s.eq_ignore_ascii_case(r)) {
-                        None
-                    } else {
-                        Some(self.ident()?)
-                    }
-                } else if let Tok::Quoted(_) = self.peek() {
-                    Some(self.ident()?)
-                } else {
-                    None
-                };
-                items.push(SelectItem::Expr { expr, alias });
-            }
-            if !self.eat_sym(",") {
-                break;
-            }
-        }
+        let items = self.comma_list(Self::select_item)?;
         let from = if self.eat_kw("from") { Some(self.parse_from()?) } else { None };
         let where_ = if self.eat_kw("where") { Some(self.expr()?) } else { None };
         let mut group_by = Vec::new();
         if self.eat_kw("group") {
             self.expect_kw("by")?;
-            loop {
-                let key = self.expr()?;
-                let alias = if self.eat_kw("as") { Some(self.ident()?) } else { None };
-                group_by.push((key, alias));
-                if !self.eat_sym(",") {
-                    break;
-                }
-            }
+            group_by = self.comma_list(|p| {
+                let key = p.expr()?;
+                let alias = if p.eat_kw("as") { Some(p.ident()?) } else { None };
+                Ok((key, alias))
+            })?;
         }
         let having = if self.eat_kw("having") { Some(self.expr()?) } else { None };
         let mut order_by = Vec::new();
         if self.eat_kw("order") {
             self.expect_kw("by")?;
-            loop {
-                let e = self.expr()?;
-                let desc = if self.eat_kw("desc") {
+            order_by = self.comma_list(|p| {
+                let e = p.expr()?;
+                let desc = if p.eat_kw("desc") {
                     true
                 } else {
-                    self.eat_kw("asc");
+                    p.eat_kw("asc");
                     false
                 };
-                order_by.push((e, desc));
-                if !self.eat_sym(",") {
-                    break;
-                }
-            }
+                Ok((e, desc))
+            })?;
         }
         let mut limit = None;
         let mut offset = None;
@@ -552,6 +550,36 @@ impl Parser {
             None
         };
         Ok(Select { distinct, items, from, where_, group_by, having, order_by, limit, offset, union_all })
+    }
+
+    /// One item of a projection: `*`, `t.*`, or an expression with an optional alias.
+    fn select_item(&mut self) -> R<SelectItem> {
+        if self.eat_sym("*") {
+            return Ok(SelectItem::Star);
+        }
+        if matches!(self.peek(), Tok::Ident(_) | Tok::Quoted(_))
+            && matches!(self.peek_at(1), Tok::Sym("."))
+            && matches!(self.peek_at(2), Tok::Sym("*"))
+        {
+            let q = self.ident()?;
+            self.pos += 2;
+            return Ok(SelectItem::QualifiedStar(q));
+        }
+        let expr = self.expr()?;
+        let alias = if self.eat_kw("as") {
+            Some(self.ident()?)
+        } else if let Tok::Ident(s) = self.peek() {
+            if RESERVED.iter().any(|r| s.eq_ignore_ascii_case(r)) {
+                None
+            } else {
+                Some(self.ident()?)
+            }
+        } else if let Tok::Quoted(_) = self.peek() {
+            Some(self.ident()?)
+        } else {
+            None
+        };
+        Ok(SelectItem::Expr { expr, alias })
     }
 
     fn parse_from_item(&mut self) -> R<FromItem> {
@@ -620,16 +648,7 @@ impl Parser {
             let cond = if self.eat_kw("on") {
                 Some(JoinCond::On(self.expr()?))
             } else if self.eat_kw("using") {
-                self.expect_sym("(")?;
-                let mut cols = Vec::new();
-                loop {
-                    cols.push(self.ident()?);
-                    if !self.eat_sym(",") {
-                        break;
-                    }
-                }
-                self.expect_sym(")")?;
-                Some(JoinCond::Using(cols))
+                Some(JoinCond::Using(self.ident_list()?))
             } else {
                 None
             };
@@ -644,34 +663,15 @@ impl Parser {
     fn write_tail(&mut self) -> R<(Option<Vec<String>>, WriteSource)> {
         let mut columns = None;
         if self.is_sym("(") && !self.is_kw_at(1, "select") {
-            self.pos += 1;
-            let mut cols = Vec::new();
-            loop {
-                cols.push(self.ident()?);
-                if !self.eat_sym(",") {
-                    break;
-                }
-            }
-            self.expect_sym(")")?;
-            columns = Some(cols);
+            columns = Some(self.ident_list()?);
         }
         let source = if self.eat_kw("values") {
-            let mut rows = Vec::new();
-            loop {
-                self.expect_sym("(")?;
-                let mut row = Vec::new();
-                loop {
-                    row.push(self.expr()?);
-                    if !self.eat_sym(",") {
-                        break;
-                    }
-                }
-                self.expect_sym(")")?;
-                rows.push(row);
-                if !self.eat_sym(",") {
-                    break;
-                }
-            }
+            let rows = self.comma_list(|p| {
+                p.expect_sym("(")?;
+                let row = p.call_args()?;
+                p.expect_sym(")")?;
+                Ok(row)
+            })?;
             WriteSource::Values(rows)
         } else if self.is_sym("(") {
             self.pos += 1;
@@ -685,7 +685,7 @@ impl Parser {
     }
 
     pub fn ty(&mut self) -> R<Type> {
-        let mut t = self.base_ty()?;
+        let mut t = self.nested("Type is nested too deeply", Self::base_ty)?;
         while self.eat_sym("?") {
             t = Type::optional(t);
         }
@@ -718,12 +718,7 @@ impl Parser {
                 self.expect_sym("<")?;
                 let mut ts = Vec::new();
                 if !self.is_sym(">") {
-                    loop {
-                        ts.push(self.ty()?);
-                        if !self.eat_sym(",") {
-                            break;
-                        }
-                    }
+                    ts = self.comma_list(Self::ty)?;
                 }
                 self.expect_sym(">")?;
                 Type::Tuple(ts)
@@ -732,21 +727,18 @@ impl Parser {
                 self.expect_sym("<")?;
                 let mut ms = Vec::new();
                 if !self.is_sym(">") {
-                    loop {
-                        let n = match self.advance() {
+                    ms = self.comma_list(|p| {
+                        let n = match p.advance() {
                             Tok::Ident(s) | Tok::Quoted(s) => s,
                             Tok::Str(b, _) => String::from_utf8_lossy(&b).into_owned(),
                             _ => {
-                                self.pos -= 1;
-                                return Err(self.unexpected());
+                                p.pos -= 1;
+                                return Err(p.unexpected());
                             }
                         };
-                        self.expect_sym(":")?;
-                        ms.push((n, self.ty()?));
-                        if !self.eat_sym(",") {
-                            break;
-                        }
-                    }
+                        p.expect_sym(":")?;
+                        Ok((n, p.ty()?))
+                    })?;
                 }
                 self.expect_sym(">")?;
                 Type::Struct(ms)
@@ -788,14 +780,17 @@ impl Parser {
     // ---- expressions ----
 
     pub fn expr(&mut self) -> R<Expr> {
-        self.nested(Parser::or_expr)
+        self.nested(EXPRESSION_TOO_DEEP, Parser::or_expr)
     }
 
-    fn nested(&mut self, f: fn(&mut Parser) -> R<Expr>) -> R<Expr> {
-        self.depth += 1;
-        if self.depth > MAX_DEPTH {
-            return Err(self.err("Expression is nested too deeply"));
+    /// Runs `f` one level deeper: the one guard of every recursive descent (expressions, types, SELECTs in
+    /// parentheses), so that hostile input cannot overflow the stack. The executor bounds its own
+    /// recursion with the same [`MAX_DEPTH`].
+    fn nested<T>(&mut self, too_deep: &str, f: impl FnOnce(&mut Self) -> R<T>) -> R<T> {
+        if self.depth >= MAX_DEPTH {
+            return Err(self.err(too_deep));
         }
+        self.depth += 1;
         let r = f(self);
         self.depth -= 1;
         r
@@ -815,7 +810,7 @@ impl Parser {
 
     fn not_expr(&mut self) -> R<Expr> {
         if self.eat_kw("not") {
-            let e = self.nested(Parser::not_expr)?;
+            let e = self.nested(EXPRESSION_TOO_DEEP, Parser::not_expr)?;
             return Ok(Expr::Unary(UnOp::Not, Box::new(e)));
         }
         self.cmp_expr()
@@ -869,12 +864,7 @@ impl Parser {
             } else if self.eat_sym("(") {
                 let mut list = Vec::new();
                 if !self.is_sym(")") {
-                    loop {
-                        list.push(self.expr()?);
-                        if !self.eat_sym(",") {
-                            break;
-                        }
-                    }
+                    list = self.call_args()?;
                 }
                 self.expect_sym(")")?;
                 list
@@ -952,15 +942,15 @@ impl Parser {
                 self.pos += 1;
                 return self.int_literal(-(v as i128), &suffix);
             }
-            let e = self.nested(Parser::unary_expr)?;
+            let e = self.nested(EXPRESSION_TOO_DEEP, Parser::unary_expr)?;
             return Ok(Expr::Unary(UnOp::Neg, Box::new(e)));
         }
         if self.eat_sym("+") {
-            let e = self.nested(Parser::unary_expr)?;
+            let e = self.nested(EXPRESSION_TOO_DEEP, Parser::unary_expr)?;
             return Ok(Expr::Unary(UnOp::Plus, Box::new(e)));
         }
         if self.eat_sym("~") {
-            let e = self.nested(Parser::unary_expr)?;
+            let e = self.nested(EXPRESSION_TOO_DEEP, Parser::unary_expr)?;
             return Ok(Expr::Unary(UnOp::BitNot, Box::new(e)));
         }
         self.primary()
@@ -1036,12 +1026,7 @@ impl Parser {
                 if self.eat_sym(",") {
                     let mut items = vec![e];
                     if !self.is_sym(")") {
-                        loop {
-                            items.push(self.expr()?);
-                            if !self.eat_sym(",") {
-                                break;
-                            }
-                        }
+                        items.extend(self.call_args()?);
                     }
                     self.expect_sym(")")?;
                     return Ok(Expr::Tuple(items));
@@ -1141,13 +1126,7 @@ impl Parser {
 
     /// Comma-separated call arguments (at least one).
     fn call_args(&mut self) -> R<Vec<Expr>> {
-        let mut args = Vec::new();
-        loop {
-            args.push(self.expr()?);
-            if !self.eat_sym(",") {
-                return Ok(args);
-            }
-        }
+        self.comma_list(Self::expr)
     }
 
     fn column_rest(&mut self, first: String) -> R<Expr> {
@@ -1182,5 +1161,19 @@ mod tests {
         .unwrap();
         assert_eq!(s.len(), 4);
         assert!(parse("SELECT FROM").is_err());
+    }
+
+    #[test]
+    fn hostile_nesting_is_a_syntax_error_not_a_stack_overflow() {
+        let deep =
+            |open: &str, middle: &str, close: &str| format!("{}{middle}{}", open.repeat(10_000), close.repeat(10_000));
+        let message = |e: EngineError| e.issues.iter().map(|i| i.message.clone()).collect::<Vec<_>>().join("; ");
+        let unary = format!("SELECT {}1", "~".repeat(10_000));
+        assert!(message(parse(&unary).unwrap_err()).contains("Expression is nested too deeply"));
+        assert!(message(parse(&deep("(", "SELECT 1", ")")).unwrap_err()).contains("Query is nested too deeply"));
+        assert!(message(parse_type(&deep("List<", "Int32", ">")).unwrap_err()).contains("Type is nested too deeply"));
+        // Nesting below the bound still parses.
+        assert!(parse_type(&format!("{}Int32{}", "List<".repeat(60), ">".repeat(60))).is_ok());
+        assert!(parse(&format!("{}SELECT 1{}", "(".repeat(60), ")".repeat(60))).is_ok());
     }
 }
