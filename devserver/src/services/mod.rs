@@ -6,6 +6,7 @@
 
 pub mod auth;
 pub mod discovery;
+mod parts;
 pub mod query;
 pub mod scheme;
 pub mod table;
@@ -48,9 +49,10 @@ pub fn operation_failed(err: &EngineError) -> ydb::operations::Operation {
     }
 }
 
-/// Builds an engine-style error from a status and one message.
+/// Builds an engine-style error from a status and one message: [`EngineError::new`], under the name the
+/// services use.
 pub fn failure(status: StatusCode, message: impl Into<String>) -> EngineError {
-    EngineError { status, issues: vec![issue(message)] }
+    EngineError::new(status, message)
 }
 
 /// Runs blocking engine work off the async threads.

@@ -13,7 +13,7 @@ use futures_util::Stream;
 use parking_lot::Mutex;
 use tonic::{Request, Response, Status};
 
-use super::query::split_result_set;
+use super::parts::{split_result_set, split_rows};
 use super::scheme::entry_proto;
 use super::{
     blocking, end_sessions, execute_in_session, failure, operation_done, operation_failed, operation_ok, table_tx_mode,
@@ -537,21 +537,6 @@ fn cap_rows(mut set: crate::proto::ydb::ResultSet, limit: usize) -> crate::proto
         set.truncated = true;
     }
     set
-}
-
-/// Cuts a part further so that it holds at most `max_rows` rows (0: no row limit).
-fn split_rows(part: crate::proto::ydb::ResultSet, max_rows: usize) -> Vec<crate::proto::ydb::ResultSet> {
-    if max_rows == 0 || part.rows.len() <= max_rows {
-        return vec![part];
-    }
-    part.rows
-        .chunks(max_rows)
-        .map(|rows| crate::proto::ydb::ResultSet {
-            columns: part.columns.clone(),
-            rows: rows.to_vec(),
-            ..Default::default()
-        })
-        .collect()
 }
 
 /// Rows of a ReadTable part are cut at this many bytes.
