@@ -115,24 +115,26 @@ pub async fn execute_in_session(
     Ok(outcome)
 }
 
+/// The engine mode of a transaction-settings message: both services' `TransactionSettings` carry the same
+/// `tx_mode` oneof, generated as two Rust types (serializable when unset).
+macro_rules! tx_mode_of {
+    ($settings:expr, $oneof:path) => {{
+        use $oneof as M;
+        match $settings.and_then(|s| s.tx_mode.as_ref()) {
+            Some(M::OnlineReadOnly(_)) => TxMode::OnlineReadOnly,
+            Some(M::StaleReadOnly(_)) => TxMode::StaleReadOnly,
+            Some(M::SnapshotReadOnly(_)) => TxMode::SnapshotReadOnly,
+            _ => TxMode::SerializableReadWrite,
+        }
+    }};
+}
+
 /// Maps the table service's transaction settings to an engine mode (serializable when unset).
 pub fn table_tx_mode(settings: Option<&ydb::table::TransactionSettings>) -> TxMode {
-    use ydb::table::transaction_settings::TxMode as M;
-    match settings.and_then(|s| s.tx_mode.as_ref()) {
-        Some(M::OnlineReadOnly(_)) => TxMode::OnlineReadOnly,
-        Some(M::StaleReadOnly(_)) => TxMode::StaleReadOnly,
-        Some(M::SnapshotReadOnly(_)) => TxMode::SnapshotReadOnly,
-        _ => TxMode::SerializableReadWrite,
-    }
+    tx_mode_of!(settings, ydb::table::transaction_settings::TxMode)
 }
 
 /// Maps the query service's transaction settings to an engine mode (serializable when unset).
 pub fn query_tx_mode(settings: Option<&ydb::query::TransactionSettings>) -> TxMode {
-    use ydb::query::transaction_settings::TxMode as M;
-    match settings.and_then(|s| s.tx_mode.as_ref()) {
-        Some(M::OnlineReadOnly(_)) => TxMode::OnlineReadOnly,
-        Some(M::StaleReadOnly(_)) => TxMode::StaleReadOnly,
-        Some(M::SnapshotReadOnly(_)) => TxMode::SnapshotReadOnly,
-        _ => TxMode::SerializableReadWrite,
-    }
+    tx_mode_of!(settings, ydb::query::transaction_settings::TxMode)
 }

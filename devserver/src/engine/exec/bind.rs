@@ -91,13 +91,7 @@ impl Ctx<'_> {
                 Ok((BExpr::Const(v), col.ty.clone().make_optional()))
             }
             Expr::Tuple(items) => {
-                let mut bs = Vec::new();
-                let mut ts = Vec::new();
-                for i in items {
-                    let (b, t) = self.bind(i, env)?;
-                    bs.push(b);
-                    ts.push(t);
-                }
+                let (bs, ts) = self.bind_all(items, env)?;
                 Ok((BExpr::Func(Func::AsTuple, bs), Type::Tuple(ts)))
             }
             Expr::Struct(members) => {
@@ -260,6 +254,18 @@ impl Ctx<'_> {
             }
             Expr::Call { name, args, distinct: _, star } => self.bind_call(name, args, *star, env),
         }
+    }
+
+    /// Binds each expression of a list (tuple items, call arguments): the bound expressions and their types.
+    pub(super) fn bind_all(&mut self, es: &[Expr], env: &mut Env<'_>) -> R<(Vec<BExpr>, Vec<Type>)> {
+        let mut bs = Vec::with_capacity(es.len());
+        let mut ts = Vec::with_capacity(es.len());
+        for e in es {
+            let (b, t) = self.bind(e, env)?;
+            bs.push(b);
+            ts.push(t);
+        }
+        Ok((bs, ts))
     }
 
     fn bind_binary(&mut self, op: BinOp, l: &Expr, r: &Expr, env: &mut Env<'_>) -> R<(BExpr, Type)> {

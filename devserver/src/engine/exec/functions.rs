@@ -115,13 +115,7 @@ impl Ctx<'_> {
             }
             _ => {}
         }
-        let mut bs = Vec::new();
-        let mut ts = Vec::new();
-        for a in args {
-            let (b, t) = self.bind(a, env)?;
-            bs.push(b);
-            ts.push(t);
-        }
+        let (mut bs, ts) = self.bind_all(args, env)?;
         let t0 = ts.first().cloned().unwrap_or(Type::Null);
         let arity = |n: usize| -> R<()> {
             if bs.len() == n {
