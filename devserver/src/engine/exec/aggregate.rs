@@ -4,10 +4,11 @@
 //! `[keys..., aggregates...]` rows that projection, HAVING and ORDER BY are then evaluated on.
 
 use super::eval::eval;
-use super::{gen, AggFunc, AggSpec, AggState, R};
+use super::{AggFunc, AggSpec, AggState, R};
 use crate::engine::ast::*;
 use crate::engine::types::{Prim, Type};
 use crate::engine::values::{total_cmp, Value};
+use crate::engine::EngineError;
 use std::cmp::Ordering;
 use std::collections::HashMap;
 
@@ -53,7 +54,7 @@ pub(super) fn agg_type(f: AggFunc, arg: &Type) -> R<Type> {
             t if t.prim().is_some_and(|p| p.is_numeric() || p == Prim::Interval) => {
                 Type::optional(if t.prim() == Some(Prim::Interval) { t.clone() } else { Type::Prim(Prim::Double) })
             }
-            t => return Err(gen(format!("AVG is not defined for {t}"))),
+            t => return Err(EngineError::generic(format!("AVG is not defined for {t}"))),
         },
         AggFunc::Sum => match arg.unopt() {
             Type::Decimal(_, s) => Type::optional(Type::Decimal(35, *s)),
@@ -62,7 +63,7 @@ pub(super) fn agg_type(f: AggFunc, arg: &Type) -> R<Type> {
             Type::Prim(p) if p.is_float() => Type::optional(Type::Prim(Prim::Double)),
             Type::Prim(Prim::Interval) => Type::optional(Type::Prim(Prim::Interval)),
             Type::Null => Type::Null,
-            t => return Err(gen(format!("SUM is not defined for {t}"))),
+            t => return Err(EngineError::generic(format!("SUM is not defined for {t}"))),
         },
     })
 }
@@ -159,7 +160,7 @@ fn finish_agg(spec: &AggSpec, vals: Vec<Value>) -> R<Value> {
                 let mut s: i128 = 0;
                 for v in &vals {
                     if let Value::Int(i) | Value::Decimal(i) = v {
-                        s = s.checked_add(*i).ok_or_else(|| gen("SUM overflow"))?;
+                        s = s.checked_add(*i).ok_or_else(|| EngineError::generic("SUM overflow"))?;
                     }
                 }
                 let dec = matches!(spec.arg_ty.unopt(), Type::Decimal(..));
@@ -177,7 +178,7 @@ fn finish_agg(spec: &AggSpec, vals: Vec<Value>) -> R<Value> {
                         (0, i128::from(u64::MAX))
                     };
                     if s < lo || s > hi {
-                        return Err(gen("SUM overflow"));
+                        return Err(EngineError::generic("SUM overflow"));
                     }
                     Value::Int(s)
                 }

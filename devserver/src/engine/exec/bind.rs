@@ -9,10 +9,11 @@ use super::aggregate::{agg_func, agg_type};
 use super::eval::eval;
 use super::functions::Func;
 use super::typing::{arith_type, cast_never_fails, cast_value, castable, check_bool, coerce, comparable, unify};
-use super::{gen, AggFunc, AggSpec, BExpr, Ctx, Env, Scope, R};
+use super::{AggFunc, AggSpec, BExpr, Ctx, Env, Scope, R};
 use crate::engine::ast::*;
 use crate::engine::types::{Prim, Type};
 use crate::engine::values::Value;
+use crate::engine::EngineError;
 
 impl Ctx<'_> {
     pub(super) fn const_eval(&mut self, e: &Expr) -> R<(Type, Value)> {
@@ -42,7 +43,9 @@ impl Ctx<'_> {
                 let si = st.src.resolve(qual.as_deref(), name)?;
                 return match st.key_src.iter().position(|k| *k == Some(si)) {
                     Some(i) => Ok((BExpr::Col(i), st.key_types.get(i).cloned().unwrap_or(Type::Null))),
-                    None => Err(gen(format!("Column {name} must be used in an aggregate function or in GROUP BY"))),
+                    None => Err(EngineError::generic(format!(
+                        "Column {name} must be used in an aggregate function or in GROUP BY"
+                    ))),
                 };
             }
             if let Expr::Call { name, args, distinct, star } = e {
@@ -70,7 +73,7 @@ impl Ctx<'_> {
                 }
                 match self.params.get(name) {
                     Some((t, v)) => Ok((BExpr::Const(v.clone()), t.clone())),
-                    None => Err(gen(format!("Unknown name: ${name}"))),
+                    None => Err(EngineError::generic(format!("Unknown name: ${name}"))),
                 }
             }
             Expr::Column { qual, name } => match env {
@@ -79,13 +82,13 @@ impl Ctx<'_> {
                     let t = scope.cols.get(i).map(|c| c.ty.clone()).unwrap_or(Type::Null);
                     Ok((BExpr::Col(i), t))
                 }
-                Env::Agg(_) => Err(gen(format!("Column not found: {name}"))),
+                Env::Agg(_) => Err(EngineError::generic(format!("Column not found: {name}"))),
             },
             Expr::Subquery(sel) => {
                 let (cols, rows) = self.select(sel)?;
-                let col = cols.first().ok_or_else(|| gen("Subquery returns no columns"))?;
+                let col = cols.first().ok_or_else(|| EngineError::generic("Subquery returns no columns"))?;
                 if rows.len() > 1 {
-                    return Err(gen("Scalar subquery returned more than one row"));
+                    return Err(EngineError::generic("Scalar subquery returned more than one row"));
                 }
                 let v = rows.first().and_then(|r| r.first()).cloned().unwrap_or(Value::Null);
                 Ok((BExpr::Const(v), col.ty.clone().make_optional()))
@@ -100,7 +103,7 @@ impl Ctx<'_> {
                 let mut ts = Vec::new();
                 for (name, e) in members {
                     if ts.iter().any(|(n, _): &(String, Type)| n == name) {
-                        return Err(gen(format!("Duplicate member {name} in AsStruct")));
+                        return Err(EngineError::generic(format!("Duplicate member {name} in AsStruct")));
                     }
                     let (b, t) = self.bind(e, env)?;
                     bs.push(b);
@@ -121,13 +124,13 @@ impl Ctx<'_> {
                         let ok = matches!(t.unopt(), Type::Decimal(..))
                             || p.is_some_and(|p| p.is_numeric() || p == Prim::Interval);
                         if !ok {
-                            return Err(gen(format!("Cannot negate a value of type {t}")));
+                            return Err(EngineError::generic(format!("Cannot negate a value of type {t}")));
                         }
                         Ok((BExpr::Neg(Box::new(b), t.unopt().clone()), t))
                     }
                     UnOp::BitNot => {
                         if !t.prim().is_some_and(Prim::is_integer) {
-                            return Err(gen(format!("Bitwise NOT needs an integer, got {t}")));
+                            return Err(EngineError::generic(format!("Bitwise NOT needs an integer, got {t}")));
                         }
                         Ok((BExpr::BitNot(Box::new(b), t.unopt().clone()), t))
                     }
@@ -186,7 +189,7 @@ impl Ctx<'_> {
                 let (b, t) = self.bind(expr, env)?;
                 let (p, pt) = self.bind(pattern, env)?;
                 if !t.prim().is_some_and(Prim::is_stringlike) || !pt.prim().is_some_and(Prim::is_stringlike) {
-                    return Err(gen("LIKE needs string arguments"));
+                    return Err(EngineError::generic("LIKE needs string arguments"));
                 }
                 let bt = if t.is_optional() || pt.is_optional() {
                     Type::optional(Type::Prim(Prim::Bool))
@@ -198,7 +201,7 @@ impl Ctx<'_> {
             Expr::Cast { expr, ty } => {
                 let (b, t) = self.bind(expr, env)?;
                 if !castable(t.unopt(), ty.unopt()) {
-                    return Err(gen(format!("Cannot cast type {t} into {ty}")));
+                    return Err(EngineError::generic(format!("Cannot cast type {t} into {ty}")));
                 }
                 // A literal that converts is folded and keeps the plain type.
                 if let BExpr::Const(v) = &b {
@@ -297,7 +300,7 @@ impl Ctx<'_> {
                         let t = Type::Prim(if text { Prim::Utf8 } else { Prim::String });
                         Ok((BExpr::Concat(Box::new(lb), Box::new(rb), text), wrap(t)))
                     }
-                    _ => Err(gen(format!("Cannot concatenate {lt} and {rt}"))),
+                    _ => Err(EngineError::generic(format!("Cannot concatenate {lt} and {rt}"))),
                 }
             }
             _ => {

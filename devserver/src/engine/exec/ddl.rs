@@ -4,7 +4,7 @@
 //! columns, parent paths that are tables) and the catalog writes that follow. It records each changed
 //! table in the footprint so that open transactions that read it are broken, as in YDB.
 
-use super::{gen, parent_dirs, Ctx, R};
+use super::{parent_dirs, Ctx, R};
 use crate::engine::ast::*;
 use crate::engine::catalog::{self, ColumnMeta, TableMeta};
 use crate::engine::locks::Touch;
@@ -15,7 +15,7 @@ use crate::engine::{EngineError, StatusCode};
 fn column_meta(c: &ColumnDef) -> R<ColumnMeta> {
     let ty = c.ty.unopt().clone();
     if !matches!(ty, Type::Prim(_) | Type::Decimal(..)) {
-        return Err(gen(format!("Unsupported column type {} of column {}", c.ty, c.name)));
+        return Err(EngineError::generic(format!("Unsupported column type {} of column {}", c.ty, c.name)));
     }
     Ok(ColumnMeta { name: c.name.clone(), ty, not_null: c.not_null && !c.ty.is_optional() })
 }
@@ -54,37 +54,37 @@ impl Ctx<'_> {
         let mut cols: Vec<ColumnMeta> = Vec::new();
         for c in columns {
             if cols.iter().any(|x| x.name == c.name) {
-                return Err(gen(format!("Duplicate column name: {}", c.name)));
+                return Err(EngineError::generic(format!("Duplicate column name: {}", c.name)));
             }
             cols.push(column_meta(c)?);
         }
         if pk.is_empty() {
-            return Err(gen("Primary key is required for a table"));
+            return Err(EngineError::generic("Primary key is required for a table"));
         }
         let mut key = Vec::new();
         for k in pk {
             let i = cols
                 .iter()
                 .position(|c| &c.name == k)
-                .ok_or_else(|| gen(format!("Undefined column: {k} in primary key")))?;
+                .ok_or_else(|| EngineError::generic(format!("Undefined column: {k} in primary key")))?;
             if key.contains(&i) {
-                return Err(gen(format!("Duplicate primary key column: {k}")));
+                return Err(EngineError::generic(format!("Duplicate primary key column: {k}")));
             }
             if let Some(Prim::Float | Prim::Double | Prim::Json | Prim::Yson | Prim::JsonDocument) =
                 cols.get(i).and_then(|c| c.ty.prim())
             {
-                return Err(gen(format!("Column {k} of this type cannot be used as a key column")));
+                return Err(EngineError::generic(format!("Column {k} of this type cannot be used as a key column")));
             }
             key.push(i);
         }
         let mut names: Vec<&str> = Vec::new();
         for ix in indexes {
             if names.contains(&ix.name.as_str()) {
-                return Err(gen(format!("Duplicate index name: {}", ix.name)));
+                return Err(EngineError::generic(format!("Duplicate index name: {}", ix.name)));
             }
             names.push(&ix.name);
             if ix.columns.is_empty() {
-                return Err(gen(format!("Index {} has no columns", ix.name)));
+                return Err(EngineError::generic(format!("Index {} has no columns", ix.name)));
             }
             for c in ix.columns.iter().chain(&ix.data_columns) {
                 if !cols.iter().any(|x| &x.name == c) {

@@ -6,10 +6,11 @@
 
 use super::functions::{call, Func};
 use super::typing::cast_value;
-use super::{gen, BExpr, R};
+use super::{BExpr, R};
 use crate::engine::ast::*;
 use crate::engine::types::{Prim, Type};
 use crate::engine::values::{self, compare, pow10, Value};
+use crate::engine::EngineError;
 use std::cmp::Ordering;
 
 fn wrap_int(t: &Type, i: i128) -> Value {
@@ -229,7 +230,7 @@ fn arith(op: BinOp, a: Value, b: Value, t: &Type) -> R<Value> {
                 }
                 _ => return Ok(Value::Null),
             };
-            values::check_range(t.prim().unwrap_or(Prim::Int64), Value::Int(r)).map_err(gen)?
+            values::check_range(t.prim().unwrap_or(Prim::Int64), Value::Int(r)).map_err(EngineError::generic)?
         }
         (Value::Int(x), Value::Int(y)) => {
             let r = match op {

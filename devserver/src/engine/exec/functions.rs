@@ -8,13 +8,14 @@
 use super::aggregate::agg_func;
 use super::eval::bytes_of;
 use super::typing::{cast_value, check_bool, unify};
-use super::{gen, BExpr, Ctx, Env, R};
+use super::{BExpr, Ctx, Env, R};
 use crate::engine::ast::*;
 use crate::engine::datetime::{self, Part, Period, MICROS_PER_DAY, MICROS_PER_SECOND};
 use crate::engine::math::{self, MathFn};
 use crate::engine::text::{self, TextFn};
 use crate::engine::types::{Prim, Type};
 use crate::engine::values::{self, Value};
+use crate::engine::EngineError;
 
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub(super) enum Func {
@@ -62,37 +63,37 @@ impl Ctx<'_> {
                         ctx.bind_call(&inner, &all, false, env)
                     })
                 }
-                _ => Err(gen(format!("${var} is not a function"))),
+                _ => Err(EngineError::generic(format!("${var} is not a function"))),
             };
         }
         let lower = name.to_ascii_lowercase();
         if agg_func(name, star).is_some() {
-            return Err(gen(format!("Aggregate function {name} is not allowed here")));
+            return Err(EngineError::generic(format!("Aggregate function {name} is not allowed here")));
         }
         // Typed literal constructors: Uint64("1"), Date("2024-01-01"), Decimal("1.5", 22, 9), ...
         if let Some(p) = Prim::from_name(name) {
-            let a = args.first().ok_or_else(|| gen(format!("{name}() needs an argument")))?;
+            let a = args.first().ok_or_else(|| EngineError::generic(format!("{name}() needs an argument")))?;
             let (t, v) = self.const_eval(a)?;
             let target = Type::Prim(p);
             let cv = cast_value(&v, &t, &target)
                 .filter(|v| !v.is_null())
-                .ok_or_else(|| gen(format!("Invalid value for {name} literal")))?;
+                .ok_or_else(|| EngineError::generic(format!("Invalid value for {name} literal")))?;
             return Ok((BExpr::Const(cv), target));
         }
         if lower == "decimal" {
             let (Some(a), Some(p), Some(s)) = (args.first(), args.get(1), args.get(2)) else {
-                return Err(gen("Decimal() needs 3 arguments"));
+                return Err(EngineError::generic("Decimal() needs 3 arguments"));
             };
             let p = u8::try_from(self.const_u64(p, "Decimal precision")?).unwrap_or(0);
             let s = u8::try_from(self.const_u64(s, "Decimal scale")?).unwrap_or(0);
             if p == 0 || p > 35 || s > p {
-                return Err(gen("Invalid Decimal parameters"));
+                return Err(EngineError::generic("Invalid Decimal parameters"));
             }
             let (t, v) = self.const_eval(a)?;
             let target = Type::Decimal(p, s);
             let cv = cast_value(&v, &t, &target)
                 .filter(|v| !v.is_null())
-                .ok_or_else(|| gen("Invalid value for Decimal literal"))?;
+                .ok_or_else(|| EngineError::generic("Invalid value for Decimal literal"))?;
             return Ok((BExpr::Const(cv), target));
         }
         match lower.as_str() {
@@ -121,13 +122,13 @@ impl Ctx<'_> {
             if bs.len() == n {
                 Ok(())
             } else {
-                Err(gen(format!("{name}() expects {n} argument(s)")))
+                Err(EngineError::generic(format!("{name}() expects {n} argument(s)")))
             }
         };
         match lower.as_str() {
             "coalesce" | "nvl" => {
                 if bs.is_empty() {
-                    return Err(gen("COALESCE needs arguments"));
+                    return Err(EngineError::generic("COALESCE needs arguments"));
                 }
                 let mut t = t0.unopt().clone();
                 for x in ts.iter().skip(1) {
@@ -139,14 +140,14 @@ impl Ctx<'_> {
             "length" | "len" => {
                 arity(1)?;
                 if !t0.prim().is_some_and(Prim::is_stringlike) {
-                    return Err(gen(format!("LENGTH needs a string, got {t0}")));
+                    return Err(EngineError::generic(format!("LENGTH needs a string, got {t0}")));
                 }
                 let t = Type::Prim(Prim::Uint32);
                 Ok((BExpr::Func(Func::Length, bs), if t0.is_optional() { t.make_optional() } else { t }))
             }
             "substring" => {
                 if bs.len() < 2 || bs.len() > 3 {
-                    return Err(gen("SUBSTRING expects 2 or 3 arguments"));
+                    return Err(EngineError::generic("SUBSTRING expects 2 or 3 arguments"));
                 }
                 Ok((
                     BExpr::Func(Func::Substring, bs),
@@ -155,14 +156,14 @@ impl Ctx<'_> {
             }
             "unwrap" => {
                 if bs.is_empty() {
-                    return Err(gen("Unwrap needs an argument"));
+                    return Err(EngineError::generic("Unwrap needs an argument"));
                 }
                 bs.truncate(1);
                 Ok((BExpr::Func(Func::Unwrap, bs), t0.unopt().clone()))
             }
             "if" => {
                 if bs.len() != 3 && bs.len() != 2 {
-                    return Err(gen("IF expects 2 or 3 arguments"));
+                    return Err(EngineError::generic("IF expects 2 or 3 arguments"));
                 }
                 check_bool(&t0)?;
                 let t = match (ts.get(1), ts.get(2)) {
@@ -230,7 +231,7 @@ impl Ctx<'_> {
                 arity(1)?;
                 Ok((BExpr::Func(Func::ListLength, bs), Type::Prim(Prim::Uint64)))
             }
-            _ => Err(gen(format!("Unknown function: {name}"))),
+            _ => Err(EngineError::generic(format!("Unknown function: {name}"))),
         }
     }
 }
@@ -241,7 +242,7 @@ pub(super) fn call(f: Func, vals: Vec<Value>) -> R<Value> {
         Func::AsList | Func::AsTuple => Value::List(vals),
         Func::Unwrap => {
             if first.is_null() {
-                return Err(gen("Failed to unwrap empty optional"));
+                return Err(EngineError::generic("Failed to unwrap empty optional"));
             }
             first
         }
@@ -358,9 +359,10 @@ pub(super) fn call(f: Func, vals: Vec<Value>) -> R<Value> {
 fn bind_text(name: &str, lower: &str, bs: Vec<BExpr>, ts: &[Type]) -> R<(BExpr, Type)> {
     let unicode = lower.starts_with("unicode::");
     let function = lower.split_once("::").map(|(_, f)| f).unwrap_or_default();
-    let (f, min, max) = text::lookup(function, unicode).ok_or_else(|| gen(format!("Unknown function: {name}")))?;
+    let (f, min, max) =
+        text::lookup(function, unicode).ok_or_else(|| EngineError::generic(format!("Unknown function: {name}")))?;
     if bs.len() < min || bs.len() > max {
-        return Err(gen(format!("{name}() expects {min} to {max} argument(s), got {}", bs.len())));
+        return Err(EngineError::generic(format!("{name}() expects {min} to {max} argument(s), got {}", bs.len())));
     }
     for (i, t) in ts.iter().enumerate() {
         let integer =
@@ -375,7 +377,7 @@ fn bind_text(name: &str, lower: &str, bs: Vec<BExpr>, ts: &[Type]) -> R<(BExpr, 
             other => !list && other.prim().is_some_and(Prim::is_stringlike),
         };
         if !ok {
-            return Err(gen(format!("{name}: argument {} has the wrong type {t}", i + 1)));
+            return Err(EngineError::generic(format!("{name}: argument {} has the wrong type {t}", i + 1)));
         }
     }
     let text_type = if unicode { Prim::Utf8 } else { Prim::String };
@@ -411,7 +413,8 @@ fn text_call(f: TextFn, unicode: bool, vals: &[Value]) -> R<Value> {
         }
     };
     let chars = || String::from_utf8_lossy(s).into_owned();
-    let too_big = |what: &str| gen(format!("{what}: the result would exceed {} bytes", text::MAX_RESULT_BYTES));
+    let too_big =
+        |what: &str| EngineError::generic(format!("{what}: the result would exceed {} bytes", text::MAX_RESULT_BYTES));
     Ok(match f {
         TextFn::Strip if unicode => out(chars().trim().as_bytes().to_vec()),
         TextFn::Strip => out(s.trim_ascii().to_vec()),
@@ -476,15 +479,16 @@ fn bind_math(name: &str, lower: &str, bs: Vec<BExpr>, ts: &[Type]) -> R<(BExpr, 
     let nullable = ts.iter().any(Type::is_optional);
     if function == "mod" || function == "rem" {
         if bs.len() != 2 || !ts.iter().all(|t| t.prim().is_some_and(Prim::is_integer)) {
-            return Err(gen(format!("{name} expects two integers")));
+            return Err(EngineError::generic(format!("{name} expects two integers")));
         }
         // Optional always: a zero divisor gives NULL.
         return Ok((BExpr::Func(Func::MathMod(function == "rem"), bs), Type::Prim(Prim::Int64).make_optional()));
     }
-    let (f, arity, answers_bool) = math::lookup(function).ok_or_else(|| gen(format!("Unknown function: {name}")))?;
+    let (f, arity, answers_bool) =
+        math::lookup(function).ok_or_else(|| EngineError::generic(format!("Unknown function: {name}")))?;
     let count_ok = bs.len() == arity || (f == MathFn::Round && bs.len() == 2);
     if !count_ok {
-        return Err(gen(format!("{name}() expects {arity} argument(s), got {}", bs.len())));
+        return Err(EngineError::generic(format!("{name}() expects {arity} argument(s), got {}", bs.len())));
     }
     for (i, t) in ts.iter().enumerate() {
         let ok = match t.prim() {
@@ -493,7 +497,7 @@ fn bind_math(name: &str, lower: &str, bs: Vec<BExpr>, ts: &[Type]) -> R<(BExpr, 
             None => false,
         };
         if !ok {
-            return Err(gen(format!("{name}: argument {} must be a number, got {t}", i + 1)));
+            return Err(EngineError::generic(format!("{name}: argument {} must be a number, got {t}", i + 1)));
         }
     }
     let t = Type::Prim(if answers_bool { Prim::Bool } else { Prim::Double });
@@ -525,35 +529,38 @@ fn bind_datetime(name: &str, lower: &str, bs: Vec<BExpr>, ts: &[Type]) -> R<(BEx
     };
     if function == "format" {
         let (Some(pattern), Some(moment), 2) = (ts.first(), ts.get(1), bs.len()) else {
-            return Err(gen(format!(
+            return Err(EngineError::generic(format!(
                 "{name}(pattern) makes a function: apply it to a moment, as in {name}(\"%Y-%m-%d\")(value)"
             )));
         };
         if !pattern.prim().is_some_and(Prim::is_stringlike) {
-            return Err(gen(format!("{name} expects a String pattern, got {pattern}")));
+            return Err(EngineError::generic(format!("{name} expects a String pattern, got {pattern}")));
         }
-        let unit = moment_unit(moment)
-            .ok_or_else(|| gen(format!("{name} formats a Date, Datetime or Timestamp, got {moment}")))?;
+        let unit = moment_unit(moment).ok_or_else(|| {
+            EngineError::generic(format!("{name} formats a Date, Datetime or Timestamp, got {moment}"))
+        })?;
         let nullable = pattern.is_optional();
         return Ok((BExpr::Func(Func::DtFormat(unit), bs), typed(Prim::String, nullable, moment)));
     }
     if bs.len() != 1 {
-        return Err(gen(format!("{name}() expects 1 argument")));
+        return Err(EngineError::generic(format!("{name}() expects 1 argument")));
     }
-    let moment =
-        || moment_unit(&t0).ok_or_else(|| gen(format!("{name} expects a Date, Datetime or Timestamp, got {t0}")));
+    let moment = || {
+        moment_unit(&t0)
+            .ok_or_else(|| EngineError::generic(format!("{name} expects a Date, Datetime or Timestamp, got {t0}")))
+    };
     let interval = || {
         if t0.prim() == Some(Prim::Interval) {
             Ok(())
         } else {
-            Err(gen(format!("{name} expects an Interval, got {t0}")))
+            Err(EngineError::generic(format!("{name} expects an Interval, got {t0}")))
         }
     };
     let integer = || {
         if t0.prim().is_some_and(Prim::is_integer) {
             Ok(())
         } else {
-            Err(gen(format!("{name} expects an integer, got {t0}")))
+            Err(EngineError::generic(format!("{name} expects an integer, got {t0}")))
         }
     };
     let part = match function {
@@ -618,7 +625,7 @@ fn bind_datetime(name: &str, lower: &str, bs: Vec<BExpr>, ts: &[Type]) -> R<(BEx
         "intervalfromseconds" => integer().map(|()| scale(MICROS_PER_SECOND, 1, Prim::Interval, true))?,
         "intervalfrommilliseconds" => integer().map(|()| scale(1000, 1, Prim::Interval, true))?,
         "intervalfrommicroseconds" => integer().map(|()| scale(1, 1, Prim::Interval, true))?,
-        _ => return Err(gen(format!("Unknown function: {name}"))),
+        _ => return Err(EngineError::generic(format!("Unknown function: {name}"))),
     })
 }
 

@@ -48,10 +48,6 @@ pub type Params = HashMap<String, (Type, Value)>;
 
 type R<T> = Result<T, EngineError>;
 
-fn gen(msg: impl Into<String>) -> EngineError {
-    EngineError::generic(msg)
-}
-
 /// Converts the request parameters and checks them against the DECLAREs.
 pub fn check_params(stmts: &[Stmt], raw: &HashMap<String, ydb::TypedValue>) -> R<Params> {
     let mut params = Params::new();
@@ -138,7 +134,7 @@ impl Scope {
             };
             if qual_ok && c.name == name {
                 if found.is_some() && qual.is_none() {
-                    return Err(gen(format!("Column reference is ambiguous: {name}")));
+                    return Err(EngineError::generic(format!("Column reference is ambiguous: {name}")));
                 }
                 found = Some(i);
                 if qual.is_some() {
@@ -147,8 +143,8 @@ impl Scope {
             }
         }
         found.ok_or_else(|| match qual {
-            Some(q) => gen(format!("Column not found: {q}.{name}")),
-            None => gen(format!("Column not found: {name}")),
+            Some(q) => EngineError::generic(format!("Column not found: {q}.{name}")),
+            None => EngineError::generic(format!("Column not found: {name}")),
         })
     }
 }
@@ -272,7 +268,7 @@ impl<'a> Ctx<'a> {
     /// keeps hostile nesting from overflowing the stack, with the parser's bound ([`MAX_DEPTH`]).
     fn nested<T>(&mut self, too_deep: &str, f: impl FnOnce(&mut Self) -> R<T>) -> R<T> {
         if self.depth >= MAX_DEPTH {
-            return Err(gen(too_deep));
+            return Err(EngineError::generic(too_deep));
         }
         self.depth += 1;
         let r = f(self);
@@ -284,12 +280,12 @@ impl<'a> Ctx<'a> {
         if name.eq_ignore_ascii_case("TablePathPrefix") {
             let v = match args.first() {
                 Some(e) => self.const_eval(e)?.1,
-                None => return Err(gen("PRAGMA TablePathPrefix needs a value")),
+                None => return Err(EngineError::generic("PRAGMA TablePathPrefix needs a value")),
             };
             let s = match v {
                 Value::Bytes(b) => String::from_utf8_lossy(&b).into_owned(),
                 Value::Text(t) => t,
-                _ => return Err(gen("PRAGMA TablePathPrefix needs a string")),
+                _ => return Err(EngineError::generic("PRAGMA TablePathPrefix needs a string")),
             };
             self.prefix = Some(s.trim_end_matches('/').to_string());
         }

@@ -7,13 +7,14 @@
 use super::aggregate::{aggregate, contains_agg};
 use super::eval::eval;
 use super::typing::{check_bool, convert_implicit};
-use super::{gen, AggState, BExpr, Col, Ctx, Env, Scope, R};
+use super::{AggState, BExpr, Col, Ctx, Env, Scope, R};
 use crate::engine::ast::*;
 use crate::engine::catalog::{quote_ident, TableMeta};
 use crate::engine::locks::key_part;
 use crate::engine::sql_err;
 use crate::engine::types::{Prim, Type};
 use crate::engine::values::{self, total_cmp, Value};
+use crate::engine::EngineError;
 use crate::proto::ydb;
 use std::cmp::Ordering;
 
@@ -128,10 +129,16 @@ impl Ctx<'_> {
                 let members = match t.unopt() {
                     Type::List(inner) => match inner.unopt() {
                         Type::Struct(ms) => ms.clone(),
-                        other => return Err(gen(format!("AS_TABLE expects a list of structs, got List<{other}>"))),
+                        other => {
+                            return Err(EngineError::generic(format!(
+                                "AS_TABLE expects a list of structs, got List<{other}>"
+                            )))
+                        }
                     },
                     Type::EmptyList => Vec::new(),
-                    other => return Err(gen(format!("AS_TABLE expects a list of structs, got {other}"))),
+                    other => {
+                        return Err(EngineError::generic(format!("AS_TABLE expects a list of structs, got {other}")))
+                    }
                 };
                 let scope = Scope {
                     cols: members.into_iter().map(|(n, ty)| Col { qual: item.alias.clone(), name: n, ty }).collect(),
@@ -153,8 +160,11 @@ impl Ctx<'_> {
                 Ok((subquery_scope(cols, item.alias.clone()), rows, None))
             }
             FromSource::Named(name) => {
-                let e =
-                    self.named.get(name).cloned().ok_or_else(|| gen(format!("Unknown named expression ${name}")))?;
+                let e = self
+                    .named
+                    .get(name)
+                    .cloned()
+                    .ok_or_else(|| EngineError::generic(format!("Unknown named expression ${name}")))?;
                 match e {
                     Expr::Subquery(sel) => {
                         let (cols, rows) = self.select(&sel)?;
@@ -175,7 +185,7 @@ impl Ctx<'_> {
         if let Some(next) = &sel.union_all {
             let (cols2, rows2) = self.select(next)?;
             if cols2.len() != cols.len() {
-                return Err(gen("UNION ALL inputs have different numbers of columns"));
+                return Err(EngineError::generic("UNION ALL inputs have different numbers of columns"));
             }
             let merged: Vec<Col> = cols
                 .into_iter()
@@ -259,7 +269,7 @@ impl Ctx<'_> {
                         items.push((Expr::Column { qual: c.qual.clone(), name: c.name.clone() }, c.name.clone()));
                     }
                     if !any {
-                        return Err(gen(format!("Unknown correlation name: {q}")));
+                        return Err(EngineError::generic(format!("Unknown correlation name: {q}")));
                     }
                 }
                 SelectItem::Expr { expr, alias } => {
@@ -402,7 +412,7 @@ impl Ctx<'_> {
         let (_, v) = self.const_eval(e)?;
         match v {
             Value::Int(i) if i >= 0 => Ok(u64::try_from(i).unwrap_or(u64::MAX)),
-            _ => Err(gen(format!("{what} must be a non-negative integer"))),
+            _ => Err(EngineError::generic(format!("{what} must be a non-negative integer"))),
         }
     }
 
@@ -433,7 +443,7 @@ impl Ctx<'_> {
             }
         };
         if kind != JoinKind::Cross && pred.is_none() {
-            return Err(gen("JOIN needs an ON or USING condition"));
+            return Err(EngineError::generic("JOIN needs an ON or USING condition"));
         }
         let opt = |s: &Scope| Scope {
             cols: s

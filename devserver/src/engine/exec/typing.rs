@@ -4,7 +4,7 @@
 //! casts exist and which cannot fail, what a column accepts on write, implicit conversion with range
 //! checks, and explicit CAST. Pure functions of types and values, with no access to the query context.
 
-use super::{gen, BExpr, R};
+use super::{BExpr, R};
 use crate::engine::ast::*;
 use crate::engine::catalog::ColumnMeta;
 use crate::engine::datetime::{self};
@@ -15,7 +15,7 @@ use crate::engine::EngineError;
 pub(super) fn check_bool(t: &Type) -> R<()> {
     match t.unopt() {
         Type::Prim(Prim::Bool) | Type::Null => Ok(()),
-        other => Err(gen(format!("Expected Bool, but got {other}"))),
+        other => Err(EngineError::generic(format!("Expected Bool, but got {other}"))),
     }
 }
 
@@ -47,7 +47,7 @@ fn int_common(a: Prim, b: Prim) -> Prim {
 
 /// Result type of an arithmetic operation, and the types operands are coerced to.
 pub(super) fn arith_type(op: BinOp, l: &Type, r: &Type) -> R<(Type, Type, Type)> {
-    let err = || gen(format!("Cannot apply arithmetic operation to {l} and {r}"));
+    let err = || EngineError::generic(format!("Cannot apply arithmetic operation to {l} and {r}"));
     if matches!(l, Type::Null) || matches!(r, Type::Null) {
         let t = if matches!(l, Type::Null) { r.clone() } else { l.clone() };
         return Ok((t.clone(), t.clone(), t));
@@ -55,7 +55,7 @@ pub(super) fn arith_type(op: BinOp, l: &Type, r: &Type) -> R<(Type, Type, Type)>
     match (l, r) {
         (Type::Decimal(p, s), Type::Decimal(p2, s2)) => {
             if s != s2 {
-                return Err(gen(format!("Decimal scales differ: {l} and {r}")));
+                return Err(EngineError::generic(format!("Decimal scales differ: {l} and {r}")));
             }
             let t = Type::Decimal((*p).max(*p2), *s);
             Ok((t.clone(), t.clone(), t))
@@ -119,12 +119,12 @@ pub(super) fn comparable(l: &Type, r: &Type) -> R<(Type, Type)> {
                 let ts = Type::Prim(Prim::Timestamp);
                 Ok((ts.clone(), ts))
             } else {
-                Err(gen(format!("Cannot compare {l} with {r}")))
+                Err(EngineError::generic(format!("Cannot compare {l} with {r}")))
             }
         }
         (Type::List(_) | Type::Tuple(_) | Type::Struct(_), Type::List(_) | Type::Tuple(_) | Type::Struct(_)) => same(),
         _ if lu == ru => same(),
-        _ => Err(gen(format!("Cannot compare {l} with {r}"))),
+        _ => Err(EngineError::generic(format!("Cannot compare {l} with {r}"))),
     }
 }
 
@@ -168,7 +168,7 @@ pub(super) fn unify(a: &Type, b: &Type) -> R<Type> {
         }
         (Type::EmptyList, Type::List(_)) => bu.clone(),
         (Type::List(_), Type::EmptyList) => au.clone(),
-        _ => return Err(gen(format!("Cannot unify types {a} and {b}"))),
+        _ => return Err(EngineError::generic(format!("Cannot unify types {a} and {b}"))),
     };
     Ok(if opt { t.make_optional() } else { t })
 }
@@ -219,7 +219,11 @@ pub(super) fn check_assignable(src: &Type, col: &ColumnMeta) -> R<()> {
         _ => false,
     };
     if !ok {
-        return Err(gen(format!("Failed to convert type: {src} to {} for column {}", col.result_type(), col.name)));
+        return Err(EngineError::generic(format!(
+            "Failed to convert type: {src} to {} for column {}",
+            col.result_type(),
+            col.name
+        )));
     }
     if col.not_null && matches!(s, Type::Null) {
         return Err(EngineError::bad_request(format!("Cannot write NULL into not null column {}", col.name)));
@@ -234,7 +238,7 @@ pub(super) fn convert_to_column(v: Value, from: &Type, col: &ColumnMeta) -> R<Va
         }
         return Ok(Value::Null);
     }
-    convert_implicit(v, from, &col.ty).map_err(|e| gen(format!("{e} (column {})", col.name)))
+    convert_implicit(v, from, &col.ty).map_err(|e| EngineError::generic(format!("{e} (column {})", col.name)))
 }
 
 /// Implicit conversion with range checks (never wraps).

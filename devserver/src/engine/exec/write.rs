@@ -7,7 +7,7 @@
 use super::eval::eval;
 use super::select::table_scope;
 use super::typing::{check_assignable, convert_implicit, convert_to_column, unify};
-use super::{gen, Ctx, Env, R};
+use super::{Ctx, Env, R};
 use crate::engine::ast::*;
 use crate::engine::catalog::{quote_ident, ColumnMeta};
 use crate::engine::locks::{key_part, Touch};
@@ -45,7 +45,7 @@ impl Ctx<'_> {
             }
         };
         if targets.len() != src_types.len() {
-            return Err(gen(format!(
+            return Err(EngineError::generic(format!(
                 "{} column count mismatch: {} target columns, {} values",
                 mode.name(),
                 targets.len(),
@@ -54,16 +54,21 @@ impl Ctx<'_> {
         }
         let mut idxs = Vec::new();
         for t in &targets {
-            let i = meta.column_index(t).ok_or_else(|| gen(format!("No such column: {t} in table {}", meta.path)))?;
+            let i = meta
+                .column_index(t)
+                .ok_or_else(|| EngineError::generic(format!("No such column: {t} in table {}", meta.path)))?;
             if idxs.contains(&i) {
-                return Err(gen(format!("Duplicate column: {t}")));
+                return Err(EngineError::generic(format!("Duplicate column: {t}")));
             }
             idxs.push(i);
         }
         for k in &meta.key {
             if !idxs.contains(k) {
                 let name = meta.columns.get(*k).map(|c| c.name.as_str()).unwrap_or("?");
-                return Err(gen(format!("Missing key column in input: {name} for table: {}", meta.path)));
+                return Err(EngineError::generic(format!(
+                    "Missing key column in input: {name} for table: {}",
+                    meta.path
+                )));
             }
         }
         if matches!(mode, WriteMode::Replace | WriteMode::Insert) {
@@ -169,7 +174,7 @@ impl Ctx<'_> {
         let mut typed = Vec::with_capacity(rows.len());
         for r in rows {
             if r.len() != width {
-                return Err(gen("VALUES rows have different numbers of columns"));
+                return Err(EngineError::generic("VALUES rows have different numbers of columns"));
             }
             let mut cells = Vec::with_capacity(width);
             for (slot, e) in types.iter_mut().zip(r) {
@@ -183,7 +188,7 @@ impl Ctx<'_> {
         for cells in typed {
             let mut row = Vec::with_capacity(width);
             for ((t, v), to) in cells.into_iter().zip(&types) {
-                row.push(convert_implicit(v, &t, to.unopt()).map_err(gen)?);
+                row.push(convert_implicit(v, &t, to.unopt()).map_err(EngineError::generic)?);
             }
             out.push(row);
         }
@@ -199,12 +204,12 @@ impl Ctx<'_> {
         };
         let mut sets = Vec::new();
         for (name, e) in set {
-            let i = meta.column_index(name).ok_or_else(|| gen(format!("No such column: {name}")))?;
+            let i = meta.column_index(name).ok_or_else(|| EngineError::generic(format!("No such column: {name}")))?;
             if meta.is_key(i) {
-                return Err(gen(format!("Cannot update primary key column: {name}")));
+                return Err(EngineError::generic(format!("Cannot update primary key column: {name}")));
             }
             let (b, t) = self.bind(e, &mut Env::Plain(&scope))?;
-            let c = meta.columns.get(i).ok_or_else(|| gen("bad column"))?;
+            let c = meta.columns.get(i).ok_or_else(|| EngineError::generic("bad column"))?;
             check_assignable(&t, c)?;
             sets.push((i, b, t));
         }
@@ -230,12 +235,12 @@ impl Ctx<'_> {
         for row in rows {
             let mut bind = Vec::new();
             for (i, b, t) in &sets {
-                let c = meta.columns.get(*i).ok_or_else(|| gen("bad column"))?;
+                let c = meta.columns.get(*i).ok_or_else(|| EngineError::generic("bad column"))?;
                 let v = convert_to_column(eval(b, &row)?, t, c)?;
                 bind.push(values::to_sql(&c.ty, &v));
             }
             for k in &meta.key {
-                let c = meta.columns.get(*k).ok_or_else(|| gen("bad column"))?;
+                let c = meta.columns.get(*k).ok_or_else(|| EngineError::generic("bad column"))?;
                 bind.push(values::to_sql(&c.ty, row.get(*k).unwrap_or(&Value::Null)));
             }
             let key = bind.get(sets.len()..).unwrap_or_default().iter().map(key_part).collect();
@@ -264,7 +269,7 @@ impl Ctx<'_> {
         for row in rows {
             let mut bind = Vec::new();
             for k in &meta.key {
-                let c = meta.columns.get(*k).ok_or_else(|| gen("bad column"))?;
+                let c = meta.columns.get(*k).ok_or_else(|| EngineError::generic("bad column"))?;
                 bind.push(values::to_sql(&c.ty, row.get(*k).unwrap_or(&Value::Null)));
             }
             self.footprint.writes.push(Touch::Key(meta.path.clone(), bind.iter().map(key_part).collect()));
