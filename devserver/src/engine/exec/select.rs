@@ -202,8 +202,20 @@ impl Ctx<'_> {
         Ok((cols, rows))
     }
 
+    /// The phases of one SELECT (without UNION ALL), each a function below, as GlueSQL splits its query
+    /// executor: FROM and WHERE, projection items, binding, evaluation with ordering, DISTINCT, LIMIT.
     fn select_inner(&mut self, sel: &Select) -> R<(Vec<Col>, Vec<Vec<Value>>)> {
-        // 1. FROM
+        let (scope, rows) = self.input_rows(sel)?;
+        let items = projection_items(sel, &scope)?;
+        let (out_cols, output) = self.bind_output(sel, scope, &items, rows)?;
+        let rows = evaluate(output)?;
+        let rows = if sel.distinct { distinct(rows) } else { rows };
+        let rows = self.offset_limit(sel, rows)?;
+        Ok((out_cols, rows))
+    }
+
+    /// 1. FROM (with joins) and WHERE: the rows a SELECT starts from, and the scope that names them.
+    fn input_rows(&mut self, sel: &Select) -> R<(Scope, Vec<Vec<Value>>)> {
         let (scope, mut rows) = match &sel.from {
             None => (Scope::default(), vec![Vec::new()]),
             Some(from) => {
@@ -252,43 +264,22 @@ impl Ctx<'_> {
                 }
             }
         }
+        Ok((scope, rows))
+    }
 
-        // 2. Projection items (stars expanded).
-        let mut items: Vec<(Expr, String)> = Vec::new();
-        for (i, it) in sel.items.iter().enumerate() {
-            match it {
-                SelectItem::Star => {
-                    for c in &scope.cols {
-                        items.push((Expr::Column { qual: c.qual.clone(), name: c.name.clone() }, c.name.clone()));
-                    }
-                }
-                SelectItem::QualifiedStar(q) => {
-                    let mut any = false;
-                    for c in scope.cols.iter().filter(|c| c.qual.as_deref() == Some(q.as_str())) {
-                        any = true;
-                        items.push((Expr::Column { qual: c.qual.clone(), name: c.name.clone() }, c.name.clone()));
-                    }
-                    if !any {
-                        return Err(EngineError::generic(format!("Unknown correlation name: {q}")));
-                    }
-                }
-                SelectItem::Expr { expr, alias } => {
-                    let name = match (alias, expr) {
-                        (Some(a), _) => a.clone(),
-                        (None, Expr::Column { name, .. }) => name.clone(),
-                        _ => format!("column{i}"),
-                    };
-                    items.push((expr.clone(), name));
-                }
-            }
-        }
-
+    /// 3. Projections, HAVING and ORDER BY bound, over the groups when the SELECT aggregates.
+    fn bind_output(
+        &mut self,
+        sel: &Select,
+        scope: Scope,
+        items: &[(Expr, String)],
+        rows: Vec<Vec<Value>>,
+    ) -> R<(Vec<Col>, Output)> {
         let is_agg = !sel.group_by.is_empty()
             || sel.having.is_some()
             || items.iter().any(|(e, _)| contains_agg(e))
             || sel.order_by.iter().any(|(e, _)| contains_agg(e));
 
-        // 3. Bind projections, HAVING and ORDER BY.
         let mut out_cols = Vec::new();
         let mut proj = Vec::new();
         let mut sort_keys: Vec<(SortKey, bool)> = Vec::new();
@@ -313,7 +304,7 @@ impl Ctx<'_> {
                 st.key_exprs.push(b);
                 st.key_types.push(t);
             }
-            for (e, name) in &items {
+            for (e, name) in items {
                 let (b, t) = self.bind(e, &mut Env::Agg(&mut st))?;
                 out_cols.push(Col { qual: None, name: name.clone(), ty: t });
                 proj.push(b);
@@ -324,7 +315,7 @@ impl Ctx<'_> {
                 having = Some(b);
             }
             for (e, desc) in &sel.order_by {
-                let key = match output_ref(e, &items, &out_cols) {
+                let key = match output_ref(e, items, &out_cols) {
                     Some(i) => SortKey::Out(i),
                     None => SortKey::Pre(self.bind(e, &mut Env::Agg(&mut st))?.0),
                 };
@@ -332,13 +323,13 @@ impl Ctx<'_> {
             }
             pre_rows = aggregate(&st, &rows)?;
         } else {
-            for (e, name) in &items {
+            for (e, name) in items {
                 let (b, t) = self.bind(e, &mut Env::Plain(&scope))?;
                 out_cols.push(Col { qual: None, name: name.clone(), ty: t });
                 proj.push(b);
             }
             for (e, desc) in &sel.order_by {
-                let key = match output_ref(e, &items, &out_cols) {
+                let key = match output_ref(e, items, &out_cols) {
                     Some(i) => SortKey::Out(i),
                     None => SortKey::Pre(self.bind(e, &mut Env::Plain(&scope))?.0),
                 };
@@ -346,52 +337,11 @@ impl Ctx<'_> {
             }
             pre_rows = rows;
         }
+        Ok((out_cols, Output { proj, sort_keys, having, rows: pre_rows }))
+    }
 
-        // 4. Evaluate.
-        let mut out: Vec<(Vec<Value>, Vec<Value>)> = Vec::with_capacity(pre_rows.len());
-        for r in &pre_rows {
-            if let Some(h) = &having {
-                if eval(h, r)? != Value::Bool(true) {
-                    continue;
-                }
-            }
-            let vals = proj.iter().map(|b| eval(b, r)).collect::<R<Vec<_>>>()?;
-            let mut keys = Vec::new();
-            for (k, _) in &sort_keys {
-                keys.push(match k {
-                    SortKey::Out(i) => vals.get(*i).cloned().unwrap_or(Value::Null),
-                    SortKey::Pre(b) => eval(b, r)?,
-                });
-            }
-            out.push((vals, keys));
-        }
-        if !sort_keys.is_empty() {
-            let desc: Vec<bool> = sort_keys.iter().map(|(_, d)| *d).collect();
-            out.sort_by(|a, b| {
-                for ((x, y), d) in a.1.iter().zip(&b.1).zip(&desc) {
-                    let o = total_cmp(x, y);
-                    if o != Ordering::Equal {
-                        return if *d { o.reverse() } else { o };
-                    }
-                }
-                Ordering::Equal
-            });
-        }
-        let mut rows: Vec<Vec<Value>> = out.into_iter().map(|(v, _)| v).collect();
-        if sel.distinct {
-            let mut seen: Vec<Vec<Value>> = Vec::new();
-            rows.retain(|r| {
-                if seen
-                    .iter()
-                    .any(|s| s.len() == r.len() && s.iter().zip(r).all(|(a, b)| total_cmp(a, b) == Ordering::Equal))
-                {
-                    false
-                } else {
-                    seen.push(r.clone());
-                    true
-                }
-            });
-        }
+    /// LIMIT and OFFSET (constants).
+    fn offset_limit(&mut self, sel: &Select, rows: Vec<Vec<Value>>) -> R<Vec<Vec<Value>>> {
         let offset = match &sel.offset {
             Some(e) => self.const_u64(e, "OFFSET")?,
             None => 0,
@@ -400,12 +350,11 @@ impl Ctx<'_> {
             Some(e) => Some(self.const_u64(e, "LIMIT")?),
             None => None,
         };
-        let rows: Vec<Vec<Value>> = rows
+        Ok(rows
             .into_iter()
             .skip(usize::try_from(offset).unwrap_or(usize::MAX))
             .take(limit.map(|l| usize::try_from(l).unwrap_or(usize::MAX)).unwrap_or(usize::MAX))
-            .collect();
-        Ok((out_cols, rows))
+            .collect())
     }
 
     pub(super) fn const_u64(&mut self, e: &Expr, what: &str) -> R<u64> {
@@ -517,6 +466,96 @@ impl Ctx<'_> {
         };
         Ok((scope, out))
     }
+}
+
+/// A SELECT's outputs bound to the rows they are computed on (the groups when it aggregates).
+struct Output {
+    proj: Vec<BExpr>,
+    sort_keys: Vec<(SortKey, bool)>,
+    having: Option<BExpr>,
+    rows: Vec<Vec<Value>>,
+}
+
+/// 2. The projection's items, stars expanded, each with its output name.
+fn projection_items(sel: &Select, scope: &Scope) -> R<Vec<(Expr, String)>> {
+    let mut items: Vec<(Expr, String)> = Vec::new();
+    for (i, it) in sel.items.iter().enumerate() {
+        match it {
+            SelectItem::Star => {
+                for c in &scope.cols {
+                    items.push((Expr::Column { qual: c.qual.clone(), name: c.name.clone() }, c.name.clone()));
+                }
+            }
+            SelectItem::QualifiedStar(q) => {
+                let mut any = false;
+                for c in scope.cols.iter().filter(|c| c.qual.as_deref() == Some(q.as_str())) {
+                    any = true;
+                    items.push((Expr::Column { qual: c.qual.clone(), name: c.name.clone() }, c.name.clone()));
+                }
+                if !any {
+                    return Err(EngineError::generic(format!("Unknown correlation name: {q}")));
+                }
+            }
+            SelectItem::Expr { expr, alias } => {
+                let name = match (alias, expr) {
+                    (Some(a), _) => a.clone(),
+                    (None, Expr::Column { name, .. }) => name.clone(),
+                    _ => format!("column{i}"),
+                };
+                items.push((expr.clone(), name));
+            }
+        }
+    }
+    Ok(items)
+}
+
+/// 4. The output rows: HAVING applied, projections evaluated, sorted by ORDER BY.
+fn evaluate(output: Output) -> R<Vec<Vec<Value>>> {
+    let Output { proj, sort_keys, having, rows: pre_rows } = output;
+    let mut out: Vec<(Vec<Value>, Vec<Value>)> = Vec::with_capacity(pre_rows.len());
+    for r in &pre_rows {
+        if let Some(h) = &having {
+            if eval(h, r)? != Value::Bool(true) {
+                continue;
+            }
+        }
+        let vals = proj.iter().map(|b| eval(b, r)).collect::<R<Vec<_>>>()?;
+        let mut keys = Vec::new();
+        for (k, _) in &sort_keys {
+            keys.push(match k {
+                SortKey::Out(i) => vals.get(*i).cloned().unwrap_or(Value::Null),
+                SortKey::Pre(b) => eval(b, r)?,
+            });
+        }
+        out.push((vals, keys));
+    }
+    if !sort_keys.is_empty() {
+        let desc: Vec<bool> = sort_keys.iter().map(|(_, d)| *d).collect();
+        out.sort_by(|a, b| {
+            for ((x, y), d) in a.1.iter().zip(&b.1).zip(&desc) {
+                let o = total_cmp(x, y);
+                if o != Ordering::Equal {
+                    return if *d { o.reverse() } else { o };
+                }
+            }
+            Ordering::Equal
+        });
+    }
+    Ok(out.into_iter().map(|(v, _)| v).collect())
+}
+
+/// DISTINCT: the first of each set of equal rows, in order.
+fn distinct(mut rows: Vec<Vec<Value>>) -> Vec<Vec<Value>> {
+    let mut seen: Vec<Vec<Value>> = Vec::new();
+    rows.retain(|r| {
+        if seen.iter().any(|s| s.len() == r.len() && s.iter().zip(r).all(|(a, b)| total_cmp(a, b) == Ordering::Equal)) {
+            false
+        } else {
+            seen.push(r.clone());
+            true
+        }
+    });
+    rows
 }
 
 enum SortKey {
