@@ -40,13 +40,7 @@ impl Parser {
     fn declare(&mut self) -> R<Stmt> {
         let (line, col) = self.pos_of();
         self.expect_kw("declare")?;
-        let name = match self.advance() {
-            Tok::Param(p) => p,
-            _ => {
-                self.pos -= 1;
-                return Err(self.unexpected());
-            }
-        };
+        let name = self.param_name()?;
         self.expect_kw("as")?;
         let ty = self.ty()?;
         Ok(Stmt::Declare { name, ty, line, col })
@@ -204,16 +198,21 @@ impl Parser {
 
     /// `$name = expr` or `$name = SELECT ...`.
     fn assign(&mut self) -> R<Stmt> {
-        let name = match self.advance() {
-            Tok::Param(name) => name,
-            _ => {
-                self.pos -= 1;
-                return Err(self.unexpected());
-            }
-        };
+        let name = self.param_name()?;
         self.expect_sym("=")?;
         let expr = if self.is_kw("select") { Expr::Subquery(Box::new(self.select()?)) } else { self.expr()? };
         Ok(Stmt::Assign { name, expr })
+    }
+
+    /// A `$name` (without the `$`), as DECLARE and assignments start.
+    fn param_name(&mut self) -> R<String> {
+        match self.advance() {
+            Tok::Param(name) => Ok(name),
+            _ => {
+                self.pos -= 1;
+                Err(self.unexpected())
+            }
+        }
     }
 
     /// `name Type [NOT NULL | NULL]`.
