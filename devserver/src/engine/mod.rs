@@ -106,7 +106,7 @@ pub use scheme::{
 pub use tx::Engine;
 
 /// Issue severity ERROR as YDB sends it.
-const SEVERITY_ERROR: u32 = 1;
+pub const SEVERITY_ERROR: u32 = 1;
 /// YDB's issue code KIKIMR_LOCKS_INVALIDATED.
 const ISSUE_LOCKS_INVALIDATED: u32 = 2001;
 

@@ -13,12 +13,12 @@ pub mod table;
 
 use prost::Message;
 
-use crate::engine::{EngineError, StatusCode, TxMode};
+use crate::engine::{EngineError, StatusCode, TxMode, SEVERITY_ERROR};
 use crate::proto::ydb;
 
 /// An issue with just a message, as YDB sends for most errors.
 pub fn issue(message: impl Into<String>) -> ydb::issue::IssueMessage {
-    ydb::issue::IssueMessage { message: message.into(), severity: 1, ..Default::default() }
+    ydb::issue::IssueMessage { message: message.into(), severity: SEVERITY_ERROR, ..Default::default() }
 }
 
 /// A finished, successful operation whose result is packed in `google.protobuf.Any` under YDB's type name.
