@@ -287,6 +287,10 @@ mod tests {
         let unary = format!("SELECT {}1", "~".repeat(10_000));
         assert!(message(parse(&unary).unwrap_err()).contains("Expression is nested too deeply"));
         assert!(message(parse(&deep("(", "SELECT 1", ")")).unwrap_err()).contains("Query is nested too deeply"));
+        assert!(message(parse(&deep("SELECT (", "1", ")")).unwrap_err()).contains("nested too deeply"));
+        // The deepest nesting of subqueries the bound lets through parses on a test thread's small stack.
+        let accepted = (1..=64).take_while(|n| parse(&format!("{}1{}", "SELECT (".repeat(*n), ")".repeat(*n))).is_ok());
+        assert!(accepted.count() >= 16);
         assert!(message(parse_type(&deep("List<", "Int32", ">")).unwrap_err()).contains("Type is nested too deeply"));
         // Nesting below the bound still parses.
         assert!(parse_type(&format!("{}Int32{}", "List<".repeat(60), ">".repeat(60))).is_ok());

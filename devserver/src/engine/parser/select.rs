@@ -15,7 +15,13 @@ impl Parser {
         self.select()
     }
 
+    /// A SELECT, one level deeper: a subquery inside an expression nests a whole SELECT and a whole
+    /// expression per level, so both count against the one bound.
     pub(super) fn select(&mut self) -> R<Select> {
+        self.nested("Query is nested too deeply", Self::select_body)
+    }
+
+    fn select_body(&mut self) -> R<Select> {
         self.expect_kw("select")?;
         let distinct = self.eat_kw("distinct");
         self.eat_kw("all");

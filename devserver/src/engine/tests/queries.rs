@@ -188,6 +188,10 @@ fn hostile_input_is_an_error_not_a_crash() {
     assert_eq!(run(&e, &deep, &HashMap::new()).unwrap_err().status, StatusCode::GenericError);
     let ok = format!("SELECT {}1{};", "(".repeat(60), ")".repeat(60));
     assert_eq!(q(&e, &ok)[0].rows.len(), 1);
+    // Subqueries nested as deep as the parser lets them run, on a test thread's small stack.
+    let nested = |n: usize| format!("SELECT {}1{};", "(SELECT ".repeat(n), ")".repeat(n));
+    let deepest = (1..=64).take_while(|n| run(&e, &nested(*n), &HashMap::new()).is_ok()).count();
+    assert!(deepest >= 16, "{deepest}");
     let negs = format!("SELECT {}1;", "-".repeat(5000));
     assert!(run(&e, &negs, &HashMap::new()).is_err());
     for bad in [
