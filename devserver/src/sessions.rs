@@ -14,7 +14,6 @@ use parking_lot::Mutex;
 use tokio::sync::watch;
 
 use crate::engine::{EngineError, StatusCode};
-use crate::services::failure;
 
 /// Which service a session belongs to: a table session cannot be used by the query service and back.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -134,7 +133,7 @@ impl Sessions {
     pub fn get(&self, id: &str, kind: Kind) -> Result<Arc<Session>, EngineError> {
         match self.map.lock().get(id) {
             Some(s) if s.kind == kind => Ok(s.clone()),
-            _ => Err(failure(StatusCode::BadSession, format!("Session not found: {id}"))),
+            _ => Err(EngineError::new(StatusCode::BadSession, format!("Session not found: {id}"))),
         }
     }
 
@@ -143,7 +142,7 @@ impl Sessions {
     pub fn occupy(&self, id: &str, kind: Kind) -> Result<Busy, EngineError> {
         let session = self.get(id, kind)?;
         if session.busy.swap(true, Ordering::SeqCst) {
-            return Err(failure(StatusCode::SessionBusy, "Pending previous query completion"));
+            return Err(EngineError::new(StatusCode::SessionBusy, "Pending previous query completion"));
         }
         *session.last_active.lock() = Instant::now();
         Ok(Busy { session })

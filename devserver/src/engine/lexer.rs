@@ -58,6 +58,26 @@ pub fn tokenize(src: &str) -> Result<Vec<Token>, EngineError> {
             i += 1;
         }};
     }
+    // Appends to `$s` the run of characters from here that `$pred` accepts (the lexer's one scanning loop).
+    macro_rules! take_while {
+        ($s:ident, $pred:expr) => {
+            while let Some(c) = at(i) {
+                if !$pred(&c) {
+                    break;
+                }
+                $s.push(c);
+                bump!();
+            }
+        };
+    }
+    // The run of word characters (ASCII letters, digits, `_`) from here: identifiers and parameter names.
+    macro_rules! word {
+        () => {{
+            let mut s = String::new();
+            take_while!(s, |c: &char| c.is_ascii_alphanumeric() || *c == '_');
+            s
+        }};
+    }
     while let Some(c) = at(i) {
         if c.is_whitespace() {
             bump!();
@@ -92,29 +112,13 @@ pub fn tokenize(src: &str) -> Result<Vec<Token>, EngineError> {
         let (tl, tc) = (line, col);
         let push = |out: &mut Vec<Token>, tok: Tok| out.push(Token { tok, line: tl, col: tc });
         if c.is_ascii_alphabetic() || c == '_' {
-            let mut s = String::new();
-            while let Some(c) = at(i) {
-                if c.is_ascii_alphanumeric() || c == '_' {
-                    s.push(c);
-                    bump!();
-                } else {
-                    break;
-                }
-            }
+            let s = word!();
             push(&mut out, Tok::Ident(s));
             continue;
         }
         if c == '$' {
             bump!();
-            let mut s = String::new();
-            while let Some(c) = at(i) {
-                if c.is_ascii_alphanumeric() || c == '_' {
-                    s.push(c);
-                    bump!();
-                } else {
-                    break;
-                }
-            }
+            let s = word!();
             if s.is_empty() {
                 return Err(err_at(tl, tc, "Expected a name after '$'"));
             }
@@ -209,37 +213,16 @@ pub fn tokenize(src: &str) -> Result<Vec<Token>, EngineError> {
             if hex {
                 bump!();
                 bump!();
-                while let Some(c) = at(i) {
-                    if c.is_ascii_hexdigit() {
-                        s.push(c);
-                        bump!();
-                    } else {
-                        break;
-                    }
-                }
+                take_while!(s, char::is_ascii_hexdigit);
             } else {
-                while let Some(c) = at(i) {
-                    if c.is_ascii_digit() {
-                        s.push(c);
-                        bump!();
-                    } else {
-                        break;
-                    }
-                }
+                take_while!(s, char::is_ascii_digit);
             }
             let mut is_float = false;
             if !hex && at(i) == Some('.') && at(i + 1).is_some_and(|c| c.is_ascii_digit()) {
                 is_float = true;
                 s.push('.');
                 bump!();
-                while let Some(c) = at(i) {
-                    if c.is_ascii_digit() {
-                        s.push(c);
-                        bump!();
-                    } else {
-                        break;
-                    }
-                }
+                take_while!(s, char::is_ascii_digit);
             }
             if !hex && matches!(at(i), Some('e') | Some('E')) {
                 let save = (i, line, col, s.len());
@@ -254,14 +237,7 @@ pub fn tokenize(src: &str) -> Result<Vec<Token>, EngineError> {
                     while i < j {
                         bump!();
                     }
-                    while let Some(c) = at(i) {
-                        if c.is_ascii_digit() {
-                            t.push(c);
-                            bump!();
-                        } else {
-                            break;
-                        }
-                    }
+                    take_while!(t, char::is_ascii_digit);
                     s = t;
                     is_float = true;
                 } else {

@@ -1,6 +1,6 @@
 //! YQL's `Math::` module: libm-style functions on Double, `Round` to a power of ten, and the integer
 //! `Mod` / `Rem`. Pure functions on `f64` / `i128` with YDB's names and argument counts; binding and
-//! types live in `exec.rs`.
+//! types live in `exec/functions.rs`.
 
 /// A `Math::` function over Doubles.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

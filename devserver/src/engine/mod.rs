@@ -26,6 +26,10 @@ use std::collections::HashMap;
 use crate::proto::ydb;
 pub use ydb::status_ids::StatusCode;
 
+/// How deep recursive descent may go, in the parser (expression nesting) and in the executor (subqueries,
+/// named expressions inside one another): the one bound that keeps hostile input from overflowing the stack.
+const MAX_DEPTH: u32 = 64;
+
 /// How a query relates to transactions.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum TxSelector {
@@ -102,7 +106,7 @@ pub use scheme::{
 pub use tx::Engine;
 
 /// Issue severity ERROR as YDB sends it.
-const SEVERITY_ERROR: u32 = 1;
+pub const SEVERITY_ERROR: u32 = 1;
 /// YDB's issue code KIKIMR_LOCKS_INVALIDATED.
 const ISSUE_LOCKS_INVALIDATED: u32 = 2001;
 

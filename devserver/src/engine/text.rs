@@ -1,6 +1,7 @@
 //! YQL's `String::` (bytes, ASCII rules) and `Unicode::` (UTF-8 code points) functions that ordinary
 //! programs reach for: strip, replace, find, pad, split and join, reverse, length, substring, encodings.
-//! Pure functions over byte strings and `str`; binding and result types live in `exec.rs`.
+//! Pure functions over byte strings and `str`; binding and result types live in
+//! `exec/functions.rs`.
 
 /// The largest string a function may build (padding, replacing): bigger is an error, never an
 /// allocation that takes the server down.

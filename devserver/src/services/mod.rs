@@ -6,18 +6,19 @@
 
 pub mod auth;
 pub mod discovery;
+mod parts;
 pub mod query;
 pub mod scheme;
 pub mod table;
 
 use prost::Message;
 
-use crate::engine::{EngineError, StatusCode, TxMode};
+use crate::engine::{EngineError, StatusCode, TxMode, SEVERITY_ERROR};
 use crate::proto::ydb;
 
 /// An issue with just a message, as YDB sends for most errors.
 pub fn issue(message: impl Into<String>) -> ydb::issue::IssueMessage {
-    ydb::issue::IssueMessage { message: message.into(), severity: 1, ..Default::default() }
+    ydb::issue::IssueMessage { message: message.into(), severity: SEVERITY_ERROR, ..Default::default() }
 }
 
 /// A finished, successful operation whose result is packed in `google.protobuf.Any` under YDB's type name.
@@ -48,9 +49,10 @@ pub fn operation_failed(err: &EngineError) -> ydb::operations::Operation {
     }
 }
 
-/// Builds an engine-style error from a status and one message.
+/// Builds an engine-style error from a status and one message: [`EngineError::new`], under the name the
+/// services use.
 pub fn failure(status: StatusCode, message: impl Into<String>) -> EngineError {
-    EngineError { status, issues: vec![issue(message)] }
+    EngineError::new(status, message)
 }
 
 /// Runs blocking engine work off the async threads.
@@ -113,24 +115,26 @@ pub async fn execute_in_session(
     Ok(outcome)
 }
 
+/// The engine mode of a transaction-settings message: both services' `TransactionSettings` carry the same
+/// `tx_mode` oneof, generated as two Rust types (serializable when unset).
+macro_rules! tx_mode_of {
+    ($settings:expr, $oneof:path) => {{
+        use $oneof as M;
+        match $settings.and_then(|s| s.tx_mode.as_ref()) {
+            Some(M::OnlineReadOnly(_)) => TxMode::OnlineReadOnly,
+            Some(M::StaleReadOnly(_)) => TxMode::StaleReadOnly,
+            Some(M::SnapshotReadOnly(_)) => TxMode::SnapshotReadOnly,
+            _ => TxMode::SerializableReadWrite,
+        }
+    }};
+}
+
 /// Maps the table service's transaction settings to an engine mode (serializable when unset).
 pub fn table_tx_mode(settings: Option<&ydb::table::TransactionSettings>) -> TxMode {
-    use ydb::table::transaction_settings::TxMode as M;
-    match settings.and_then(|s| s.tx_mode.as_ref()) {
-        Some(M::OnlineReadOnly(_)) => TxMode::OnlineReadOnly,
-        Some(M::StaleReadOnly(_)) => TxMode::StaleReadOnly,
-        Some(M::SnapshotReadOnly(_)) => TxMode::SnapshotReadOnly,
-        _ => TxMode::SerializableReadWrite,
-    }
+    tx_mode_of!(settings, ydb::table::transaction_settings::TxMode)
 }
 
 /// Maps the query service's transaction settings to an engine mode (serializable when unset).
 pub fn query_tx_mode(settings: Option<&ydb::query::TransactionSettings>) -> TxMode {
-    use ydb::query::transaction_settings::TxMode as M;
-    match settings.and_then(|s| s.tx_mode.as_ref()) {
-        Some(M::OnlineReadOnly(_)) => TxMode::OnlineReadOnly,
-        Some(M::StaleReadOnly(_)) => TxMode::StaleReadOnly,
-        Some(M::SnapshotReadOnly(_)) => TxMode::SnapshotReadOnly,
-        _ => TxMode::SerializableReadWrite,
-    }
+    tx_mode_of!(settings, ydb::query::transaction_settings::TxMode)
 }

@@ -13,7 +13,7 @@ use futures_util::Stream;
 use parking_lot::Mutex;
 use tonic::{Request, Response, Status};
 
-use super::query::split_result_set;
+use super::parts::{split_result_set, split_rows};
 use super::scheme::entry_proto;
 use super::{
     blocking, end_sessions, execute_in_session, failure, operation_done, operation_failed, operation_ok, table_tx_mode,
@@ -22,7 +22,7 @@ use crate::engine::{self, EngineError, StatusCode, TxSelector};
 use crate::proto::ydb::operations::Operation;
 use crate::proto::ydb::table::v1::table_service_server::TableService;
 use crate::proto::ydb::table::*;
-use crate::sessions::{Ended, Kind};
+use crate::sessions::{Ended, Kind, Session};
 use crate::state::{database_of, State};
 
 pub struct Table {
@@ -247,20 +247,13 @@ impl TableService for Table {
         r: Request<PrepareDataQueryRequest>,
     ) -> Result<Response<PrepareDataQueryResponse>, Status> {
         let req = r.into_inner();
-        let result = match self.state.sessions.occupy(&req.session_id, Kind::Table) {
-            Ok(busy) => {
-                let engine = self.state.engine.clone();
-                let text = req.yql_text.clone();
-                let types = blocking(move || engine.prepare(&text)).await;
-                drop(busy);
-                types.map(|parameters_types| {
-                    let query_id = uuid::Uuid::new_v4().simple().to_string();
-                    self.prepared.lock().insert(query_id.clone(), req.yql_text);
-                    operation_ok("Ydb.Table.PrepareQueryResult", &PrepareQueryResult { query_id, parameters_types })
-                })
-            }
-            Err(e) => Err(e),
-        };
+        let text = req.yql_text.clone();
+        let result =
+            self.in_session(&req.session_id, move |engine| engine.prepare(&text)).await.map(|parameters_types| {
+                let query_id = uuid::Uuid::new_v4().simple().to_string();
+                self.prepared.lock().insert(query_id.clone(), req.yql_text);
+                operation_ok("Ydb.Table.PrepareQueryResult", &PrepareQueryResult { query_id, parameters_types })
+            });
         Ok(Response::new(PrepareDataQueryResponse { operation: answer(result) }))
     }
 
@@ -282,15 +275,11 @@ impl TableService for Table {
     ) -> Result<Response<ExecuteSchemeQueryResponse>, Status> {
         let database = database_of(&r);
         let req = r.into_inner();
-        let result = match self.state.sessions.occupy(&req.session_id, Kind::Table) {
-            Ok(busy) => {
-                let engine = self.state.engine.clone();
-                let outcome = blocking(move || engine.execute_scheme(&database, &req.yql_text)).await;
-                drop(busy);
-                outcome.map(|()| operation_done())
-            }
-            Err(e) => Err(e),
-        };
+        let yql = req.yql_text;
+        let result = self
+            .in_session(&req.session_id, move |engine| engine.execute_scheme(&database, &yql))
+            .await
+            .map(|()| operation_done());
         Ok(Response::new(ExecuteSchemeQueryResponse { operation: answer(result) }))
     }
 
@@ -299,23 +288,18 @@ impl TableService for Table {
         r: Request<BeginTransactionRequest>,
     ) -> Result<Response<BeginTransactionResponse>, Status> {
         let req = r.into_inner();
-        let result = match self.state.sessions.occupy(&req.session_id, Kind::Table) {
-            Ok(busy) => {
-                let engine = self.state.engine.clone();
-                let mode = table_tx_mode(req.tx_settings.as_ref());
-                let begun = blocking(move || engine.begin(mode)).await;
-                if let Ok(id) = &begun {
-                    busy.session().track_transaction(id);
-                }
-                begun.map(|id| {
-                    operation_ok(
-                        "Ydb.Table.BeginTransactionResult",
-                        &BeginTransactionResult { tx_meta: Some(TransactionMeta { id }) },
-                    )
-                })
+        let mode = table_tx_mode(req.tx_settings.as_ref());
+        let track = |session: &Session, begun: &Result<String, EngineError>| {
+            if let Ok(id) = begun {
+                session.track_transaction(id);
             }
-            Err(e) => Err(e),
         };
+        let result = self.in_session_then(&req.session_id, move |engine| engine.begin(mode), track).await.map(|id| {
+            operation_ok(
+                "Ydb.Table.BeginTransactionResult",
+                &BeginTransactionResult { tx_meta: Some(TransactionMeta { id }) },
+            )
+        });
         Ok(Response::new(BeginTransactionResponse { operation: answer(result) }))
     }
 
@@ -324,18 +308,11 @@ impl TableService for Table {
         r: Request<CommitTransactionRequest>,
     ) -> Result<Response<CommitTransactionResponse>, Status> {
         let req = r.into_inner();
-        let result = match self.state.sessions.occupy(&req.session_id, Kind::Table) {
-            Ok(busy) => {
-                let engine = self.state.engine.clone();
-                let tx = req.tx_id.clone();
-                let done = blocking(move || engine.commit(&tx)).await;
-                busy.session().forget_transaction(&req.tx_id);
-                done.map(|()| {
-                    operation_ok("Ydb.Table.CommitTransactionResult", &CommitTransactionResult { query_stats: None })
-                })
-            }
-            Err(e) => Err(e),
-        };
+        let tx = req.tx_id.clone();
+        let forget = |session: &Session, _: &Result<(), EngineError>| session.forget_transaction(&req.tx_id);
+        let result = self.in_session_then(&req.session_id, move |engine| engine.commit(&tx), forget).await.map(|()| {
+            operation_ok("Ydb.Table.CommitTransactionResult", &CommitTransactionResult { query_stats: None })
+        });
         Ok(Response::new(CommitTransactionResponse { operation: answer(result) }))
     }
 
@@ -344,16 +321,12 @@ impl TableService for Table {
         r: Request<RollbackTransactionRequest>,
     ) -> Result<Response<RollbackTransactionResponse>, Status> {
         let req = r.into_inner();
-        let result = match self.state.sessions.occupy(&req.session_id, Kind::Table) {
-            Ok(busy) => {
-                let engine = self.state.engine.clone();
-                let tx = req.tx_id.clone();
-                let done = blocking(move || engine.rollback(&tx)).await;
-                busy.session().forget_transaction(&req.tx_id);
-                done.map(|()| operation_done())
-            }
-            Err(e) => Err(e),
-        };
+        let tx = req.tx_id.clone();
+        let forget = |session: &Session, _: &Result<(), EngineError>| session.forget_transaction(&req.tx_id);
+        let result = self
+            .in_session_then(&req.session_id, move |engine| engine.rollback(&tx), forget)
+            .await
+            .map(|()| operation_done());
         Ok(Response::new(RollbackTransactionResponse { operation: answer(result) }))
     }
 
@@ -477,9 +450,21 @@ impl Table {
         F: FnOnce(&engine::Engine) -> Result<T, EngineError> + Send + 'static,
         T: Send + 'static,
     {
+        self.in_session_then(session_id, work, |_, _| {}).await
+    }
+
+    /// [`in_session`](Self::in_session), then `after` sees the session and the outcome while the session is
+    /// still occupied: where a call keeps the session's list of open transactions true.
+    async fn in_session_then<T, F, A>(&self, session_id: &str, work: F, after: A) -> Result<T, EngineError>
+    where
+        F: FnOnce(&engine::Engine) -> Result<T, EngineError> + Send + 'static,
+        T: Send + 'static,
+        A: FnOnce(&Session, &Result<T, EngineError>),
+    {
         let busy = self.state.sessions.occupy(session_id, Kind::Table)?;
         let engine = self.state.engine.clone();
         let out = blocking(move || work(&engine)).await;
+        after(busy.session(), &out);
         drop(busy);
         out
     }
@@ -537,21 +522,6 @@ fn cap_rows(mut set: crate::proto::ydb::ResultSet, limit: usize) -> crate::proto
         set.truncated = true;
     }
     set
-}
-
-/// Cuts a part further so that it holds at most `max_rows` rows (0: no row limit).
-fn split_rows(part: crate::proto::ydb::ResultSet, max_rows: usize) -> Vec<crate::proto::ydb::ResultSet> {
-    if max_rows == 0 || part.rows.len() <= max_rows {
-        return vec![part];
-    }
-    part.rows
-        .chunks(max_rows)
-        .map(|rows| crate::proto::ydb::ResultSet {
-            columns: part.columns.clone(),
-            rows: rows.to_vec(),
-            ..Default::default()
-        })
-        .collect()
 }
 
 /// Rows of a ReadTable part are cut at this many bytes.

@@ -1,0 +1,182 @@
+//! SELECT: projection items, FROM with joins, WHERE, GROUP BY, HAVING, ORDER BY, LIMIT / OFFSET and
+//! UNION ALL, and SELECTs in parentheses (guarded by the parser's one depth bound).
+
+use super::{Parser, R, RESERVED};
+use crate::engine::ast::*;
+use crate::engine::lexer::Tok;
+
+impl Parser {
+    pub(super) fn select_or_paren(&mut self) -> R<Select> {
+        if self.eat_sym("(") {
+            let s = self.nested("Query is nested too deeply", Self::select_or_paren)?;
+            self.expect_sym(")")?;
+            return Ok(s);
+        }
+        self.select()
+    }
+
+    /// A SELECT, one level deeper: a subquery inside an expression nests a whole SELECT and a whole
+    /// expression per level, so both count against the one bound.
+    pub(super) fn select(&mut self) -> R<Select> {
+        self.nested("Query is nested too deeply", Self::select_body)
+    }
+
+    fn select_body(&mut self) -> R<Select> {
+        self.expect_kw("select")?;
+        let distinct = self.eat_kw("distinct");
+        self.eat_kw("all");
+        let items = self.comma_list(Self::select_item)?;
+        let from = if self.eat_kw("from") { Some(self.parse_from()?) } else { None };
+        let where_ = if self.eat_kw("where") { Some(self.expr()?) } else { None };
+        let mut group_by = Vec::new();
+        if self.eat_kw("group") {
+            self.expect_kw("by")?;
+            group_by = self.comma_list(|p| {
+                let key = p.expr()?;
+                let alias = if p.eat_kw("as") { Some(p.ident()?) } else { None };
+                Ok((key, alias))
+            })?;
+        }
+        let having = if self.eat_kw("having") { Some(self.expr()?) } else { None };
+        let mut order_by = Vec::new();
+        if self.eat_kw("order") {
+            self.expect_kw("by")?;
+            order_by = self.comma_list(|p| {
+                let e = p.expr()?;
+                let desc = if p.eat_kw("desc") {
+                    true
+                } else {
+                    p.eat_kw("asc");
+                    false
+                };
+                Ok((e, desc))
+            })?;
+        }
+        let mut limit = None;
+        let mut offset = None;
+        if self.eat_kw("limit") {
+            let first = self.expr()?;
+            if self.eat_sym(",") {
+                offset = Some(first);
+                limit = Some(self.expr()?);
+            } else {
+                limit = Some(first);
+            }
+        }
+        if self.eat_kw("offset") {
+            offset = Some(self.expr()?);
+        }
+        let union_all = if self.eat_kw("union") {
+            self.expect_kw("all")?;
+            Some(Box::new(self.select_or_paren()?))
+        } else {
+            None
+        };
+        Ok(Select { distinct, items, from, where_, group_by, having, order_by, limit, offset, union_all })
+    }
+
+    /// One item of a projection: `*`, `t.*`, or an expression with an optional alias.
+    fn select_item(&mut self) -> R<SelectItem> {
+        if self.eat_sym("*") {
+            return Ok(SelectItem::Star);
+        }
+        if matches!(self.peek(), Tok::Ident(_) | Tok::Quoted(_))
+            && matches!(self.peek_at(1), Tok::Sym("."))
+            && matches!(self.peek_at(2), Tok::Sym("*"))
+        {
+            let q = self.ident()?;
+            self.pos += 2;
+            return Ok(SelectItem::QualifiedStar(q));
+        }
+        let expr = self.expr()?;
+        let alias = if self.eat_kw("as") {
+            Some(self.ident()?)
+        } else if let Tok::Ident(s) = self.peek() {
+            if RESERVED.iter().any(|r| s.eq_ignore_ascii_case(r)) {
+                None
+            } else {
+                Some(self.ident()?)
+            }
+        } else if let Tok::Quoted(_) = self.peek() {
+            Some(self.ident()?)
+        } else {
+            None
+        };
+        Ok(SelectItem::Expr { expr, alias })
+    }
+
+    fn parse_from_item(&mut self) -> R<FromItem> {
+        let source = if self.is_kw("as_table") && matches!(self.peek_at(1), Tok::Sym("(")) {
+            self.pos += 2;
+            let e = self.expr()?;
+            self.expect_sym(")")?;
+            FromSource::AsTable(e)
+        } else if self.is_sym("(") {
+            self.pos += 1;
+            let s = self.select_or_paren()?;
+            self.expect_sym(")")?;
+            FromSource::Subquery(Box::new(s))
+        } else if let Tok::Param(p) = self.peek().clone() {
+            self.pos += 1;
+            FromSource::Named(p)
+        } else {
+            FromSource::Table(self.table_name()?)
+        };
+        let alias = if self.eat_kw("as") {
+            Some(self.ident()?)
+        } else {
+            match self.peek() {
+                Tok::Ident(s) if !RESERVED.iter().any(|r| s.eq_ignore_ascii_case(r)) => Some(self.ident()?),
+                Tok::Quoted(_) => Some(self.ident()?),
+                _ => None,
+            }
+        };
+        Ok(FromItem { source, alias })
+    }
+
+    fn parse_from(&mut self) -> R<From> {
+        let first = self.parse_from_item()?;
+        let mut joins = Vec::new();
+        loop {
+            let kind = if self.eat_kw("join") {
+                JoinKind::Inner
+            } else if self.eat_kw("inner") {
+                self.expect_kw("join")?;
+                JoinKind::Inner
+            } else if self.eat_kw("cross") {
+                self.expect_kw("join")?;
+                JoinKind::Cross
+            } else if self.is_kw("left") || self.is_kw("right") || self.is_kw("full") {
+                let k = self.ident()?.to_ascii_lowercase();
+                let kind = if k == "left" && self.eat_kw("semi") {
+                    JoinKind::LeftSemi
+                } else if k == "left" && self.eat_kw("only") {
+                    JoinKind::LeftOnly
+                } else {
+                    self.eat_kw("outer");
+                    match k.as_str() {
+                        "left" => JoinKind::Left,
+                        "right" => JoinKind::Right,
+                        _ => JoinKind::Full,
+                    }
+                };
+                self.expect_kw("join")?;
+                kind
+            } else if self.eat_sym(",") {
+                JoinKind::Cross
+            } else {
+                break;
+            };
+            let item = self.parse_from_item()?;
+            let cond = if self.eat_kw("on") {
+                Some(JoinCond::On(self.expr()?))
+            } else if self.eat_kw("using") {
+                Some(JoinCond::Using(self.ident_list()?))
+            } else {
+                None
+            };
+            joins.push((kind, item, cond));
+        }
+        Ok(From { first, joins })
+    }
+}
