@@ -131,6 +131,8 @@ try {
   for (const f of ['node.mjs', 'first-answer.mjs', 'scenario.mjs', 'workerd.mjs']) {
     copy(join(repo, 'tests/runtimes', f), join(work, 'tests/runtimes', f));
   }
+  // workerd.mjs starts a dev server of its own (with the admin endpoint, to count calls).
+  copy(join(repo, 'tests/node/devserver.mjs'), join(work, 'tests/node/devserver.mjs'));
   copyImportingPackage('tests/runtimes/deno.mjs', join(work, 'tests/runtimes/deno.mjs'), '../../js/deno.mjs');
   writeFileSync(join(work, 'which-entry.mjs'), "console.log(import.meta.resolve('ydb-wasm'));\n");
   const env = { YDB_ENDPOINT: endpoint };
@@ -164,11 +166,16 @@ try {
   const workerSrc = join(work, 'examples/worker/src/worker.mjs');
   writeFileSync(workerSrc, readFileSync(workerSrc, 'utf8').replace("'../../tests/runtimes/", "'../../../tests/runtimes/"));
   const exampleConfig = readFileSync(join(repo, 'examples/worker/config.capnp'), 'utf8');
-  const workerEnv = { ...env, WORKERD: rootBin('workerd') };
+  const workerEnv = {
+    ...env,
+    WORKERD: rootBin('workerd'),
+    YDB_DEVSERVER_BIN: process.env.YDB_DEVSERVER_BIN ?? join(repo, 'target/debug/ydb-devserver'),
+  };
 
   step('workerd', 'examples/worker bundled by esbuild with the workerd condition, driven by tests/runtimes/workerd.mjs');
   run(toolBin('esbuild'), [workerSrc, '--bundle', '--format=esm', '--platform=neutral', '--conditions=workerd,worker,browser',
-    '--loader:.wasm=copy', '--asset-names=[name]', `--outdir=${join(work, 'examples/worker/esbuild')}`,
+    // The runtime's own modules (`cloudflare:workers`, for the module-scope env) stay imports, as wrangler leaves them.
+    '--external:cloudflare:*', '--loader:.wasm=copy', '--asset-names=[name]', `--outdir=${join(work, 'examples/worker/esbuild')}`,
     '--log-level=warning'], { cwd: work });
   serveWorkerBundle('esbuild');
   run('node', ['tests/runtimes/workerd.mjs'], { cwd: work, env: workerEnv });
