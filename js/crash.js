@@ -2,11 +2,12 @@
 //
 // The Rust side is written so that no input can trap it (bounded recursion, no panics on data), but a
 // trap — an `unreachable`, running out of memory — would leave the instance with half-updated state,
-// and every later call would run on that. The glue is built with wasm-bindgen's abort handler, which
-// marks the instance dead at the trap and refuses every later call into it. This module turns that
-// into one clear, catchable error, rejects the calls that were in flight (their futures lived in the
-// dead instance and would never settle), and lets `new Driver()` start a fresh instance; objects of
-// the dead one keep failing with the same error instead of reaching the new one.
+// and every later call would run on that. So every method of the wasm classes is guarded here: at a
+// trap the instance is replaced at once with a fresh one (the glue is built with wasm-bindgen's
+// `--experimental-reset-state-function`), the calls that were in flight are rejected (their futures
+// lived in the dead instance and would never settle), the objects of the dead instance fail with one
+// clear, catchable error, and a new Driver works. `scripts/build-wasm.sh` patches the glue so that a
+// callback of the dead instance (a timer, a fetch it awaited) does nothing instead of throwing.
 
 let lastCrash = null; // what the calls of a crashed instance's objects get
 let generation = 0; // wasm-bindgen's instance id: objects carry the one they were made in

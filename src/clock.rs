@@ -12,6 +12,12 @@ pub fn now_ms() -> f64 {
     }
 }
 
+/// [`sleep_ms`] for a duration computed as a float (a backoff): negative and NaN are no wait, beyond
+/// u32 milliseconds is capped (`as` saturates).
+pub fn sleep_for(ms: f64) -> futures_util::future::LocalBoxFuture<'static, ()> {
+    sleep_ms(ms as u32)
+}
+
 /// Resolves after `ms` milliseconds on the runtime's timer (`setTimeout`). Natively (unit tests) time
 /// does not pass: every sleep ends at once, so a backoff is no wait and a deadline has already passed.
 pub fn sleep_ms(ms: u32) -> futures_util::future::LocalBoxFuture<'static, ()> {

@@ -3,7 +3,7 @@
 //! loops sleeping in backoff.
 
 use crate::auth::Credentials;
-use crate::clock::{now_ms, sleep_ms};
+use crate::clock::{now_ms, sleep_for};
 use crate::discovery::{DiscoverySettings, Endpoints};
 use crate::error::{Backoff, Error, Result, RetryPolicy, Status};
 use crate::proto::ydb::discovery;
@@ -137,7 +137,7 @@ impl Driver {
                 }
             }
         };
-        let pause = |ms: f64| self.shutdown.sleep(ms.max(50.0), |ms| sleep_ms(ms as u32)).map_err(Waited::from);
+        let pause = |ms: f64| self.shutdown.sleep(ms.max(50.0), sleep_for).map_err(Waited::from);
         match retry(&settings, attempt, pause, random).await {
             Ok(()) => Ok(true),
             Err(Waited::TimedOut) => Ok(false),

@@ -7,7 +7,7 @@
 //! the driver stops or the caller cancels. Waiting for a session is bounded by the settings'
 //! `max_session_acquire_timeout_ms` and ended by the same cancellation.
 
-use crate::clock::sleep_ms;
+use crate::clock::{sleep_for, sleep_ms};
 use crate::driver::Shutdown;
 use crate::error::Error;
 use crate::pool::{Checkout, Pool, PooledSession};
@@ -97,8 +97,7 @@ pub async fn backoff_sleep<E: From<Error>>(
     ms: f64,
 ) -> Result<(), E> {
     cancellation.check()?;
-    let timer = |ms: f64| sleep_ms(if ms.is_finite() && ms > 0.0 { ms.min(f64::from(u32::MAX)) as u32 } else { 0 });
-    let sleeping = shutdown.sleep(ms, timer);
+    let sleeping = shutdown.sleep(ms, sleep_for);
     let result = match cancellation.cancelled() {
         None => sleeping.await,
         Some(cancelled) => match future::select(Box::pin(sleeping), cancelled).await {

@@ -35,7 +35,7 @@ pub fn set_error_factory(factory: Function) {
 
 /// Traps the instance on purpose — at once, or (`inBackground`) in a task on the microtask queue, as a
 /// fault while decoding an answer would (that one reaches no caller: the runtime reports it). Not public API: the package's crash containment is tested
-/// with it (`tests/node/crash.test.mjs`). Nothing else in the crate may trap; this is the one place
+/// with it (`tests/node/robustness.test.mjs`). Nothing else in the crate may trap; this is the one place
 /// that does so deliberately.
 #[wasm_bindgen(js_name = __testTrap)]
 pub fn test_trap(in_background: bool) {
@@ -111,12 +111,6 @@ pub fn to_js(e: Error) -> JsValue {
         f.apply(&JsValue::NULL, &args).ok()
     });
     made.unwrap_or_else(|| js_sys::Error::new(&e.message).into())
-}
-
-/// Sleeps on the runtime's timer (setTimeout): never a busy wait.
-pub async fn sleep_ms(ms: f64) {
-    let ms = if ms.is_finite() && ms > 0.0 { ms.min(f64::from(u32::MAX)) as u32 } else { 0 };
-    crate::clock::sleep_ms(ms).await;
 }
 
 pub fn random() -> f64 {

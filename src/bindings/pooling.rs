@@ -12,11 +12,6 @@ use wasm_bindgen::JsValue;
 use wasm_bindgen_futures::future_to_promise;
 use wasm_bindgen_futures::JsFuture;
 
-/// Waits for a free session on the runtime's timer.
-pub fn acquire_sleep(ms: u32) -> LocalBoxFuture<'static, ()> {
-    Box::pin(super::sleep_ms(f64::from(ms)))
-}
-
 /// How long a table session may sit idle in its pool before it gets a KeepAlive, by default. YDB closes
 /// sessions idle for 10 minutes; checked every quarter of this, a session is pinged after 5 to 6.25
 /// minutes idle (the Python SDK pings after 6).
@@ -103,7 +98,7 @@ pub fn acquire_promise<S: PooledSession + Clone>(
         let signal = options::signal(&o)?;
         super::retry::check_signal(signal.as_ref())?;
         let abort = super::retry::abort_future(signal.as_ref());
-        let s = pool.acquire(timeout, acquire_sleep, abort).await?;
+        let s = pool.acquire(timeout, crate::clock::sleep_ms, abort).await?;
         Ok(wrap(Checkout::pooled(&pool, s)))
     })
 }
@@ -135,6 +130,6 @@ pub fn stop_promise<S: PooledSession>(pool: &Pool<S>, opts: JsValue) -> Promise 
 async fn stop_and_drain<S: PooledSession>(pool: &Pool<S>, wait_ms: Option<u32>) {
     pool.stop().await;
     if let Some(ms) = wait_ms {
-        pool.drain(ms, acquire_sleep).await;
+        pool.drain(ms, crate::clock::sleep_ms).await;
     }
 }

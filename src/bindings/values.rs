@@ -513,14 +513,14 @@ fn infer(value: &JsValue, at: &At<'_>) -> Result<YdbType> {
     if value.is_string() {
         return Ok(YdbType::Primitive(P::Utf8));
     }
-    let name = at.path();
     if value.is_null() || value.is_undefined() {
         return Err(Error::argument(format!(
-            "parameter {name} is null: its type cannot be inferred; pass new TypedValue(null, OptionalType(...))"
+            "parameter {} is null: its type cannot be inferred; pass new TypedValue(null, OptionalType(...))",
+            at.path()
         )));
     }
     if !value.is_object() {
-        return Err(Error::argument(format!("parameter {name}: cannot infer a YDB type for this value")));
+        return Err(Error::argument(format!("parameter {}: cannot infer a YDB type for this value", at.path())));
     }
     if value.is_instance_of::<Uint8Array>() {
         return Ok(YdbType::Primitive(P::String));
@@ -530,7 +530,10 @@ fn infer(value: &JsValue, at: &At<'_>) -> Result<YdbType> {
     }
     if let Some(map) = value.dyn_ref::<Map>() {
         let Some((k, v)) = map_entries(map).into_iter().next() else {
-            return Err(Error::argument(format!("parameter {name} is an empty Map: give its type with TypedValue")));
+            return Err(Error::argument(format!(
+                "parameter {} is an empty Map: give its type with TypedValue",
+                at.path()
+            )));
         };
         let key = infer(&k, &at.child(Step::DictKey, &k)?)?;
         let payload = infer(&v, &at.child(Step::DictValue, &v)?)?;
@@ -538,7 +541,10 @@ fn infer(value: &JsValue, at: &At<'_>) -> Result<YdbType> {
     }
     if js_read::is_array(value).map_err(|e| at.threw(e))? {
         if js_read::length(value).map_err(|e| at.threw(e))? == 0 {
-            return Err(Error::argument(format!("parameter {name} is an empty list: give its type with TypedValue")));
+            return Err(Error::argument(format!(
+                "parameter {} is an empty list: give its type with TypedValue",
+                at.path()
+            )));
         }
         let first = js_read::element(value, 0).map_err(|e| at.threw(e))?;
         return Ok(YdbType::List(Box::new(infer(&first, &at.child(Step::Index(0), &first)?)?)));
