@@ -93,7 +93,7 @@ async fn main() -> std::process::ExitCode {
     }
     let _ = std::io::stdout().flush();
     tokio::select! {
-        _ = tokio::signal::ctrl_c() => {}
+        _ = stop_signal() => {}
         r = running.wait() => {
             if let Err(e) = r {
                 eprintln!("ydb-devserver: {e}");
@@ -109,4 +109,21 @@ async fn main() -> std::process::ExitCode {
             std::process::ExitCode::FAILURE
         }
     }
+}
+
+/// Ctrl-C, or (on Unix) the SIGTERM that `kill` and test scripts send: either stops the server cleanly,
+/// so that an in-memory store's scratch directory is removed.
+async fn stop_signal() {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{signal, SignalKind};
+        if let Ok(mut term) = signal(SignalKind::terminate()) {
+            tokio::select! {
+                _ = tokio::signal::ctrl_c() => {}
+                _ = term.recv() => {}
+            }
+            return;
+        }
+    }
+    let _ = tokio::signal::ctrl_c().await;
 }
