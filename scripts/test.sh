@@ -51,10 +51,20 @@ for example in examples/node/*.mjs; do
   echo "--- $example"
   node "$example"
 done
+for example in examples/deno/*.mjs; do
+  echo "--- $example"
+  node_modules/.bin/deno run --allow-net=127.0.0.1 --allow-read=. --allow-env=YDB_ENDPOINT,YDB_DATABASE "$example"
+done
+bun="$(bash scripts/js-tools.sh)/node_modules/.bin/bun"
+for example in examples/bun/*.mjs; do
+  echo "--- $example"
+  "$bun" "$example"
+done
 
-step "the runtime scenario in Node, Deno, workerd and Chromium"
+step "the runtime scenario in Node, Deno, Bun, workerd and Chromium"
 node tests/runtimes/node.mjs
 node_modules/.bin/deno run --allow-net=127.0.0.1 --allow-read=. --allow-env=YDB_ENDPOINT tests/runtimes/deno.mjs
+"$bun" tests/runtimes/bun.mjs
 WORKERD=node_modules/.bin/workerd node tests/runtimes/workerd.mjs
 node tests/runtimes/chromium.mjs
 

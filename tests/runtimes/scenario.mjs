@@ -1,4 +1,4 @@
-// The integration scenario every runtime runs (Node, Deno, workerd, Chromium), from this one source.
+// The integration scenario every runtime runs (Node, Deno, Bun, workerd, Chromium), from this one source.
 // It takes the package's module namespace, so each runtime imports the package its own way.
 //
 // Connect, wait, create a table, write rows with typed parameters in a transaction, read them back
