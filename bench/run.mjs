@@ -18,6 +18,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createRequire } from 'node:module';
+import { coldWorkerd, coldChromium } from './cold-edge.mjs';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 // The bench's own dependencies live in bench/deps (see its package.json).
@@ -25,8 +26,8 @@ const { H2CClient } = createRequire(new URL('deps/', import.meta.url))('undici')
 const quick = process.argv.includes('--quick');
 const long = process.argv.includes('--long');
 const SIZE = quick
-  ? { cold: 2, warm: 100, seconds: 1, rows: 5_000, decodeRuns: 1, memory: 2_000 }
-  : { cold: 5, warm: 1_000, seconds: 5, rows: 50_000, decodeRuns: 3, memory: long ? 1_000_000 : 200_000 };
+  ? { cold: 2, coldEdge: 1, warm: 100, seconds: 1, rows: 5_000, decodeRuns: 1, memory: 2_000 }
+  : { cold: 5, coldEdge: 5, warm: 1_000, seconds: 5, rows: 50_000, decodeRuns: 3, memory: long ? 1_000_000 : 200_000 };
 
 // ydb-wasm's last request is kept, to replay it with a bare fetch.
 const realFetch = globalThis.fetch;
@@ -190,6 +191,13 @@ try {
 
   // --- Cold first answers, each in a fresh process (while the held session of the replayed request lives).
   results.cold = cold(captured);
+  // … and at the edge: fresh workerd processes and fresh Chromium browsers (bench/cold-edge.mjs).
+  const edge = { root, endpoint, captured, runs: SIZE.coldEdge };
+  for (const [runtime, measure] of [['workerd', coldWorkerd], ['chromium', coldChromium]]) {
+    const measured = await measure(edge);
+    if (measured.skipped) results.cold[runtime] = measured;
+    else for (const [name, figures] of Object.entries(measured)) results.cold[`${runtime} ${name}`] = figures;
+  }
 
   queries.release(heldQuery);
   tables.release(heldTable);
