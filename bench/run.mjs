@@ -6,7 +6,8 @@
 //   bash bench/run.sh --quick    # small sizes (CI runs this as a smoke test)
 //   bash bench/run.sh --long     # memory over 1,000,000 queries
 //
-// Sections: cold first answer (fresh processes), warm point reads (p50/p99), throughput and client CPU
+// Sections: cold first answer (fresh Node processes; fresh workerd isolates and Chromium browsers through
+// bench/cold-edge.mjs), warm point reads (p50/p99), throughput and client CPU
 // per query at concurrency 1 and 64, decoding 50,000 rows × 6 columns, and memory over many queries.
 // ydb-wasm's one-shot reads (and the bare fetch) run twice in Node: over HTTP/1.1 (Node's own fetch and
 // connection pool) and over HTTP/2 — the same fetch given undici's H2CClient as its dispatcher: the dev
