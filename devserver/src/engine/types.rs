@@ -35,7 +35,7 @@ pub enum Prim {
     Uuid,
     JsonDocument,
     DyNumber,
-    /// The wide date and time types (years -144169 to 148107): Int32 days, Int64 seconds/microseconds.
+    /// The wide date and time types (144169 BC to 148107 AD): Int32 days, Int64 seconds/microseconds.
     Date32,
     Datetime64,
     Timestamp64,
@@ -217,6 +217,13 @@ impl Type {
     pub fn unopt(&self) -> &Type {
         match self {
             Type::Optional(t) => t,
+            t => t,
+        }
+    }
+    /// The type under any `Tagged` wrappers.
+    pub fn untagged(&self) -> &Type {
+        match self {
+            Type::Tagged(_, t) => t.untagged(),
             t => t,
         }
     }

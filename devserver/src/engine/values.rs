@@ -74,6 +74,8 @@ pub fn from_proto(ty: &Type, v: &ydb::Value) -> Result<Value, String> {
     match ty {
         Type::Optional(inner) => match &v.value {
             Some(PV::NullFlagValue(_)) => Ok(Value::Null),
+            // A present Optional<Variant> is the variant's own value, whose `nested_value` is its alternative's.
+            Some(PV::NestedValue(_)) if matches!(inner.untagged(), Type::Variant(_)) => from_proto(inner, v),
             Some(PV::NestedValue(n)) => {
                 let inner_v = from_proto(inner, n)?;
                 Ok(if inner_v.is_null() { Value::Just(Box::new(Value::Null)) } else { inner_v })

@@ -98,6 +98,11 @@ fn container_and_special_types_round_trip_as_parameters() {
             Type::Variant(Box::new(Type::Tuple(vec![i32t.clone(), utf8.clone()]))),
             variant(0, int(5)),
         ),
+        (
+            "Optional<Variant<Int32,Utf8>>",
+            Type::optional(Type::Variant(Box::new(Type::Tuple(vec![i32t.clone(), utf8.clone()])))),
+            variant(0, int(0)),
+        ),
         ("Tagged<Int32,'id'>", Type::Tagged("id".into(), Box::new(i32t.clone())), int(3)),
         ("Set<Utf8>", Type::Dict(Box::new(utf8.clone()), Box::new(Type::Void)), set_of(vec![text("a"), text("b")])),
         ("Void", Type::Void, value(PV::NullFlagValue(0))),
