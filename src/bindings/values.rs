@@ -8,7 +8,9 @@ use super::js_read;
 pub use super::results::{result_set_to_js, result_sets_to_js, ResultShape};
 use crate::error::{Error, Result};
 use crate::proto::ydb::{self, value::Value as V, TypedValue};
-use crate::value::scalars::{self, DATETIME_END_SECS, DATE_END_DAYS, TIMESTAMP_END_MICROS};
+use crate::value::scalars::{
+    self, DATE32_DAYS, DATETIME64_SECS, DATETIME_END_SECS, DATE_END_DAYS, TIMESTAMP64_MICROS, TIMESTAMP_END_MICROS,
+};
 use crate::value::{Primitive as P, YdbType};
 use js_sys::{BigInt, Date, Map, Object, Uint8Array};
 use std::cell::Cell;
@@ -359,18 +361,9 @@ fn array_length(value: &JsValue, at: &At<'_>, t: &YdbType) -> Result<u32> {
     js_read::length(value).map_err(|e| at.threw(e))
 }
 
-/// The ranges of the wide date and time types (YDB's documented bounds: 144169 BC to 148107 AD, which ISO 8601 and a JS `Date` number as years -144168 to 148107), as
-/// (min, max) in their units.
-const DATE32_DAYS: (i64, i64) = (-53_375_809, 53_375_807);
-const DATETIME64_SECS: (i64, i64) = (-4_611_669_897_600, 4_611_669_811_199);
-const TIMESTAMP64_MICROS: (i64, i64) = (-4_611_669_897_600_000_000, 4_611_669_811_199_999_999);
-
 /// A wide date or time in its units, checked against its type's range.
-fn wide(units: f64, (min, max): (i64, i64), at: &At<'_>, t: &YdbType) -> Result<i64> {
-    if !units.is_finite() || units < min as f64 || units > max as f64 {
-        return Err(bad(at, t, "out of the type's range (-144168-01-01 to 148107-12-31)"));
-    }
-    Ok(units as i64)
+fn wide(units: f64, range: (i64, i64), at: &At<'_>, t: &YdbType) -> Result<i64> {
+    scalars::check_wide(units, range).map_err(|e| bad(at, t, &e.message))
 }
 
 /// A JS value encoded as type `t`. Its recursion follows `t`, whose depth the type parser, the
@@ -449,9 +442,7 @@ fn encode(value: &JsValue, t: &YdbType, at: &At<'_>) -> Result<ydb::Value> {
             P::Timestamp64 => prim(V::Int64Value(if value.is_bigint() {
                 // Exact microseconds: an f64 holds only 53 bits of the 63 these can use.
                 let (min, max) = TIMESTAMP64_MICROS;
-                integer(value, at, t, min.into(), max.into())
-                    .map_err(|_| bad(at, t, "out of the type's range (-144168-01-01 to 148107-12-31)"))?
-                    as i64
+                integer(value, at, t, min.into(), max.into()).map_err(|_| bad(at, t, scalars::WIDE_RANGE))? as i64
             } else {
                 wide((epoch_ms(value, at, t)? * 1000.0).round(), TIMESTAMP64_MICROS, at, t)?
             })),
@@ -570,8 +561,8 @@ fn encode(value: &JsValue, t: &YdbType, at: &At<'_>) -> Result<ydb::Value> {
 }
 
 /// The alternative a Variant parameter `{ name, value }` or `{ index, value }` (the shape results have)
-/// chooses: a member's name for a variant over a struct, an index for either kind. When both are given
-/// they must agree.
+/// chooses (see [`crate::value::variant::alternative`]). A tuple variant's result names its alternative by
+/// number, so a number in `name` is an index too.
 fn variant_alternative<'t>(
     value: &JsValue,
     inner: &'t YdbType,
@@ -581,37 +572,10 @@ fn variant_alternative<'t>(
     if !value.is_object() {
         return Err(bad(at, t, "expected { name, value } or { index, value }"));
     }
-    let alternatives: Vec<(Option<&str>, &YdbType)> = match inner {
-        YdbType::Struct(fields) => fields.iter().map(|(n, t)| (Some(n.as_str()), t)).collect(),
-        YdbType::Tuple(items) => items.iter().map(|t| (None, t)).collect(),
-        _ => Vec::new(),
-    };
     let name = js_read::get(value, "name").map_err(|e| at.threw(e))?;
     let index = js_read::get(value, "index").map_err(|e| at.threw(e))?;
-    let by_name = match name.as_string() {
-        Some(n) => Some(
-            alternatives
-                .iter()
-                .position(|(m, _)| *m == Some(n.as_str()))
-                .ok_or_else(|| bad(at, t, &format!("no alternative named {n:?}")))?,
-        ),
-        None => None,
-    };
-    // A tuple variant's result names its alternative by number, so a number in `name` is an index too.
-    let number = index.as_f64().or_else(|| name.as_f64());
-    let by_index = match number {
-        Some(i) if i.fract() == 0.0 && i >= 0.0 && (i as usize) < alternatives.len() => Some(i as usize),
-        // (Not formatted: printing an f64 would link Rust's float formatting, ~15 KB of wasm.)
-        Some(_) => return Err(bad(at, t, &format!("index must be a whole number below {}", alternatives.len()))),
-        None => None,
-    };
-    let chosen = match (by_name, by_index) {
-        (Some(a), Some(b)) if a != b => return Err(bad(at, t, "name and index choose different alternatives")),
-        (Some(a), _) | (None, Some(a)) => a,
-        (None, None) => return Err(bad(at, t, "expected { name, value } or { index, value }")),
-    };
-    let (_, alt) = alternatives.get(chosen).ok_or_else(|| bad(at, t, "no such alternative"))?;
-    Ok((chosen as u32, alt))
+    crate::value::variant::alternative(inner, name.as_string().as_deref(), index.as_f64().or_else(|| name.as_f64()))
+        .map_err(|why| bad(at, t, &why))
 }
 
 /// The decimal digits of a BigInt.
