@@ -8,7 +8,7 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import {
   Driver, SessionPool, QuerySessionPool, TypedValue, PrimitiveType as P, DecimalType, OptionalType, StructType,
-  TupleType, VariantType, TaggedType, SetType, ListType,
+  TupleType, VariantType, TaggedType, SetType, ListType, sql,
 } from 'ydb-wasm';
 
 const endpoint = process.env.YDB_ENDPOINT ?? 'http://127.0.0.1:2136';
@@ -205,6 +205,12 @@ test('Variant, Tagged, Set, Void, Null, EmptyList and EmptyDict round-trip as pa
   const [rs] = await queryPool.executeWithRetries('SELECT $s AS s;', { $s: new Set([1, 2]) });
   assert.equal(rs.columns[0].type, 'Dict<Int32,Void>');
   assert.deepStrictEqual(rs.rows[0].s, new Set([1, 2]));
+  // In a tagged template each becomes a DECLAREd parameter of its type's YQL spelling.
+  const outcome = VariantType(StructType({ ok: P.Int32, error: P.Utf8 }));
+  const [t] = await queryPool.executeWithRetries(sql`SELECT ${new Set(['x'])} AS s,
+    ${new TypedValue({ name: 'ok', value: 1 }, outcome)} AS v, ${new TypedValue('a', TaggedType(P.Utf8, 'tag'))} AS g`);
+  assert.deepStrictEqual(t.columns.map((c) => c.type), ['Dict<Utf8,Void>', 'Variant<ok:Int32,error:Utf8>', "Tagged<Utf8,'tag'>"]);
+  assert.deepStrictEqual(t.rows[0], { s: new Set(['x']), v: { index: 0, name: 'ok', value: 1 }, g: 'a' });
 });
 
 test('bad Variant and Set parameters are TypeErrors naming the parameter', async () => {
