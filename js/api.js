@@ -50,6 +50,23 @@ export const TupleType = (...ts) => `Tuple<${ts.join(',')}>`;
 export const StructType = (fields) => `Struct<${Object.entries(fields).map(([k, t]) => `${k}:${t}`).join(',')}>`;
 export const DictType = (k, v) => `Dict<${k},${v}>`;
 export const DecimalType = (precision = 22, scale = 9) => `Decimal(${precision},${scale})`;
+/** `Set<T>` (YDB's `Dict<T,Void>`): its values are JS `Set`s. */
+export const SetType = (t) => `Set<${t}>`;
+/**
+ * A variant over a struct's members (`VariantType(StructType({ ok: 'Int32', error: 'Utf8' }))`) or a
+ * tuple's elements (`VariantType(TupleType('Int32', 'Utf8'))`); its values are `{ name, value }` or
+ * `{ index, value }`, as results give them.
+ */
+export const VariantType = (inner) => {
+  const m = /^(Struct|Tuple)<(.+)>$/s.exec(String(inner));
+  if (!m) throw new TypeError('VariantType needs a StructType(...) or TupleType(...) with at least one item');
+  return `Variant<${m[2]}>`;
+};
+/** A tagged type: `TaggedType('Utf8', 'email')` is `Tagged<Utf8,'email'>`; its values are the inner type's. */
+export const TaggedType = (t, tag) => {
+  if (typeof tag !== 'string' || !/^[^'>]+$/.test(tag)) throw new TypeError('TaggedType needs a tag string without quotes');
+  return `Tagged<${t},'${tag}'>`;
+};
 
 export class AnonymousCredentials {
   get anonymous() { return true; }

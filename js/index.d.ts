@@ -6,13 +6,28 @@ export type YdbType = string;
 /** JS values that YDB values map to (API.md's mapping table). */
 export type YdbValue =
   | null | boolean | number | bigint | string | Uint8Array | Date
-  | YdbValue[] | { [field: string]: YdbValue } | Map<YdbValue, YdbValue>;
+  | YdbValue[] | { [field: string]: YdbValue } | Map<YdbValue, YdbValue> | Set<YdbValue>
+  | VariantValue;
+/** A Variant's value: the alternative chosen by struct member `name` (or by `index`) and its value. */
+export interface VariantValue<T = YdbValue> { index?: number; name?: string | number; value: T }
+
+/**
+ * How results are shaped, per call. `rowMode: 'array'` gives each row as an array of cells in column
+ * order (`columns` names them); the default `'object'` keys each row by column name. `timestamps:
+ * 'bigint'` gives Timestamp and Timestamp64 as BigInt microseconds since the epoch (exact); the default
+ * `'date'` gives a `Date`, which holds milliseconds only.
+ */
+export interface ResultOptions { rowMode?: 'object' | 'array'; timestamps?: 'date' | 'bigint' }
 
 /** Query parameters by name, `$` included: `{ $id: 1n, $name: 'x' }`. */
 export type Parameters = Record<string, YdbValue | TypedValue>;
 
+/** A result column: its name and its YDB type in YQL spelling (`Optional<Timestamp64>`). */
 export interface Column { name: string; type: YdbType }
-/** Rows are `Record<string, any>` unless you name their shape: `ResultSet<{ id: bigint }>`. */
+/**
+ * Rows are `Record<string, any>` unless you name their shape: `ResultSet<{ id: bigint }>`; with
+ * `rowMode: 'array'` they are arrays (`ResultSet<unknown[]>`).
+ */
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 export interface ResultSet<Row = Record<string, any>> {
   columns: Column[];
@@ -42,6 +57,12 @@ export declare function TupleType(...ts: YdbType[]): YdbType;
 export declare function StructType(fields: Record<string, YdbType>): YdbType;
 export declare function DictType(key: YdbType, value: YdbType): YdbType;
 export declare function DecimalType(precision?: number, scale?: number): YdbType;
+/** `Set<T>`: a JS `Set` of T. */
+export declare function SetType(t: YdbType): YdbType;
+/** `Variant<...>` over a `StructType(...)` or `TupleType(...)`: values are `{ name, value }` / `{ index, value }`. */
+export declare function VariantType(inner: YdbType): YdbType;
+/** `Tagged<T,'tag'>`: values are T's. */
+export declare function TaggedType(t: YdbType, tag: string): YdbType;
 
 export interface Credentials { getAuthToken(): Promise<string | null> }
 export declare class AnonymousCredentials implements Credentials {
@@ -115,7 +136,7 @@ export interface KeyRange {
   less?: TypedValue;
   lessOrEqual?: TypedValue;
 }
-export interface ReadTableOptions extends CallSettings {
+export interface ReadTableOptions extends CallSettings, ResultOptions {
   keyRange?: KeyRange;
   columns?: string[];
   ordered?: boolean;
@@ -254,7 +275,7 @@ export interface DiscoveryConfig {
 /** A node as ListEndpoints lists it. */
 export interface DiscoveredEndpoint { address: string; port: number; ssl: boolean; nodeId: number; location: string }
 /** Options of `driver.query`. */
-export interface QueryOptions extends CallSettings {
+export interface QueryOptions extends CallSettings, ResultOptions {
   retrySettings?: RetrySettings;
   /** Shorthand for `retrySettings.idempotent`: the query may run twice without harm. */
   idempotent?: boolean;
@@ -286,6 +307,7 @@ export declare class Driver {
    * attempt; `signal` cancels the request and the whole loop. Against a YDB that refuses implicit
    * sessions it runs on pooled query sessions instead (see the README).
    */
+  query(text: string | SqlQuery, parameters: Parameters | undefined, opts: QueryOptions & { rowMode: 'array' }): Promise<ResultSet<unknown[]>[]>;
   query(text: string | SqlQuery, parameters?: Parameters, opts?: QueryOptions): Promise<ResultSet[]>;
   querySessionPool(opts?: { size?: number }): QuerySessionPool;
   schemeClient(): SchemeClient;
@@ -323,7 +345,8 @@ export declare class Session {
    * One auto-committed serializable transaction. A result set cut at the server's row limit (1,000 rows
    * by default) rejects with `TruncatedResultError` unless `allowTruncated`.
    */
-  executeQuery(query: Query, parameters?: Parameters, settings?: CallSettings & { allowTruncated?: boolean }): Promise<ResultSet[]>;
+  executeQuery(query: Query, parameters: Parameters | undefined, settings: CallSettings & ResultOptions & { allowTruncated?: boolean; rowMode: 'array' }): Promise<ResultSet<unknown[]>[]>;
+  executeQuery(query: Query, parameters?: Parameters, settings?: CallSettings & ResultOptions & { allowTruncated?: boolean }): Promise<ResultSet[]>;
   executeSchemeQuery(yql: string, settings?: CallSettings): Promise<void>;
   prepareQuery(yql: string, settings?: CallSettings): Promise<DataQuery>;
   createTable(path: string, description: TableDescription, settings?: CallSettings): Promise<void>;
@@ -345,7 +368,7 @@ export declare class TxContext {
   readonly txId: string | undefined;
   readonly isFinished: boolean;
   execute(query: Query, parameters?: Parameters,
-    opts?: { commitTx?: boolean; allowTruncated?: boolean } & CallSettings): Promise<ResultSet[]>;
+    opts?: { commitTx?: boolean; allowTruncated?: boolean } & CallSettings & ResultOptions): Promise<ResultSet[]>;
   commit(settings?: CallSettings): Promise<void>;
   rollback(settings?: CallSettings): Promise<void>;
   [Symbol.asyncDispose](): Promise<void>;
@@ -363,13 +386,14 @@ export declare class QuerySessionPool {
   withSession<T>(callee: (session: QuerySession) => Promise<T>): Promise<T>;
   checkout(opts?: { timeoutMs?: number; signal?: AbortSignal }): Promise<QuerySession & { [Symbol.asyncDispose](): Promise<void> }>;
   /** Runs a query with retries and returns its whole result sets. */
-  executeWithRetries(query: string | SqlQuery, parameters?: Parameters, settings?: RetrySettings): Promise<ResultSet[]>;
+  executeWithRetries(query: string | SqlQuery, parameters: Parameters | undefined, settings: Partial<RetrySettings> & ResultOptions & { rowMode: 'array' }): Promise<ResultSet<unknown[]>[]>;
+  executeWithRetries(query: string | SqlQuery, parameters?: Parameters, settings?: Partial<RetrySettings> & ResultOptions): Promise<ResultSet[]>;
   /** Closes idle sessions and refuses new work; with `timeoutMs`, waits that long for checked-out sessions to come back and close. */
   stop(opts?: { timeoutMs?: number }): Promise<void>;
   [Symbol.asyncDispose](): Promise<void>;
 }
 
-export interface QueryExecuteOptions extends CallSettings {
+export interface QueryExecuteOptions extends CallSettings, ResultOptions {
   /** Transaction control: begin one in `mode` (and commit with this query), or continue `txId`. */
   txControl?: { beginTx?: TxMode; txId?: string; commitTx?: boolean };
 }
@@ -390,7 +414,7 @@ export interface QueryResult extends AsyncIterable<ResultSet>, PromiseLike<Resul
 export declare class QueryTxContext {
   readonly txId: string | undefined;
   readonly isFinished: boolean;
-  execute(query: string | SqlQuery, parameters?: Parameters, opts?: { commitTx?: boolean } & CallSettings): QueryResult;
+  execute(query: string | SqlQuery, parameters?: Parameters, opts?: { commitTx?: boolean } & CallSettings & ResultOptions): QueryResult;
   commit(): Promise<void>;
   rollback(): Promise<void>;
 }

@@ -316,7 +316,8 @@ impl Driver {
             let mut call = options::call_options(&o)?;
             call.signal = call.signal.or(loop_signal);
             let signal = call.signal.clone();
-            Ok((super::query::one_shot(&text, &params, call)?, settings, signal))
+            let shape = super::values::ResultShape::from_options(&o)?;
+            Ok((super::query::one_shot(&text, &params, call)?, settings, signal, shape))
         })();
         let me = self.clone();
         super::query::one_shot_promise(self.inner.clone(), Box::new(move || me.fallback_pool()), prepared)

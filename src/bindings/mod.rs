@@ -10,6 +10,7 @@ pub mod js_read;
 pub mod options;
 pub mod pooling;
 pub mod query;
+pub mod results;
 pub mod retry;
 pub mod schema;
 pub mod scheme;
