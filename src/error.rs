@@ -188,6 +188,8 @@ pub struct Error {
     pub(crate) status: Status,
     pub(crate) message: String,
     pub(crate) issues: Vec<Issue>,
+    /// How many attempts a retry loop made before it gave up with this error (1 outside a loop).
+    pub(crate) attempts: u32,
 }
 
 /// Which backoff a retryable error waits for before the next attempt.
@@ -214,7 +216,7 @@ pub struct RetryPolicy {
 
 impl Error {
     pub(crate) fn new(kind: ErrorKind, status: Status, message: impl Into<String>) -> Self {
-        Error { kind, status, message: message.into(), issues: Vec::new() }
+        Error { kind, status, message: message.into(), issues: Vec::new(), attempts: 1 }
     }
 
     /// A non-success status from the server, with its issues.
@@ -222,7 +224,7 @@ impl Error {
         let status = Status::from_code(status_code);
         let issues: Vec<Issue> = issues.iter().map(Issue::from).collect();
         let message = summarize(status, &issues);
-        Error { kind: ErrorKind::Ydb, status, message, issues }
+        Error { kind: ErrorKind::Ydb, status, message, issues, attempts: 1 }
     }
 
     /// A bad argument from the caller; reaches JS as a `TypeError`.
@@ -265,6 +267,18 @@ impl Error {
 
     pub fn message(&self) -> &str {
         &self.message
+    }
+
+    /// How many attempts the retry loop that returned this error made (1 when it was not retried).
+    pub fn attempts(&self) -> u32 {
+        self.attempts
+    }
+
+    /// Records that a retry loop gave up with this error after `attempts` attempts; from two on, the
+    /// message says so.
+    pub fn set_attempts(&mut self, attempts: u32) {
+        self.attempts = attempts;
+        self.message = with_attempts(&self.message, attempts);
     }
 
     /// The server's issues (empty for failures that never reached an answer).
@@ -331,6 +345,20 @@ pub fn policy_for(kind: ErrorKind, status: Status) -> RetryPolicy {
     }
 }
 
+/// `message` saying it came after `attempts` attempts (when more than one), in place of what an inner
+/// retry loop may have said.
+pub fn with_attempts(message: &str, attempts: u32) -> String {
+    let base = match message.rfind(" (after ") {
+        Some(at) if message.ends_with(" attempts)") => message.get(..at).unwrap_or(message),
+        _ => message,
+    };
+    if attempts > 1 {
+        format!("{base} (after {attempts} attempts)")
+    } else {
+        base.to_string()
+    }
+}
+
 /// The message of a YDB error: the status name and the first lines of its issues.
 fn summarize(status: Status, issues: &[Issue]) -> String {
     fn walk(issues: &[Issue], out: &mut Vec<String>) {
@@ -363,6 +391,18 @@ pub type Result<T, E = Error> = std::result::Result<T, E>;
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_message_says_how_many_attempts_were_made_once() {
+        let mut e = Error::new(ErrorKind::Ydb, Status::Overloaded, "OVERLOADED: busy");
+        e.set_attempts(1);
+        assert_eq!((e.message(), e.attempts()), ("OVERLOADED: busy", 1));
+        e.set_attempts(3);
+        assert_eq!(e.message(), "OVERLOADED: busy (after 3 attempts)");
+        e.set_attempts(4);
+        assert_eq!(e.message(), "OVERLOADED: busy (after 4 attempts)", "an outer loop's count replaces an inner one's");
+        assert_eq!(e.attempts(), 4);
+    }
 
     fn ydb(status: Status) -> Error {
         Error::new(ErrorKind::Ydb, status, "x")

@@ -10,8 +10,9 @@
 use crate::clock::{sleep_for, sleep_ms};
 use crate::driver::Shutdown;
 use crate::error::Error;
+use crate::observe::CallTrace;
 use crate::pool::{Checkout, Pool, PooledSession};
-use crate::retry::{retry, Classify, RetrySettings};
+use crate::retry::{retry_traced, Classify, RetrySettings};
 use futures_util::future::{self, Either, LocalBoxFuture};
 use std::future::Future;
 
@@ -36,10 +37,11 @@ impl Cancellation for NotCancellable {
 }
 
 /// Runs `operation` on a session of `pool` until it succeeds, fails in a way that must not be retried, or
-/// runs out of retries.
+/// runs out of retries; each attempt is a `ydb.Try` span of `trace` (see [`crate::observe::trace`]).
 ///
 /// ```ignore
-/// let sets = retry_with_session(&pool, &settings, &shutdown, &NotCancellable, random, |checkout| async move {
+/// let trace = CallTrace::default();
+/// let sets = retry_with_session(&pool, &settings, &shutdown, &NotCancellable, &trace, random, |checkout| async move {
 ///     let session = checkout.get()?;
 ///     collect(session.execute(text, params, &TxControl::None, &call).await?).await
 /// })
@@ -50,20 +52,21 @@ pub async fn retry_with_session<S, T, E, Op, Fut>(
     settings: &RetrySettings,
     shutdown: &Shutdown,
     cancellation: &dyn Cancellation,
+    trace: &CallTrace,
     random: impl FnMut() -> f64,
     operation: Op,
 ) -> Result<T, E>
 where
     S: PooledSession + Clone,
-    E: Classify + From<Error>,
+    E: Classify + From<Error> + 'static,
     Op: Fn(Checkout<S>) -> Fut,
     Fut: Future<Output = Result<T, E>>,
 {
-    let attempt = |_| async {
+    let attempt = |_, _| async {
         cancellation.check()?;
         attempt_with_session(pool, settings, cancellation, &operation).await
     };
-    retry(settings, attempt, |ms| backoff_sleep(shutdown, cancellation, ms), random).await
+    retry_traced(settings, trace, attempt, |ms| backoff_sleep(shutdown, cancellation, ms), random).await
 }
 
 /// One attempt of such a loop: checks a session out (waiting at most the settings'
@@ -159,6 +162,7 @@ mod tests {
             &RetrySettings::default(),
             &Shutdown::default(),
             &NotCancellable,
+            &CallTrace::default(),
             || 0.5,
             |checkout| {
                 let next = outcomes.borrow_mut().next().unwrap_or(Ok(0));
@@ -218,6 +222,7 @@ mod tests {
             &RetrySettings::default(),
             &Shutdown::default(),
             &Cancelled,
+            &CallTrace::default(),
             || 0.5,
             |_| {
                 ran.set(true);
@@ -239,6 +244,7 @@ mod tests {
             &RetrySettings::default(),
             &shutdown,
             &NotCancellable,
+            &CallTrace::default(),
             || 0.5,
             |_| async { Err(error(Status::Overloaded)) },
         ));

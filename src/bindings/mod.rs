@@ -7,6 +7,7 @@
 
 pub mod driver;
 pub mod js_read;
+pub mod observe;
 pub mod options;
 pub mod pooling;
 pub mod query;
@@ -27,7 +28,7 @@ thread_local! {
 }
 
 /// Installs the JS function that builds error objects:
-/// `(kind, status, code, message, issues, retryable) => Error`.
+/// `(kind, status, code, message, issues, retryable, attempts) => Error`.
 #[wasm_bindgen(js_name = __setErrorFactory)]
 pub fn set_error_factory(factory: Function) {
     ERROR_FACTORY.with(|f| *f.borrow_mut() = Some(factory));
@@ -108,6 +109,7 @@ pub fn to_js(e: Error) -> JsValue {
         args.push(&JsValue::from_str(&e.message));
         args.push(&issues_to_js(&e.issues));
         args.push(&JsValue::from_bool(e.policy().backoff.is_some()));
+        args.push(&JsValue::from(e.attempts()));
         f.apply(&JsValue::NULL, &args).ok()
     });
     made.unwrap_or_else(|| js_sys::Error::new(&e.message).into())

@@ -110,10 +110,15 @@ impl QuerySession {
         };
         let alive = Rc::new(Cell::new(true));
         let (attach, registration) = AbortHandle::new_pair();
+        channel.observer().session_created("query", &id, channel.endpoint());
         wasm_spawn(Box::pin({
-            let alive = alive.clone();
+            let (alive, observer, id) = (alive.clone(), channel.observer().clone(), id.clone());
             async move {
-                let _ = Abortable::new(watch(stream, alive.clone()), registration).await;
+                if let Ok(reason) = Abortable::new(watch(stream), registration).await {
+                    if alive.replace(false) {
+                        observer.session_discarded("query", &id, reason);
+                    }
+                }
                 alive.set(false);
             }
         }));
@@ -166,8 +171,8 @@ impl QuerySession {
 
     /// Records an error that kills sessions, then hands it on.
     fn note(&self, e: Error) -> Error {
-        if e.policy().discards_session {
-            self.alive.set(false);
+        if e.policy().discards_session && self.alive.replace(false) {
+            self.channel.observer().session_discarded("query", &self.id, e.status.name());
         }
         e
     }
@@ -221,14 +226,17 @@ async fn start_query(
     Ok(QueryResultStream { inner, tx_id: None, alive })
 }
 
-async fn watch(mut stream: MessageStream<query::SessionState>, alive: Rc<Cell<bool>>) {
+/// Reads the session's AttachSession stream until the server ends the session; says why it ended.
+async fn watch(mut stream: MessageStream<query::SessionState>) -> &'static str {
     while let Some(state) = stream.next().await {
         match state {
             Ok(s) if Status::from_code(s.status) == Status::Success && s.session_hint.is_none() => {}
-            _ => break,
+            Ok(s) if s.session_hint.is_some() => return "session hint",
+            Ok(s) => return Status::from_code(s.status).name(),
+            Err(e) => return e.status.name(),
         }
     }
-    alive.set(false);
+    "attach stream ended"
 }
 
 /// One part of a result set as the server streamed it.

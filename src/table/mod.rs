@@ -44,6 +44,7 @@ impl TableSession {
         if created.session_id.is_empty() {
             return Err(Error::protocol("CreateSession answered without a session id"));
         }
+        channel.observer().session_created("table", &created.session_id, channel.endpoint());
         Ok(TableSession { id: created.session_id, channel: channel.clone(), alive: Rc::new(Cell::new(true)) })
     }
 
@@ -60,8 +61,8 @@ impl TableSession {
     }
 
     fn note(&self, e: Error) -> Error {
-        if e.policy().discards_session {
-            self.alive.set(false);
+        if e.policy().discards_session && self.alive.replace(false) {
+            self.channel.observer().session_discarded("table", &self.id, e.status.name());
         }
         e
     }
@@ -88,8 +89,8 @@ impl TableSession {
     ) -> LocalBoxFuture<'a, Result<Vec<u8>>> {
         Box::pin(async move {
             let (bytes, session_close) = self.channel.unary_bytes(path, body, opts).await.map_err(|e| self.note(e))?;
-            if session_close {
-                self.alive.set(false);
+            if session_close && self.alive.replace(false) {
+                self.channel.observer().session_discarded("table", &self.id, "session-close hint");
             }
             Ok(bytes)
         })
