@@ -62,7 +62,10 @@ pub struct RetrySettings {
 /// attempt that failed (as `&dyn Any`: the loop's own error type, which the caller knows), the wait, and
 /// that attempt's number (1 for the first). It cannot stop or change the loop.
 #[derive(Clone)]
-pub struct RetryHook(pub Rc<dyn Fn(&dyn Any, f64, u32)>);
+pub struct RetryHook(pub Rc<OnRetry>);
+
+/// The function of a [`RetryHook`]: `(error, delay_ms, attempt)`.
+pub type OnRetry = dyn Fn(&dyn Any, f64, u32);
 
 impl fmt::Debug for RetryHook {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -563,7 +566,7 @@ mod tests {
             || 1.0,
         ));
         drop(trace);
-        let e = result.err().expect("the loop gives up");
+        let e = result.expect_err("the loop gives up");
         assert_eq!(e.attempts(), 3);
         assert_eq!(e.message(), "x (after 3 attempts)");
         assert_eq!(*hooked.borrow(), vec![(Some(Status::Unavailable), 5.0, 1), (Some(Status::Unavailable), 10.0, 2)]);
@@ -594,7 +597,7 @@ mod tests {
             |_| async { Ok(()) },
             || 0.5,
         ));
-        let e = result.err().expect("not retried");
+        let e = result.expect_err("not retried");
         assert_eq!((e.attempts(), e.message()), (1, "x"));
     }
 }

@@ -133,9 +133,12 @@ pub mod testing {
     use super::*;
     use std::cell::RefCell;
 
+    /// A level, a message and the fields rendered as text.
+    pub type Event = (Level, String, Vec<(String, String)>);
+
     #[derive(Default)]
     pub struct Recorded {
-        pub events: RefCell<Vec<(Level, String, Vec<(String, String)>)>>,
+        pub events: RefCell<Vec<Event>>,
     }
 
     impl Logger for Recorded {
