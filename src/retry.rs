@@ -209,7 +209,7 @@ impl Classify for crate::error::Error {
 
 impl RetrySettings {
     /// The wait before retry `attempt`, or `None` when the error must not be retried (any more).
-    pub fn next_delay_ms<E: Classify>(&self, error: &E, attempt: u32, random: f64) -> Option<f64> {
+    pub fn next_delay_ms<E: Classify + ?Sized>(&self, error: &E, attempt: u32, random: f64) -> Option<f64> {
         if attempt >= self.max_retries {
             return None;
         }
@@ -296,45 +296,58 @@ where
     let mut waited = 0.0;
     loop {
         let span = trace.attempt(attempt + 1, waited);
-        let outcome = operation(attempt, span.clone()).await;
-        let made = attempt + 1;
-        let mut e = match outcome {
+        let mut e = match operation(attempt, span.clone()).await {
             Ok(v) => {
-                trace.succeeded(made);
+                trace.succeeded(attempt + 1);
                 return Ok(v);
             }
             Err(e) => e,
         };
-        span.fail(e.status_name(), || e.describe());
-        drop(span);
-        let delay = match settings.next_delay_ms(&e, attempt, random()) {
-            Some(_) if settings.budget.as_ref().is_some_and(|b| !b.try_withdraw()) => None,
-            delay => delay,
+        let Some(delay) = after_failure(settings, trace, span, (&e, &e), attempt, random()) else {
+            give_up(trace, &mut e, attempt + 1);
+            return Err(e);
         };
-        let Some(delay) = delay else {
-            return Err(give_up(trace, e, made));
-        };
-        let status = e.status_name().unwrap_or("_OTHER");
-        let fields = [("status", status.into()), ("delayMs", delay.into()), ("attempt", made.into())];
-        trace.observer().log(Level::Info, "retrying", &fields);
-        if let Some(hook) = &settings.on_retry {
-            (hook.0)(&e, delay, made);
-        }
         // A zero delay still yields to the timer: a cancelled loop stops here too.
-        if let Err(stop) = sleep(delay).await {
-            e = stop;
-            return Err(give_up(trace, e, made));
+        if let Err(mut stop) = sleep(delay).await {
+            give_up(trace, &mut stop, attempt + 1);
+            return Err(stop);
         }
         attempt += 1;
         waited = delay;
     }
 }
 
-/// The error a loop ends with, marked with its attempts and recorded on the call's span.
-fn give_up<E: Classify>(trace: &CallTrace, mut e: E, attempts: u32) -> E {
+/// After attempt `attempt` (0-based) failed with `error`: ends its span as failed, and returns the wait
+/// before the next attempt — having logged the retry and called the settings' hook — or `None` when the
+/// loop must give up. Not generic, so that every loop shares one copy.
+fn after_failure(
+    settings: &RetrySettings,
+    trace: &CallTrace,
+    span: Traced,
+    (error, any): (&dyn Classify, &dyn Any),
+    attempt: u32,
+    random: f64,
+) -> Option<f64> {
+    span.fail(error.status_name(), || error.describe());
+    drop(span);
+    let delay = settings.next_delay_ms(error, attempt, random)?;
+    if settings.budget.as_ref().is_some_and(|b| !b.try_withdraw()) {
+        return None;
+    }
+    let made = attempt + 1;
+    let status = error.status_name().unwrap_or("_OTHER");
+    let fields = [("status", status.into()), ("delayMs", delay.into()), ("attempt", made.into())];
+    trace.observer().log(Level::Info, "retrying", &fields);
+    if let Some(hook) = &settings.on_retry {
+        (hook.0)(any, delay, made);
+    }
+    Some(delay)
+}
+
+/// Marks the error a loop ends with with its attempts, and records it on the call's span.
+fn give_up(trace: &CallTrace, e: &mut dyn Classify, attempts: u32) {
     e.set_attempts(attempts);
     trace.failed(attempts, e.status_name(), || e.describe());
-    e
 }
 
 #[cfg(all(test, not(target_arch = "wasm32")))]
