@@ -25,38 +25,41 @@ function settle(result) {
   }
 }
 
+/**
+ * The tracer as one function `(op, span, a, b, c)` — one entry point keeps the wasm side small:
+ * `start(parent, name, kind, attributes)`, `set(span, key, value)`, `fail(span, message)`, `end(span)`,
+ * `context(span) → [traceId, spanId, flags]`.
+ */
 function adaptTracer(tracer) {
   if (tracer === undefined || tracer === null) return undefined;
   if (typeof tracer.startSpan !== 'function') {
     throw new TypeError('option tracer must be an OpenTelemetry tracer (with startSpan)');
   }
-  return {
-    start(name, kind, parent, attributes) {
-      try {
-        const options = { kind: KIND[kind], attributes };
-        // Without a parent the tracer's active context is the parent (context.with works).
-        const span = parent === undefined
-          ? tracer.startSpan(name, options)
-          : tracer.startSpan(name, options, new ParentContext(new Map([[SPAN_KEY, parent]])));
-        return span !== null && typeof span === 'object' ? span : undefined;
-      } catch {
-        return undefined;
+  return (op, span, a, b, c) => {
+    try {
+      switch (op) {
+        case 'start': {
+          const options = { kind: KIND[b], attributes: c };
+          // Without a parent the tracer's active context is the parent (context.with works).
+          const started = span === undefined
+            ? tracer.startSpan(a, options)
+            : tracer.startSpan(a, options, new ParentContext(new Map([[SPAN_KEY, span]])));
+          return started !== null && typeof started === 'object' ? started : undefined;
+        }
+        case 'set': span.setAttribute(a, b); return undefined;
+        case 'fail':
+          try { span.setStatus({ code: STATUS_ERROR, message: a }); } finally { span.recordException({ name: 'YdbError', message: a }); }
+          return undefined;
+        case 'end': span.end(); return undefined;
+        case 'context': {
+          const ctx = span.spanContext();
+          return [String(ctx.traceId), String(ctx.spanId), Number(ctx.traceFlags) & 0xff];
+        }
+        default: return undefined;
       }
-    },
-    set(span, key, value) { try { span.setAttribute(key, value); } catch { /* ignored */ } },
-    fail(span, message) {
-      try { span.setStatus({ code: STATUS_ERROR, message }); } catch { /* ignored */ }
-      try { span.recordException({ name: 'YdbError', message }); } catch { /* ignored */ }
-    },
-    end(span) { try { span.end(); } catch { /* ignored */ } },
-    context(span) {
-      try {
-        const c = span.spanContext();
-        return [String(c.traceId), String(c.spanId), Number(c.traceFlags) & 0xff];
-      } catch {
-        return undefined;
-      }
-    },
+    } catch {
+      return undefined; // a tracer must never break the driver
+    }
   };
 }
 

@@ -275,10 +275,9 @@ impl Error {
     }
 
     /// Records that a retry loop gave up with this error after `attempts` attempts; from two on, the
-    /// message says so.
+    /// error's text (`Display`, and the JS message) says so.
     pub fn set_attempts(&mut self, attempts: u32) {
         self.attempts = attempts;
-        self.message = with_attempts(&self.message, attempts);
     }
 
     /// The server's issues (empty for failures that never reached an answer).
@@ -345,20 +344,6 @@ pub fn policy_for(kind: ErrorKind, status: Status) -> RetryPolicy {
     }
 }
 
-/// `message` saying it came after `attempts` attempts (when more than one), in place of what an inner
-/// retry loop may have said.
-pub fn with_attempts(message: &str, attempts: u32) -> String {
-    let base = match message.rfind(" (after ") {
-        Some(at) if message.ends_with(" attempts)") => message.get(..at).unwrap_or(message),
-        _ => message,
-    };
-    if attempts > 1 {
-        format!("{base} (after {attempts} attempts)")
-    } else {
-        base.to_string()
-    }
-}
-
 /// The message of a YDB error: the status name and the first lines of its issues.
 fn summarize(status: Status, issues: &[Issue]) -> String {
     fn walk(issues: &[Issue], out: &mut Vec<String>) {
@@ -379,8 +364,13 @@ fn summarize(status: Status, issues: &[Issue]) -> String {
 }
 
 impl fmt::Display for Error {
+    /// The message, and how many attempts were made when there was more than one.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.message)
+        f.write_str(&self.message)?;
+        if self.attempts > 1 {
+            write!(f, " (after {} attempts)", self.attempts)?;
+        }
+        Ok(())
     }
 }
 
@@ -396,12 +386,16 @@ mod tests {
     fn the_message_says_how_many_attempts_were_made_once() {
         let mut e = Error::new(ErrorKind::Ydb, Status::Overloaded, "OVERLOADED: busy");
         e.set_attempts(1);
-        assert_eq!((e.message(), e.attempts()), ("OVERLOADED: busy", 1));
+        assert_eq!((e.to_string(), e.attempts()), ("OVERLOADED: busy".to_string(), 1));
         e.set_attempts(3);
-        assert_eq!(e.message(), "OVERLOADED: busy (after 3 attempts)");
+        assert_eq!(e.to_string(), "OVERLOADED: busy (after 3 attempts)");
         e.set_attempts(4);
-        assert_eq!(e.message(), "OVERLOADED: busy (after 4 attempts)", "an outer loop's count replaces an inner one's");
-        assert_eq!(e.attempts(), 4);
+        assert_eq!(
+            e.to_string(),
+            "OVERLOADED: busy (after 4 attempts)",
+            "an outer loop's count replaces an inner one's"
+        );
+        assert_eq!((e.message(), e.attempts()), ("OVERLOADED: busy", 4));
     }
 
     fn ydb(status: Status) -> Error {

@@ -581,7 +581,7 @@ mod tests {
         drop(trace);
         let e = result.expect_err("the loop gives up");
         assert_eq!(e.attempts(), 3);
-        assert_eq!(e.message(), "x (after 3 attempts)");
+        assert_eq!(e.to_string(), "x (after 3 attempts)");
         assert_eq!(*hooked.borrow(), vec![(Some(Status::Unavailable), 5.0, 1), (Some(Status::Unavailable), 10.0, 2)]);
         let recorded = spans.spans.borrow().clone();
         let shape: Vec<_> = recorded.iter().map(|s| (s.name.as_str(), s.parent, s.failed.is_some(), s.ended)).collect();
@@ -611,6 +611,6 @@ mod tests {
             || 0.5,
         ));
         let e = result.expect_err("not retried");
-        assert_eq!((e.attempts(), e.message()), (1, "x"));
+        assert_eq!((e.attempts(), e.to_string()), (1, "x".to_string()));
     }
 }

@@ -88,7 +88,10 @@ impl From<Error> for JsValue {
 /// The JS value a Rust error is thrown as. Never inlined: every `?` of the bindings reaches it, and one
 /// copy keeps the wasm small.
 #[inline(never)]
-pub fn to_js(e: Error) -> JsValue {
+pub fn to_js(mut e: Error) -> JsValue {
+    if e.attempts() > 1 {
+        e.message = e.to_string();
+    }
     if e.kind == ErrorKind::Argument {
         return js_sys::TypeError::new(&e.message).into();
     }

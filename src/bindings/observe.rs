@@ -6,7 +6,7 @@
 //! called through the catching `Function.call`, so a broken tracer or logger can neither unwind through
 //! wasm nor fail a query.
 
-use super::{js_read, options};
+use super::options;
 use crate::error::{Error, Result};
 use crate::observe::trace::{Span, SpanContext, SpanKind, Tracer};
 use crate::observe::{Fields, Level, Logger, Observer, Value};
@@ -15,17 +15,17 @@ use std::any::Any;
 use std::rc::Rc;
 use wasm_bindgen::{JsCast, JsValue};
 
-/// The observer of a driver's options.
+/// The observer of a driver's options (`tracer` and `logger` are the adapters of `js/observe.js`: functions).
 pub fn observer_from_js(o: &Option<JsValue>) -> Result<Observer> {
-    let logger = options::raw(o, "logger");
-    let logger: Option<Rc<dyn Logger>> = match logger.dyn_into::<Function>() {
-        Ok(log) => Some(Rc::new(JsLogger(log))),
-        Err(v) if v.is_undefined() || v.is_null() => None,
-        Err(_) => return Err(Error::argument("option logger must be an object with debug/info/warn/error")),
+    let function = |key: &str| -> Result<Option<Function>> {
+        let v = options::raw(o, key);
+        if v.is_undefined() || v.is_null() {
+            return Ok(None);
+        }
+        v.dyn_into().map(Some).map_err(|_| Error::argument(format!("option {key} is not a tracer or logger")))
     };
-    let tracer = options::raw(o, "tracer");
-    let tracer: Option<Rc<dyn Tracer>> =
-        if tracer.is_undefined() || tracer.is_null() { None } else { Some(Rc::new(JsTracer::of(&tracer)?)) };
+    let logger = function("logger")?.map(|f| Rc::new(JsLogger(f)) as Rc<dyn Logger>);
+    let tracer = function("tracer")?.map(|f| Rc::new(JsTracer(Rc::new(f))) as Rc<dyn Tracer>);
     Ok(Observer::new(logger, tracer, options::boolean(o, "traceQueryText")?.unwrap_or(false)))
 }
 
@@ -56,35 +56,17 @@ impl Logger for JsLogger {
     }
 }
 
-/// The tracer adapter's functions: `start(name, kind, parent, attributes)`, `set(span, key, value)`,
-/// `fail(span, type, message)`, `end(span)`, `context(span) → [traceId, spanId, flags]`.
-struct JsTracer {
-    start: Function,
-    set: Function,
-    fail: Function,
-    end: Function,
-    context: Function,
-}
+/// The tracer adapter: one function `(op, span, a, b, c)`.
+struct JsTracer(Rc<Function>);
 
 impl JsTracer {
-    fn of(adapter: &JsValue) -> Result<Rc<JsTracer>> {
-        let f = |key: &str| {
-            js_read::get(adapter, key)
-                .ok()
-                .and_then(|f| f.dyn_into::<Function>().ok())
-                .ok_or_else(|| Error::argument("option tracer must be an OpenTelemetry tracer (with startSpan)"))
-        };
-        Ok(Rc::new(JsTracer {
-            start: f("start")?,
-            set: f("set")?,
-            fail: f("fail")?,
-            end: f("end")?,
-            context: f("context")?,
-        }))
+    fn call(&self, op: &str, span: &JsValue, args: [&JsValue; 3]) -> Option<JsValue> {
+        let all = Array::of5(&JsValue::from_str(op), span, args[0], args[1], args[2]);
+        self.0.apply(&JsValue::NULL, &all).ok()
     }
 }
 
-impl Tracer for Rc<JsTracer> {
+impl Tracer for JsTracer {
     fn start(
         &self,
         name: &str,
@@ -95,30 +77,35 @@ impl Tracer for Rc<JsTracer> {
         let parent =
             parent.and_then(|p| p.as_any().downcast_ref::<JsSpan>()).map_or(JsValue::UNDEFINED, |p| p.span.clone());
         let kind = JsValue::from_str(if kind == SpanKind::Client { "client" } else { "internal" });
-        let args = Array::of4(&JsValue::from_str(name), &kind, &parent, &fields_to_js(attributes));
-        let span = self.start.apply(&JsValue::NULL, &args).ok().filter(|s| s.is_object())?;
-        Some(Box::new(JsSpan { tracer: self.clone(), span }))
+        let span = self.call("start", &parent, [&JsValue::from_str(name), &kind, &fields_to_js(attributes)])?;
+        span.is_object().then(|| Box::new(JsSpan { tracer: JsTracer(self.0.clone()), span }) as Box<dyn Span>)
     }
 }
 
 struct JsSpan {
-    tracer: Rc<JsTracer>,
+    tracer: JsTracer,
     span: JsValue,
+}
+
+impl JsSpan {
+    fn call(&self, op: &str, a: &JsValue, b: &JsValue) -> Option<JsValue> {
+        self.tracer.call(op, &self.span, [a, b, &JsValue::UNDEFINED])
+    }
 }
 
 impl Span for JsSpan {
     fn set(&self, key: &str, value: Value<'_>) {
-        let _ = self.tracer.set.call3(&JsValue::NULL, &self.span, &JsValue::from_str(key), &to_js(value));
+        self.call("set", &JsValue::from_str(key), &to_js(value));
     }
     fn fail(&self, message: &str) {
-        let _ = self.tracer.fail.call2(&JsValue::NULL, &self.span, &JsValue::from_str(message));
+        self.call("fail", &JsValue::from_str(message), &JsValue::UNDEFINED);
     }
     fn end(&self) {
-        let _ = self.tracer.end.call1(&JsValue::NULL, &self.span);
+        self.call("end", &JsValue::UNDEFINED, &JsValue::UNDEFINED);
     }
     fn context(&self) -> Option<SpanContext> {
         // The adapter answers a fresh array of a string, a string and a number.
-        let c: Array = self.tracer.context.call1(&JsValue::NULL, &self.span).ok()?.dyn_into().ok()?;
+        let c: Array = self.call("context", &JsValue::UNDEFINED, &JsValue::UNDEFINED)?.dyn_into().ok()?;
         Some(SpanContext {
             trace_id: c.get(0).as_string()?,
             span_id: c.get(1).as_string()?,

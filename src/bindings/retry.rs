@@ -194,10 +194,13 @@ impl Classify for AttemptError {
         match self {
             AttemptError::Ours(e) => e.set_attempts(attempts),
             AttemptError::Thrown(v) if from_database => {
-                let message = js_read::get(v, "message").ok().and_then(|m| m.as_string()).unwrap_or_default();
-                let message = crate::error::with_attempts(&message, attempts);
                 let _ = Reflect::set(v, &JsValue::from_str("attempts"), &JsValue::from(attempts));
-                let _ = Reflect::set(v, &JsValue::from_str("message"), &JsValue::from_str(&message));
+                let message = js_read::get(v, "message").ok().and_then(|m| m.as_string()).unwrap_or_default();
+                // Said once: an error from an inner loop already says its own count.
+                if attempts > 1 && !message.ends_with(" attempts)") {
+                    let message = format!("{message} (after {attempts} attempts)");
+                    let _ = Reflect::set(v, &JsValue::from_str("message"), &JsValue::from_str(&message));
+                }
             }
             AttemptError::Thrown(_) => {}
         }

@@ -212,26 +212,18 @@ fn start(
     Traced(tracer.start(name, kind, parent, &attributes).map(|s| Rc::new(Ending(s))))
 }
 
-/// The host and port of an endpoint URL (`http://host:port/prefix`); the port is the scheme's default
-/// when the URL names none.
+/// The host and port of an endpoint URL (`http://host:port/prefix`, as the channel keeps it); the port
+/// is the scheme's default when the URL names none.
 pub fn server_of(endpoint: &str) -> (&str, Option<u16>) {
-    let (scheme, rest) = endpoint.split_once("://").unwrap_or(("http", endpoint));
-    let authority = rest.split(['/', '?']).next().unwrap_or_default();
-    let authority = authority.rsplit_once('@').map_or(authority, |(_, host)| host);
-    let default = match scheme {
-        "https" | "grpcs" => Some(443),
-        "http" => Some(80),
-        _ => None,
+    let default = if endpoint.starts_with("https") { 443 } else { 80 };
+    let rest = endpoint.split_once("://").map_or(endpoint, |(_, rest)| rest);
+    let authority = rest.split('/').next().unwrap_or_default();
+    // The port follows the last ':', unless that ':' is inside an IPv6 literal (`[::1]`).
+    let (host, port) = match authority.rsplit_once(':') {
+        Some((host, port)) if !port.contains(']') => (host, port.parse().ok()),
+        _ => (authority, None),
     };
-    // An IPv6 literal keeps its brackets off: `[::1]:2136`.
-    if let Some(v6) = authority.strip_prefix('[') {
-        let (host, after) = v6.split_once(']').unwrap_or((v6, ""));
-        return (host, after.strip_prefix(':').and_then(|p| p.parse().ok()).or(default));
-    }
-    match authority.rsplit_once(':') {
-        Some((host, port)) => (host, port.parse().ok().or(default)),
-        None => (authority, default),
-    }
+    (host.trim_start_matches('[').trim_end_matches(']'), Some(port.unwrap_or(default)))
 }
 
 #[cfg(test)]

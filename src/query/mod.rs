@@ -223,7 +223,11 @@ async fn start_query(
     alive: Rc<Cell<bool>>,
 ) -> Result<QueryResultStream> {
     let inner = channel.server_streaming(&rpc::EXECUTE_QUERY, request, opts).await?;
-    Ok(QueryResultStream { inner, tx_id: None, alive })
+    // The session's id and observer, kept only while logging (an implicit session has no id to report).
+    let observer = channel.observer();
+    let logged = (observer.logs() && !request.session_id.is_empty())
+        .then(|| Box::new((observer.clone(), request.session_id.clone())));
+    Ok(QueryResultStream { inner, tx_id: None, alive, logged })
 }
 
 /// Reads the session's AttachSession stream until the server ends the session; says why it ended.
@@ -286,6 +290,8 @@ pub struct QueryResultStream {
     /// The transaction the query began and left open, once the server said so.
     pub tx_id: Option<String>,
     alive: Rc<Cell<bool>>,
+    /// Where to report the session's end, when the driver logs.
+    logged: Option<Box<(crate::observe::Observer, String)>>,
 }
 
 impl QueryResultStream {
@@ -319,8 +325,10 @@ impl QueryResultStream {
     }
 
     fn note(&self, e: Error) -> Error {
-        if e.policy().discards_session {
-            self.alive.set(false);
+        if e.policy().discards_session && self.alive.replace(false) {
+            if let Some((observer, id)) = self.logged.as_deref() {
+                observer.session_discarded("query", id, e.status.name());
+            }
         }
         e
     }

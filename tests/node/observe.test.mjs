@@ -184,6 +184,7 @@ test('the logger hears discovery, sessions, retries, token refreshes and the sto
     await faultExecuteQuery('OVERLOADED', 1);
     await pool.executeWithRetries('SELECT $secret AS s', { $secret: 'parameter-value-never-logged' },
       new RetrySettings({ slowBackoff: { ceiling: 0, slotDurationMs: 1, uncertainRatio: 0 } }));
+    await faultExecuteQuery('BAD_SESSION', 1);
     await pool.retryOperation(async (s) => s.executeQuery('SELECT 1').collect());
     await table.withSession(async (s) => s.executeQuery('SELECT 1'));
   } finally {
@@ -202,7 +203,9 @@ test('the logger hears discovery, sessions, retries, token refreshes and the sto
   assert.equal(retrying.fields.attempt, 1);
   assert.equal(typeof retrying.fields.delayMs, 'number');
   const created = events.filter((e) => e.message === 'session created').map((e) => e.fields.service).sort();
-  assert.deepEqual(created, ['query', 'table']);
+  assert.deepEqual(created, ['query', 'query', 'table'], 'the BAD_SESSION one was replaced');
+  const discarded = events.filter((e) => e.message === 'session discarded');
+  assert.deepEqual(discarded.map((e) => [e.level, e.fields.service, e.fields.reason]), [['info', 'query', 'BAD_SESSION']]);
   const discovery = events.find((e) => e.message === 'discovery');
   assert.equal(discovery.fields.count, 1);
   // The token the driver sent, the password, and the parameter value: in no log line, in no span.
