@@ -445,4 +445,30 @@ mod tests {
         });
         assert_eq!(e.map(|e| e.status), Some(Status::Unauthorized));
     }
+
+    #[test]
+    fn an_endpoint_is_reported_pessimised_once_until_forgiven() {
+        use crate::observe::{testing::Recorded, Observer};
+        let logger = Rc::new(Recorded::default());
+        let fetch = FetchSettings { observer: Observer::new(Some(logger.clone()), None, false), ..Default::default() };
+        let channel = Channel::with_default_timeout(
+            "http://127.0.0.1:2136",
+            "/local",
+            Rc::new(crate::auth::AnonymousCredentials),
+            None,
+            fetch,
+        )
+        .expect("channel");
+        let refused = || Error::transport(Status::ConnectionFailure, "connection refused");
+        let _ = channel.observe(refused());
+        let _ = channel.observe(refused());
+        let _ = channel.observe(Error::transport(Status::Overloaded, "busy"));
+        assert!(channel.is_pessimized());
+        assert_eq!(logger.messages(), vec!["endpoint pessimised"]);
+        channel.clear_pessimization();
+        let _ = channel.observe(refused());
+        assert_eq!(logger.messages().len(), 2, "reported again after a discovery forgave it");
+        let fields = &logger.events.borrow()[0].2;
+        assert!(fields.contains(&("status".to_string(), "Str(\"CONNECTION_FAILURE\")".to_string())), "{fields:?}");
+    }
 }
