@@ -20,6 +20,7 @@ use crate::retry::{retry_traced, RetrySettings};
 use crate::session_retry::{attempt_with_session, backoff_sleep, Cancellation};
 use crate::transport::{CallOptions, Channel};
 use futures_util::future::LocalBoxFuture;
+use std::borrow::Cow;
 use std::cell::Cell;
 use std::collections::HashMap;
 use std::future::Future;
@@ -106,10 +107,14 @@ pub async fn execute_once(
     let attempt = |_, span: Traced| {
         // The request's span, whose context the server receives in `traceparent`.
         let traced = trace.request(&span, "ExecuteQuery", Some(&query.text));
-        let call = CallOptions { traceparent: traced.traceparent(), ..query.call.clone() };
+        // Copied only to carry a traceparent: untraced, the attempt uses the caller's options as they are.
+        let call = match traced.traceparent() {
+            Some(t) => Cow::Owned(CallOptions { traceparent: Some(t), ..query.call.clone() }),
+            None => Cow::Borrowed(&query.call),
+        };
         async move {
             cancellation.check()?;
-            let call = &call;
+            let call = &*call;
             // Both ways run the same boxed `collected`; they differ only in the session id and the channel.
             let implicit = || collected(driver.endpoints().pick(), request(String::new()), call, Rc::default());
             let pooled = || async {
