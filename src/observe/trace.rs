@@ -16,7 +16,10 @@
 //! Without a tracer every handle is `None` and nothing is allocated.
 
 use super::{Fields, Observer, Value};
+use crate::transport::CallOptions;
 use std::any::Any;
+use std::borrow::Cow;
+use std::cell::RefCell;
 use std::rc::Rc;
 
 /// A span's identity, as `span.spanContext()` gives it.
@@ -210,6 +213,27 @@ fn start(
     }
     attributes.extend_from_slice(extra);
     Traced(tracer.start(name, kind, parent, &attributes).map(|s| Rc::new(Ending(s))))
+}
+
+/// The trace context a checked-out session's calls carry while a traced retry attempt holds it: the
+/// requests a `retryOperation` callback makes on its session join the attempt's trace.
+#[derive(Default)]
+pub struct SessionTrace(RefCell<Option<Rc<str>>>);
+
+impl SessionTrace {
+    pub fn set(&self, traceparent: Option<Rc<str>>) {
+        *self.0.borrow_mut() = traceparent;
+    }
+
+    /// `opts` with this session's traceparent, unless they carry one already (copied only then).
+    pub fn apply<'a>(&self, opts: &'a CallOptions) -> Cow<'a, CallOptions> {
+        match &*self.0.borrow() {
+            Some(t) if opts.traceparent.is_none() => {
+                Cow::Owned(CallOptions { traceparent: Some(t.clone()), ..opts.clone() })
+            }
+            _ => Cow::Borrowed(opts),
+        }
+    }
 }
 
 /// The host and port of an endpoint URL (`http://host:port/prefix`, as the channel keeps it); the port

@@ -11,6 +11,7 @@
 //! server that refuses.
 
 use crate::error::{Error, Result, Status};
+use crate::observe::trace::SessionTrace;
 use crate::pool::{wasm_spawn, PooledSession, DEFAULT_CREATE_TIMEOUT_MS};
 use crate::proto::ydb::{query, ResultSet, TypedValue};
 use crate::transport::methods::query_service as rpc;
@@ -38,6 +39,8 @@ pub struct QuerySession {
     channel: Channel,
     alive: Rc<Cell<bool>>,
     attach: AbortHandle,
+    /// The trace context of the retry attempt that holds the session, sent with its calls.
+    trace: SessionTrace,
 }
 
 /// Which transaction a query runs in.
@@ -122,7 +125,7 @@ impl QuerySession {
                 alive.set(false);
             }
         }));
-        Ok(QuerySession { id, channel: channel.clone(), alive, attach })
+        Ok(QuerySession { id, channel: channel.clone(), alive, attach, trace: SessionTrace::default() })
     }
 
     pub fn id(&self) -> &str {
@@ -147,25 +150,38 @@ impl QuerySession {
         opts: &CallOptions,
     ) -> Result<QueryResultStream> {
         let request = execute_request(self.id.clone(), text, parameters, tx);
-        start_query(&self.channel, &request, opts, self.alive.clone()).await.map_err(|e| self.note(e))
+        let opts = self.trace.apply(opts);
+        start_query(&self.channel, &request, &opts, self.alive.clone()).await.map_err(|e| self.note(e))
     }
 
     pub async fn begin(&self, mode: TxMode, opts: &CallOptions) -> Result<String> {
         let req = query::BeginTransactionRequest { session_id: self.id.clone(), tx_settings: Some(mode.to_query()) };
-        let r = self.channel.unary(&rpc::BEGIN_TRANSACTION, &req, opts).await.map_err(|e| self.note(e))?;
+        let r = self
+            .channel
+            .unary(&rpc::BEGIN_TRANSACTION, &req, &self.trace.apply(opts))
+            .await
+            .map_err(|e| self.note(e))?;
         check(r.status, &r.issues).map_err(|e| self.note(e))?;
         r.tx_meta.map(|m| m.id).ok_or_else(|| Error::protocol("BeginTransaction answered without a transaction id"))
     }
 
     pub async fn commit(&self, tx_id: &str, opts: &CallOptions) -> Result<()> {
         let req = query::CommitTransactionRequest { session_id: self.id.clone(), tx_id: tx_id.to_string() };
-        let r = self.channel.unary(&rpc::COMMIT_TRANSACTION, &req, opts).await.map_err(|e| self.note(e))?;
+        let r = self
+            .channel
+            .unary(&rpc::COMMIT_TRANSACTION, &req, &self.trace.apply(opts))
+            .await
+            .map_err(|e| self.note(e))?;
         check(r.status, &r.issues).map_err(|e| self.note(e))
     }
 
     pub async fn rollback(&self, tx_id: &str, opts: &CallOptions) -> Result<()> {
         let req = query::RollbackTransactionRequest { session_id: self.id.clone(), tx_id: tx_id.to_string() };
-        let r = self.channel.unary(&rpc::ROLLBACK_TRANSACTION, &req, opts).await.map_err(|e| self.note(e))?;
+        let r = self
+            .channel
+            .unary(&rpc::ROLLBACK_TRANSACTION, &req, &self.trace.apply(opts))
+            .await
+            .map_err(|e| self.note(e))?;
         check(r.status, &r.issues).map_err(|e| self.note(e))
     }
 
@@ -345,6 +361,9 @@ impl PooledSession for Rc<QuerySession> {
     }
     fn close(self) -> LocalBoxFuture<'static, ()> {
         Box::pin(async move { self.delete().await })
+    }
+    fn set_traceparent(&self, traceparent: Option<Rc<str>>) {
+        self.trace.set(traceparent);
     }
 }
 

@@ -172,6 +172,35 @@ test('retryOperation: a try per attempt, the attempts on the error the callback 
   }
 });
 
+test('retryOperation: the calls a callback makes on its session carry its try\'s traceparent, and only while it holds it', async () => {
+  const { tracer, spans } = memoryTracer();
+  const { fetch, requests } = recordingFetch();
+  const driver = new Driver({ endpoint: server.endpoint, database: '/local', credentials: credentials(), fetch, tracer });
+  const query = new QuerySessionPool(driver, { size: 1 });
+  const table = new SessionPool(driver, { size: 1 });
+  try {
+    await query.retryOperation(async (s) => s.executeQuery('SELECT 1').collect());
+    await table.retryOperation(async (s) => s.executeQuery('SELECT 1'));
+    const marks = requests.length;
+    // The same sessions used outside a loop: no trace context left behind.
+    const s = await query.acquire();
+    await s.executeQuery('SELECT 2').collect();
+    query.release(s);
+    await table.withSession(async (t) => t.executeQuery('SELECT 2'));
+    const after = requests.slice(marks).filter((r) => /ExecuteQuery|ExecuteDataQuery/.test(r.path));
+    assert.equal(after.length, 2);
+    // withSession is a retryOperation too: its own try, not the first one's.
+    assert.equal(after[0].headers.traceparent, undefined, 'a session acquired by hand carries none');
+  } finally {
+    await query.stop();
+    await table.stop();
+    await driver.stop();
+  }
+  const tries = spans().filter((s) => s.name === 'ydb.Try').map((s) => `00-${s.spanContext().traceId}-${s.spanContext().spanId}-01`);
+  const inLoops = requests.filter((r) => /\/(ExecuteQuery|ExecuteDataQuery)$/.test(r.path)).map((r) => r.headers.traceparent);
+  assert.deepEqual(inLoops, [tries[0], tries[1], undefined, tries[2]]);
+});
+
 test('the logger hears discovery, sessions, retries, token refreshes and the stop, and never a token or password', async () => {
   const { logger, events } = memoryLogger();
   const { tracer, spans } = memoryTracer();
