@@ -3,6 +3,7 @@
 // the credentials, transaction-mode, type and settings helpers — then re-exports the classes.
 import { contain } from './crash.js';
 import * as errors from './errors.js';
+import { observedOptions } from './observe.js';
 
 const TYPED = Symbol.for('ydb-wasm.TypedValue');
 
@@ -228,11 +229,12 @@ export class BackoffSettings {
 
 export class RetrySettings {
   constructor({
-    maxRetries = 10, idempotent = false, retryNotFound = true, maxSessionAcquireTimeoutMs, signal,
+    maxRetries = 10, idempotent = false, retryNotFound = true, maxSessionAcquireTimeoutMs, signal, onRetry,
     fastBackoff = new BackoffSettings({ ceiling: 10, slotDurationMs: 5 }),
     slowBackoff = new BackoffSettings({ ceiling: 6, slotDurationMs: 1000 }),
   } = {}) {
-    Object.assign(this, { maxRetries, idempotent, retryNotFound, maxSessionAcquireTimeoutMs, signal, fastBackoff, slowBackoff });
+    if (onRetry !== undefined && typeof onRetry !== 'function') throw new TypeError('onRetry must be a function');
+    Object.assign(this, { maxRetries, idempotent, retryNotFound, maxSessionAcquireTimeoutMs, signal, onRetry, fastBackoff, slowBackoff });
   }
 }
 export const AsyncRetrySettings = RetrySettings;
@@ -318,10 +320,13 @@ export function bind(wasm) {
   };
 
   const fromEnv = wasm.Driver.fromEnv;
-  wasm.Driver.fromEnv = (env, options) => fromEnv(env ?? runtimeEnv(), options);
+  wasm.Driver.fromEnv = (env, options) => fromEnv(env ?? runtimeEnv(), observedOptions(options));
 
   ({ Session, TxContext, QuerySession, QueryResultStream, SchemeClient, TableClient, ReadTableStream } = wasm);
-  Driver = containment.constructible(wasm.Driver);
+  // The tracer and logger options reach the wasm side as adapters that never throw (js/observe.js).
+  Driver = containment.constructible(new Proxy(wasm.Driver, {
+    construct: (target, [config, ...rest], newTarget) => Reflect.construct(target, [observedOptions(config), ...rest], newTarget),
+  }));
   SessionPool = containment.constructible(wasm.SessionPool);
   QuerySessionPool = containment.constructible(wasm.QuerySessionPool);
 }

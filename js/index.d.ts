@@ -205,6 +205,11 @@ export declare class RetrySettings {
     maxRetries?: number; idempotent?: boolean; retryNotFound?: boolean; maxSessionAcquireTimeoutMs?: number;
     /** Cancels the whole retry loop: no attempt starts and no backoff is waited after it aborts. */
     signal?: AbortSignal;
+    /**
+     * Called before each backoff wait with the error of the attempt that failed, the wait in ms, and that
+     * attempt's number (1 for the first). What it throws or rejects with is ignored.
+     */
+    onRetry?: (error: unknown, delayMs: number, attempt: number) => unknown;
     fastBackoff?: BackoffSettings; slowBackoff?: BackoffSettings;
   });
   maxRetries: number;
@@ -212,6 +217,7 @@ export declare class RetrySettings {
   retryNotFound: boolean;
   maxSessionAcquireTimeoutMs?: number;
   signal?: AbortSignal;
+  onRetry?: (error: unknown, delayMs: number, attempt: number) => unknown;
   fastBackoff: BackoffSettings;
   slowBackoff: BackoffSettings;
 }
@@ -253,6 +259,46 @@ export interface DriverOptions {
    * logged. YDB's own headers (`content-type`, `x-ydb-*`, `grpc-timeout`, …) win over one of the same name.
    */
   headers?: Record<string, string>;
+  /**
+   * An OpenTelemetry API tracer (`trace.getTracer('app')`), duck-typed: the package depends on no
+   * OpenTelemetry package. Retried calls get a `ydb.RunWithRetry` span, each attempt a `ydb.Try` child,
+   * and each query request a `ydb.ExecuteQuery` client span whose context is sent as `traceparent`. A
+   * tracer that throws is ignored. See the README's "Observability".
+   */
+  tracer?: Tracer;
+  /** Put the query text in `db.query.text` of query spans (off by default; parameter values never). */
+  traceQueryText?: boolean;
+  /**
+   * Where the driver says what it does (silent by default): discovery results, sessions created and
+   * discarded, retries, pessimised endpoints, token refreshes, stop. Never a token, password or parameter
+   * value. A logger that throws or rejects is ignored.
+   */
+  logger?: Logger;
+}
+
+/** The part of OpenTelemetry's `Tracer` the driver uses. */
+export interface Tracer {
+  startSpan(
+    name: string,
+    options?: { kind?: number; attributes?: Record<string, string | number | boolean> },
+    context?: unknown,
+  ): TracerSpan;
+}
+/** The part of OpenTelemetry's `Span` the driver uses. */
+export interface TracerSpan {
+  setAttribute(key: string, value: string | number | boolean): unknown;
+  setStatus(status: { code: number; message?: string }): unknown;
+  recordException(exception: { name: string; message: string }): void;
+  end(): void;
+  spanContext(): { traceId: string; spanId: string; traceFlags: number };
+}
+/** A log event's fields: names, statuses, counts, endpoints, durations in ms. */
+export type LogFields = Record<string, string | number | boolean>;
+export interface Logger {
+  debug?(message: string, fields: LogFields): unknown;
+  info?(message: string, fields: LogFields): unknown;
+  warn?(message: string, fields: LogFields): unknown;
+  error?(message: string, fields: LogFields): unknown;
 }
 export type DriverConfig = DriverOptions & {
   credentials?: Credentials | StaticCredentials;
@@ -441,6 +487,11 @@ export declare class YdbError extends Error {
   retryable: boolean;
   /** `client`: the client could not serve the call by itself (no free session, no endpoint discovered). */
   kind: 'ydb' | 'transport' | 'cancelled' | 'argument' | 'client';
+  /**
+   * How many attempts the retry loop made before it gave up with this error (1: not retried); from 2 on,
+   * `message` ends with "(after N attempts)".
+   */
+  attempts: number;
 }
 export declare class TransportError extends YdbError {}
 export declare class BadRequestError extends YdbError {}

@@ -1,7 +1,7 @@
 //! ydb-wasm: a YDB client for JavaScript runtimes, written in Rust and compiled to WebAssembly.
 //!
 //! Layers, from the wire up: [`transport`] (gRPC-web over `fetch`), [`error`] (statuses and the
-//! retry classification), [`value`] (YDB types and values), [`retry`], the services ([`table`],
+//! retry classification), [`observe`] (logs and trace spans, off unless asked for), [`value`] (YDB types and values), [`retry`], the services ([`table`],
 //! [`query`], [`driver`]), and `bindings` — the only module that knows about JS values, which
 //! validates arguments and converts results. Everything below `bindings` is plain Rust and is unit
 //! tested natively.
@@ -14,6 +14,7 @@ pub mod connection;
 pub mod discovery;
 pub mod driver;
 pub mod error;
+pub mod observe;
 pub mod pool;
 pub mod query;
 pub mod retry;

@@ -73,6 +73,9 @@ impl StaticCredentials {
             .filter(|ms| *ms > 0.0)
             .unwrap_or(FALLBACK_LIFETIME_MS);
         *self.cached.borrow_mut() = Some((result.token.clone(), now + lifetime * 0.9));
+        // Never the token: only that there is a new one, and for how long.
+        let fields = [("credentials", "static".into()), ("expiresInMs", lifetime.into())];
+        self.login_channel.observer().log(crate::observe::Level::Info, "token refreshed", &fields);
         Ok(result.token)
     }
 }
