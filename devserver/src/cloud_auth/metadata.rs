@@ -25,7 +25,7 @@ pub fn token(headers: &HeaderMap, config: &Config, auth: &Auth) -> Response<Body
     tracing::info!(service_account = %account, "metadata token issued");
     super::json(
         StatusCode::OK,
-        &json!({ "access_token": token, "expires_in": config.token_ttl.as_secs(), "token_type": "Bearer" }),
+        &json!({ "access_token": token, "expires_in": config.token_ttl_seconds(), "token_type": "Bearer" }),
     )
 }
 

@@ -165,6 +165,12 @@ impl Config {
     pub fn issues_tokens(&self) -> bool {
         !self.iam_keys.is_empty() || self.metadata_account.is_some() || !self.oauth_subjects.is_empty()
     }
+
+    /// The token lifetime in whole seconds, rounded up: `expires_in` must be positive (the Python SDK
+    /// refuses 0) even when tests configure less than a second.
+    pub fn token_ttl_seconds(&self) -> u64 {
+        self.token_ttl.as_secs() + u64::from(self.token_ttl.subsec_nanos() > 0)
+    }
 }
 
 /// Seconds since the epoch.

@@ -177,7 +177,7 @@ pub fn exchange(body: &[u8], config: &Config, auth: &Auth) -> Response<Body> {
                     "access_token": access_token,
                     "issued_token_type": TOKEN_TYPE_ACCESS_TOKEN,
                     "token_type": "Bearer",
-                    "expires_in": config.token_ttl.as_secs(),
+                    "expires_in": config.token_ttl_seconds(),
                 }),
             )
         }
@@ -230,7 +230,7 @@ mod tests {
         assert_eq!(status, StatusCode::OK, "{body}");
         assert_eq!(body["issued_token_type"], TOKEN_TYPE_ACCESS_TOKEN);
         assert_eq!(body["token_type"], "Bearer");
-        assert_eq!(body["expires_in"], config().token_ttl.as_secs());
+        assert_eq!(body["expires_in"], config().token_ttl_seconds());
         let access = body["access_token"].as_str().unwrap();
         assert_eq!(auth.user_of(&format!("Bearer {access}")).unwrap(), FIXED_SUBJECT);
         let (status, body) = call(&request("fixed secreT", TOKEN_TYPE_ACCESS_TOKEN), &auth).await;
