@@ -57,7 +57,8 @@ struct Args {
     #[arg(long, value_name = "SERVICE_ACCOUNT_ID")]
     metadata_token: Option<String>,
     /// Serve the OAuth 2.0 token exchange (POST /oauth/token) for this subject: token:VALUE (that exact
-    /// subject token) or jwt:KEY_ID:PATH (JWTs signed RS256/PS256 by the PEM public key at PATH)
+    /// subject token) or jwt:KEY_ID:PATH (JWTs signed by the PEM public key at PATH: RS256/PS256
+    /// with an RSA key, ES256 with a P-256 one)
     /// (repeatable; with any, calls need a token).
     #[arg(long = "oauth-subject", value_name = "token:VALUE|jwt:KEY_ID:PATH")]
     oauth_subjects: Vec<String>,

@@ -80,12 +80,12 @@ fn every_endpoint(ttl: Duration) -> cloud_auth::Config {
         iam_keys: vec![IamKey {
             key_id: "kid-1".into(),
             service_account_id: "sa-1".into(),
-            key: keys().0.to_public_key(),
+            key: keys().0.to_public_key().into(),
         }],
         metadata_account: Some("sa-vm".into()),
         oauth_subjects: vec![
             OauthSubject::Token("fixed subject token".into()),
-            OauthSubject::Jwt { key_id: "idp-1".into(), key: keys().1.to_public_key() },
+            OauthSubject::Jwt { key_id: "idp-1".into(), key: keys().1.to_public_key().into() },
         ],
         token_ttl: ttl,
         ..cloud_auth::Config::default()

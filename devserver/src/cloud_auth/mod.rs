@@ -5,7 +5,7 @@
 //! |---|---|---|---|
 //! | `POST /iam/v1/tokens` | `--iam-key KEY_ID:SERVICE_ACCOUNT_ID:PATH` | `{"jwt": "<PS256 JWS>"}` | `{"iamToken", "expiresAt"}` |
 //! | `GET /computeMetadata/v1/instance/service-accounts/default/token` | `--metadata-token SERVICE_ACCOUNT_ID` | header `Metadata-Flavor: Google` | `{"access_token", "expires_in", "token_type": "Bearer"}` |
-//! | `POST /oauth/token` | `--oauth-subject token:VALUE` or `jwt:KEY_ID:PATH` | RFC 8693 form | `{"access_token", "issued_token_type", "token_type", "expires_in"}` |
+//! | `POST /oauth/token` | `--oauth-subject token:VALUE` or `jwt:KEY_ID:PATH` (RS256, PS256, ES256) | RFC 8693 form | `{"access_token", "issued_token_type", "token_type", "expires_in"}` |
 //!
 //! The routes share the gRPC port: [`TokenEndpointsLayer`] sits inside the guard and CORS layers (so
 //! browsers get the same origin rules and preflight answers as gRPC-web) and answers these paths before
@@ -27,9 +27,9 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use bytes::Bytes;
 use http::{HeaderValue, Method, Request, Response, StatusCode};
 use http_body_util::{BodyExt, Full, Limited};
-use rsa::RsaPublicKey;
 use tonic::body::Body;
 
+use self::jwt::PublicKey;
 use crate::faults::Faults;
 use crate::state::State;
 
@@ -60,7 +60,8 @@ const MAX_BODY_BYTES: usize = 64 * 1024;
 pub struct IamKey {
     pub key_id: String,
     pub service_account_id: String,
-    pub key: RsaPublicKey,
+    /// An RSA key (service-account JWTs are PS256).
+    pub key: PublicKey,
 }
 
 impl fmt::Debug for IamKey {
@@ -73,7 +74,7 @@ impl fmt::Debug for IamKey {
 }
 
 /// Reads a PEM public key file for a flag.
-fn read_key(path: &str, flag: &str) -> Result<RsaPublicKey, String> {
+fn read_key(path: &str, flag: &str) -> Result<PublicKey, String> {
     let pem = std::fs::read_to_string(path).map_err(|e| format!("{flag}: cannot read {path}: {e}"))?;
     jwt::public_key_from_pem(&pem).map_err(|e| format!("{flag}: {path}: {e}"))
 }
@@ -86,11 +87,11 @@ impl IamKey {
             (Some(key_id), Some(account), Some(path))
                 if !key_id.is_empty() && !account.is_empty() && !path.is_empty() =>
             {
-                Ok(IamKey {
-                    key_id: key_id.to_string(),
-                    service_account_id: account.to_string(),
-                    key: read_key(path, "--iam-key")?,
-                })
+                let key = read_key(path, "--iam-key")?;
+                if !matches!(key, PublicKey::Rsa(_)) {
+                    return Err(format!("--iam-key: {path}: service-account keys are RSA (their JWTs are PS256)"));
+                }
+                Ok(IamKey { key_id: key_id.to_string(), service_account_id: account.to_string(), key })
             }
             _ => Err(format!("--iam-key wants KEY_ID:SERVICE_ACCOUNT_ID:PATH, got {value:?}")),
         }
@@ -102,8 +103,9 @@ impl IamKey {
 pub enum OauthSubject {
     /// This exact token (compared in constant time).
     Token(String),
-    /// A JWT signed (RS256 or PS256) with this key; its `kid`, when it has one, must be `key_id`.
-    Jwt { key_id: String, key: RsaPublicKey },
+    /// A JWT signed with this key (RS256 or PS256 for an RSA key, ES256 for a P-256 one); its `kid`, when
+    /// it has one, must be `key_id`.
+    Jwt { key_id: String, key: PublicKey },
 }
 
 impl fmt::Debug for OauthSubject {
@@ -407,10 +409,18 @@ mod tests {
         std::fs::write(&path, pem).unwrap();
         let key = IamKey::from_flag(&format!("kid-1:sa-1:{}", path.display())).unwrap();
         assert_eq!((key.key_id.as_str(), key.service_account_id.as_str()), ("kid-1", "sa-1"));
-        assert_eq!(key.key, public);
+        assert_eq!(key.key, public.clone().into());
         assert!(IamKey::from_flag("kid-1:sa-1").is_err());
         assert!(IamKey::from_flag(&format!(":sa-1:{}", path.display())).is_err());
         assert!(IamKey::from_flag("kid-1:sa-1:/nonexistent").unwrap_err().contains("cannot read"));
+        let ec = p256::ecdsa::SigningKey::random(&mut rsa::rand_core::OsRng);
+        let ec_pem = p256::pkcs8::EncodePublicKey::to_public_key_pem(ec.verifying_key(), rsa::pkcs8::LineEnding::LF);
+        let ec_path = dir.path().join("ec.pem");
+        std::fs::write(&ec_path, ec_pem.unwrap()).unwrap();
+        let err = IamKey::from_flag(&format!("kid-1:sa-1:{}", ec_path.display())).unwrap_err();
+        assert!(err.contains("service-account keys are RSA"), "{err}");
+        let subject = OauthSubject::from_flag(&format!("jwt:ec:{}", ec_path.display())).unwrap();
+        assert!(matches!(subject, OauthSubject::Jwt { key: PublicKey::P256(_), .. }));
 
         let subject = OauthSubject::from_flag("token:s3cr:et").unwrap();
         assert!(matches!(&subject, OauthSubject::Token(t) if t == "s3cr:et"));
