@@ -1,11 +1,16 @@
 //! The cloud token endpoints: what a client's cloud credentials talk to before they talk to YDB, served
 //! by the dev server so those credentials can be tested end to end without a cloud.
 //!
-//! | Route | Enabled by | Request | Answer |
-//! |---|---|---|---|
-//! | `POST /iam/v1/tokens` | `--iam-key KEY_ID:SERVICE_ACCOUNT_ID:PATH` | `{"jwt": "<PS256 JWS>"}` | `{"iamToken", "expiresAt"}` |
-//! | `GET /computeMetadata/v1/instance/service-accounts/default/token` | `--metadata-token SERVICE_ACCOUNT_ID` | header `Metadata-Flavor: Google` | `{"access_token", "expires_in", "token_type": "Bearer"}` |
-//! | `POST /oauth/token` | `--oauth-subject token:VALUE` or `jwt:KEY_ID:PATH` (RS256, PS256, ES256) | RFC 8693 form | `{"access_token", "issued_token_type", "token_type", "expires_in"}` |
+//! - `POST /iam/v1/tokens` (`iam.rs`), on with `--iam-key KEY_ID:SERVICE_ACCOUNT_ID:PATH`: JSON
+//!   `{"jwt": "<PS256 JWS>"}` → `{"iamToken", "expiresAt"}`, Yandex Cloud IAM's REST exchange.
+//! - `GET /computeMetadata/v1/instance/service-accounts/default/token` (`metadata.rs`), on with
+//!   `--metadata-token SERVICE_ACCOUNT_ID`: header `Metadata-Flavor: Google` →
+//!   `{"access_token", "expires_in", "token_type": "Bearer"}`, the instance metadata service.
+//! - `POST /oauth/token` (`oauth.rs`), on with `--oauth-subject token:VALUE` or `jwt:KEY_ID:PATH`: an
+//!   RFC 8693
+//!   form → `{"access_token", "issued_token_type", "token_type", "expires_in"}`.
+//!
+//! `jwt.rs` parses and verifies the JWTs (RS256, PS256, ES256).
 //!
 //! The routes share the gRPC port: [`TokenEndpointsLayer`] sits inside the guard and CORS layers (so
 //! browsers get the same origin rules and preflight answers as gRPC-web) and answers these paths before
@@ -25,7 +30,7 @@ use std::task::{Context, Poll};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use bytes::Bytes;
-use http::{HeaderValue, Method, Request, Response, StatusCode};
+use http::{HeaderValue, Request, Response, StatusCode};
 use http_body_util::{BodyExt, Full, Limited};
 use tonic::body::Body;
 
@@ -206,14 +211,8 @@ impl Route {
         }
     }
 
-    fn method(self) -> Method {
-        match self {
-            Route::Metadata => Method::GET,
-            Route::Iam | Route::Oauth => Method::POST,
-        }
-    }
-
-    fn method_name(self) -> &'static str {
+    /// The one method the route answers.
+    fn method(self) -> &'static str {
         match self {
             Route::Metadata => "GET",
             Route::Iam | Route::Oauth => "POST",
@@ -315,10 +314,10 @@ where
         let message = format!("{} is not served: start the dev server with {flag}", route.path());
         return route.error(StatusCode::NOT_FOUND, &message);
     }
-    if request.method() != route.method() {
+    if request.method().as_str() != route.method() {
         let message = format!("{} answers {} only", route.path(), route.method());
         let mut response = route.error(StatusCode::METHOD_NOT_ALLOWED, &message);
-        response.headers_mut().insert(http::header::ALLOW, HeaderValue::from_static(route.method_name()));
+        response.headers_mut().insert(http::header::ALLOW, HeaderValue::from_static(route.method()));
         return response;
     }
     match route {
