@@ -7,8 +7,7 @@
 //!   `--metadata-token SERVICE_ACCOUNT_ID`: header `Metadata-Flavor: Google` →
 //!   `{"access_token", "expires_in", "token_type": "Bearer"}`, the instance metadata service.
 //! - `POST /oauth/token` (`oauth.rs`), on with `--oauth-subject token:VALUE` or `jwt:KEY_ID:PATH`: an
-//!   RFC 8693
-//!   form → `{"access_token", "issued_token_type", "token_type", "expires_in"}`.
+//!   RFC 8693 form → `{"access_token", "issued_token_type", "token_type", "expires_in"}`.
 //!
 //! `jwt.rs` parses and verifies the JWTs (RS256, PS256, ES256).
 //!
