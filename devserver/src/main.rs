@@ -46,6 +46,10 @@ struct Args {
     /// IAM token (repeatable; with any, calls need a token).
     #[arg(long = "iam-key", value_name = "KEY_ID:SERVICE_ACCOUNT_ID:PATH")]
     iam_keys: Vec<String>,
+    /// The same from a Yandex Cloud authorized key file (JSON with id, service_account_id and public_key or
+    /// private_key), so one file serves the client and the server (repeatable).
+    #[arg(long = "iam-key-file", value_name = "PATH")]
+    iam_key_files: Vec<String>,
     /// The aud the service-account JWTs must name.
     #[arg(long, default_value = ydb_devserver::cloud_auth::DEFAULT_IAM_AUDIENCE)]
     iam_audience: String,
@@ -68,7 +72,12 @@ struct Args {
 fn cloud_auth(args: &Args) -> Result<ydb_devserver::cloud_auth::Config, String> {
     use ydb_devserver::cloud_auth::{Config, IamKey, OauthSubject};
     Ok(Config {
-        iam_keys: args.iam_keys.iter().map(|k| IamKey::from_flag(k)).collect::<Result<_, _>>()?,
+        iam_keys: args
+            .iam_keys
+            .iter()
+            .map(|k| IamKey::from_flag(k))
+            .chain(args.iam_key_files.iter().map(|f| IamKey::from_key_file(f)))
+            .collect::<Result<_, _>>()?,
         iam_audience: args.iam_audience.clone(),
         token_ttl: Duration::from_secs(args.iam_token_ttl.max(1)),
         metadata_account: args.metadata_token.clone().filter(|a| !a.is_empty()),

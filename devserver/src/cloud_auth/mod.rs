@@ -100,6 +100,43 @@ impl IamKey {
             _ => Err(format!("--iam-key wants KEY_ID:SERVICE_ACCOUNT_ID:PATH, got {value:?}")),
         }
     }
+
+    /// From `--iam-key-file PATH`: a service account's authorized key as Yandex Cloud writes it (`yc iam
+    /// key create --output key.json`): `id`, `service_account_id`, and `public_key` (PEM) or, without it,
+    /// the public half of `private_key` — so one file can drive both a client and this server.
+    pub fn from_key_file(path: &str) -> Result<IamKey, String> {
+        let flag = "--iam-key-file";
+        let text = std::fs::read_to_string(path).map_err(|e| format!("{flag}: cannot read {path}: {e}"))?;
+        let json: serde_json::Value =
+            serde_json::from_str(&text).map_err(|_| format!("{flag}: {path} is not a JSON key file"))?;
+        let field = |name: &str| json.get(name).and_then(|v| v.as_str()).filter(|v| !v.is_empty());
+        let (Some(key_id), Some(account)) = (field("id"), field("service_account_id")) else {
+            return Err(format!("{flag}: {path} has no id and service_account_id"));
+        };
+        let key = match (field("public_key"), field("private_key")) {
+            (Some(public), _) => jwt::public_key_from_pem(public).map_err(|e| format!("{flag}: {path}: {e}"))?,
+            (None, Some(private)) => public_half(private).map_err(|e| format!("{flag}: {path}: {e}"))?,
+            (None, None) => return Err(format!("{flag}: {path} has neither public_key nor private_key")),
+        };
+        if !matches!(key, PublicKey::Rsa(_)) {
+            return Err(format!("{flag}: {path}: service-account keys are RSA (their JWTs are PS256)"));
+        }
+        Ok(IamKey { key_id: key_id.to_string(), service_account_id: account.to_string(), key })
+    }
+}
+
+/// The public half of a PEM RSA private key (PKCS#8 or PKCS#1), after whatever precedes the PEM (Yandex
+/// Cloud's key files start theirs with a `PLEASE DO NOT REMOVE THIS LINE!` line). Errors never quote it.
+fn public_half(private_pem: &str) -> Result<PublicKey, String> {
+    use rsa::pkcs1::DecodeRsaPrivateKey;
+    use rsa::pkcs8::DecodePrivateKey;
+    let pem = private_pem.find("-----BEGIN").and_then(|start| private_pem.get(start..)).unwrap_or_default();
+    let key = if pem.starts_with("-----BEGIN RSA PRIVATE KEY-----") {
+        rsa::RsaPrivateKey::from_pkcs1_pem(pem).ok()
+    } else {
+        rsa::RsaPrivateKey::from_pkcs8_pem(pem).ok()
+    };
+    key.map(|k| PublicKey::Rsa(k.to_public_key())).ok_or_else(|| "private_key is not a PEM RSA private key".to_string())
 }
 
 /// A subject token the OAuth token exchange accepts.
@@ -221,7 +258,9 @@ impl Route {
     /// The flag that turns the route on, when `config` has it off.
     fn missing_flag(self, config: &Config) -> Option<&'static str> {
         match self {
-            Route::Iam if config.iam_keys.is_empty() => Some("--iam-key KEY_ID:SERVICE_ACCOUNT_ID:PATH"),
+            Route::Iam if config.iam_keys.is_empty() => {
+                Some("--iam-key KEY_ID:SERVICE_ACCOUNT_ID:PATH or --iam-key-file KEY.json")
+            }
             Route::Metadata if config.metadata_account.is_none() => Some("--metadata-token SERVICE_ACCOUNT_ID"),
             Route::Oauth if config.oauth_subjects.is_empty() => Some("--oauth-subject token:VALUE|jwt:KEY_ID:PATH"),
             _ => None,
@@ -419,6 +458,25 @@ mod tests {
         assert!(err.contains("service-account keys are RSA"), "{err}");
         let subject = OauthSubject::from_flag(&format!("jwt:ec:{}", ec_path.display())).unwrap();
         assert!(matches!(subject, OauthSubject::Jwt { key: PublicKey::P256(_), .. }));
+
+        // A Yandex Cloud key file: with its public key, or only the private one (and its warning line).
+        let private = rsa::pkcs8::EncodePrivateKey::to_pkcs8_pem(&jwt::tests::keys().0, rsa::pkcs8::LineEnding::LF);
+        let private = format!("PLEASE DO NOT REMOVE THIS LINE! Yandex.Cloud SA Key ID <kid-2>\n{}", *private.unwrap());
+        let pem = rsa::pkcs8::EncodePublicKey::to_public_key_pem(&public, rsa::pkcs8::LineEnding::LF).unwrap();
+        for json in [
+            serde_json::json!({"id": "kid-2", "service_account_id": "sa-2", "public_key": pem, "private_key": "x"}),
+            serde_json::json!({"id": "kid-2", "service_account_id": "sa-2", "private_key": private}),
+        ] {
+            let file = dir.path().join("key.json");
+            std::fs::write(&file, json.to_string()).unwrap();
+            let key = IamKey::from_key_file(&file.display().to_string()).unwrap();
+            assert_eq!((key.key_id.as_str(), key.service_account_id.as_str()), ("kid-2", "sa-2"));
+            assert_eq!(key.key, public.clone().into());
+        }
+        let file = dir.path().join("bad.json");
+        std::fs::write(&file, r#"{"id": "k", "service_account_id": "s", "private_key": "SECRET-BITS"}"#).unwrap();
+        let err = IamKey::from_key_file(&file.display().to_string()).unwrap_err();
+        assert!(err.contains("not a PEM RSA private key") && !err.contains("SECRET"), "{err}");
 
         let subject = OauthSubject::from_flag("token:s3cr:et").unwrap();
         assert!(matches!(&subject, OauthSubject::Token(t) if t == "s3cr:et"));
