@@ -18,6 +18,9 @@ use std::cell::{Cell, RefCell};
 use std::future::Future;
 use std::rc::Rc;
 
+/// How long [`Driver::wait`] waits when its caller does not say.
+pub const DEFAULT_WAIT_TIMEOUT_MS: f64 = 10_000.0;
+
 /// Something the driver stops when it stops (the pools made from it), called with how long to wait for
 /// sessions still checked out.
 pub type StopHook = Box<dyn Fn(Option<u32>) -> LocalBoxFuture<'static, ()>>;
@@ -79,8 +82,12 @@ impl Driver {
         &self.implicit_sessions
     }
 
-    pub fn retry_budget(&self) -> Option<&RetryBudget> {
-        self.retry_budget.as_ref()
+    /// A retry loop's `settings`, capped by the driver's retry budget unless they bring their own.
+    pub fn retry_settings(&self, mut settings: RetrySettings) -> RetrySettings {
+        if settings.budget.is_none() {
+            settings.budget.clone_from(&self.retry_budget);
+        }
+        settings
     }
 
     /// Registers something to stop with the driver (a pool made from it).
@@ -97,10 +104,11 @@ impl Driver {
         future::join_all(hooks.iter().map(|h| h(wait_ms))).await;
     }
 
-    /// True once the database answered discovery, false when `timeout_ms` passed first. Failures are
-    /// retried with the fast backoff (at least 50 ms apart); with `fail_fast` the first failure other
-    /// than a deadline is returned instead.
-    pub async fn wait(&self, timeout_ms: f64, fail_fast: bool, random: impl FnMut() -> f64) -> Result<bool> {
+    /// True once the database answered discovery, false when `timeout_ms` (default
+    /// [`DEFAULT_WAIT_TIMEOUT_MS`]) passed first. Failures are retried with the fast backoff (at least
+    /// 50 ms apart); with `fail_fast` the first failure other than a deadline is returned instead.
+    pub async fn wait(&self, timeout_ms: Option<f64>, fail_fast: bool, random: impl FnMut() -> f64) -> Result<bool> {
+        let timeout_ms = timeout_ms.unwrap_or(DEFAULT_WAIT_TIMEOUT_MS);
         /// Why an attempt to reach the database ended.
         enum Waited {
             Failed(Error, bool),
@@ -255,7 +263,7 @@ mod tests {
         assert!(driver.shutdown().is_triggered());
         block_on(driver.stop(None));
         assert_eq!(stopped_with.borrow().len(), 2, "hooks run once");
-        let waited = block_on(driver.wait(1000.0, false, || 0.5));
+        let waited = block_on(driver.wait(None, false, || 0.5));
         assert_eq!(waited.map_err(|e| e.status), Err(Status::Cancelled), "a stopped driver does not wait");
     }
 

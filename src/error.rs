@@ -179,6 +179,25 @@ pub enum ErrorKind {
     Client,
 }
 
+/// Each kind and its name as JS sees it (`error.kind`).
+const KIND_NAMES: [(ErrorKind, &str); 5] = [
+    (ErrorKind::Ydb, "ydb"),
+    (ErrorKind::Transport, "transport"),
+    (ErrorKind::Argument, "argument"),
+    (ErrorKind::Cancelled, "cancelled"),
+    (ErrorKind::Client, "client"),
+];
+
+impl ErrorKind {
+    pub fn name(self) -> &'static str {
+        KIND_NAMES.iter().find(|(k, _)| *k == self).map_or("client", |(_, name)| name)
+    }
+
+    pub fn from_name(name: &str) -> Option<ErrorKind> {
+        KIND_NAMES.iter().find(|(_, n)| *n == name).map(|(k, _)| *k)
+    }
+}
+
 /// The client's error: a kind, a YDB status, a message and the server's issues. Opaque outside the
 /// crate: read it through its accessors; only the crate makes one, through constructors that pair each
 /// kind with what it means (a client-side failure is never labelled a server answer).
@@ -366,6 +385,15 @@ mod tests {
 
     fn ydb(status: Status) -> Error {
         Error::new(ErrorKind::Ydb, status, "x")
+    }
+
+    #[test]
+    fn every_kind_has_one_name_that_reads_back() {
+        for kind in [ErrorKind::Ydb, ErrorKind::Transport, ErrorKind::Argument, ErrorKind::Cancelled, ErrorKind::Client]
+        {
+            assert_eq!(ErrorKind::from_name(kind.name()), Some(kind));
+        }
+        assert_eq!(ErrorKind::from_name("YDB"), None);
     }
 
     #[test]

@@ -117,40 +117,25 @@ fn fetch_from_js(o: &Option<JsValue>) -> Result<FetchSettings> {
     let mut headers = Vec::new();
     for entry in js_sys::Object::entries(object).iter() {
         let pair: js_sys::Array = entry.dyn_into().map_err(|_| bad())?;
-        match (pair.get(0).as_string(), pair.get(1).as_string()) {
-            (Some(name), Some(value)) if valid_header(&name, &value) => headers.push((name, value)),
-            _ => return Err(bad()),
-        }
+        headers.push((pair.get(0).as_string().ok_or_else(bad)?, pair.get(1).as_string().ok_or_else(bad)?));
     }
-    Ok(FetchSettings { fetch, headers: headers.into() })
-}
-
-/// A header name is an HTTP token; a value has no line breaks or NULs (RFC 9110), so `fetch` cannot
-/// refuse it later with a message that quotes it.
-fn valid_header(name: &str, value: &str) -> bool {
-    let token = |c: u8| c.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~".contains(&c);
-    !name.is_empty() && name.bytes().all(token) && !value.bytes().any(|c| matches!(c, b'\r' | b'\n' | 0))
+    FetchSettings::new(fetch, headers)
 }
 
 /// The `discovery` option: `'single'` (the default), `'balanced'`, or
 /// `{ mode?, intervalMs?, mapEndpoint? }`.
 fn discovery_from_js(v: &JsValue) -> Result<DiscoverySettings> {
     let mut settings = DiscoverySettings::default();
-    let mode = |m: &str| match m {
-        "single" => Ok(false),
-        "balanced" => Ok(true),
-        _ => Err(Error::argument(format!("discovery mode must be \"single\" or \"balanced\", got {m:?}"))),
-    };
     if let Some(m) = v.as_string() {
-        settings.balanced = mode(&m)?;
+        settings.set_mode(&m)?;
         return Ok(settings);
     }
     let o = options::object(v, "option discovery")?;
     if let Some(m) = options::string(&o, "mode")? {
-        settings.balanced = mode(&m)?;
+        settings.set_mode(&m)?;
     }
     if let Some(ms) = options::number(&o, "intervalMs")? {
-        settings.interval_ms = ms.max(100.0);
+        settings.set_interval_ms(ms);
     }
     let map = options::raw(&o, "mapEndpoint");
     if !map.is_undefined() && !map.is_null() {
@@ -198,7 +183,7 @@ impl Driver {
         if let Some(pool) = self.fallback_pool.borrow().as_ref() {
             return Ok(pool.clone());
         }
-        let pool = super::pooling::pool_for_driver(self, &None)?;
+        let pool = crate::pool::Pool::for_driver(&self.inner, None)?;
         *self.fallback_pool.borrow_mut() = Some(pool.clone());
         Ok(pool)
     }
@@ -266,8 +251,8 @@ impl Driver {
         future_to_promise(async move {
             let o = options::object(&opts, "wait options")?;
             let fail_fast = options::boolean(&o, "failFast")?.unwrap_or(false);
-            let timeout = options::number(&o, "timeoutMs")?.unwrap_or(10_000.0);
-            Ok(JsValue::from_bool(driver.wait(timeout, fail_fast, super::random).await?))
+            let timeout = options::number(&o, "timeoutMs")?;
+            Ok(JsValue::from_bool(driver.wait(timeout, fail_fast, crate::transport::runtime::random).await?))
         })
     }
 
@@ -276,10 +261,7 @@ impl Driver {
     /// waiting in backoff with CANCELLED, and refuses new work.
     pub fn stop(&self, opts: JsValue) -> Promise {
         let wait_ms = options::object(&opts, "stop options").and_then(|o| options::millis(&o, "timeoutMs"));
-        let wait_ms = match wait_ms {
-            Ok(ms) => ms,
-            Err(e) => return Promise::reject(&to_js(e)),
-        };
+        let wait_ms = super::or_reject!(wait_ms);
         let driver = self.inner.clone();
         future_to_promise(async move {
             driver.stop(wait_ms).await;
@@ -308,15 +290,13 @@ impl Driver {
     pub fn query(&self, text: JsValue, params: JsValue, opts: JsValue) -> Promise {
         let prepared = (|| -> Result<_> {
             let o = options::object(&opts, "query options")?;
-            let (mut settings, loop_signal) =
-                super::retry::RetryContext::of(self).settings(&options::raw(&o, "retrySettings"))?;
+            let (mut settings, loop_cancel) = super::retry::settings_and_cancel(&options::raw(&o, "retrySettings"))?;
             if let Some(idempotent) = options::boolean(&o, "idempotent")? {
                 settings.idempotent = idempotent;
             }
             let mut call = options::call_options(&o)?;
-            call.signal = call.signal.or(loop_signal);
-            let signal = call.signal.clone();
-            Ok((super::query::one_shot(&text, &params, call)?, settings, signal))
+            call.cancel = call.cancel.or(loop_cancel);
+            Ok((super::query::one_shot(&text, &params, call)?, settings))
         })();
         let me = self.clone();
         super::query::one_shot_promise(self.inner.clone(), Box::new(move || me.fallback_pool()), prepared)

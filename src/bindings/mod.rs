@@ -91,13 +91,7 @@ pub fn to_js(e: Error) -> JsValue {
     if e.kind == ErrorKind::Argument {
         return js_sys::TypeError::new(&e.message).into();
     }
-    let kind = match e.kind {
-        ErrorKind::Ydb => "ydb",
-        ErrorKind::Client => "client",
-        ErrorKind::Transport => "transport",
-        ErrorKind::Cancelled => "cancelled",
-        ErrorKind::Argument => "argument",
-    };
+    let kind = e.kind.name();
     let made = ERROR_FACTORY.with(|f| {
         let f = f.borrow();
         let f = f.as_ref()?;
@@ -113,27 +107,24 @@ pub fn to_js(e: Error) -> JsValue {
     made.unwrap_or_else(|| js_sys::Error::new(&e.message).into())
 }
 
-pub fn random() -> f64 {
-    js_sys::Math::random()
+/// `undefined`, what a call that returns nothing resolves.
+pub fn undefined(_: ()) -> JsValue {
+    JsValue::UNDEFINED
 }
 
-/// Whether this runtime binds I/O to the request that started it, as Cloudflare Workers (workerd) do:
-/// work woken by one request must not continue another's, so pool waiters poll on their own timers.
-pub fn request_bound_io() -> bool {
-    let global = js_sys::global();
-    js_sys::Reflect::get(&global, &JsValue::from_str("navigator"))
-        .ok()
-        .filter(|n| n.is_object())
-        .and_then(|n| js_sys::Reflect::get(&n, &JsValue::from_str("userAgent")).ok())
-        .and_then(|ua| ua.as_string())
-        .is_some_and(|ua| ua == "Cloudflare-Workers")
-}
-
-/// How often a pool waiter looks for a free session in request-bound runtimes (0: woken directly).
-pub fn pool_poll_ms() -> u32 {
-    if request_bound_io() {
-        2
-    } else {
-        0
-    }
+/// The Promise of `call` on a checked-out session with the arguments `args` holds. A session given back
+/// to its pool, or a bad argument, rejects it before anything is sent.
+pub fn on_session<S, A, F>(
+    session: &crate::pool::Checkout<S>,
+    args: crate::error::Result<A>,
+    call: impl FnOnce(S, A) -> F + 'static,
+) -> js_sys::Promise
+where
+    S: crate::pool::PooledSession + Clone,
+    A: 'static,
+    F: std::future::Future<Output = crate::error::Result<JsValue>> + 'static,
+{
+    let session = or_reject!(session.get());
+    let args = or_reject!(args);
+    wasm_bindgen_futures::future_to_promise(async move { Ok(call(session, args).await?) })
 }

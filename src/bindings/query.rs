@@ -1,32 +1,26 @@
 //! `QuerySessionPool`, `QuerySession` and the streamed `executeQuery` result, as JS sees them.
 
 use super::driver::Driver;
-use super::or_reject;
-use super::pooling::{acquire_promise, pool_for_driver, pool_options, release_to, stop_promise};
-use super::retry::{retry_operation_promise, RetryContext, SignalCancellation};
+use super::pooling::{acquire_promise, pool_for_driver, pool_options, status_to_js, stop_promise};
+use super::retry::{retry_operation_promise, settings_and_cancel};
 use super::sql::text_and_params;
 use super::values::{result_set_to_js, result_sets_to_js};
-use super::{options, to_js};
+use super::{on_session, options, to_js, undefined};
 use crate::error::{Error, Result};
 use crate::pool::{Checkout, Pool};
-use crate::proto::ydb::TypedValue;
-use crate::query::{execute_once, OneShot, QueryResultStream as CoreStream, QuerySession as CoreSession, TxControl};
+use crate::query::{execute_once, OneShot, QuerySession as CoreSession, StreamedQuery, TxControl};
 use crate::retry::RetrySettings;
 use crate::transport::CallOptions;
 use js_sys::{Array, Function, Promise};
-use std::cell::RefCell;
-use std::collections::HashMap;
 use std::rc::Rc;
 use wasm_bindgen::prelude::*;
 use wasm_bindgen_futures::future_to_promise;
-use web_sys::AbortSignal;
 
 pub(crate) type SessionPool = Pool<Rc<CoreSession>>;
 
 #[wasm_bindgen]
 pub struct QuerySessionPool {
     pool: SessionPool,
-    retry: RetryContext,
     driver: crate::driver::Driver,
 }
 
@@ -36,7 +30,7 @@ impl QuerySessionPool {
     #[wasm_bindgen(constructor)]
     pub fn new(driver: &Driver, opts: JsValue) -> std::result::Result<QuerySessionPool, JsValue> {
         let pool = pool_for_driver(driver, &pool_options(&opts)?)?;
-        Ok(QuerySessionPool { pool, retry: RetryContext::of(driver), driver: driver.inner.clone() })
+        Ok(QuerySessionPool { pool, driver: driver.inner.clone() })
     }
 
     /// A session for exclusive use; give it back with `release`.
@@ -46,13 +40,13 @@ impl QuerySessionPool {
 
     /// Gives a session back. A second release is a no-op; a session of another pool is a `TypeError`.
     pub fn release(&self, session: &QuerySession) -> std::result::Result<(), JsValue> {
-        release_to(&self.pool, &session.inner)
+        session.inner.release_to(&self.pool).map_err(to_js)
     }
 
     /// `retryOperation(async (session) => …, retrySettings?)`
     #[wasm_bindgen(js_name = retryOperation)]
     pub fn retry_operation(&self, callee: Function, settings: JsValue, args: Array) -> Promise {
-        retry_operation_promise(&self.pool, &self.retry, settings, |s| QuerySession::of(s).into(), callee, args)
+        retry_operation_promise(&self.pool, &self.driver, settings, |s| QuerySession::of(s).into(), callee, args)
     }
 
     /// Runs a query with retries and returns all its result sets: one request per attempt, in an
@@ -60,38 +54,44 @@ impl QuerySessionPool {
     #[wasm_bindgen(js_name = executeWithRetries)]
     pub fn execute_with_retries(&self, query: JsValue, params: JsValue, settings: JsValue) -> Promise {
         let pool = self.pool.clone();
-        let prepared = (|| -> Result<_> {
-            let (settings, signal) = self.retry.settings(&settings)?;
-            let call = CallOptions { signal: signal.clone(), ..Default::default() };
-            Ok((one_shot(&query, &params, call)?, settings, signal))
+        let prepared = (|| {
+            let (settings, cancel) = settings_and_cancel(&settings)?;
+            Ok((one_shot(&query, &params, CallOptions { cancel, ..Default::default() })?, settings))
         })();
         one_shot_promise(self.driver.clone(), Box::new(move || Ok(pool.clone())), prepared)
     }
+
     /// Closes every idle session; later `acquire` calls fail.
     pub fn stop(&self, opts: JsValue) -> Promise {
         stop_promise(&self.pool, opts)
     }
 
+    /// `{ maxSize, idle, inUse, creating, waiters, stopped }`
+    #[wasm_bindgen(getter)]
+    pub fn status(&self) -> JsValue {
+        status_to_js(self.pool.status())
+    }
+
     #[wasm_bindgen(getter)]
     pub fn size(&self) -> usize {
-        self.pool.size()
+        self.pool.status().max_size
     }
 
     /// Sessions open now (idle and checked out).
     #[wasm_bindgen(getter, js_name = totalSessions)]
     pub fn total_sessions(&self) -> usize {
-        self.pool.total()
+        self.pool.status().total()
     }
 
     #[wasm_bindgen(getter, js_name = idleSessions)]
     pub fn idle_sessions(&self) -> usize {
-        self.pool.idle()
+        self.pool.status().idle
     }
 }
 
 /// A one-shot query from its JS arguments.
 pub(crate) fn one_shot(query: &JsValue, params: &JsValue, call: CallOptions) -> Result<OneShot> {
-    let (text, parameters) = super::sql::text_and_params(query, params)?;
+    let (text, parameters) = text_and_params(query, params)?;
     Ok(OneShot { text, parameters, call })
 }
 
@@ -101,13 +101,12 @@ pub(crate) fn one_shot(query: &JsValue, params: &JsValue, call: CallOptions) -> 
 pub(crate) fn one_shot_promise(
     driver: crate::driver::Driver,
     fallback: Box<dyn Fn() -> Result<SessionPool>>,
-    prepared: Result<(OneShot, RetrySettings, Option<AbortSignal>)>,
+    prepared: Result<(OneShot, RetrySettings)>,
 ) -> Promise {
     future_to_promise(async move {
-        let (query, settings, signal) = prepared?;
-        let cancellation = SignalCancellation(signal);
-        let sets = execute_once(&driver, &*fallback, &settings, &cancellation, super::random, &query).await?;
-        result_sets_to_js(&sets).map_err(to_js)
+        let (query, settings) = prepared?;
+        let random = crate::transport::runtime::random;
+        Ok(result_sets_to_js(&execute_once(&driver, &*fallback, &settings, random, &query).await?)?)
     })
 }
 
@@ -139,6 +138,12 @@ fn tx_control_from_js(o: &Option<JsValue>) -> Result<TxControl> {
     Ok(TxControl::Begin { mode, commit })
 }
 
+/// A transaction id argument. Exported functions take `JsValue`, never `String`: wasm-bindgen's glue
+/// would pass a non-string (a number, an object) to wasm as a string with a bogus length, which traps.
+fn tx_id_arg(v: &JsValue) -> Result<String> {
+    v.as_string().ok_or_else(|| Error::argument("a transaction id must be a string"))
+}
+
 #[wasm_bindgen]
 impl QuerySession {
     #[wasm_bindgen(getter, js_name = sessionId)]
@@ -159,177 +164,76 @@ impl QuerySession {
         params: JsValue,
         opts: JsValue,
     ) -> std::result::Result<QueryResultStream, JsValue> {
-        let start = (|| -> Result<Pending> {
-            let (text, params) = text_and_params(&query, &params)?;
-            let o = options::object(&opts, "executeQuery options")?;
-            Ok(Pending {
-                session: self.inner.get()?,
-                text,
-                params,
-                tx: tx_control_from_js(&o)?,
-                call: options::call_options(&o)?,
-            })
-        })()?;
-        Ok(QueryResultStream {
-            state: Rc::new(RefCell::new(StreamState::Pending(Box::new(start)))),
-            tx_id: Rc::default(),
-        })
+        let (text, params) = text_and_params(&query, &params)?;
+        let o = options::object(&opts, "executeQuery options")?;
+        let (tx, call) = (tx_control_from_js(&o)?, options::call_options(&o)?);
+        Ok(QueryResultStream { inner: StreamedQuery::new(self.inner.get()?, text, params, tx, call) })
     }
 
     /// Begins a transaction explicitly and returns its id.
     #[wasm_bindgen(js_name = beginTransaction)]
     pub fn begin_transaction(&self, mode: JsValue) -> Promise {
-        let s = self.inner.get();
-        let s = or_reject!(s);
-        future_to_promise(async move {
-            let mode = super::table::tx_mode_from_js(&mode)?;
-            let id = s.begin(mode, &CallOptions::default()).await?;
-            Ok(JsValue::from_str(&id))
+        on_session(&self.inner, super::table::tx_mode_from_js(&mode), |s, mode| async move {
+            Ok(JsValue::from_str(&s.begin(mode, &CallOptions::default()).await?))
         })
     }
 
     #[wasm_bindgen(js_name = commitTransaction)]
     pub fn commit_transaction(&self, tx_id: JsValue) -> Promise {
-        let s = self.inner.get();
-        let s = or_reject!(s);
-        future_to_promise(async move {
-            let tx_id = tx_id_arg(&tx_id)?;
-            s.commit(&tx_id, &CallOptions::default()).await?;
-            Ok(JsValue::UNDEFINED)
+        on_session(&self.inner, tx_id_arg(&tx_id), |s, id| async move {
+            s.commit(&id, &CallOptions::default()).await.map(undefined)
         })
     }
 
     #[wasm_bindgen(js_name = rollbackTransaction)]
     pub fn rollback_transaction(&self, tx_id: JsValue) -> Promise {
-        let s = self.inner.get();
-        let s = or_reject!(s);
-        future_to_promise(async move {
-            let tx_id = tx_id_arg(&tx_id)?;
-            s.rollback(&tx_id, &CallOptions::default()).await?;
-            Ok(JsValue::UNDEFINED)
+        on_session(&self.inner, tx_id_arg(&tx_id), |s, id| async move {
+            s.rollback(&id, &CallOptions::default()).await.map(undefined)
         })
     }
 
     /// Deletes the session (a session from a pool goes back with `pool.release` instead).
     pub fn close(&self) -> Promise {
-        let s = self.inner.get();
-        let s = or_reject!(s);
-        future_to_promise(async move {
+        on_session(&self.inner, Ok(()), |s, ()| async move {
             s.delete().await;
             Ok(JsValue::UNDEFINED)
         })
     }
 }
 
-/// A transaction id argument. Exported functions take `JsValue`, never `String`: wasm-bindgen's glue
-/// would pass a non-string (a number, an object) to wasm as a string with a bogus length, which traps.
-fn tx_id_arg(v: &JsValue) -> Result<String> {
-    v.as_string().ok_or_else(|| Error::argument("a transaction id must be a string"))
-}
-
-struct Pending {
-    session: Rc<CoreSession>,
-    text: String,
-    params: HashMap<String, TypedValue>,
-    tx: TxControl,
-    call: CallOptions,
-}
-
-enum StreamState {
-    Pending(Box<Pending>),
-    Running(CoreStream),
-    /// A `next()` is in flight.
-    Busy,
-    Done,
-}
-
-/// The running stream of `state`, started on first use (`None` once done). While the caller reads it,
-/// `state` is Busy: a second reader is refused instead of interleaving.
-async fn take_stream(state: &RefCell<StreamState>) -> Result<Option<CoreStream>> {
-    let current = std::mem::replace(&mut *state.borrow_mut(), StreamState::Busy);
-    match current {
-        StreamState::Pending(p) => match p.session.execute(&p.text, p.params, &p.tx, &p.call).await {
-            Ok(s) => Ok(Some(s)),
-            Err(e) => {
-                *state.borrow_mut() = StreamState::Done;
-                Err(e)
-            }
-        },
-        StreamState::Running(s) => Ok(Some(s)),
-        StreamState::Busy => Err(Error::argument("next() called before the previous next() settled")),
-        StreamState::Done => {
-            *state.borrow_mut() = StreamState::Done;
-            Ok(None)
-        }
-    }
-}
-
 /// The parts of one `executeQuery`, pulled with `next()` (the JS entry makes it async-iterable).
 #[wasm_bindgen]
 pub struct QueryResultStream {
-    state: Rc<RefCell<StreamState>>,
-    /// The transaction the query began, kept after the stream ends (a write-only query may end
-    /// without any result-set part).
-    tx_id: Rc<RefCell<Option<String>>>,
+    inner: StreamedQuery,
 }
 
 #[wasm_bindgen]
 impl QueryResultStream {
     /// Resolves the next result-set part (`{ index, columns, rows, truncated }`), or `undefined`.
     pub fn next(&self) -> Promise {
-        let state = self.state.clone();
-        let tx_id = self.tx_id.clone();
+        let stream = self.inner.clone();
         future_to_promise(async move {
-            let Some(mut stream) = take_stream(&state).await? else {
-                return Ok(JsValue::UNDEFINED);
-            };
-            let next = stream.next().await;
-            if stream.tx_id.is_some() {
-                tx_id.borrow_mut().clone_from(&stream.tx_id);
-            }
-            match next {
-                Some(Ok(part)) => {
-                    let js = result_set_to_js(&part.result_set, Some(part.index));
-                    *state.borrow_mut() = StreamState::Running(stream);
-                    js.map_err(to_js)
-                }
-                Some(Err(e)) => {
-                    *state.borrow_mut() = StreamState::Done;
-                    Err(to_js(e))
-                }
-                None => {
-                    *state.borrow_mut() = StreamState::Done;
-                    Ok(JsValue::UNDEFINED)
-                }
+            match stream.next().await? {
+                Some(part) => Ok(result_set_to_js(&part.result_set, Some(part.index))?),
+                None => Ok(JsValue::UNDEFINED),
             }
         })
     }
 
     /// Resolves the rest of the stream gathered into whole result sets (what awaiting a query gives).
     pub fn collect(&self) -> Promise {
-        let state = self.state.clone();
-        let tx_id = self.tx_id.clone();
-        future_to_promise(async move {
-            let Some(mut stream) = take_stream(&state).await? else {
-                return result_sets_to_js(&[]).map_err(to_js);
-            };
-            let sets = stream.collect().await;
-            if stream.tx_id.is_some() {
-                tx_id.borrow_mut().clone_from(&stream.tx_id);
-            }
-            *state.borrow_mut() = StreamState::Done;
-            result_sets_to_js(&sets?).map_err(to_js)
-        })
+        let stream = self.inner.clone();
+        future_to_promise(async move { Ok(result_sets_to_js(&stream.collect().await?)?) })
     }
 
     /// The transaction the query began and left open, once known.
     #[wasm_bindgen(getter, js_name = txId)]
     pub fn tx_id(&self) -> Option<String> {
-        self.tx_id.borrow().clone()
+        self.inner.tx_id()
     }
 
     /// Stops reading: the request is aborted and the server stops the query.
     pub fn cancel(&self) {
-        *self.state.borrow_mut() = StreamState::Done;
+        self.inner.cancel();
     }
 }

@@ -16,7 +16,7 @@ use crate::error::{Error, ErrorKind, Issue, Result, Status};
 use crate::pool::Pool;
 use crate::proto::ydb::{ResultSet, TypedValue};
 use crate::retry::{retry, RetrySettings};
-use crate::session_retry::{attempt_with_session, backoff_sleep, Cancellation};
+use crate::session_retry::{attempt_with_session, backoff_sleep};
 use crate::transport::{CallOptions, Channel};
 use futures_util::future::LocalBoxFuture;
 use std::cell::Cell;
@@ -82,39 +82,41 @@ pub fn refuses_implicit_sessions(e: &Error) -> bool {
 pub struct OneShot {
     pub text: String,
     pub parameters: HashMap<String, TypedValue>,
-    /// Each attempt's deadline and the caller's signal.
+    /// Each attempt's deadline, and the caller's cancellation of the request and of the whole loop.
     pub call: CallOptions,
 }
 
 /// Runs `query` as one-shot queries run: an implicit session per attempt (see the module docs), with
 /// retries as `settings` allow; after the server refused implicit sessions, on sessions of `fallback()`
 /// (asked for only then). A cut answer is retried only when `settings.idempotent`: the query may have run.
+/// The driver's retry budget applies unless `settings` bring their own.
 pub async fn execute_once(
     driver: &Driver,
     fallback: &dyn Fn() -> Result<Pool<Rc<QuerySession>>>,
     settings: &RetrySettings,
-    cancellation: &dyn Cancellation,
     random: impl FnMut() -> f64,
     query: &OneShot,
 ) -> Result<Vec<ResultSet>> {
     driver.ensure_running()?;
+    let settings = &driver.retry_settings(settings.clone());
+    let cancel = query.call.cancel.as_ref();
     let support = driver.implicit_sessions();
     let request = |session_id| execute_request(session_id, &query.text, query.parameters.clone(), &TxControl::None);
     // Both ways run the same boxed `collected`; they differ only in the session id and the channel.
     let implicit = || collected(driver.endpoints().pick(), request(String::new()), &query.call, Rc::default());
     let pooled = || async {
         let pool = fallback()?;
-        attempt_with_session(&pool, settings, cancellation, |checkout| async move {
+        attempt_with_session(&pool, settings, cancel, |checkout| async move {
             let session = checkout.get()?;
             collected(session.channel.clone(), request(session.id.clone()), &query.call, session.alive.clone()).await
         })
         .await
     };
     let attempt = |_| async {
-        cancellation.check()?;
+        crate::cancel::check(cancel)?;
         support.attempt(implicit, pooled).await
     };
-    retry(settings, attempt, |ms| backoff_sleep::<Error>(driver.shutdown(), cancellation, ms), random).await
+    retry(settings, attempt, |ms| backoff_sleep::<Error>(driver.shutdown(), cancel, ms), random).await
 }
 
 /// Runs `request` through `channel` and gathers its result sets; `alive` is marked false on an error that

@@ -11,13 +11,15 @@
 //! server that refuses.
 
 use crate::error::{Error, Result, Status};
-use crate::pool::{wasm_spawn, PooledSession, DEFAULT_CREATE_TIMEOUT_MS};
+use crate::exclusive::Parts;
+use crate::pool::{PooledSession, DEFAULT_CREATE_TIMEOUT_MS};
 use crate::proto::ydb::{query, ResultSet, TypedValue};
 use crate::transport::methods::query_service as rpc;
+use crate::transport::runtime::spawn;
 use crate::transport::{CallOptions, Channel, MessageStream};
 use crate::tx_mode::TxMode;
 use futures_util::future::{self, AbortHandle, Abortable, Either, LocalBoxFuture};
-use std::cell::Cell;
+use std::cell::{Cell, RefCell};
 use std::collections::HashMap;
 use std::rc::Rc;
 
@@ -110,7 +112,7 @@ impl QuerySession {
         };
         let alive = Rc::new(Cell::new(true));
         let (attach, registration) = AbortHandle::new_pair();
-        wasm_spawn(Box::pin({
+        spawn(Box::pin({
             let alive = alive.clone();
             async move {
                 let _ = Abortable::new(watch(stream, alive.clone()), registration).await;
@@ -315,6 +317,68 @@ impl QueryResultStream {
             self.alive.set(false);
         }
         e
+    }
+}
+
+/// `execute`'s stream as a handle reads it piecemeal: opened on the first read, one read at a time (see
+/// [`Parts`]), keeping the transaction the query began after the stream ended (a write-only query may
+/// end without any result-set part). Clones share it.
+#[derive(Clone)]
+pub struct StreamedQuery {
+    parts: Parts<QueryResultStream>,
+    tx_id: Rc<RefCell<Option<String>>>,
+}
+
+impl StreamedQuery {
+    /// The query, to be started on `session` by the first read.
+    pub fn new(
+        session: Rc<QuerySession>,
+        text: String,
+        params: HashMap<String, TypedValue>,
+        tx: TxControl,
+        call: CallOptions,
+    ) -> Self {
+        let open = async move { session.execute(&text, params, &tx, &call).await };
+        StreamedQuery { parts: Parts::new(open), tx_id: Rc::default() }
+    }
+
+    /// The next result-set part; `None` at the end.
+    pub async fn next(&self) -> Result<Option<ResultPart>> {
+        let tx_id = self.tx_id.clone();
+        self.parts
+            .read(|mut stream| async move {
+                let part = stream.next().await.transpose();
+                Self::note_tx(&tx_id, &stream);
+                (stream, part)
+            })
+            .await
+    }
+
+    /// The rest of the stream gathered into whole result sets (none once it ended).
+    pub async fn collect(&self) -> Result<Vec<ResultSet>> {
+        let tx_id = self.tx_id.clone();
+        let sets = self.parts.read(|mut stream| async move {
+            let sets = stream.collect().await.map(Some);
+            Self::note_tx(&tx_id, &stream);
+            (stream, sets)
+        });
+        Ok(sets.await?.unwrap_or_default())
+    }
+
+    fn note_tx(tx_id: &RefCell<Option<String>>, stream: &QueryResultStream) {
+        if stream.tx_id.is_some() {
+            tx_id.borrow_mut().clone_from(&stream.tx_id);
+        }
+    }
+
+    /// The transaction the query began and left open, once known.
+    pub fn tx_id(&self) -> Option<String> {
+        self.tx_id.borrow().clone()
+    }
+
+    /// Stops reading: the request is aborted and the server stops the query.
+    pub fn cancel(&self) {
+        self.parts.cancel();
     }
 }
 

@@ -6,11 +6,13 @@
 
 use super::TableSession;
 use crate::error::{Error, Result};
+use crate::exclusive::Parts;
 use crate::proto::ydb::{table, ResultSet, Type, TypedValue};
 use crate::transport::methods::table_service as rpc;
 use crate::transport::operation::{check, result_of};
 use crate::transport::{CallOptions, Channel, MessageStream};
 use std::collections::HashMap;
+use std::rc::Rc;
 
 /// An absolute path for `path` in `database`.
 pub fn full_path(database: &str, path: &str) -> Result<String> {
@@ -184,6 +186,22 @@ impl TableSession {
         let inner =
             self.channel.server_streaming(&rpc::STREAM_READ_TABLE, &req, opts).await.map_err(|e| self.note(e))?;
         Ok(ReadTableStream { inner })
+    }
+}
+
+impl Parts<ReadTableStream> {
+    /// A `read_table` of `session`, started by the first [`Parts::next_rows`].
+    pub fn read_table(session: Rc<TableSession>, path: String, read: ReadTable, call: CallOptions) -> Self {
+        Parts::new(async move { session.read_table(&path, read, &call).await })
+    }
+
+    /// The next part with rows, one read at a time; `None` at the end.
+    pub async fn next_rows(&self) -> Result<Option<ResultSet>> {
+        self.read(|mut stream| async move {
+            let part = stream.next().await.transpose();
+            (stream, part)
+        })
+        .await
     }
 }
 
