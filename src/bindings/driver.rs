@@ -1,6 +1,7 @@
 //! `Driver` and the credentials objects, as JS sees them.
 
-use super::{js_read, options, to_js};
+use super::promise;
+use super::{js_read, options};
 use crate::auth::{AnonymousCredentials, Credentials};
 use crate::connection::{ConnectionString, EnvCredentials};
 use crate::discovery::DiscoverySettings;
@@ -13,7 +14,7 @@ use std::cell::RefCell;
 use std::rc::Rc;
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
-use wasm_bindgen_futures::{future_to_promise, JsFuture};
+use wasm_bindgen_futures::JsFuture;
 
 /// A driver for `c` with the options every way of making one shares.
 fn build(
@@ -174,10 +175,6 @@ pub struct Driver {
 }
 
 impl Driver {
-    pub(crate) fn ensure_running(&self) -> std::result::Result<(), JsValue> {
-        self.inner.ensure_running().map_err(to_js)
-    }
-
     /// The pool of `query()` for a server without implicit sessions, made on first use.
     fn fallback_pool(&self) -> Result<super::query::SessionPool> {
         if let Some(pool) = self.fallback_pool.borrow().as_ref() {
@@ -248,12 +245,12 @@ impl Driver {
     /// With `failFast` the first failure rejects instead of being retried.
     pub fn wait(&self, opts: JsValue) -> Promise {
         let driver = self.inner.clone();
-        future_to_promise(async move {
+        promise(Box::pin(async move {
             let o = options::object(&opts, "wait options")?;
             let fail_fast = options::boolean(&o, "failFast")?.unwrap_or(false);
             let timeout = options::number(&o, "timeoutMs")?;
             Ok(JsValue::from_bool(driver.wait(timeout, fail_fast, crate::transport::runtime::random).await?))
-        })
+        }))
     }
 
     /// `stop({ timeoutMs? })`: stops the pools made from this driver (closing their idle sessions, and with
@@ -263,10 +260,10 @@ impl Driver {
         let wait_ms = options::object(&opts, "stop options").and_then(|o| options::millis(&o, "timeoutMs"));
         let wait_ms = super::or_reject!(wait_ms);
         let driver = self.inner.clone();
-        future_to_promise(async move {
+        promise(Box::pin(async move {
             driver.stop(wait_ms).await;
             Ok(JsValue::UNDEFINED)
-        })
+        }))
     }
 
     #[wasm_bindgen(getter, js_name = discoveryDebugDetails)]

@@ -126,5 +126,12 @@ where
 {
     let session = or_reject!(session.get());
     let args = or_reject!(args);
-    wasm_bindgen_futures::future_to_promise(async move { Ok(call(session, args).await?) })
+    promise(Box::pin(call(session, args)))
+}
+
+/// The Promise of a boxed call. One copy of `future_to_promise`'s state machine serves every call that
+/// goes through here (each copy costs the wasm a few hundred bytes).
+#[inline(never)]
+pub fn promise(call: futures_util::future::LocalBoxFuture<'static, crate::error::Result<JsValue>>) -> js_sys::Promise {
+    wasm_bindgen_futures::future_to_promise(async move { Ok(call.await?) })
 }

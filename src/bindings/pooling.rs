@@ -3,12 +3,12 @@
 //! [`crate::pool`]'s.
 
 use super::driver::Driver;
+use super::promise;
 use super::{options, to_js};
 use crate::discovery::Endpoints;
 use crate::pool::{Checkout, Pool, PoolStatus, PooledSession};
 use js_sys::{Object, Promise, Reflect};
 use wasm_bindgen::JsValue;
-use wasm_bindgen_futures::future_to_promise;
 
 /// The options object of a pool's constructor (`None` when absent).
 pub fn pool_options(opts: &JsValue) -> Result<Option<JsValue>, JsValue> {
@@ -31,22 +31,22 @@ pub fn acquire_promise<S: PooledSession + Clone>(
     wrap: impl Fn(Checkout<S>) -> JsValue + 'static,
 ) -> Promise {
     let pool = pool.clone();
-    future_to_promise(async move {
+    promise(Box::pin(async move {
         let o = options::object(&opts, "acquire options")?;
         let checkout = pool.checkout(options::millis(&o, "timeoutMs")?, options::signal(&o)?.as_ref()).await?;
         Ok(wrap(checkout))
-    })
+    }))
 }
 
 /// `stop({ timeoutMs? })`: closes idle sessions and refuses new work; with `timeoutMs`, also waits that long
 /// for the sessions still checked out to come back and be closed.
 pub fn stop_promise<S: PooledSession>(pool: &Pool<S>, opts: JsValue) -> Promise {
     let pool = pool.clone();
-    future_to_promise(async move {
+    promise(Box::pin(async move {
         let o = options::object(&opts, "stop options")?;
         pool.stop_and_drain(options::millis(&o, "timeoutMs")?).await;
         Ok(JsValue::UNDEFINED)
-    })
+    }))
 }
 
 /// A pool's `status`: `{ maxSize, idle, inUse, creating, waiters, stopped }`.

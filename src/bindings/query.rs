@@ -2,6 +2,7 @@
 
 use super::driver::Driver;
 use super::pooling::{acquire_promise, pool_for_driver, pool_options, status_to_js, stop_promise};
+use super::promise;
 use super::retry::{retry_operation_promise, settings_and_cancel};
 use super::sql::text_and_params;
 use super::values::{result_set_to_js, result_sets_to_js};
@@ -14,7 +15,6 @@ use crate::transport::CallOptions;
 use js_sys::{Array, Function, Promise};
 use std::rc::Rc;
 use wasm_bindgen::prelude::*;
-use wasm_bindgen_futures::future_to_promise;
 
 pub(crate) type SessionPool = Pool<Rc<CoreSession>>;
 
@@ -103,11 +103,11 @@ pub(crate) fn one_shot_promise(
     fallback: Box<dyn Fn() -> Result<SessionPool>>,
     prepared: Result<(OneShot, RetrySettings)>,
 ) -> Promise {
-    future_to_promise(async move {
+    promise(Box::pin(async move {
         let (query, settings) = prepared?;
         let random = crate::transport::runtime::random;
-        Ok(result_sets_to_js(&execute_once(&driver, &*fallback, &settings, random, &query).await?)?)
-    })
+        result_sets_to_js(&execute_once(&driver, &*fallback, &settings, random, &query).await?)
+    }))
 }
 
 #[wasm_bindgen]
@@ -212,18 +212,18 @@ impl QueryResultStream {
     /// Resolves the next result-set part (`{ index, columns, rows, truncated }`), or `undefined`.
     pub fn next(&self) -> Promise {
         let stream = self.inner.clone();
-        future_to_promise(async move {
+        promise(Box::pin(async move {
             match stream.next().await? {
                 Some(part) => Ok(result_set_to_js(&part.result_set, Some(part.index))?),
                 None => Ok(JsValue::UNDEFINED),
             }
-        })
+        }))
     }
 
     /// Resolves the rest of the stream gathered into whole result sets (what awaiting a query gives).
     pub fn collect(&self) -> Promise {
         let stream = self.inner.clone();
-        future_to_promise(async move { Ok(result_sets_to_js(&stream.collect().await?)?) })
+        promise(Box::pin(async move { result_sets_to_js(&stream.collect().await?) }))
     }
 
     /// The transaction the query began and left open, once known.

@@ -3,12 +3,12 @@
 use super::driver::Driver;
 use super::options;
 use super::or_reject;
+use super::promise;
 use super::schema::{directory_to_js, entry_to_js, permissions_from_js};
 use crate::error::{Error, Result};
 use crate::scheme::SchemeClient as Core;
 use js_sys::Promise;
 use wasm_bindgen::prelude::*;
-use wasm_bindgen_futures::future_to_promise;
 
 #[wasm_bindgen]
 pub struct SchemeClient {
@@ -33,20 +33,20 @@ impl SchemeClient {
     pub fn make_directory(&self, path: JsValue, opts: JsValue) -> Promise {
         let (client, args) = (self.inner.clone(), path_and_call(&path, &opts));
         let (path, call) = or_reject!(args);
-        future_to_promise(async move {
+        promise(Box::pin(async move {
             client.make_directory(&path, &call).await?;
             Ok(JsValue::UNDEFINED)
-        })
+        }))
     }
 
     #[wasm_bindgen(js_name = removeDirectory)]
     pub fn remove_directory(&self, path: JsValue, opts: JsValue) -> Promise {
         let (client, args) = (self.inner.clone(), path_and_call(&path, &opts));
         let (path, call) = or_reject!(args);
-        future_to_promise(async move {
+        promise(Box::pin(async move {
             client.remove_directory(&path, &call).await?;
             Ok(JsValue::UNDEFINED)
-        })
+        }))
     }
 
     /// Resolves `{ name, type, owner, permissions, effectivePermissions, children: [entries] }`.
@@ -54,10 +54,10 @@ impl SchemeClient {
     pub fn list_directory(&self, path: JsValue, opts: JsValue) -> Promise {
         let (client, args) = (self.inner.clone(), path_and_call(&path, &opts));
         let (path, call) = or_reject!(args);
-        future_to_promise(async move {
+        promise(Box::pin(async move {
             let d = client.list_directory(&path, &call).await?;
             Ok(directory_to_js(&d))
-        })
+        }))
     }
 
     /// Resolves the path's entry `{ name, type, owner, permissions, effectivePermissions }`.
@@ -65,10 +65,10 @@ impl SchemeClient {
     pub fn describe_path(&self, path: JsValue, opts: JsValue) -> Promise {
         let (client, args) = (self.inner.clone(), path_and_call(&path, &opts));
         let (path, call) = or_reject!(args);
-        future_to_promise(async move {
+        promise(Box::pin(async move {
             let d = client.describe_path(&path, &call).await?;
             Ok(d.self_.as_ref().map(entry_to_js).unwrap_or_default().into())
-        })
+        }))
     }
 
     /// `modifyPermissions(path, permissions)` with a `Permissions` built in JS.
@@ -77,9 +77,9 @@ impl SchemeClient {
         let client = self.inner.clone();
         let args = path_and_call(&path, &opts).and_then(|pc| Ok((pc, permissions_from_js(&permissions)?)));
         let ((path, call), (actions, clear)) = or_reject!(args);
-        future_to_promise(async move {
+        promise(Box::pin(async move {
             client.modify_permissions(&path, actions, clear, &call).await?;
             Ok(JsValue::UNDEFINED)
-        })
+        }))
     }
 }

@@ -2,6 +2,7 @@
 
 use super::driver::Driver;
 use super::pooling::{acquire_promise, pool_for_driver, pool_options, status_to_js, stop_promise};
+use super::promise;
 use super::retry::retry_operation_promise;
 use super::schema::{self as convert, data_query_and_params};
 use super::values::{result_set_to_js, result_sets_to_js};
@@ -16,7 +17,6 @@ use crate::tx_mode::TxMode;
 use js_sys::{Array, Function, Promise, Reflect};
 use std::rc::Rc;
 use wasm_bindgen::prelude::*;
-use wasm_bindgen_futures::future_to_promise;
 
 /// A transaction mode from JS: `new SerializableReadWrite()`, `new OnlineReadOnly({...})`, … (any
 /// object with a `mode` name), or the name itself; none is serializable.
@@ -148,10 +148,10 @@ fn bulk_upsert_promise(
     })();
     let channel = or_reject!(channel);
     let (path, rows, call) = or_reject!(prepared);
-    future_to_promise(async move {
+    promise(Box::pin(async move {
         bulk_upsert(&channel, &path, rows, &call).await?;
         Ok(JsValue::UNDEFINED)
-    })
+    }))
 }
 
 /// `driver.tableClient()`: sessions outside a pool, and bulk upserts (which need no session).
@@ -165,12 +165,12 @@ impl TableClient {
     /// A new session (close it when done; pools are usually the better choice).
     pub fn session(&self, opts: JsValue) -> Promise {
         let channel = self.driver.inner.endpoints().pick();
-        let stopped = self.driver.ensure_running();
-        future_to_promise(async move {
+        let stopped = self.driver.inner.ensure_running();
+        promise(Box::pin(async move {
             stopped?;
             let s = TableSession::create(&channel, &call_of(&opts, "session options")?).await?;
             Ok(Session::of(Checkout::unpooled(Rc::new(s)), false).into())
-        })
+        }))
     }
 
     /// `bulkUpsert(path, rows, columnTypes?, settings?)`
@@ -197,12 +197,12 @@ impl ReadTableStream {
     /// Resolves the next part (`{ columns, rows, truncated }`), or `undefined` at the end.
     pub fn next(&self) -> Promise {
         let parts = self.parts.clone();
-        future_to_promise(async move {
+        promise(Box::pin(async move {
             match parts.next_rows().await? {
                 Some(part) => Ok(result_set_to_js(&part, None)?),
                 None => Ok(JsValue::UNDEFINED),
             }
-        })
+        }))
     }
 
     /// Stops reading; the request is aborted.
@@ -362,19 +362,19 @@ impl TxContext {
             Ok((q, params, commit, options::call_options(&o)?, allow_truncated(&o, self.allow_truncated)?))
         })();
         let (q, params, commit, call, allow) = or_reject!(prepared);
-        future_to_promise(async move {
+        promise(Box::pin(async move {
             let sets = tx.run(|mut tx| async move {
                 tx.set_allow_truncated(allow);
                 let sets = tx.execute(&q, params, commit, &call).await;
                 (tx, sets)
             });
-            Ok(result_sets_to_js(&sets.await?)?)
-        })
+            result_sets_to_js(&sets.await?)
+        }))
     }
 
     pub fn commit(&self, opts: JsValue) -> Promise {
         let tx = self.inner.clone();
-        future_to_promise(async move {
+        promise(Box::pin(async move {
             let call = call_of(&opts, "commit options")?;
             tx.run(|mut tx| async move {
                 let done = tx.commit(&call).await;
@@ -382,12 +382,12 @@ impl TxContext {
             })
             .await?;
             Ok(JsValue::UNDEFINED)
-        })
+        }))
     }
 
     pub fn rollback(&self, opts: JsValue) -> Promise {
         let tx = self.inner.clone();
-        future_to_promise(async move {
+        promise(Box::pin(async move {
             let call = call_of(&opts, "rollback options")?;
             tx.run(|mut tx| async move {
                 let done = tx.rollback(&call).await;
@@ -395,6 +395,6 @@ impl TxContext {
             })
             .await?;
             Ok(JsValue::UNDEFINED)
-        })
+        }))
     }
 }
