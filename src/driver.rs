@@ -7,7 +7,6 @@ use crate::clock::{now_ms, sleep_for};
 use crate::discovery::{DiscoverySettings, Endpoints};
 use crate::error::{Backoff, Error, Result, RetryPolicy, Status};
 use crate::proto::ydb::discovery;
-use crate::query::ImplicitSessions;
 use crate::retry::{retry, Classify, RetryBudget, RetrySettings};
 use crate::transport::fetch::FetchSettings;
 use crate::transport::{CallOptions, Channel};
@@ -37,7 +36,9 @@ pub struct Driver {
     /// One cap on retries shared by every pool of this driver.
     retry_budget: Option<RetryBudget>,
     /// Whether the server runs one-shot queries in implicit sessions (learnt on first refusal).
-    implicit_sessions: ImplicitSessions,
+    /// Set once the server refused a one-shot query in an implicit session (what
+    /// [`crate::query::ImplicitSessions`] learns; kept here because it is the driver's server's).
+    implicit_sessions_refused: Rc<Cell<bool>>,
 }
 
 impl Driver {
@@ -60,7 +61,7 @@ impl Driver {
             hooks: Rc::default(),
             shutdown: Shutdown::default(),
             retry_budget,
-            implicit_sessions: ImplicitSessions::default(),
+            implicit_sessions_refused: Rc::default(),
         })
     }
 
@@ -77,9 +78,9 @@ impl Driver {
         &self.shutdown
     }
 
-    /// Whether one-shot queries still go without a session (see [`crate::query::ImplicitSessions`]).
-    pub fn implicit_sessions(&self) -> &ImplicitSessions {
-        &self.implicit_sessions
+    /// Whether the server refused implicit sessions (see [`crate::query::ImplicitSessions`]).
+    pub fn implicit_sessions_refused(&self) -> &Rc<Cell<bool>> {
+        &self.implicit_sessions_refused
     }
 
     /// A retry loop's `settings`, capped by the driver's retry budget unless they bring their own.

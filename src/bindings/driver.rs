@@ -10,7 +10,6 @@ use crate::proto::ydb::discovery::EndpointInfo;
 use crate::transport::fetch::FetchSettings;
 use futures_util::future::LocalBoxFuture;
 use js_sys::{Function, Promise, Reflect};
-use std::cell::RefCell;
 use std::rc::Rc;
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
@@ -36,7 +35,7 @@ fn build(
         retry_budget,
         fetch,
     )?;
-    Ok(Driver { inner, fallback_pool: Rc::default() })
+    Ok(Driver { inner, fallback_pool: Default::default() })
 }
 
 /// Credentials given as a JS object with `getAuthToken(): Promise<string | null>`.
@@ -171,19 +170,7 @@ fn map_endpoint(f: &Function, info: &EndpointInfo) -> Result<Option<String>> {
 pub struct Driver {
     pub(crate) inner: crate::driver::Driver,
     /// The query sessions `query()` runs on when the server refuses implicit sessions; made then.
-    fallback_pool: Rc<RefCell<Option<super::query::SessionPool>>>,
-}
-
-impl Driver {
-    /// The pool of `query()` for a server without implicit sessions, made on first use.
-    fn fallback_pool(&self) -> Result<super::query::SessionPool> {
-        if let Some(pool) = self.fallback_pool.borrow().as_ref() {
-            return Ok(pool.clone());
-        }
-        let pool = crate::pool::Pool::for_driver(&self.inner, None)?;
-        *self.fallback_pool.borrow_mut() = Some(pool.clone());
-        Ok(pool)
-    }
+    pub(crate) fallback_pool: crate::pool::PoolOnDemand<Rc<crate::query::QuerySession>>,
 }
 
 #[wasm_bindgen]
@@ -279,41 +266,5 @@ impl Driver {
     #[wasm_bindgen(getter)]
     pub fn database(&self) -> String {
         self.inner.channel().database().to_string()
-    }
-
-    /// `query(text, params?, { retrySettings?, idempotent?, timeoutMs?, signal? })` → `ResultSet[]`: one
-    /// request per attempt in an implicit session, retried as `retrySettings` (and `idempotent`) allow;
-    /// `timeoutMs` bounds each attempt, `signal` cancels the request and the whole loop.
-    pub fn query(&self, text: JsValue, params: JsValue, opts: JsValue) -> Promise {
-        let prepared = (|| -> Result<_> {
-            let o = options::object(&opts, "query options")?;
-            let (mut settings, loop_cancel) = super::retry::settings_and_cancel(&options::raw(&o, "retrySettings"))?;
-            if let Some(idempotent) = options::boolean(&o, "idempotent")? {
-                settings.idempotent = idempotent;
-            }
-            let mut call = options::call_options(&o)?;
-            call.cancel = call.cancel.or(loop_cancel);
-            Ok((super::query::one_shot(&text, &params, call)?, settings))
-        })();
-        let me = self.clone();
-        super::query::one_shot_promise(self.inner.clone(), Box::new(move || me.fallback_pool()), prepared)
-    }
-
-    /// The Scheme service: directories, listings, descriptions, permissions.
-    #[wasm_bindgen(js_name = schemeClient)]
-    pub fn scheme_client(&self) -> super::scheme::SchemeClient {
-        super::scheme::SchemeClient::new(self)
-    }
-
-    /// The Table service outside pools: `session()` and `bulkUpsert`.
-    #[wasm_bindgen(js_name = tableClient)]
-    pub fn table_client(&self) -> super::table::TableClient {
-        super::table::TableClient::new(self)
-    }
-
-    /// A query-service session pool bound to this driver (stopped with it).
-    #[wasm_bindgen(js_name = querySessionPool)]
-    pub fn query_session_pool(&self, opts: JsValue) -> std::result::Result<super::query::QuerySessionPool, JsValue> {
-        super::query::QuerySessionPool::new(self, opts)
     }
 }

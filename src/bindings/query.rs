@@ -89,6 +89,33 @@ impl QuerySessionPool {
     }
 }
 
+#[wasm_bindgen]
+impl Driver {
+    /// `query(text, params?, { retrySettings?, idempotent?, timeoutMs?, signal? })` → `ResultSet[]`: one
+    /// request per attempt in an implicit session, retried as `retrySettings` (and `idempotent`) allow;
+    /// `timeoutMs` bounds each attempt, `signal` cancels the request and the whole loop.
+    pub fn query(&self, text: JsValue, params: JsValue, opts: JsValue) -> Promise {
+        let prepared = (|| -> Result<_> {
+            let o = options::object(&opts, "query options")?;
+            let (mut settings, loop_cancel) = super::retry::settings_and_cancel(&options::raw(&o, "retrySettings"))?;
+            if let Some(idempotent) = options::boolean(&o, "idempotent")? {
+                settings.idempotent = idempotent;
+            }
+            let mut call = options::call_options(&o)?;
+            call.cancel = call.cancel.or(loop_cancel);
+            Ok((one_shot(&text, &params, call)?, settings))
+        })();
+        let (driver, fallback) = (self.inner.clone(), self.fallback_pool.clone());
+        one_shot_promise(self.inner.clone(), Box::new(move || fallback.get(&driver)), prepared)
+    }
+
+    /// A query-service session pool bound to this driver (stopped with it).
+    #[wasm_bindgen(js_name = querySessionPool)]
+    pub fn query_session_pool(&self, opts: JsValue) -> std::result::Result<QuerySessionPool, JsValue> {
+        QuerySessionPool::new(self, opts)
+    }
+}
+
 /// A one-shot query from its JS arguments.
 pub(crate) fn one_shot(query: &JsValue, params: &JsValue, call: CallOptions) -> Result<OneShot> {
     let (text, parameters) = text_and_params(query, params)?;

@@ -15,9 +15,12 @@ pub struct SchemeClient {
     inner: Core,
 }
 
-impl SchemeClient {
-    pub fn new(driver: &Driver) -> SchemeClient {
-        SchemeClient { inner: Core::new(driver.inner.endpoints().clone()) }
+#[wasm_bindgen]
+impl Driver {
+    /// The Scheme service: directories, listings, descriptions, permissions.
+    #[wasm_bindgen(js_name = schemeClient)]
+    pub fn scheme_client(&self) -> SchemeClient {
+        SchemeClient { inner: Core::new(self.inner.endpoints().clone()) }
     }
 }
 

@@ -180,9 +180,12 @@ impl TableClient {
     }
 }
 
-impl TableClient {
-    pub fn new(driver: &Driver) -> TableClient {
-        TableClient { driver: driver.clone() }
+#[wasm_bindgen]
+impl Driver {
+    /// The Table service outside pools: `session()` and `bulkUpsert`.
+    #[wasm_bindgen(js_name = tableClient)]
+    pub fn table_client(&self) -> TableClient {
+        TableClient { driver: self.clone() }
     }
 }
 

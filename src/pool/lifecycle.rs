@@ -7,7 +7,9 @@ use crate::discovery::Endpoints;
 use crate::driver::{Driver, Shutdown};
 use crate::error::Result;
 use crate::transport::runtime;
+use std::cell::RefCell;
 use std::future::Future;
+use std::rc::Rc;
 
 /// How many sessions a pool holds at most when its caller does not say.
 pub const DEFAULT_POOL_SIZE: usize = 100;
@@ -33,6 +35,34 @@ impl<S: PooledSession<Factory = Endpoints>> Pool<S> {
             let pool = stopper.clone();
             Box::pin(async move { pool.stop_and_drain(wait_ms).await })
         }));
+        Ok(pool)
+    }
+}
+
+/// A pool made on first use, for the driver's `query()`, which needs one only for a server that refuses
+/// implicit sessions. Clones share it.
+pub struct PoolOnDemand<S: PooledSession>(Rc<RefCell<Option<Pool<S>>>>);
+
+impl<S: PooledSession> Clone for PoolOnDemand<S> {
+    fn clone(&self) -> Self {
+        PoolOnDemand(self.0.clone())
+    }
+}
+
+impl<S: PooledSession> Default for PoolOnDemand<S> {
+    fn default() -> Self {
+        PoolOnDemand(Rc::default())
+    }
+}
+
+impl<S: PooledSession<Factory = Endpoints>> PoolOnDemand<S> {
+    /// The pool, made for `driver` by the first call.
+    pub fn get(&self, driver: &Driver) -> Result<Pool<S>> {
+        if let Some(pool) = self.0.borrow().as_ref() {
+            return Ok(pool.clone());
+        }
+        let pool = Pool::for_driver(driver, None)?;
+        *self.0.borrow_mut() = Some(pool.clone());
         Ok(pool)
     }
 }
@@ -110,7 +140,6 @@ mod tests {
     use crate::pool::tests::{Counter, FakeSession};
     use futures_executor::block_on;
     use std::cell::Cell;
-    use std::rc::Rc;
 
     #[test]
     fn a_driver_pool_has_the_default_size_stops_with_its_driver_and_none_is_made_after() {
@@ -124,6 +153,18 @@ mod tests {
         assert!(pool.status().stopped, "stopped with the driver");
         let again = Pool::<Rc<crate::query::QuerySession>>::for_driver(&driver, Some(1));
         assert_eq!(again.err().map(|e| e.status()), Some(crate::Status::Cancelled));
+    }
+
+    #[test]
+    fn a_pool_on_demand_is_made_once_by_the_first_call() {
+        let none = Rc::new(crate::auth::AnonymousCredentials);
+        let fetch = crate::transport::fetch::FetchSettings::default();
+        let driver = Driver::new("http://127.0.0.1:1", "/local", none, Default::default(), None, None, fetch);
+        let driver = driver.expect("driver");
+        let on_demand = PoolOnDemand::<Rc<crate::query::QuerySession>>::default();
+        assert!(on_demand.0.borrow().is_none(), "nothing before the first call");
+        let (first, second) = (on_demand.get(&driver).expect("first"), on_demand.clone().get(&driver).expect("again"));
+        assert!(Rc::ptr_eq(&first.state, &second.state), "one pool, shared by clones");
     }
 
     #[test]

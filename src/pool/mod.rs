@@ -20,7 +20,7 @@ mod lifecycle;
 mod tests;
 
 pub use checkout::Checkout;
-pub use lifecycle::{DEFAULT_KEEP_ALIVE_MS, DEFAULT_POOL_SIZE};
+pub use lifecycle::{PoolOnDemand, DEFAULT_KEEP_ALIVE_MS, DEFAULT_POOL_SIZE};
 
 use crate::cancel::Cancel;
 use crate::clock::now_ms;

@@ -32,6 +32,11 @@ pub struct ImplicitSessions {
 }
 
 impl ImplicitSessions {
+    /// What `driver`'s server is known to take.
+    pub fn of(driver: &Driver) -> Self {
+        ImplicitSessions { refused: driver.implicit_sessions_refused().clone() }
+    }
+
     /// False once the server refused an implicit session.
     pub fn usable(&self) -> bool {
         !self.refused.get()
@@ -100,7 +105,7 @@ pub async fn execute_once(
     driver.ensure_running()?;
     let settings = &driver.retry_settings(settings.clone());
     let cancel = query.call.cancel.as_ref();
-    let support = driver.implicit_sessions();
+    let support = ImplicitSessions::of(driver);
     let request = |session_id| execute_request(session_id, &query.text, query.parameters.clone(), &TxControl::None);
     // Both ways run the same boxed `collected`; they differ only in the session id and the channel.
     let implicit = || collected(driver.endpoints().pick(), request(String::new()), &query.call, Rc::default());
