@@ -50,7 +50,7 @@ export const SessionPoolEmptyError = subclass('SessionPoolEmptyError', 'SESSION_
 export const TruncatedResultError = subclass('TruncatedResultError', 'TRUNCATED_RESULT');
 
 /** Called from wasm: (kind, status, code, message, issues, retryable) → Error. */
-export function makeError(kind, status, code, message, issues, retryable) {
+export function makeError({ kind, status, code, message, issues, retryable }) {
   // A refused token arrives as a gRPC status (UNAUTHENTICATED), yet it is an auth failure, not a network one.
   if (kind === 'transport' && status !== 'UNAUTHORIZED') return new TransportError(status, code, message, issues, retryable, kind);
   const C = byStatus[status] ?? YdbError;

@@ -3,7 +3,8 @@
 //! The core asks a [`Cancel`] two things — has it fired ([`Cancel::check`]), and a future that resolves
 //! when it does ([`Cancel::fired`]) — and never what is behind it. In JS it is an `AbortSignal`
 //! (`transport::fetch::SignalCancel`, made by the bindings, which `fetch` also hands to the request so
-//! that an abort stops the request itself); in Rust, and in the native tests, it is a [`CancelToken`].
+//! that an abort stops the request itself); in Rust, and in the native tests, it is a [`CancelToken`] — which
+//! is also what the driver's stop is made of (`driver::Shutdown`).
 
 use crate::error::{Error, Result};
 use futures_channel::oneshot;
@@ -97,6 +98,12 @@ impl CancelToken {
         for w in waiters {
             let _ = w.send(());
         }
+    }
+
+    /// How many waits are registered (tests).
+    #[cfg(all(test, not(target_arch = "wasm32")))]
+    pub(crate) fn waiting(&self) -> usize {
+        self.state.borrow().waiters.len()
     }
 }
 

@@ -50,6 +50,17 @@ impl Default for DiscoverySettings {
     }
 }
 
+/// A listed node as a `mapEndpoint` callback sees it: `{ address, port, ssl, nodeId, location }`.
+pub fn endpoint_plain(info: &discovery::EndpointInfo) -> crate::plain::Plain {
+    crate::plain::object(vec![
+        ("address", (&info.address).into()),
+        ("port", info.port.into()),
+        ("ssl", info.ssl.into()),
+        ("nodeId", info.node_id.into()),
+        ("location", (&info.location).into()),
+    ])
+}
+
 /// The shortest interval between background refreshes a caller may ask for.
 pub const MIN_INTERVAL_MS: f64 = 100.0;
 

@@ -3,6 +3,7 @@
 //! loops sleeping in backoff.
 
 use crate::auth::Credentials;
+use crate::cancel::{CancelSource, CancelToken};
 use crate::clock::{now_ms, sleep_for};
 use crate::discovery::{DiscoverySettings, Endpoints};
 use crate::error::{Backoff, Error, Result, RetryPolicy, Status};
@@ -10,7 +11,6 @@ use crate::proto::ydb::discovery;
 use crate::retry::{retry, Classify, RetryBudget, RetrySettings};
 use crate::transport::fetch::FetchSettings;
 use crate::transport::{CallOptions, Channel};
-use futures_channel::oneshot;
 use futures_util::future::{self, Either, LocalBoxFuture};
 use futures_util::TryFutureExt;
 use std::cell::{Cell, RefCell};
@@ -179,51 +179,30 @@ impl Driver {
 /// CANCELLED when the driver stops, instead of sleeping out a slow backoff (up to a minute) first.
 #[derive(Clone, Default)]
 pub struct Shutdown {
-    state: Rc<RefCell<ShutdownState>>,
-}
-
-#[derive(Default)]
-struct ShutdownState {
-    triggered: bool,
-    waiters: Vec<oneshot::Sender<()>>,
+    token: CancelToken,
 }
 
 impl Shutdown {
     /// Stops: every pending and future [`Shutdown::sleep`] fails with CANCELLED.
     pub fn trigger(&self) {
-        let waiters = {
-            let mut st = self.state.borrow_mut();
-            st.triggered = true;
-            std::mem::take(&mut st.waiters)
-        };
-        for w in waiters {
-            let _ = w.send(());
-        }
+        self.token.cancel();
     }
 
     pub fn is_triggered(&self) -> bool {
-        self.state.borrow().triggered
+        self.token.is_cancelled()
     }
 
     /// Waits `ms` on `timer` unless the driver stops first (then CANCELLED). A zero wait returns at
     /// once, but still fails when the driver is already stopped.
     pub async fn sleep<F: Future<Output = ()>>(&self, ms: f64, timer: impl FnOnce(f64) -> F) -> Result<()> {
         let stopped = || Error::cancelled("the driver is stopped");
-        let rx = {
-            let mut st = self.state.borrow_mut();
-            if st.triggered {
-                return Err(stopped());
-            }
-            if ms <= 0.0 || ms.is_nan() {
-                return Ok(());
-            }
-            // Forget the waiters of sleeps that already ended.
-            st.waiters.retain(|w| !w.is_canceled());
-            let (tx, rx) = oneshot::channel();
-            st.waiters.push(tx);
-            rx
-        };
-        match future::select(Box::pin(timer(ms)), rx).await {
+        if self.is_triggered() {
+            return Err(stopped());
+        }
+        if ms <= 0.0 || ms.is_nan() {
+            return Ok(());
+        }
+        match future::select(Box::pin(timer(ms)), self.token.fired()).await {
             Either::Left(_) => Ok(()),
             Either::Right(_) => Err(stopped()),
         }
@@ -288,9 +267,9 @@ mod tests {
         let shutdown = Shutdown::default();
         assert!(block_on(shutdown.sleep(5.0, |_| future::ready(()))).is_ok());
         assert!(block_on(shutdown.sleep(0.0, |_| future::pending::<()>())).is_ok());
-        assert_eq!(shutdown.state.borrow().waiters.len(), 1);
+        assert_eq!(shutdown.token.waiting(), 1);
         assert!(block_on(shutdown.sleep(5.0, |_| future::ready(()))).is_ok());
-        assert_eq!(shutdown.state.borrow().waiters.len(), 1, "ended sleeps are forgotten");
+        assert_eq!(shutdown.token.waiting(), 1, "ended sleeps are forgotten");
         shutdown.trigger();
         assert!(shutdown.is_triggered());
         assert_eq!(block_on(shutdown.sleep(0.0, |_| future::ready(()))).map_err(|e| e.status), Err(Status::Cancelled));

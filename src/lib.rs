@@ -16,6 +16,7 @@ pub mod discovery;
 pub mod driver;
 pub mod error;
 pub mod exclusive;
+pub mod plain;
 pub mod pool;
 pub mod query;
 pub mod retry;

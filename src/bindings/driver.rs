@@ -147,15 +147,7 @@ fn discovery_from_js(v: &JsValue) -> Result<DiscoverySettings> {
 
 /// Calls the user's `mapEndpoint({ address, port, ssl, nodeId, location })`: a URL, or null to skip the node.
 fn map_endpoint(f: &Function, info: &EndpointInfo) -> Result<Option<String>> {
-    let o = js_sys::Object::new();
-    let set = |k: &str, v: JsValue| {
-        let _ = Reflect::set(&o, &JsValue::from_str(k), &v);
-    };
-    set("address", JsValue::from_str(&info.address));
-    set("port", JsValue::from(info.port));
-    set("ssl", JsValue::from_bool(info.ssl));
-    set("nodeId", JsValue::from(info.node_id));
-    set("location", JsValue::from_str(&info.location));
+    let o = super::plain_to_js(&crate::discovery::endpoint_plain(info));
     let r = f
         .call1(&JsValue::NULL, &o)
         .map_err(|e| Error::argument(format!("mapEndpoint threw: {}", crate::transport::fetch::describe(&e))))?;
@@ -187,15 +179,8 @@ impl Driver {
         if o.is_none() {
             return Err(Error::argument("new Driver needs a connection string or { endpoint, database }").into());
         }
-        let c = match options::string(&o, "connectionString")? {
-            Some(text) => ConnectionString::parse(&text)?,
-            None => ConnectionString {
-                endpoint: options::string(&o, "endpoint")?
-                    .ok_or_else(|| Error::argument("option endpoint (or connectionString) is required"))?,
-                database: options::string(&o, "database")?
-                    .ok_or_else(|| Error::argument("option database (or connectionString) is required"))?,
-            },
-        };
+        let (endpoint, database) = (options::string(&o, "endpoint")?, options::string(&o, "database")?);
+        let c = ConnectionString::from_options(options::string(&o, "connectionString")?, endpoint, database)?;
         let credentials = options::raw(&o, "credentials");
         Ok(build(&c, &o, |fetch| credentials_from_js(&credentials, &c.endpoint, &c.database, fetch))?)
     }

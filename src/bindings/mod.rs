@@ -18,6 +18,7 @@ pub mod table;
 pub mod values;
 
 use crate::error::{Error, ErrorKind};
+use crate::plain::Plain;
 use js_sys::{Array, Function, Object, Reflect};
 use std::cell::RefCell;
 use wasm_bindgen::prelude::*;
@@ -26,8 +27,8 @@ thread_local! {
     static ERROR_FACTORY: RefCell<Option<Function>> = const { RefCell::new(None) };
 }
 
-/// Installs the JS function that builds error objects:
-/// `(kind, status, code, message, issues, retryable) => Error`.
+/// Installs the JS function that builds error objects from their fields (`Error::to_plain`):
+/// `({ kind, status, code, message, issues, retryable }) => Error`.
 #[wasm_bindgen(js_name = __setErrorFactory)]
 pub fn set_error_factory(factory: Function) {
     ERROR_FACTORY.with(|f| *f.borrow_mut() = Some(factory));
@@ -50,17 +51,21 @@ pub fn test_trap(in_background: bool) {
     }
 }
 
-fn issues_to_js(issues: &[crate::error::Issue]) -> Array {
-    let arr = Array::new();
-    for i in issues {
-        let o = Object::new();
-        let _ = Reflect::set(&o, &"message".into(), &JsValue::from_str(&i.message));
-        let _ = Reflect::set(&o, &"issueCode".into(), &JsValue::from(i.issue_code));
-        let _ = Reflect::set(&o, &"severity".into(), &JsValue::from(i.severity));
-        let _ = Reflect::set(&o, &"issues".into(), &issues_to_js(&i.issues));
-        arr.push(&o);
+/// A plain answer ([`crate::plain`]) as plain JS objects, arrays and primitives.
+pub fn plain_to_js(p: &Plain) -> JsValue {
+    match p {
+        Plain::Bool(b) => JsValue::from_bool(*b),
+        Plain::Number(n) => JsValue::from_f64(*n),
+        Plain::Text(s) => JsValue::from_str(s),
+        Plain::List(items) => items.iter().map(plain_to_js).collect::<Array>().into(),
+        Plain::Object(fields) => {
+            let o = Object::new();
+            for (key, value) in fields {
+                let _ = Reflect::set(&o, &JsValue::from_str(key), &plain_to_js(value));
+            }
+            o.into()
+        }
     }
-    arr
 }
 
 /// The `Ok` value, or an early return of a Promise rejected with the error. Used before
@@ -91,19 +96,7 @@ pub fn to_js(e: Error) -> JsValue {
     if e.kind == ErrorKind::Argument {
         return js_sys::TypeError::new(&e.message).into();
     }
-    let kind = e.kind.name();
-    let made = ERROR_FACTORY.with(|f| {
-        let f = f.borrow();
-        let f = f.as_ref()?;
-        let args = Array::new();
-        args.push(&JsValue::from_str(kind));
-        args.push(&JsValue::from_str(e.status.name()));
-        args.push(&JsValue::from(e.status.code()));
-        args.push(&JsValue::from_str(&e.message));
-        args.push(&issues_to_js(&e.issues));
-        args.push(&JsValue::from_bool(e.policy().backoff.is_some()));
-        f.apply(&JsValue::NULL, &args).ok()
-    });
+    let made = ERROR_FACTORY.with(|f| f.borrow().as_ref()?.call1(&JsValue::NULL, &plain_to_js(&e.to_plain())).ok());
     made.unwrap_or_else(|| js_sys::Error::new(&e.message).into())
 }
 

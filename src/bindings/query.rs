@@ -1,12 +1,12 @@
 //! `QuerySessionPool`, `QuerySession` and the streamed `executeQuery` result, as JS sees them.
 
 use super::driver::Driver;
-use super::pooling::{acquire_promise, pool_for_driver, pool_options, status_to_js, stop_promise};
+use super::pooling::{pool_for_driver, pool_methods, pool_options, session_methods};
 use super::promise;
-use super::retry::{retry_operation_promise, settings_and_cancel};
+use super::retry::settings_and_cancel;
 use super::sql::text_and_params;
 use super::values::{result_set_to_js, result_sets_to_js};
-use super::{on_session, options, to_js, undefined};
+use super::{on_session, options, undefined};
 use crate::error::{Error, Result};
 use crate::pool::{Checkout, Pool};
 use crate::query::{execute_once, OneShot, QuerySession as CoreSession, StreamedQuery, TxControl};
@@ -33,22 +33,6 @@ impl QuerySessionPool {
         Ok(QuerySessionPool { pool, driver: driver.inner.clone() })
     }
 
-    /// A session for exclusive use; give it back with `release`.
-    pub fn acquire(&self, opts: JsValue) -> Promise {
-        acquire_promise(&self.pool, opts, |s| QuerySession::of(s).into())
-    }
-
-    /// Gives a session back. A second release is a no-op; a session of another pool is a `TypeError`.
-    pub fn release(&self, session: &QuerySession) -> std::result::Result<(), JsValue> {
-        session.inner.release_to(&self.pool).map_err(to_js)
-    }
-
-    /// `retryOperation(async (session) => …, retrySettings?)`
-    #[wasm_bindgen(js_name = retryOperation)]
-    pub fn retry_operation(&self, callee: Function, settings: JsValue, args: Array) -> Promise {
-        retry_operation_promise(&self.pool, &self.driver, settings, |s| QuerySession::of(s).into(), callee, args)
-    }
-
     /// Runs a query with retries and returns all its result sets: one request per attempt, in an
     /// implicit session (pooled sessions only for a server that refuses those).
     #[wasm_bindgen(js_name = executeWithRetries)]
@@ -60,34 +44,10 @@ impl QuerySessionPool {
         })();
         one_shot_promise(self.driver.clone(), Box::new(move || Ok(pool.clone())), prepared)
     }
-
-    /// Closes every idle session; later `acquire` calls fail.
-    pub fn stop(&self, opts: JsValue) -> Promise {
-        stop_promise(&self.pool, opts)
-    }
-
-    /// `{ maxSize, idle, inUse, creating, waiters, stopped }`
-    #[wasm_bindgen(getter)]
-    pub fn status(&self) -> JsValue {
-        status_to_js(self.pool.status())
-    }
-
-    #[wasm_bindgen(getter)]
-    pub fn size(&self) -> usize {
-        self.pool.status().max_size
-    }
-
-    /// Sessions open now (idle and checked out).
-    #[wasm_bindgen(getter, js_name = totalSessions)]
-    pub fn total_sessions(&self) -> usize {
-        self.pool.status().total()
-    }
-
-    #[wasm_bindgen(getter, js_name = idleSessions)]
-    pub fn idle_sessions(&self) -> usize {
-        self.pool.status().idle
-    }
 }
+
+pool_methods!(QuerySessionPool, QuerySession, |_: &QuerySessionPool| QuerySession::of);
+session_methods!(QuerySession);
 
 #[wasm_bindgen]
 impl Driver {
@@ -157,12 +117,8 @@ fn tx_control_from_js(o: &Option<JsValue>) -> Result<TxControl> {
         return Ok(TxControl::None);
     }
     let t = options::object(&tx, "txControl")?;
-    let commit = options::boolean(&t, "commitTx")?.unwrap_or(false);
-    if let Some(id) = options::string(&t, "txId")? {
-        return Ok(TxControl::Existing { tx_id: id, commit });
-    }
-    let mode = super::table::tx_mode_from_js(&options::raw(&t, "beginTx"))?;
-    Ok(TxControl::Begin { mode, commit })
+    let (tx_id, mode) = (options::string(&t, "txId")?, super::table::tx_mode_from_js(&options::raw(&t, "beginTx"))?);
+    Ok(TxControl::of(tx_id, mode, options::boolean(&t, "commitTx")?.unwrap_or(false)))
 }
 
 /// A transaction id argument. Exported functions take `JsValue`, never `String`: wasm-bindgen's glue
@@ -173,16 +129,6 @@ fn tx_id_arg(v: &JsValue) -> Result<String> {
 
 #[wasm_bindgen]
 impl QuerySession {
-    #[wasm_bindgen(getter, js_name = sessionId)]
-    pub fn session_id(&self) -> String {
-        self.id.clone()
-    }
-
-    #[wasm_bindgen(getter, js_name = isAlive)]
-    pub fn is_alive(&self) -> bool {
-        self.inner.get().is_ok_and(|s| s.is_alive())
-    }
-
     /// Streams the query's result-set parts: `for await (const part of session.executeQuery(q))`.
     #[wasm_bindgen(js_name = executeQuery)]
     pub fn execute_query(
@@ -216,14 +162,6 @@ impl QuerySession {
     pub fn rollback_transaction(&self, tx_id: JsValue) -> Promise {
         on_session(&self.inner, tx_id_arg(&tx_id), |s, id| async move {
             s.rollback(&id, &CallOptions::default()).await.map(undefined)
-        })
-    }
-
-    /// Deletes the session (a session from a pool goes back with `pool.release` instead).
-    pub fn close(&self) -> Promise {
-        on_session(&self.inner, Ok(()), |s, ()| async move {
-            s.delete().await;
-            Ok(JsValue::UNDEFINED)
         })
     }
 }

@@ -1,16 +1,15 @@
 //! `SessionPool`, table `Session` and `TxContext`, as JS sees them.
 
 use super::driver::Driver;
-use super::pooling::{acquire_promise, pool_for_driver, pool_options, status_to_js, stop_promise};
+use super::pooling::{pool_for_driver, pool_methods, pool_options, session_methods};
 use super::promise;
-use super::retry::retry_operation_promise;
 use super::schema::{self as convert, data_query_and_params};
 use super::values::{result_set_to_js, result_sets_to_js};
-use super::{on_session, options, or_reject, to_js, undefined};
+use super::{on_session, options, or_reject, plain_to_js, undefined};
 use crate::error::{Error, Result};
 use crate::exclusive::{Exclusive, Parts};
 use crate::pool::{Checkout, Pool};
-use crate::table::schema::{bulk_upsert, ReadTableStream as CoreReadStream};
+use crate::table::schema::{bulk_upsert, description_plain, ReadTableStream as CoreReadStream};
 use crate::table::{TableSession, TxContext as CoreTx};
 use crate::transport::CallOptions;
 use crate::tx_mode::TxMode;
@@ -58,49 +57,13 @@ impl SessionPool {
         pool.keep_alive_in_background(keep_alive_ms, driver.inner.shutdown());
         Ok(SessionPool { pool, driver: driver.inner.clone(), allow_truncated })
     }
-
-    pub fn acquire(&self, opts: JsValue) -> Promise {
-        let allow = self.allow_truncated;
-        acquire_promise(&self.pool, opts, move |s| Session::of(s, allow).into())
-    }
-
-    /// Gives a session back. A second release is a no-op; a session of another pool is a `TypeError`.
-    pub fn release(&self, session: &Session) -> std::result::Result<(), JsValue> {
-        session.inner.release_to(&self.pool).map_err(to_js)
-    }
-
-    /// `retryOperation(async (session, ...args) => …, retrySettings?, ...args)`
-    #[wasm_bindgen(js_name = retryOperation)]
-    pub fn retry_operation(&self, callee: Function, settings: JsValue, args: Array) -> Promise {
-        let allow = self.allow_truncated;
-        retry_operation_promise(&self.pool, &self.driver, settings, move |s| Session::of(s, allow).into(), callee, args)
-    }
-
-    pub fn stop(&self, opts: JsValue) -> Promise {
-        stop_promise(&self.pool, opts)
-    }
-
-    /// `{ maxSize, idle, inUse, creating, waiters, stopped }`
-    #[wasm_bindgen(getter)]
-    pub fn status(&self) -> JsValue {
-        status_to_js(self.pool.status())
-    }
-
-    #[wasm_bindgen(getter)]
-    pub fn size(&self) -> usize {
-        self.pool.status().max_size
-    }
-
-    #[wasm_bindgen(getter, js_name = totalSessions)]
-    pub fn total_sessions(&self) -> usize {
-        self.pool.status().total()
-    }
-
-    #[wasm_bindgen(getter, js_name = idleSessions)]
-    pub fn idle_sessions(&self) -> usize {
-        self.pool.status().idle
-    }
 }
+
+pool_methods!(SessionPool, Session, |p: &SessionPool| {
+    let allow = p.allow_truncated;
+    move |s| Session::of(s, allow)
+});
+session_methods!(Session);
 
 #[wasm_bindgen]
 pub struct Session {
@@ -216,16 +179,6 @@ impl ReadTableStream {
 
 #[wasm_bindgen]
 impl Session {
-    #[wasm_bindgen(getter, js_name = sessionId)]
-    pub fn session_id(&self) -> String {
-        self.id.clone()
-    }
-
-    #[wasm_bindgen(getter, js_name = isAlive)]
-    pub fn is_alive(&self) -> bool {
-        self.inner.get().is_ok_and(|s| s.is_alive())
-    }
-
     /// Runs a query in one auto-committed serializable transaction.
     #[wasm_bindgen(js_name = executeQuery)]
     pub fn execute_query(&self, query: JsValue, params: JsValue, opts: JsValue) -> Promise {
@@ -255,7 +208,7 @@ impl Session {
     pub fn prepare_query(&self, query: JsValue, opts: JsValue) -> Promise {
         let args = (|| Ok((query_text(&query)?, call_of(&opts, "prepareQuery options")?)))();
         on_session(&self.inner, args, |s, (text, call)| async move {
-            Ok(convert::prepared_to_js(&s.prepare(&text, &call).await?))
+            Ok(plain_to_js(&s.prepare(&text, &call).await?.to_plain()))
         })
     }
 
@@ -265,8 +218,8 @@ impl Session {
         let args = (|| {
             Ok((path_arg(&path)?, convert::description_from_js(&description)?, call_of(&opts, "createTable settings")?))
         })();
-        on_session(&self.inner, args, |s, (path, (columns, key, indexes), call)| async move {
-            s.create_table(&path, columns, key, indexes, &call).await.map(undefined)
+        on_session(&self.inner, args, |s, (path, t, call)| async move {
+            s.create_table(&path, t.columns, t.primary_key, t.indexes, &call).await.map(undefined)
         })
     }
 
@@ -300,7 +253,7 @@ impl Session {
     pub fn describe_table(&self, path: JsValue, opts: JsValue) -> Promise {
         let args = (|| Ok((path_arg(&path)?, call_of(&opts, "describeTable settings")?)))();
         on_session(&self.inner, args, |s, (path, call)| async move {
-            Ok(convert::description_to_js(&s.describe_table(&path, &call).await?))
+            Ok(plain_to_js(&description_plain(&s.describe_table(&path, &call).await?)))
         })
     }
 
@@ -325,13 +278,6 @@ impl Session {
         let tx = CoreTx::new(self.inner.get()?, tx_mode_from_js(&mode)?);
         let busy = "the transaction is busy with another call; await each call before the next";
         Ok(TxContext { inner: Exclusive::new(tx, busy), allow_truncated: self.allow_truncated })
-    }
-
-    pub fn close(&self) -> Promise {
-        on_session(&self.inner, Ok(()), |s, ()| async move {
-            s.delete().await;
-            Ok(JsValue::UNDEFINED)
-        })
     }
 }
 
@@ -376,28 +322,26 @@ impl TxContext {
     }
 
     pub fn commit(&self, opts: JsValue) -> Promise {
-        let tx = self.inner.clone();
-        promise(Box::pin(async move {
-            let call = call_of(&opts, "commit options")?;
-            tx.run(|mut tx| async move {
-                let done = tx.commit(&call).await;
-                (tx, done)
-            })
-            .await?;
-            Ok(JsValue::UNDEFINED)
-        }))
+        self.end(opts, true)
     }
 
     pub fn rollback(&self, opts: JsValue) -> Promise {
+        self.end(opts, false)
+    }
+}
+
+impl TxContext {
+    /// Commits, or rolls back.
+    fn end(&self, opts: JsValue, commit: bool) -> Promise {
         let tx = self.inner.clone();
         promise(Box::pin(async move {
-            let call = call_of(&opts, "rollback options")?;
+            let call = call_of(&opts, if commit { "commit options" } else { "rollback options" })?;
             tx.run(|mut tx| async move {
-                let done = tx.rollback(&call).await;
+                let done = if commit { tx.commit(&call).await } else { tx.rollback(&call).await };
                 (tx, done)
             })
-            .await?;
-            Ok(JsValue::UNDEFINED)
+            .await
+            .map(undefined)
         }))
     }
 }

@@ -141,12 +141,16 @@ mod tests {
     use futures_executor::block_on;
     use std::cell::Cell;
 
-    #[test]
-    fn a_driver_pool_has_the_default_size_stops_with_its_driver_and_none_is_made_after() {
+    /// A driver whose endpoint is never called.
+    fn driver() -> Result<Driver> {
         let none = Rc::new(crate::auth::AnonymousCredentials);
         let fetch = crate::transport::fetch::FetchSettings::default();
-        let driver = Driver::new("http://127.0.0.1:1", "/local", none, Default::default(), None, None, fetch);
-        let driver = driver.expect("driver");
+        Driver::new("http://127.0.0.1:1", "/local", none, Default::default(), None, None, fetch)
+    }
+
+    #[test]
+    fn a_driver_pool_has_the_default_size_stops_with_its_driver_and_none_is_made_after() {
+        let driver = driver().expect("driver");
         let pool = Pool::<Rc<crate::query::QuerySession>>::for_driver(&driver, None).expect("pool");
         assert_eq!(pool.status().max_size, DEFAULT_POOL_SIZE);
         block_on(driver.stop(Some(0)));
@@ -157,10 +161,7 @@ mod tests {
 
     #[test]
     fn a_pool_on_demand_is_made_once_by_the_first_call() {
-        let none = Rc::new(crate::auth::AnonymousCredentials);
-        let fetch = crate::transport::fetch::FetchSettings::default();
-        let driver = Driver::new("http://127.0.0.1:1", "/local", none, Default::default(), None, None, fetch);
-        let driver = driver.expect("driver");
+        let driver = driver().expect("driver");
         let on_demand = PoolOnDemand::<Rc<crate::query::QuerySession>>::default();
         assert!(on_demand.0.borrow().is_none(), "nothing before the first call");
         let (first, second) = (on_demand.get(&driver).expect("first"), on_demand.clone().get(&driver).expect("again"));

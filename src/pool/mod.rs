@@ -408,4 +408,17 @@ impl PoolStatus {
     pub fn total(&self) -> usize {
         self.idle + self.in_use + self.creating
     }
+
+    /// `{ maxSize, idle, inUse, creating, total, waiters, stopped }`, a JS pool's `status`.
+    pub fn to_plain(&self) -> crate::plain::Plain {
+        crate::plain::object(vec![
+            ("maxSize", self.max_size.into()),
+            ("idle", self.idle.into()),
+            ("inUse", self.in_use.into()),
+            ("creating", self.creating.into()),
+            ("total", self.total().into()),
+            ("waiters", self.waiters.into()),
+            ("stopped", self.stopped.into()),
+        ])
+    }
 }

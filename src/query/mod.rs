@@ -54,6 +54,14 @@ pub enum TxControl {
 }
 
 impl TxControl {
+    /// Continues the transaction `tx_id` when there is one, else begins one in `mode`.
+    pub fn of(tx_id: Option<String>, mode: TxMode, commit: bool) -> TxControl {
+        match tx_id {
+            Some(tx_id) => TxControl::Existing { tx_id, commit },
+            None => TxControl::Begin { mode, commit },
+        }
+    }
+
     fn to_proto(&self) -> Option<query::TransactionControl> {
         use query::transaction_control::TxSelector;
         match self {

@@ -169,6 +169,22 @@ impl Channel {
     }
 
     /// A unary call: one request, one answer.
+    ///
+    /// ```no_run
+    /// use std::rc::Rc;
+    /// use ydb_wasm::proto::ydb::discovery::ListEndpointsRequest;
+    /// use ydb_wasm::transport::methods::discovery_service::LIST_ENDPOINTS;
+    /// use ydb_wasm::transport::{CallOptions, Channel};
+    ///
+    /// # async fn run() -> ydb_wasm::Result<()> {
+    /// let channel = Channel::new("grpc://localhost:2136", "/local", Rc::new(ydb_wasm::auth::AnonymousCredentials))?;
+    /// let request = ListEndpointsRequest { database: "/local".into(), ..Default::default() };
+    /// // Aborted after 5 s: the answer, a YDB status error, or DEADLINE_EXCEEDED.
+    /// let answer = channel.unary(&LIST_ENDPOINTS, &request, &CallOptions::with_timeout(Some(5_000))).await?;
+    /// println!("{:?}", answer.operation.map(|o| o.status));
+    /// # Ok(())
+    /// # }
+    /// ```
     pub async fn unary<Req: prost::Message, Resp: prost::Message + Default>(
         &self,
         method: &Method<Req, Resp>,
