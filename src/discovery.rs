@@ -303,6 +303,18 @@ mod tests {
     use super::*;
 
     #[test]
+    fn a_mapped_endpoint_sees_the_node_by_its_js_names() {
+        let info = discovery::EndpointInfo { address: "n1".into(), port: 2136, node_id: 7, ..Default::default() };
+        let plain = endpoint_plain(&info);
+        let names: Vec<_> = match &plain {
+            crate::plain::Plain::Object(fields) => fields.iter().map(|(k, _)| k.to_string()).collect(),
+            _ => vec![],
+        };
+        assert_eq!(names, ["address", "port", "ssl", "nodeId", "location"]);
+        assert_eq!(plain.field("nodeId"), Some(&crate::plain::Plain::Number(7.0)));
+    }
+
+    #[test]
     fn discovery_modes_are_known_by_name_and_the_interval_has_a_floor() {
         let mut settings = DiscoverySettings::default();
         assert!(settings.set_mode("balanced").is_ok() && settings.balanced);

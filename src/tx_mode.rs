@@ -17,8 +17,13 @@ pub enum TxMode {
 
 impl TxMode {
     /// The mode of a name as JS gives it (`new OnlineReadOnly().mode`); `allow_inconsistent_reads` is read
-    /// by the online mode only.
-    pub fn from_name(name: &str, allow_inconsistent_reads: bool) -> Result<TxMode> {
+    /// by the online mode only. No name is an error that names the modes.
+    pub fn from_name(name: Option<&str>, allow_inconsistent_reads: bool) -> Result<TxMode> {
+        let name = name.ok_or_else(|| {
+            Error::argument(
+                "a transaction mode must be SerializableReadWrite, OnlineReadOnly, StaleReadOnly or SnapshotReadOnly",
+            )
+        })?;
         Ok(match name {
             "serializableReadWrite" => TxMode::SerializableReadWrite,
             "onlineReadOnly" => TxMode::OnlineReadOnly { allow_inconsistent_reads },
@@ -61,9 +66,11 @@ mod tests {
 
     #[test]
     fn modes_are_known_by_their_js_names_and_others_are_refused() {
-        assert_eq!(TxMode::from_name("staleReadOnly", true).ok(), Some(TxMode::StaleReadOnly));
-        let online = TxMode::from_name("onlineReadOnly", true).ok();
+        assert_eq!(TxMode::from_name(Some("staleReadOnly"), true).ok(), Some(TxMode::StaleReadOnly));
+        let online = TxMode::from_name(Some("onlineReadOnly"), true).ok();
         assert_eq!(online, Some(TxMode::OnlineReadOnly { allow_inconsistent_reads: true }));
-        assert_eq!(TxMode::from_name("serializable", false).err().map(|e| e.kind()), Some(crate::ErrorKind::Argument));
+        let refused = |name| TxMode::from_name(name, false).err().map(|e| e.kind());
+        assert_eq!(refused(Some("serializable")), Some(crate::ErrorKind::Argument));
+        assert_eq!(refused(None), Some(crate::ErrorKind::Argument));
     }
 }

@@ -23,16 +23,9 @@ pub fn tx_mode_from_js(v: &JsValue) -> Result<TxMode> {
     if v.is_undefined() || v.is_null() {
         return Ok(TxMode::default());
     }
-    let name = match v.as_string() {
-        Some(s) => s,
-        None => Reflect::get(v, &JsValue::from_str("mode")).ok().and_then(|m| m.as_string()).ok_or_else(|| {
-            Error::argument(
-                "a transaction mode must be SerializableReadWrite, OnlineReadOnly, StaleReadOnly or SnapshotReadOnly",
-            )
-        })?,
-    };
+    let name = v.as_string().or_else(|| Reflect::get(v, &JsValue::from_str("mode")).ok()?.as_string());
     let o = options::object(v, "transaction mode").ok().flatten();
-    TxMode::from_name(&name, options::boolean(&o, "allowInconsistentReads")?.unwrap_or(false))
+    TxMode::from_name(name.as_deref(), options::boolean(&o, "allowInconsistentReads")?.unwrap_or(false))
 }
 
 type TablePool = Pool<Rc<TableSession>>;
@@ -188,9 +181,7 @@ impl Session {
             Ok((q, params, options::call_options(&o)?, allow_truncated(&o, self.allow_truncated)?))
         })();
         on_session(&self.inner, args, |session, (q, params, call, allow)| async move {
-            let mut tx = CoreTx::new(session, TxMode::SerializableReadWrite);
-            tx.set_allow_truncated(allow);
-            result_sets_to_js(&tx.execute(&q, params, true, &call).await?)
+            result_sets_to_js(&CoreTx::execute_alone(session, &q, params, allow, &call).await?)
         })
     }
 

@@ -147,6 +147,34 @@ fn a_checkout_knows_its_pool_and_a_dropped_one_comes_back() {
 }
 
 #[test]
+fn a_checkout_goes_back_only_to_the_pool_it_came_from() {
+    let (one, other) = (Pool::<Rc<FakeSession>>::new(Counter::default(), 1), Pool::new(Counter::default(), 1));
+    let checkout = Checkout::pooled(&one, block_on(one.acquire(None, no_sleep, None)).expect("session"));
+    let refused = checkout.release_to(&other).err().map(|e| e.kind);
+    assert_eq!(refused, Some(crate::ErrorKind::Argument));
+    assert!(checkout.get().is_ok(), "a refused release leaves the session checked out");
+    assert!(checkout.release_to(&one).is_ok());
+    assert_eq!((one.status().idle, other.status().idle), (1, 0));
+    let unpooled = Checkout::unpooled(block_on(one.acquire(None, no_sleep, None)).expect("session"));
+    assert!(unpooled.release_to(&one).is_err(), "a session of no pool belongs to none");
+}
+
+#[test]
+fn stop_and_drain_closes_what_comes_back_in_time() {
+    let counter = Counter::default();
+    let pool = Pool::<Rc<FakeSession>>::new(counter.clone(), 2);
+    let out = Checkout::pooled(&pool, block_on(pool.acquire(None, no_sleep, None)).expect("session"));
+    let stopping = pool.stop_and_drain(Some(60_000));
+    let ((), ()) = block_on(future::join(stopping, async move { out.release() }));
+    let status = pool.status();
+    assert!(status.stopped && status.total() == 0, "{status:?}");
+    assert_eq!(counter.closed.get(), 1);
+    let plain = status.to_plain();
+    assert_eq!(plain.field("inUse"), Some(&crate::plain::Plain::Number(0.0)));
+    assert_eq!(plain.field("stopped"), Some(&crate::plain::Plain::Bool(true)));
+}
+
+#[test]
 fn a_discarded_checkout_frees_its_place() {
     let counter = Counter::default();
     let pool = Pool::<Rc<FakeSession>>::new(counter.clone(), 1);

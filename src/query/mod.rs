@@ -409,6 +409,14 @@ mod tests {
     use super::*;
     use crate::proto::ydb::{Column, Value};
 
+    #[test]
+    fn a_transaction_id_is_continued_else_one_is_begun() {
+        let existing = TxControl::of(Some("tx-1".into()), TxMode::StaleReadOnly, true);
+        assert!(matches!(existing, TxControl::Existing { ref tx_id, commit: true } if tx_id == "tx-1"));
+        let begun = TxControl::of(None, TxMode::StaleReadOnly, false);
+        assert!(matches!(begun, TxControl::Begin { mode: TxMode::StaleReadOnly, commit: false }));
+    }
+
     fn part(index: usize, column: &str, rows: usize, truncated: bool) -> ResultPart {
         ResultPart {
             index,
