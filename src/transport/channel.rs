@@ -303,6 +303,7 @@ impl<Resp: prost::Message + Default> MessageStream<Resp> {
                 }
                 Ok(Some(Frame::Trailers(t))) => {
                     self.finished = true;
+                    self.reader.finish();
                     return status_error(&t).map(|e| Err(self.channel.observe(e)));
                 }
                 Ok(None) => {}

@@ -261,17 +261,41 @@ impl BodyReader {
     }
 }
 
-impl Drop for BodyReader {
-    fn drop(&mut self) {
+impl BodyReader {
+    /// Lets go of a body whose last frame has been read, without cancelling it: one more read, in the
+    /// background, normally reports the end at once, and only a body that goes on is cancelled. Dropping
+    /// the reader instead would cancel every finished answer, and in Node that aborts the fetch and builds
+    /// a `DOMException` each time (about 45 µs of CPU per streamed call, measured by `bench/profile.mjs`).
+    pub fn finish(&mut self) {
         if let Some(reader) = self.reader.take() {
-            // Cancelling the reader aborts the fetch; the promise's outcome does not matter, but a
-            // rejection nobody handles would reach the runtime's unhandled-rejection hook (Node's test
-            // runner fails on it, some hosts crash), so it is caught.
-            IGNORE.with(|ignore| {
-                let _ = reader.cancel().catch(ignore);
+            wasm_bindgen_futures::spawn_local(async move {
+                let done = match JsFuture::from(reader.read()).await {
+                    Ok(r) => Reflect::get(&r, &JsValue::from_str("done")).map(|d| d.is_truthy()).unwrap_or(true),
+                    Err(_) => true,
+                };
+                if !done {
+                    cancel(reader);
+                }
             });
         }
     }
+}
+
+impl Drop for BodyReader {
+    fn drop(&mut self) {
+        if let Some(reader) = self.reader.take() {
+            cancel(reader);
+        }
+    }
+}
+
+/// Cancels a body (which aborts its fetch). The promise's outcome does not matter, but a rejection nobody
+/// handles would reach the runtime's unhandled-rejection hook (Node's test runner fails on it, some hosts
+/// crash), so it is caught.
+fn cancel(reader: ReadableStreamDefaultReader) {
+    IGNORE.with(|ignore| {
+        let _ = reader.cancel().catch(ignore);
+    });
 }
 
 fn aborted(signal: Option<&AbortSignal>) -> Option<Error> {
