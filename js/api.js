@@ -3,6 +3,7 @@
 // the credentials, transaction-mode, type and settings helpers — then re-exports the classes.
 import { contain } from './crash.js';
 import * as errors from './errors.js';
+import { fileReader } from './credentials.js';
 
 const TYPED = Symbol.for('ydb-wasm.TypedValue');
 
@@ -300,8 +301,12 @@ export function bind(wasm) {
     }
   };
 
+  // Key and config files named by the environment are read through the runtime's file API, where it has one.
   const fromEnv = wasm.Driver.fromEnv;
-  wasm.Driver.fromEnv = (env, options) => fromEnv(env ?? runtimeEnv(), options);
+  wasm.Driver.fromEnv = (env, options) => {
+    const read = fileReader();
+    return fromEnv(env ?? runtimeEnv(), read ? { ...options, [Symbol.for('ydb-wasm.readTextFile')]: read } : options);
+  };
 
   ({ Session, TxContext, QuerySession, QueryResultStream, SchemeClient, TableClient, ReadTableStream } = wasm);
   Driver = containment.constructible(wasm.Driver);
@@ -335,3 +340,4 @@ export async function retryOperation(callee, settings, sessionPool, ...args) {
 }
 
 export * from './errors.js';
+export { ServiceAccountKeyCredentials, MetadataCredentials, OAuth2TokenExchangeCredentials } from './credentials.js';
