@@ -42,7 +42,7 @@ if [ -n "${want_python:-}" ]; then
   if [ ! -x "$venv/bin/python" ]; then
     python3 -m venv "$venv"
   fi
-  if ! "$venv/bin/python" -c 'import ydb, pytest' 2>/dev/null; then
+  if ! "$venv/bin/python" -c 'import ydb, pytest, requests, jwt, cryptography' 2>/dev/null; then
     "$venv/bin/pip" install --quiet -r tests/python/requirements.txt
   fi
 fi

@@ -1,11 +1,14 @@
-//! Static-credentials authentication: users given with `--user NAME:PASSWORD`, tokens issued by
-//! `Ydb.Auth.V1.AuthService/Login`, and the check every other call passes through.
+//! Authentication: users given with `--user NAME:PASSWORD`, tokens issued by
+//! `Ydb.Auth.V1.AuthService/Login` or by the cloud token endpoints (`crate::cloud_auth`: IAM, metadata,
+//! OAuth token exchange), and the check every other call passes through.
 //!
-//! Without users the server is open (every call passes, WhoAmI answers `anonymous`). With users, a call
+//! Without users or token endpoints the server is open (every call passes, WhoAmI answers `anonymous`).
+//! With either, a call
 //! without a valid `x-ydb-auth-ticket` ends with the gRPC status UNAUTHENTICATED before any service sees
 //! it — the way YDB's request proxy answers (`ReplyUnauthenticated`), so SDKs raise their
 //! `Unauthenticated` error. Tokens are JWT-shaped (`header.payload.signature`, base64url) with `sub` and
 //! `exp` claims so clients that read the expiry can, but the server only trusts tokens it issued itself.
+//! A ticket may carry a `Bearer ` prefix (the Python SDK sends OAuth tokens that way).
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -13,6 +16,8 @@ use std::task::{Context, Poll};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use parking_lot::{Mutex, RwLock};
+
+use crate::cloud_auth;
 
 /// The header YDB clients put their token in.
 pub const TICKET_HEADER: &str = "x-ydb-auth-ticket";
@@ -33,6 +38,8 @@ pub struct Auth {
     users: RwLock<HashMap<String, String>>,
     ttl: RwLock<Duration>,
     tokens: Mutex<HashMap<String, (String, Instant)>>,
+    /// The cloud token endpoints' keys and settings; any of them turns authentication on.
+    cloud: RwLock<Arc<cloud_auth::Config>>,
 }
 
 impl Default for Auth {
@@ -41,6 +48,7 @@ impl Default for Auth {
             users: RwLock::new(HashMap::new()),
             ttl: RwLock::new(DEFAULT_TOKEN_TTL),
             tokens: Mutex::new(HashMap::new()),
+            cloud: RwLock::new(Arc::default()),
         }
     }
 }
@@ -52,9 +60,19 @@ impl Auth {
         *self.ttl.write() = ttl;
     }
 
+    /// Sets what the cloud token endpoints accept (authentication is on when any endpoint is enabled).
+    pub fn configure_cloud(&self, cloud: cloud_auth::Config) {
+        *self.cloud.write() = Arc::new(cloud);
+    }
+
+    /// What the cloud token endpoints accept.
+    pub fn cloud(&self) -> Arc<cloud_auth::Config> {
+        self.cloud.read().clone()
+    }
+
     /// Whether calls need a token.
     pub fn enabled(&self) -> bool {
-        !self.users.read().is_empty()
+        !self.users.read().is_empty() || self.cloud.read().issues_tokens()
     }
 
     /// Checks a user's password and issues a token. With authentication off any user may log in.
@@ -67,16 +85,23 @@ impl Auth {
             }
         }
         let ttl = *self.ttl.read();
-        let token = make_token(user, ttl);
+        Ok(self.issue(user, ttl).0)
+    }
+
+    /// Issues a token for `subject` (a user or a service account) that calls accept for `ttl`; returns it
+    /// with its expiry.
+    pub fn issue(&self, subject: &str, ttl: Duration) -> (String, SystemTime) {
+        let token = make_token(subject, ttl);
         let mut tokens = self.tokens.lock();
         let now = Instant::now();
         tokens.retain(|_, (_, expires)| *expires > now);
-        tokens.insert(token.clone(), (user.to_string(), now + ttl));
-        Ok(token)
+        tokens.insert(token.clone(), (subject.to_string(), now + ttl));
+        (token, SystemTime::now() + ttl)
     }
 
     /// The user a token belongs to; an error message when it is unknown or expired.
     pub fn user_of(&self, token: &str) -> Result<String, String> {
+        let token = token.strip_prefix("Bearer ").unwrap_or(token);
         let mut tokens = self.tokens.lock();
         match tokens.get(token) {
             None => Err("Token is not valid".to_string()),
@@ -236,6 +261,16 @@ mod tests {
         headers.insert(TICKET_HEADER, auth.login("alice", "secret").unwrap().parse().unwrap());
         assert!(auth.check(path, &headers).is_ok());
         assert!(auth.check("/Ydb.Auth.V1.AuthService/Login", &http::HeaderMap::new()).is_ok());
+    }
+
+    #[test]
+    fn issued_tokens_name_their_subject_with_or_without_a_bearer_prefix() {
+        let auth = Auth::default();
+        let (token, expires) = auth.issue("sa-1", Duration::from_secs(60));
+        assert!(expires > SystemTime::now() + Duration::from_secs(59));
+        assert_eq!(auth.user_of(&token).unwrap(), "sa-1");
+        assert_eq!(auth.user_of(&format!("Bearer {token}")).unwrap(), "sa-1");
+        assert!(auth.user_of(&format!("Bearer{token}")).is_err());
     }
 
     #[test]

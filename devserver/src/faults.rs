@@ -14,6 +14,13 @@
 //!
 //! Encoding just those fields gives a valid message of the concrete type (its other fields take their
 //! defaults); the unit tests decode the answers as the concrete response types to keep that true.
+//!
+//! The HTTP token endpoints (`crate::cloud_auth`: `/iam/v1/tokens`, the metadata token, `/oauth/token`)
+//! take faults from the same registry, so tests can make "the IAM endpoint is down": a fault whose `rpc`
+//! names such an endpoint (`/iam/v1/tokens`, `oauth/*`; never through the catch-all `*`) may answer with
+//! `httpStatus` (503, say), delay with `latencyMs` (a long one hangs the request), or with `dropStream`
+//! close the connection without an answer. [`Faults::on_http`] picks them; `status` and
+//! `sessionCloseHint` are YDB things and are refused there.
 
 use std::collections::BTreeMap;
 use std::convert::Infallible;
@@ -105,9 +112,12 @@ pub struct FaultSpec {
     /// Only calls to this node (1-based); every node when absent.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub node: Option<u32>,
-    /// The issue message of a status answer.
+    /// The issue message of a status answer (the error message of an `httpStatus` answer).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub message: Option<String>,
+    /// For the HTTP token endpoints only: answer with this HTTP status (400..=599) instead of serving.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub http_status: Option<u16>,
 }
 
 fn every_rpc() -> String {
@@ -116,9 +126,10 @@ fn every_rpc() -> String {
 
 impl FaultSpec {
     fn matches(&self, rpc: &str, node: u32) -> bool {
-        if self.node.is_some_and(|n| n != node) {
-            return false;
-        }
+        self.node.is_none_or(|n| n == node) && self.pattern_matches(rpc)
+    }
+
+    fn pattern_matches(&self, rpc: &str) -> bool {
         let pattern = self.rpc.trim_start_matches('/');
         let path = rpc.trim_start_matches('/');
         if pattern == "*" || pattern.is_empty() {
@@ -128,6 +139,14 @@ impl FaultSpec {
             return path.starts_with(prefix);
         }
         path == pattern || path.strip_prefix(pattern).is_some_and(|rest| rest.starts_with('/'))
+    }
+
+    /// Whether `rpc` names one of the HTTP token endpoints (the catch-all `*` does not: a fault meant for
+    /// gRPC calls never breaks the token endpoints by accident).
+    fn names_http_endpoint(&self) -> bool {
+        let pattern = self.rpc.trim_start_matches('/');
+        !(pattern.is_empty() || pattern == "*")
+            && crate::cloud_auth::ENDPOINT_PATHS.iter().any(|path| self.pattern_matches(path))
     }
 }
 
@@ -151,6 +170,8 @@ pub struct Action {
     pub status: Option<(StatusCode, String)>,
     pub drop_stream: bool,
     pub session_close_hint: bool,
+    /// For the HTTP token endpoints: answer with this HTTP status and the issue message's text.
+    pub http_status: Option<(u16, String)>,
 }
 
 #[derive(Default)]
@@ -200,11 +221,35 @@ impl Faults {
         if spec.probability.is_some_and(|p| !(0.0..=1.0).contains(&p)) {
             return Err("probability must be between 0 and 1".to_string());
         }
-        if status.is_none() && spec.latency_ms.is_none() && !spec.drop_stream && !spec.session_close_hint {
-            return Err("a fault needs a status, latencyMs, dropStream or sessionCloseHint".to_string());
+        if status.is_none()
+            && spec.latency_ms.is_none()
+            && !spec.drop_stream
+            && !spec.session_close_hint
+            && spec.http_status.is_none()
+        {
+            return Err("a fault needs a status, latencyMs, dropStream, sessionCloseHint or httpStatus".to_string());
         }
         if spec.session_close_hint && (status.is_some() || spec.drop_stream) {
             return Err("sessionCloseHint goes with a call that runs: not with a status or dropStream".to_string());
+        }
+        if spec.names_http_endpoint() {
+            if status.is_some() || spec.session_close_hint {
+                return Err(format!(
+                    "{} is an HTTP token endpoint: give it httpStatus, latencyMs or dropStream, not a YDB status \
+                     or sessionCloseHint",
+                    spec.rpc
+                ));
+            }
+        } else if spec.http_status.is_some() {
+            return Err(format!(
+                "httpStatus is for the HTTP token endpoints; rpc must name one of {} (or a prefix of one ending \
+                 in *), not {}",
+                crate::cloud_auth::ENDPOINT_PATHS.join(", "),
+                spec.rpc
+            ));
+        }
+        if spec.http_status.is_some_and(|s| !(400..=599).contains(&s)) {
+            return Err("httpStatus must be an error status, 400 to 599".to_string());
         }
         let mut registry = self.registry.lock();
         registry.next_id += 1;
@@ -244,15 +289,30 @@ impl Faults {
         self.registry.lock().hits
     }
 
-    /// Counts a call and picks the first fault that hits it (a fault with `times` hits at most that often).
+    /// Counts a gRPC call and picks the first fault that hits it (a fault with `times` hits at most that
+    /// often).
     pub fn on_call(&self, rpc: &str, node: u32) -> Option<Action> {
+        self.hit(rpc, node, false)
+    }
+
+    /// Counts a request to an HTTP token endpoint (by its path) and picks the first fault that hits it:
+    /// only faults whose `rpc` names a token endpoint, see the module docs.
+    pub fn on_http(&self, path: &str, node: u32) -> Option<Action> {
+        self.hit(path, node, true)
+    }
+
+    fn hit(&self, rpc: &str, node: u32, http: bool) -> Option<Action> {
         let mut registry = self.registry.lock();
         *registry.calls.entry(rpc.to_string()).or_insert(0) += 1;
         let candidates: Vec<usize> = registry
             .faults
             .iter()
             .enumerate()
-            .filter(|(_, (f, _))| f.spec.times.is_none_or(|t| f.hits < t) && f.spec.matches(rpc, node))
+            .filter(|(_, (f, _))| {
+                f.spec.times.is_none_or(|t| f.hits < t)
+                    && f.spec.matches(rpc, node)
+                    && (!http || f.spec.names_http_endpoint())
+            })
             .map(|(i, _)| i)
             .collect();
         for index in candidates {
@@ -275,6 +335,14 @@ impl Faults {
                 }),
                 drop_stream: fault.spec.drop_stream,
                 session_close_hint: fault.spec.session_close_hint,
+                http_status: fault.spec.http_status.map(|code| {
+                    let text = fault
+                        .spec
+                        .message
+                        .clone()
+                        .unwrap_or_else(|| format!("injected fault #{}: HTTP {code}", fault.id));
+                    (code, text)
+                }),
             };
             registry.hits += 1;
             return Some(action);
@@ -556,6 +624,42 @@ mod tests {
         assert_eq!(faults.list()[0].hits, 2);
         assert_eq!(faults.calls()[rpc], 3);
         assert_eq!(faults.hits(), 2);
+    }
+
+    #[test]
+    fn http_endpoint_faults_hit_only_the_endpoints_they_name() {
+        let faults = Faults::new();
+        faults.add(spec(r#"{"status":"OVERLOADED"}"#)).unwrap();
+        let id = faults.add(spec(r#"{"rpc":"/iam/v1/tokens","httpStatus":503,"times":2}"#)).unwrap();
+        // The catch-all gRPC fault does not reach the token endpoints; the IAM fault does not reach gRPC.
+        assert_eq!(faults.on_http("/oauth/token", 1), None);
+        let hit = faults.on_http("/iam/v1/tokens", 1).unwrap();
+        assert_eq!((hit.fault_id, hit.http_status.unwrap().0), (id, 503));
+        assert!(faults.on_http("/iam/v1/tokens", 1).is_some());
+        assert_eq!(faults.on_http("/iam/v1/tokens", 1), None, "spent after two");
+        assert_eq!(
+            faults.on_call("/Ydb.Table.V1.TableService/KeepAlive", 1).unwrap().status.unwrap().0,
+            StatusCode::Overloaded
+        );
+        assert_eq!(faults.calls()["/iam/v1/tokens"], 3);
+        let hang = faults.add(spec(r#"{"rpc":"computeMetadata/*","latencyMs":50}"#)).unwrap();
+        let hit = faults.on_http("/computeMetadata/v1/instance/service-accounts/default/token", 1).unwrap();
+        assert_eq!((hit.fault_id, hit.latency), (hang, Some(Duration::from_millis(50))));
+    }
+
+    #[test]
+    fn http_faults_that_cannot_work_are_refused() {
+        let faults = Faults::new();
+        for bad in [
+            r#"{"httpStatus":503}"#,
+            r#"{"rpc":"Ydb.Table.V1.TableService","httpStatus":503}"#,
+            r#"{"rpc":"/iam/v1/tokens","status":"UNAVAILABLE"}"#,
+            r#"{"rpc":"/iam/v1/tokens","httpStatus":200}"#,
+            r#"{"rpc":"/iam/v1/tokens","sessionCloseHint":true}"#,
+        ] {
+            assert!(faults.add(spec(bad)).is_err(), "{bad}");
+        }
+        assert!(faults.add(spec(r#"{"rpc":"oauth/token","dropStream":true}"#)).is_ok());
     }
 
     #[test]

@@ -12,6 +12,7 @@ pub mod proto {
 }
 pub mod admin;
 pub mod auth;
+pub mod cloud_auth;
 pub mod engine;
 pub mod faults;
 pub mod guard;

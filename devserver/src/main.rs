@@ -41,6 +41,38 @@ struct Args {
     /// always are; `*`: any name).
     #[arg(long = "allow-host", value_name = "NAME")]
     allow_hosts: Vec<String>,
+    /// Serve the IAM token exchange (POST /iam/v1/tokens) for a service account's key: JWTs with this kid,
+    /// issued by this account and signed PS256 with the private half of the PEM public key at PATH, get an
+    /// IAM token (repeatable; with any, calls need a token).
+    #[arg(long = "iam-key", value_name = "KEY_ID:SERVICE_ACCOUNT_ID:PATH")]
+    iam_keys: Vec<String>,
+    /// The aud the service-account JWTs must name.
+    #[arg(long, default_value = ydb_devserver::cloud_auth::DEFAULT_IAM_AUDIENCE)]
+    iam_audience: String,
+    /// Lifetime of the tokens the IAM, metadata and OAuth endpoints issue, in seconds.
+    #[arg(long, default_value_t = 12 * 60 * 60)]
+    iam_token_ttl: u64,
+    /// Serve the instance metadata token (GET /computeMetadata/v1/instance/service-accounts/default/token)
+    /// for this service account (with it, calls need a token).
+    #[arg(long, value_name = "SERVICE_ACCOUNT_ID")]
+    metadata_token: Option<String>,
+    /// Serve the OAuth 2.0 token exchange (POST /oauth/token) for this subject: token:VALUE (that exact
+    /// subject token) or jwt:KEY_ID:PATH (JWTs signed RS256/PS256 by the PEM public key at PATH)
+    /// (repeatable; with any, calls need a token).
+    #[arg(long = "oauth-subject", value_name = "token:VALUE|jwt:KEY_ID:PATH")]
+    oauth_subjects: Vec<String>,
+}
+
+/// The cloud token endpoints' settings from the flags.
+fn cloud_auth(args: &Args) -> Result<ydb_devserver::cloud_auth::Config, String> {
+    use ydb_devserver::cloud_auth::{Config, IamKey, OauthSubject};
+    Ok(Config {
+        iam_keys: args.iam_keys.iter().map(|k| IamKey::from_flag(k)).collect::<Result<_, _>>()?,
+        iam_audience: args.iam_audience.clone(),
+        token_ttl: Duration::from_secs(args.iam_token_ttl.max(1)),
+        metadata_account: args.metadata_token.clone().filter(|a| !a.is_empty()),
+        oauth_subjects: args.oauth_subjects.iter().map(|s| OauthSubject::from_flag(s)).collect::<Result<_, _>>()?,
+    })
 }
 
 #[tokio::main]
@@ -63,7 +95,15 @@ async fn main() -> std::process::ExitCode {
             }
         }
     }
-    for warning in ydb_devserver::guard::exposure_warnings(&args.listen, args.admin.as_ref(), users.len()) {
+    let cloud_auth = match cloud_auth(&args) {
+        Ok(config) => config,
+        Err(e) => {
+            eprintln!("ydb-devserver: {e}");
+            return std::process::ExitCode::FAILURE;
+        }
+    };
+    let authenticators = users.len() + usize::from(cloud_auth.issues_tokens());
+    for warning in ydb_devserver::guard::exposure_warnings(&args.listen, args.admin.as_ref(), authenticators) {
         eprintln!("ydb-devserver: {warning}");
     }
     let config = Config {
@@ -76,6 +116,7 @@ async fn main() -> std::process::ExitCode {
         admin: args.admin,
         allow_origins: args.allow_origins,
         allow_hosts: args.allow_hosts,
+        cloud_auth,
     };
     let mut running = match server::start(config).await {
         Ok(r) => r,

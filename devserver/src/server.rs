@@ -54,6 +54,8 @@ pub struct Config {
     pub allow_origins: Vec<String>,
     /// Host names answered over HTTP/1.x beyond IP literals and localhost (`*`: any), see `guard.rs`.
     pub allow_hosts: Vec<String>,
+    /// The cloud token endpoints (IAM, metadata, OAuth token exchange), see `cloud_auth`.
+    pub cloud_auth: crate::cloud_auth::Config,
 }
 
 impl Default for Config {
@@ -68,6 +70,7 @@ impl Default for Config {
             admin: None,
             allow_origins: Vec::new(),
             allow_hosts: Vec::new(),
+            cloud_auth: crate::cloud_auth::Config::default(),
         }
     }
 }
@@ -220,14 +223,14 @@ impl Cluster {
     }
 }
 
-/// CORS for gRPC-web: the origins the guard allows get their origin back, others get no grant.
+/// CORS for gRPC-web and the token endpoints (`cloud_auth`): the origins the guard allows get their origin back, others get no grant.
 fn cors(guard: Arc<Guard>) -> CorsLayer {
     let exposed = ["grpc-status", "grpc-message", "grpc-status-details-bin", "x-ydb-server-hints"];
     CorsLayer::new()
         .allow_origin(AllowOrigin::predicate(move |origin, _| {
             origin.to_str().is_ok_and(|origin| guard.origin_allowed(origin))
         }))
-        .allow_methods([http::Method::POST, http::Method::OPTIONS])
+        .allow_methods([http::Method::GET, http::Method::POST, http::Method::OPTIONS])
         .allow_headers(Any)
         .expose_headers(exposed.map(HeaderName::from_static))
         .max_age(Duration::from_secs(24 * 60 * 60))
@@ -247,6 +250,7 @@ fn serve(
         // Outermost: a refused origin or host gets nothing, not even a CORS answer.
         .layer(GuardLayer::new(guard.clone()))
         .layer(cors(guard))
+        .layer(crate::cloud_auth::TokenEndpointsLayer::new(state.clone(), faults.clone()))
         .layer(tonic_web::GrpcWebLayer::new())
         .layer(crate::auth::AuthLayer::new(state.auth.clone()))
         // Innermost, so it sees plain gRPC whichever protocol the client spoke.
@@ -313,6 +317,7 @@ pub async fn start(config: Config) -> Result<Running, Box<dyn std::error::Error 
     let guard = Arc::new(Guard::new(&config.allow_origins, &config.allow_hosts));
     let auth = Arc::new(crate::auth::Auth::default());
     auth.configure(&config.users, config.token_ttl);
+    auth.configure_cloud(config.cloud_auth.clone());
     let (errors, errors_rx) = mpsc::unbounded_channel();
     let mut nodes = Vec::new();
     let mut servings = Vec::new();
