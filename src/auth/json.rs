@@ -256,8 +256,42 @@ impl Parser<'_> {
             self.at += 1;
         }
         let text = std::str::from_utf8(self.bytes.get(start..self.at).unwrap_or_default()).unwrap_or_default();
-        text.parse::<f64>().map(Json::Number).map_err(|_| self.fail("a malformed number"))
+        number(text).map(Json::Number).ok_or_else(|| self.fail("a malformed number"))
     }
+}
+
+/// A JSON number's value, without the standard library's float parser (kilobytes of wasm for the few
+/// numbers these documents hold: lifetimes in seconds, error codes). Exact for integers below 2^53;
+/// fractions and exponents are within a few ulps, which is all a lifetime needs.
+pub fn number(text: &str) -> Option<f64> {
+    let (negative, rest) = match text.strip_prefix('-') {
+        Some(rest) => (true, rest),
+        None => (false, text),
+    };
+    let (mantissa_text, exponent) = match rest.find(['e', 'E']) {
+        Some(at) => {
+            let e = rest.get(at + 1..)?;
+            let e = e.strip_prefix('+').unwrap_or(e);
+            (rest.get(..at)?, e.parse::<i32>().ok()?.clamp(-400, 400))
+        }
+        None => (rest, 0),
+    };
+    let (int, fraction) = mantissa_text.split_once('.').unwrap_or((mantissa_text, ""));
+    let digits_only = |s: &str| s.bytes().all(|c| c.is_ascii_digit());
+    if int.is_empty()
+        || !digits_only(int)
+        || !digits_only(fraction)
+        || (mantissa_text.contains('.') && fraction.is_empty())
+    {
+        return None;
+    }
+    let mut value = 0.0f64;
+    for c in int.bytes().chain(fraction.bytes()) {
+        value = value * 10.0 + f64::from(c - b'0');
+    }
+    let scale = exponent - i32::try_from(fraction.len()).ok()?;
+    let value = if scale >= 0 { value * 10f64.powi(scale) } else { value / 10f64.powi(-scale) };
+    Some(if negative { -value } else { value })
 }
 
 #[cfg(test)]
@@ -271,6 +305,13 @@ mod tests {
                 .expect("valid");
         assert_eq!(doc.get("a").and_then(Json::as_str), Some("x\n\"y\" é 😀"));
         assert_eq!(doc.get("n").and_then(Json::as_f64), Some(-150.0));
+        assert_eq!(number("43200"), Some(43_200.0));
+        assert_eq!(number("0.25"), Some(0.25));
+        assert_eq!(number("1E3"), Some(1000.0));
+        assert_eq!(number("9007199254740991"), Some(9_007_199_254_740_991.0));
+        for bad in ["", "-", "1.", ".5", "1e", "0x10", "1.2.3", "--1"] {
+            assert_eq!(number(bad), None, "{bad}");
+        }
         assert_eq!(doc.get("b").map(Json::kind), Some("an array"));
         assert_eq!(doc.get("o").and_then(|o| o.get("k")).and_then(Json::as_f64), Some(1.0));
         assert!(doc.get("missing").is_none());

@@ -82,7 +82,7 @@ pub fn duration_secs(text: &str) -> Option<u64> {
     let units = [("ms", 0.001), ("us", 1e-6), ("ns", 1e-9), ("s", 1.0), ("m", 60.0), ("h", 3600.0), ("d", 86_400.0)];
     let (number, scale) =
         units.iter().find_map(|(suffix, scale)| text.strip_suffix(suffix).map(|n| (n, *scale))).unwrap_or((text, 1.0));
-    let value = number.trim().parse::<f64>().ok().filter(|v| v.is_finite() && *v >= 0.0)?;
+    let value = json::number(number.trim()).filter(|v| v.is_finite() && *v >= 0.0)?;
     Some((value * scale) as u64)
 }
 

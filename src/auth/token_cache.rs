@@ -42,7 +42,7 @@ pub struct Token {
 
 impl fmt::Debug for Token {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "Token {{ value: <redacted>, expires_at_ms: {} }}", self.expires_at_ms)
+        write!(f, "Token {{ value: <redacted>, expires_at_ms: {} }}", self.expires_at_ms as u64)
     }
 }
 
@@ -135,7 +135,7 @@ pub async fn exchange(source: &dyn TokenSource, now: fn() -> f64) -> Result<Toke
                 message = format!("{}: {message}", source.describe());
             }
             if retryable {
-                message = format!("{message} (gave up after {attempts} attempts in {} ms)", waited.round());
+                message = format!("{message} (gave up after {attempts} attempts in {} ms)", waited.max(0.0) as u64);
             }
             return Err(Error::new(e.kind, e.status, message));
         }
