@@ -1,7 +1,8 @@
 // The service-account key flow in every runtime: makes a key pair (WebCrypto), starts a dev server that
 // trusts its public half (--iam-key, tokens living 4 s), and runs tests/runtimes/credentials-scenario.mjs
 // in Node, Deno, Bun (when target/js-tools has it), workerd (examples/worker's /credentials) and
-// headless Chromium (examples/browser with ?credentials=1). Prints one JSON line per runtime.
+// headless Chromium (examples/browser with ?credentials=1), and in Node, Deno and Bun also Driver.fromEnv
+// with a key file. Prints one JSON line per runtime.
 // Needs target/debug/ydb-devserver (or YDB_DEVSERVER_BIN), the wasm package, and node_modules' deno and
 // workerd; Chromium as tests/runtimes/chromium.mjs needs it.
 import { spawn, spawnSync } from 'node:child_process';
@@ -13,7 +14,10 @@ import { serviceAccountKey } from '../node/cloud-keys.mjs';
 const TTL_SECONDS = 4;
 const sa = await serviceAccountKey();
 const server = await startDevserver(['--iam-key', `ajekey1:ajesa1:${sa.publicPath}`, '--iam-token-ttl', String(TTL_SECONDS)]);
-const env = { ...process.env, YDB_ENDPOINT: server.endpoint, YDB_SA_KEY: sa.keyJson, YDB_TOKEN_TTL_MS: String(TTL_SECONDS * 1000) };
+const env = {
+  ...process.env, YDB_ENDPOINT: server.endpoint, YDB_SA_KEY: sa.keyJson, YDB_SA_KEY_FILE: sa.keyPath,
+  YDB_TOKEN_TTL_MS: String(TTL_SECONDS * 1000),
+};
 
 function run(what, cmd, args, extraEnv = {}) {
   const r = spawnSync(cmd, args, { env: { ...env, ...extraEnv }, encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] });
@@ -51,7 +55,7 @@ async function workerd() {
 
 try {
   run('node', 'node', ['tests/runtimes/credentials-run.mjs']);
-  run('deno', 'node_modules/.bin/deno', ['run', '--allow-net=127.0.0.1', '--allow-read=.', '--allow-env', 'tests/runtimes/credentials-run.mjs']);
+  run('deno', 'node_modules/.bin/deno', ['run', '--allow-net=127.0.0.1', `--allow-read=.,${sa.dir}`, '--allow-env', 'tests/runtimes/credentials-run.mjs']);
   const bun = 'target/js-tools/node_modules/.bin/bun';
   if (existsSync(bun)) run('bun', bun, ['tests/runtimes/credentials-run.mjs']);
   else console.log(JSON.stringify({ runtime: 'bun', skipped: `${bun} not installed (scripts/js-tools.sh)` }));
