@@ -6,20 +6,29 @@
 //   bash bench/run.sh --quick    # small sizes (CI runs this as a smoke test)
 //   bash bench/run.sh --long     # memory over 1,000,000 queries
 //
-// Sections: cold first answer (fresh processes), warm point reads (p50/p99), throughput and client CPU
+// Sections: cold first answer (fresh Node processes; fresh workerd isolates and Chromium browsers through
+// bench/cold-edge.mjs), warm point reads (p50/p99), throughput and client CPU
 // per query at concurrency 1 and 64, decoding 50,000 rows × 6 columns, and memory over many queries.
+// ydb-wasm's one-shot reads (and the bare fetch) run twice in Node: over HTTP/1.1 (Node's own fetch and
+// connection pool) and over HTTP/2 — the same fetch given undici's H2CClient as its dispatcher: the dev
+// server speaks cleartext HTTP/2 with prior knowledge on its one port, which undici 7 does through
+// H2CClient (its Agent's `allowH2` negotiates HTTP/2 only by TLS ALPN, and passes no `useH2c` on).
 import { spawn, execFileSync } from 'node:child_process';
 import { writeFileSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { createRequire } from 'node:module';
+import { coldWorkerd, coldChromium } from './cold-edge.mjs';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
+// The bench's own dependencies live in bench/deps (see its package.json).
+const { H2CClient } = createRequire(new URL('deps/', import.meta.url))('undici');
 const quick = process.argv.includes('--quick');
 const long = process.argv.includes('--long');
 const SIZE = quick
-  ? { cold: 2, warm: 100, seconds: 1, rows: 5_000, decodeRuns: 1, memory: 2_000 }
-  : { cold: 5, warm: 1_000, seconds: 5, rows: 50_000, decodeRuns: 3, memory: long ? 1_000_000 : 200_000 };
+  ? { cold: 2, coldEdge: 1, warm: 100, seconds: 1, rows: 5_000, decodeRuns: 1, memory: 2_000 }
+  : { cold: 5, coldEdge: 5, warm: 1_000, seconds: 5, rows: 50_000, decodeRuns: 3, memory: long ? 1_000_000 : 200_000 };
 
 // ydb-wasm's last request is kept, to replay it with a bare fetch.
 const realFetch = globalThis.fetch;
@@ -73,6 +82,12 @@ try {
   }
   const key = (i) => BigInt((i * 7919) % SIZE.rows);
 
+  // The same driver over HTTP/2: one connection, every call a stream on it.
+  const h2 = new H2CClient(endpoint);
+  const h2Fetch = (url, init) => realFetch(url, { ...init, dispatcher: h2 });
+  const h2Driver = new ydb.Driver({ endpoint, database: '/local', fetch: h2Fetch });
+  const h2Queries = new ydb.QuerySessionPool(h2Driver, { size: 64 });
+
   const ydbjsDriver = new peer.Driver(`grpc://${server.address}/local`);
   await ydbjsDriver.ready(AbortSignal.timeout(10_000));
   const sql = peer.query(ydbjsDriver);
@@ -82,6 +97,7 @@ try {
   // --- The clients, each reading one row by its key.
   const clients = {
     'ydb-wasm one-shot (executeWithRetries)': (k) => queries.executeWithRetries(POINT, { $k: new ydb.TypedValue(k, 'Uint64') }),
+    'ydb-wasm one-shot over HTTP/2 (undici h2c)': (k) => h2Queries.executeWithRetries(POINT, { $k: new ydb.TypedValue(k, 'Uint64') }),
     'ydb-wasm query session': (k) => heldQuery.executeQuery(POINT, { $k: new ydb.TypedValue(k, 'Uint64') }).collect(),
     'ydb-wasm table session': (k) => heldTable.executeQuery(POINT, { $k: new ydb.TypedValue(k, 'Uint64') }),
     '@ydbjs': (k) => sql`SELECT * FROM ${sql.identifier(table)} WHERE k1 = ${new peer.Uint64(k)}`,
@@ -91,6 +107,10 @@ try {
   const captured = lastRequest;
   clients['bare fetch (the same request)'] = async () => {
     const r = await realFetch(captured.url, { method: 'POST', headers: captured.headers, body: captured.body });
+    await r.arrayBuffer();
+  };
+  clients['bare fetch over HTTP/2 (the same request)'] = async () => {
+    const r = await h2Fetch(captured.url, { method: 'POST', headers: captured.headers, body: captured.body });
     await r.arrayBuffer();
   };
 
@@ -172,11 +192,20 @@ try {
 
   // --- Cold first answers, each in a fresh process (while the held session of the replayed request lives).
   results.cold = cold(captured);
+  // … and at the edge: fresh workerd processes and fresh Chromium browsers (bench/cold-edge.mjs).
+  const edge = { root, endpoint, captured, runs: SIZE.coldEdge };
+  for (const [runtime, measure] of [['workerd', coldWorkerd], ['chromium', coldChromium]]) {
+    const measured = await measure(edge);
+    if (measured.skipped) results.cold[runtime] = measured;
+    else for (const [name, figures] of Object.entries(measured)) results.cold[`${runtime} ${name}`] = figures;
+  }
 
   queries.release(heldQuery);
   tables.release(heldTable);
   await queries.executeWithRetries(`DROP TABLE ${table}`);
   await driver.stop();
+  await h2Driver.stop();
+  await h2.close();
   ydbjsDriver.close();
 } finally {
   server.stop();
@@ -216,6 +245,8 @@ const ratio = (a, b) => (a && b ? round(a / b, 2) : undefined);
 results.ratios = {
   warmOneShotVsBareFetchP50: ratio(w['ydb-wasm one-shot (executeWithRetries)']?.p50Ms, w['bare fetch (the same request)']?.p50Ms),
   warmQuerySessionVsBareFetchP50: ratio(w['ydb-wasm query session']?.p50Ms, w['bare fetch (the same request)']?.p50Ms),
+  warmOneShotHttp2VsHttp1P50: ratio(w['ydb-wasm one-shot over HTTP/2 (undici h2c)']?.p50Ms, w['ydb-wasm one-shot (executeWithRetries)']?.p50Ms),
+  throughputAt64Http2VsHttp1: ratio(results.throughput['ydb-wasm one-shot over HTTP/2 (undici h2c) @64']?.opsPerSec, results.throughput['ydb-wasm one-shot (executeWithRetries) @64']?.opsPerSec),
   throughputAt64VsYdbjs: ratio(results.throughput['ydb-wasm one-shot (executeWithRetries) @64']?.opsPerSec, results.throughput['@ydbjs @64']?.opsPerSec),
   cpuPerOpAt64VsYdbjs: ratio(results.throughput['ydb-wasm one-shot (executeWithRetries) @64']?.clientCpuMsPerOp, results.throughput['@ydbjs @64']?.clientCpuMsPerOp),
   decodeCpuYdbjsOverWasm: ratio(results.decode['@ydbjs']?.clientCpuMs, results.decode['ydb-wasm']?.clientCpuMs),

@@ -4,6 +4,7 @@
 import { contain } from './crash.js';
 import * as errors from './errors.js';
 import { fileReader } from './credentials.js';
+import { observedOptions } from './observe.js';
 
 const TYPED = Symbol.for('ydb-wasm.TypedValue');
 
@@ -51,6 +52,23 @@ export const TupleType = (...ts) => `Tuple<${ts.join(',')}>`;
 export const StructType = (fields) => `Struct<${Object.entries(fields).map(([k, t]) => `${k}:${t}`).join(',')}>`;
 export const DictType = (k, v) => `Dict<${k},${v}>`;
 export const DecimalType = (precision = 22, scale = 9) => `Decimal(${precision},${scale})`;
+/** `Set<T>` (YDB's `Dict<T,Void>`): its values are JS `Set`s. */
+export const SetType = (t) => `Set<${t}>`;
+/**
+ * A variant over a struct's members (`VariantType(StructType({ ok: 'Int32', error: 'Utf8' }))`) or a
+ * tuple's elements (`VariantType(TupleType('Int32', 'Utf8'))`); its values are `{ name, value }` or
+ * `{ index, value }`, as results give them.
+ */
+export const VariantType = (inner) => {
+  const m = /^(Struct|Tuple)<(.+)>$/s.exec(String(inner));
+  if (!m) throw new TypeError('VariantType needs a StructType(...) or TupleType(...) with at least one item');
+  return `Variant<${m[2]}>`;
+};
+/** A tagged type: `TaggedType('Utf8', 'email')` is `Tagged<Utf8,'email'>`; its values are the inner type's. */
+export const TaggedType = (t, tag) => {
+  if (typeof tag !== 'string' || !/^[^'>]+$/.test(tag)) throw new TypeError('TaggedType needs a tag string without quotes');
+  return `Tagged<${t},'${tag}'>`;
+};
 
 export class AnonymousCredentials {
   get anonymous() { return true; }
@@ -212,11 +230,12 @@ export class BackoffSettings {
 
 export class RetrySettings {
   constructor({
-    maxRetries = 10, idempotent = false, retryNotFound = true, maxSessionAcquireTimeoutMs, signal,
+    maxRetries = 10, idempotent = false, retryNotFound = true, maxSessionAcquireTimeoutMs, signal, onRetry,
     fastBackoff = new BackoffSettings({ ceiling: 10, slotDurationMs: 5 }),
     slowBackoff = new BackoffSettings({ ceiling: 6, slotDurationMs: 1000 }),
   } = {}) {
-    Object.assign(this, { maxRetries, idempotent, retryNotFound, maxSessionAcquireTimeoutMs, signal, fastBackoff, slowBackoff });
+    if (onRetry !== undefined && typeof onRetry !== 'function') throw new TypeError('onRetry must be a function');
+    Object.assign(this, { maxRetries, idempotent, retryNotFound, maxSessionAcquireTimeoutMs, signal, onRetry, fastBackoff, slowBackoff });
   }
 }
 export const AsyncRetrySettings = RetrySettings;
@@ -305,11 +324,15 @@ export function bind(wasm) {
   const fromEnv = wasm.Driver.fromEnv;
   wasm.Driver.fromEnv = (env, options) => {
     const read = fileReader();
-    return fromEnv(env ?? runtimeEnv(), read ? { ...options, [Symbol.for('ydb-wasm.readTextFile')]: read } : options);
+    const observed = observedOptions(options);
+    return fromEnv(env ?? runtimeEnv(), read ? { ...observed, [Symbol.for('ydb-wasm.readTextFile')]: read } : observed);
   };
 
   ({ Session, TxContext, QuerySession, QueryResultStream, SchemeClient, TableClient, ReadTableStream } = wasm);
-  Driver = containment.constructible(wasm.Driver);
+  // The tracer and logger options reach the wasm side as adapters that never throw (js/observe.js).
+  Driver = containment.constructible(new Proxy(wasm.Driver, {
+    construct: (target, [config, ...rest], newTarget) => Reflect.construct(target, [observedOptions(config), ...rest], newTarget),
+  }));
   SessionPool = containment.constructible(wasm.SessionPool);
   QuerySessionPool = containment.constructible(wasm.QuerySessionPool);
 }

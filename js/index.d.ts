@@ -6,13 +6,28 @@ export type YdbType = string;
 /** JS values that YDB values map to (API.md's mapping table). */
 export type YdbValue =
   | null | boolean | number | bigint | string | Uint8Array | Date
-  | YdbValue[] | { [field: string]: YdbValue } | Map<YdbValue, YdbValue>;
+  | YdbValue[] | { [field: string]: YdbValue } | Map<YdbValue, YdbValue> | Set<YdbValue>
+  | VariantValue;
+/** A Variant's value: the alternative chosen by struct member `name` (or by `index`) and its value. */
+export interface VariantValue<T = YdbValue> { index?: number; name?: string | number; value: T }
+
+/**
+ * How results are shaped, per call. `rowMode: 'array'` gives each row as an array of cells in column
+ * order (`columns` names them); the default `'object'` keys each row by column name. `timestamps:
+ * 'bigint'` gives Timestamp and Timestamp64 as BigInt microseconds since the epoch (exact); the default
+ * `'date'` gives a `Date`, which holds milliseconds only.
+ */
+export interface ResultOptions { rowMode?: 'object' | 'array'; timestamps?: 'date' | 'bigint' }
 
 /** Query parameters by name, `$` included: `{ $id: 1n, $name: 'x' }`. */
 export type Parameters = Record<string, YdbValue | TypedValue>;
 
+/** A result column: its name and its YDB type in YQL spelling (`Optional<Timestamp64>`). */
 export interface Column { name: string; type: YdbType }
-/** Rows are `Record<string, any>` unless you name their shape: `ResultSet<{ id: bigint }>`. */
+/**
+ * Rows are `Record<string, any>` unless you name their shape: `ResultSet<{ id: bigint }>`; with
+ * `rowMode: 'array'` they are arrays (`ResultSet<unknown[]>`).
+ */
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 export interface ResultSet<Row = Record<string, any>> {
   columns: Column[];
@@ -42,6 +57,12 @@ export declare function TupleType(...ts: YdbType[]): YdbType;
 export declare function StructType(fields: Record<string, YdbType>): YdbType;
 export declare function DictType(key: YdbType, value: YdbType): YdbType;
 export declare function DecimalType(precision?: number, scale?: number): YdbType;
+/** `Set<T>`: a JS `Set` of T. */
+export declare function SetType(t: YdbType): YdbType;
+/** `Variant<...>` over a `StructType(...)` or `TupleType(...)`: values are `{ name, value }` / `{ index, value }`. */
+export declare function VariantType(inner: YdbType): YdbType;
+/** `Tagged<T,'tag'>`: values are T's. */
+export declare function TaggedType(t: YdbType, tag: string): YdbType;
 
 /**
  * Any token provider: `getAuthToken()` is called before every request (cache in it what you can); its
@@ -120,7 +141,7 @@ export interface KeyRange {
   less?: TypedValue;
   lessOrEqual?: TypedValue;
 }
-export interface ReadTableOptions extends CallSettings {
+export interface ReadTableOptions extends CallSettings, ResultOptions {
   keyRange?: KeyRange;
   columns?: string[];
   ordered?: boolean;
@@ -256,6 +277,11 @@ export declare class RetrySettings {
     maxRetries?: number; idempotent?: boolean; retryNotFound?: boolean; maxSessionAcquireTimeoutMs?: number;
     /** Cancels the whole retry loop: no attempt starts and no backoff is waited after it aborts. */
     signal?: AbortSignal;
+    /**
+     * Called before each backoff wait with the error of the attempt that failed, the wait in ms, and that
+     * attempt's number (1 for the first). What it throws or rejects with is ignored.
+     */
+    onRetry?: (error: unknown, delayMs: number, attempt: number) => unknown;
     fastBackoff?: BackoffSettings; slowBackoff?: BackoffSettings;
   });
   maxRetries: number;
@@ -263,6 +289,7 @@ export declare class RetrySettings {
   retryNotFound: boolean;
   maxSessionAcquireTimeoutMs?: number;
   signal?: AbortSignal;
+  onRetry?: (error: unknown, delayMs: number, attempt: number) => unknown;
   fastBackoff: BackoffSettings;
   slowBackoff: BackoffSettings;
 }
@@ -304,6 +331,46 @@ export interface DriverOptions {
    * logged. YDB's own headers (`content-type`, `x-ydb-*`, `grpc-timeout`, …) win over one of the same name.
    */
   headers?: Record<string, string>;
+  /**
+   * An OpenTelemetry API tracer (`trace.getTracer('app')`), duck-typed: the package depends on no
+   * OpenTelemetry package. Retried calls get a `ydb.RunWithRetry` span, each attempt a `ydb.Try` child,
+   * and each query request a `ydb.ExecuteQuery` client span whose context is sent as `traceparent`. A
+   * tracer that throws is ignored. See the README's "Observability".
+   */
+  tracer?: Tracer;
+  /** Put the query text in `db.query.text` of query spans (off by default; parameter values never). */
+  traceQueryText?: boolean;
+  /**
+   * Where the driver says what it does (silent by default): discovery results, sessions created and
+   * discarded, retries, pessimised endpoints, token refreshes, stop. Never a token, password or parameter
+   * value. A logger that throws or rejects is ignored.
+   */
+  logger?: Logger;
+}
+
+/** The part of OpenTelemetry's `Tracer` the driver uses. */
+export interface Tracer {
+  startSpan(
+    name: string,
+    options?: { kind?: number; attributes?: Record<string, string | number | boolean> },
+    context?: unknown,
+  ): TracerSpan;
+}
+/** The part of OpenTelemetry's `Span` the driver uses. */
+export interface TracerSpan {
+  setAttribute(key: string, value: string | number | boolean): unknown;
+  setStatus(status: { code: number; message?: string }): unknown;
+  recordException(exception: { name: string; message: string }): void;
+  end(): void;
+  spanContext(): { traceId: string; spanId: string; traceFlags: number };
+}
+/** A log event's fields: names, statuses, counts, endpoints, durations in ms. */
+export type LogFields = Record<string, string | number | boolean>;
+export interface Logger {
+  debug?(message: string, fields: LogFields): unknown;
+  info?(message: string, fields: LogFields): unknown;
+  warn?(message: string, fields: LogFields): unknown;
+  error?(message: string, fields: LogFields): unknown;
 }
 export type DriverConfig = DriverOptions & {
   credentials?: Credentials | StaticCredentials | ServiceAccountKeyCredentials | MetadataCredentials
@@ -327,7 +394,7 @@ export interface DiscoveryConfig {
 /** A node as ListEndpoints lists it. */
 export interface DiscoveredEndpoint { address: string; port: number; ssl: boolean; nodeId: number; location: string }
 /** Options of `driver.query`. */
-export interface QueryOptions extends CallSettings {
+export interface QueryOptions extends CallSettings, ResultOptions {
   retrySettings?: RetrySettings;
   /** Shorthand for `retrySettings.idempotent`: the query may run twice without harm. */
   idempotent?: boolean;
@@ -361,6 +428,7 @@ export declare class Driver {
    * attempt; `signal` cancels the request and the whole loop. Against a YDB that refuses implicit
    * sessions it runs on pooled query sessions instead (see the README).
    */
+  query(text: string | SqlQuery, parameters: Parameters | undefined, opts: QueryOptions & { rowMode: 'array' }): Promise<ResultSet<unknown[]>[]>;
   query(text: string | SqlQuery, parameters?: Parameters, opts?: QueryOptions): Promise<ResultSet[]>;
   querySessionPool(opts?: { size?: number }): QuerySessionPool;
   schemeClient(): SchemeClient;
@@ -398,7 +466,8 @@ export declare class Session {
    * One auto-committed serializable transaction. A result set cut at the server's row limit (1,000 rows
    * by default) rejects with `TruncatedResultError` unless `allowTruncated`.
    */
-  executeQuery(query: Query, parameters?: Parameters, settings?: CallSettings & { allowTruncated?: boolean }): Promise<ResultSet[]>;
+  executeQuery(query: Query, parameters: Parameters | undefined, settings: CallSettings & ResultOptions & { allowTruncated?: boolean; rowMode: 'array' }): Promise<ResultSet<unknown[]>[]>;
+  executeQuery(query: Query, parameters?: Parameters, settings?: CallSettings & ResultOptions & { allowTruncated?: boolean }): Promise<ResultSet[]>;
   executeSchemeQuery(yql: string, settings?: CallSettings): Promise<void>;
   prepareQuery(yql: string, settings?: CallSettings): Promise<DataQuery>;
   createTable(path: string, description: TableDescription, settings?: CallSettings): Promise<void>;
@@ -420,7 +489,7 @@ export declare class TxContext {
   readonly txId: string | undefined;
   readonly isFinished: boolean;
   execute(query: Query, parameters?: Parameters,
-    opts?: { commitTx?: boolean; allowTruncated?: boolean } & CallSettings): Promise<ResultSet[]>;
+    opts?: { commitTx?: boolean; allowTruncated?: boolean } & CallSettings & ResultOptions): Promise<ResultSet[]>;
   commit(settings?: CallSettings): Promise<void>;
   rollback(settings?: CallSettings): Promise<void>;
   [Symbol.asyncDispose](): Promise<void>;
@@ -438,13 +507,14 @@ export declare class QuerySessionPool {
   withSession<T>(callee: (session: QuerySession) => Promise<T>): Promise<T>;
   checkout(opts?: { timeoutMs?: number; signal?: AbortSignal }): Promise<QuerySession & { [Symbol.asyncDispose](): Promise<void> }>;
   /** Runs a query with retries and returns its whole result sets. */
-  executeWithRetries(query: string | SqlQuery, parameters?: Parameters, settings?: RetrySettings): Promise<ResultSet[]>;
+  executeWithRetries(query: string | SqlQuery, parameters: Parameters | undefined, settings: Partial<RetrySettings> & ResultOptions & { rowMode: 'array' }): Promise<ResultSet<unknown[]>[]>;
+  executeWithRetries(query: string | SqlQuery, parameters?: Parameters, settings?: Partial<RetrySettings> & ResultOptions): Promise<ResultSet[]>;
   /** Closes idle sessions and refuses new work; with `timeoutMs`, waits that long for checked-out sessions to come back and close. */
   stop(opts?: { timeoutMs?: number }): Promise<void>;
   [Symbol.asyncDispose](): Promise<void>;
 }
 
-export interface QueryExecuteOptions extends CallSettings {
+export interface QueryExecuteOptions extends CallSettings, ResultOptions {
   /** Transaction control: begin one in `mode` (and commit with this query), or continue `txId`. */
   txControl?: { beginTx?: TxMode; txId?: string; commitTx?: boolean };
 }
@@ -465,7 +535,7 @@ export interface QueryResult extends AsyncIterable<ResultSet>, PromiseLike<Resul
 export declare class QueryTxContext {
   readonly txId: string | undefined;
   readonly isFinished: boolean;
-  execute(query: string | SqlQuery, parameters?: Parameters, opts?: { commitTx?: boolean } & CallSettings): QueryResult;
+  execute(query: string | SqlQuery, parameters?: Parameters, opts?: { commitTx?: boolean } & CallSettings & ResultOptions): QueryResult;
   commit(): Promise<void>;
   rollback(): Promise<void>;
 }
@@ -492,6 +562,11 @@ export declare class YdbError extends Error {
   retryable: boolean;
   /** `client`: the client could not serve the call by itself (no free session, no endpoint discovered). */
   kind: 'ydb' | 'transport' | 'cancelled' | 'argument' | 'client';
+  /**
+   * How many attempts the retry loop made before it gave up with this error (1: not retried); from 2 on,
+   * `message` ends with "(after N attempts)".
+   */
+  attempts: number;
 }
 export declare class TransportError extends YdbError {}
 export declare class BadRequestError extends YdbError {}

@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Installs what building and testing need on a fresh machine, skipping what is already there:
 # the wasm32 target, wasm-bindgen-cli at the version Cargo.lock pins, and (with --python) a venv with
-# the official YDB Python SDK for the referee tests, and (with --runtimes) Deno and workerd from npm and
-# Debian's Chromium and ChromeDriver for the runtime tests (and TypeScript for the declaration check).
+# the official YDB Python SDK for the referee tests, and (with --runtimes) Deno and workerd from npm,
+# Bun from npm (with the other tools of scripts/js-tools.sh, in target/js-tools) and Debian's Chromium and
+# ChromeDriver for the runtime tests (and TypeScript for the declaration check).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -29,6 +30,8 @@ if [ -n "${want_runtimes:-}" ]; then
     || [ ! -x node_modules/.bin/tsc ] || [ ! -d node_modules/@types/node ]; then
     npm install --no-audit --no-fund
   fi
+  # Bun (and the installed-package test's tools): installed once per scripts/js-tools/package-lock.json.
+  bash scripts/js-tools.sh >/dev/null
   if [ ! -x /usr/bin/chromium ] || [ ! -x /usr/bin/chromedriver ]; then
     sudo_cmd=""
     if [ "$(id -u)" != 0 ]; then sudo_cmd=sudo; fi

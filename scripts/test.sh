@@ -51,15 +51,25 @@ for example in examples/node/*.mjs; do
   echo "--- $example"
   node "$example"
 done
+for example in examples/deno/*.mjs; do
+  echo "--- $example"
+  node_modules/.bin/deno run --allow-net=127.0.0.1 --allow-read=. --allow-env=YDB_ENDPOINT,YDB_DATABASE "$example"
+done
+bun="$(bash scripts/js-tools.sh)/node_modules/.bin/bun"
+for example in examples/bun/*.mjs; do
+  echo "--- $example"
+  "$bun" "$example"
+done
 
-step "the runtime scenario in Node, Deno, workerd and Chromium"
+step "the runtime scenario in Node, Deno, Bun, workerd and Chromium"
 node tests/runtimes/node.mjs
 node_modules/.bin/deno run --allow-net=127.0.0.1 --allow-read=. --allow-env=YDB_ENDPOINT tests/runtimes/deno.mjs
+"$bun" tests/runtimes/bun.mjs
 WORKERD=node_modules/.bin/workerd node tests/runtimes/workerd.mjs
 node tests/runtimes/chromium.mjs
 
 step "cloud credentials (a service-account key against the dev server's IAM) in Node, Deno, Bun, workerd and Chromium"
-WORKERD=node_modules/.bin/workerd node tests/runtimes/credentials.mjs
+BUN="$bun" WORKERD=node_modules/.bin/workerd node tests/runtimes/credentials.mjs
 
 step "official Python SDK against the dev server"
 YDB_DEVSERVER_BIN=target/debug/ydb-devserver target/venv/bin/python -m pytest -q tests/python

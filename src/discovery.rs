@@ -18,6 +18,7 @@
 
 use crate::clock::now_ms;
 use crate::error::{Error, ErrorKind, Result, Status};
+use crate::observe::Level;
 use crate::proto::ydb::discovery;
 use crate::transport::methods::discovery_service as rpc;
 use crate::transport::operation::result_of;
@@ -151,6 +152,24 @@ impl Endpoints {
             Ok(r) if self.settings.balanced => self.adopt(r),
             _ => Ok(()),
         };
+        let observer = self.seed.observer();
+        if observer.logs() {
+            match (&outcome, &adopted) {
+                (Ok(r), Ok(())) => {
+                    let listed: Vec<String> = r.endpoints.iter().map(|e| format!("{}:{}", e.address, e.port)).collect();
+                    let joined = listed.join(", ");
+                    let fields = [
+                        ("endpoints", joined.as_str().into()),
+                        ("count", (listed.len() as f64).into()),
+                        ("balanced", self.settings.balanced.into()),
+                    ];
+                    observer.log(Level::Info, "discovery", &fields);
+                }
+                (Err(e), _) | (_, Err(e)) => {
+                    observer.log(Level::Warn, "discovery failed", &[("status", e.status.name().into())]);
+                }
+            }
+        }
         let mut st = self.state.borrow_mut();
         st.refreshing_since = None;
         st.last = match (&outcome, &adopted) {

@@ -91,7 +91,9 @@ impl Driver {
     /// Stops: refuses new work, wakes retry loops waiting in backoff with CANCELLED, and stops what was
     /// registered with [`Driver::on_stop`], each waiting up to `wait_ms` for sessions still checked out.
     pub async fn stop(&self, wait_ms: Option<u32>) {
-        self.stopped.set(true);
+        if !self.stopped.replace(true) {
+            self.channel().observer().log(crate::observe::Level::Info, "driver stopped", &[]);
+        }
         self.shutdown.trigger();
         let hooks: Vec<StopHook> = std::mem::take(&mut *self.hooks.borrow_mut());
         future::join_all(hooks.iter().map(|h| h(wait_ms))).await;

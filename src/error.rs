@@ -188,6 +188,8 @@ pub struct Error {
     pub(crate) status: Status,
     pub(crate) message: String,
     pub(crate) issues: Vec<Issue>,
+    /// How many attempts a retry loop made before it gave up with this error (1 outside a loop).
+    pub(crate) attempts: u32,
 }
 
 /// Which backoff a retryable error waits for before the next attempt.
@@ -214,7 +216,7 @@ pub struct RetryPolicy {
 
 impl Error {
     pub(crate) fn new(kind: ErrorKind, status: Status, message: impl Into<String>) -> Self {
-        Error { kind, status, message: message.into(), issues: Vec::new() }
+        Error { kind, status, message: message.into(), issues: Vec::new(), attempts: 1 }
     }
 
     /// A non-success status from the server, with its issues.
@@ -222,7 +224,7 @@ impl Error {
         let status = Status::from_code(status_code);
         let issues: Vec<Issue> = issues.iter().map(Issue::from).collect();
         let message = summarize(status, &issues);
-        Error { kind: ErrorKind::Ydb, status, message, issues }
+        Error { kind: ErrorKind::Ydb, status, message, issues, attempts: 1 }
     }
 
     /// A bad argument from the caller; reaches JS as a `TypeError`.
@@ -265,6 +267,17 @@ impl Error {
 
     pub fn message(&self) -> &str {
         &self.message
+    }
+
+    /// How many attempts the retry loop that returned this error made (1 when it was not retried).
+    pub fn attempts(&self) -> u32 {
+        self.attempts
+    }
+
+    /// Records that a retry loop gave up with this error after `attempts` attempts; from two on, the
+    /// error's text (`Display`, and the JS message) says so.
+    pub fn set_attempts(&mut self, attempts: u32) {
+        self.attempts = attempts;
     }
 
     /// The server's issues (empty for failures that never reached an answer).
@@ -351,8 +364,13 @@ fn summarize(status: Status, issues: &[Issue]) -> String {
 }
 
 impl fmt::Display for Error {
+    /// The message, and how many attempts were made when there was more than one.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.message)
+        f.write_str(&self.message)?;
+        if self.attempts > 1 {
+            write!(f, " (after {} attempts)", self.attempts)?;
+        }
+        Ok(())
     }
 }
 
@@ -363,6 +381,22 @@ pub type Result<T, E = Error> = std::result::Result<T, E>;
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_message_says_how_many_attempts_were_made_once() {
+        let mut e = Error::new(ErrorKind::Ydb, Status::Overloaded, "OVERLOADED: busy");
+        e.set_attempts(1);
+        assert_eq!((e.to_string(), e.attempts()), ("OVERLOADED: busy".to_string(), 1));
+        e.set_attempts(3);
+        assert_eq!(e.to_string(), "OVERLOADED: busy (after 3 attempts)");
+        e.set_attempts(4);
+        assert_eq!(
+            e.to_string(),
+            "OVERLOADED: busy (after 4 attempts)",
+            "an outer loop's count replaces an inner one's"
+        );
+        assert_eq!((e.message(), e.attempts()), ("OVERLOADED: busy", 4));
+    }
 
     fn ydb(status: Status) -> Error {
         Error::new(ErrorKind::Ydb, status, "x")

@@ -2,9 +2,10 @@
 //!
 //! Layers, from the wire up: [`transport`] (gRPC-web over `fetch`, and WebCrypto for JWT signatures),
 //! [`auth`] (credentials: tokens, their cache and the cloud token exchanges), [`error`] (statuses and the
-//! retry classification), [`value`] (YDB types and values), [`retry`], the services ([`table`],
-//! [`query`], [`driver`]), and `bindings` — the only module above `transport` that knows about JS values,
-//! which validates arguments and converts results. Everything below `bindings` is plain Rust and is unit
+//! retry classification), [`observe`] (logs and trace spans, off unless asked for), [`value`] (YDB types
+//! and values), [`retry`], the services ([`table`], [`query`], [`driver`]), and `bindings` — the only module
+//! above `transport` that knows about JS values, which validates arguments and converts results. Everything
+//! below `bindings` is plain Rust and is unit
 //! tested natively.
 
 pub mod auth;
@@ -15,6 +16,7 @@ pub mod connection;
 pub mod discovery;
 pub mod driver;
 pub mod error;
+pub mod observe;
 pub mod pool;
 pub mod query;
 pub mod retry;

@@ -31,6 +31,9 @@ pub trait PooledSession: Sized + 'static {
     fn keep_alive(&self) -> Option<LocalBoxFuture<'static, Result<()>>> {
         None
     }
+    /// Makes the session's calls carry a trace context (`traceparent`) until set to `None`: a traced
+    /// retry attempt sets its own while it holds the session. Sessions that cannot carry one ignore it.
+    fn set_traceparent(&self, _traceparent: Option<Rc<str>>) {}
 }
 
 /// An idle session and when it was released (ms since the epoch).

@@ -8,6 +8,9 @@
 //! tested without time passing.
 
 use crate::error::{Backoff, RetryPolicy};
+use crate::observe::trace::{CallTrace, Traced};
+use crate::observe::Level;
+use std::any::Any;
 use std::cell::Cell;
 use std::fmt;
 use std::future::Future;
@@ -51,6 +54,30 @@ pub struct RetrySettings {
     pub max_session_acquire_timeout_ms: Option<u32>,
     /// A cap on retries shared by every call that uses it (see [`RetryBudget`]); `None`: no cap.
     pub budget: Option<RetryBudget>,
+    /// Called before each backoff wait (see [`RetryHook`]).
+    pub on_retry: Option<RetryHook>,
+}
+
+/// The caller's `onRetry(error, delayMs, attempt)`: called before each backoff wait with the error of the
+/// attempt that failed (as `&dyn Any`: the loop's own error type, which the caller knows), the wait, and
+/// that attempt's number (1 for the first). It cannot stop or change the loop.
+#[derive(Clone)]
+pub struct RetryHook(pub Rc<OnRetry>);
+
+/// The function of a [`RetryHook`]: `(error, delay_ms, attempt)`.
+pub type OnRetry = dyn Fn(&dyn Any, f64, u32);
+
+impl fmt::Debug for RetryHook {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("RetryHook")
+    }
+}
+
+impl PartialEq for RetryHook {
+    /// Two hooks are equal when they are the same function.
+    fn eq(&self, other: &Self) -> bool {
+        Rc::ptr_eq(&self.0, &other.0)
+    }
 }
 
 impl Default for RetrySettings {
@@ -63,6 +90,7 @@ impl Default for RetrySettings {
             slow_backoff: BackoffSettings::SLOW,
             max_session_acquire_timeout_ms: None,
             budget: None,
+            on_retry: None,
         }
     }
 }
@@ -149,6 +177,16 @@ pub trait Classify {
     fn is_not_found(&self) -> bool {
         false
     }
+    /// The YDB status name, for logs and spans; `None` for an error that is not a database error.
+    fn status_name(&self) -> Option<&'static str> {
+        None
+    }
+    /// What went wrong, for a failed span (asked for only while tracing).
+    fn describe(&self) -> String {
+        String::new()
+    }
+    /// Records that the loop gave up with this error after `attempts` attempts.
+    fn set_attempts(&mut self, _attempts: u32) {}
 }
 
 impl Classify for crate::error::Error {
@@ -158,11 +196,20 @@ impl Classify for crate::error::Error {
     fn is_not_found(&self) -> bool {
         self.status == crate::error::Status::NotFound
     }
+    fn status_name(&self) -> Option<&'static str> {
+        Some(self.status.name())
+    }
+    fn describe(&self) -> String {
+        self.message.clone()
+    }
+    fn set_attempts(&mut self, attempts: u32) {
+        self.set_attempts(attempts);
+    }
 }
 
 impl RetrySettings {
     /// The wait before retry `attempt`, or `None` when the error must not be retried (any more).
-    pub fn next_delay_ms<E: Classify>(&self, error: &E, attempt: u32, random: f64) -> Option<f64> {
+    pub fn next_delay_ms<E: Classify + ?Sized>(&self, error: &E, attempt: u32, random: f64) -> Option<f64> {
         if attempt >= self.max_retries {
             return None;
         }
@@ -213,11 +260,31 @@ pub async fn retry<T, E, Op, Fut, Sleep, SleepFut>(
     settings: &RetrySettings,
     mut operation: Op,
     sleep: Sleep,
+    random: impl FnMut() -> f64,
+) -> Result<T, E>
+where
+    E: Classify + 'static,
+    Op: FnMut(u32) -> Fut,
+    Fut: Future<Output = Result<T, E>>,
+    Sleep: Fn(f64) -> SleepFut,
+    SleepFut: Future<Output = Result<(), E>>,
+{
+    retry_traced(settings, &CallTrace::default(), |attempt, _| operation(attempt), sleep, random).await
+}
+
+/// [`retry`] that reports to `trace`: a `ydb.Try` span per attempt (handed to `operation`, whose requests
+/// become its children), a log event per retry, the call's outcome on its `ydb.RunWithRetry` span. Before
+/// each wait it calls the settings' `on_retry`; the error it gives up with records how many attempts were made.
+pub async fn retry_traced<T, E, Op, Fut, Sleep, SleepFut>(
+    settings: &RetrySettings,
+    trace: &CallTrace,
+    mut operation: Op,
+    sleep: Sleep,
     mut random: impl FnMut() -> f64,
 ) -> Result<T, E>
 where
-    E: Classify,
-    Op: FnMut(u32) -> Fut,
+    E: Classify + 'static,
+    Op: FnMut(u32, Traced) -> Fut,
     Fut: Future<Output = Result<T, E>>,
     Sleep: Fn(f64) -> SleepFut,
     SleepFut: Future<Output = Result<(), E>>,
@@ -226,20 +293,61 @@ where
         budget.deposit();
     }
     let mut attempt = 0;
+    let mut waited = 0.0;
     loop {
-        match operation(attempt).await {
-            Ok(v) => return Ok(v),
-            Err(e) => match settings.next_delay_ms(&e, attempt, random()) {
-                None => return Err(e),
-                Some(_) if settings.budget.as_ref().is_some_and(|b| !b.try_withdraw()) => return Err(e),
-                Some(delay) => {
-                    // A zero delay still yields to the timer: a cancelled loop stops here too.
-                    sleep(delay).await?;
-                    attempt += 1;
-                }
-            },
+        let span = trace.attempt(attempt + 1, waited);
+        let mut e = match operation(attempt, span.clone()).await {
+            Ok(v) => {
+                trace.succeeded(attempt + 1);
+                return Ok(v);
+            }
+            Err(e) => e,
+        };
+        let Some(delay) = after_failure(settings, trace, span, (&e, &e), attempt, random()) else {
+            give_up(trace, &mut e, attempt + 1);
+            return Err(e);
+        };
+        // A zero delay still yields to the timer: a cancelled loop stops here too.
+        if let Err(mut stop) = sleep(delay).await {
+            give_up(trace, &mut stop, attempt + 1);
+            return Err(stop);
         }
+        attempt += 1;
+        waited = delay;
     }
+}
+
+/// After attempt `attempt` (0-based) failed with `error`: ends its span as failed, and returns the wait
+/// before the next attempt — having logged the retry and called the settings' hook — or `None` when the
+/// loop must give up. Not generic, so that every loop shares one copy.
+fn after_failure(
+    settings: &RetrySettings,
+    trace: &CallTrace,
+    span: Traced,
+    (error, any): (&dyn Classify, &dyn Any),
+    attempt: u32,
+    random: f64,
+) -> Option<f64> {
+    span.fail(error.status_name(), || error.describe());
+    drop(span);
+    let delay = settings.next_delay_ms(error, attempt, random)?;
+    if settings.budget.as_ref().is_some_and(|b| !b.try_withdraw()) {
+        return None;
+    }
+    let made = attempt + 1;
+    let status = error.status_name().unwrap_or("_OTHER");
+    let fields = [("status", status.into()), ("delayMs", delay.into()), ("attempt", made.into())];
+    trace.observer().log(Level::Info, "retrying", &fields);
+    if let Some(hook) = &settings.on_retry {
+        (hook.0)(any, delay, made);
+    }
+    Some(delay)
+}
+
+/// Marks the error a loop ends with with its attempts, and records it on the call's span.
+fn give_up(trace: &CallTrace, e: &mut dyn Classify, attempts: u32) {
+    e.set_attempts(attempts);
+    trace.failed(attempts, e.status_name(), || e.describe());
 }
 
 #[cfg(all(test, not(target_arch = "wasm32")))]
@@ -442,5 +550,67 @@ mod tests {
         };
         assert_eq!(run(&settings), 4, "the first attempt and the 3 retries of this second");
         assert_eq!(run(&settings.clone()), 1, "a clone shares the spent budget: no retry left");
+    }
+
+    #[test]
+    fn a_traced_loop_reports_each_attempt_calls_the_hook_and_counts_attempts() {
+        use crate::observe::testing::Recorded;
+        use crate::observe::trace::testing::Spans;
+        use crate::observe::Observer;
+        let spans = Rc::new(Spans::default());
+        let logger = Rc::new(Recorded::default());
+        let observer = Observer::new(Some(logger.clone()), Some(spans.clone()), false);
+        let trace = CallTrace::start(&observer, "http://127.0.0.1:2136", "/local", Some("ExecuteQuery"));
+        let hooked = Rc::new(RefCell::new(Vec::new()));
+        let seen = hooked.clone();
+        let hook = RetryHook(Rc::new(move |e: &dyn Any, delay, attempt| {
+            let status = e.downcast_ref::<Error>().map(|e| e.status);
+            seen.borrow_mut().push((status, delay, attempt));
+        }));
+        let settings = RetrySettings { max_retries: 2, on_retry: Some(hook), ..RetrySettings::default() };
+        let result: Result<(), Error> = block_on(retry_traced(
+            &settings,
+            &trace,
+            |_, span| {
+                assert!(span.traceparent().is_some(), "each attempt has a span of its own");
+                async { Err(err(Status::Unavailable)) }
+            },
+            |_| async { Ok(()) },
+            || 1.0,
+        ));
+        drop(trace);
+        let e = result.expect_err("the loop gives up");
+        assert_eq!(e.attempts(), 3);
+        assert_eq!(e.to_string(), "x (after 3 attempts)");
+        assert_eq!(*hooked.borrow(), vec![(Some(Status::Unavailable), 5.0, 1), (Some(Status::Unavailable), 10.0, 2)]);
+        let recorded = spans.spans.borrow().clone();
+        let shape: Vec<_> = recorded.iter().map(|s| (s.name.as_str(), s.parent, s.failed.is_some(), s.ended)).collect();
+        assert_eq!(
+            shape,
+            vec![
+                ("ydb.RunWithRetry", None, true, true),
+                ("ydb.Try", Some(0), true, true),
+                ("ydb.Try", Some(0), true, true),
+                ("ydb.Try", Some(0), true, true),
+            ]
+        );
+        assert_eq!(spans.attribute(3, "ydb.retry.attempt").as_deref(), Some("3"));
+        assert_eq!(spans.attribute(3, "ydb.retry.backoff_ms").as_deref(), Some("10"));
+        assert_eq!(spans.attribute(0, "ydb.retry.attempts").as_deref(), Some("3"));
+        assert_eq!(spans.attribute(0, "db.response.status_code").as_deref(), Some("UNAVAILABLE"));
+        assert_eq!(spans.attribute(0, "db.namespace").as_deref(), Some("/local"));
+        assert_eq!(logger.messages(), vec!["retrying", "retrying"]);
+    }
+
+    #[test]
+    fn an_untraced_loop_still_counts_attempts_and_a_first_try_success_records_one() {
+        let result: Result<(), Error> = block_on(retry(
+            &RetrySettings::default(),
+            |_| async { Err(err(Status::SchemeError)) },
+            |_| async { Ok(()) },
+            || 0.5,
+        ));
+        let e = result.expect_err("not retried");
+        assert_eq!((e.attempts(), e.to_string()), (1, "x".to_string()));
     }
 }

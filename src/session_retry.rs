@@ -10,8 +10,10 @@
 use crate::clock::{sleep_for, sleep_ms};
 use crate::driver::Shutdown;
 use crate::error::Error;
+use crate::observe::trace::Traced;
+use crate::observe::CallTrace;
 use crate::pool::{Checkout, Pool, PooledSession};
-use crate::retry::{retry, Classify, RetrySettings};
+use crate::retry::{retry_traced, Classify, RetrySettings};
 use futures_util::future::{self, Either, LocalBoxFuture};
 use std::future::Future;
 
@@ -36,10 +38,11 @@ impl Cancellation for NotCancellable {
 }
 
 /// Runs `operation` on a session of `pool` until it succeeds, fails in a way that must not be retried, or
-/// runs out of retries.
+/// runs out of retries; each attempt is a `ydb.Try` span of `trace` (see [`crate::observe::trace`]).
 ///
 /// ```ignore
-/// let sets = retry_with_session(&pool, &settings, &shutdown, &NotCancellable, random, |checkout| async move {
+/// let trace = CallTrace::default();
+/// let sets = retry_with_session(&pool, &settings, &shutdown, &NotCancellable, &trace, random, |checkout| async move {
 ///     let session = checkout.get()?;
 ///     collect(session.execute(text, params, &TxControl::None, &call).await?).await
 /// })
@@ -50,20 +53,50 @@ pub async fn retry_with_session<S, T, E, Op, Fut>(
     settings: &RetrySettings,
     shutdown: &Shutdown,
     cancellation: &dyn Cancellation,
+    trace: &CallTrace,
     random: impl FnMut() -> f64,
     operation: Op,
 ) -> Result<T, E>
 where
     S: PooledSession + Clone,
-    E: Classify + From<Error>,
+    E: Classify + From<Error> + 'static,
     Op: Fn(Checkout<S>) -> Fut,
     Fut: Future<Output = Result<T, E>>,
 {
-    let attempt = |_| async {
+    let operation = &operation;
+    let attempt = |_, span: Traced| async move {
         cancellation.check()?;
-        attempt_with_session(pool, settings, cancellation, &operation).await
+        // While the attempt holds its session, the calls the operation makes on it join the attempt's span.
+        let traceparent = span.traceparent();
+        let traced = |checkout: Checkout<S>| {
+            let lent = traceparent.as_ref().and_then(|t| checkout.get().ok().map(|s| TraceLent::new(s, t.clone())));
+            let running = operation(checkout);
+            async move {
+                let outcome = running.await;
+                drop(lent);
+                outcome
+            }
+        };
+        attempt_with_session(pool, settings, cancellation, traced).await
     };
-    retry(settings, attempt, |ms| backoff_sleep(shutdown, cancellation, ms), random).await
+    retry_traced(settings, trace, attempt, |ms| backoff_sleep(shutdown, cancellation, ms), random).await
+}
+
+/// A session carrying an attempt's trace context, which it gives back when this is dropped (at the end of
+/// the attempt, or when the attempt is abandoned).
+struct TraceLent<S: PooledSession>(S);
+
+impl<S: PooledSession> TraceLent<S> {
+    fn new(session: S, traceparent: std::rc::Rc<str>) -> Self {
+        session.set_traceparent(Some(traceparent));
+        TraceLent(session)
+    }
+}
+
+impl<S: PooledSession> Drop for TraceLent<S> {
+    fn drop(&mut self) {
+        self.0.set_traceparent(None);
+    }
 }
 
 /// One attempt of such a loop: checks a session out (waiting at most the settings'
@@ -122,6 +155,7 @@ mod tests {
         number: u32,
         alive: Rc<Cell<bool>>,
         closed: Rc<RefCell<Vec<u32>>>,
+        traced: Rc<RefCell<Option<Rc<str>>>>,
     }
 
     #[derive(Clone, Default)]
@@ -134,7 +168,12 @@ mod tests {
         type Factory = Factory;
         fn create(f: &Factory) -> LocalBoxFuture<'static, crate::error::Result<Self>> {
             f.created.set(f.created.get() + 1);
-            let s = Numbered { number: f.created.get(), alive: Rc::new(Cell::new(true)), closed: f.closed.clone() };
+            let s = Numbered {
+                number: f.created.get(),
+                alive: Rc::new(Cell::new(true)),
+                closed: f.closed.clone(),
+                traced: Rc::default(),
+            };
             Box::pin(async move { Ok(s) })
         }
         fn is_alive(&self) -> bool {
@@ -143,6 +182,9 @@ mod tests {
         fn close(self) -> LocalBoxFuture<'static, ()> {
             self.closed.borrow_mut().push(self.number);
             Box::pin(async {})
+        }
+        fn set_traceparent(&self, traceparent: Option<Rc<str>>) {
+            *self.traced.borrow_mut() = traceparent;
         }
     }
 
@@ -159,6 +201,7 @@ mod tests {
             &RetrySettings::default(),
             &Shutdown::default(),
             &NotCancellable,
+            &CallTrace::default(),
             || 0.5,
             |checkout| {
                 let next = outcomes.borrow_mut().next().unwrap_or(Ok(0));
@@ -218,6 +261,7 @@ mod tests {
             &RetrySettings::default(),
             &Shutdown::default(),
             &Cancelled,
+            &CallTrace::default(),
             || 0.5,
             |_| {
                 ran.set(true);
@@ -239,9 +283,49 @@ mod tests {
             &RetrySettings::default(),
             &shutdown,
             &NotCancellable,
+            &CallTrace::default(),
             || 0.5,
             |_| async { Err(error(Status::Overloaded)) },
         ));
         assert_eq!(result.err().map(|e| e.status), Some(Status::Cancelled));
+    }
+
+    #[test]
+    fn a_traced_attempt_lends_its_trace_context_to_its_session_and_takes_it_back() {
+        use crate::observe::trace::testing::Spans;
+        use crate::observe::Observer;
+        let spans = Rc::new(Spans::default());
+        let trace = CallTrace::start(&Observer::new(None, Some(spans), false), "http://h:1", "/local", None);
+        let pool = Pool::<Numbered>::new(Factory::default(), 1);
+        let seen = RefCell::new(Vec::new());
+        let kept = RefCell::new(None);
+        let result: Result<(), Error> = block_on(retry_with_session(
+            &pool,
+            &RetrySettings::default(),
+            &Shutdown::default(),
+            &NotCancellable,
+            &trace,
+            || 0.5,
+            |checkout| {
+                let session = checkout.get().expect("a session");
+                seen.borrow_mut().push(session.traced.borrow().clone());
+                *kept.borrow_mut() = Some(session);
+                let fail = seen.borrow().len() == 1;
+                async move {
+                    if fail {
+                        Err(error(Status::Aborted))
+                    } else {
+                        Ok(())
+                    }
+                }
+            },
+        ));
+        assert!(result.is_ok());
+        let seen = seen.into_inner();
+        assert_eq!(seen.len(), 2);
+        assert!(seen.iter().all(Option::is_some), "each attempt's calls carry a traceparent: {seen:?}");
+        assert_ne!(seen[0], seen[1], "each attempt its own");
+        let session = kept.into_inner().expect("kept");
+        assert_eq!(*session.traced.borrow(), None, "back in the pool without it");
     }
 }

@@ -46,6 +46,10 @@ struct Args {
     /// IAM token (repeatable; with any, calls need a token).
     #[arg(long = "iam-key", value_name = "KEY_ID:SERVICE_ACCOUNT_ID:PATH")]
     iam_keys: Vec<String>,
+    /// The same from a Yandex Cloud authorized key file (JSON with id, service_account_id and public_key or
+    /// private_key), so one file serves the client and the server (repeatable).
+    #[arg(long = "iam-key-file", value_name = "PATH")]
+    iam_key_files: Vec<String>,
     /// The aud the service-account JWTs must name.
     #[arg(long, default_value = ydb_devserver::cloud_auth::DEFAULT_IAM_AUDIENCE)]
     iam_audience: String,
@@ -57,7 +61,8 @@ struct Args {
     #[arg(long, value_name = "SERVICE_ACCOUNT_ID")]
     metadata_token: Option<String>,
     /// Serve the OAuth 2.0 token exchange (POST /oauth/token) for this subject: token:VALUE (that exact
-    /// subject token) or jwt:KEY_ID:PATH (JWTs signed RS256/PS256 by the PEM public key at PATH)
+    /// subject token) or jwt:KEY_ID:PATH (JWTs signed by the PEM public key at PATH: RS256/PS256
+    /// with an RSA key, ES256 with a P-256 one)
     /// (repeatable; with any, calls need a token).
     #[arg(long = "oauth-subject", value_name = "token:VALUE|jwt:KEY_ID:PATH")]
     oauth_subjects: Vec<String>,
@@ -67,7 +72,12 @@ struct Args {
 fn cloud_auth(args: &Args) -> Result<ydb_devserver::cloud_auth::Config, String> {
     use ydb_devserver::cloud_auth::{Config, IamKey, OauthSubject};
     Ok(Config {
-        iam_keys: args.iam_keys.iter().map(|k| IamKey::from_flag(k)).collect::<Result<_, _>>()?,
+        iam_keys: args
+            .iam_keys
+            .iter()
+            .map(|k| IamKey::from_flag(k))
+            .chain(args.iam_key_files.iter().map(|f| IamKey::from_key_file(f)))
+            .collect::<Result<_, _>>()?,
         iam_audience: args.iam_audience.clone(),
         token_ttl: Duration::from_secs(args.iam_token_ttl.max(1)),
         metadata_account: args.metadata_token.clone().filter(|a| !a.is_empty()),
@@ -134,7 +144,7 @@ async fn main() -> std::process::ExitCode {
     }
     let _ = std::io::stdout().flush();
     tokio::select! {
-        _ = tokio::signal::ctrl_c() => {}
+        _ = stop_signal() => {}
         r = running.wait() => {
             if let Err(e) = r {
                 eprintln!("ydb-devserver: {e}");
@@ -150,4 +160,21 @@ async fn main() -> std::process::ExitCode {
             std::process::ExitCode::FAILURE
         }
     }
+}
+
+/// Ctrl-C, or (on Unix) the SIGTERM that `kill` and test scripts send: either stops the server cleanly,
+/// so that an in-memory store's scratch directory is removed.
+async fn stop_signal() {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{signal, SignalKind};
+        if let Ok(mut term) = signal(SignalKind::terminate()) {
+            tokio::select! {
+                _ = tokio::signal::ctrl_c() => {}
+                _ = term.recv() => {}
+            }
+            return;
+        }
+    }
+    let _ = tokio::signal::ctrl_c().await;
 }

@@ -223,7 +223,8 @@ impl Cluster {
     }
 }
 
-/// CORS for gRPC-web and the token endpoints (`cloud_auth`): the origins the guard allows get their origin back, others get no grant.
+/// CORS for gRPC-web and the token endpoints (`cloud_auth`): the origins the guard allows get their origin
+/// back, others get no grant.
 fn cors(guard: Arc<Guard>) -> CorsLayer {
     let exposed = ["grpc-status", "grpc-message", "grpc-status-details-bin", "x-ydb-server-hints"];
     CorsLayer::new()

@@ -80,12 +80,12 @@ fn every_endpoint(ttl: Duration) -> cloud_auth::Config {
         iam_keys: vec![IamKey {
             key_id: "kid-1".into(),
             service_account_id: "sa-1".into(),
-            key: keys().0.to_public_key(),
+            key: keys().0.to_public_key().into(),
         }],
         metadata_account: Some("sa-vm".into()),
         oauth_subjects: vec![
             OauthSubject::Token("fixed subject token".into()),
-            OauthSubject::Jwt { key_id: "idp-1".into(), key: keys().1.to_public_key() },
+            OauthSubject::Jwt { key_id: "idp-1".into(), key: keys().1.to_public_key().into() },
         ],
         token_ttl: ttl,
         ..cloud_auth::Config::default()
@@ -243,18 +243,29 @@ async fn the_iam_endpoint_answers_plain_http2_on_the_same_port() {
     let mut channel =
         tonic::transport::Endpoint::from_shared(format!("http://{}", running.addr)).unwrap().connect().await.unwrap();
     let body = json!({ "jwt": service_account_jwt(&keys().0, "kid-1", "sa-1") }).to_string();
-    let request = http::Request::builder()
-        .method("POST")
-        .uri(format!("http://{}{}", running.addr, cloud_auth::IAM_PATH))
-        .header("content-type", "application/json")
-        .body(tonic::body::Body::new(http_body_util::Full::new(bytes::Bytes::from(body))))
-        .unwrap();
+    let request = || {
+        http::Request::builder()
+            .method("POST")
+            .uri(format!("http://{}{}", running.addr, cloud_auth::IAM_PATH))
+            .header("content-type", "application/json")
+            .body(tonic::body::Body::new(http_body_util::Full::new(bytes::Bytes::from(body.clone()))))
+            .unwrap()
+    };
     std::future::poll_fn(|cx| channel.poll_ready(cx)).await.unwrap();
-    let response = channel.call(request).await.unwrap();
+    let response = channel.call(request()).await.unwrap();
     assert_eq!((response.status(), response.version()), (http::StatusCode::OK, http::Version::HTTP_2));
     let bytes = response.into_body().collect().await.unwrap().to_bytes();
     let token: Value = serde_json::from_slice(&bytes).unwrap();
     assert_eq!(who_am_i(&running, token["iamToken"].as_str()).await, Ok("sa-1".to_string()));
+
+    // dropStream over HTTP/2: the stream is reset, so no answer can be read.
+    admin(&running, "POST", "/faults", json!({ "rpc": "/iam/v1/tokens", "dropStream": true, "times": 1 })).await;
+    std::future::poll_fn(|cx| channel.poll_ready(cx)).await.unwrap();
+    let read = match channel.call(request()).await {
+        Ok(response) => response.into_body().collect().await.map(|_| ()).map_err(|e| e.to_string()),
+        Err(e) => Err(e.to_string()),
+    };
+    assert!(read.is_err(), "the dropped answer was read");
     running.stop().await.unwrap();
 }
 

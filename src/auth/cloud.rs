@@ -23,6 +23,15 @@ pub enum CloudKind {
 }
 
 impl CloudKind {
+    /// The kind's name, as the JS side and the logs spell it.
+    pub fn name(self) -> &'static str {
+        match self {
+            CloudKind::ServiceAccountKey => "serviceAccountKey",
+            CloudKind::Metadata => "metadata",
+            CloudKind::OAuth2 => "oauth2",
+        }
+    }
+
     pub fn from_name(name: &str) -> Result<CloudKind> {
         match name {
             "serviceAccountKey" => Ok(CloudKind::ServiceAccountKey),
@@ -45,6 +54,8 @@ pub struct CloudSettings {
     pub make_signer: SignerFactory,
     /// See [`TokenCache::with_polling_waiters`].
     pub poll_ms: u32,
+    /// Where the token refreshes are logged.
+    pub observer: crate::observe::Observer,
 }
 
 impl CloudSettings {
@@ -65,7 +76,7 @@ impl CloudSettings {
 
     /// Credentials for a document known now: a bad one is an error now.
     pub fn credentials(&self, document: &str) -> Result<TokenCache> {
-        Ok(TokenCache::new(self.source(document)?).with_polling_waiters(self.poll_ms))
+        Ok(self.cache(self.source(document)?))
     }
 
     /// Credentials for a document still being read (`what` names it for errors: a file path); a bad
@@ -73,7 +84,13 @@ impl CloudSettings {
     pub fn credentials_later(&self, what: String, document: LocalBoxFuture<'static, Result<String>>) -> TokenCache {
         let settings = self.clone();
         let build = Box::pin(async move { settings.source(&document.await?) });
-        TokenCache::new(Rc::new(LazySource::new(what, build))).with_polling_waiters(self.poll_ms)
+        self.cache(Rc::new(LazySource::new(what, build)))
+    }
+
+    fn cache(&self, source: Rc<dyn TokenSource>) -> TokenCache {
+        TokenCache::new(source)
+            .with_polling_waiters(self.poll_ms)
+            .with_observer(self.observer.clone(), self.kind.name())
     }
 }
 
@@ -85,7 +102,8 @@ mod tests {
     use futures_executor::block_on;
 
     fn settings(kind: CloudKind, http: Rc<FakeHttp>) -> CloudSettings {
-        CloudSettings { kind, endpoint: None, audience: None, http, make_signer: fake_signer, poll_ms: 0 }
+        let observer = Default::default();
+        CloudSettings { kind, endpoint: None, audience: None, http, make_signer: fake_signer, poll_ms: 0, observer }
     }
 
     #[test]

@@ -50,9 +50,11 @@ impl StaticCredentials {
         if user.is_empty() {
             return Err(Error::argument("StaticCredentials needs a user"));
         }
+        let observer = fetch.observer.clone();
         let channel = Channel::with_default_timeout(endpoint, database, Rc::new(AnonymousCredentials), None, fetch)?;
         let login = Login { user: user.clone(), password, channel };
-        Ok(StaticCredentials { user, cache: TokenCache::new(Rc::new(login)) })
+        let cache = TokenCache::new(Rc::new(login)).with_observer(observer, "static");
+        Ok(StaticCredentials { user, cache })
     }
 }
 

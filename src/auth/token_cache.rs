@@ -27,6 +27,7 @@
 use super::Credentials;
 use crate::clock::{now_ms, sleep_for};
 use crate::error::{Error, Result};
+use crate::observe::{Level, Observer};
 use futures_util::future::{LocalBoxFuture, Shared};
 use futures_util::FutureExt;
 use std::cell::RefCell;
@@ -175,6 +176,10 @@ pub struct TokenCache {
     state: Rc<RefCell<State>>,
     now: fn() -> f64,
     poll_ms: u32,
+    /// Told of each exchange's outcome (`token refreshed`, `token refresh failed`), never the token.
+    observer: Observer,
+    /// The credentials' kind in those events: `static`, `serviceAccountKey`, `metadata`, `oauth2`.
+    kind: &'static str,
 }
 
 impl fmt::Debug for TokenCache {
@@ -185,7 +190,14 @@ impl fmt::Debug for TokenCache {
 
 impl TokenCache {
     pub fn new(source: Rc<dyn TokenSource>) -> TokenCache {
-        TokenCache { source, state: Rc::default(), now: now_ms, poll_ms: 0 }
+        TokenCache { source, state: Rc::default(), now: now_ms, poll_ms: 0, observer: Observer::default(), kind: "" }
+    }
+
+    /// Logs each exchange's outcome to `observer` as credentials of `kind`.
+    pub fn with_observer(mut self, observer: Observer, kind: &'static str) -> TokenCache {
+        self.observer = observer;
+        self.kind = kind;
+        self
     }
 
     /// Callers that did not start the running exchange poll every `ms` milliseconds on their own timer
@@ -255,8 +267,24 @@ impl TokenCache {
         let source = self.source.clone();
         let state: Weak<RefCell<State>> = Rc::downgrade(&self.state);
         let clock = self.now;
+        let (observer, kind) = (self.observer.clone(), self.kind);
         let exchange = async move {
             let result = exchange(&*source, clock).await;
+            match &result {
+                Ok(token) => {
+                    let fields =
+                        [("credentials", kind.into()), ("expiresInMs", (token.expires_at_ms - clock()).into())];
+                    observer.log(Level::Info, "token refreshed", &fields);
+                }
+                Err(e) => {
+                    let fields = [
+                        ("credentials", kind.into()),
+                        ("status", e.status.name().into()),
+                        ("error", e.message.as_str().into()),
+                    ];
+                    observer.log(Level::Warn, "token refresh failed", &fields);
+                }
+            }
             if let Some(state) = state.upgrade() {
                 let mut st = state.borrow_mut();
                 if st.inflight.as_ref().is_some_and(|i| i.id == id) {

@@ -65,6 +65,7 @@ fn cloud_settings(kind: CloudKind, fetch: &FetchSettings) -> CloudSettings {
         http: Rc::new(fetch.clone()),
         make_signer: crate::transport::webcrypto::signer,
         poll_ms: super::pool_poll_ms(),
+        observer: fetch.observer.clone(),
     }
 }
 

@@ -38,7 +38,7 @@ fn build(
 }
 
 /// The `fetch` and `headers` options: the caller's fetch function, and headers (a plain object of
-/// strings) sent with every request. The headers are read and checked once, here; a bad name or value is
+/// strings) sent with every request; with the `logger` and `tracer` that watch those requests. The headers are read and checked once, here; a bad name or value is
 /// a `TypeError` that shows neither (a header may be a secret).
 fn fetch_from_js(o: &Option<JsValue>) -> Result<FetchSettings> {
     let f = options::raw(o, "fetch");
@@ -47,9 +47,10 @@ fn fetch_from_js(o: &Option<JsValue>) -> Result<FetchSettings> {
     } else {
         Some(f.dyn_into::<Function>().map_err(|_| Error::argument("option fetch must be a function"))?)
     };
+    let observer = super::observe::observer_from_js(o)?;
     let h = options::raw(o, "headers");
     if h.is_undefined() || h.is_null() {
-        return Ok(FetchSettings { fetch, headers: Rc::new([]) });
+        return Ok(FetchSettings { fetch, headers: Rc::new([]), observer });
     }
     let bad = || Error::argument("option headers must be an object of valid header names and string values");
     let object: &js_sys::Object = h.dyn_ref().filter(|_| !js_sys::Array::is_array(&h)).ok_or_else(bad)?;
@@ -61,7 +62,7 @@ fn fetch_from_js(o: &Option<JsValue>) -> Result<FetchSettings> {
             _ => return Err(bad()),
         }
     }
-    Ok(FetchSettings { fetch, headers: headers.into() })
+    Ok(FetchSettings { fetch, headers: headers.into(), observer })
 }
 
 /// A header name is an HTTP token; a value has no line breaks or NULs (RFC 9110), so `fetch` cannot
@@ -245,7 +246,8 @@ impl Driver {
             let mut call = options::call_options(&o)?;
             call.signal = call.signal.or(loop_signal);
             let signal = call.signal.clone();
-            Ok((super::query::one_shot(&text, &params, call)?, settings, signal))
+            let shape = super::values::ResultShape::from_options(&o)?;
+            Ok((super::query::one_shot(&text, &params, call)?, settings, signal, shape))
         })();
         let me = self.clone();
         super::query::one_shot_promise(self.inner.clone(), Box::new(move || me.fallback_pool()), prepared)

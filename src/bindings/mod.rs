@@ -8,9 +8,11 @@
 pub mod credentials;
 pub mod driver;
 pub mod js_read;
+pub mod observe;
 pub mod options;
 pub mod pooling;
 pub mod query;
+pub mod results;
 pub mod retry;
 pub mod schema;
 pub mod scheme;
@@ -28,7 +30,7 @@ thread_local! {
 }
 
 /// Installs the JS function that builds error objects:
-/// `(kind, status, code, message, issues, retryable) => Error`.
+/// `(kind, status, code, message, issues, retryable, attempts) => Error`.
 #[wasm_bindgen(js_name = __setErrorFactory)]
 pub fn set_error_factory(factory: Function) {
     ERROR_FACTORY.with(|f| *f.borrow_mut() = Some(factory));
@@ -88,7 +90,10 @@ impl From<Error> for JsValue {
 /// The JS value a Rust error is thrown as. Never inlined: every `?` of the bindings reaches it, and one
 /// copy keeps the wasm small.
 #[inline(never)]
-pub fn to_js(e: Error) -> JsValue {
+pub fn to_js(mut e: Error) -> JsValue {
+    if e.attempts() > 1 {
+        e.message = e.to_string();
+    }
     if e.kind == ErrorKind::Argument {
         return js_sys::TypeError::new(&e.message).into();
     }
@@ -109,6 +114,7 @@ pub fn to_js(e: Error) -> JsValue {
         args.push(&JsValue::from_str(&e.message));
         args.push(&issues_to_js(&e.issues));
         args.push(&JsValue::from_bool(e.policy().backoff.is_some()));
+        args.push(&JsValue::from(e.attempts()));
         f.apply(&JsValue::NULL, &args).ok()
     });
     made.unwrap_or_else(|| js_sys::Error::new(&e.message).into())

@@ -67,5 +67,9 @@ pub fn signal(obj: &Option<JsValue>) -> Result<Option<web_sys::AbortSignal>> {
 
 /// `{ timeoutMs, signal }` as call options.
 pub fn call_options(obj: &Option<JsValue>) -> Result<crate::transport::CallOptions> {
-    Ok(crate::transport::CallOptions { timeout_ms: millis(obj, "timeoutMs")?, signal: signal(obj)?, long_lived: false })
+    Ok(crate::transport::CallOptions {
+        timeout_ms: millis(obj, "timeoutMs")?,
+        signal: signal(obj)?,
+        ..Default::default()
+    })
 }

@@ -5,7 +5,7 @@ use super::or_reject;
 use super::pooling::{acquire_promise, pool_for_driver, pool_options, release_to, stop_promise};
 use super::retry::{retry_operation_promise, RetryContext, SignalCancellation};
 use super::sql::text_and_params;
-use super::values::{result_set_to_js, result_sets_to_js};
+use super::values::{result_set_to_js, result_sets_to_js, ResultShape};
 use super::{options, to_js};
 use crate::error::{Error, Result};
 use crate::pool::{Checkout, Pool};
@@ -60,10 +60,12 @@ impl QuerySessionPool {
     #[wasm_bindgen(js_name = executeWithRetries)]
     pub fn execute_with_retries(&self, query: JsValue, params: JsValue, settings: JsValue) -> Promise {
         let pool = self.pool.clone();
+        let settings_arg = settings;
         let prepared = (|| -> Result<_> {
-            let (settings, signal) = self.retry.settings(&settings)?;
+            let (settings, signal) = self.retry.settings(&settings_arg)?;
             let call = CallOptions { signal: signal.clone(), ..Default::default() };
-            Ok((one_shot(&query, &params, call)?, settings, signal))
+            let shape = ResultShape::from_options(&options::object(&settings_arg, "retry settings")?)?;
+            Ok((one_shot(&query, &params, call)?, settings, signal, shape))
         })();
         one_shot_promise(self.driver.clone(), Box::new(move || Ok(pool.clone())), prepared)
     }
@@ -101,13 +103,13 @@ pub(crate) fn one_shot(query: &JsValue, params: &JsValue, call: CallOptions) -> 
 pub(crate) fn one_shot_promise(
     driver: crate::driver::Driver,
     fallback: Box<dyn Fn() -> Result<SessionPool>>,
-    prepared: Result<(OneShot, RetrySettings, Option<AbortSignal>)>,
+    prepared: Result<(OneShot, RetrySettings, Option<AbortSignal>, ResultShape)>,
 ) -> Promise {
     future_to_promise(async move {
-        let (query, settings, signal) = prepared?;
+        let (query, settings, signal, shape) = prepared?;
         let cancellation = SignalCancellation(signal);
         let sets = execute_once(&driver, &*fallback, &settings, &cancellation, super::random, &query).await?;
-        result_sets_to_js(&sets).map_err(to_js)
+        result_sets_to_js(&sets, shape).map_err(to_js)
     })
 }
 
@@ -159,20 +161,23 @@ impl QuerySession {
         params: JsValue,
         opts: JsValue,
     ) -> std::result::Result<QueryResultStream, JsValue> {
-        let start = (|| -> Result<Pending> {
+        let start = (|| -> Result<(Pending, ResultShape)> {
             let (text, params) = text_and_params(&query, &params)?;
             let o = options::object(&opts, "executeQuery options")?;
-            Ok(Pending {
+            let pending = Pending {
                 session: self.inner.get()?,
                 text,
                 params,
                 tx: tx_control_from_js(&o)?,
                 call: options::call_options(&o)?,
-            })
-        })()?;
+            };
+            Ok((pending, ResultShape::from_options(&o)?))
+        })();
+        let (start, shape) = start?;
         Ok(QueryResultStream {
             state: Rc::new(RefCell::new(StreamState::Pending(Box::new(start)))),
             tx_id: Rc::default(),
+            shape,
         })
     }
 
@@ -271,6 +276,8 @@ pub struct QueryResultStream {
     /// The transaction the query began, kept after the stream ends (a write-only query may end
     /// without any result-set part).
     tx_id: Rc<RefCell<Option<String>>>,
+    /// How its result sets are given (`rowMode`, `timestamps`).
+    shape: ResultShape,
 }
 
 #[wasm_bindgen]
@@ -278,6 +285,7 @@ impl QueryResultStream {
     /// Resolves the next result-set part (`{ index, columns, rows, truncated }`), or `undefined`.
     pub fn next(&self) -> Promise {
         let state = self.state.clone();
+        let shape = self.shape;
         let tx_id = self.tx_id.clone();
         future_to_promise(async move {
             let Some(mut stream) = take_stream(&state).await? else {
@@ -289,7 +297,7 @@ impl QueryResultStream {
             }
             match next {
                 Some(Ok(part)) => {
-                    let js = result_set_to_js(&part.result_set, Some(part.index));
+                    let js = result_set_to_js(&part.result_set, Some(part.index), shape);
                     *state.borrow_mut() = StreamState::Running(stream);
                     js.map_err(to_js)
                 }
@@ -308,17 +316,18 @@ impl QueryResultStream {
     /// Resolves the rest of the stream gathered into whole result sets (what awaiting a query gives).
     pub fn collect(&self) -> Promise {
         let state = self.state.clone();
+        let shape = self.shape;
         let tx_id = self.tx_id.clone();
         future_to_promise(async move {
             let Some(mut stream) = take_stream(&state).await? else {
-                return result_sets_to_js(&[]).map_err(to_js);
+                return result_sets_to_js(&[], shape).map_err(to_js);
             };
             let sets = stream.collect().await;
             if stream.tx_id.is_some() {
                 tx_id.borrow_mut().clone_from(&stream.tx_id);
             }
             *state.borrow_mut() = StreamState::Done;
-            result_sets_to_js(&sets?).map_err(to_js)
+            result_sets_to_js(&sets?, shape).map_err(to_js)
         })
     }
 

@@ -5,11 +5,12 @@
 //! once. The session goes back to the pool after every attempt — or is discarded when the error
 //! killed it.
 
-use super::options;
+use super::{js_read, options};
 use crate::driver::Shutdown;
 use crate::error::{policy_for, Error, ErrorKind, RetryPolicy, Status};
+use crate::observe::CallTrace;
 use crate::pool::{Checkout, Pool, PooledSession};
-use crate::retry::{BackoffSettings, Classify, RetryBudget, RetrySettings};
+use crate::retry::{BackoffSettings, Classify, RetryBudget, RetryHook, RetrySettings};
 use crate::session_retry::Cancellation;
 use js_sys::{Array, Function, Promise, Reflect};
 use std::rc::Rc;
@@ -38,7 +39,27 @@ pub fn settings_from_js(v: &JsValue) -> Result<RetrySettings, Error> {
         slow_backoff: backoff(&options::raw(&o, "slowBackoff"), d.slow_backoff, "slowBackoff")?,
         max_session_acquire_timeout_ms: options::millis(&o, "maxSessionAcquireTimeoutMs")?,
         budget: None,
+        on_retry: hook_from_js(&options::raw(&o, "onRetry"))?,
     })
+}
+
+/// `onRetry(error, delayMs, attempt)`: called with the error as JS sees it; what it throws or rejects
+/// with is ignored.
+fn hook_from_js(v: &JsValue) -> Result<Option<RetryHook>, Error> {
+    if v.is_undefined() || v.is_null() {
+        return Ok(None);
+    }
+    let f: Function = v.clone().dyn_into().map_err(|_| Error::argument("option onRetry must be a function"))?;
+    Ok(Some(RetryHook(Rc::new(move |error: &dyn std::any::Any, delay: f64, attempt: u32| {
+        let error = match (error.downcast_ref::<AttemptError>(), error.downcast_ref::<Error>()) {
+            (Some(AttemptError::Thrown(v)), _) => v.clone(),
+            (Some(AttemptError::Ours(e)), _) | (None, Some(e)) => super::to_js(e.clone()),
+            (None, None) => JsValue::UNDEFINED,
+        };
+        if let Ok(r) = f.call3(&JsValue::NULL, &error, &JsValue::from_f64(delay), &JsValue::from(attempt)) {
+            crate::transport::fetch::ignore_rejection(&r);
+        }
+    }))))
 }
 
 /// The driver's `retryBudget: { ratio, minPerSecond? }` option (`minPerSecond` defaults to 10).
@@ -91,11 +112,14 @@ async fn abort_of(signal: &AbortSignal) {
 pub struct RetryContext {
     pub shutdown: Shutdown,
     pub budget: Option<RetryBudget>,
+    /// The driver's channel: its observer, endpoint and database, for the loop's spans.
+    pub channel: crate::transport::Channel,
 }
 
 impl RetryContext {
     pub fn of(driver: &super::driver::Driver) -> Self {
-        RetryContext { shutdown: driver.inner.shutdown().clone(), budget: driver.inner.retry_budget().cloned() }
+        let d = &driver.inner;
+        RetryContext { shutdown: d.shutdown().clone(), budget: d.retry_budget().cloned(), channel: d.channel().clone() }
     }
 
     /// The call's settings, with the driver's budget unless the settings bring their own, and the
@@ -155,6 +179,32 @@ impl Classify for AttemptError {
     fn is_not_found(&self) -> bool {
         matches!(self.status(), Some((_, Status::NotFound)))
     }
+    fn status_name(&self) -> Option<&'static str> {
+        self.status().map(|(_, s)| s.name())
+    }
+    fn describe(&self) -> String {
+        match self {
+            AttemptError::Ours(e) => e.message().to_string(),
+            AttemptError::Thrown(v) => crate::transport::fetch::describe(v),
+        }
+    }
+    /// Our error records it; a database error the callback threw gets `attempts` and its message says so.
+    fn set_attempts(&mut self, attempts: u32) {
+        let from_database = self.status().is_some();
+        match self {
+            AttemptError::Ours(e) => e.set_attempts(attempts),
+            AttemptError::Thrown(v) if from_database => {
+                let _ = Reflect::set(v, &JsValue::from_str("attempts"), &JsValue::from(attempts));
+                let message = js_read::get(v, "message").ok().and_then(|m| m.as_string()).unwrap_or_default();
+                // Said once: an error from an inner loop already says its own count.
+                if attempts > 1 && !message.ends_with(" attempts)") {
+                    let message = format!("{message} (after {attempts} attempts)");
+                    let _ = Reflect::set(v, &JsValue::from_str("message"), &JsValue::from_str(&message));
+                }
+            }
+            AttemptError::Thrown(_) => {}
+        }
+    }
 }
 
 /// Calls `callee(session, ...args)` and awaits it if it returned a Promise.
@@ -198,11 +248,14 @@ async fn retry_with_session<S: PooledSession + Clone>(
     args: &Array,
 ) -> Result<JsValue, JsValue> {
     let cancellation = SignalCancellation(signal);
+    let c = &context.channel;
+    let trace = CallTrace::start(c.observer(), c.endpoint(), c.database(), None);
     let result = crate::session_retry::retry_with_session(
         pool,
         settings,
         &context.shutdown,
         &cancellation,
+        &trace,
         super::random,
         |checkout| {
             let session = wrap(checkout);

@@ -7,7 +7,7 @@ use super::pooling::{
 };
 use super::retry::{retry_operation_promise, RetryContext};
 use super::schema::{self as convert, data_query_and_params};
-use super::values::{result_set_to_js, result_sets_to_js};
+use super::values::{result_set_to_js, result_sets_to_js, ResultShape};
 use super::{options, to_js};
 use crate::error::{Error, Result};
 use crate::pool::{Checkout, Pool};
@@ -206,6 +206,7 @@ enum ReadState {
 #[wasm_bindgen]
 pub struct ReadTableStream {
     state: Rc<RefCell<ReadState>>,
+    shape: ResultShape,
 }
 
 #[wasm_bindgen]
@@ -213,6 +214,7 @@ impl ReadTableStream {
     /// Resolves the next part (`{ columns, rows, truncated }`), or `undefined` at the end.
     pub fn next(&self) -> Promise {
         let state = self.state.clone();
+        let shape = self.shape;
         future_to_promise(async move {
             let current = std::mem::replace(&mut *state.borrow_mut(), ReadState::Busy);
             let mut stream = match current {
@@ -236,7 +238,7 @@ impl ReadTableStream {
             match stream.next().await {
                 Some(Ok(part)) => {
                     *state.borrow_mut() = ReadState::Running(stream);
-                    result_set_to_js(&part, None).map_err(to_js)
+                    result_set_to_js(&part, None, shape).map_err(to_js)
                 }
                 Some(Err(e)) => {
                     *state.borrow_mut() = ReadState::Done;
@@ -275,15 +277,16 @@ impl Session {
         let prepared = (|| -> Result<_> {
             let o = options::object(&opts, "executeQuery options")?;
             let (q, params) = data_query_and_params(&query, &params)?;
-            Ok((q, params, options::call_options(&o)?, allow_truncated(&o, self.allow_truncated)?))
+            let shape = ResultShape::from_options(&o)?;
+            Ok((q, params, options::call_options(&o)?, allow_truncated(&o, self.allow_truncated)?, shape))
         })();
         let session = or_reject!(session);
-        let (q, params, call, allow) = or_reject!(prepared);
+        let (q, params, call, allow, shape) = or_reject!(prepared);
         future_to_promise(async move {
             let mut tx = CoreTx::new(session, TxMode::SerializableReadWrite);
             tx.set_allow_truncated(allow);
             let sets = tx.execute(&q, params, true, &call).await?;
-            result_sets_to_js(&sets).map_err(to_js)
+            result_sets_to_js(&sets, shape).map_err(to_js)
         })
     }
 
@@ -404,15 +407,16 @@ impl Session {
     pub fn read_table(&self, path: JsValue, opts: JsValue) -> std::result::Result<ReadTableStream, JsValue> {
         let build = || -> Result<_> {
             let o = options::object(&opts, "readTable options")?;
-            Ok(PendingRead {
+            let pending = PendingRead {
                 session: self.inner.get()?,
                 path: path_arg(&path)?,
                 read: convert::read_table_from_js(&opts)?,
                 call: options::call_options(&o)?,
-            })
+            };
+            Ok((pending, ResultShape::from_options(&o)?))
         };
-        let pending = build()?;
-        Ok(ReadTableStream { state: Rc::new(RefCell::new(ReadState::Pending(Box::new(pending)))) })
+        let (pending, shape) = build()?;
+        Ok(ReadTableStream { state: Rc::new(RefCell::new(ReadState::Pending(Box::new(pending)))), shape })
     }
 
     /// `bulkUpsert(path, rows, columnTypes?, settings?)`
@@ -472,15 +476,16 @@ impl TxContext {
             let o = options::object(&opts, "execute options")?;
             let commit = options::boolean(&o, "commitTx")?.unwrap_or(false);
             let (q, params) = data_query_and_params(&query, &params)?;
-            Ok((q, params, commit, options::call_options(&o)?, allow_truncated(&o, self.allow_truncated)?))
+            let shape = ResultShape::from_options(&o)?;
+            Ok((q, params, commit, options::call_options(&o)?, allow_truncated(&o, self.allow_truncated)?, shape))
         })();
-        let (q, params, commit, call, allow) = or_reject!(prepared);
+        let (q, params, commit, call, allow, shape) = or_reject!(prepared);
         future_to_promise(async move {
             let mut tx = cell.borrow_mut().take().ok_or_else(busy)?;
             tx.set_allow_truncated(allow);
             let r = tx.execute(&q, params, commit, &call).await;
             *cell.borrow_mut() = Some(tx);
-            result_sets_to_js(&r?).map_err(to_js)
+            result_sets_to_js(&r?, shape).map_err(to_js)
         })
     }
 

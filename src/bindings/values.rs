@@ -1,293 +1,23 @@
-//! YDB values <-> JS values, following the mapping table of the API contract.
+//! JS values into YDB parameters, following the mapping table of the API contract (results go the other
+//! way in [`super::results`], re-exported here).
 //!
-//! Results: each column's type is compiled once into a [`Conv`] plan, and every cell is converted by
-//! walking the plan — no per-cell type dispatch on the protobuf type and no JSON in between. Column
-//! names become JS strings once per result set, not once per row.
-//! Parameters: a plain JS value gets its type inferred; a `TypedValue` states it. Every mismatch is
-//! an argument error naming the parameter (a `TypeError` in JS).
+//! A plain JS value gets its type inferred; a `TypedValue` states it. Every mismatch is an argument error
+//! naming the parameter (a `TypeError` in JS).
 
 use super::js_read;
+pub use super::results::{result_set_to_js, result_sets_to_js, ResultShape};
 use crate::error::{Error, Result};
-use crate::proto::ydb::{self, value::Value as V, ResultSet, TypedValue};
-use crate::value::scalars::{self, DATETIME_END_SECS, DATE_END_DAYS, TIMESTAMP_END_MICROS};
+use crate::proto::ydb::{self, value::Value as V, TypedValue};
+use crate::value::scalars::{
+    self, DATE32_DAYS, DATETIME64_SECS, DATETIME_END_SECS, DATE_END_DAYS, TIMESTAMP64_MICROS, TIMESTAMP_END_MICROS,
+};
 use crate::value::{Primitive as P, YdbType};
-use js_sys::{Array, BigInt, Date, Map, Object, Reflect, Uint8Array};
+use js_sys::{BigInt, Date, Map, Object, Uint8Array};
 use std::cell::Cell;
 use std::collections::HashMap;
 use wasm_bindgen::{JsCast, JsValue};
 
 const MS_PER_DAY: f64 = 86_400_000.0;
-
-/// How one YDB type becomes a JS value.
-enum Conv {
-    Bool,
-    Number,
-    Int64,
-    Uint64,
-    Text,
-    Bytes,
-    Date,
-    Datetime,
-    Timestamp,
-    Interval,
-    Uuid,
-    Decimal(u32),
-    Optional(Box<Conv>, bool),
-    List(Box<Conv>),
-    Tuple(Vec<Conv>),
-    Struct(Vec<(JsValue, Conv)>),
-    Dict(Box<Conv>, Box<Conv>),
-    Variant(Vec<(JsValue, Conv)>),
-    Null,
-    /// A type this client does not know: the value as the wire has it (see [`raw`]).
-    Raw,
-}
-
-impl Conv {
-    fn of(t: &YdbType) -> Conv {
-        match t {
-            YdbType::Primitive(p) => match p {
-                P::Bool => Conv::Bool,
-                P::Int8 | P::Uint8 | P::Int16 | P::Uint16 | P::Int32 | P::Uint32 | P::Float | P::Double => Conv::Number,
-                P::Int64 => Conv::Int64,
-                P::Uint64 => Conv::Uint64,
-                P::Utf8 | P::Json | P::JsonDocument | P::DyNumber => Conv::Text,
-                P::TzDate | P::TzDatetime | P::TzTimestamp => Conv::Text,
-                P::String | P::Yson => Conv::Bytes,
-                P::Date | P::Date32 => Conv::Date,
-                P::Datetime | P::Datetime64 => Conv::Datetime,
-                P::Timestamp | P::Timestamp64 => Conv::Timestamp,
-                P::Interval | P::Interval64 => Conv::Interval,
-                P::Uuid => Conv::Uuid,
-            },
-            YdbType::Decimal { scale, .. } => Conv::Decimal(*scale),
-            YdbType::Optional(inner) => {
-                Conv::Optional(Box::new(Conv::of(inner)), matches!(**inner, YdbType::Optional(_)))
-            }
-            YdbType::List(inner) => Conv::List(Box::new(Conv::of(inner))),
-            YdbType::Tuple(items) => Conv::Tuple(items.iter().map(Conv::of).collect()),
-            YdbType::Struct(fields) => {
-                Conv::Struct(fields.iter().map(|(n, t)| (JsValue::from_str(n), Conv::of(t))).collect())
-            }
-            YdbType::Dict(k, v) => Conv::Dict(Box::new(Conv::of(k)), Box::new(Conv::of(v))),
-            YdbType::Variant(inner) => match inner.as_ref() {
-                YdbType::Struct(fields) => {
-                    Conv::Variant(fields.iter().map(|(n, t)| (JsValue::from_str(n), Conv::of(t))).collect())
-                }
-                YdbType::Tuple(items) => Conv::Variant(
-                    items.iter().enumerate().map(|(i, t)| (JsValue::from(i as u32), Conv::of(t))).collect(),
-                ),
-                _ => Conv::Null,
-            },
-            YdbType::Tagged(_, inner) => Conv::of(inner),
-            YdbType::Void | YdbType::Null | YdbType::EmptyList | YdbType::EmptyDict => Conv::Null,
-            YdbType::Unknown(_) => Conv::Raw,
-        }
-    }
-
-    fn to_js(&self, v: &ydb::Value) -> Result<JsValue> {
-        let mismatch = || Error::protocol("a value does not match its column type");
-        Ok(match self {
-            Conv::Bool => match v.value {
-                Some(V::BoolValue(b)) => JsValue::from_bool(b),
-                _ => return Err(mismatch()),
-            },
-            Conv::Number => match v.value {
-                Some(V::Int32Value(x)) => JsValue::from_f64(f64::from(x)),
-                Some(V::Uint32Value(x)) => JsValue::from_f64(f64::from(x)),
-                Some(V::FloatValue(x)) => JsValue::from_f64(f64::from(x)),
-                Some(V::DoubleValue(x)) => JsValue::from_f64(x),
-                _ => return Err(mismatch()),
-            },
-            Conv::Int64 | Conv::Interval => match v.value {
-                Some(V::Int64Value(x)) => BigInt::from(x).into(),
-                _ => return Err(mismatch()),
-            },
-            Conv::Uint64 => match v.value {
-                Some(V::Uint64Value(x)) => BigInt::from(x).into(),
-                _ => return Err(mismatch()),
-            },
-            Conv::Text => match &v.value {
-                Some(V::TextValue(s)) => JsValue::from_str(s),
-                _ => return Err(mismatch()),
-            },
-            Conv::Bytes => match &v.value {
-                Some(V::BytesValue(b)) => Uint8Array::from(b.as_slice()).into(),
-                _ => return Err(mismatch()),
-            },
-            Conv::Date => match v.value {
-                Some(V::Uint32Value(d)) => date(f64::from(d) * MS_PER_DAY),
-                Some(V::Int32Value(d)) => date(f64::from(d) * MS_PER_DAY),
-                _ => return Err(mismatch()),
-            },
-            Conv::Datetime => match v.value {
-                Some(V::Uint32Value(s)) => date(f64::from(s) * 1000.0),
-                Some(V::Int64Value(s)) => date(s as f64 * 1000.0),
-                _ => return Err(mismatch()),
-            },
-            Conv::Timestamp => match v.value {
-                Some(V::Uint64Value(us)) => date((us / 1000) as f64),
-                Some(V::Int64Value(us)) => date(us.div_euclid(1000) as f64),
-                _ => return Err(mismatch()),
-            },
-            Conv::Uuid => match v.value {
-                Some(V::Low128(lo)) => JsValue::from_str(&scalars::format_uuid(lo, v.high_128)),
-                _ => return Err(mismatch()),
-            },
-            Conv::Decimal(scale) => match v.value {
-                Some(V::Low128(lo)) => {
-                    JsValue::from_str(&scalars::format_decimal(scalars::join_128(lo, v.high_128), *scale))
-                }
-                _ => return Err(mismatch()),
-            },
-            Conv::Optional(inner, inner_is_optional) => match &v.value {
-                Some(V::NullFlagValue(_)) => JsValue::NULL,
-                Some(V::NestedValue(nested)) if *inner_is_optional => inner.to_js(nested)?,
-                _ => inner.to_js(v)?,
-            },
-            Conv::List(item) => {
-                let arr = Array::new_with_length(v.items.len() as u32);
-                for (i, x) in v.items.iter().enumerate() {
-                    arr.set(i as u32, item.to_js(x)?);
-                }
-                arr.into()
-            }
-            Conv::Tuple(items) => {
-                let arr = Array::new_with_length(items.len() as u32);
-                for (i, (c, x)) in items.iter().zip(&v.items).enumerate() {
-                    arr.set(i as u32, c.to_js(x)?);
-                }
-                arr.into()
-            }
-            Conv::Struct(fields) => {
-                let obj = Object::new();
-                for ((name, c), x) in fields.iter().zip(&v.items) {
-                    set(&obj, name, &c.to_js(x)?);
-                }
-                obj.into()
-            }
-            Conv::Dict(k, val) => {
-                let map = Map::new();
-                for pair in &v.pairs {
-                    let key = pair.key.as_ref().ok_or_else(mismatch)?;
-                    let payload = pair.payload.as_ref().ok_or_else(mismatch)?;
-                    map.set(&k.to_js(key)?, &val.to_js(payload)?);
-                }
-                map.into()
-            }
-            Conv::Variant(alts) => {
-                let nested = match &v.value {
-                    Some(V::NestedValue(n)) => n,
-                    _ => return Err(mismatch()),
-                };
-                let (name, c) = alts.get(v.variant_index as usize).ok_or_else(mismatch)?;
-                let obj = Object::new();
-                set(&obj, &JsValue::from_str("index"), &JsValue::from(v.variant_index));
-                set(&obj, &JsValue::from_str("name"), name);
-                set(&obj, &JsValue::from_str("value"), &c.to_js(nested)?);
-                obj.into()
-            }
-            Conv::Null => JsValue::NULL,
-            Conv::Raw => raw(v, 0)?,
-        })
-    }
-}
-
-/// A value of a type this client does not know, as the wire has it: a scalar as the JS value of its kind
-/// (number, BigInt for 64- and 128-bit, string, Uint8Array, null), items as an array, pairs as a Map.
-/// Its nesting is bounded like a type's.
-fn raw(v: &ydb::Value, depth: usize) -> Result<JsValue> {
-    if depth > crate::value::types::MAX_TYPE_DEPTH {
-        return Err(Error::protocol("a value of an unknown type nested too deep"));
-    }
-    Ok(match &v.value {
-        Some(V::BoolValue(b)) => JsValue::from_bool(*b),
-        Some(V::Int32Value(x)) => JsValue::from_f64(f64::from(*x)),
-        Some(V::Uint32Value(x)) => JsValue::from_f64(f64::from(*x)),
-        Some(V::FloatValue(x)) => JsValue::from_f64(f64::from(*x)),
-        Some(V::DoubleValue(x)) => JsValue::from_f64(*x),
-        Some(V::Int64Value(x)) => BigInt::from(*x).into(),
-        Some(V::Uint64Value(x)) => BigInt::from(*x).into(),
-        Some(V::TextValue(t)) => JsValue::from_str(t),
-        Some(V::BytesValue(b)) => Uint8Array::from(b.as_slice()).into(),
-        Some(V::Low128(lo)) => BigInt::from(scalars::join_128(*lo, v.high_128)).into(),
-        Some(V::NullFlagValue(_)) => JsValue::NULL,
-        Some(V::NestedValue(n)) => raw(n, depth + 1)?,
-        None if !v.pairs.is_empty() => {
-            let map = Map::new();
-            for pair in &v.pairs {
-                let item = |x: &Option<ydb::Value>| x.as_ref().map_or(Ok(JsValue::NULL), |x| raw(x, depth + 1));
-                map.set(&item(&pair.key)?, &item(&pair.payload)?);
-            }
-            map.into()
-        }
-        None if !v.items.is_empty() => {
-            let arr = Array::new_with_length(v.items.len() as u32);
-            for (i, x) in v.items.iter().enumerate() {
-                arr.set(i as u32, raw(x, depth + 1)?);
-            }
-            arr.into()
-        }
-        None => JsValue::NULL,
-    })
-}
-
-fn date(ms: f64) -> JsValue {
-    Date::new(&JsValue::from_f64(ms)).into()
-}
-
-fn set(obj: &Object, key: &JsValue, value: &JsValue) {
-    // Setting a data property on a plain object cannot throw.
-    let _ = Reflect::set(obj, key, value);
-}
-
-/// A result set (or one streamed part of it) as `{ columns, rows, truncated }` (+ `index`).
-pub fn result_set_to_js(rs: &ResultSet, index: Option<usize>) -> Result<JsValue> {
-    let columns = Array::new();
-    let mut plan = Vec::with_capacity(rs.columns.len());
-    let name_key = JsValue::from_str("name");
-    let type_key = JsValue::from_str("type");
-    for c in &rs.columns {
-        let t = c.r#type.as_ref().ok_or_else(|| Error::protocol("a result column without a type"))?;
-        let t = YdbType::from_proto(t)?;
-        let col = Object::new();
-        set(&col, &name_key, &JsValue::from_str(&c.name));
-        set(&col, &type_key, &JsValue::from_str(&t.to_string()));
-        columns.push(&col);
-        plan.push((JsValue::from_str(&c.name), Conv::of(&t)));
-    }
-    let rows = Array::new_with_length(rs.rows.len() as u32);
-    for (i, row) in rs.rows.iter().enumerate() {
-        if row.items.len() != plan.len() {
-            return Err(Error::protocol("a row with a different number of cells than columns"));
-        }
-        let obj = Object::new();
-        for ((name, conv), cell) in plan.iter().zip(&row.items) {
-            set(&obj, name, &conv.to_js(cell)?);
-        }
-        rows.set(i as u32, obj.into());
-    }
-    let out = Object::new();
-    set(&out, &JsValue::from_str("columns"), &columns);
-    set(&out, &JsValue::from_str("rows"), &rows);
-    set(&out, &JsValue::from_str("truncated"), &JsValue::from_bool(rs.truncated));
-    if let Some(i) = index {
-        set(&out, &JsValue::from_str("index"), &JsValue::from(i as u32));
-    }
-    Ok(out.into())
-}
-
-/// Result sets as a JS array.
-pub fn result_sets_to_js(sets: &[ResultSet]) -> Result<JsValue> {
-    let arr = Array::new();
-    for rs in sets {
-        arr.push(&result_set_to_js(rs, None)?);
-    }
-    Ok(arr.into())
-}
-
-// ---------------------------------------------------------------------------------------------
-// Parameters
 
 /// How deep a parameter value may nest (lists, structs, tuples and dicts inside each other): below the
 /// type bound, so that the type inferred for any accepted value is one the type parser and the server
@@ -528,6 +258,16 @@ fn infer(value: &JsValue, at: &At<'_>) -> Result<YdbType> {
     if value.is_instance_of::<Date>() {
         return Ok(YdbType::Primitive(P::Timestamp));
     }
+    if let Some(set) = value.dyn_ref::<js_sys::Set>() {
+        let Some(k) = set_keys(set).into_iter().next() else {
+            return Err(Error::argument(format!(
+                "parameter {} is an empty Set: give its type with TypedValue",
+                at.path()
+            )));
+        };
+        let key = infer(&k, &at.child(Step::DictKey, &k)?)?;
+        return Ok(YdbType::Dict(Box::new(key), Box::new(YdbType::Void)));
+    }
     if let Some(map) = value.dyn_ref::<Map>() {
         let Some((k, v)) = map_entries(map).into_iter().next() else {
             return Err(Error::argument(format!(
@@ -576,11 +316,7 @@ fn integer(value: &JsValue, at: &At<'_>, t: &YdbType, min: i128, max: i128) -> R
         }
         f as i128
     } else if value.is_bigint() {
-        let text = BigInt::unchecked_from_js_ref(value)
-            .to_string(10)
-            .ok()
-            .and_then(|s| s.as_string())
-            .ok_or_else(|| bad(at, t, "unreadable BigInt"))?;
+        let text = bigint_text(value).ok_or_else(|| bad(at, t, "unreadable BigInt"))?;
         text.parse::<i128>().map_err(|_| bad(at, t, "BigInt out of range"))?
     } else {
         return Err(bad(at, t, "expected a number or a BigInt"));
@@ -625,18 +361,9 @@ fn array_length(value: &JsValue, at: &At<'_>, t: &YdbType) -> Result<u32> {
     js_read::length(value).map_err(|e| at.threw(e))
 }
 
-/// The ranges of the wide date and time types (YDB's documented bounds: years -144169 to 148107), as
-/// (min, max) in their units.
-const DATE32_DAYS: (i64, i64) = (-53_375_809, 53_375_807);
-const DATETIME64_SECS: (i64, i64) = (-4_611_669_897_600, 4_611_669_811_199);
-const TIMESTAMP64_MICROS: (i64, i64) = (-4_611_669_897_600_000_000, 4_611_669_811_199_999_999);
-
 /// A wide date or time in its units, checked against its type's range.
-fn wide(units: f64, (min, max): (i64, i64), at: &At<'_>, t: &YdbType) -> Result<i64> {
-    if !units.is_finite() || units < min as f64 || units > max as f64 {
-        return Err(bad(at, t, "out of the type's range (years -144169 to 148107)"));
-    }
-    Ok(units as i64)
+fn wide(units: f64, range: (i64, i64), at: &At<'_>, t: &YdbType) -> Result<i64> {
+    scalars::check_wide(units, range).map_err(|e| bad(at, t, &e.message))
 }
 
 /// A JS value encoded as type `t`. Its recursion follows `t`, whose depth the type parser, the
@@ -651,6 +378,12 @@ fn encode(value: &JsValue, t: &YdbType, at: &At<'_>) -> Result<ydb::Value> {
             } else {
                 encode(value, inner, at)?
             }
+        }
+        YdbType::Void | YdbType::Null => {
+            if !value.is_null() && !value.is_undefined() {
+                return Err(bad(at, t, "expected null"));
+            }
+            prim(V::NullFlagValue(0))
         }
         _ if value.is_null() || value.is_undefined() => {
             return Err(bad(at, t, "null is only allowed for Optional types"));
@@ -706,15 +439,17 @@ fn encode(value: &JsValue, t: &YdbType, at: &At<'_>) -> Result<ydb::Value> {
                 let secs = (epoch_ms(value, at, t)? / 1000.0).floor();
                 prim(V::Int64Value(wide(secs, DATETIME64_SECS, at, t)?))
             }
-            P::Timestamp64 => {
-                let micros = if value.is_bigint() {
-                    integer(value, at, t, i128::from(-TIMESTAMP64_MICROS.1), i128::from(TIMESTAMP64_MICROS.1))? as f64
-                } else {
-                    (epoch_ms(value, at, t)? * 1000.0).round()
-                };
-                prim(V::Int64Value(wide(micros, TIMESTAMP64_MICROS, at, t)?))
+            P::Timestamp64 => prim(V::Int64Value(if value.is_bigint() {
+                // Exact microseconds: an f64 holds only 53 bits of the 63 these can use.
+                let (min, max) = TIMESTAMP64_MICROS;
+                integer(value, at, t, min.into(), max.into()).map_err(|_| bad(at, t, scalars::WIDE_RANGE))? as i64
+            } else {
+                wide((epoch_ms(value, at, t)? * 1000.0).round(), TIMESTAMP64_MICROS, at, t)?
+            })),
+            P::Interval64 => {
+                let max = i128::from(TIMESTAMP64_MICROS.1) - i128::from(TIMESTAMP64_MICROS.0);
+                prim(V::Int64Value(integer(value, at, t, -max, max)? as i64))
             }
-            P::Interval64 => prim(V::Int64Value(integer(value, at, t, i64::MIN.into(), i64::MAX.into())? as i64)),
             P::TzDate | P::TzDatetime | P::TzTimestamp => prim(V::TextValue(text(value, at, t)?)),
             P::Uuid => {
                 let s = value.as_string().ok_or_else(|| bad(at, t, "expected a UUID string"))?;
@@ -723,12 +458,21 @@ fn encode(value: &JsValue, t: &YdbType, at: &At<'_>) -> Result<ydb::Value> {
             }
         },
         YdbType::Decimal { precision, scale } => {
+            // A string or a BigInt is exact; a number is taken by its shortest decimal form (`0.1` is "0.1").
             let text = if let Some(s) = value.as_string() {
                 s
-            } else if value.as_f64().is_some() || value.is_bigint() {
-                js_sys::JsString::from(value.clone()).as_string().unwrap_or_default()
+            } else if value.as_f64().is_some() {
+                // JS's own shortest form (Rust's float formatting would add ~20 KB of wasm); exponent
+                // forms (1e21, 1e-7) and NaN are refused by the parser below.
+                js_sys::Number::unchecked_from_js_ref(value)
+                    .to_string_with_radix(10)
+                    .ok()
+                    .and_then(|s| s.as_string())
+                    .ok_or_else(|| bad(at, t, "unreadable number"))?
+            } else if value.is_bigint() {
+                bigint_text(value).ok_or_else(|| bad(at, t, "unreadable BigInt"))?
             } else {
-                return Err(bad(at, t, "expected a decimal string"));
+                return Err(bad(at, t, "expected a decimal string, a BigInt or a number"));
             };
             let v = scalars::parse_decimal(&text, *precision, *scale).map_err(|e| bad(at, t, &e.message))?;
             let (lo, hi) = scalars::split_128(v);
@@ -766,6 +510,16 @@ fn encode(value: &JsValue, t: &YdbType, at: &At<'_>) -> Result<ydb::Value> {
             }
             ydb::Value { items, ..Default::default() }
         }
+        YdbType::Dict(kt, vt) if matches!(**vt, YdbType::Void) && value.is_instance_of::<js_sys::Set>() => {
+            // `Set<T>`: the keys, each with a Void payload.
+            let keys = set_keys(value.unchecked_ref());
+            let mut pairs = Vec::with_capacity(keys.len());
+            for k in keys {
+                let key = encode(&k, kt, &at.child(Step::DictKey, &k)?)?;
+                pairs.push(ydb::ValuePair { key: Some(key), payload: Some(prim(V::NullFlagValue(0))) });
+            }
+            ydb::Value { pairs, ..Default::default() }
+        }
         YdbType::Dict(kt, vt) => {
             let map = value.dyn_ref::<Map>().ok_or_else(|| bad(at, t, "expected a Map"))?;
             let mut pairs = Vec::with_capacity(map.size() as usize);
@@ -776,10 +530,62 @@ fn encode(value: &JsValue, t: &YdbType, at: &At<'_>) -> Result<ydb::Value> {
             }
             ydb::Value { pairs, ..Default::default() }
         }
-        YdbType::Void | YdbType::Null => prim(V::NullFlagValue(0)),
-        YdbType::EmptyList | YdbType::EmptyDict => ydb::Value::default(),
+        YdbType::EmptyList => {
+            if array_length(value, at, t)? != 0 {
+                return Err(bad(at, t, "expected an empty array"));
+            }
+            ydb::Value::default()
+        }
+        YdbType::EmptyDict => {
+            let size = if let Some(m) = value.dyn_ref::<Map>() {
+                m.size()
+            } else if let Some(s) = value.dyn_ref::<js_sys::Set>() {
+                s.size()
+            } else {
+                return Err(bad(at, t, "expected an empty Map"));
+            };
+            if size != 0 {
+                return Err(bad(at, t, "expected an empty Map"));
+            }
+            ydb::Value::default()
+        }
         YdbType::Tagged(_, inner) => encode(value, inner, at)?,
         YdbType::Unknown(_) => return Err(bad(at, t, "a type this client does not know cannot be sent")),
-        YdbType::Variant(_) => return Err(bad(at, t, "Variant parameters are not supported")),
+        YdbType::Variant(inner) => {
+            let (index, alt) = variant_alternative(value, inner, at, t)?;
+            let x = js_read::get(value, "value").map_err(|e| at.threw(e))?;
+            let nested = encode(&x, alt, &at.child(Step::Field("value"), &x)?)?;
+            ydb::Value { value: Some(V::NestedValue(Box::new(nested))), variant_index: index, ..Default::default() }
+        }
     })
+}
+
+/// The alternative a Variant parameter `{ name, value }` or `{ index, value }` (the shape results have)
+/// chooses (see [`crate::value::variant::alternative`]). A tuple variant's result names its alternative by
+/// number, so a number in `name` is an index too.
+fn variant_alternative<'t>(
+    value: &JsValue,
+    inner: &'t YdbType,
+    at: &At<'_>,
+    t: &YdbType,
+) -> Result<(u32, &'t YdbType)> {
+    if !value.is_object() {
+        return Err(bad(at, t, "expected { name, value } or { index, value }"));
+    }
+    let name = js_read::get(value, "name").map_err(|e| at.threw(e))?;
+    let index = js_read::get(value, "index").map_err(|e| at.threw(e))?;
+    crate::value::variant::alternative(inner, name.as_string().as_deref(), index.as_f64().or_else(|| name.as_f64()))
+        .map_err(|why| bad(at, t, &why))
+}
+
+/// The decimal digits of a BigInt.
+fn bigint_text(value: &JsValue) -> Option<String> {
+    BigInt::unchecked_from_js_ref(value).to_string(10).ok().and_then(|s| s.as_string())
+}
+
+/// A `Set`'s values. `Set.prototype.forEach` on a real `Set` runs no caller code besides our callback.
+fn set_keys(set: &js_sys::Set) -> Vec<JsValue> {
+    let mut out = Vec::with_capacity(set.size() as usize);
+    set.for_each(&mut |v, _, _| out.push(v));
+    out
 }

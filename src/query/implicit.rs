@@ -13,12 +13,14 @@
 use super::{execute_request, start_query, QuerySession, TxControl};
 use crate::driver::Driver;
 use crate::error::{Error, ErrorKind, Issue, Result, Status};
+use crate::observe::trace::{CallTrace, Traced};
 use crate::pool::Pool;
 use crate::proto::ydb::{ResultSet, TypedValue};
-use crate::retry::{retry, RetrySettings};
+use crate::retry::{retry_traced, RetrySettings};
 use crate::session_retry::{attempt_with_session, backoff_sleep, Cancellation};
 use crate::transport::{CallOptions, Channel};
 use futures_util::future::LocalBoxFuture;
+use std::borrow::Cow;
 use std::cell::Cell;
 use std::collections::HashMap;
 use std::future::Future;
@@ -99,22 +101,39 @@ pub async fn execute_once(
 ) -> Result<Vec<ResultSet>> {
     driver.ensure_running()?;
     let support = driver.implicit_sessions();
+    let seed = driver.channel();
+    let trace = CallTrace::start(seed.observer(), seed.endpoint(), seed.database(), Some("ExecuteQuery"));
     let request = |session_id| execute_request(session_id, &query.text, query.parameters.clone(), &TxControl::None);
-    // Both ways run the same boxed `collected`; they differ only in the session id and the channel.
-    let implicit = || collected(driver.endpoints().pick(), request(String::new()), &query.call, Rc::default());
-    let pooled = || async {
-        let pool = fallback()?;
-        attempt_with_session(&pool, settings, cancellation, |checkout| async move {
-            let session = checkout.get()?;
-            collected(session.channel.clone(), request(session.id.clone()), &query.call, session.alive.clone()).await
-        })
-        .await
+    let attempt = |_, span: Traced| {
+        // The request's span, whose context the server receives in `traceparent`.
+        let traced = trace.request(&span, "ExecuteQuery", Some(&query.text));
+        // Copied only to carry a traceparent: untraced, the attempt uses the caller's options as they are.
+        let call = match traced.traceparent() {
+            Some(t) => Cow::Owned(CallOptions { traceparent: Some(t), ..query.call.clone() }),
+            None => Cow::Borrowed(&query.call),
+        };
+        async move {
+            cancellation.check()?;
+            let call = &*call;
+            // Both ways run the same boxed `collected`; they differ only in the session id and the channel.
+            let implicit = || collected(driver.endpoints().pick(), request(String::new()), call, Rc::default());
+            let pooled = || async {
+                let pool = fallback()?;
+                attempt_with_session(&pool, settings, cancellation, |checkout| async move {
+                    let session = checkout.get()?;
+                    collected(session.channel.clone(), request(session.id.clone()), call, session.alive.clone()).await
+                })
+                .await
+            };
+            let outcome = support.attempt(implicit, pooled).await;
+            if let Err(e) = &outcome {
+                traced.fail(Some(e.status.name()), || e.message.clone());
+            }
+            outcome
+        }
     };
-    let attempt = |_| async {
-        cancellation.check()?;
-        support.attempt(implicit, pooled).await
-    };
-    retry(settings, attempt, |ms| backoff_sleep::<Error>(driver.shutdown(), cancellation, ms), random).await
+    let sleep = |ms| backoff_sleep::<Error>(driver.shutdown(), cancellation, ms);
+    retry_traced(settings, &trace, attempt, sleep, random).await
 }
 
 /// Runs `request` through `channel` and gathers its result sets; `alive` is marked false on an error that

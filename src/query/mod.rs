@@ -11,6 +11,7 @@
 //! server that refuses.
 
 use crate::error::{Error, Result, Status};
+use crate::observe::trace::SessionTrace;
 use crate::pool::{wasm_spawn, PooledSession, DEFAULT_CREATE_TIMEOUT_MS};
 use crate::proto::ydb::{query, ResultSet, TypedValue};
 use crate::transport::methods::query_service as rpc;
@@ -38,6 +39,8 @@ pub struct QuerySession {
     channel: Channel,
     alive: Rc<Cell<bool>>,
     attach: AbortHandle,
+    /// The trace context of the retry attempt that holds the session, sent with its calls.
+    trace: SessionTrace,
 }
 
 /// Which transaction a query runs in.
@@ -110,14 +113,19 @@ impl QuerySession {
         };
         let alive = Rc::new(Cell::new(true));
         let (attach, registration) = AbortHandle::new_pair();
+        channel.observer().session_created("query", &id, channel.endpoint());
         wasm_spawn(Box::pin({
-            let alive = alive.clone();
+            let (alive, observer, id) = (alive.clone(), channel.observer().clone(), id.clone());
             async move {
-                let _ = Abortable::new(watch(stream, alive.clone()), registration).await;
+                if let Ok(reason) = Abortable::new(watch(stream), registration).await {
+                    if alive.replace(false) {
+                        observer.session_discarded("query", &id, reason);
+                    }
+                }
                 alive.set(false);
             }
         }));
-        Ok(QuerySession { id, channel: channel.clone(), alive, attach })
+        Ok(QuerySession { id, channel: channel.clone(), alive, attach, trace: SessionTrace::default() })
     }
 
     pub fn id(&self) -> &str {
@@ -142,32 +150,45 @@ impl QuerySession {
         opts: &CallOptions,
     ) -> Result<QueryResultStream> {
         let request = execute_request(self.id.clone(), text, parameters, tx);
-        start_query(&self.channel, &request, opts, self.alive.clone()).await.map_err(|e| self.note(e))
+        let opts = self.trace.apply(opts);
+        start_query(&self.channel, &request, &opts, self.alive.clone()).await.map_err(|e| self.note(e))
     }
 
     pub async fn begin(&self, mode: TxMode, opts: &CallOptions) -> Result<String> {
         let req = query::BeginTransactionRequest { session_id: self.id.clone(), tx_settings: Some(mode.to_query()) };
-        let r = self.channel.unary(&rpc::BEGIN_TRANSACTION, &req, opts).await.map_err(|e| self.note(e))?;
+        let r = self
+            .channel
+            .unary(&rpc::BEGIN_TRANSACTION, &req, &self.trace.apply(opts))
+            .await
+            .map_err(|e| self.note(e))?;
         check(r.status, &r.issues).map_err(|e| self.note(e))?;
         r.tx_meta.map(|m| m.id).ok_or_else(|| Error::protocol("BeginTransaction answered without a transaction id"))
     }
 
     pub async fn commit(&self, tx_id: &str, opts: &CallOptions) -> Result<()> {
         let req = query::CommitTransactionRequest { session_id: self.id.clone(), tx_id: tx_id.to_string() };
-        let r = self.channel.unary(&rpc::COMMIT_TRANSACTION, &req, opts).await.map_err(|e| self.note(e))?;
+        let r = self
+            .channel
+            .unary(&rpc::COMMIT_TRANSACTION, &req, &self.trace.apply(opts))
+            .await
+            .map_err(|e| self.note(e))?;
         check(r.status, &r.issues).map_err(|e| self.note(e))
     }
 
     pub async fn rollback(&self, tx_id: &str, opts: &CallOptions) -> Result<()> {
         let req = query::RollbackTransactionRequest { session_id: self.id.clone(), tx_id: tx_id.to_string() };
-        let r = self.channel.unary(&rpc::ROLLBACK_TRANSACTION, &req, opts).await.map_err(|e| self.note(e))?;
+        let r = self
+            .channel
+            .unary(&rpc::ROLLBACK_TRANSACTION, &req, &self.trace.apply(opts))
+            .await
+            .map_err(|e| self.note(e))?;
         check(r.status, &r.issues).map_err(|e| self.note(e))
     }
 
     /// Records an error that kills sessions, then hands it on.
     fn note(&self, e: Error) -> Error {
-        if e.policy().discards_session {
-            self.alive.set(false);
+        if e.policy().discards_session && self.alive.replace(false) {
+            self.channel.observer().session_discarded("query", &self.id, e.status.name());
         }
         e
     }
@@ -218,17 +239,24 @@ async fn start_query(
     alive: Rc<Cell<bool>>,
 ) -> Result<QueryResultStream> {
     let inner = channel.server_streaming(&rpc::EXECUTE_QUERY, request, opts).await?;
-    Ok(QueryResultStream { inner, tx_id: None, alive })
+    // The session's id and observer, kept only while logging (an implicit session has no id to report).
+    let observer = channel.observer();
+    let logged = (observer.logs() && !request.session_id.is_empty())
+        .then(|| Box::new((observer.clone(), request.session_id.clone())));
+    Ok(QueryResultStream { inner, tx_id: None, alive, logged })
 }
 
-async fn watch(mut stream: MessageStream<query::SessionState>, alive: Rc<Cell<bool>>) {
+/// Reads the session's AttachSession stream until the server ends the session; says why it ended.
+async fn watch(mut stream: MessageStream<query::SessionState>) -> &'static str {
     while let Some(state) = stream.next().await {
         match state {
             Ok(s) if Status::from_code(s.status) == Status::Success && s.session_hint.is_none() => {}
-            _ => break,
+            Ok(s) if s.session_hint.is_some() => return "session hint",
+            Ok(s) => return Status::from_code(s.status).name(),
+            Err(e) => return e.status.name(),
         }
     }
-    alive.set(false);
+    "attach stream ended"
 }
 
 /// One part of a result set as the server streamed it.
@@ -278,6 +306,8 @@ pub struct QueryResultStream {
     /// The transaction the query began and left open, once the server said so.
     pub tx_id: Option<String>,
     alive: Rc<Cell<bool>>,
+    /// Where to report the session's end, when the driver logs.
+    logged: Option<Box<(crate::observe::Observer, String)>>,
 }
 
 impl QueryResultStream {
@@ -311,8 +341,10 @@ impl QueryResultStream {
     }
 
     fn note(&self, e: Error) -> Error {
-        if e.policy().discards_session {
-            self.alive.set(false);
+        if e.policy().discards_session && self.alive.replace(false) {
+            if let Some((observer, id)) = self.logged.as_deref() {
+                observer.session_discarded("query", id, e.status.name());
+            }
         }
         e
     }
@@ -329,6 +361,9 @@ impl PooledSession for Rc<QuerySession> {
     }
     fn close(self) -> LocalBoxFuture<'static, ()> {
         Box::pin(async move { self.delete().await })
+    }
+    fn set_traceparent(&self, traceparent: Option<Rc<str>>) {
+        self.trace.set(traceparent);
     }
 }
 

@@ -6,6 +6,7 @@
 //! statement (one round trip, as the official SDKs do) and can commit with the last one.
 
 use crate::error::{Error, Result, Status};
+use crate::observe::trace::SessionTrace;
 use crate::pool::{PooledSession, DEFAULT_CREATE_TIMEOUT_MS};
 use crate::proto::ydb::{table, ResultSet, TypedValue};
 use crate::transport::channel::decode_answer;
@@ -27,6 +28,8 @@ pub struct TableSession {
     id: String,
     channel: Channel,
     alive: Rc<Cell<bool>>,
+    /// The trace context of the retry attempt that holds the session, sent with its calls.
+    trace: SessionTrace,
 }
 
 /// The answer of a data query.
@@ -44,7 +47,13 @@ impl TableSession {
         if created.session_id.is_empty() {
             return Err(Error::protocol("CreateSession answered without a session id"));
         }
-        Ok(TableSession { id: created.session_id, channel: channel.clone(), alive: Rc::new(Cell::new(true)) })
+        channel.observer().session_created("table", &created.session_id, channel.endpoint());
+        Ok(TableSession {
+            id: created.session_id,
+            channel: channel.clone(),
+            alive: Rc::new(Cell::new(true)),
+            trace: SessionTrace::default(),
+        })
     }
 
     pub fn id(&self) -> &str {
@@ -60,8 +69,8 @@ impl TableSession {
     }
 
     fn note(&self, e: Error) -> Error {
-        if e.policy().discards_session {
-            self.alive.set(false);
+        if e.policy().discards_session && self.alive.replace(false) {
+            self.channel.observer().session_discarded("table", &self.id, e.status.name());
         }
         e
     }
@@ -87,9 +96,10 @@ impl TableSession {
         opts: &'a CallOptions,
     ) -> LocalBoxFuture<'a, Result<Vec<u8>>> {
         Box::pin(async move {
-            let (bytes, session_close) = self.channel.unary_bytes(path, body, opts).await.map_err(|e| self.note(e))?;
-            if session_close {
-                self.alive.set(false);
+            let opts = self.trace.apply(opts);
+            let (bytes, session_close) = self.channel.unary_bytes(path, body, &opts).await.map_err(|e| self.note(e))?;
+            if session_close && self.alive.replace(false) {
+                self.channel.observer().session_discarded("table", &self.id, "session-close hint");
             }
             Ok(bytes)
         })
@@ -203,6 +213,9 @@ impl PooledSession for Rc<TableSession> {
     fn keep_alive(&self) -> Option<LocalBoxFuture<'static, Result<()>>> {
         let session = self.clone();
         Some(Box::pin(async move { TableSession::keep_alive(&session, &CallOptions::with_timeout(Some(5_000))).await }))
+    }
+    fn set_traceparent(&self, traceparent: Option<Rc<str>>) {
+        self.trace.set(traceparent);
     }
 }
 

@@ -6,6 +6,7 @@
 
 use crate::auth::Credentials;
 use crate::error::{Error, Result, Status};
+use crate::observe::{Level, Observer};
 use crate::transport::fetch::{self, BodyReader, FetchSettings};
 use crate::transport::framing::{encode_frame, split_unary_body, Frame, FrameDecoder, Trailers};
 use crate::transport::methods::{Method, StreamingMethod};
@@ -30,6 +31,8 @@ pub struct CallOptions {
     /// A call meant to stay open as long as its session (AttachSession): the driver's default deadline
     /// does not apply to it.
     pub long_lived: bool,
+    /// The W3C `traceparent` of the span this call belongs to (see [`crate::observe::trace`]).
+    pub traceparent: Option<Rc<str>>,
 }
 
 impl CallOptions {
@@ -156,10 +159,16 @@ impl Channel {
 
     /// Passes an error through, pessimising the endpoint when the error says it is unreachable.
     fn observe(&self, e: Error) -> Error {
-        if endpoint_failed(&e) {
-            self.inner.pessimized.set(true);
+        if endpoint_failed(&e) && !self.inner.pessimized.replace(true) {
+            let fields = [("endpoint", self.endpoint().into()), ("status", e.status.name().into())];
+            self.observer().log(Level::Warn, "endpoint pessimised", &fields);
         }
         e
+    }
+
+    /// The driver's logger and tracer.
+    pub fn observer(&self) -> &Observer {
+        &self.inner.fetch.observer
     }
 
     pub fn endpoint(&self) -> &str {
@@ -202,6 +211,14 @@ impl Channel {
         }
         if let Some(t) = &timeout {
             headers.push(("grpc-timeout", t));
+        }
+        if let Some(t) = &opts.traceparent {
+            headers.push(("traceparent", t));
+        }
+        if path.ends_with("/CreateSession") {
+            // Server-side session balancing: the server may then ask us to close a session (the
+            // `session-close` hint, honoured by the sessions) to move load between nodes.
+            headers.push(("x-ydb-client-capabilities", "session-balancer"));
         }
         let url = format!("{}{}", self.inner.base_url, path);
         let signal = opts.effective_signal();
@@ -444,5 +461,31 @@ mod tests {
             ..Default::default()
         });
         assert_eq!(e.map(|e| e.status), Some(Status::Unauthorized));
+    }
+
+    #[test]
+    fn an_endpoint_is_reported_pessimised_once_until_forgiven() {
+        use crate::observe::{testing::Recorded, Observer};
+        let logger = Rc::new(Recorded::default());
+        let fetch = FetchSettings { observer: Observer::new(Some(logger.clone()), None, false), ..Default::default() };
+        let channel = Channel::with_default_timeout(
+            "http://127.0.0.1:2136",
+            "/local",
+            Rc::new(crate::auth::AnonymousCredentials),
+            None,
+            fetch,
+        )
+        .expect("channel");
+        let refused = || Error::transport(Status::ConnectionFailure, "connection refused");
+        let _ = channel.observe(refused());
+        let _ = channel.observe(refused());
+        let _ = channel.observe(Error::transport(Status::Overloaded, "busy"));
+        assert!(channel.is_pessimized());
+        assert_eq!(logger.messages(), vec!["endpoint pessimised"]);
+        channel.clear_pessimization();
+        let _ = channel.observe(refused());
+        assert_eq!(logger.messages().len(), 2, "reported again after a discovery forgave it");
+        let fields = &logger.events.borrow()[0].2;
+        assert!(fields.contains(&("status".to_string(), "Str(\"CONNECTION_FAILURE\")".to_string())), "{fields:?}");
     }
 }

@@ -36,6 +36,9 @@ pub struct FetchSettings {
     pub fetch: Option<js_sys::Function>,
     /// Sent with every request; YDB's own headers win over one of the same name.
     pub headers: Rc<[(String, String)]>,
+    /// Who hears about the driver's work (its logger and tracer): kept here because everything that
+    /// sends a request — channels, discovery, credentials that log in — already holds these settings.
+    pub observer: crate::observe::Observer,
 }
 
 /// An answer whose headers have arrived; its body is still to be read.
@@ -158,6 +161,16 @@ impl FetchResponse {
 thread_local! {
     /// A handler that swallows the outcome of promises nobody waits for.
     static IGNORE: Closure<dyn FnMut(JsValue)> = Closure::new(|_: JsValue| {});
+}
+
+/// Catches the rejection of a promise nobody waits for (a caller's hook that returned one), so that it
+/// never reaches the runtime's unhandled-rejection handler.
+pub fn ignore_rejection(value: &JsValue) {
+    if let Some(promise) = value.dyn_ref::<Promise>() {
+        IGNORE.with(|ignore| {
+            let _ = promise.catch(ignore);
+        });
+    }
 }
 
 /// Chunks of a streamed body; cancels the request when dropped before the end.

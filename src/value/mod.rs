@@ -5,5 +5,6 @@
 
 pub mod scalars;
 pub mod types;
+pub mod variant;
 
 pub use types::{Primitive, YdbType};

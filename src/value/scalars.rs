@@ -11,6 +11,22 @@ pub const DATETIME_END_SECS: i64 = DATE_END_DAYS * 86_400;
 /// Timestamp is an unsigned count of microseconds, and ends where Date ends.
 pub const TIMESTAMP_END_MICROS: i64 = DATETIME_END_SECS * 1_000_000;
 
+/// The ranges of the wide date and time types, (min, max) in their units: YDB's bounds, 144169 BC to 148107
+/// AD, which ISO 8601 and a JS `Date` number as years -144168 to 148107.
+pub const DATE32_DAYS: (i64, i64) = (-53_375_809, 53_375_807);
+pub const DATETIME64_SECS: (i64, i64) = (-4_611_669_897_600, 4_611_669_811_199);
+pub const TIMESTAMP64_MICROS: (i64, i64) = (-4_611_669_897_600_000_000, 4_611_669_811_199_999_999);
+/// Why a wide value was refused.
+pub const WIDE_RANGE: &str = "out of the type's range (-144168-01-01 to 148107-12-31)";
+
+/// A wide date or time (a count of its units, from a JS number) checked against its type's range.
+pub fn check_wide(units: f64, (min, max): (i64, i64)) -> Result<i64> {
+    if !units.is_finite() || units < min as f64 || units > max as f64 {
+        return Err(Error::argument(WIDE_RANGE));
+    }
+    Ok(units as i64)
+}
+
 /// `i128` from the two halves of `Ydb.Value` (`low_128`, `high_128`).
 pub fn join_128(low: u64, high: u64) -> i128 {
     (((high as u128) << 64) | low as u128) as i128
@@ -173,6 +189,18 @@ mod tests {
         assert_eq!(format_uuid(lo, hi), text);
         assert!(parse_uuid("0123").is_err());
         assert!(parse_uuid("01234567-89ab-cdef-0123-456789abcdeg").is_err());
+    }
+
+    #[test]
+    fn wide_ranges_match_ydb_and_refuse_what_is_not_a_count() {
+        assert_eq!(check_wide(-53_375_809.0, DATE32_DAYS).ok(), Some(-53_375_809));
+        assert!(check_wide(-53_375_810.0, DATE32_DAYS).is_err());
+        assert!(check_wide(f64::NAN, DATETIME64_SECS).is_err());
+        assert!(check_wide(f64::INFINITY, TIMESTAMP64_MICROS).is_err());
+        // The bounds are those of YDB's dates: the first and last day of the range.
+        assert_eq!(DATETIME64_SECS.0, DATE32_DAYS.0 * 86_400);
+        assert_eq!(DATETIME64_SECS.1, DATE32_DAYS.1 * 86_400 + 86_399);
+        assert_eq!(TIMESTAMP64_MICROS.1, DATETIME64_SECS.1 * 1_000_000 + 999_999);
     }
 
     #[test]

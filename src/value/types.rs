@@ -268,7 +268,9 @@ impl YdbType {
     }
 
     /// Parses YQL type syntax: `Uint64`, `Optional<Utf8>`, `Utf8?`, `List<Int32>`,
-    /// `Tuple<Int32,Utf8>`, `Struct<a:Int32,b:Utf8>`, `Dict<Utf8,Int64>`, `Decimal(22,9)`. Text nested
+    /// `Tuple<Int32,Utf8>`, `Struct<a:Int32,b:Utf8>`, `Dict<Utf8,Int64>`, `Set<Utf8>` (a
+    /// `Dict<Utf8,Void>`), `Variant<a:Int32,b:Utf8>` (over a struct) or `Variant<Int32,Utf8>` (over a
+    /// tuple), `Tagged<Int32,'tag'>`, `Decimal(22,9)`. Text nested
     /// deeper than [`MAX_TYPE_DEPTH`] levels is an argument error.
     pub fn parse(text: &str) -> Result<YdbType> {
         let mut p = TypeParser { s: text.as_bytes(), i: 0, text, deepest: 0 };
@@ -456,6 +458,45 @@ impl TypeParser<'_> {
                 self.expect(b'>')?;
                 YdbType::Struct(fs)
             }
+            "set" => {
+                self.expect(b'<')?;
+                let t = self.parse_type(level + 1)?;
+                self.expect(b'>')?;
+                YdbType::Dict(Box::new(t), Box::new(YdbType::Void))
+            }
+            "variant" => {
+                self.expect(b'<')?;
+                // `name:Type` members make a variant over a struct; bare types one over a tuple. The
+                // alternatives sit two levels down, as in `from_proto`.
+                let start = self.i;
+                let over_struct = self.ident().is_ok() && self.eat(b':');
+                self.i = start;
+                let inner = if over_struct {
+                    YdbType::Struct(self.field_list(level + 2)?)
+                } else {
+                    YdbType::Tuple(self.type_list(level + 2)?)
+                };
+                self.expect(b'>')?;
+                YdbType::Variant(Box::new(inner))
+            }
+            "tagged" => {
+                self.expect(b'<')?;
+                let t = self.parse_type(level + 1)?;
+                self.expect(b',')?;
+                let tag = if self.eat(b'\'') {
+                    let start = self.i;
+                    while self.s.get(self.i).is_some_and(|c| *c != b'\'') {
+                        self.i += 1;
+                    }
+                    let tag = self.text.get(start..self.i).unwrap_or_default().to_string();
+                    self.expect(b'\'')?;
+                    tag
+                } else {
+                    self.ident()?
+                };
+                self.expect(b'>')?;
+                YdbType::Tagged(tag, Box::new(t))
+            }
             "dict" => {
                 self.expect(b'<')?;
                 let k = self.parse_type(level + 1)?;
@@ -511,6 +552,11 @@ mod tests {
             "Dict<Utf8,Int64>",
             "Decimal(22,9)",
             "Optional<Optional<Bool>>",
+            "Variant<a:Int32,b:Utf8>",
+            "Variant<Int32,Utf8>",
+            "Tagged<Timestamp64,'created'>",
+            "Dict<Utf8,Void>",
+            "List<TzDate>",
         ] {
             let t = YdbType::parse(text).expect(text);
             assert_eq!(t.to_string(), text);
@@ -522,11 +568,25 @@ mod tests {
     fn question_mark_and_case_are_accepted() {
         assert_eq!(YdbType::parse("utf8?").expect("ok").to_string(), "Optional<Utf8>");
         assert_eq!(YdbType::parse(" uint64 ").expect("ok").to_string(), "Uint64");
+        assert_eq!(YdbType::parse("Set<Int32>").expect("ok").to_string(), "Dict<Int32,Void>");
+        assert_eq!(YdbType::parse("Tagged<Int32, tag>").expect("ok").to_string(), "Tagged<Int32,'tag'>");
     }
 
     #[test]
     fn bad_type_text_is_an_argument_error() {
-        for text in ["", "Foo", "List<", "Optional<Int32", "Decimal(40,2)", "Uint64 x", "Struct<a Int32>"] {
+        for text in [
+            "",
+            "Foo",
+            "List<",
+            "Optional<Int32",
+            "Decimal(40,2)",
+            "Uint64 x",
+            "Struct<a Int32>",
+            "Variant<>",
+            "Variant<a:Int32,Utf8>",
+            "Tagged<Int32,'x>",
+            "Set<>",
+        ] {
             let e = YdbType::parse(text).expect_err(text);
             assert_eq!(e.kind, crate::error::ErrorKind::Argument, "{text}");
         }
@@ -596,8 +656,8 @@ pub(crate) mod properties {
         "[a-z_][a-z0-9_]{0,6}"
     }
 
-    /// Any type, a few levels deep. With `text_only`, only what YQL type text can spell (no Variant, no
-    /// Tagged, no empty Tuple).
+    /// Any type, a few levels deep. With `text_only`, only what YQL type text can spell (no empty Tuple
+    /// or Variant).
     pub(crate) fn any_type(text_only: bool) -> impl Strategy<Value = YdbType> {
         primitive().prop_recursive(6, 48, 4, move |inner| {
             let mut options = vec![
@@ -607,17 +667,16 @@ pub(crate) mod properties {
                 prop::collection::vec((name(), inner.clone()), 0..4).prop_map(YdbType::Struct).boxed(),
                 (inner.clone(), inner.clone()).prop_map(|(k, v)| YdbType::Dict(Box::new(k), Box::new(v))).boxed(),
             ];
-            if !text_only {
-                options.push(
-                    prop_oneof![
-                        prop::collection::vec(inner.clone(), 0..3).prop_map(YdbType::Tuple),
-                        prop::collection::vec((name(), inner.clone()), 0..3).prop_map(YdbType::Struct),
-                    ]
-                    .prop_map(|t| YdbType::Variant(Box::new(t)))
-                    .boxed(),
-                );
-                options.push((name(), inner).prop_map(|(tag, t)| YdbType::Tagged(tag, Box::new(t))).boxed());
-            }
+            let least = usize::from(text_only);
+            options.push(
+                prop_oneof![
+                    prop::collection::vec(inner.clone(), least..3).prop_map(YdbType::Tuple),
+                    prop::collection::vec((name(), inner.clone()), least..3).prop_map(YdbType::Struct),
+                ]
+                .prop_map(|t| YdbType::Variant(Box::new(t)))
+                .boxed(),
+            );
+            options.push((name(), inner).prop_map(|(tag, t)| YdbType::Tagged(tag, Box::new(t))).boxed());
             prop::strategy::Union::new(options)
         })
     }
@@ -667,7 +726,8 @@ pub(crate) mod properties {
                 Wrapper::Tuple => format!("Tuple<Int32,{inner}>"),
                 Wrapper::Struct => format!("Struct<a:{inner}>"),
                 Wrapper::Dict => format!("Dict<Utf8,{inner}>"),
-                Wrapper::Variant | Wrapper::Tagged => return None,
+                Wrapper::Variant => format!("Variant<{inner}>"),
+                Wrapper::Tagged => format!("Tagged<{inner},'t'>"),
             })
         }
     }
@@ -675,7 +735,7 @@ pub(crate) mod properties {
     fn wrappers(text_only: bool) -> impl Strategy<Value = Vec<Wrapper>> {
         use Wrapper::*;
         let all = if text_only {
-            vec![Optional, Suffix, List, Tuple, Struct, Dict]
+            vec![Optional, Suffix, List, Tuple, Struct, Dict, Variant, Tagged]
         } else {
             vec![Optional, List, Tuple, Struct, Dict, Variant, Tagged]
         };

@@ -128,7 +128,7 @@ try {
   // ---------------------------------------------------------------------------------------------- 4
   // The runtime files, as a user would have them: copied, the package imported by name.
   copy(join(repo, 'examples/node/quickstart.mjs'), join(work, 'quickstart.mjs'));
-  for (const f of ['node.mjs', 'first-answer.mjs', 'scenario.mjs', 'credentials-scenario.mjs', 'workerd.mjs']) {
+  for (const f of ['node.mjs', 'bun.mjs', 'first-answer.mjs', 'scenario.mjs', 'credentials-scenario.mjs', 'workerd.mjs']) {
     copy(join(repo, 'tests/runtimes', f), join(work, 'tests/runtimes', f));
   }
   // workerd.mjs starts a dev server of its own (with the admin endpoint, to count calls).
@@ -155,10 +155,10 @@ try {
   process.stdout.write(deno('quickstart.mjs', denoPerms));
   process.stdout.write(deno('tests/runtimes/deno.mjs', denoPerms));
 
-  step('bun', 'quick start and scenario (tests/runtimes/node.mjs under Bun)');
+  step('bun', 'quick start and scenario');
   expectEntry('bun', run(toolBin('bun'), ['which-entry.mjs'], { cwd: work, capture: true }), 'js/node.mjs');
   run(toolBin('bun'), ['quickstart.mjs'], { cwd: work, env });
-  run(toolBin('bun'), ['tests/runtimes/node.mjs'], { cwd: work, env });
+  run(toolBin('bun'), ['tests/runtimes/bun.mjs'], { cwd: work, env });
 
   // examples/worker as a user would have it: copied into src/ (one level deeper, so its scenario import
   // gains a ../), the package imported by name; bundled by esbuild, then by wrangler.

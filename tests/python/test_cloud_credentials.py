@@ -13,7 +13,7 @@ import requests
 import ydb
 import ydb.iam
 from cryptography.hazmat.primitives import serialization
-from cryptography.hazmat.primitives.asymmetric import rsa
+from cryptography.hazmat.primitives.asymmetric import ec, rsa
 from ydb.oauth2_token_exchange import FixedTokenSource, JwtTokenSource, Oauth2TokenExchangeCredentials
 
 from test_official_sdk import start_server, stop_server
@@ -21,9 +21,12 @@ from test_official_sdk import start_server, stop_server
 METADATA_PATH = "/computeMetadata/v1/instance/service-accounts/default/token"
 
 
-def key_pair():
-    """A new RSA key: its private PEM (PKCS#8) and its public PEM (SPKI)."""
-    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+def key_pair(kind="RSA"):
+    """A new RSA (or P-256) key: its private PEM (PKCS#8) and its public PEM (SPKI)."""
+    if kind == "RSA":
+        key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    else:
+        key = ec.generate_private_key(ec.SECP256R1())
     private = key.private_bytes(
         serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
     ).decode()
@@ -38,17 +41,18 @@ def cloud():
     """A dev server with every token endpoint on: its gRPC endpoint, its HTTP base URL and the keys."""
     sa_private, sa_public = key_pair()
     idp_private, idp_public = key_pair()
+    ec_private, ec_public = key_pair("EC")
     with tempfile.TemporaryDirectory() as tmp:
-        sa_pem, idp_pem = os.path.join(tmp, "sa.pub"), os.path.join(tmp, "idp.pub")
-        with open(sa_pem, "w") as f:
-            f.write(sa_public)
-        with open(idp_pem, "w") as f:
-            f.write(idp_public)
+        sa_pem, idp_pem, ec_pem = (os.path.join(tmp, name) for name in ["sa.pub", "idp.pub", "ec.pub"])
+        for path, pem in [(sa_pem, sa_public), (idp_pem, idp_public), (ec_pem, ec_public)]:
+            with open(path, "w") as f:
+                f.write(pem)
         proc, endpoint, _ = start_server(
             "--iam-key", f"ajekey1:ajesa1:{sa_pem}",
             "--metadata-token", "ajevm1",
             "--oauth-subject", "token:fixed-subject-token",
             "--oauth-subject", f"jwt:idp-key:{idp_pem}",
+            "--oauth-subject", f"jwt:idp-ec-key:{ec_pem}",
         )
         try:
             yield {
@@ -56,6 +60,7 @@ def cloud():
                 "http": "http://" + endpoint.split("://", 1)[1],
                 "sa_private": sa_private,
                 "idp_private": idp_private,
+                "ec_private": ec_private,
             }
         finally:
             stop_server(proc)
@@ -104,14 +109,14 @@ def test_oauth2_token_exchange_of_a_fixed_subject_token(cloud):
     assert owner_of_a_new_directory(cloud["endpoint"], credentials, "from_fixed") == "oauth-subject"
 
 
-@pytest.mark.parametrize("alg", ["RS256", "PS256"])
+@pytest.mark.parametrize("alg", ["RS256", "PS256", "ES256"])
 def test_oauth2_token_exchange_of_a_jwt_the_sdk_signs(cloud, alg):
     credentials = Oauth2TokenExchangeCredentials(
         token_endpoint=cloud["http"] + "/oauth/token",
         subject_token_source=JwtTokenSource(
             signing_method=alg,
-            private_key=cloud["idp_private"],
-            key_id="idp-key",
+            private_key=cloud["ec_private" if alg == "ES256" else "idp_private"],
+            key_id="idp-ec-key" if alg == "ES256" else "idp-key",
             issuer="test-idp",
             subject=f"user-{alg}@idp",
             audience="ydb",

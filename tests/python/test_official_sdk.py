@@ -838,3 +838,53 @@ def test_the_sdk_retires_a_session_on_the_session_close_hint():
         assert len(seen) == 3 and seen[2] != seen[1], "the next call got a new session, with no failed attempt"
     finally:
         stop_server(proc)
+
+
+def test_wide_tz_and_other_column_types_round_trip(endpoint):
+    """Columns of the wide date and time types, the Tz types, DyNumber, Yson, Uuid, a 35-digit Decimal and
+    JsonDocument, written with the SDK's typed parameters and read back as the SDK reads real YDB."""
+    import decimal
+    import uuid
+    from zoneinfo import ZoneInfo
+
+    columns = [
+        ("d32", "Date32", ydb.PrimitiveType.Date32, datetime.date(1000, 3, 1)),
+        ("dt64", "Datetime64", ydb.PrimitiveType.Datetime64, datetime.datetime(1500, 6, 15, 12, 30, 45)),
+        ("ts64", "Timestamp64", ydb.PrimitiveType.Timestamp64, datetime.datetime(1900, 1, 1, 0, 0, 0, 123456)),
+        ("iv64", "Interval64", ydb.PrimitiveType.Interval64, datetime.timedelta(days=-200 * 365, microseconds=7)),
+        ("tzd", "TzDate", ydb.PrimitiveType.TzDate, "1901-02-03,Europe/Berlin"),
+        ("tzts", "TzTimestamp", ydb.PrimitiveType.TzTimestamp, "2024-05-06T07:08:09.000123,Asia/Tokyo"),
+        ("dy", "DyNumber", ydb.PrimitiveType.DyNumber, "-1.5e-100"),
+        ("ys", "Yson", ydb.PrimitiveType.Yson, b"{a=1}"),
+        ("uu", "Uuid", ydb.PrimitiveType.UUID, uuid.UUID("123e4567-e89b-12d3-a456-426614174000")),
+        # 28 significant digits: the SDK converts in Python's default decimal context, which rounds beyond.
+        ("dec", "Decimal(35,10)", ydb.DecimalType(35, 10), decimal.Decimal("-123456789012345678.0123456789")),
+        ("jd", "JsonDocument", ydb.PrimitiveType.JsonDocument, '{"b": null}'),
+    ]
+
+    async def main():
+        async with ydb.aio.Driver(endpoint=endpoint, database="/local") as driver:
+            await driver.wait(timeout=5, fail_fast=True)
+            async with ydb.aio.QuerySessionPool(driver, size=1) as pool:
+                defs = ", ".join(f"{n} {t}" for n, t, _, _ in columns)
+                await pool.execute_with_retries(f"CREATE TABLE wide (id Int32, {defs}, PRIMARY KEY (id))")
+                declares = " ".join(f"DECLARE ${n} AS {t};" for n, t, _, _ in columns)
+                names = ", ".join(n for n, _, _, _ in columns)
+                dollars = ", ".join(f"${n}" for n, _, _, _ in columns)
+                await pool.execute_with_retries(
+                    f"{declares} UPSERT INTO wide (id, {names}) VALUES (1, {dollars});",
+                    {f"${n}": (v, pt) for n, _, pt, v in columns},
+                )
+                result_sets = await pool.execute_with_retries(f"SELECT {names} FROM wide WHERE id = 1;")
+                row = result_sets[0].rows[0]
+                # The SDK reads Tz types as zoned datetimes and JSON parsed.
+                zoned = {
+                    "tzd": datetime.datetime(1901, 2, 3, tzinfo=ZoneInfo("Europe/Berlin")),
+                    "tzts": datetime.datetime(2024, 5, 6, 7, 8, 9, 123, tzinfo=ZoneInfo("Asia/Tokyo")),
+                    "jd": {"b": None},
+                }
+                for n, _, _, v in columns:
+                    want = zoned.get(n, v)
+                    assert row[n] == want, (n, row[n], want)
+
+    run(main())

@@ -56,7 +56,7 @@ async function workerd() {
 try {
   run('node', 'node', ['tests/runtimes/credentials-run.mjs']);
   run('deno', 'node_modules/.bin/deno', ['run', '--allow-net=127.0.0.1', `--allow-read=.,${sa.dir}`, '--allow-env', 'tests/runtimes/credentials-run.mjs']);
-  const bun = 'target/js-tools/node_modules/.bin/bun';
+  const bun = process.env.BUN ?? 'target/js-tools/node_modules/.bin/bun';
   if (existsSync(bun)) run('bun', bun, ['tests/runtimes/credentials-run.mjs']);
   else console.log(JSON.stringify({ runtime: 'bun', skipped: `${bun} not installed (scripts/js-tools.sh)` }));
   await workerd();

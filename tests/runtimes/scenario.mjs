@@ -1,4 +1,4 @@
-// The integration scenario every runtime runs (Node, Deno, workerd, Chromium), from this one source.
+// The integration scenario every runtime runs (Node, Deno, Bun, workerd, Chromium), from this one source.
 // It takes the package's module namespace, so each runtime imports the package its own way.
 //
 // Connect, wait, create a table, write rows with typed parameters in a transaction, read them back
@@ -77,10 +77,60 @@ export async function scenario(ydb, { endpoint, database = '/local', table = `rt
       'point read through the table service');
 
     await queries.executeWithRetries(`DROP TABLE \`${table}\``);
-    return { ok: true, rows: seen, parts, sample: { id: String(picked.rows[0].id), name: picked.rows[0].name } };
+    const traced = await tracing(ydb, { endpoint, database });
+    return { ok: true, rows: seen, parts, sample: { id: String(picked.rows[0].id), name: picked.rows[0].name }, traced };
   } finally {
     await queries.stop();
     await tables.stop();
     await driver.stop();
   }
+}
+
+/**
+ * A duck-typed tracer (no OpenTelemetry package: plain objects with the API's shape) on a traced
+ * `executeWithRetries`: the spans nest call → try → request, and the request's `traceparent` header, seen
+ * by a fetch wrapper, names the request's span. Returns the span names in start order.
+ */
+export async function tracing(ydb, { endpoint, database = '/local' }) {
+  const spans = [];
+  let next = 0;
+  const tracer = {
+    startSpan(name, options, context) {
+      const id = (++next).toString(16).padStart(16, '0');
+      const parent = context?.getValue(Symbol.for('OpenTelemetry Context Key SPAN'));
+      const span = {
+        name, kind: options?.kind, attributes: { ...options?.attributes }, parent: parent?.id, id, ended: false, status: undefined,
+        setAttribute(k, v) { this.attributes[k] = v; return this; },
+        setStatus(s) { this.status = s; return this; },
+        recordException() {},
+        end() { this.ended = true; },
+        spanContext: () => ({ traceId: '4bf92f3577b34da6a3ce929d0e0e4736', spanId: id, traceFlags: 1 }),
+      };
+      spans.push(span);
+      return span;
+    },
+  };
+  const sent = [];
+  const fetch = (url, init) => {
+    sent.push(new Headers(init.headers).get('traceparent'));
+    return globalThis.fetch(url, init);
+  };
+  const driver = new ydb.Driver({ endpoint, database, tracer, fetch });
+  const pool = new ydb.QuerySessionPool(driver, { size: 1 });
+  try {
+    const [rs] = await pool.executeWithRetries('SELECT 1 AS one');
+    check(rs.rows[0].one === 1, 'traced query answers');
+  } finally {
+    await pool.stop();
+    await driver.stop();
+  }
+  const [call, attempt, request] = spans;
+  check(spans.length === 3 && call.name === 'ydb.RunWithRetry' && attempt.name === 'ydb.Try' && request.name === 'ydb.ExecuteQuery',
+    `spans ${spans.map((s) => s.name)}`);
+  check(attempt.parent === call.id && request.parent === attempt.id && call.parent === undefined, 'spans nest call → try → request');
+  check(spans.every((s) => s.ended && s.attributes['db.system.name'] === 'ydb' && s.attributes['db.namespace'] === database),
+    'every span ended with the database attributes');
+  check(request.kind === 2 && request.attributes['db.operation.name'] === 'ExecuteQuery', 'the request is a client span');
+  check(sent.includes(`00-4bf92f3577b34da6a3ce929d0e0e4736-${request.id}-01`), `traceparent sent: ${sent}`);
+  return spans.map((s) => s.name);
 }

@@ -139,7 +139,7 @@ mod tests {
             iam_keys: vec![IamKey {
                 key_id: "kid-1".into(),
                 service_account_id: "sa-1".into(),
-                key: keys().0.to_public_key(),
+                key: keys().0.to_public_key().into(),
             }],
             ..Config::default()
         }

@@ -1,8 +1,9 @@
 //! Compact JWS (JWT) parsing and signature verification for the token endpoints: the service-account JWTs
-//! the IAM endpoint exchanges (PS256) and the subject JWTs of the OAuth token exchange (RS256 or PS256).
+//! the IAM endpoint exchanges (PS256) and the subject JWTs of the OAuth token exchange (RS256, PS256 or
+//! ES256).
 //!
 //! Only what the endpoints need: the three base64url parts, the header's `alg`/`typ`/`kid`, the registered
-//! claims (`iss`, `sub`, `aud`, `iat`, `exp`) and an RSA signature check against a configured public key.
+//! claims (`iss`, `sub`, `aud`, `iat`, `exp`) and a signature check against a configured public key.
 //! Nothing here logs or echoes a token: errors describe what is wrong, never the value.
 
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
@@ -49,6 +50,8 @@ pub enum Alg {
     Rs256,
     /// RSASSA-PSS with SHA-256, MGF1-SHA-256 and a 32-byte salt.
     Ps256,
+    /// ECDSA on P-256 with SHA-256, the signature as `r || s` (64 bytes).
+    Es256,
 }
 
 impl Alg {
@@ -56,6 +59,7 @@ impl Alg {
         match name {
             "RS256" => Some(Alg::Rs256),
             "PS256" => Some(Alg::Ps256),
+            "ES256" => Some(Alg::Es256),
             _ => None,
         }
     }
@@ -64,20 +68,59 @@ impl Alg {
         match self {
             Alg::Rs256 => "RS256",
             Alg::Ps256 => "PS256",
+            Alg::Es256 => "ES256",
         }
     }
 }
 
-/// Reads an RSA public key from PEM: SPKI (`BEGIN PUBLIC KEY`) or PKCS#1 (`BEGIN RSA PUBLIC KEY`).
-pub fn public_key_from_pem(pem: &str) -> Result<RsaPublicKey, String> {
+/// A public key to verify JWTs with.
+#[derive(Clone, PartialEq, Eq)]
+pub enum PublicKey {
+    Rsa(RsaPublicKey),
+    P256(p256::ecdsa::VerifyingKey),
+}
+
+impl std::fmt::Debug for PublicKey {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            PublicKey::Rsa(key) => write!(f, "PublicKey::Rsa({} bits)", rsa::traits::PublicKeyParts::size(key) * 8),
+            PublicKey::P256(_) => f.write_str("PublicKey::P256"),
+        }
+    }
+}
+
+impl From<RsaPublicKey> for PublicKey {
+    fn from(key: RsaPublicKey) -> PublicKey {
+        PublicKey::Rsa(key)
+    }
+}
+
+impl PublicKey {
+    fn kind(&self) -> &'static str {
+        match self {
+            PublicKey::Rsa(_) => "an RSA key",
+            PublicKey::P256(_) => "a P-256 key",
+        }
+    }
+}
+
+/// Reads a public key from PEM: SPKI (`BEGIN PUBLIC KEY`, RSA or P-256) or PKCS#1 (`BEGIN RSA PUBLIC KEY`).
+pub fn public_key_from_pem(pem: &str) -> Result<PublicKey, String> {
     let pem = pem.trim();
     if pem.contains("-----BEGIN RSA PUBLIC KEY-----") {
-        return RsaPublicKey::from_pkcs1_pem(pem).map_err(|e| format!("not a PKCS#1 RSA public key: {e}"));
+        return RsaPublicKey::from_pkcs1_pem(pem)
+            .map(PublicKey::Rsa)
+            .map_err(|e| format!("not a PKCS#1 RSA public key: {e}"));
     }
     if pem.contains("-----BEGIN PUBLIC KEY-----") {
-        return RsaPublicKey::from_public_key_pem(pem).map_err(|e| format!("not an RSA public key (SPKI): {e}"));
+        if let Ok(key) = RsaPublicKey::from_public_key_pem(pem) {
+            return Ok(PublicKey::Rsa(key));
+        }
+        return p256::ecdsa::VerifyingKey::from_public_key_pem(pem)
+            .map(PublicKey::P256)
+            .map_err(|e| format!("not an RSA or P-256 public key (SPKI): {e}"));
     }
-    Err("expected a PEM RSA public key (-----BEGIN PUBLIC KEY----- or -----BEGIN RSA PUBLIC KEY-----)".to_string())
+    Err("expected a PEM public key (-----BEGIN PUBLIC KEY----- or -----BEGIN RSA PUBLIC KEY-----)".to_string())
 }
 
 /// A parsed compact JWS whose signature is not checked yet.
@@ -188,27 +231,33 @@ impl Jws {
         })
     }
 
-    /// Checks the signature with `key` under the header's `alg`, which must be one of `allowed`.
-    pub fn verify(&self, key: &RsaPublicKey, allowed: &[Alg]) -> Result<(), JwtError> {
+    /// Checks the signature with `key` under the header's `alg`, which must be one of `allowed` and fit the
+    /// key's kind.
+    pub fn verify(&self, key: &PublicKey, allowed: &[Alg]) -> Result<(), JwtError> {
         let alg = Alg::from_name(&self.alg).filter(|a| allowed.contains(a)).ok_or_else(|| {
             let names: Vec<&str> = allowed.iter().map(|a| a.name()).collect();
             rejected(format!("the JWT is signed with {}, expected {}", self.alg, names.join(" or ")))
         })?;
-        let signature = rsa::pkcs1v15::Signature::try_from(self.signature.as_slice());
-        let verified = match alg {
-            Alg::Rs256 => signature.map_err(|_| ()).and_then(|s| {
-                rsa::pkcs1v15::VerifyingKey::<Sha256>::new(key.clone())
-                    .verify(self.signing_input.as_bytes(), &s)
-                    .map_err(|_| ())
-            }),
-            Alg::Ps256 => rsa::pss::Signature::try_from(self.signature.as_slice()).map_err(|_| ()).and_then(|s| {
-                // `new` takes the digest's size (32 bytes) as the salt length, as PS256 (RFC 7518 §3.5) says.
-                rsa::pss::VerifyingKey::<Sha256>::new(key.clone())
-                    .verify(self.signing_input.as_bytes(), &s)
-                    .map_err(|_| ())
-            }),
+        let input = self.signing_input.as_bytes();
+        let signature = self.signature.as_slice();
+        let verified = match (alg, key) {
+            (Alg::Rs256, PublicKey::Rsa(key)) => rsa::pkcs1v15::Signature::try_from(signature)
+                .is_ok_and(|s| rsa::pkcs1v15::VerifyingKey::<Sha256>::new(key.clone()).verify(input, &s).is_ok()),
+            // `new` takes the digest's size (32 bytes) as the salt length, as PS256 (RFC 7518 §3.5) says.
+            (Alg::Ps256, PublicKey::Rsa(key)) => rsa::pss::Signature::try_from(signature)
+                .is_ok_and(|s| rsa::pss::VerifyingKey::<Sha256>::new(key.clone()).verify(input, &s).is_ok()),
+            (Alg::Es256, PublicKey::P256(key)) => {
+                p256::ecdsa::Signature::from_slice(signature).is_ok_and(|s| key.verify(input, &s).is_ok())
+            }
+            (alg, key) => {
+                return Err(rejected(format!("the JWT is signed with {}, but its key is {}", alg.name(), key.kind())))
+            }
         };
-        verified.map_err(|()| rejected("the JWT's signature does not verify with the key its kid names"))
+        if verified {
+            Ok(())
+        } else {
+            Err(rejected("the JWT's signature does not verify with the key its kid names"))
+        }
     }
 }
 
@@ -261,15 +310,28 @@ pub(crate) mod tests {
 
     /// A compact JWS of `header` and `claims` signed with `key` under `alg` (RS256 or PS256).
     pub fn sign(key: &RsaPrivateKey, alg: Alg, header: &Value, claims: &Value) -> String {
+        sign_with(header, claims, |input| match alg {
+            Alg::Rs256 => rsa::pkcs1v15::SigningKey::<Sha256>::new(key.clone()).sign(input).to_vec(),
+            Alg::Ps256 | Alg::Es256 => rsa::pss::SigningKey::<Sha256>::new(key.clone())
+                .sign_with_rng(&mut rsa::rand_core::OsRng, input)
+                .to_vec(),
+        })
+    }
+
+    /// A compact JWS of `header` and `claims` whose signature `signer` makes from the signing input.
+    pub fn sign_with(header: &Value, claims: &Value, signer: impl FnOnce(&[u8]) -> Vec<u8>) -> String {
         let input =
             format!("{}.{}", URL_SAFE_NO_PAD.encode(header.to_string()), URL_SAFE_NO_PAD.encode(claims.to_string()));
-        let signature = match alg {
-            Alg::Rs256 => rsa::pkcs1v15::SigningKey::<Sha256>::new(key.clone()).sign(input.as_bytes()).to_vec(),
-            Alg::Ps256 => rsa::pss::SigningKey::<Sha256>::new(key.clone())
-                .sign_with_rng(&mut rsa::rand_core::OsRng, input.as_bytes())
-                .to_vec(),
-        };
+        let signature = signer(input.as_bytes());
         format!("{input}.{}", URL_SAFE_NO_PAD.encode(signature))
+    }
+
+    /// A JWS signed ES256 with a P-256 key.
+    pub fn sign_es256(key: &p256::ecdsa::SigningKey, header: &Value, claims: &Value) -> String {
+        sign_with(header, claims, |input| {
+            let signature: p256::ecdsa::Signature = key.sign(input);
+            signature.to_bytes().to_vec()
+        })
     }
 
     fn claims(now: i64) -> Value {
@@ -292,9 +354,9 @@ pub(crate) mod tests {
                 exp: Some(3700)
             }
         );
-        jws.verify(&key.to_public_key(), &[Alg::Ps256]).unwrap();
+        jws.verify(&key.to_public_key().into(), &[Alg::Ps256]).unwrap();
         let jwt = sign(key, Alg::Rs256, &serde_json::json!({"alg": "RS256"}), &claims(100));
-        Jws::parse(&jwt).unwrap().verify(&key.to_public_key(), &[Alg::Rs256, Alg::Ps256]).unwrap();
+        Jws::parse(&jwt).unwrap().verify(&key.to_public_key().into(), &[Alg::Rs256, Alg::Ps256]).unwrap();
     }
 
     #[test]
@@ -302,7 +364,7 @@ pub(crate) mod tests {
         let (key, other) = keys();
         let header = serde_json::json!({"alg": "PS256", "typ": "JWT", "kid": "k1"});
         let jwt = sign(other, Alg::Ps256, &header, &claims(100));
-        let err = Jws::parse(&jwt).unwrap().verify(&key.to_public_key(), &[Alg::Ps256]).unwrap_err();
+        let err = Jws::parse(&jwt).unwrap().verify(&key.to_public_key().into(), &[Alg::Ps256]).unwrap_err();
         assert!(matches!(err, JwtError::Rejected(_)), "{err:?}");
 
         let jwt = sign(key, Alg::Ps256, &header, &claims(100));
@@ -310,12 +372,12 @@ pub(crate) mod tests {
         let forged =
             URL_SAFE_NO_PAD.encode(serde_json::json!({"iss": "sa-2", "aud": "https://aud", "exp": 9999}).to_string());
         parts[1] = &forged;
-        let err = Jws::parse(&parts.join(".")).unwrap().verify(&key.to_public_key(), &[Alg::Ps256]).unwrap_err();
+        let err = Jws::parse(&parts.join(".")).unwrap().verify(&key.to_public_key().into(), &[Alg::Ps256]).unwrap_err();
         assert!(matches!(err, JwtError::Rejected(_)), "{err:?}");
 
         // An RS256 signature under a PS256-only rule, and alg "none", are refused whatever the signature.
         let jwt = sign(key, Alg::Rs256, &serde_json::json!({"alg": "RS256"}), &claims(100));
-        let err = Jws::parse(&jwt).unwrap().verify(&key.to_public_key(), &[Alg::Ps256]).unwrap_err();
+        let err = Jws::parse(&jwt).unwrap().verify(&key.to_public_key().into(), &[Alg::Ps256]).unwrap_err();
         assert_eq!(err, JwtError::Rejected("the JWT is signed with RS256, expected PS256".into()));
         let none = format!(
             "{}.{}.",
@@ -323,7 +385,7 @@ pub(crate) mod tests {
             URL_SAFE_NO_PAD.encode(claims(100).to_string())
         );
         assert!(matches!(
-            Jws::parse(&none).unwrap().verify(&key.to_public_key(), &[Alg::Ps256]),
+            Jws::parse(&none).unwrap().verify(&key.to_public_key().into(), &[Alg::Ps256]),
             Err(JwtError::Rejected(_))
         ));
         // A PS256 signature with a salt other than 32 bytes is not PS256.
@@ -336,7 +398,26 @@ pub(crate) mod tests {
             .sign_with_rng(&mut rsa::rand_core::OsRng, input.as_bytes())
             .to_vec();
         let jwt = format!("{input}.{}", URL_SAFE_NO_PAD.encode(salted));
-        assert!(Jws::parse(&jwt).unwrap().verify(&key.to_public_key(), &[Alg::Ps256]).is_err());
+        assert!(Jws::parse(&jwt).unwrap().verify(&key.to_public_key().into(), &[Alg::Ps256]).is_err());
+    }
+
+    #[test]
+    fn es256_verifies_with_a_p256_key_and_algorithms_do_not_cross_key_kinds() {
+        let ec = p256::ecdsa::SigningKey::random(&mut rsa::rand_core::OsRng);
+        let ec_public = PublicKey::P256(*ec.verifying_key());
+        let header = serde_json::json!({"alg": "ES256", "typ": "JWT"});
+        let jwt = sign_es256(&ec, &header, &claims(100));
+        let all = [Alg::Rs256, Alg::Ps256, Alg::Es256];
+        Jws::parse(&jwt).unwrap().verify(&ec_public, &all).unwrap();
+        let other = p256::ecdsa::SigningKey::random(&mut rsa::rand_core::OsRng);
+        let err = Jws::parse(&jwt).unwrap().verify(&PublicKey::P256(*other.verifying_key()), &all).unwrap_err();
+        assert!(err.message().contains("does not verify"), "{err:?}");
+        let rsa_public = PublicKey::Rsa(keys().0.to_public_key());
+        let err = Jws::parse(&jwt).unwrap().verify(&rsa_public, &all).unwrap_err();
+        assert_eq!(err.message(), "the JWT is signed with ES256, but its key is an RSA key");
+        let jwt = sign(&keys().0, Alg::Rs256, &serde_json::json!({"alg": "RS256"}), &claims(100));
+        let err = Jws::parse(&jwt).unwrap().verify(&ec_public, &all).unwrap_err();
+        assert_eq!(err.message(), "the JWT is signed with RS256, but its key is a P-256 key");
     }
 
     #[test]
@@ -376,9 +457,13 @@ pub(crate) mod tests {
         use rsa::pkcs1::EncodeRsaPublicKey;
         let public = keys().0.to_public_key();
         let spki = public.to_public_key_pem(rsa::pkcs8::LineEnding::LF).unwrap();
-        assert_eq!(public_key_from_pem(&spki).unwrap(), public);
+        assert_eq!(public_key_from_pem(&spki).unwrap(), PublicKey::Rsa(public.clone()));
         let pkcs1 = public.to_pkcs1_pem(rsa::pkcs8::LineEnding::LF).unwrap();
-        assert_eq!(public_key_from_pem(&pkcs1).unwrap(), public);
+        assert_eq!(public_key_from_pem(&pkcs1).unwrap(), PublicKey::Rsa(public));
+        let ec = p256::ecdsa::SigningKey::random(&mut rsa::rand_core::OsRng);
+        let ec_public = *ec.verifying_key();
+        let spki = p256::pkcs8::EncodePublicKey::to_public_key_pem(&ec_public, rsa::pkcs8::LineEnding::LF).unwrap();
+        assert_eq!(public_key_from_pem(&spki).unwrap(), PublicKey::P256(ec_public));
         assert!(public_key_from_pem("-----BEGIN PRIVATE KEY-----\nAAAA\n-----END PRIVATE KEY-----").is_err());
         assert!(public_key_from_pem("-----BEGIN PUBLIC KEY-----\nAAAA\n-----END PUBLIC KEY-----").is_err());
     }

@@ -1,11 +1,15 @@
 //! The cloud token endpoints: what a client's cloud credentials talk to before they talk to YDB, served
 //! by the dev server so those credentials can be tested end to end without a cloud.
 //!
-//! | Route | Enabled by | Request | Answer |
-//! |---|---|---|---|
-//! | `POST /iam/v1/tokens` | `--iam-key KEY_ID:SERVICE_ACCOUNT_ID:PATH` | `{"jwt": "<PS256 JWS>"}` | `{"iamToken", "expiresAt"}` |
-//! | `GET /computeMetadata/v1/instance/service-accounts/default/token` | `--metadata-token SERVICE_ACCOUNT_ID` | header `Metadata-Flavor: Google` | `{"access_token", "expires_in", "token_type": "Bearer"}` |
-//! | `POST /oauth/token` | `--oauth-subject token:VALUE` or `jwt:KEY_ID:PATH` | RFC 8693 form | `{"access_token", "issued_token_type", "token_type", "expires_in"}` |
+//! - `POST /iam/v1/tokens` (`iam.rs`), on with `--iam-key KEY_ID:SERVICE_ACCOUNT_ID:PATH`: JSON
+//!   `{"jwt": "<PS256 JWS>"}` → `{"iamToken", "expiresAt"}`, Yandex Cloud IAM's REST exchange.
+//! - `GET /computeMetadata/v1/instance/service-accounts/default/token` (`metadata.rs`), on with
+//!   `--metadata-token SERVICE_ACCOUNT_ID`: header `Metadata-Flavor: Google` →
+//!   `{"access_token", "expires_in", "token_type": "Bearer"}`, the instance metadata service.
+//! - `POST /oauth/token` (`oauth.rs`), on with `--oauth-subject token:VALUE` or `jwt:KEY_ID:PATH`: an
+//!   RFC 8693 form → `{"access_token", "issued_token_type", "token_type", "expires_in"}`.
+//!
+//! `jwt.rs` parses and verifies the JWTs (RS256, PS256, ES256).
 //!
 //! The routes share the gRPC port: [`TokenEndpointsLayer`] sits inside the guard and CORS layers (so
 //! browsers get the same origin rules and preflight answers as gRPC-web) and answers these paths before
@@ -25,11 +29,11 @@ use std::task::{Context, Poll};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use bytes::Bytes;
-use http::{HeaderValue, Method, Request, Response, StatusCode};
+use http::{HeaderValue, Request, Response, StatusCode};
 use http_body_util::{BodyExt, Full, Limited};
-use rsa::RsaPublicKey;
 use tonic::body::Body;
 
+use self::jwt::PublicKey;
 use crate::faults::Faults;
 use crate::state::State;
 
@@ -60,7 +64,8 @@ const MAX_BODY_BYTES: usize = 64 * 1024;
 pub struct IamKey {
     pub key_id: String,
     pub service_account_id: String,
-    pub key: RsaPublicKey,
+    /// An RSA key (service-account JWTs are PS256).
+    pub key: PublicKey,
 }
 
 impl fmt::Debug for IamKey {
@@ -73,7 +78,7 @@ impl fmt::Debug for IamKey {
 }
 
 /// Reads a PEM public key file for a flag.
-fn read_key(path: &str, flag: &str) -> Result<RsaPublicKey, String> {
+fn read_key(path: &str, flag: &str) -> Result<PublicKey, String> {
     let pem = std::fs::read_to_string(path).map_err(|e| format!("{flag}: cannot read {path}: {e}"))?;
     jwt::public_key_from_pem(&pem).map_err(|e| format!("{flag}: {path}: {e}"))
 }
@@ -86,15 +91,52 @@ impl IamKey {
             (Some(key_id), Some(account), Some(path))
                 if !key_id.is_empty() && !account.is_empty() && !path.is_empty() =>
             {
-                Ok(IamKey {
-                    key_id: key_id.to_string(),
-                    service_account_id: account.to_string(),
-                    key: read_key(path, "--iam-key")?,
-                })
+                let key = read_key(path, "--iam-key")?;
+                if !matches!(key, PublicKey::Rsa(_)) {
+                    return Err(format!("--iam-key: {path}: service-account keys are RSA (their JWTs are PS256)"));
+                }
+                Ok(IamKey { key_id: key_id.to_string(), service_account_id: account.to_string(), key })
             }
             _ => Err(format!("--iam-key wants KEY_ID:SERVICE_ACCOUNT_ID:PATH, got {value:?}")),
         }
     }
+
+    /// From `--iam-key-file PATH`: a service account's authorized key as Yandex Cloud writes it (`yc iam
+    /// key create --output key.json`): `id`, `service_account_id`, and `public_key` (PEM) or, without it,
+    /// the public half of `private_key` — so one file can drive both a client and this server.
+    pub fn from_key_file(path: &str) -> Result<IamKey, String> {
+        let flag = "--iam-key-file";
+        let text = std::fs::read_to_string(path).map_err(|e| format!("{flag}: cannot read {path}: {e}"))?;
+        let json: serde_json::Value =
+            serde_json::from_str(&text).map_err(|_| format!("{flag}: {path} is not a JSON key file"))?;
+        let field = |name: &str| json.get(name).and_then(|v| v.as_str()).filter(|v| !v.is_empty());
+        let (Some(key_id), Some(account)) = (field("id"), field("service_account_id")) else {
+            return Err(format!("{flag}: {path} has no id and service_account_id"));
+        };
+        let key = match (field("public_key"), field("private_key")) {
+            (Some(public), _) => jwt::public_key_from_pem(public).map_err(|e| format!("{flag}: {path}: {e}"))?,
+            (None, Some(private)) => public_half(private).map_err(|e| format!("{flag}: {path}: {e}"))?,
+            (None, None) => return Err(format!("{flag}: {path} has neither public_key nor private_key")),
+        };
+        if !matches!(key, PublicKey::Rsa(_)) {
+            return Err(format!("{flag}: {path}: service-account keys are RSA (their JWTs are PS256)"));
+        }
+        Ok(IamKey { key_id: key_id.to_string(), service_account_id: account.to_string(), key })
+    }
+}
+
+/// The public half of a PEM RSA private key (PKCS#8 or PKCS#1), after whatever precedes the PEM (Yandex
+/// Cloud's key files start theirs with a `PLEASE DO NOT REMOVE THIS LINE!` line). Errors never quote it.
+fn public_half(private_pem: &str) -> Result<PublicKey, String> {
+    use rsa::pkcs1::DecodeRsaPrivateKey;
+    use rsa::pkcs8::DecodePrivateKey;
+    let pem = private_pem.find("-----BEGIN").and_then(|start| private_pem.get(start..)).unwrap_or_default();
+    let key = if pem.starts_with("-----BEGIN RSA PRIVATE KEY-----") {
+        rsa::RsaPrivateKey::from_pkcs1_pem(pem).ok()
+    } else {
+        rsa::RsaPrivateKey::from_pkcs8_pem(pem).ok()
+    };
+    key.map(|k| PublicKey::Rsa(k.to_public_key())).ok_or_else(|| "private_key is not a PEM RSA private key".to_string())
 }
 
 /// A subject token the OAuth token exchange accepts.
@@ -102,8 +144,9 @@ impl IamKey {
 pub enum OauthSubject {
     /// This exact token (compared in constant time).
     Token(String),
-    /// A JWT signed (RS256 or PS256) with this key; its `kid`, when it has one, must be `key_id`.
-    Jwt { key_id: String, key: RsaPublicKey },
+    /// A JWT signed with this key (RS256 or PS256 for an RSA key, ES256 for a P-256 one); its `kid`, when
+    /// it has one, must be `key_id`.
+    Jwt { key_id: String, key: PublicKey },
 }
 
 impl fmt::Debug for OauthSubject {
@@ -204,14 +247,8 @@ impl Route {
         }
     }
 
-    fn method(self) -> Method {
-        match self {
-            Route::Metadata => Method::GET,
-            Route::Iam | Route::Oauth => Method::POST,
-        }
-    }
-
-    fn method_name(self) -> &'static str {
+    /// The one method the route answers.
+    fn method(self) -> &'static str {
         match self {
             Route::Metadata => "GET",
             Route::Iam | Route::Oauth => "POST",
@@ -221,7 +258,9 @@ impl Route {
     /// The flag that turns the route on, when `config` has it off.
     fn missing_flag(self, config: &Config) -> Option<&'static str> {
         match self {
-            Route::Iam if config.iam_keys.is_empty() => Some("--iam-key KEY_ID:SERVICE_ACCOUNT_ID:PATH"),
+            Route::Iam if config.iam_keys.is_empty() => {
+                Some("--iam-key KEY_ID:SERVICE_ACCOUNT_ID:PATH or --iam-key-file KEY.json")
+            }
             Route::Metadata if config.metadata_account.is_none() => Some("--metadata-token SERVICE_ACCOUNT_ID"),
             Route::Oauth if config.oauth_subjects.is_empty() => Some("--oauth-subject token:VALUE|jwt:KEY_ID:PATH"),
             _ => None,
@@ -313,10 +352,10 @@ where
         let message = format!("{} is not served: start the dev server with {flag}", route.path());
         return route.error(StatusCode::NOT_FOUND, &message);
     }
-    if request.method() != route.method() {
+    if request.method().as_str() != route.method() {
         let message = format!("{} answers {} only", route.path(), route.method());
         let mut response = route.error(StatusCode::METHOD_NOT_ALLOWED, &message);
-        response.headers_mut().insert(http::header::ALLOW, HeaderValue::from_static(route.method_name()));
+        response.headers_mut().insert(http::header::ALLOW, HeaderValue::from_static(route.method()));
         return response;
     }
     match route {
@@ -407,10 +446,37 @@ mod tests {
         std::fs::write(&path, pem).unwrap();
         let key = IamKey::from_flag(&format!("kid-1:sa-1:{}", path.display())).unwrap();
         assert_eq!((key.key_id.as_str(), key.service_account_id.as_str()), ("kid-1", "sa-1"));
-        assert_eq!(key.key, public);
+        assert_eq!(key.key, public.clone().into());
         assert!(IamKey::from_flag("kid-1:sa-1").is_err());
         assert!(IamKey::from_flag(&format!(":sa-1:{}", path.display())).is_err());
         assert!(IamKey::from_flag("kid-1:sa-1:/nonexistent").unwrap_err().contains("cannot read"));
+        let ec = p256::ecdsa::SigningKey::random(&mut rsa::rand_core::OsRng);
+        let ec_pem = p256::pkcs8::EncodePublicKey::to_public_key_pem(ec.verifying_key(), rsa::pkcs8::LineEnding::LF);
+        let ec_path = dir.path().join("ec.pem");
+        std::fs::write(&ec_path, ec_pem.unwrap()).unwrap();
+        let err = IamKey::from_flag(&format!("kid-1:sa-1:{}", ec_path.display())).unwrap_err();
+        assert!(err.contains("service-account keys are RSA"), "{err}");
+        let subject = OauthSubject::from_flag(&format!("jwt:ec:{}", ec_path.display())).unwrap();
+        assert!(matches!(subject, OauthSubject::Jwt { key: PublicKey::P256(_), .. }));
+
+        // A Yandex Cloud key file: with its public key, or only the private one (and its warning line).
+        let private = rsa::pkcs8::EncodePrivateKey::to_pkcs8_pem(&jwt::tests::keys().0, rsa::pkcs8::LineEnding::LF);
+        let private = format!("PLEASE DO NOT REMOVE THIS LINE! Yandex.Cloud SA Key ID <kid-2>\n{}", *private.unwrap());
+        let pem = rsa::pkcs8::EncodePublicKey::to_public_key_pem(&public, rsa::pkcs8::LineEnding::LF).unwrap();
+        for json in [
+            serde_json::json!({"id": "kid-2", "service_account_id": "sa-2", "public_key": pem, "private_key": "x"}),
+            serde_json::json!({"id": "kid-2", "service_account_id": "sa-2", "private_key": private}),
+        ] {
+            let file = dir.path().join("key.json");
+            std::fs::write(&file, json.to_string()).unwrap();
+            let key = IamKey::from_key_file(&file.display().to_string()).unwrap();
+            assert_eq!((key.key_id.as_str(), key.service_account_id.as_str()), ("kid-2", "sa-2"));
+            assert_eq!(key.key, public.clone().into());
+        }
+        let file = dir.path().join("bad.json");
+        std::fs::write(&file, r#"{"id": "k", "service_account_id": "s", "private_key": "SECRET-BITS"}"#).unwrap();
+        let err = IamKey::from_key_file(&file.display().to_string()).unwrap_err();
+        assert!(err.contains("not a PEM RSA private key") && !err.contains("SECRET"), "{err}");
 
         let subject = OauthSubject::from_flag("token:s3cr:et").unwrap();
         assert!(matches!(&subject, OauthSubject::Token(t) if t == "s3cr:et"));

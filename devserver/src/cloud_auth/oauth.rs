@@ -11,11 +11,12 @@
 //! is its "unauthenticated", 5xx "unavailable", other 4xx "bad request".
 //!
 //! Accepted subjects (`--oauth-subject`): a fixed token (`token:VALUE`) with type access_token, id_token or
-//! jwt, or a JWT (`jwt:KEY_ID:PATH`) of type jwt or id_token signed RS256 or PS256 with that key (its
-//! `kid`, when present, must be KEY_ID), not expired. The issued token authenticates as the JWT's `sub`
-//! (else its `iss`, else the key id), or as `oauth-subject` for a fixed token. Audience, scope, resource
-//! and actor tokens are accepted and not checked. Errors follow RFC 6749 §5.2: 400 with `error` one of
-//! `invalid_request`, `invalid_grant`, `unsupported_grant_type`, and an `error_description`.
+//! jwt, or a JWT (`jwt:KEY_ID:PATH`) of type jwt or id_token signed with that key (RS256 or PS256 for an
+//! RSA key, ES256 for a P-256 one; its `kid`, when present, must be KEY_ID), not expired. The issued token
+//! authenticates as the JWT's `sub` (else its `iss`, else the key id), or as `oauth-subject` for a fixed
+//! token. Audience, scope, resource and actor tokens are accepted and not checked. Errors follow RFC 6749
+//! §5.2: 400 with `error` one of `invalid_request`, `invalid_grant`, `unsupported_grant_type`, and an
+//! `error_description`.
 
 use std::collections::HashMap;
 
@@ -23,7 +24,7 @@ use http::{Response, StatusCode};
 use serde_json::json;
 use tonic::body::Body;
 
-use super::jwt::{check_times, Alg, Jws, JwtError};
+use super::jwt::{check_times, Alg, Jws, JwtError, PublicKey};
 use super::{Config, OauthSubject};
 use crate::auth::Auth;
 
@@ -97,7 +98,7 @@ fn subject_of(token: &str, token_type: &str, config: &Config, now: i64) -> Resul
     if fixed && fixed_type {
         return Ok(FIXED_SUBJECT.to_string());
     }
-    let keys: Vec<(&str, &rsa::RsaPublicKey)> = config
+    let keys: Vec<(&str, &PublicKey)> = config
         .oauth_subjects
         .iter()
         .filter_map(|s| match s {
@@ -109,7 +110,7 @@ fn subject_of(token: &str, token_type: &str, config: &Config, now: i64) -> Resul
         return Err("the subject token is not one this server accepts".to_string());
     }
     let jws = Jws::parse(token).map_err(|e| format!("the subject token is not a JWT: {}", e.message()))?;
-    let candidates: Vec<&(&str, &rsa::RsaPublicKey)> = match jws.kid.as_deref() {
+    let candidates: Vec<&(&str, &PublicKey)> = match jws.kid.as_deref() {
         Some(kid) => keys.iter().filter(|(id, _)| *id == kid).collect(),
         None => keys.iter().collect(),
     };
@@ -118,7 +119,7 @@ fn subject_of(token: &str, token_type: &str, config: &Config, now: i64) -> Resul
     }
     let mut last = JwtError::Rejected("no key".to_string());
     for (key_id, key) in candidates {
-        match jws.verify(key, &[Alg::Rs256, Alg::Ps256]) {
+        match jws.verify(key, &[Alg::Rs256, Alg::Ps256, Alg::Es256]) {
             Ok(()) => {
                 check_times(&jws.claims, now, false, None).map_err(|e| e.message().to_string())?;
                 let claims = &jws.claims;
@@ -197,7 +198,7 @@ mod tests {
         Config {
             oauth_subjects: vec![
                 OauthSubject::Token("fixed secret".into()),
-                OauthSubject::Jwt { key_id: "idp-1".into(), key: keys().0.to_public_key() },
+                OauthSubject::Jwt { key_id: "idp-1".into(), key: keys().0.to_public_key().into() },
             ],
             ..Config::default()
         }

@@ -91,6 +91,7 @@ mod math;
 mod parser;
 mod prepare;
 mod scheme;
+mod scratch;
 mod text;
 mod tx;
 mod types;

@@ -123,9 +123,8 @@ impl Engine {
                 (dir.join("ydb.sqlite"), None)
             }
             None => {
-                let dir = std::env::temp_dir().join(format!("ydb-devserver-{}", uuid::Uuid::new_v4()));
-                std::fs::create_dir_all(&dir)
-                    .map_err(|e| EngineError::internal(format!("Cannot create {}: {e}", dir.display())))?;
+                let dir = super::scratch::create()
+                    .map_err(|e| EngineError::internal(format!("Cannot create a scratch directory: {e}")))?;
                 (dir.join("ydb.sqlite"), Some(dir))
             }
         };

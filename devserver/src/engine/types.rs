@@ -34,6 +34,16 @@ pub enum Prim {
     Json,
     Uuid,
     JsonDocument,
+    DyNumber,
+    /// The wide date and time types (144169 BC to 148107 AD): Int32 days, Int64 seconds/microseconds.
+    Date32,
+    Datetime64,
+    Timestamp64,
+    Interval64,
+    /// A date or time with a time zone name, on the wire as text: `2024-05-06,Europe/Berlin`.
+    TzDate,
+    TzDatetime,
+    TzTimestamp,
 }
 
 const PRIMS: &[(Prim, &str, P)] = &[
@@ -58,7 +68,22 @@ const PRIMS: &[(Prim, &str, P)] = &[
     (Prim::Json, "Json", P::Json),
     (Prim::Uuid, "Uuid", P::Uuid),
     (Prim::JsonDocument, "JsonDocument", P::JsonDocument),
+    (Prim::DyNumber, "DyNumber", P::Dynumber),
+    (Prim::Date32, "Date32", P::Date32),
+    (Prim::Datetime64, "Datetime64", P::Datetime64),
+    (Prim::Timestamp64, "Timestamp64", P::Timestamp64),
+    (Prim::Interval64, "Interval64", P::Interval64),
+    (Prim::TzDate, "TzDate", P::TzDate),
+    (Prim::TzDatetime, "TzDatetime", P::TzDatetime),
+    (Prim::TzTimestamp, "TzTimestamp", P::TzTimestamp),
 ];
+
+/// The bounds of the wide types, YDB's: 144169 BC-01-01 to 148107-12-31.
+pub const DATE32_RANGE: (i128, i128) = (-53_375_809, 53_375_807);
+pub const DATETIME64_RANGE: (i128, i128) = (-4_611_669_897_600, 4_611_669_811_199);
+pub const TIMESTAMP64_RANGE: (i128, i128) = (-4_611_669_897_600_000_000, 4_611_669_811_199_999_999);
+/// An Interval64 spans at most the whole Timestamp64 range.
+pub const INTERVAL64_MAX: i128 = TIMESTAMP64_RANGE.1 - TIMESTAMP64_RANGE.0;
 
 impl Prim {
     /// Looks a primitive type up by its YQL name (case-insensitive; `Text`/`Bytes` aliases accepted).
@@ -96,6 +121,10 @@ impl Prim {
             Prim::Datetime => (0, 4_291_747_199),
             Prim::Timestamp => (0, 4_291_747_199_999_999),
             Prim::Interval => (-4_291_747_199_999_999, 4_291_747_199_999_999),
+            Prim::Date32 => DATE32_RANGE,
+            Prim::Datetime64 => DATETIME64_RANGE,
+            Prim::Timestamp64 => TIMESTAMP64_RANGE,
+            Prim::Interval64 => (-INTERVAL64_MAX, INTERVAL64_MAX),
             _ => return None,
         })
     }
@@ -133,7 +162,24 @@ impl Prim {
         matches!(self, Prim::String | Prim::Utf8 | Prim::Json | Prim::Yson | Prim::JsonDocument)
     }
     pub fn is_temporal(self) -> bool {
-        matches!(self, Prim::Date | Prim::Datetime | Prim::Timestamp | Prim::Interval)
+        matches!(
+            self,
+            Prim::Date
+                | Prim::Datetime
+                | Prim::Timestamp
+                | Prim::Interval
+                | Prim::Date32
+                | Prim::Datetime64
+                | Prim::Timestamp64
+                | Prim::Interval64
+        )
+    }
+    pub fn is_interval(self) -> bool {
+        matches!(self, Prim::Interval | Prim::Interval64)
+    }
+    /// The types held as text that is checked but kept as written: the Tz types and DyNumber.
+    pub fn is_checked_text(self) -> bool {
+        matches!(self, Prim::TzDate | Prim::TzDatetime | Prim::TzTimestamp | Prim::DyNumber)
     }
 }
 
@@ -147,6 +193,9 @@ pub enum Type {
     Tuple(Vec<Type>),
     Struct(Vec<(String, Type)>),
     Dict(Box<Type>, Box<Type>),
+    /// A variant over the members of a `Struct` or the elements of a `Tuple` (the boxed type).
+    Variant(Box<Type>),
+    Tagged(String, Box<Type>),
     Void,
     Null,
     EmptyList,
@@ -168,6 +217,13 @@ impl Type {
     pub fn unopt(&self) -> &Type {
         match self {
             Type::Optional(t) => t,
+            t => t,
+        }
+    }
+    /// The type under any `Tagged` wrappers.
+    pub fn untagged(&self) -> &Type {
+        match self {
+            Type::Tagged(_, t) => t.untagged(),
             t => t,
         }
     }
@@ -200,6 +256,19 @@ impl Type {
                 key: Some(Box::new(k.to_proto())),
                 payload: Some(Box::new(v.to_proto())),
             })),
+            Type::Variant(inner) => {
+                use ydb::variant_type::Type as V;
+                T::VariantType(ydb::VariantType {
+                    r#type: match inner.to_proto().r#type {
+                        Some(T::StructType(s)) => Some(V::StructItems(s)),
+                        Some(T::TupleType(t)) => Some(V::TupleItems(t)),
+                        _ => None,
+                    },
+                })
+            }
+            Type::Tagged(tag, t) => {
+                T::TaggedType(Box::new(ydb::TaggedType { tag: tag.clone(), r#type: Some(Box::new(t.to_proto())) }))
+            }
             Type::Void => T::VoidType(0),
             Type::Null => T::NullType(0),
             Type::EmptyList => T::EmptyListType(0),
@@ -227,6 +296,15 @@ impl Type {
                 Box::new(Type::from_proto(d.key.as_deref()?)?),
                 Box::new(Type::from_proto(d.payload.as_deref()?)?),
             ),
+            T::VariantType(v) => {
+                use ydb::variant_type::Type as V;
+                let wrap = |t: T| ydb::Type { r#type: Some(t) };
+                Type::Variant(Box::new(match v.r#type.as_ref()? {
+                    V::StructItems(s) => Type::from_proto(&wrap(T::StructType(s.clone())))?,
+                    V::TupleItems(t) => Type::from_proto(&wrap(T::TupleType(t.clone())))?,
+                }))
+            }
+            T::TaggedType(t) => Type::Tagged(t.tag.clone(), Box::new(Type::from_proto(t.r#type.as_deref()?)?)),
             T::VoidType(_) => Type::Void,
             T::NullType(_) => Type::Null,
             T::EmptyListType(_) => Type::EmptyList,
@@ -264,6 +342,13 @@ impl fmt::Display for Type {
                 write!(f, ">")
             }
             Type::Dict(k, v) => write!(f, "Dict<{k},{v}>"),
+            Type::Variant(inner) => {
+                // `Variant<Int32,Utf8>` over a tuple, `Variant<'a':Int32>` over a struct.
+                let text = inner.to_string();
+                let items = text.split_once('<').map(|(_, rest)| rest).unwrap_or(">");
+                write!(f, "Variant<{items}")
+            }
+            Type::Tagged(tag, t) => write!(f, "Tagged<{t},'{tag}'>"),
             Type::Void => write!(f, "Void"),
             Type::Null => write!(f, "Null"),
             Type::EmptyList => write!(f, "EmptyList"),
@@ -285,5 +370,18 @@ mod tests {
         ])));
         assert_eq!(Type::from_proto(&t.to_proto()).unwrap(), t);
         assert_eq!(t.to_string(), "List<Struct<'a':Int32,'b':Optional<Decimal(22,9)>>>");
+    }
+
+    #[test]
+    fn variants_and_tags_round_trip() {
+        let s = Type::Variant(Box::new(Type::Struct(vec![("a".into(), Type::Prim(Prim::Int32))])));
+        let t = Type::Variant(Box::new(Type::Tuple(vec![Type::Prim(Prim::Utf8), Type::Prim(Prim::Date32)])));
+        let g = Type::Tagged("user".into(), Box::new(Type::Prim(Prim::TzTimestamp)));
+        for ty in [&s, &t, &g] {
+            assert_eq!(Type::from_proto(&ty.to_proto()).as_ref(), Some(ty));
+        }
+        assert_eq!(s.to_string(), "Variant<'a':Int32>");
+        assert_eq!(t.to_string(), "Variant<Utf8,Date32>");
+        assert_eq!(g.to_string(), "Tagged<TzTimestamp,'user'>");
     }
 }

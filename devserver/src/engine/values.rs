@@ -5,10 +5,13 @@
 //! again. Every conversion checks ranges: a value outside its type's range is an error, never a wrap.
 //!
 //! SQLite storage per YDB type (chosen so that SQLite's order is YDB's order for key columns):
-//! - Bool, Int8..Int64, Uint8..Uint32, Date, Datetime, Timestamp, Interval: INTEGER as is.
+//! - Bool, Int8..Int64, Uint8..Uint32, Date, Datetime, Timestamp, Interval and their wide forms (Date32,
+//!   Datetime64, Timestamp64, Interval64): INTEGER as is.
 //! - Uint64: INTEGER holding `value XOR 2^63` reinterpreted as i64, so values above 2^63 sort right.
 //! - Float, Double: REAL.
 //! - String, Yson: BLOB; Utf8, Json, JsonDocument: TEXT (byte order, SQLite's BINARY collation).
+//! - TzDate, TzDatetime, TzTimestamp (`2024-05-06,Europe/Berlin`), DyNumber: TEXT as written, after a
+//!   check of its form (see [`check_text`]).
 //! - Decimal: 16-byte big-endian BLOB of the scaled i128 with the sign bit flipped (sorts numerically).
 //! - Uuid: 16-byte BLOB of YDB's 128-bit value (big-endian).
 
@@ -40,6 +43,8 @@ pub enum Value {
     Dict(Vec<(Value, Value)>),
     /// A present Optional whose inner value is itself an (Optional) NULL: `Just(NULL)`.
     Just(Box<Value>),
+    /// A variant's alternative (by its index among the struct's members or the tuple's elements) and value.
+    Variant(u32, Box<Value>),
 }
 
 impl Value {
@@ -69,6 +74,8 @@ pub fn from_proto(ty: &Type, v: &ydb::Value) -> Result<Value, String> {
     match ty {
         Type::Optional(inner) => match &v.value {
             Some(PV::NullFlagValue(_)) => Ok(Value::Null),
+            // A present Optional<Variant> is the variant's own value, whose `nested_value` is its alternative's.
+            Some(PV::NestedValue(_)) if matches!(inner.untagged(), Type::Variant(_)) => from_proto(inner, v),
             Some(PV::NestedValue(n)) => {
                 let inner_v = from_proto(inner, n)?;
                 Ok(if inner_v.is_null() { Value::Just(Box::new(Value::Null)) } else { inner_v })
@@ -82,6 +89,14 @@ pub fn from_proto(ty: &Type, v: &ydb::Value) -> Result<Value, String> {
             _ => from_proto(inner, v),
         },
         Type::Null | Type::Void => Ok(Value::Null),
+        Type::Tagged(_, t) => from_proto(t, v),
+        Type::Variant(inner) => {
+            let alt = alternatives(inner).get(v.variant_index as usize).copied().ok_or_else(bad)?;
+            match &v.value {
+                Some(PV::NestedValue(n)) => Ok(Value::Variant(v.variant_index, Box::new(from_proto(alt, n)?))),
+                _ => Err(bad()),
+            }
+        }
         Type::EmptyList => Ok(Value::List(Vec::new())),
         Type::EmptyDict => Ok(Value::Dict(Vec::new())),
         Type::List(t) => Ok(Value::List(v.items.iter().map(|i| from_proto(t, i)).collect::<Result<_, _>>()?)),
@@ -121,11 +136,22 @@ pub fn from_proto(ty: &Type, v: &ydb::Value) -> Result<Value, String> {
     }
 }
 
+/// The types of a variant's alternatives: the struct's members or the tuple's elements.
+pub fn alternatives(inner: &Type) -> Vec<&Type> {
+    match inner {
+        Type::Struct(ms) => ms.iter().map(|(_, t)| t).collect(),
+        Type::Tuple(ts) => ts.iter().collect(),
+        _ => Vec::new(),
+    }
+}
+
 fn prim_from_proto(p: Prim, v: &ydb::Value) -> Option<Value> {
     let pv = v.value.as_ref()?;
     Some(match (p, pv) {
         (Prim::Bool, PV::BoolValue(b)) => Value::Bool(*b),
-        (Prim::Int8 | Prim::Int16 | Prim::Int32, PV::Int32Value(i)) => Value::Int((*i).into()),
+        (Prim::Int8 | Prim::Int16 | Prim::Int32 | Prim::Date32, PV::Int32Value(i)) => Value::Int((*i).into()),
+        (Prim::Datetime64 | Prim::Timestamp64 | Prim::Interval64, PV::Int64Value(i)) => Value::Int((*i).into()),
+        (p, PV::TextValue(t)) if p.is_checked_text() => Value::Text(check_text(p, t)?.to_owned()),
         (Prim::Uint8 | Prim::Uint16 | Prim::Uint32 | Prim::Date | Prim::Datetime, PV::Uint32Value(i)) => {
             Value::Int((*i).into())
         }
@@ -139,6 +165,26 @@ fn prim_from_proto(p: Prim, v: &ydb::Value) -> Option<Value> {
         (Prim::Uuid, PV::Low128(lo)) => Value::Uuid(u128::from(v.high_128) << 64 | u128::from(*lo)),
         _ => return None,
     })
+}
+
+/// Checks the text of a Tz type (`<date or time>,<zone name>`) or a DyNumber (a decimal number in
+/// plain or exponent form); `None` if it is not one. The text is kept as written.
+pub fn check_text(p: Prim, text: &str) -> Option<&str> {
+    if p == Prim::DyNumber {
+        let digits = text.bytes().filter(u8::is_ascii_digit).count();
+        let form = text.bytes().all(|b| b.is_ascii_digit() || matches!(b, b'.' | b'e' | b'E' | b'+' | b'-'));
+        return (digits > 0 && form && text.parse::<f64>().is_ok()).then_some(text);
+    }
+    let (moment, zone) = text.rsplit_once(',')?;
+    let zone_ok = !zone.is_empty()
+        && zone.len() <= 64
+        && zone.bytes().all(|b| b.is_ascii_alphanumeric() || matches!(b, b'/' | b'_' | b'-' | b'+'));
+    let moment_ok = match p {
+        Prim::TzDate => parse_date(moment).is_some(),
+        Prim::TzDatetime => !moment.contains('.') && parse_timestamp(moment).is_some(),
+        _ => parse_timestamp(moment).is_some(),
+    };
+    (zone_ok && moment_ok).then_some(text)
 }
 
 /// Checks that an integer-like value fits its primitive type.
@@ -157,6 +203,16 @@ pub fn to_proto(ty: &Type, v: &Value) -> ydb::Value {
         (_, Value::Null) => pv(PV::NullFlagValue(0)),
         (Type::Optional(inner), Value::Just(x)) => pv(PV::NestedValue(Box::new(to_proto(inner, x)))),
         (Type::Optional(inner), v) => to_proto(inner, v),
+        (Type::Tagged(_, t), v) => to_proto(t, v),
+        (Type::Variant(inner), Value::Variant(i, x)) => {
+            let alt = alternatives(inner).get(*i as usize).map(|t| (*t).clone()).unwrap_or(Type::Void);
+            ydb::Value {
+                value: Some(PV::NestedValue(Box::new(to_proto(&alt, x)))),
+                variant_index: *i,
+                ..Default::default()
+            }
+        }
+        (Type::EmptyList | Type::EmptyDict, _) => ydb::Value::default(),
         (Type::List(t), Value::List(items)) => {
             ydb::Value { items: items.iter().map(|i| to_proto(t, i)).collect(), ..Default::default() }
         }
@@ -182,7 +238,7 @@ pub fn to_proto(ty: &Type, v: &Value) -> ydb::Value {
         }
         (Type::Prim(p), v) => pv(match (p, v) {
             (_, Value::Bool(b)) => PV::BoolValue(*b),
-            (Prim::Int8 | Prim::Int16 | Prim::Int32, Value::Int(i)) => PV::Int32Value(*i as i32),
+            (Prim::Int8 | Prim::Int16 | Prim::Int32 | Prim::Date32, Value::Int(i)) => PV::Int32Value(*i as i32),
             (Prim::Uint8 | Prim::Uint16 | Prim::Uint32 | Prim::Date | Prim::Datetime, Value::Int(i)) => {
                 PV::Uint32Value(*i as u32)
             }
@@ -212,11 +268,7 @@ pub fn to_sql(ty: &Type, v: &Value) -> rusqlite::types::Value {
         (_, Value::Text(t)) => S::Text(t.clone()),
         (_, Value::Decimal(d)) => S::Blob(((*d as u128) ^ (1u128 << 127)).to_be_bytes().to_vec()),
         (_, Value::Uuid(u)) => S::Blob(u.to_be_bytes().to_vec()),
-        (_, other) => {
-            let t = Type::Prim(Prim::String);
-            let _ = t;
-            S::Blob(to_proto(ty, other).encode_to_vec())
-        }
+        (_, other) => S::Blob(to_proto(ty, other).encode_to_vec()),
     }
 }
 
@@ -268,6 +320,7 @@ pub fn compare(a: &Value, b: &Value) -> Option<Ordering> {
         (Value::Text(x), Value::Bytes(y)) => x.as_bytes().cmp(y.as_slice()),
         (Value::Uuid(x), Value::Uuid(y)) => x.cmp(y),
         (Value::Just(x), Value::Just(y)) => total_cmp(x, y),
+        (Value::Variant(i, x), Value::Variant(j, y)) => i.cmp(j).then_with(|| total_cmp(x, y)),
         (Value::List(x), Value::List(y)) => {
             for (p, q) in x.iter().zip(y) {
                 match total_cmp(p, q) {
@@ -472,6 +525,47 @@ mod tests {
         assert_eq!(format_decimal(-1_500_000_000, 9), "-1.5");
         let u = "123e4567-e89b-12d3-a456-426614174000";
         assert_eq!(format_uuid(parse_uuid(u).unwrap()), u);
+    }
+
+    #[test]
+    fn wide_and_text_checked_types_round_trip_through_proto() {
+        let cases = [
+            (Prim::Date32, PV::Int32Value(-800_000)),
+            (Prim::Datetime64, PV::Int64Value(-62_000_000_000)),
+            (Prim::Timestamp64, PV::Int64Value(5_000_000_000_000_000)),
+            (Prim::Interval64, PV::Int64Value(-9_000_000_000_000_000_000)),
+            (Prim::TzDate, PV::TextValue("2024-05-06,Europe/Berlin".into())),
+            (Prim::TzDatetime, PV::TextValue("2024-05-06T07:08:09,America/New_York".into())),
+            (Prim::TzTimestamp, PV::TextValue("2024-05-06T07:08:09.123456,Asia/Tokyo".into())),
+            (Prim::DyNumber, PV::TextValue("-1.25e-40".into())),
+        ];
+        for (p, v) in cases {
+            let t = Type::Prim(p);
+            let value = from_proto(&t, &pv(v.clone())).unwrap();
+            assert_eq!(to_proto(&t, &value).value, Some(v), "{t}");
+        }
+        for (p, text) in
+            [(Prim::TzDate, "2024-05-06"), (Prim::TzDatetime, "2024-05-06T07:08:09.5,UTC"), (Prim::DyNumber, "1x")]
+        {
+            assert!(from_proto(&Type::Prim(p), &pv(PV::TextValue(text.into()))).is_err(), "{text}");
+        }
+        let wide = Type::Prim(Prim::Timestamp64);
+        assert!(from_proto(&wide, &pv(PV::Int64Value(i64::MAX))).is_err());
+    }
+
+    #[test]
+    fn variants_keep_their_alternative() {
+        let t = Type::Variant(Box::new(Type::Tuple(vec![Type::Prim(Prim::Utf8), Type::Prim(Prim::Int32)])));
+        let v = ydb::Value {
+            value: Some(PV::NestedValue(Box::new(pv(PV::Int32Value(7))))),
+            variant_index: 1,
+            ..Default::default()
+        };
+        let value = from_proto(&t, &v).unwrap();
+        assert_eq!(value, Value::Variant(1, Box::new(Value::Int(7))));
+        assert_eq!(to_proto(&t, &value), v);
+        let out_of_range = ydb::Value { variant_index: 2, ..v };
+        assert!(from_proto(&t, &out_of_range).is_err());
     }
 
     #[test]

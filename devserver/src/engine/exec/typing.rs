@@ -275,16 +275,16 @@ pub(super) fn convert_implicit(v: Value, from: &Type, to: &Type) -> Result<Value
 
 fn to_micros(p: Prim, i: i128) -> i128 {
     match p {
-        Prim::Date => i * 86_400_000_000,
-        Prim::Datetime => i * 1_000_000,
+        Prim::Date | Prim::Date32 => i * 86_400_000_000,
+        Prim::Datetime | Prim::Datetime64 => i * 1_000_000,
         _ => i,
     }
 }
 
 fn from_micros(p: Prim, m: i128) -> i128 {
     match p {
-        Prim::Date => m.div_euclid(86_400_000_000),
-        Prim::Datetime => m.div_euclid(1_000_000),
+        Prim::Date | Prim::Date32 => m.div_euclid(86_400_000_000),
+        Prim::Datetime | Prim::Datetime64 => m.div_euclid(1_000_000),
         _ => m,
     }
 }
@@ -301,10 +301,12 @@ pub(super) fn cast_value(v: &Value, from: &Type, to: &Type) -> Option<Value> {
             (Value::Bytes(b), _) => String::from_utf8(b.clone()).ok()?,
             (Value::Text(t), _) => t.clone(),
             (Value::Bool(b), _) => b.to_string(),
-            (Value::Int(i), Type::Prim(Prim::Date)) => values::format_date(*i),
-            (Value::Int(i), Type::Prim(Prim::Datetime)) => values::format_timestamp(i * 1_000_000, false),
-            (Value::Int(i), Type::Prim(Prim::Timestamp)) => values::format_timestamp(*i, true),
-            (Value::Int(i), Type::Prim(Prim::Interval)) => datetime::format_interval(*i),
+            (Value::Int(i), Type::Prim(Prim::Date | Prim::Date32)) => values::format_date(*i),
+            (Value::Int(i), Type::Prim(Prim::Datetime | Prim::Datetime64)) => {
+                values::format_timestamp(i * 1_000_000, false)
+            }
+            (Value::Int(i), Type::Prim(Prim::Timestamp | Prim::Timestamp64)) => values::format_timestamp(*i, true),
+            (Value::Int(i), Type::Prim(Prim::Interval | Prim::Interval64)) => datetime::format_interval(*i),
             (Value::Int(i), _) => i.to_string(),
             (Value::Float(f), _) => format!("{f}"),
             (Value::Decimal(d), Type::Decimal(_, s)) => values::format_decimal(*d, *s),
@@ -346,10 +348,11 @@ pub(super) fn cast_value(v: &Value, from: &Type, to: &Type) -> Option<Value> {
                     Value::Uuid(u) => Value::Uuid(*u),
                     _ => Value::Uuid(values::parse_uuid(text_of(v)?.trim())?),
                 },
-                Prim::Date | Prim::Datetime | Prim::Timestamp | Prim::Interval => {
+                p if p.is_checked_text() => Value::Text(values::check_text(p, text_of(v)?.trim())?.to_owned()),
+                p if p.is_temporal() => {
                     let i = match (v, from) {
                         (Value::Int(i), Type::Prim(fp))
-                            if fp.is_temporal() && p != Prim::Interval && *fp != Prim::Interval =>
+                            if fp.is_temporal() && !p.is_interval() && !fp.is_interval() =>
                         {
                             from_micros(p, to_micros(*fp, *i))
                         }
@@ -357,8 +360,8 @@ pub(super) fn cast_value(v: &Value, from: &Type, to: &Type) -> Option<Value> {
                         (Value::Bytes(_) | Value::Text(_), _) => {
                             let s = text_of(v)?;
                             match p {
-                                Prim::Date => i128::from(values::parse_date(s.trim())?),
-                                Prim::Interval => {
+                                Prim::Date | Prim::Date32 => i128::from(values::parse_date(s.trim())?),
+                                Prim::Interval | Prim::Interval64 => {
                                     datetime::parse_interval(s.trim()).or_else(|| s.trim().parse::<i128>().ok())?
                                 }
                                 _ => from_micros(p, i128::from(values::parse_timestamp(s.trim())?)),

@@ -1,5 +1,7 @@
-//! YQL type syntax: `Optional<T>` and `T?`, `List`, `Set`, `Dict`, `Tuple`, `Struct`, `Decimal(p, s)` and the
-//! primitive names, nested at most [`MAX_DEPTH`](crate::engine::MAX_DEPTH) deep.
+//! YQL type syntax: `Optional<T>` and `T?`, `List`, `Set`, `Dict`, `Tuple`, `Struct`, `Variant` (over a
+//! struct, `Variant<a:Int32,b:Utf8>`, or a tuple, `Variant<Int32,Utf8>`), `Tagged<T,'tag'>`,
+//! `Decimal(p, s)`, `Void`, `Null`, `EmptyList`, `EmptyDict` and the primitive names, nested at most
+//! [`MAX_DEPTH`](crate::engine::MAX_DEPTH) deep.
 
 use super::{Parser, R};
 use crate::engine::lexer::Tok;
@@ -47,24 +49,39 @@ impl Parser {
             }
             "struct" => {
                 self.expect_sym("<")?;
-                let mut ms = Vec::new();
-                if !self.is_sym(">") {
-                    ms = self.comma_list(|p| {
-                        let n = match p.advance() {
-                            Tok::Ident(s) | Tok::Quoted(s) => s,
-                            Tok::Str(b, _) => String::from_utf8_lossy(&b).into_owned(),
-                            _ => {
-                                p.pos -= 1;
-                                return Err(p.unexpected());
-                            }
-                        };
-                        p.expect_sym(":")?;
-                        Ok((n, p.ty()?))
-                    })?;
-                }
+                let ms = if self.is_sym(">") { Vec::new() } else { self.comma_list(Self::member)? };
                 self.expect_sym(">")?;
                 Type::Struct(ms)
             }
+            "variant" => {
+                self.expect_sym("<")?;
+                // Members (`name:Type`) make a variant over a struct; bare types one over a tuple.
+                let over_struct = matches!(self.peek_at(1), Tok::Sym(":"));
+                let inner = if over_struct {
+                    Type::Struct(self.comma_list(Self::member)?)
+                } else {
+                    Type::Tuple(self.comma_list(Self::ty)?)
+                };
+                self.expect_sym(">")?;
+                Type::Variant(Box::new(inner))
+            }
+            "tagged" => {
+                self.expect_sym("<")?;
+                let t = self.ty()?;
+                self.expect_sym(",")?;
+                let tag = match self.advance() {
+                    Tok::Str(b, _) => String::from_utf8_lossy(&b).into_owned(),
+                    Tok::Ident(s) | Tok::Quoted(s) => s,
+                    _ => {
+                        self.pos -= 1;
+                        return Err(self.unexpected());
+                    }
+                };
+                self.expect_sym(">")?;
+                Type::Tagged(tag, Box::new(t))
+            }
+            "emptylist" => Type::EmptyList,
+            "emptydict" => Type::EmptyDict,
             "decimal" => {
                 self.expect_sym("(")?;
                 let p = self.small_int()?;
@@ -87,6 +104,20 @@ impl Parser {
             },
         };
         Ok(t)
+    }
+
+    /// A struct member: `name:Type` (the name bare, quoted or a string).
+    fn member(&mut self) -> R<(String, Type)> {
+        let n = match self.advance() {
+            Tok::Ident(s) | Tok::Quoted(s) => s,
+            Tok::Str(b, _) => String::from_utf8_lossy(&b).into_owned(),
+            _ => {
+                self.pos -= 1;
+                return Err(self.unexpected());
+            }
+        };
+        self.expect_sym(":")?;
+        Ok((n, self.ty()?))
     }
 
     fn small_int(&mut self) -> R<u8> {

@@ -13,6 +13,7 @@ use ydb::value::Value as PV;
 mod queries;
 mod scheme;
 mod transactions;
+mod types;
 
 // ---- helpers shared by the test modules ----
 

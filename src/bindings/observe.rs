@@ -1,0 +1,118 @@
+//! The driver's `tracer`, `logger` and `traceQueryText` options, behind the core's `Tracer`, `Span` and
+//! `Logger` (see [`crate::observe`]).
+//!
+//! The JS entry (`js/observe.js`) turns the caller's OpenTelemetry tracer and logger into adapters
+//! whose functions catch whatever the caller's objects throw or reject; here those functions are
+//! called through the catching `Function.call`, so a broken tracer or logger can neither unwind through
+//! wasm nor fail a query.
+
+use super::options;
+use crate::error::{Error, Result};
+use crate::observe::trace::{Span, SpanContext, SpanKind, Tracer};
+use crate::observe::{Fields, Level, Logger, Observer, Value};
+use js_sys::{Array, Function, Object, Reflect};
+use std::any::Any;
+use std::rc::Rc;
+use wasm_bindgen::{JsCast, JsValue};
+
+/// The observer of a driver's options (`tracer` and `logger` are the adapters of `js/observe.js`: functions).
+pub fn observer_from_js(o: &Option<JsValue>) -> Result<Observer> {
+    let function = |key: &str| -> Result<Option<Function>> {
+        let v = options::raw(o, key);
+        if v.is_undefined() || v.is_null() {
+            return Ok(None);
+        }
+        v.dyn_into().map(Some).map_err(|_| Error::argument(format!("option {key} is not a tracer or logger")))
+    };
+    let logger = function("logger")?.map(|f| Rc::new(JsLogger(f)) as Rc<dyn Logger>);
+    let tracer = function("tracer")?.map(|f| Rc::new(JsTracer(Rc::new(f))) as Rc<dyn Tracer>);
+    Ok(Observer::new(logger, tracer, options::boolean(o, "traceQueryText")?.unwrap_or(false)))
+}
+
+fn to_js(v: Value<'_>) -> JsValue {
+    match v {
+        Value::Str(s) => JsValue::from_str(s),
+        Value::Num(n) => JsValue::from_f64(n),
+        Value::Bool(b) => JsValue::from_bool(b),
+    }
+}
+
+/// A fresh object of the fields (its keys are ours: setting them runs no caller code).
+fn fields_to_js(fields: &Fields<'_>) -> Object {
+    let o = Object::new();
+    for (k, v) in fields {
+        let _ = Reflect::set(&o, &JsValue::from_str(k), &to_js(*v));
+    }
+    o
+}
+
+/// `log(level, message, fields)` of the logger adapter.
+struct JsLogger(Function);
+
+impl Logger for JsLogger {
+    fn log(&self, level: Level, message: &str, fields: &Fields<'_>) {
+        let args = (JsValue::from_str(level.name()), JsValue::from_str(message), fields_to_js(fields));
+        let _ = self.0.call3(&JsValue::NULL, &args.0, &args.1, &args.2);
+    }
+}
+
+/// The tracer adapter: one function `(op, span, a, b, c)`.
+struct JsTracer(Rc<Function>);
+
+impl JsTracer {
+    fn call(&self, op: &str, span: &JsValue, args: [&JsValue; 3]) -> Option<JsValue> {
+        let all = Array::of5(&JsValue::from_str(op), span, args[0], args[1], args[2]);
+        self.0.apply(&JsValue::NULL, &all).ok()
+    }
+}
+
+impl Tracer for JsTracer {
+    fn start(
+        &self,
+        name: &str,
+        kind: SpanKind,
+        parent: Option<&dyn Span>,
+        attributes: &Fields<'_>,
+    ) -> Option<Box<dyn Span>> {
+        let parent =
+            parent.and_then(|p| p.as_any().downcast_ref::<JsSpan>()).map_or(JsValue::UNDEFINED, |p| p.span.clone());
+        let kind = JsValue::from_str(if kind == SpanKind::Client { "client" } else { "internal" });
+        let span = self.call("start", &parent, [&JsValue::from_str(name), &kind, &fields_to_js(attributes)])?;
+        span.is_object().then(|| Box::new(JsSpan { tracer: JsTracer(self.0.clone()), span }) as Box<dyn Span>)
+    }
+}
+
+struct JsSpan {
+    tracer: JsTracer,
+    span: JsValue,
+}
+
+impl JsSpan {
+    fn call(&self, op: &str, a: &JsValue, b: &JsValue) -> Option<JsValue> {
+        self.tracer.call(op, &self.span, [a, b, &JsValue::UNDEFINED])
+    }
+}
+
+impl Span for JsSpan {
+    fn set(&self, key: &str, value: Value<'_>) {
+        self.call("set", &JsValue::from_str(key), &to_js(value));
+    }
+    fn fail(&self, message: &str) {
+        self.call("fail", &JsValue::from_str(message), &JsValue::UNDEFINED);
+    }
+    fn end(&self) {
+        self.call("end", &JsValue::UNDEFINED, &JsValue::UNDEFINED);
+    }
+    fn context(&self) -> Option<SpanContext> {
+        // The adapter answers a fresh array of a string, a string and a number.
+        let c: Array = self.call("context", &JsValue::UNDEFINED, &JsValue::UNDEFINED)?.dyn_into().ok()?;
+        Some(SpanContext {
+            trace_id: c.get(0).as_string()?,
+            span_id: c.get(1).as_string()?,
+            flags: c.get(2).as_f64().map_or(0, |f| f as u8),
+        })
+    }
+    fn as_any(&self) -> &dyn Any {
+        self
+    }
+}
