@@ -29,9 +29,16 @@ const once = new RetrySettings({ maxRetries: 0 });
 const exchanges = async (s) => (await s.call('GET', '/stats')).calls[IAM] ?? 0;
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
-function driverFor(s, key = sa.key, opts = {}) {
-  const credentials = new ServiceAccountKeyCredentials(key, { iamEndpoint: `${s.endpoint}${IAM}`, ...opts });
-  return new Driver({ endpoint: s.endpoint, database: '/local', credentials });
+function driverFor(s, key = sa.key, driverOptions = {}) {
+  const credentials = new ServiceAccountKeyCredentials(key, { iamEndpoint: `${s.endpoint}${IAM}` });
+  return new Driver({ endpoint: s.endpoint, database: '/local', credentials, ...driverOptions });
+}
+
+/** A logger that keeps every event as [level, message, fields]. */
+function recorder() {
+  const events = [];
+  const at = (level) => (message, fields) => events.push([level, message, { ...fields }]);
+  return { logger: { debug: at('debug'), info: at('info'), warn: at('warn'), error: at('error') }, events };
 }
 
 test('a service-account key is exchanged once and its IAM token serves many calls', async () => {
@@ -81,6 +88,32 @@ test('a short-lived token is refreshed ahead of expiry, in the background of a c
     assert.ok(total >= 3 && total <= 6, `a few refreshes over ~4 s of 2 s tokens, not one per call: ${total}`);
   } finally {
     await driver.stop();
+  }
+});
+
+test('the logger hears each exchange\'s outcome, never the token or the key', async () => {
+  const { logger, events } = recorder();
+  const driver = driverFor(server, sa.key, { logger });
+  try {
+    await driver.query('SELECT 1');
+  } finally {
+    await driver.stop();
+  }
+  const refreshed = events.find(([, m]) => m === 'token refreshed');
+  assert.ok(refreshed, JSON.stringify(events.map(([, m]) => m)));
+  assert.equal(refreshed[0], 'info');
+  assert.equal(refreshed[2].credentials, 'serviceAccountKey');
+  assert.ok(refreshed[2].expiresInMs > 11 * 3600_000, `a 12 h token: ${refreshed[2].expiresInMs}`);
+  const { logger: failing, events: failures } = recorder();
+  const stranger = await serviceAccountKey('ajekey1', 'ajesa1');
+  const refused = driverFor(server, stranger.key, { logger: failing });
+  await assert.rejects(refused.query('SELECT 1', {}, { retrySettings: once }), UnauthorizedError);
+  await refused.stop();
+  const failed = failures.find(([, m]) => m === 'token refresh failed');
+  assert.ok(failed && failed[0] === 'warn' && failed[2].status === 'UNAUTHORIZED', JSON.stringify(failures));
+  const everything = JSON.stringify([...events, ...failures]);
+  for (const secret of [sa.privatePem.split('\n')[3], stranger.privatePem.split('\n')[3], 'eyJ']) {
+    assert.ok(!everything.includes(secret), 'no key, JWT or token in the log');
   }
 });
 
