@@ -278,6 +278,11 @@ export function bind(wasm) {
     return new QueryTxContext(this, mode);
   };
   for (const Pool of [wasm.SessionPool, wasm.QuerySessionPool]) {
+    // The counters of the pool's one status snapshot.
+    const counters = { size: 'maxSize', totalSessions: 'total', idleSessions: 'idle' };
+    for (const [name, field] of Object.entries(counters)) {
+      Object.defineProperty(Pool.prototype, name, { get() { return this.status[field]; }, configurable: true });
+    }
     // `await using session = await pool.checkout()`: the session goes back to the pool at scope end.
     Pool.prototype.checkout = async function (opts) {
       const session = await this.acquire(opts);

@@ -15,11 +15,11 @@ const inFlight = new Set(); // the reject functions of promises not yet settled
 
 function crashError(makeError, cause) {
   const what = cause instanceof Error ? `${cause.name}: ${cause.message}` : String(cause);
-  return makeError(
-    'ydb', 'CLIENT_INTERNAL_ERROR', 401040,
-    `the ydb-wasm client crashed (${what}); the Driver in use and everything made from it no longer work: create a new Driver`,
-    [], false,
-  );
+  return makeError({
+    kind: 'ydb', status: 'CLIENT_INTERNAL_ERROR', code: 401040,
+    message: `the ydb-wasm client crashed (${what}); the Driver in use and everything made from it no longer work: create a new Driver`,
+    issues: [], retryable: false,
+  });
 }
 
 /**

@@ -49,8 +49,8 @@ export const SessionPoolEmptyError = subclass('SessionPoolEmptyError', 'SESSION_
 /** A table-service result was cut at the server's row limit (1,000 rows by default); see `allowTruncated`. */
 export const TruncatedResultError = subclass('TruncatedResultError', 'TRUNCATED_RESULT');
 
-/** Called from wasm: (kind, status, code, message, issues, retryable, attempts) → Error. */
-export function makeError(kind, status, code, message, issues, retryable, attempts = 1) {
+/** Called from wasm with one object: { kind, status, code, message, issues, retryable, attempts } → Error. */
+export function makeError({ kind, status, code, message, issues, retryable, attempts = 1 }) {
   // A refused token arrives as a gRPC status (UNAUTHENTICATED), yet it is an auth failure, not a network one.
   const C = kind === 'transport' && status !== 'UNAUTHORIZED' ? TransportError : byStatus[status] ?? YdbError;
   const e = new C(status, code, message, issues, retryable, kind);

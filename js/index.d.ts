@@ -436,6 +436,24 @@ export declare class Driver {
   [Symbol.asyncDispose](): Promise<void>;
 }
 
+/** A session pool at one moment. */
+export interface PoolStatus {
+  /** The most sessions it holds at once. */
+  maxSize: number;
+  /** Sessions waiting in the pool to be handed out. */
+  idle: number;
+  /** Sessions checked out. */
+  inUse: number;
+  /** Sessions being created for a caller. */
+  creating: number;
+  /** `idle + inUse + creating`. */
+  total: number;
+  /** Callers waiting for a session. */
+  waiters: number;
+  /** Whether the pool (or its driver) was stopped. */
+  stopped: boolean;
+}
+
 export declare class SessionPool {
   /**
    * `keepAliveMs` (default 300000; 0 turns it off): a session idle in the pool this long gets a KeepAlive,
@@ -447,6 +465,8 @@ export declare class SessionPool {
   readonly size: number;
   readonly totalSessions: number;
   readonly idleSessions: number;
+  /** What the pool holds now (`size`, `totalSessions` and `idleSessions` are `maxSize`, `total` and `idle`). */
+  readonly status: PoolStatus;
   acquire(opts?: { timeoutMs?: number; signal?: AbortSignal }): Promise<Session>;
   release(session: Session): void;
   retryOperation<T, A extends unknown[]>(
@@ -500,6 +520,8 @@ export declare class QuerySessionPool {
   readonly size: number;
   readonly totalSessions: number;
   readonly idleSessions: number;
+  /** What the pool holds now (`size`, `totalSessions` and `idleSessions` are `maxSize`, `total` and `idle`). */
+  readonly status: PoolStatus;
   acquire(opts?: { timeoutMs?: number; signal?: AbortSignal }): Promise<QuerySession>;
   release(session: QuerySession): void;
   retryOperation<T, A extends unknown[]>(

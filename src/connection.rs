@@ -19,6 +19,18 @@ pub struct ConnectionString {
 const EXPECTED: &str = "expected grpc(s)://host:port/?database=/path or http(s)://host:port/path";
 
 impl ConnectionString {
+    /// The driver's options: a `connectionString`, or else both an `endpoint` and a `database`.
+    pub fn from_options(text: Option<String>, endpoint: Option<String>, database: Option<String>) -> Result<Self> {
+        if let Some(text) = text {
+            return ConnectionString::parse(&text);
+        }
+        let required = |what: &str| Error::argument(format!("option {what} (or connectionString) is required"));
+        Ok(ConnectionString {
+            endpoint: endpoint.ok_or_else(|| required("endpoint"))?,
+            database: database.ok_or_else(|| required("database"))?,
+        })
+    }
+
     /// Parses `scheme://host[:port][/path][?database=/path]`; the database comes from `?database=`, or
     /// else from the path.
     pub fn parse(text: &str) -> Result<ConnectionString> {
@@ -148,6 +160,16 @@ pub fn from_env(get: &dyn Fn(&str) -> Option<String>) -> Result<EnvConfig> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn options_take_a_connection_string_or_an_endpoint_with_a_database() {
+        let c = ConnectionString::from_options(Some("grpc://h:2136/?database=/local".into()), None, None);
+        assert_eq!(c.map(|c| c.database).ok().as_deref(), Some("/local"));
+        let parts = ConnectionString::from_options(None, Some("http://h".into()), Some("/db".into()));
+        assert_eq!(parts.ok(), Some(ConnectionString { endpoint: "http://h".into(), database: "/db".into() }));
+        let missing = ConnectionString::from_options(None, Some("http://h".into()), None).err();
+        assert!(missing.is_some_and(|e| e.message().contains("database")));
+    }
 
     fn parsed(text: &str) -> (String, String) {
         let c = ConnectionString::parse(text).unwrap_or_else(|e| panic!("{text}: {e}"));

@@ -51,6 +51,39 @@ impl Default for DiscoverySettings {
     }
 }
 
+/// A listed node as a `mapEndpoint` callback sees it: `{ address, port, ssl, nodeId, location }`.
+pub fn endpoint_plain(info: &discovery::EndpointInfo) -> crate::plain::Plain {
+    crate::plain::object(vec![
+        ("address", (&info.address).into()),
+        ("port", info.port.into()),
+        ("ssl", info.ssl.into()),
+        ("nodeId", info.node_id.into()),
+        ("location", (&info.location).into()),
+    ])
+}
+
+/// The shortest interval between background refreshes a caller may ask for.
+pub const MIN_INTERVAL_MS: f64 = 100.0;
+
+impl DiscoverySettings {
+    /// Sets the mode by its name: `"single"` (the configured endpoint only) or `"balanced"`.
+    pub fn set_mode(&mut self, mode: &str) -> Result<()> {
+        self.balanced = match mode {
+            "single" => false,
+            "balanced" => true,
+            _ => {
+                return Err(Error::argument(format!("discovery mode must be \"single\" or \"balanced\", got {mode:?}")))
+            }
+        };
+        Ok(())
+    }
+
+    /// Sets the interval between background refreshes, at least [`MIN_INTERVAL_MS`].
+    pub fn set_interval_ms(&mut self, ms: f64) {
+        self.interval_ms = ms.max(MIN_INTERVAL_MS);
+    }
+}
+
 /// One node of the list.
 struct Node {
     channel: Channel,
@@ -108,7 +141,7 @@ impl Endpoints {
         };
         if self.refresh_due(now) {
             let me = self.clone();
-            crate::pool::wasm_spawn(Box::pin(async move {
+            crate::transport::runtime::spawn(Box::pin(async move {
                 let _ = me.refresh(&CallOptions::with_timeout(Some(10_000))).await;
             }));
         }
@@ -287,6 +320,30 @@ pub fn refresh_needed(now: f64, refreshed_at: f64, interval_ms: f64, pessimized:
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_mapped_endpoint_sees_the_node_by_its_js_names() {
+        let info = discovery::EndpointInfo { address: "n1".into(), port: 2136, node_id: 7, ..Default::default() };
+        let plain = endpoint_plain(&info);
+        let names: Vec<_> = match &plain {
+            crate::plain::Plain::Object(fields) => fields.iter().map(|(k, _)| k.to_string()).collect(),
+            _ => vec![],
+        };
+        assert_eq!(names, ["address", "port", "ssl", "nodeId", "location"]);
+        assert_eq!(plain.field("nodeId"), Some(&crate::plain::Plain::Number(7.0)));
+    }
+
+    #[test]
+    fn discovery_modes_are_known_by_name_and_the_interval_has_a_floor() {
+        let mut settings = DiscoverySettings::default();
+        assert!(settings.set_mode("balanced").is_ok() && settings.balanced);
+        assert!(settings.set_mode("single").is_ok() && !settings.balanced);
+        assert_eq!(settings.set_mode("all").err().map(|e| e.kind()), Some(ErrorKind::Argument));
+        settings.set_interval_ms(5.0);
+        assert_eq!(settings.interval_ms, MIN_INTERVAL_MS);
+        settings.set_interval_ms(60_000.0);
+        assert_eq!(settings.interval_ms, 60_000.0);
+    }
 
     #[test]
     fn round_robin_skips_pessimised_nodes() {

@@ -3,20 +3,22 @@
 //! loops sleeping in backoff.
 
 use crate::auth::Credentials;
+use crate::cancel::{CancelSource, CancelToken};
 use crate::clock::{now_ms, sleep_for};
 use crate::discovery::{DiscoverySettings, Endpoints};
 use crate::error::{Backoff, Error, Result, RetryPolicy, Status};
 use crate::proto::ydb::discovery;
-use crate::query::ImplicitSessions;
 use crate::retry::{retry, Classify, RetryBudget, RetrySettings};
 use crate::transport::fetch::FetchSettings;
 use crate::transport::{CallOptions, Channel};
-use futures_channel::oneshot;
 use futures_util::future::{self, Either, LocalBoxFuture};
 use futures_util::TryFutureExt;
 use std::cell::{Cell, RefCell};
 use std::future::Future;
 use std::rc::Rc;
+
+/// How long [`Driver::wait`] waits when its caller does not say.
+pub const DEFAULT_WAIT_TIMEOUT_MS: f64 = 10_000.0;
 
 /// Something the driver stops when it stops (the pools made from it), called with how long to wait for
 /// sessions still checked out.
@@ -34,7 +36,9 @@ pub struct Driver {
     /// One cap on retries shared by every pool of this driver.
     retry_budget: Option<RetryBudget>,
     /// Whether the server runs one-shot queries in implicit sessions (learnt on first refusal).
-    implicit_sessions: ImplicitSessions,
+    /// Set once the server refused a one-shot query in an implicit session (what
+    /// [`crate::query::ImplicitSessions`] learns; kept here because it is the driver's server's).
+    implicit_sessions_refused: Rc<Cell<bool>>,
 }
 
 impl Driver {
@@ -57,7 +61,7 @@ impl Driver {
             hooks: Rc::default(),
             shutdown: Shutdown::default(),
             retry_budget,
-            implicit_sessions: ImplicitSessions::default(),
+            implicit_sessions_refused: Rc::default(),
         })
     }
 
@@ -74,13 +78,17 @@ impl Driver {
         &self.shutdown
     }
 
-    /// Whether one-shot queries still go without a session (see [`crate::query::ImplicitSessions`]).
-    pub fn implicit_sessions(&self) -> &ImplicitSessions {
-        &self.implicit_sessions
+    /// Whether the server refused implicit sessions (see [`crate::query::ImplicitSessions`]).
+    pub fn implicit_sessions_refused(&self) -> &Rc<Cell<bool>> {
+        &self.implicit_sessions_refused
     }
 
-    pub fn retry_budget(&self) -> Option<&RetryBudget> {
-        self.retry_budget.as_ref()
+    /// A retry loop's `settings`, capped by the driver's retry budget unless they bring their own.
+    pub fn retry_settings(&self, mut settings: RetrySettings) -> RetrySettings {
+        if settings.budget.is_none() {
+            settings.budget.clone_from(&self.retry_budget);
+        }
+        settings
     }
 
     /// Registers something to stop with the driver (a pool made from it).
@@ -99,10 +107,11 @@ impl Driver {
         future::join_all(hooks.iter().map(|h| h(wait_ms))).await;
     }
 
-    /// True once the database answered discovery, false when `timeout_ms` passed first. Failures are
-    /// retried with the fast backoff (at least 50 ms apart); with `fail_fast` the first failure other
-    /// than a deadline is returned instead.
-    pub async fn wait(&self, timeout_ms: f64, fail_fast: bool, random: impl FnMut() -> f64) -> Result<bool> {
+    /// True once the database answered discovery, false when `timeout_ms` (default
+    /// [`DEFAULT_WAIT_TIMEOUT_MS`]) passed first. Failures are retried with the fast backoff (at least
+    /// 50 ms apart); with `fail_fast` the first failure other than a deadline is returned instead.
+    pub async fn wait(&self, timeout_ms: Option<f64>, fail_fast: bool, random: impl FnMut() -> f64) -> Result<bool> {
+        let timeout_ms = timeout_ms.unwrap_or(DEFAULT_WAIT_TIMEOUT_MS);
         /// Why an attempt to reach the database ended.
         enum Waited {
             Failed(Error, bool),
@@ -172,51 +181,30 @@ impl Driver {
 /// CANCELLED when the driver stops, instead of sleeping out a slow backoff (up to a minute) first.
 #[derive(Clone, Default)]
 pub struct Shutdown {
-    state: Rc<RefCell<ShutdownState>>,
-}
-
-#[derive(Default)]
-struct ShutdownState {
-    triggered: bool,
-    waiters: Vec<oneshot::Sender<()>>,
+    token: CancelToken,
 }
 
 impl Shutdown {
     /// Stops: every pending and future [`Shutdown::sleep`] fails with CANCELLED.
     pub fn trigger(&self) {
-        let waiters = {
-            let mut st = self.state.borrow_mut();
-            st.triggered = true;
-            std::mem::take(&mut st.waiters)
-        };
-        for w in waiters {
-            let _ = w.send(());
-        }
+        self.token.cancel();
     }
 
     pub fn is_triggered(&self) -> bool {
-        self.state.borrow().triggered
+        self.token.is_cancelled()
     }
 
     /// Waits `ms` on `timer` unless the driver stops first (then CANCELLED). A zero wait returns at
     /// once, but still fails when the driver is already stopped.
     pub async fn sleep<F: Future<Output = ()>>(&self, ms: f64, timer: impl FnOnce(f64) -> F) -> Result<()> {
         let stopped = || Error::cancelled("the driver is stopped");
-        let rx = {
-            let mut st = self.state.borrow_mut();
-            if st.triggered {
-                return Err(stopped());
-            }
-            if ms <= 0.0 || ms.is_nan() {
-                return Ok(());
-            }
-            // Forget the waiters of sleeps that already ended.
-            st.waiters.retain(|w| !w.is_canceled());
-            let (tx, rx) = oneshot::channel();
-            st.waiters.push(tx);
-            rx
-        };
-        match future::select(Box::pin(timer(ms)), rx).await {
+        if self.is_triggered() {
+            return Err(stopped());
+        }
+        if ms <= 0.0 || ms.is_nan() {
+            return Ok(());
+        }
+        match future::select(Box::pin(timer(ms)), self.token.fired()).await {
             Either::Left(_) => Ok(()),
             Either::Right(_) => Err(stopped()),
         }
@@ -257,7 +245,7 @@ mod tests {
         assert!(driver.shutdown().is_triggered());
         block_on(driver.stop(None));
         assert_eq!(stopped_with.borrow().len(), 2, "hooks run once");
-        let waited = block_on(driver.wait(1000.0, false, || 0.5));
+        let waited = block_on(driver.wait(None, false, || 0.5));
         assert_eq!(waited.map_err(|e| e.status), Err(Status::Cancelled), "a stopped driver does not wait");
     }
 
@@ -281,9 +269,9 @@ mod tests {
         let shutdown = Shutdown::default();
         assert!(block_on(shutdown.sleep(5.0, |_| future::ready(()))).is_ok());
         assert!(block_on(shutdown.sleep(0.0, |_| future::pending::<()>())).is_ok());
-        assert_eq!(shutdown.state.borrow().waiters.len(), 1);
+        assert_eq!(shutdown.token.waiting(), 1);
         assert!(block_on(shutdown.sleep(5.0, |_| future::ready(()))).is_ok());
-        assert_eq!(shutdown.state.borrow().waiters.len(), 1, "ended sleeps are forgotten");
+        assert_eq!(shutdown.token.waiting(), 1, "ended sleeps are forgotten");
         shutdown.trigger();
         assert!(shutdown.is_triggered());
         assert_eq!(block_on(shutdown.sleep(0.0, |_| future::ready(()))).map_err(|e| e.status), Err(Status::Cancelled));

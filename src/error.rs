@@ -134,6 +134,19 @@ pub struct Issue {
     pub issues: Vec<Issue>,
 }
 
+impl Issue {
+    /// `{ message, issueCode, severity, issues }`, as a `YdbError`'s `issues` hold it.
+    pub fn to_plain(&self) -> crate::plain::Plain {
+        use crate::plain::{list, object};
+        object(vec![
+            ("message", (&self.message).into()),
+            ("issueCode", self.issue_code.into()),
+            ("severity", self.severity.into()),
+            ("issues", list(&self.issues, Issue::to_plain)),
+        ])
+    }
+}
+
 /// How deep an issue tree is kept. YDB nests issues a few levels (a query error inside a statement
 /// inside the query); prost accepts up to 100 levels, and every layer that walks the tree (the
 /// summary, the conversion to JS) recurses, so deeper levels are cut here, once, where the tree is
@@ -177,6 +190,25 @@ pub enum ErrorKind {
     Cancelled,
     /// The client itself could not serve the call: no session free in the pool, no endpoint discovered.
     Client,
+}
+
+/// Each kind and its name as JS sees it (`error.kind`).
+const KIND_NAMES: [(ErrorKind, &str); 5] = [
+    (ErrorKind::Ydb, "ydb"),
+    (ErrorKind::Transport, "transport"),
+    (ErrorKind::Argument, "argument"),
+    (ErrorKind::Cancelled, "cancelled"),
+    (ErrorKind::Client, "client"),
+];
+
+impl ErrorKind {
+    pub fn name(self) -> &'static str {
+        KIND_NAMES.iter().find(|(k, _)| *k == self).map_or("client", |(_, name)| name)
+    }
+
+    pub fn from_name(name: &str) -> Option<ErrorKind> {
+        KIND_NAMES.iter().find(|(_, n)| *n == name).map(|(k, _)| *k)
+    }
 }
 
 /// The client's error: a kind, a YDB status, a message and the server's issues. Opaque outside the
@@ -291,6 +323,21 @@ impl Error {
         policy_for(self.kind, self.status)
     }
 
+    /// What a JS error is made of: `{ kind, status, code, message, issues, retryable }`, `retryable` when
+    /// some retry policy retries it.
+    pub fn to_plain(&self) -> crate::plain::Plain {
+        crate::plain::object(vec![
+            ("kind", self.kind.name().into()),
+            ("status", self.status.name().into()),
+            ("code", crate::plain::Plain::Number(f64::from(self.status.code()))),
+            // With the number of attempts when there was more than one (see `Display`).
+            ("message", crate::plain::Plain::Text(self.to_string())),
+            ("issues", crate::plain::list(&self.issues, Issue::to_plain)),
+            ("retryable", self.policy().backoff.is_some().into()),
+            ("attempts", crate::plain::Plain::Number(f64::from(self.attempts))),
+        ])
+    }
+
     pub fn is_retryable(&self, idempotent: bool) -> bool {
         let p = self.policy();
         p.backoff.is_some() && (idempotent || !p.idempotent_only)
@@ -400,6 +447,28 @@ mod tests {
 
     fn ydb(status: Status) -> Error {
         Error::new(ErrorKind::Ydb, status, "x")
+    }
+
+    #[test]
+    fn an_error_is_made_plain_with_its_names_and_whether_it_is_retried() {
+        use crate::plain::Plain;
+        let e = Error::from_ydb(Status::Overloaded.code(), &[]);
+        let plain = e.to_plain();
+        assert_eq!(plain.field("kind"), Some(&Plain::from("ydb")));
+        assert_eq!(plain.field("status"), Some(&Plain::from("OVERLOADED")));
+        assert_eq!(plain.field("code"), Some(&Plain::Number(f64::from(Status::Overloaded.code()))));
+        assert_eq!(plain.field("retryable"), Some(&Plain::Bool(true)));
+        let bad = Error::from_ydb(Status::SchemeError.code(), &[]).to_plain();
+        assert_eq!(bad.field("retryable"), Some(&Plain::Bool(false)));
+    }
+
+    #[test]
+    fn every_kind_has_one_name_that_reads_back() {
+        for kind in [ErrorKind::Ydb, ErrorKind::Transport, ErrorKind::Argument, ErrorKind::Cancelled, ErrorKind::Client]
+        {
+            assert_eq!(ErrorKind::from_name(kind.name()), Some(kind));
+        }
+        assert_eq!(ErrorKind::from_name("YDB"), None);
     }
 
     #[test]

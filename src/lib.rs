@@ -11,12 +11,15 @@
 pub mod auth;
 #[cfg(target_arch = "wasm32")]
 pub mod bindings;
+pub mod cancel;
 pub mod clock;
 pub mod connection;
 pub mod discovery;
 pub mod driver;
 pub mod error;
+pub mod exclusive;
 pub mod observe;
+pub mod plain;
 pub mod pool;
 pub mod query;
 pub mod retry;

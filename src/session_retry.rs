@@ -6,53 +6,135 @@
 //! waits the backoff that [`crate::retry`] computes on the runtime's timer, cut short with CANCELLED when
 //! the driver stops or the caller cancels. Waiting for a session is bounded by the settings'
 //! `max_session_acquire_timeout_ms` and ended by the same cancellation.
+//!
+//! The operation may fail with an error that is not ours: in JS, whatever the callback threw. An
+//! [`AttemptError`] carries it through the loop untouched, retried as ours when it says which error of
+//! ours it is (a `YdbError` carries its kind and status code) and never otherwise.
 
-use crate::clock::{sleep_for, sleep_ms};
+use crate::cancel::Cancel;
+use crate::clock::sleep_for;
 use crate::driver::Shutdown;
-use crate::error::Error;
+use crate::error::{policy_for, Error, ErrorKind, RetryPolicy, Status};
 use crate::observe::trace::Traced;
 use crate::observe::CallTrace;
 use crate::pool::{Checkout, Pool, PooledSession};
 use crate::retry::{retry_traced, Classify, RetrySettings};
-use futures_util::future::{self, Either, LocalBoxFuture};
+use futures_util::future::{self, Either};
 use std::future::Future;
 
-/// How a caller cancels a whole loop (in JS, the settings' `AbortSignal`).
-pub trait Cancellation {
-    /// CANCELLED once cancelled.
-    fn check(&self) -> Result<(), Error>;
-    /// Resolves when cancelled; `None` when nothing can cancel.
-    fn cancelled(&self) -> Option<LocalBoxFuture<'static, ()>>;
+/// An error an attempt ended with: ours, or one the caller's own code raised.
+#[derive(Debug)]
+pub enum AttemptError<T: ForeignError> {
+    Ours(Error),
+    Foreign {
+        error: T,
+        /// Which error of ours it says it is, if any.
+        as_ours: Option<(ErrorKind, Status)>,
+    },
 }
 
-/// A loop nobody cancels (its driver's stop still ends it).
-pub struct NotCancellable;
+/// What the loop needs of an error the caller's code raised: a description for a failed span, and a
+/// place to record how many attempts were made when it is a database error the loop gave up on.
+pub trait ForeignError {
+    fn describe(&self) -> String;
+    /// Records `attempts` (called only for a foreign error that names an error of ours).
+    fn set_attempts(&mut self, attempts: u32);
+}
 
-impl Cancellation for NotCancellable {
-    fn check(&self) -> Result<(), Error> {
-        Ok(())
+/// Test and doc errors: a plain string.
+impl ForeignError for &'static str {
+    fn describe(&self) -> String {
+        (*self).to_string()
     }
-    fn cancelled(&self) -> Option<LocalBoxFuture<'static, ()>> {
-        None
+    fn set_attempts(&mut self, _attempts: u32) {}
+}
+
+impl<T: ForeignError> AttemptError<T> {
+    /// A foreign error that may name the kind (`"ydb"`, `"client"`, `"transport"`: the kinds whose
+    /// failures can be retried) and the YDB status code of an error of ours.
+    pub fn foreign(error: T, kind: Option<&str>, code: Option<f64>) -> Self {
+        let kind = kind.and_then(ErrorKind::from_name);
+        let as_ours = match (kind, code) {
+            (Some(k @ (ErrorKind::Ydb | ErrorKind::Client | ErrorKind::Transport)), Some(code)) => {
+                Some((k, Status::from_code(code as i32)))
+            }
+            _ => None,
+        };
+        AttemptError::Foreign { error, as_ours }
+    }
+
+    fn as_ours(&self) -> Option<(ErrorKind, Status)> {
+        match self {
+            AttemptError::Ours(e) => Some((e.kind, e.status)),
+            AttemptError::Foreign { as_ours, .. } => *as_ours,
+        }
+    }
+}
+
+impl<T: ForeignError> From<Error> for AttemptError<T> {
+    fn from(e: Error) -> Self {
+        AttemptError::Ours(e)
+    }
+}
+
+impl<T: ForeignError> Classify for AttemptError<T> {
+    fn retry_policy(&self) -> Option<RetryPolicy> {
+        self.as_ours().map(|(kind, status)| policy_for(kind, status))
+    }
+    fn is_not_found(&self) -> bool {
+        matches!(self.as_ours(), Some((_, Status::NotFound)))
+    }
+    fn status_name(&self) -> Option<&'static str> {
+        self.as_ours().map(|(_, s)| s.name())
+    }
+    fn describe(&self) -> String {
+        match self {
+            AttemptError::Ours(e) => e.message().to_string(),
+            AttemptError::Foreign { error, .. } => error.describe(),
+        }
+    }
+    /// Ours records it; a database error the caller's code threw records it in its own way.
+    fn set_attempts(&mut self, attempts: u32) {
+        match self {
+            AttemptError::Ours(e) => e.set_attempts(attempts),
+            AttemptError::Foreign { error, as_ours: Some(_) } => error.set_attempts(attempts),
+            AttemptError::Foreign { as_ours: None, .. } => {}
+        }
     }
 }
 
 /// Runs `operation` on a session of `pool` until it succeeds, fails in a way that must not be retried, or
 /// runs out of retries; each attempt is a `ydb.Try` span of `trace` (see [`crate::observe::trace`]).
 ///
-/// ```ignore
-/// let trace = CallTrace::default();
-/// let sets = retry_with_session(&pool, &settings, &shutdown, &NotCancellable, &trace, random, |checkout| async move {
-///     let session = checkout.get()?;
-///     collect(session.execute(text, params, &TxControl::None, &call).await?).await
+/// ```
+/// # use futures_util::future::LocalBoxFuture;
+/// # use ydb_wasm::pool::{Pool, PooledSession};
+/// # #[derive(Clone)]
+/// # struct Session;
+/// # impl PooledSession for Session {
+/// #     type Factory = ();
+/// #     fn create(_: &()) -> LocalBoxFuture<'static, ydb_wasm::Result<Self>> { Box::pin(async { Ok(Session) }) }
+/// #     fn is_alive(&self) -> bool { true }
+/// #     fn close(self) -> LocalBoxFuture<'static, ()> { Box::pin(async {}) }
+/// # }
+/// use ydb_wasm::{driver::Shutdown, retry::RetrySettings, session_retry::retry_with_session};
+/// let pool = Pool::<Session>::new((), 10);
+/// # futures_executor::block_on(async {
+/// use ydb_wasm::observe::CallTrace;
+/// let answer = retry_with_session(&pool, &RetrySettings::default(), &Shutdown::default(), None, &CallTrace::default(), || 0.5, |checkout| async move {
+///     let _session = checkout.get()?;
+///     Ok::<_, ydb_wasm::Error>(42)
 /// })
 /// .await?;
+/// assert_eq!((answer, pool.status().idle), (42, 1), "the session went back to the pool");
+/// # Ok::<(), ydb_wasm::Error>(())
+/// # }).unwrap();
 /// ```
 pub async fn retry_with_session<S, T, E, Op, Fut>(
     pool: &Pool<S>,
     settings: &RetrySettings,
     shutdown: &Shutdown,
-    cancellation: &dyn Cancellation,
+    cancel: Option<&Cancel>,
     trace: &CallTrace,
     random: impl FnMut() -> f64,
     operation: Op,
@@ -65,7 +147,7 @@ where
 {
     let operation = &operation;
     let attempt = |_, span: Traced| async move {
-        cancellation.check()?;
+        crate::cancel::check(cancel)?;
         // While the attempt holds its session, the calls the operation makes on it join the attempt's span.
         let traceparent = span.traceparent();
         let traced = |checkout: Checkout<S>| {
@@ -77,9 +159,9 @@ where
                 outcome
             }
         };
-        attempt_with_session(pool, settings, cancellation, traced).await
+        attempt_with_session(pool, settings, cancel, traced).await
     };
-    retry_traced(settings, trace, attempt, |ms| backoff_sleep(shutdown, cancellation, ms), random).await
+    retry_traced(settings, trace, attempt, |ms| backoff_sleep(shutdown, cancel, ms), random).await
 }
 
 /// A session carrying an attempt's trace context, which it gives back when this is dropped (at the end of
@@ -105,14 +187,13 @@ impl<S: PooledSession> Drop for TraceLent<S> {
 pub async fn attempt_with_session<S: PooledSession + Clone, T, E: Classify + From<Error>, Fut>(
     pool: &Pool<S>,
     settings: &RetrySettings,
-    cancellation: &dyn Cancellation,
+    cancel: Option<&Cancel>,
     operation: impl FnOnce(Checkout<S>) -> Fut,
 ) -> Result<T, E>
 where
     Fut: Future<Output = Result<T, E>>,
 {
-    let session = pool.acquire(settings.max_session_acquire_timeout_ms, sleep_ms, cancellation.cancelled()).await?;
-    let checkout = Checkout::pooled(pool, session);
+    let checkout = pool.checkout(settings.max_session_acquire_timeout_ms, cancel).await?;
     let outcome = operation(checkout.clone()).await;
     if matches!(&outcome, Err(e) if e.retry_policy().is_some_and(|p| p.discards_session)) {
         checkout.discard();
@@ -124,18 +205,14 @@ where
 
 /// The wait between attempts: `ms` on the runtime's timer, failing with CANCELLED as soon as the driver
 /// stops or the caller cancels.
-pub async fn backoff_sleep<E: From<Error>>(
-    shutdown: &Shutdown,
-    cancellation: &dyn Cancellation,
-    ms: f64,
-) -> Result<(), E> {
-    cancellation.check()?;
+pub async fn backoff_sleep<E: From<Error>>(shutdown: &Shutdown, cancel: Option<&Cancel>, ms: f64) -> Result<(), E> {
+    crate::cancel::check(cancel)?;
     let sleeping = shutdown.sleep(ms, sleep_for);
-    let result = match cancellation.cancelled() {
+    let result = match cancel {
         None => sleeping.await,
-        Some(cancelled) => match future::select(Box::pin(sleeping), cancelled).await {
+        Some(cancel) => match future::select(Box::pin(sleeping), cancel.fired()).await {
             Either::Left((r, _)) => r,
-            Either::Right(_) => Err(Error::cancelled("the operation was cancelled (its signal aborted)")),
+            Either::Right(_) => Err(crate::cancel::cancelled()),
         },
     };
     result.map_err(E::from)
@@ -146,6 +223,7 @@ mod tests {
     use super::*;
     use crate::error::Status;
     use futures_executor::block_on;
+    use futures_util::future::LocalBoxFuture;
     use std::cell::{Cell, RefCell};
     use std::rc::Rc;
 
@@ -200,7 +278,7 @@ mod tests {
             pool,
             &RetrySettings::default(),
             &Shutdown::default(),
-            &NotCancellable,
+            None,
             &CallTrace::default(),
             || 0.5,
             |checkout| {
@@ -221,7 +299,7 @@ mod tests {
         assert_eq!(result.ok(), Some(7));
         assert_eq!(used, vec![1, 2]);
         assert_eq!(*factory.closed.borrow(), vec![1], "the killed session was closed");
-        assert_eq!((pool.total(), pool.idle()), (1, 1), "the good one is back in the pool");
+        assert_eq!((pool.status().total(), pool.status().idle), (1, 1), "the good one is back in the pool");
     }
 
     #[test]
@@ -240,27 +318,20 @@ mod tests {
         let (result, used) = run(&pool, vec![Err(error(Status::SchemeError)), Ok(1)]);
         assert_eq!(result.err().map(|e| e.status), Some(Status::SchemeError));
         assert_eq!(used, vec![1]);
-        assert_eq!(pool.idle(), 1);
+        assert_eq!(pool.status().idle, 1);
     }
 
     #[test]
     fn a_cancelled_loop_runs_no_attempt() {
-        struct Cancelled;
-        impl Cancellation for Cancelled {
-            fn check(&self) -> Result<(), Error> {
-                Err(Error::cancelled("cancelled"))
-            }
-            fn cancelled(&self) -> Option<LocalBoxFuture<'static, ()>> {
-                Some(Box::pin(async {}))
-            }
-        }
+        let token = crate::cancel::CancelToken::default();
+        token.cancel();
         let pool = Pool::<Numbered>::new(Factory::default(), 1);
         let ran = Cell::new(false);
         let result: Result<(), Error> = block_on(retry_with_session(
             &pool,
             &RetrySettings::default(),
             &Shutdown::default(),
-            &Cancelled,
+            Some(&Cancel::from(token)),
             &CallTrace::default(),
             || 0.5,
             |_| {
@@ -270,7 +341,7 @@ mod tests {
         ));
         assert_eq!(result.err().map(|e| e.status), Some(Status::Cancelled));
         assert!(!ran.get());
-        assert_eq!(pool.total(), 0);
+        assert_eq!(pool.status().total(), 0);
     }
 
     #[test]
@@ -282,12 +353,52 @@ mod tests {
             &pool,
             &RetrySettings::default(),
             &shutdown,
-            &NotCancellable,
+            None,
             &CallTrace::default(),
             || 0.5,
             |_| async { Err(error(Status::Overloaded)) },
         ));
         assert_eq!(result.err().map(|e| e.status), Some(Status::Cancelled));
+    }
+
+    #[test]
+    fn a_foreign_error_is_retried_only_as_the_error_of_ours_it_names() {
+        let pool = Pool::<Numbered>::new(Factory::default(), 1);
+        let attempts = Cell::new(0);
+        let thrown = |kind: Option<&str>, code: Option<f64>| {
+            attempts.set(0);
+            block_on(retry_with_session(
+                &pool,
+                &RetrySettings::default(),
+                &Shutdown::default(),
+                None,
+                &CallTrace::default(),
+                || 0.5,
+                |_| {
+                    attempts.set(attempts.get() + 1);
+                    let first = attempts.get() == 1;
+                    async move {
+                        match first {
+                            true => Err(AttemptError::foreign("thrown", kind, code)),
+                            false => Ok(()),
+                        }
+                    }
+                },
+            ))
+        };
+        let overloaded = Some(f64::from(Status::Overloaded.code()));
+        assert!(thrown(Some("ydb"), overloaded).is_ok(), "a YdbError saying OVERLOADED is retried");
+        assert_eq!(attempts.get(), 2);
+        for (kind, code) in
+            [(None, overloaded), (Some("ydb"), None), (Some("argument"), overloaded), (Some("?"), overloaded)]
+        {
+            let e = thrown(kind, code);
+            assert!(matches!(e, Err(AttemptError::Foreign { error: "thrown", .. })), "{kind:?} {code:?}: {e:?}");
+            assert_eq!(attempts.get(), 1, "{kind:?} {code:?}: not retried, given back as thrown");
+        }
+        let bad_session = Some(f64::from(Status::BadSession.code()));
+        let e: AttemptError<&str> = AttemptError::foreign("thrown", Some("ydb"), bad_session);
+        assert!(e.retry_policy().is_some_and(|p| p.discards_session), "its session is discarded as ours would be");
     }
 
     #[test]
@@ -303,7 +414,7 @@ mod tests {
             &pool,
             &RetrySettings::default(),
             &Shutdown::default(),
-            &NotCancellable,
+            None,
             &trace,
             || 0.5,
             |checkout| {

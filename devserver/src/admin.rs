@@ -30,8 +30,8 @@ use hyper_util::rt::TokioIo;
 use serde_json::{json, Value};
 use tokio::net::TcpListener;
 
+use crate::cluster::Cluster;
 use crate::faults::FaultSpec;
-use crate::server::Cluster;
 
 /// Admin request bodies larger than this are refused.
 const MAX_BODY_BYTES: usize = 1024 * 1024;

@@ -13,6 +13,7 @@ pub mod proto {
 pub mod admin;
 pub mod auth;
 pub mod cloud_auth;
+pub mod cluster;
 pub mod engine;
 pub mod faults;
 pub mod guard;

@@ -1,7 +1,9 @@
 //! Assembles and runs the server: one or more nodes, each one TCP port serving plain gRPC (HTTP/2) and
 //! gRPC-web (HTTP/1.1) with CORS, so native SDKs and JS runtimes (browsers included) reach the same services.
 //! Nodes share one store and one fault registry; each has its own sessions, and can be stopped and started
-//! again (the admin endpoint does that) to test clients' discovery and balancing.
+//! again (the admin endpoint does that) to test clients' discovery and balancing. The nodes as a whole
+//! are a [`Cluster`] (its own module, which the admin endpoint drives); here are the routes of a node and
+//! the start of the whole server.
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -16,6 +18,7 @@ use tokio_stream::wrappers::TcpListenerStream;
 use tokio_stream::StreamExt;
 use tower_http::cors::{AllowOrigin, Any, CorsLayer};
 
+use crate::cluster::{Cluster, Node, Serving};
 use crate::engine::Engine;
 use crate::faults::{FaultLayer, Faults};
 use crate::guard::{Guard, GuardLayer};
@@ -25,14 +28,10 @@ use crate::proto::ydb::query::v1::query_service_server::QueryServiceServer;
 use crate::proto::ydb::scheme::v1::scheme_service_server::SchemeServiceServer;
 use crate::proto::ydb::table::v1::table_service_server::TableServiceServer;
 use crate::services::{discovery::Discovery, end_sessions, query::Query, scheme::Scheme, table::Table};
-use crate::sessions::Ended;
 use crate::state::{Directory, Endpoint, State};
 
 /// Requests up to this size are accepted (bulk upserts and big parameter lists).
 const MAX_MESSAGE_BYTES: usize = 64 * 1024 * 1024;
-
-/// How long a stopping node waits for its open calls before it drops them.
-const STOP_GRACE: Duration = Duration::from_secs(2);
 
 /// How the server is started.
 #[derive(Debug, Clone)]
@@ -122,107 +121,6 @@ impl Running {
     }
 }
 
-/// One node: its port, its sessions, and its gRPC server while it runs.
-pub struct Node {
-    /// 1-based, as in session ids and ListEndpoints.
-    pub id: u32,
-    pub addr: SocketAddr,
-    pub state: State,
-    serving: tokio::sync::Mutex<Option<Serving>>,
-}
-
-struct Serving {
-    shutdown: oneshot::Sender<()>,
-    task: JoinHandle<()>,
-}
-
-/// The nodes of a server and what they share besides the store: the fault registry and call counters.
-pub struct Cluster {
-    pub nodes: Vec<Node>,
-    pub faults: Arc<Faults>,
-    /// Allowed origins and host names, for the services and the admin endpoint.
-    pub guard: Arc<Guard>,
-    directory: Arc<Directory>,
-    errors: mpsc::UnboundedSender<String>,
-}
-
-impl Cluster {
-    pub fn node(&self, id: u32) -> Option<&Node> {
-        self.nodes.iter().find(|n| n.id == id)
-    }
-
-    /// Live sessions on all nodes.
-    pub fn session_count(&self) -> usize {
-        self.nodes.iter().map(|n| n.state.sessions.len()).sum()
-    }
-
-    /// Whether a node is serving.
-    pub fn is_up(&self, id: u32) -> bool {
-        self.directory.up().iter().any(|e| e.node_id == id)
-    }
-
-    /// Starts serving a stopped node on its port again; false when it was running (or is unknown).
-    pub async fn start_node(&self, id: u32) -> Result<bool, String> {
-        let Some(node) = self.node(id) else { return Ok(false) };
-        let mut serving = node.serving.lock().await;
-        if serving.is_some() {
-            return Ok(false);
-        }
-        let listener =
-            TcpListener::bind(node.addr).await.map_err(|e| format!("node {id}: cannot bind {}: {e}", node.addr))?;
-        *serving = Some(serve(node, listener, self.faults.clone(), self.guard.clone(), self.errors.clone()));
-        self.directory.set_up(id, true);
-        Ok(true)
-    }
-
-    /// Stops a node: its sessions end with the shutdown hint, their transactions roll back, its port closes
-    /// (new connections are refused). False when it was not running.
-    pub async fn stop_node(&self, id: u32) -> bool {
-        let Some(node) = self.node(id) else { return false };
-        let Some(serving) = node.serving.lock().await.take() else { return false };
-        self.directory.set_up(id, false);
-        end_sessions(&node.state, node.state.sessions.remove_all(Ended::Shutdown)).await;
-        let _ = serving.shutdown.send(());
-        let mut task = serving.task;
-        if tokio::time::timeout(STOP_GRACE, &mut task).await.is_err() {
-            task.abort();
-        }
-        true
-    }
-
-    /// Kills one session (by id, on whichever node holds it) or every session; returns how many died.
-    /// Killed sessions answer BAD_SESSION from then on and their AttachSession streams end.
-    pub async fn kill_sessions(&self, session_id: Option<&str>) -> usize {
-        let mut killed = 0;
-        for node in &self.nodes {
-            let sessions = match session_id {
-                Some(id) => node.state.sessions.remove(id, Ended::Closed).into_iter().collect(),
-                None => node.state.sessions.remove_all(Ended::Closed),
-            };
-            killed += sessions.len();
-            end_sessions(&node.state, sessions).await;
-        }
-        killed
-    }
-
-    /// What a YDB restart looks like to clients: every session ends with the shutdown hint and its open
-    /// transactions roll back; data stays and the ports stay open. Returns how many sessions ended.
-    pub async fn restart(&self) -> usize {
-        let mut ended = 0;
-        for node in &self.nodes {
-            let sessions = node.state.sessions.remove_all(Ended::Shutdown);
-            ended += sessions.len();
-            end_sessions(&node.state, sessions).await;
-        }
-        ended
-    }
-
-    /// Every node with its address and whether it runs.
-    pub fn endpoints(&self) -> Vec<Endpoint> {
-        self.directory.all()
-    }
-}
-
 /// CORS for gRPC-web and the token endpoints (`cloud_auth`): the origins the guard allows get their origin
 /// back, others get no grant.
 fn cors(guard: Arc<Guard>) -> CorsLayer {
@@ -237,7 +135,8 @@ fn cors(guard: Arc<Guard>) -> CorsLayer {
         .max_age(Duration::from_secs(24 * 60 * 60))
 }
 
-/// Serves one node on `listener` until told to stop.
+/// Serves one node on `listener` until told to stop: the routes of every node (the cluster starts a
+/// stopped node again through this).
 fn serve(
     node: &Node,
     listener: TcpListener,
@@ -331,15 +230,15 @@ pub async fn start(config: Config) -> Result<Running, Box<dyn std::error::Error 
             addr.port(),
             id,
         );
-        let node = Node { id, addr, state, serving: tokio::sync::Mutex::new(None) };
+        let node = Node::new(id, addr, state);
         servings.push(serve(&node, listener, faults.clone(), guard.clone(), errors.clone()));
         nodes.push(node);
     }
     for (node, serving) in nodes.iter().zip(servings) {
-        *node.serving.lock().await = Some(serving);
+        node.serving_now(serving).await;
     }
     let addr = nodes.first().map(|n| n.addr).ok_or("no nodes")?;
-    let cluster = Arc::new(Cluster { nodes, faults, guard, directory, errors });
+    let cluster = Arc::new(Cluster::new(nodes, faults, guard, directory, errors, serve));
 
     let mut background = Vec::new();
     let reaper = cluster.clone();

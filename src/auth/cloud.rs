@@ -52,8 +52,6 @@ pub struct CloudSettings {
     pub audience: Option<String>,
     pub http: Rc<dyn HttpClient>,
     pub make_signer: SignerFactory,
-    /// See [`TokenCache::with_polling_waiters`].
-    pub poll_ms: u32,
     /// Where the token refreshes are logged.
     pub observer: crate::observe::Observer,
 }
@@ -88,9 +86,7 @@ impl CloudSettings {
     }
 
     fn cache(&self, source: Rc<dyn TokenSource>) -> TokenCache {
-        TokenCache::new(source)
-            .with_polling_waiters(self.poll_ms)
-            .with_observer(self.observer.clone(), self.kind.name())
+        TokenCache::new(source).with_observer(self.observer.clone(), self.kind.name())
     }
 }
 
@@ -103,7 +99,7 @@ mod tests {
 
     fn settings(kind: CloudKind, http: Rc<FakeHttp>) -> CloudSettings {
         let observer = Default::default();
-        CloudSettings { kind, endpoint: None, audience: None, http, make_signer: fake_signer, poll_ms: 0, observer }
+        CloudSettings { kind, endpoint: None, audience: None, http, make_signer: fake_signer, observer }
     }
 
     #[test]

@@ -100,6 +100,10 @@ impl Timing {
     }
 }
 
+/// How often a caller that did not start the running exchange looks for its end, where I/O is bound to
+/// a request (Workers).
+const REQUEST_BOUND_POLL_MS: u32 = 5;
+
 /// Attempts of one exchange, the first included.
 pub const MAX_ATTEMPTS: u32 = 4;
 /// No retry starts once this much time has passed since the first attempt.
@@ -128,7 +132,7 @@ pub async fn exchange(source: &dyn TokenSource, now: fn() -> f64) -> Result<Toke
         };
         attempts += 1;
         let waited = now() - started;
-        let delay = backoff_ms(attempts, random());
+        let delay = backoff_ms(attempts, crate::transport::runtime::random());
         let retryable = e.policy().backoff.is_some();
         if !retryable || attempts >= MAX_ATTEMPTS || waited + delay > RETRY_BUDGET_MS {
             let mut message = e.message.clone();
@@ -141,14 +145,6 @@ pub async fn exchange(source: &dyn TokenSource, now: fn() -> f64) -> Result<Toke
             return Err(Error::new(e.kind, e.status, message));
         }
         sleep_for(delay).await;
-    }
-}
-
-fn random() -> f64 {
-    let mut bytes = [0u8; 4];
-    match getrandom::fill(&mut bytes) {
-        Ok(()) => f64::from(u32::from_le_bytes(bytes)) / 4_294_967_296.0,
-        Err(_) => 0.5,
     }
 }
 
@@ -190,7 +186,8 @@ impl fmt::Debug for TokenCache {
 
 impl TokenCache {
     pub fn new(source: Rc<dyn TokenSource>) -> TokenCache {
-        TokenCache { source, state: Rc::default(), now: now_ms, poll_ms: 0, observer: Observer::default(), kind: "" }
+        let poll_ms = if crate::transport::runtime::request_bound_io() { REQUEST_BOUND_POLL_MS } else { 0 };
+        TokenCache { source, state: Rc::default(), now: now_ms, poll_ms, observer: Observer::default(), kind: "" }
     }
 
     /// Logs each exchange's outcome to `observer` as credentials of `kind`.
@@ -230,7 +227,7 @@ impl TokenCache {
                     if now >= timing.refresh_at_ms && st.inflight.is_none() && now >= st.quiet_until_ms {
                         let exchange = self.start(&mut st, now);
                         drop(st);
-                        crate::pool::wasm_spawn(Box::pin(async move {
+                        crate::transport::runtime::spawn(Box::pin(async move {
                             let _ = exchange.await;
                         }));
                     }

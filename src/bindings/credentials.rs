@@ -64,7 +64,6 @@ fn cloud_settings(kind: CloudKind, fetch: &FetchSettings) -> CloudSettings {
         audience: None,
         http: Rc::new(fetch.clone()),
         make_signer: crate::transport::webcrypto::signer,
-        poll_ms: super::pool_poll_ms(),
         observer: fetch.observer.clone(),
     }
 }

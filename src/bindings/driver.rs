@@ -1,18 +1,17 @@
 //! `Driver` and the credentials objects, as JS sees them.
 
-use super::{js_read, options, to_js};
+use super::promise;
+use super::{js_read, options};
 use crate::auth::{AnonymousCredentials, Credentials};
 use crate::connection::ConnectionString;
 use crate::discovery::DiscoverySettings;
 use crate::error::{Error, Result};
 use crate::proto::ydb::discovery::EndpointInfo;
 use crate::transport::fetch::FetchSettings;
-use js_sys::{Function, Promise, Reflect};
-use std::cell::RefCell;
+use js_sys::{Function, Promise};
 use std::rc::Rc;
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
-use wasm_bindgen_futures::future_to_promise;
 
 /// A driver for `c` with the options every way of making one shares.
 fn build(
@@ -34,7 +33,7 @@ fn build(
         retry_budget,
         fetch,
     )?;
-    Ok(Driver { inner, fallback_pool: Rc::default() })
+    Ok(Driver { inner, fallback_pool: Default::default() })
 }
 
 /// The `fetch` and `headers` options: the caller's fetch function, and headers (a plain object of
@@ -50,47 +49,32 @@ fn fetch_from_js(o: &Option<JsValue>) -> Result<FetchSettings> {
     let observer = super::observe::observer_from_js(o)?;
     let h = options::raw(o, "headers");
     if h.is_undefined() || h.is_null() {
-        return Ok(FetchSettings { fetch, headers: Rc::new([]), observer });
+        return FetchSettings::new(fetch, Vec::new(), observer);
     }
     let bad = || Error::argument("option headers must be an object of valid header names and string values");
     let object: &js_sys::Object = h.dyn_ref().filter(|_| !js_sys::Array::is_array(&h)).ok_or_else(bad)?;
     let mut headers = Vec::new();
     for entry in js_sys::Object::entries(object).iter() {
         let pair: js_sys::Array = entry.dyn_into().map_err(|_| bad())?;
-        match (pair.get(0).as_string(), pair.get(1).as_string()) {
-            (Some(name), Some(value)) if valid_header(&name, &value) => headers.push((name, value)),
-            _ => return Err(bad()),
-        }
+        headers.push((pair.get(0).as_string().ok_or_else(bad)?, pair.get(1).as_string().ok_or_else(bad)?));
     }
-    Ok(FetchSettings { fetch, headers: headers.into(), observer })
-}
-
-/// A header name is an HTTP token; a value has no line breaks or NULs (RFC 9110), so `fetch` cannot
-/// refuse it later with a message that quotes it.
-fn valid_header(name: &str, value: &str) -> bool {
-    let token = |c: u8| c.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~".contains(&c);
-    !name.is_empty() && name.bytes().all(token) && !value.bytes().any(|c| matches!(c, b'\r' | b'\n' | 0))
+    FetchSettings::new(fetch, headers, observer)
 }
 
 /// The `discovery` option: `'single'` (the default), `'balanced'`, or
 /// `{ mode?, intervalMs?, mapEndpoint? }`.
 fn discovery_from_js(v: &JsValue) -> Result<DiscoverySettings> {
     let mut settings = DiscoverySettings::default();
-    let mode = |m: &str| match m {
-        "single" => Ok(false),
-        "balanced" => Ok(true),
-        _ => Err(Error::argument(format!("discovery mode must be \"single\" or \"balanced\", got {m:?}"))),
-    };
     if let Some(m) = v.as_string() {
-        settings.balanced = mode(&m)?;
+        settings.set_mode(&m)?;
         return Ok(settings);
     }
     let o = options::object(v, "option discovery")?;
     if let Some(m) = options::string(&o, "mode")? {
-        settings.balanced = mode(&m)?;
+        settings.set_mode(&m)?;
     }
     if let Some(ms) = options::number(&o, "intervalMs")? {
-        settings.interval_ms = ms.max(100.0);
+        settings.set_interval_ms(ms);
     }
     let map = options::raw(&o, "mapEndpoint");
     if !map.is_undefined() && !map.is_null() {
@@ -102,15 +86,7 @@ fn discovery_from_js(v: &JsValue) -> Result<DiscoverySettings> {
 
 /// Calls the user's `mapEndpoint({ address, port, ssl, nodeId, location })`: a URL, or null to skip the node.
 fn map_endpoint(f: &Function, info: &EndpointInfo) -> Result<Option<String>> {
-    let o = js_sys::Object::new();
-    let set = |k: &str, v: JsValue| {
-        let _ = Reflect::set(&o, &JsValue::from_str(k), &v);
-    };
-    set("address", JsValue::from_str(&info.address));
-    set("port", JsValue::from(info.port));
-    set("ssl", JsValue::from_bool(info.ssl));
-    set("nodeId", JsValue::from(info.node_id));
-    set("location", JsValue::from_str(&info.location));
+    let o = super::plain_to_js(&crate::discovery::endpoint_plain(info));
     let r = f
         .call1(&JsValue::NULL, &o)
         .map_err(|e| Error::argument(format!("mapEndpoint threw: {}", crate::transport::fetch::describe(&e))))?;
@@ -125,23 +101,7 @@ fn map_endpoint(f: &Function, info: &EndpointInfo) -> Result<Option<String>> {
 pub struct Driver {
     pub(crate) inner: crate::driver::Driver,
     /// The query sessions `query()` runs on when the server refuses implicit sessions; made then.
-    fallback_pool: Rc<RefCell<Option<super::query::SessionPool>>>,
-}
-
-impl Driver {
-    pub(crate) fn ensure_running(&self) -> std::result::Result<(), JsValue> {
-        self.inner.ensure_running().map_err(to_js)
-    }
-
-    /// The pool of `query()` for a server without implicit sessions, made on first use.
-    fn fallback_pool(&self) -> Result<super::query::SessionPool> {
-        if let Some(pool) = self.fallback_pool.borrow().as_ref() {
-            return Ok(pool.clone());
-        }
-        let pool = super::pooling::pool_for_driver(self, &None)?;
-        *self.fallback_pool.borrow_mut() = Some(pool.clone());
-        Ok(pool)
-    }
+    pub(crate) fallback_pool: crate::pool::PoolOnDemand<Rc<crate::query::QuerySession>>,
 }
 
 #[wasm_bindgen]
@@ -158,15 +118,8 @@ impl Driver {
         if o.is_none() {
             return Err(Error::argument("new Driver needs a connection string or { endpoint, database }").into());
         }
-        let c = match options::string(&o, "connectionString")? {
-            Some(text) => ConnectionString::parse(&text)?,
-            None => ConnectionString {
-                endpoint: options::string(&o, "endpoint")?
-                    .ok_or_else(|| Error::argument("option endpoint (or connectionString) is required"))?,
-                database: options::string(&o, "database")?
-                    .ok_or_else(|| Error::argument("option database (or connectionString) is required"))?,
-            },
-        };
+        let (endpoint, database) = (options::string(&o, "endpoint")?, options::string(&o, "database")?);
+        let c = ConnectionString::from_options(options::string(&o, "connectionString")?, endpoint, database)?;
         let credentials = options::raw(&o, "credentials");
         Ok(build(&c, &o, |fetch| super::credentials::from_js(&credentials, &c.endpoint, &c.database, fetch))?)
     }
@@ -193,12 +146,12 @@ impl Driver {
     /// With `failFast` the first failure rejects instead of being retried.
     pub fn wait(&self, opts: JsValue) -> Promise {
         let driver = self.inner.clone();
-        future_to_promise(async move {
+        promise(Box::pin(async move {
             let o = options::object(&opts, "wait options")?;
             let fail_fast = options::boolean(&o, "failFast")?.unwrap_or(false);
-            let timeout = options::number(&o, "timeoutMs")?.unwrap_or(10_000.0);
-            Ok(JsValue::from_bool(driver.wait(timeout, fail_fast, super::random).await?))
-        })
+            let timeout = options::number(&o, "timeoutMs")?;
+            Ok(JsValue::from_bool(driver.wait(timeout, fail_fast, crate::transport::runtime::random).await?))
+        }))
     }
 
     /// `stop({ timeoutMs? })`: stops the pools made from this driver (closing their idle sessions, and with
@@ -206,15 +159,12 @@ impl Driver {
     /// waiting in backoff with CANCELLED, and refuses new work.
     pub fn stop(&self, opts: JsValue) -> Promise {
         let wait_ms = options::object(&opts, "stop options").and_then(|o| options::millis(&o, "timeoutMs"));
-        let wait_ms = match wait_ms {
-            Ok(ms) => ms,
-            Err(e) => return Promise::reject(&to_js(e)),
-        };
+        let wait_ms = super::or_reject!(wait_ms);
         let driver = self.inner.clone();
-        future_to_promise(async move {
+        promise(Box::pin(async move {
             driver.stop(wait_ms).await;
             Ok(JsValue::UNDEFINED)
-        })
+        }))
     }
 
     #[wasm_bindgen(getter, js_name = discoveryDebugDetails)]
@@ -230,44 +180,5 @@ impl Driver {
     #[wasm_bindgen(getter)]
     pub fn database(&self) -> String {
         self.inner.channel().database().to_string()
-    }
-
-    /// `query(text, params?, { retrySettings?, idempotent?, timeoutMs?, signal? })` → `ResultSet[]`: one
-    /// request per attempt in an implicit session, retried as `retrySettings` (and `idempotent`) allow;
-    /// `timeoutMs` bounds each attempt, `signal` cancels the request and the whole loop.
-    pub fn query(&self, text: JsValue, params: JsValue, opts: JsValue) -> Promise {
-        let prepared = (|| -> Result<_> {
-            let o = options::object(&opts, "query options")?;
-            let (mut settings, loop_signal) =
-                super::retry::RetryContext::of(self).settings(&options::raw(&o, "retrySettings"))?;
-            if let Some(idempotent) = options::boolean(&o, "idempotent")? {
-                settings.idempotent = idempotent;
-            }
-            let mut call = options::call_options(&o)?;
-            call.signal = call.signal.or(loop_signal);
-            let signal = call.signal.clone();
-            let shape = super::values::ResultShape::from_options(&o)?;
-            Ok((super::query::one_shot(&text, &params, call)?, settings, signal, shape))
-        })();
-        let me = self.clone();
-        super::query::one_shot_promise(self.inner.clone(), Box::new(move || me.fallback_pool()), prepared)
-    }
-
-    /// The Scheme service: directories, listings, descriptions, permissions.
-    #[wasm_bindgen(js_name = schemeClient)]
-    pub fn scheme_client(&self) -> super::scheme::SchemeClient {
-        super::scheme::SchemeClient::new(self)
-    }
-
-    /// The Table service outside pools: `session()` and `bulkUpsert`.
-    #[wasm_bindgen(js_name = tableClient)]
-    pub fn table_client(&self) -> super::table::TableClient {
-        super::table::TableClient::new(self)
-    }
-
-    /// A query-service session pool bound to this driver (stopped with it).
-    #[wasm_bindgen(js_name = querySessionPool)]
-    pub fn query_session_pool(&self, opts: JsValue) -> std::result::Result<super::query::QuerySessionPool, JsValue> {
-        super::query::QuerySessionPool::new(self, opts)
     }
 }

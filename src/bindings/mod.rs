@@ -21,6 +21,7 @@ pub mod table;
 pub mod values;
 
 use crate::error::{Error, ErrorKind};
+use crate::plain::Plain;
 use js_sys::{Array, Function, Object, Reflect};
 use std::cell::RefCell;
 use wasm_bindgen::prelude::*;
@@ -29,8 +30,8 @@ thread_local! {
     static ERROR_FACTORY: RefCell<Option<Function>> = const { RefCell::new(None) };
 }
 
-/// Installs the JS function that builds error objects:
-/// `(kind, status, code, message, issues, retryable, attempts) => Error`.
+/// Installs the JS function that builds error objects from their fields (`Error::to_plain`):
+/// `({ kind, status, code, message, issues, retryable, attempts }) => Error`.
 #[wasm_bindgen(js_name = __setErrorFactory)]
 pub fn set_error_factory(factory: Function) {
     ERROR_FACTORY.with(|f| *f.borrow_mut() = Some(factory));
@@ -53,17 +54,21 @@ pub fn test_trap(in_background: bool) {
     }
 }
 
-fn issues_to_js(issues: &[crate::error::Issue]) -> Array {
-    let arr = Array::new();
-    for i in issues {
-        let o = Object::new();
-        let _ = Reflect::set(&o, &"message".into(), &JsValue::from_str(&i.message));
-        let _ = Reflect::set(&o, &"issueCode".into(), &JsValue::from(i.issue_code));
-        let _ = Reflect::set(&o, &"severity".into(), &JsValue::from(i.severity));
-        let _ = Reflect::set(&o, &"issues".into(), &issues_to_js(&i.issues));
-        arr.push(&o);
+/// A plain answer ([`crate::plain`]) as plain JS objects, arrays and primitives.
+pub fn plain_to_js(p: &Plain) -> JsValue {
+    match p {
+        Plain::Bool(b) => JsValue::from_bool(*b),
+        Plain::Number(n) => JsValue::from_f64(*n),
+        Plain::Text(s) => JsValue::from_str(s),
+        Plain::List(items) => items.iter().map(plain_to_js).collect::<Array>().into(),
+        Plain::Object(fields) => {
+            let o = Object::new();
+            for (key, value) in fields {
+                let _ = Reflect::set(&o, &JsValue::from_str(key), &plain_to_js(value));
+            }
+            o.into()
+        }
     }
-    arr
 }
 
 /// The `Ok` value, or an early return of a Promise rejected with the error. Used before
@@ -90,57 +95,39 @@ impl From<Error> for JsValue {
 /// The JS value a Rust error is thrown as. Never inlined: every `?` of the bindings reaches it, and one
 /// copy keeps the wasm small.
 #[inline(never)]
-pub fn to_js(mut e: Error) -> JsValue {
-    if e.attempts() > 1 {
-        e.message = e.to_string();
-    }
+pub fn to_js(e: Error) -> JsValue {
     if e.kind == ErrorKind::Argument {
         return js_sys::TypeError::new(&e.message).into();
     }
-    let kind = match e.kind {
-        ErrorKind::Ydb => "ydb",
-        ErrorKind::Client => "client",
-        ErrorKind::Transport => "transport",
-        ErrorKind::Cancelled => "cancelled",
-        ErrorKind::Argument => "argument",
-    };
-    let made = ERROR_FACTORY.with(|f| {
-        let f = f.borrow();
-        let f = f.as_ref()?;
-        let args = Array::new();
-        args.push(&JsValue::from_str(kind));
-        args.push(&JsValue::from_str(e.status.name()));
-        args.push(&JsValue::from(e.status.code()));
-        args.push(&JsValue::from_str(&e.message));
-        args.push(&issues_to_js(&e.issues));
-        args.push(&JsValue::from_bool(e.policy().backoff.is_some()));
-        args.push(&JsValue::from(e.attempts()));
-        f.apply(&JsValue::NULL, &args).ok()
-    });
+    let made = ERROR_FACTORY.with(|f| f.borrow().as_ref()?.call1(&JsValue::NULL, &plain_to_js(&e.to_plain())).ok());
     made.unwrap_or_else(|| js_sys::Error::new(&e.message).into())
 }
 
-pub fn random() -> f64 {
-    js_sys::Math::random()
+/// `undefined`, what a call that returns nothing resolves.
+pub fn undefined(_: ()) -> JsValue {
+    JsValue::UNDEFINED
 }
 
-/// Whether this runtime binds I/O to the request that started it, as Cloudflare Workers (workerd) do:
-/// work woken by one request must not continue another's, so pool waiters poll on their own timers.
-pub fn request_bound_io() -> bool {
-    let global = js_sys::global();
-    js_sys::Reflect::get(&global, &JsValue::from_str("navigator"))
-        .ok()
-        .filter(|n| n.is_object())
-        .and_then(|n| js_sys::Reflect::get(&n, &JsValue::from_str("userAgent")).ok())
-        .and_then(|ua| ua.as_string())
-        .is_some_and(|ua| ua == "Cloudflare-Workers")
+/// The Promise of `call` on a checked-out session with the arguments `args` holds. A session given back
+/// to its pool, or a bad argument, rejects it before anything is sent.
+pub fn on_session<S, A, F>(
+    session: &crate::pool::Checkout<S>,
+    args: crate::error::Result<A>,
+    call: impl FnOnce(S, A) -> F + 'static,
+) -> js_sys::Promise
+where
+    S: crate::pool::PooledSession + Clone,
+    A: 'static,
+    F: std::future::Future<Output = crate::error::Result<JsValue>> + 'static,
+{
+    let session = or_reject!(session.get());
+    let args = or_reject!(args);
+    promise(Box::pin(call(session, args)))
 }
 
-/// How often a pool waiter looks for a free session in request-bound runtimes (0: woken directly).
-pub fn pool_poll_ms() -> u32 {
-    if request_bound_io() {
-        2
-    } else {
-        0
-    }
+/// The Promise of a boxed call. One copy of `future_to_promise`'s state machine serves every call that
+/// goes through here (each copy costs the wasm a few hundred bytes).
+#[inline(never)]
+pub fn promise(call: futures_util::future::LocalBoxFuture<'static, crate::error::Result<JsValue>>) -> js_sys::Promise {
+    wasm_bindgen_futures::future_to_promise(async move { Ok(call.await?) })
 }

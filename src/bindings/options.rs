@@ -2,8 +2,9 @@
 //! type that names the option.
 
 use crate::error::{Error, Result};
+use crate::transport::fetch::SignalCancel;
 use js_sys::Reflect;
-use wasm_bindgen::{JsCast, JsValue};
+use wasm_bindgen::JsValue;
 
 /// An options argument: `undefined`/`null` means "no options"; anything else must be an object.
 pub fn object(v: &JsValue, what: &str) -> Result<Option<JsValue>> {
@@ -56,20 +57,20 @@ pub fn raw(obj: &Option<JsValue>, key: &str) -> JsValue {
     get(obj, key)
 }
 
-/// The `signal` option, if it is an AbortSignal.
-pub fn signal(obj: &Option<JsValue>) -> Result<Option<web_sys::AbortSignal>> {
+/// The `signal` option: an AbortSignal, as the cancellation of what the options are for.
+pub fn signal(obj: &Option<JsValue>) -> Result<Option<crate::cancel::Cancel>> {
     let v = get(obj, "signal");
     if v.is_undefined() || v.is_null() {
         return Ok(None);
     }
-    v.dyn_into::<web_sys::AbortSignal>().map(Some).map_err(|_| Error::argument("option signal must be an AbortSignal"))
+    SignalCancel::of(v).map(Some).ok_or_else(|| Error::argument("option signal must be an AbortSignal"))
 }
 
 /// `{ timeoutMs, signal }` as call options.
 pub fn call_options(obj: &Option<JsValue>) -> Result<crate::transport::CallOptions> {
     Ok(crate::transport::CallOptions {
         timeout_ms: millis(obj, "timeoutMs")?,
-        signal: signal(obj)?,
+        cancel: signal(obj)?,
         ..Default::default()
     })
 }

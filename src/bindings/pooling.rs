@@ -1,21 +1,14 @@
-//! What the two JS pool classes (`SessionPool`, `QuerySessionPool`) share: building a pool from a
-//! driver's options (and stopping it with the driver), acquiring with a timeout, and stopping.
+//! What the two JS pool classes (`SessionPool`, `QuerySessionPool`) and their session classes share, as JS
+//! sees it: the pool's options and methods, and the session's id, liveness and close. The pools themselves, and their life beside the driver, are
+//! [`crate::pool`]'s.
 
 use super::driver::Driver;
+use super::promise;
 use super::{options, to_js};
 use crate::discovery::Endpoints;
 use crate::pool::{Checkout, Pool, PooledSession};
-use futures_util::future::LocalBoxFuture;
-use js_sys::{Function, Promise, Reflect};
-use wasm_bindgen::JsCast;
+use js_sys::Promise;
 use wasm_bindgen::JsValue;
-use wasm_bindgen_futures::future_to_promise;
-use wasm_bindgen_futures::JsFuture;
-
-/// How long a table session may sit idle in its pool before it gets a KeepAlive, by default. YDB closes
-/// sessions idle for 10 minutes; checked every quarter of this, a session is pinged after 5 to 6.25
-/// minutes idle (the Python SDK pings after 6).
-pub const DEFAULT_KEEP_ALIVE_MS: f64 = 300_000.0;
 
 /// The options object of a pool's constructor (`None` when absent).
 pub fn pool_options(opts: &JsValue) -> Result<Option<JsValue>, JsValue> {
@@ -27,62 +20,8 @@ pub fn pool_for_driver<S: PooledSession<Factory = Endpoints>>(
     driver: &Driver,
     o: &Option<JsValue>,
 ) -> crate::error::Result<Pool<S>> {
-    driver.inner.ensure_running()?;
-    let size = options::number(o, "size")?.unwrap_or(100.0) as usize;
-    let pool = Pool::<S>::new(driver.inner.endpoints().clone(), size).with_polling_waiters(super::pool_poll_ms());
-    let stopper = pool.clone();
-    driver.inner.on_stop(Box::new(move |wait_ms| {
-        let p = stopper.clone();
-        Box::pin(async move { stop_and_drain(&p, wait_ms).await })
-    }));
-    Ok(pool)
-}
-
-/// Starts keeping a pool's idle sessions alive as its `{ keepAliveMs? }` option says (0: never).
-pub fn keep_alive_as_configured<S: PooledSession>(
-    pool: &Pool<S>,
-    driver: &Driver,
-    o: &Option<JsValue>,
-) -> Result<(), JsValue> {
-    let idle_ms = options::number(o, "keepAliveMs")?.unwrap_or(DEFAULT_KEEP_ALIVE_MS);
-    if idle_ms > 0.0 && !super::request_bound_io() {
-        wasm_bindgen_futures::spawn_local(keep_alive_loop(pool.clone(), driver.inner.shutdown().clone(), idle_ms));
-    }
-    Ok(())
-}
-
-/// Every quarter of `idle_ms`, pings the sessions idle for `idle_ms` or longer, until the pool or the
-/// driver stops. Its timer does not keep a Node.js or Deno process alive. Request-bound runtimes (Workers)
-/// cannot run it between requests; there a session the server expired fails its next call with
-/// BAD_SESSION, and the retry loop replaces it.
-async fn keep_alive_loop<S: PooledSession>(pool: Pool<S>, shutdown: crate::driver::Shutdown, idle_ms: f64) {
-    let period = (idle_ms / 4.0).max(10.0);
-    while shutdown.sleep(period, background_sleep).await.is_ok() && !pool.is_stopped() {
-        pool.keep_alive_idle(idle_ms).await;
-    }
-}
-
-/// `setTimeout` whose timer does not hold the process open: `unref()` in Node.js, `Deno.unrefTimer` in
-/// Deno (browsers have nothing to hold open).
-fn background_sleep(ms: f64) -> LocalBoxFuture<'static, ()> {
-    let promise = Promise::new(&mut |resolve, _reject| {
-        let global = js_sys::global();
-        let get = |o: &JsValue, k: &str| Reflect::get(o, &JsValue::from_str(k)).ok().filter(|v| !v.is_undefined());
-        let Some(set_timeout) = get(&global, "setTimeout").and_then(|f| f.dyn_into::<Function>().ok()) else {
-            return;
-        };
-        let Ok(handle) = set_timeout.call2(&global, &resolve, &JsValue::from_f64(ms)) else { return };
-        if let Some(unref) = get(&handle, "unref").and_then(|f| f.dyn_into::<Function>().ok()) {
-            let _ = unref.call0(&handle);
-        } else if let Some(deno) = get(&global, "Deno") {
-            if let Some(unref) = get(&deno, "unrefTimer").and_then(|f| f.dyn_into::<Function>().ok()) {
-                let _ = unref.call1(&deno, &handle);
-            }
-        }
-    });
-    Box::pin(async move {
-        let _ = JsFuture::from(promise).await;
-    })
+    let size = options::number(o, "size")?.map(|n| n as usize);
+    Pool::for_driver(&driver.inner, size)
 }
 
 /// `acquire({ timeoutMs?, signal? })`: the session, wrapped for JS by `wrap`.
@@ -92,44 +31,88 @@ pub fn acquire_promise<S: PooledSession + Clone>(
     wrap: impl Fn(Checkout<S>) -> JsValue + 'static,
 ) -> Promise {
     let pool = pool.clone();
-    future_to_promise(async move {
+    promise(Box::pin(async move {
         let o = options::object(&opts, "acquire options")?;
-        let timeout = options::millis(&o, "timeoutMs")?;
-        let signal = options::signal(&o)?;
-        super::retry::check_signal(signal.as_ref())?;
-        let abort = super::retry::abort_future(signal.as_ref());
-        let s = pool.acquire(timeout, crate::clock::sleep_ms, abort).await?;
-        Ok(wrap(Checkout::pooled(&pool, s)))
-    })
-}
-
-/// `pool.release(session)`: back to its pool once (a second release does nothing); a session from
-/// another pool, or from `tableClient().session()`, is a `TypeError` and changes nothing.
-pub fn release_to<S: PooledSession + Clone>(pool: &Pool<S>, session: &Checkout<S>) -> Result<(), JsValue> {
-    if !session.is_from(pool) {
-        return Err(to_js(crate::error::Error::argument(
-            "release: this session does not belong to this pool (release it to the pool it came from)",
-        )));
-    }
-    session.release();
-    Ok(())
+        let checkout = pool.checkout(options::millis(&o, "timeoutMs")?, options::signal(&o)?.as_ref()).await?;
+        Ok(wrap(checkout))
+    }))
 }
 
 /// `stop({ timeoutMs? })`: closes idle sessions and refuses new work; with `timeoutMs`, also waits that long
 /// for the sessions still checked out to come back and be closed.
 pub fn stop_promise<S: PooledSession>(pool: &Pool<S>, opts: JsValue) -> Promise {
     let pool = pool.clone();
-    future_to_promise(async move {
+    promise(Box::pin(async move {
         let o = options::object(&opts, "stop options")?;
-        let wait_ms = options::millis(&o, "timeoutMs")?;
-        stop_and_drain(&pool, wait_ms).await;
+        pool.stop_and_drain(options::millis(&o, "timeoutMs")?).await;
         Ok(JsValue::UNDEFINED)
-    })
+    }))
 }
 
-async fn stop_and_drain<S: PooledSession>(pool: &Pool<S>, wait_ms: Option<u32>) {
-    pool.stop().await;
-    if let Some(ms) = wait_ms {
-        pool.drain(ms, crate::clock::sleep_ms).await;
-    }
+/// The methods of a JS pool class `$pool` (with `pool` and `driver` fields) whose sessions are `$session`
+/// objects, made from a checkout by `$wrap(&pool)(checkout)`.
+macro_rules! pool_methods {
+    ($pool:ident, $session:ident, $wrap:expr) => {
+        #[wasm_bindgen]
+        impl $pool {
+            /// A session for exclusive use; give it back with `release`.
+            pub fn acquire(&self, opts: JsValue) -> Promise {
+                let wrap = ($wrap)(self);
+                super::pooling::acquire_promise(&self.pool, opts, move |s| wrap(s).into())
+            }
+
+            /// Gives a session back. A second release is a no-op; a session of another pool is a `TypeError`.
+            pub fn release(&self, session: &$session) -> std::result::Result<(), JsValue> {
+                session.inner.release_to(&self.pool).map_err(super::to_js)
+            }
+
+            /// `retryOperation(async (session, ...args) => …, retrySettings?, ...args)`
+            #[wasm_bindgen(js_name = retryOperation)]
+            pub fn retry_operation(&self, callee: Function, settings: JsValue, args: Array) -> Promise {
+                let wrap = ($wrap)(self);
+                let wrap = move |s| wrap(s).into();
+                super::retry::retry_operation_promise(&self.pool, &self.driver, settings, wrap, callee, args)
+            }
+
+            /// Closes every idle session and refuses new work (see `stop_promise`).
+            pub fn stop(&self, opts: JsValue) -> Promise {
+                super::pooling::stop_promise(&self.pool, opts)
+            }
+
+            /// `{ maxSize, idle, inUse, creating, total, waiters, stopped }` (`size`, `totalSessions` and
+            /// `idleSessions` read it: js/api.js)
+            #[wasm_bindgen(getter)]
+            pub fn status(&self) -> JsValue {
+                super::plain_to_js(&self.pool.status().to_plain())
+            }
+        }
+    };
 }
+pub(crate) use pool_methods;
+
+/// The methods of a JS session class `$session` (with `inner`, its checkout, and `id` fields).
+macro_rules! session_methods {
+    ($session:ident) => {
+        #[wasm_bindgen]
+        impl $session {
+            #[wasm_bindgen(getter, js_name = sessionId)]
+            pub fn session_id(&self) -> String {
+                self.id.clone()
+            }
+
+            #[wasm_bindgen(getter, js_name = isAlive)]
+            pub fn is_alive(&self) -> bool {
+                self.inner.get().is_ok_and(|s| s.is_alive())
+            }
+
+            /// Deletes the session (a session from a pool goes back with `pool.release` instead).
+            pub fn close(&self) -> Promise {
+                super::on_session(&self.inner, Ok(()), |s, ()| async move {
+                    s.delete().await;
+                    Ok(JsValue::UNDEFINED)
+                })
+            }
+        }
+    };
+}
+pub(crate) use session_methods;

@@ -17,7 +17,7 @@ use crate::observe::trace::{CallTrace, Traced};
 use crate::pool::Pool;
 use crate::proto::ydb::{ResultSet, TypedValue};
 use crate::retry::{retry_traced, RetrySettings};
-use crate::session_retry::{attempt_with_session, backoff_sleep, Cancellation};
+use crate::session_retry::{attempt_with_session, backoff_sleep};
 use crate::transport::{CallOptions, Channel};
 use futures_util::future::LocalBoxFuture;
 use std::borrow::Cow;
@@ -34,6 +34,11 @@ pub struct ImplicitSessions {
 }
 
 impl ImplicitSessions {
+    /// What `driver`'s server is known to take.
+    pub fn of(driver: &Driver) -> Self {
+        ImplicitSessions { refused: driver.implicit_sessions_refused().clone() }
+    }
+
     /// False once the server refused an implicit session.
     pub fn usable(&self) -> bool {
         !self.refused.get()
@@ -84,23 +89,25 @@ pub fn refuses_implicit_sessions(e: &Error) -> bool {
 pub struct OneShot {
     pub text: String,
     pub parameters: HashMap<String, TypedValue>,
-    /// Each attempt's deadline and the caller's signal.
+    /// Each attempt's deadline, and the caller's cancellation of the request and of the whole loop.
     pub call: CallOptions,
 }
 
 /// Runs `query` as one-shot queries run: an implicit session per attempt (see the module docs), with
 /// retries as `settings` allow; after the server refused implicit sessions, on sessions of `fallback()`
 /// (asked for only then). A cut answer is retried only when `settings.idempotent`: the query may have run.
+/// The driver's retry budget applies unless `settings` bring their own.
 pub async fn execute_once(
     driver: &Driver,
     fallback: &dyn Fn() -> Result<Pool<Rc<QuerySession>>>,
     settings: &RetrySettings,
-    cancellation: &dyn Cancellation,
     random: impl FnMut() -> f64,
     query: &OneShot,
 ) -> Result<Vec<ResultSet>> {
     driver.ensure_running()?;
-    let support = driver.implicit_sessions();
+    let settings = &driver.retry_settings(settings.clone());
+    let cancel = query.call.cancel.as_ref();
+    let support = &ImplicitSessions::of(driver);
     let seed = driver.channel();
     let trace = CallTrace::start(seed.observer(), seed.endpoint(), seed.database(), Some("ExecuteQuery"));
     let request = |session_id| execute_request(session_id, &query.text, query.parameters.clone(), &TxControl::None);
@@ -113,13 +120,13 @@ pub async fn execute_once(
             None => Cow::Borrowed(&query.call),
         };
         async move {
-            cancellation.check()?;
+            crate::cancel::check(cancel)?;
             let call = &*call;
             // Both ways run the same boxed `collected`; they differ only in the session id and the channel.
             let implicit = || collected(driver.endpoints().pick(), request(String::new()), call, Rc::default());
             let pooled = || async {
                 let pool = fallback()?;
-                attempt_with_session(&pool, settings, cancellation, |checkout| async move {
+                attempt_with_session(&pool, settings, cancel, |checkout| async move {
                     let session = checkout.get()?;
                     collected(session.channel.clone(), request(session.id.clone()), call, session.alive.clone()).await
                 })
@@ -132,7 +139,7 @@ pub async fn execute_once(
             outcome
         }
     };
-    let sleep = |ms| backoff_sleep::<Error>(driver.shutdown(), cancellation, ms);
+    let sleep = |ms| backoff_sleep::<Error>(driver.shutdown(), cancel, ms);
     retry_traced(settings, &trace, attempt, sleep, random).await
 }
 

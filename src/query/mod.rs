@@ -11,14 +11,16 @@
 //! server that refuses.
 
 use crate::error::{Error, Result, Status};
+use crate::exclusive::Parts;
 use crate::observe::trace::SessionTrace;
-use crate::pool::{wasm_spawn, PooledSession, DEFAULT_CREATE_TIMEOUT_MS};
+use crate::pool::{PooledSession, DEFAULT_CREATE_TIMEOUT_MS};
 use crate::proto::ydb::{query, ResultSet, TypedValue};
 use crate::transport::methods::query_service as rpc;
+use crate::transport::runtime::spawn;
 use crate::transport::{CallOptions, Channel, MessageStream};
 use crate::tx_mode::TxMode;
 use futures_util::future::{self, AbortHandle, Abortable, Either, LocalBoxFuture};
-use std::cell::Cell;
+use std::cell::{Cell, RefCell};
 use std::collections::HashMap;
 use std::rc::Rc;
 
@@ -55,6 +57,14 @@ pub enum TxControl {
 }
 
 impl TxControl {
+    /// Continues the transaction `tx_id` when there is one, else begins one in `mode`.
+    pub fn of(tx_id: Option<String>, mode: TxMode, commit: bool) -> TxControl {
+        match tx_id {
+            Some(tx_id) => TxControl::Existing { tx_id, commit },
+            None => TxControl::Begin { mode, commit },
+        }
+    }
+
     fn to_proto(&self) -> Option<query::TransactionControl> {
         use query::transaction_control::TxSelector;
         match self {
@@ -114,7 +124,7 @@ impl QuerySession {
         let alive = Rc::new(Cell::new(true));
         let (attach, registration) = AbortHandle::new_pair();
         channel.observer().session_created("query", &id, channel.endpoint());
-        wasm_spawn(Box::pin({
+        spawn(Box::pin({
             let (alive, observer, id) = (alive.clone(), channel.observer().clone(), id.clone());
             async move {
                 if let Ok(reason) = Abortable::new(watch(stream), registration).await {
@@ -350,6 +360,68 @@ impl QueryResultStream {
     }
 }
 
+/// `execute`'s stream as a handle reads it piecemeal: opened on the first read, one read at a time (see
+/// [`Parts`]), keeping the transaction the query began after the stream ended (a write-only query may
+/// end without any result-set part). Clones share it.
+#[derive(Clone)]
+pub struct StreamedQuery {
+    parts: Parts<QueryResultStream>,
+    tx_id: Rc<RefCell<Option<String>>>,
+}
+
+impl StreamedQuery {
+    /// The query, to be started on `session` by the first read.
+    pub fn new(
+        session: Rc<QuerySession>,
+        text: String,
+        params: HashMap<String, TypedValue>,
+        tx: TxControl,
+        call: CallOptions,
+    ) -> Self {
+        let open = async move { session.execute(&text, params, &tx, &call).await };
+        StreamedQuery { parts: Parts::new(open), tx_id: Rc::default() }
+    }
+
+    /// The next result-set part; `None` at the end.
+    pub async fn next(&self) -> Result<Option<ResultPart>> {
+        let tx_id = self.tx_id.clone();
+        self.parts
+            .read(|mut stream| async move {
+                let part = stream.next().await.transpose();
+                Self::note_tx(&tx_id, &stream);
+                (stream, part)
+            })
+            .await
+    }
+
+    /// The rest of the stream gathered into whole result sets (none once it ended).
+    pub async fn collect(&self) -> Result<Vec<ResultSet>> {
+        let tx_id = self.tx_id.clone();
+        let sets = self.parts.read(|mut stream| async move {
+            let sets = stream.collect().await.map(Some);
+            Self::note_tx(&tx_id, &stream);
+            (stream, sets)
+        });
+        Ok(sets.await?.unwrap_or_default())
+    }
+
+    fn note_tx(tx_id: &RefCell<Option<String>>, stream: &QueryResultStream) {
+        if stream.tx_id.is_some() {
+            tx_id.borrow_mut().clone_from(&stream.tx_id);
+        }
+    }
+
+    /// The transaction the query began and left open, once known.
+    pub fn tx_id(&self) -> Option<String> {
+        self.tx_id.borrow().clone()
+    }
+
+    /// Stops reading: the request is aborted and the server stops the query.
+    pub fn cancel(&self) {
+        self.parts.cancel();
+    }
+}
+
 impl PooledSession for Rc<QuerySession> {
     type Factory = crate::discovery::Endpoints;
     fn create(endpoints: &crate::discovery::Endpoints) -> LocalBoxFuture<'static, Result<Self>> {
@@ -371,6 +443,14 @@ impl PooledSession for Rc<QuerySession> {
 mod tests {
     use super::*;
     use crate::proto::ydb::{Column, Value};
+
+    #[test]
+    fn a_transaction_id_is_continued_else_one_is_begun() {
+        let existing = TxControl::of(Some("tx-1".into()), TxMode::StaleReadOnly, true);
+        assert!(matches!(existing, TxControl::Existing { ref tx_id, commit: true } if tx_id == "tx-1"));
+        let begun = TxControl::of(None, TxMode::StaleReadOnly, false);
+        assert!(matches!(begun, TxControl::Begin { mode: TxMode::StaleReadOnly, commit: false }));
+    }
 
     fn part(index: usize, column: &str, rows: usize, truncated: bool) -> ResultPart {
         ResultPart {

@@ -252,6 +252,19 @@ impl TxContext {
         TxContext { session, mode, tx_id: None, finished: false, allow_truncated: false }
     }
 
+    /// Runs `query` in a serializable transaction of its own, committed with it (`session.executeQuery`).
+    pub async fn execute_alone(
+        session: Rc<TableSession>,
+        query: &DataQuery,
+        parameters: HashMap<String, TypedValue>,
+        allow_truncated: bool,
+        opts: &CallOptions,
+    ) -> Result<Vec<ResultSet>> {
+        let mut tx = TxContext::new(session, TxMode::SerializableReadWrite);
+        tx.set_allow_truncated(allow_truncated);
+        tx.execute(query, parameters, true, opts).await
+    }
+
     /// Whether a result cut at the server's row limit is returned as it is (`true`) or refused with
     /// TRUNCATED_RESULT (the default: rows must not go missing without an error).
     pub fn set_allow_truncated(&mut self, allow: bool) {

@@ -6,11 +6,15 @@
 
 use super::TableSession;
 use crate::error::{Error, Result};
+use crate::exclusive::Parts;
+use crate::plain::{list, object, Plain};
 use crate::proto::ydb::{table, ResultSet, Type, TypedValue};
 use crate::transport::methods::table_service as rpc;
 use crate::transport::operation::{check, result_of};
 use crate::transport::{CallOptions, Channel, MessageStream};
+use crate::value::YdbType;
 use std::collections::HashMap;
+use std::rc::Rc;
 
 /// An absolute path for `path` in `database`.
 pub fn full_path(database: &str, path: &str) -> Result<String> {
@@ -38,6 +42,29 @@ pub enum DataQuery {
 }
 
 impl DataQuery {
+    /// A prepared query from `prepareQuery`'s fields, its parameter types as their texts.
+    pub fn prepared(id: String, text: String, types: Vec<(String, String)>) -> Result<DataQuery> {
+        let mut parameter_types = HashMap::new();
+        for (name, t) in types {
+            let t = YdbType::parse(&t)
+                .map_err(|e| Error::argument(format!("DataQuery parameter {name}: {}", e.message)))?;
+            parameter_types.insert(name, t.to_proto());
+        }
+        Ok(DataQuery::Prepared(PreparedQuery { id, text, parameter_types }))
+    }
+
+    /// The types its parameters are declared with: a prepared query's, or the DECLAREs of its text.
+    pub fn declared_types(&self) -> HashMap<String, YdbType> {
+        match self {
+            DataQuery::Text(text) => crate::sql::declared_types(text),
+            DataQuery::Prepared(p) => p
+                .parameter_types
+                .iter()
+                .filter_map(|(name, t)| YdbType::from_proto(t).ok().map(|t| (name.clone(), t)))
+                .collect(),
+        }
+    }
+
     /// What to send first.
     pub fn to_proto(&self) -> table::query::Query {
         match self {
@@ -74,6 +101,82 @@ pub struct AlterTable {
     pub drop_columns: Vec<String>,
     pub add_indexes: Vec<table::TableIndex>,
     pub drop_indexes: Vec<String>,
+}
+
+/// A column of a new table. Nullable columns travel as `Optional<T>`, as YDB describes them.
+pub fn column(name: String, t: YdbType, not_null: bool) -> table::ColumnMeta {
+    let t = match t {
+        YdbType::Optional(_) => t,
+        other if !not_null => YdbType::Optional(Box::new(other)),
+        other => other,
+    };
+    table::ColumnMeta { name, r#type: Some(t.to_proto()), not_null: not_null.then_some(true), ..Default::default() }
+}
+
+/// A global secondary index on `index_columns` (at least one), carrying `data_columns`.
+pub fn global_index(name: String, index_columns: Vec<String>, data_columns: Vec<String>) -> Result<table::TableIndex> {
+    if index_columns.is_empty() {
+        return Err(Error::argument(format!("index {name} needs index columns")));
+    }
+    let r#type = Some(table::table_index::Type::GlobalIndex(table::GlobalIndex::default()));
+    Ok(table::TableIndex { name, index_columns, data_columns, r#type })
+}
+
+/// What CreateTable makes: columns, a primary key and indexes.
+pub struct NewTable {
+    pub columns: Vec<table::ColumnMeta>,
+    pub primary_key: Vec<String>,
+    pub indexes: Vec<table::TableIndex>,
+}
+
+impl NewTable {
+    /// A table needs at least one column and a primary key.
+    pub fn new(
+        columns: Vec<table::ColumnMeta>,
+        primary_key: Vec<String>,
+        indexes: Vec<table::TableIndex>,
+    ) -> Result<Self> {
+        if columns.is_empty() {
+            return Err(Error::argument("a TableDescription needs at least one column"));
+        }
+        if primary_key.is_empty() {
+            return Err(Error::argument("a TableDescription needs a primary key"));
+        }
+        Ok(NewTable { columns, primary_key, indexes })
+    }
+}
+
+/// A key bound as ReadTable takes it: a tuple (a value of any other type is a one-element tuple).
+fn key_bound(typed: TypedValue) -> TypedValue {
+    use crate::proto::ydb::{r#type::Type as T, TupleType, Value};
+    if matches!(typed.r#type.as_ref().and_then(|t| t.r#type.as_ref()), Some(T::TupleType(_))) {
+        return typed;
+    }
+    let elements = vec![typed.r#type.unwrap_or_default()];
+    TypedValue {
+        r#type: Some(Type { r#type: Some(T::TupleType(TupleType { elements })) }),
+        value: Some(Value { items: vec![typed.value.unwrap_or_default()], ..Default::default() }),
+    }
+}
+
+/// The rows between `[greater, greater_or_equal]` (one of them at most) and `[less, less_or_equal]` (one
+/// of them at most); each bound a key prefix.
+pub fn key_range(
+    [greater, greater_or_equal]: [Option<TypedValue>; 2],
+    [less, less_or_equal]: [Option<TypedValue>; 2],
+) -> Result<table::KeyRange> {
+    use table::key_range::{FromBound, ToBound};
+    let from_bound = match (greater.map(key_bound), greater_or_equal.map(key_bound)) {
+        (Some(_), Some(_)) => return Err(Error::argument("keyRange takes greater or greaterOrEqual, not both")),
+        (Some(b), None) => Some(FromBound::Greater(b)),
+        (None, b) => b.map(FromBound::GreaterOrEqual),
+    };
+    let to_bound = match (less.map(key_bound), less_or_equal.map(key_bound)) {
+        (Some(_), Some(_)) => return Err(Error::argument("keyRange takes less or lessOrEqual, not both")),
+        (Some(b), None) => Some(ToBound::Less(b)),
+        (None, b) => b.map(ToBound::LessOrEqual),
+    };
+    Ok(table::KeyRange { from_bound, to_bound })
 }
 
 /// Which rows `readTable` streams.
@@ -187,6 +290,22 @@ impl TableSession {
     }
 }
 
+impl Parts<ReadTableStream> {
+    /// A `read_table` of `session`, started by the first [`Parts::next_rows`].
+    pub fn read_table(session: Rc<TableSession>, path: String, read: ReadTable, call: CallOptions) -> Self {
+        Parts::new(async move { session.read_table(&path, read, &call).await })
+    }
+
+    /// The next part with rows, one read at a time; `None` at the end.
+    pub async fn next_rows(&self) -> Result<Option<ResultSet>> {
+        self.read(|mut stream| async move {
+            let part = stream.next().await.transpose();
+            (stream, part)
+        })
+        .await
+    }
+}
+
 /// The parts of a `read_table`.
 pub struct ReadTableStream {
     inner: MessageStream<table::ReadTableResponse>,
@@ -251,5 +370,144 @@ mod tests {
         assert!(prepared.fallback_after(&not_found, true).is_none(), "a transaction under way ended with it");
         assert!(prepared.fallback_after(&aborted, false).is_none());
         assert!(DataQuery::Text("SELECT 1".into()).fallback_after(&not_found, false).is_none());
+    }
+}
+
+/// A type as its text (`Optional<Uint64>`); `Unknown` for one we cannot read.
+fn type_text(t: Option<&Type>) -> String {
+    t.and_then(|t| YdbType::from_proto(t).ok()).map(|t| t.to_string()).unwrap_or_else(|| "Unknown".into())
+}
+
+/// DescribeTable's answer as `{ name, columns: [{ name, type, notNull }], primaryKey, indexes }`.
+pub fn description_plain(d: &table::DescribeTableResult) -> Plain {
+    let column = |c: &table::ColumnMeta| -> Plain {
+        let not_null = c.not_null.unwrap_or(false);
+        object(vec![
+            ("name", (&c.name).into()),
+            ("type", type_text(c.r#type.as_ref()).as_str().into()),
+            ("notNull", not_null.into()),
+        ])
+    };
+    let index = |i: &table::TableIndexDescription| -> Plain {
+        object(vec![
+            ("name", (&i.name).into()),
+            ("indexColumns", (&i.index_columns).into()),
+            ("dataColumns", (&i.data_columns).into()),
+        ])
+    };
+    object(vec![
+        ("name", d.self_.as_ref().map_or("", |e| e.name.as_str()).into()),
+        ("columns", list(&d.columns, column)),
+        ("primaryKey", (&d.primary_key).into()),
+        ("indexes", list(&d.indexes, index)),
+    ])
+}
+
+impl PreparedQuery {
+    /// `{ yqlText, queryId, parameterTypes: { $name: 'Type' } }`, what the JS `DataQuery` wraps.
+    pub fn to_plain(&self) -> Plain {
+        let types = self.parameter_types.iter().map(|(name, t)| (name.clone().into(), Plain::Text(type_text(Some(t)))));
+        let types = types.collect();
+        object(vec![
+            ("yqlText", (&self.text).into()),
+            ("queryId", (&self.id).into()),
+            ("parameterTypes", Plain::Object(types)),
+        ])
+    }
+}
+
+#[cfg(test)]
+mod plain_tests {
+    use super::*;
+
+    fn typed(t: &str, v: crate::proto::ydb::Value) -> TypedValue {
+        TypedValue { r#type: YdbType::parse(t).map(|t| t.to_proto()).ok(), value: Some(v) }
+    }
+
+    #[test]
+    fn a_key_range_takes_one_bound_a_side_each_as_a_tuple() {
+        use table::key_range::{FromBound, ToBound};
+        let one = || Some(typed("Uint64", Default::default()));
+        let range = key_range([one(), None], [None, one()]).expect("range");
+        let Some(FromBound::Greater(from)) = range.from_bound else { panic!("{range:?}") };
+        let tuple = from.r#type.and_then(|t| t.r#type);
+        assert!(
+            matches!(tuple, Some(crate::proto::ydb::r#type::Type::TupleType(ref t)) if t.elements.len() == 1),
+            "{tuple:?}"
+        );
+        assert!(matches!(range.to_bound, Some(ToBound::LessOrEqual(_))));
+        let already = typed("Tuple<Uint64, Utf8>", Default::default());
+        assert_eq!(key_bound(already.clone()), already, "a tuple stays as it is");
+        assert!(key_range([one(), one()], [None, None]).is_err());
+        assert!(key_range([None, None], [one(), one()]).is_err());
+        let open = key_range([None, None], [None, None]).expect("open");
+        assert!(open.from_bound.is_none() && open.to_bound.is_none());
+    }
+
+    #[test]
+    fn a_new_table_needs_columns_and_a_key_and_nullable_columns_are_optional() {
+        let id = column("id".into(), YdbType::parse("Uint64").expect("type"), true);
+        let title = column("title".into(), YdbType::parse("Utf8").expect("type"), false);
+        let texts: Vec<_> = [&id, &title].iter().map(|c| type_text(c.r#type.as_ref())).collect();
+        assert_eq!(texts, vec!["Uint64", "Optional<Utf8>"]);
+        assert_eq!((id.not_null, title.not_null), (Some(true), None));
+        assert!(NewTable::new(vec![], vec!["id".into()], vec![]).is_err());
+        assert!(NewTable::new(vec![id.clone()], vec![], vec![]).is_err());
+        assert!(NewTable::new(vec![id], vec!["id".into()], vec![]).is_ok());
+        assert!(global_index("by_title".into(), vec![], vec![]).is_err());
+        assert!(global_index("by_title".into(), vec!["title".into()], vec![]).is_ok());
+    }
+
+    #[test]
+    fn a_prepared_query_declares_its_parameter_types_and_text_its_declares() {
+        let prepared = DataQuery::prepared("q".into(), "SELECT $id".into(), vec![("$id".into(), "Uint64".into())]);
+        let declared = prepared.map(|q| q.declared_types()).unwrap_or_default();
+        assert_eq!(declared.get("$id").map(|t| t.to_string()), Some("Uint64".into()));
+        assert!(DataQuery::prepared("q".into(), "".into(), vec![("$id".into(), "Nope".into())]).is_err());
+        let text = DataQuery::Text("DECLARE $n AS Utf8; SELECT $n".into());
+        assert_eq!(text.declared_types().get("$n").map(|t| t.to_string()), Some("Utf8".into()));
+    }
+
+    #[test]
+    fn a_description_names_its_columns_types_and_nullability() {
+        let uint64 = YdbType::parse("Uint64").map(|t| t.to_proto()).ok();
+        let optional = YdbType::parse("Optional<Utf8>").map(|t| t.to_proto()).ok();
+        let d = table::DescribeTableResult {
+            columns: vec![
+                table::ColumnMeta { name: "id".into(), r#type: uint64, not_null: Some(true), ..Default::default() },
+                table::ColumnMeta { name: "title".into(), r#type: optional, ..Default::default() },
+                table::ColumnMeta { name: "odd".into(), ..Default::default() },
+            ],
+            primary_key: vec!["id".into()],
+            ..Default::default()
+        };
+        let plain = description_plain(&d);
+        let columns = match plain.field("columns") {
+            Some(Plain::List(columns)) => columns.clone(),
+            _ => vec![],
+        };
+        let types: Vec<_> = columns.iter().filter_map(|c| c.field("type").cloned()).collect();
+        assert_eq!(types, vec![Plain::from("Uint64"), Plain::from("Optional<Utf8>"), Plain::from("Unknown")]);
+        assert_eq!(columns.first().and_then(|c| c.field("notNull")), Some(&Plain::Bool(true)));
+        assert_eq!(plain.field("primaryKey"), Some(&Plain::List(vec![Plain::from("id")])));
+        assert_eq!(plain.field("name"), Some(&Plain::from("")));
+    }
+
+    #[test]
+    fn a_prepared_query_lists_its_parameter_types_by_name() {
+        let text = YdbType::parse("Utf8").map(|t| t.to_proto()).unwrap_or_default();
+        let p = PreparedQuery {
+            id: "q1".into(),
+            text: "SELECT $b, $a".into(),
+            parameter_types: [("$b".to_string(), text.clone()), ("$a".to_string(), text)].into(),
+        };
+        let plain = p.to_plain();
+        let mut names = match plain.field("parameterTypes") {
+            Some(Plain::Object(fields)) => fields.iter().map(|(k, v)| (k.to_string(), v.clone())).collect::<Vec<_>>(),
+            _ => vec![],
+        };
+        names.sort_by(|a, b| a.0.cmp(&b.0));
+        assert_eq!(names, vec![("$a".into(), Plain::from("Utf8")), ("$b".into(), Plain::from("Utf8"))]);
+        assert_eq!(plain.field("queryId"), Some(&Plain::from("q1")));
     }
 }

@@ -5,29 +5,27 @@
 //! metadata headers, and turns the answer's frames and `grpc-status` into a message or an [`Error`].
 
 use crate::auth::Credentials;
+use crate::cancel::Cancel;
 use crate::error::{Error, Result, Status};
 use crate::observe::{Level, Observer};
 use crate::transport::fetch::{self, BodyReader, FetchSettings};
 use crate::transport::framing::{encode_frame, split_unary_body, Frame, FrameDecoder, Trailers};
 use crate::transport::methods::{Method, StreamingMethod};
 use futures_util::future::LocalBoxFuture;
-use js_sys::{Array, Reflect};
 use std::cell::Cell;
 use std::marker::PhantomData;
 use std::rc::Rc;
-use wasm_bindgen::{JsCast, JsValue};
-use web_sys::AbortSignal;
 
 /// The `x-ydb-sdk-build-info` we announce.
 pub const BUILD_INFO: &str = concat!("ydb-wasm/", env!("CARGO_PKG_VERSION"));
 
-/// Per-call options: a deadline and a caller's cancellation signal.
+/// Per-call options: a deadline and a caller's cancellation.
 #[derive(Clone, Default)]
 pub struct CallOptions {
     /// The whole call, answer included, must finish within this many milliseconds.
     pub timeout_ms: Option<u32>,
-    /// An `AbortSignal` from the caller.
-    pub signal: Option<AbortSignal>,
+    /// The caller's cancellation (in JS, its `AbortSignal`): it aborts the request.
+    pub cancel: Option<Cancel>,
     /// A call meant to stay open as long as its session (AttachSession): the driver's default deadline
     /// does not apply to it.
     pub long_lived: bool,
@@ -44,22 +42,7 @@ impl CallOptions {
     pub fn long_lived() -> Self {
         CallOptions { long_lived: true, ..Default::default() }
     }
-
-    /// One signal that fires on the caller's abort or on the deadline, whichever comes first.
-    fn effective_signal(&self) -> Option<AbortSignal> {
-        let timeout = self.timeout_ms.map(|ms| AbortSignal::timeout_with_u32(ms.min(MAX_TIMER_MS)));
-        match (timeout, &self.signal) {
-            (None, None) => None,
-            (Some(t), None) => Some(t),
-            (None, Some(s)) => Some(s.clone()),
-            (Some(t), Some(s)) => Some(any_signal(&t, s)),
-        }
-    }
 }
-
-/// The longest delay a JS timer keeps: Node turns a longer one (past 2^31 - 1 ms, 24.8 days) into 1 ms
-/// with a warning, which made a call with a deadline weeks away fail at once with DEADLINE_EXCEEDED.
-const MAX_TIMER_MS: u32 = i32::MAX as u32;
 
 /// The `grpc-timeout` header for a deadline: gRPC allows at most 8 digits, so a deadline of 10^8 ms
 /// (27.7 hours) or more is sent in seconds, rounded up.
@@ -69,24 +52,6 @@ fn grpc_timeout(ms: u32) -> String {
     } else {
         format!("{}S", ms.div_ceil(1000))
     }
-}
-
-/// `AbortSignal.any([a, b])`, looked up at run time so that older runtimes fall back to the caller's.
-fn any_signal(a: &AbortSignal, b: &AbortSignal) -> AbortSignal {
-    let ctor = js_sys::global();
-    let any = Reflect::get(&ctor, &JsValue::from_str("AbortSignal"))
-        .and_then(|c| Reflect::get(&c, &JsValue::from_str("any")).map(|f| (c, f)));
-    if let Ok((class, f)) = any {
-        if let Ok(f) = f.dyn_into::<js_sys::Function>() {
-            let list = Array::of2(a, b);
-            if let Ok(s) = f.call1(&class, &list) {
-                if let Ok(s) = s.dyn_into::<AbortSignal>() {
-                    return s;
-                }
-            }
-        }
-    }
-    b.clone()
 }
 
 struct Inner {
@@ -190,7 +155,7 @@ impl Channel {
         body: &[u8],
         opts: &CallOptions,
         token: Option<String>,
-    ) -> Result<(fetch::FetchResponse, Option<AbortSignal>)> {
+    ) -> Result<fetch::FetchResponse> {
         let defaulted;
         let opts = match (opts.timeout_ms, self.inner.default_timeout_ms) {
             (None, Some(ms)) if !opts.long_lived => {
@@ -221,13 +186,27 @@ impl Channel {
             headers.push(("x-ydb-client-capabilities", "session-balancer"));
         }
         let url = format!("{}{}", self.inner.base_url, path);
-        let signal = opts.effective_signal();
-        let response =
-            fetch::post(&url, &headers, body, signal.as_ref(), &self.inner.fetch).await.map_err(|e| self.observe(e))?;
-        Ok((response, signal))
+        let abort = (opts.timeout_ms, opts.cancel.as_ref());
+        fetch::post(&url, &headers, body, abort, &self.inner.fetch).await.map_err(|e| self.observe(e))
     }
 
     /// A unary call: one request, one answer.
+    ///
+    /// ```no_run
+    /// use std::rc::Rc;
+    /// use ydb_wasm::proto::ydb::discovery::ListEndpointsRequest;
+    /// use ydb_wasm::transport::methods::discovery_service::LIST_ENDPOINTS;
+    /// use ydb_wasm::transport::{CallOptions, Channel};
+    ///
+    /// # async fn run() -> ydb_wasm::Result<()> {
+    /// let channel = Channel::new("grpc://localhost:2136", "/local", Rc::new(ydb_wasm::auth::AnonymousCredentials))?;
+    /// let request = ListEndpointsRequest { database: "/local".into(), ..Default::default() };
+    /// // Aborted after 5 s: the answer, a YDB status error, or DEADLINE_EXCEEDED.
+    /// let answer = channel.unary(&LIST_ENDPOINTS, &request, &CallOptions::with_timeout(Some(5_000))).await?;
+    /// println!("{:?}", answer.operation.map(|o| o.status));
+    /// # Ok(())
+    /// # }
+    /// ```
     pub async fn unary<Req: prost::Message, Resp: prost::Message + Default>(
         &self,
         method: &Method<Req, Resp>,
@@ -262,12 +241,12 @@ impl Channel {
         opts: &CallOptions,
         token: Option<String>,
     ) -> Result<(Vec<u8>, bool)> {
-        let (response, signal) = self.send(path, body, opts, token).await?;
+        let response = self.send(path, body, opts, token).await?;
         if let Some(err) = status_error(&response.header_trailers) {
             return Err(self.observe(err));
         }
         let hinted = response.header_trailers.session_close;
-        let body = response.bytes(signal.as_ref()).await.map_err(|e| self.observe(e))?;
+        let body = response.bytes().await.map_err(|e| self.observe(e))?;
         let (message, trailers) = split_unary_body(&body).map_err(|mut e| {
             e.message = format!("{path}: {}", e.message);
             self.observe(e)
@@ -285,16 +264,16 @@ impl Channel {
         path: &'static str,
         body: Vec<u8>,
         opts: &'a CallOptions,
-    ) -> LocalBoxFuture<'a, Result<(BodyReader, Option<AbortSignal>)>> {
+    ) -> LocalBoxFuture<'a, Result<BodyReader>> {
         // Refused before the first message: refreshed and opened once more, as unary calls are.
         Box::pin(async move {
             let body = &body;
             let open = |token| async move {
-                let (response, signal) = self.send(path, body, opts, token).await?;
+                let response = self.send(path, body, opts, token).await?;
                 if let Some(err) = status_error(&response.header_trailers) {
                     return Err(self.observe(err));
                 }
-                Ok((response.into_reader()?, signal))
+                response.into_reader()
             };
             crate::auth::with_refresh(&*self.inner.credentials, open).await
         })
@@ -307,14 +286,13 @@ impl Channel {
         request: &Req,
         opts: &CallOptions,
     ) -> Result<MessageStream<Resp>> {
-        let (reader, signal) = self.open_stream(method.path, encode_frame(request), opts).await?;
+        let reader = self.open_stream(method.path, encode_frame(request), opts).await?;
         Ok(MessageStream {
             channel: self.clone(),
             path: method.path,
             reader,
             decoder: FrameDecoder::new(),
             finished: false,
-            signal,
             _message: PhantomData,
         })
     }
@@ -327,7 +305,6 @@ pub struct MessageStream<Resp> {
     reader: BodyReader,
     decoder: FrameDecoder,
     finished: bool,
-    signal: Option<AbortSignal>,
     _message: PhantomData<fn() -> Resp>,
 }
 
@@ -352,7 +329,7 @@ impl<Resp: prost::Message + Default> MessageStream<Resp> {
                 }
                 Ok(None) => {}
             }
-            match self.reader.next_chunk(self.signal.as_ref()).await {
+            match self.reader.next_chunk().await {
                 Ok(Some(chunk)) => self.decoder.push(&chunk),
                 Ok(None) => {
                     let e = Error::transport(

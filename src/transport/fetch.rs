@@ -6,15 +6,21 @@
 //! `arrayBuffer()` await) or chunk by chunk (streams). A body reader is cancelled when dropped, so a
 //! stream the caller abandons stops the request and with it the server-side work.
 //!
+//! A call's deadline and its caller's cancellation become one `AbortSignal` here: the caller's, when the
+//! [`Cancel`] is an `AbortSignal` ([`SignalCancel`], what the bindings make of a `signal` option),
+//! `AbortSignal.timeout` for the deadline, and both through `AbortSignal.any`.
+//!
 //! The cloud credentials' token requests (IAM, metadata, OAuth) go through here too, as plain HTTP
 //! ([`FetchSettings`] is their [`HttpClient`]): through the caller's `fetch` but without the driver's
 //! extra headers, which are meant for the YDB endpoint (an API gateway's key) and not for a token service.
 
 use crate::auth::http::{HttpClient, HttpRequest, HttpResponse};
+use crate::cancel::{Cancel, CancelSource};
 use crate::error::{Error, Result, Status};
 use crate::transport::framing::{Trailers, MAX_UNARY_BODY_LEN};
 use futures_util::future::LocalBoxFuture;
-use js_sys::{Promise, Reflect, Uint8Array};
+use js_sys::{Array, Function, Promise, Reflect, Uint8Array};
+use std::any::Any;
 use std::rc::Rc;
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
@@ -41,21 +47,120 @@ pub struct FetchSettings {
     pub observer: crate::observe::Observer,
 }
 
+impl FetchSettings {
+    /// Settings with the caller's `fetch` (`None`: the global one) and extra headers, which are checked
+    /// here: a bad name or value is an argument error that shows neither (a header may be a secret).
+    pub fn new(
+        fetch: Option<js_sys::Function>,
+        headers: Vec<(String, String)>,
+        observer: crate::observe::Observer,
+    ) -> Result<Self> {
+        if !headers.iter().all(|(name, value)| valid_header(name, value)) {
+            return Err(Error::argument("option headers must be an object of valid header names and string values"));
+        }
+        Ok(FetchSettings { fetch, headers: headers.into(), observer })
+    }
+}
+
+/// A header name is an HTTP token; a value has no line breaks or NULs (RFC 9110), so `fetch` cannot
+/// refuse it later with a message that quotes it.
+fn valid_header(name: &str, value: &str) -> bool {
+    let token = |c: u8| c.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~".contains(&c);
+    !name.is_empty() && name.bytes().all(token) && !value.bytes().any(|c| matches!(c, b'\r' | b'\n' | 0))
+}
+
 /// An answer whose headers have arrived; its body is still to be read.
 pub struct FetchResponse {
     response: Response,
+    /// What aborts the request: the deadline, the caller's signal, or both.
+    signal: Option<AbortSignal>,
     /// gRPC status sent as HTTP headers: a trailers-only answer (an error before any message).
     pub header_trailers: Trailers,
 }
 
-/// POSTs one gRPC-web request through `settings`' fetch, with its extra headers and then ours.
+/// A caller's `AbortSignal` as a [`Cancel`].
+pub struct SignalCancel(pub AbortSignal);
+
+impl SignalCancel {
+    /// The cancellation of a JS value that is an `AbortSignal`.
+    pub fn of(v: JsValue) -> Option<Cancel> {
+        v.dyn_into::<AbortSignal>().ok().map(|s| Cancel::from(SignalCancel(s)))
+    }
+}
+
+impl CancelSource for SignalCancel {
+    fn is_cancelled(&self) -> bool {
+        self.0.aborted()
+    }
+
+    /// Resolves on the signal's `abort` event (`addEventListener('abort', …, { once: true })`).
+    fn fired(&self) -> LocalBoxFuture<'static, ()> {
+        let target: JsValue = self.0.clone().into();
+        let promise = Promise::new(&mut |resolve, _reject| {
+            let add = Reflect::get(&target, &JsValue::from_str("addEventListener"))
+                .ok()
+                .and_then(|f| f.dyn_into::<Function>().ok());
+            if let Some(add) = add {
+                let once = js_sys::Object::new();
+                let _ = Reflect::set(&once, &JsValue::from_str("once"), &JsValue::TRUE);
+                let _ = add.call3(&target, &JsValue::from_str("abort"), &resolve, &once);
+            }
+        });
+        Box::pin(async move {
+            let _ = JsFuture::from(promise).await;
+        })
+    }
+
+    fn as_any(&self) -> &dyn Any {
+        self
+    }
+}
+
+/// The longest delay a JS timer keeps: Node turns a longer one (past 2^31 - 1 ms, 24.8 days) into 1 ms
+/// with a warning, which made a call with a deadline weeks away fail at once with DEADLINE_EXCEEDED.
+const MAX_TIMER_MS: u32 = i32::MAX as u32;
+
+/// One signal that fires on the caller's abort or on the deadline, whichever comes first. A cancellation
+/// that is not an `AbortSignal` (a Rust caller's) is checked before the request and cannot stop it later.
+fn abort_signal(deadline_ms: Option<u32>, cancel: Option<&Cancel>) -> Option<AbortSignal> {
+    let timeout = deadline_ms.map(|ms| AbortSignal::timeout_with_u32(ms.min(MAX_TIMER_MS)));
+    let caller = cancel.and_then(|c| c.source::<SignalCancel>()).map(|s| s.0.clone());
+    match (timeout, caller) {
+        (None, None) => None,
+        (Some(t), None) => Some(t),
+        (None, Some(s)) => Some(s),
+        (Some(t), Some(s)) => Some(any_signal(&t, &s)),
+    }
+}
+
+/// `AbortSignal.any([a, b])`, looked up at run time so that older runtimes fall back to the caller's.
+fn any_signal(a: &AbortSignal, b: &AbortSignal) -> AbortSignal {
+    let any = Reflect::get(&js_sys::global(), &JsValue::from_str("AbortSignal"))
+        .and_then(|c| Reflect::get(&c, &JsValue::from_str("any")).map(|f| (c, f)));
+    if let Ok((class, f)) = any {
+        if let Ok(f) = f.dyn_into::<Function>() {
+            if let Ok(s) = f.call1(&class, &Array::of2(a, b)) {
+                if let Ok(s) = s.dyn_into::<AbortSignal>() {
+                    return s;
+                }
+            }
+        }
+    }
+    b.clone()
+}
+
+/// POSTs one gRPC-web request through `settings`' fetch, with its extra headers and then ours, aborted
+/// when `deadline_ms` passes or `cancel` fires.
 pub async fn post(
     url: &str,
     headers: &[(&str, &str)],
     body: &[u8],
-    signal: Option<&AbortSignal>,
+    (deadline_ms, cancel): (Option<u32>, Option<&Cancel>),
     settings: &FetchSettings,
 ) -> Result<FetchResponse> {
+    crate::cancel::check(cancel)?;
+    let signal = abort_signal(deadline_ms, cancel);
+    let signal = signal.as_ref();
     let js_headers = Headers::new().map_err(|e| js_failure("Headers", &e))?;
     let extra = settings.headers.iter().map(|(n, v)| (n.as_str(), v.as_str()));
     for (name, value) in extra.chain(headers.iter().copied()) {
@@ -80,7 +185,7 @@ pub async fn post(
     if status != 200 && header_trailers.grpc_status.is_none() {
         return Err(http_failure(status));
     }
-    Ok(FetchResponse { response, header_trailers })
+    Ok(FetchResponse { response, signal: signal.cloned(), header_trailers })
 }
 
 /// Calls the settings' fetch (or the global one) and awaits the response's headers.
@@ -135,9 +240,9 @@ impl HttpClient for FetchSettings {
 
 impl FetchResponse {
     /// Reads the whole body (unary answers).
-    pub async fn bytes(self, signal: Option<&AbortSignal>) -> Result<Vec<u8>> {
+    pub async fn bytes(self) -> Result<Vec<u8>> {
         let promise = self.response.array_buffer().map_err(|e| js_failure("arrayBuffer", &e))?;
-        let buffer = JsFuture::from(promise).await.map_err(|e| read_failure(&e, signal))?;
+        let buffer = JsFuture::from(promise).await.map_err(|e| read_failure(&e, self.signal.as_ref()))?;
         let bytes = Uint8Array::new(&buffer);
         // Copied into wasm memory only when it can be a gRPC answer: a hostile body of gigabytes would
         // otherwise exhaust the instance's memory, and a failed allocation in wasm is a trap.
@@ -150,11 +255,11 @@ impl FetchResponse {
     /// A reader over the body's chunks (streaming answers).
     pub fn into_reader(self) -> Result<BodyReader> {
         let Some(stream) = self.response.body() else {
-            return Ok(BodyReader { reader: None });
+            return Ok(BodyReader { reader: None, signal: None });
         };
         let reader: ReadableStreamDefaultReader =
             stream.get_reader().dyn_into().map_err(|_| Error::protocol("the response body has no default reader"))?;
-        Ok(BodyReader { reader: Some(reader) })
+        Ok(BodyReader { reader: Some(reader), signal: self.signal })
     }
 }
 
@@ -176,18 +281,19 @@ pub fn ignore_rejection(value: &JsValue) {
 /// Chunks of a streamed body; cancels the request when dropped before the end.
 pub struct BodyReader {
     reader: Option<ReadableStreamDefaultReader>,
+    signal: Option<AbortSignal>,
 }
 
 impl BodyReader {
     /// The next chunk, `None` at the end of the body.
-    pub async fn next_chunk(&mut self, signal: Option<&AbortSignal>) -> Result<Option<Vec<u8>>> {
+    pub async fn next_chunk(&mut self) -> Result<Option<Vec<u8>>> {
         let Some(reader) = &self.reader else { return Ok(None) };
         let result = match JsFuture::from(reader.read()).await {
             Ok(r) => r,
             Err(e) => {
                 // The body errored (connection cut, aborted): there is nothing left to cancel.
                 self.reader = None;
-                return Err(read_failure(&e, signal));
+                return Err(read_failure(&e, self.signal.as_ref()));
             }
         };
         let done = Reflect::get(&result, &JsValue::from_str("done")).map(|d| d.is_truthy()).unwrap_or(true);
@@ -266,5 +372,25 @@ pub fn describe(e: &JsValue) -> String {
         (Some(m), Some(c)) => format!("{m} ({c})"),
         (Some(m), None) => m,
         (None, _) => "unknown error".into(),
+    }
+}
+
+#[cfg(all(test, not(target_arch = "wasm32")))]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn extra_headers_need_token_names_and_single_line_values() {
+        assert!(valid_header("x-api-key", "secret value"));
+        for (name, value) in [("", "v"), ("x key", "v"), ("x:y", "v"), ("x", "a\r\nb"), ("x", "a\0")] {
+            assert!(!valid_header(name, value), "{name:?}: {value:?}");
+        }
+        let refused = FetchSettings::new(
+            None,
+            vec![("x".into(), "ok".into()), ("bad name".into(), "secret".into())],
+            Default::default(),
+        );
+        let message = refused.err().map(|e| e.message().to_string()).unwrap_or_default();
+        assert!(message.contains("headers") && !message.contains("secret"), "{message}");
     }
 }

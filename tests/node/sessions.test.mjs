@@ -169,3 +169,25 @@ test('keepAliveMs must be a non-negative number', () => {
   assert.throws(() => new SessionPool(driver, { keepAliveMs: -5 }), TypeError);
   assert.throws(() => new SessionPool(driver, { keepAliveMs: 'often' }), TypeError);
 });
+
+test('a pool\'s status counts idle, checked-out and waiting sessions, and its counters read it', async () => {
+  for (const Pool of [SessionPool, QuerySessionPool]) {
+    const pool = new Pool(driver, { size: 1 });
+    try {
+      assert.deepEqual(pool.status, { maxSize: 1, idle: 0, inUse: 0, creating: 0, total: 0, waiters: 0, stopped: false });
+      const session = await pool.acquire();
+      const controller = new AbortController();
+      const waiting = pool.acquire({ signal: controller.signal });
+      await sleep(20);
+      assert.deepEqual({ ...pool.status }, { maxSize: 1, idle: 0, inUse: 1, creating: 0, total: 1, waiters: 1, stopped: false }, Pool.name);
+      controller.abort();
+      await assert.rejects(waiting, CancelledError);
+      pool.release(session);
+      assert.equal(pool.status.idle, 1);
+      assert.deepEqual([pool.size, pool.totalSessions, pool.idleSessions], [1, 1, 1], Pool.name);
+    } finally {
+      await pool.stop();
+    }
+    assert.equal(pool.status.stopped, true);
+  }
+});

@@ -2,9 +2,9 @@
 
 use tonic::{Request, Response, Status};
 
-use super::{failure, operation_failed, operation_ok};
+use super::{operation_failed, operation_ok};
 use crate::auth::LoginError;
-use crate::engine::StatusCode;
+use crate::engine::{EngineError, StatusCode};
 use crate::proto::ydb::auth::v1::auth_service_server::AuthService;
 use crate::proto::ydb::auth::{LoginRequest, LoginResponse, LoginResult};
 use crate::state::State;
@@ -20,10 +20,10 @@ impl AuthService for Auth {
         let operation = match self.state.auth.login(&req.user, &req.password) {
             Ok(token) => operation_ok("Ydb.Auth.LoginResult", &LoginResult { token }),
             Err(LoginError::UnknownUser) => {
-                operation_failed(&failure(StatusCode::Unauthorized, format!("Invalid user: {}", req.user)))
+                operation_failed(&EngineError::new(StatusCode::Unauthorized, format!("Invalid user: {}", req.user)))
             }
             Err(LoginError::InvalidPassword) => {
-                operation_failed(&failure(StatusCode::Unauthorized, "Invalid password"))
+                operation_failed(&EngineError::new(StatusCode::Unauthorized, "Invalid password"))
             }
         };
         Ok(Response::new(LoginResponse { operation: Some(operation) }))

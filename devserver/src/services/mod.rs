@@ -49,12 +49,6 @@ pub fn operation_failed(err: &EngineError) -> ydb::operations::Operation {
     }
 }
 
-/// Builds an engine-style error from a status and one message: [`EngineError::new`], under the name the
-/// services use.
-pub fn failure(status: StatusCode, message: impl Into<String>) -> EngineError {
-    EngineError::new(status, message)
-}
-
 /// Runs blocking engine work off the async threads.
 pub async fn blocking<T, F>(work: F) -> Result<T, EngineError>
 where
@@ -63,7 +57,7 @@ where
 {
     match tokio::task::spawn_blocking(work).await {
         Ok(result) => result,
-        Err(e) => Err(failure(StatusCode::InternalError, format!("query worker failed: {e}"))),
+        Err(e) => Err(EngineError::new(StatusCode::InternalError, format!("query worker failed: {e}"))),
     }
 }
 

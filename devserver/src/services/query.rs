@@ -12,7 +12,7 @@ use tokio_stream::wrappers::ReceiverStream;
 use tonic::{Request, Response, Status};
 
 use super::parts::split_result_set;
-use super::{blocking, end_sessions, execute_in_session, failure, query_tx_mode};
+use super::{blocking, end_sessions, execute_in_session, query_tx_mode};
 use crate::engine::{EngineError, StatusCode, TxSelector};
 use crate::proto::ydb;
 use crate::proto::ydb::query::v1::query_service_server::QueryService;
@@ -59,7 +59,7 @@ impl QueryService for Query {
                 end_sessions(&self.state, [session]).await;
                 (StatusCode::Success as i32, Vec::new())
             }
-            None => codes(&failure(StatusCode::BadSession, format!("Session not found: {id}"))),
+            None => codes(&EngineError::new(StatusCode::BadSession, format!("Session not found: {id}"))),
         };
         Ok(Response::new(DeleteSessionResponse { status, issues }))
     }
@@ -203,7 +203,7 @@ async fn run_query(
     };
     let yql = match req.query {
         Some(execute_query_request::Query::QueryContent(content)) => content.text,
-        None => return Err(failure(StatusCode::BadRequest, "Empty query text")),
+        None => return Err(EngineError::new(StatusCode::BadRequest, "Empty query text")),
     };
     let control = req.tx_control.unwrap_or_default();
     let tx = match control.tx_selector {
@@ -263,12 +263,12 @@ fn check_implicit_tx_control(control: Option<&TransactionControl>) -> Result<(),
     let Some(control) = control else { return Ok(()) };
     match (&control.tx_selector, control.commit_tx) {
         (None, _) | (Some(transaction_control::TxSelector::BeginTx(_)), true) => Ok(()),
-        (Some(transaction_control::TxSelector::BeginTx(_)), false) => Err(failure(
+        (Some(transaction_control::TxSelector::BeginTx(_)), false) => Err(EngineError::new(
             StatusCode::BadRequest,
             "Implicit session (empty session_id): a transaction begun here must be committed by the same query \
              (commit_tx: true); an interactive transaction needs a session",
         )),
-        (Some(transaction_control::TxSelector::TxId(_)), _) => Err(failure(
+        (Some(transaction_control::TxSelector::TxId(_)), _) => Err(EngineError::new(
             StatusCode::BadRequest,
             "Implicit session (empty session_id): tx_id is not allowed; a transaction lives in the session that began it",
         )),

@@ -16,7 +16,7 @@ use tonic::{Request, Response, Status};
 use super::parts::{split_result_set, split_rows};
 use super::scheme::entry_proto;
 use super::{
-    blocking, end_sessions, execute_in_session, failure, operation_done, operation_failed, operation_ok, table_tx_mode,
+    blocking, end_sessions, execute_in_session, operation_done, operation_failed, operation_ok, table_tx_mode,
 };
 use crate::engine::{self, EngineError, StatusCode, TxSelector};
 use crate::proto::ydb::operations::Operation;
@@ -49,8 +49,8 @@ impl Table {
                 .lock()
                 .get(&id)
                 .cloned()
-                .ok_or_else(|| failure(StatusCode::NotFound, format!("Query not found: {id}")))?,
-            None => return Err(failure(StatusCode::BadRequest, "Empty query text")),
+                .ok_or_else(|| EngineError::new(StatusCode::NotFound, format!("Query not found: {id}")))?,
+            None => return Err(EngineError::new(StatusCode::BadRequest, "Empty query text")),
         };
         let control = req.tx_control.unwrap_or_default();
         let tx = match control.tx_selector {
@@ -77,7 +77,7 @@ impl Table {
             .state
             .sessions
             .remove(id, Ended::Closed)
-            .ok_or_else(|| failure(StatusCode::BadSession, format!("Session not found: {id}")))?;
+            .ok_or_else(|| EngineError::new(StatusCode::BadSession, format!("Session not found: {id}")))?;
         end_sessions(&self.state, [session]).await;
         Ok(())
     }
@@ -157,7 +157,8 @@ impl TableService for Table {
         let database = database_of(&r);
         let req = r.into_inner();
         if !req.alter_columns.is_empty() || req.ttl_action.is_some() || !req.rename_indexes.is_empty() {
-            let e = failure(StatusCode::Unsupported, "ydb-devserver alters columns and indexes only (add/drop)");
+            let e =
+                EngineError::new(StatusCode::Unsupported, "ydb-devserver alters columns and indexes only (add/drop)");
             return Ok(Response::new(AlterTableResponse { operation: answer(Err(e)) }));
         }
         let change = engine::Alteration {
@@ -346,8 +347,10 @@ impl TableService for Table {
         let database = database_of(&r);
         let req = r.into_inner();
         let result = match (req.rows, req.data_format) {
-            (_, Some(_)) => Err(failure(StatusCode::Unsupported, "Arrow and CSV bulk upserts are not supported")),
-            (None, None) => Err(failure(StatusCode::BadRequest, "No rows to upsert")),
+            (_, Some(_)) => {
+                Err(EngineError::new(StatusCode::Unsupported, "Arrow and CSV bulk upserts are not supported"))
+            }
+            (None, None) => Err(EngineError::new(StatusCode::BadRequest, "No rows to upsert")),
             (Some(rows), None) => {
                 let engine = self.state.engine.clone();
                 let table = req.table;
