@@ -3,6 +3,7 @@
 // the credentials, transaction-mode, type and settings helpers — then re-exports the classes.
 import { contain } from './crash.js';
 import * as errors from './errors.js';
+import { fileReader } from './credentials.js';
 import { observedOptions } from './observe.js';
 
 const TYPED = Symbol.for('ydb-wasm.TypedValue');
@@ -324,8 +325,13 @@ export function bind(wasm) {
     }
   };
 
+  // Key and config files named by the environment are read through the runtime's file API, where it has one.
   const fromEnv = wasm.Driver.fromEnv;
-  wasm.Driver.fromEnv = (env, options) => fromEnv(env ?? runtimeEnv(), observedOptions(options));
+  wasm.Driver.fromEnv = (env, options) => {
+    const read = fileReader();
+    const observed = observedOptions(options);
+    return fromEnv(env ?? runtimeEnv(), read ? { ...observed, [Symbol.for('ydb-wasm.readTextFile')]: read } : observed);
+  };
 
   ({ Session, TxContext, QuerySession, QueryResultStream, SchemeClient, TableClient, ReadTableStream } = wasm);
   // The tracer and logger options reach the wasm side as adapters that never throw (js/observe.js).
@@ -362,3 +368,4 @@ export async function retryOperation(callee, settings, sessionPool, ...args) {
 }
 
 export * from './errors.js';
+export { ServiceAccountKeyCredentials, MetadataCredentials, OAuth2TokenExchangeCredentials } from './credentials.js';

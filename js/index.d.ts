@@ -64,6 +64,11 @@ export declare function VariantType(inner: YdbType): YdbType;
 /** `Tagged<T,'tag'>`: values are T's. */
 export declare function TaggedType(t: YdbType, tag: string): YdbType;
 
+/**
+ * Any token provider: `getAuthToken()` is called before every request (cache in it what you can); its
+ * token goes in `x-ydb-auth-ticket`, `null` sends none. A request the server refuses as UNAUTHENTICATED
+ * calls it once more and is sent again with the new token. A throw fails the call with UnauthorizedError.
+ */
 export interface Credentials { getAuthToken(): Promise<string | null> }
 export declare class AnonymousCredentials implements Credentials {
   getAuthToken(): Promise<null>;
@@ -184,6 +189,73 @@ export declare class StaticCredentials {
   readonly user: string;
 }
 
+/** A Yandex Cloud service account's authorized key file (`yc iam key create --output key.json`). */
+export interface ServiceAccountKey {
+  id: string;
+  service_account_id: string;
+  private_key: string;
+  created_at?: string;
+  key_algorithm?: string;
+  public_key?: string;
+}
+
+/**
+ * A service-account key exchanged for IAM tokens: each exchange signs a PS256 JWT with WebCrypto and posts
+ * it to the IAM endpoint; the token is cached, refreshed in the background at half its lifetime (at most
+ * hourly), shared by concurrent calls, and a failed exchange retried (a refused key is not).
+ */
+export declare class ServiceAccountKeyCredentials {
+  constructor(key: string | ServiceAccountKey, opts?: {
+    /** Default `https://iam.api.cloud.yandex.net/iam/v1/tokens`. */
+    iamEndpoint?: string;
+    /** The JWT's `aud`; default `https://iam.api.cloud.yandex.net/iam/v1/tokens` whatever the endpoint. */
+    audience?: string;
+  });
+  /** Reads the key file on the first call that needs a token (Node, Deno, Bun). */
+  static fromFile(path: string, opts?: { iamEndpoint?: string; audience?: string }): ServiceAccountKeyCredentials;
+}
+
+/** The token of the VM's or function's service account, from the instance metadata service. */
+export declare class MetadataCredentials {
+  /** `url` default: `http://169.254.169.254/computeMetadata/v1/instance/service-accounts/default/token`. */
+  constructor(opts?: { url?: string });
+  readonly url: string | undefined;
+}
+
+/** A JWT signed here for each exchange: RS/PS/ES/HS 256–512 (ES512 aside), a PKCS#8 PEM or an HMAC base64 key. */
+export interface OAuth2Jwt {
+  alg: string;
+  privateKey: string;
+  keyId?: string;
+  issuer?: string;
+  subject?: string;
+  audience?: string | string[];
+  id?: string;
+  /** Default 3600. */
+  ttlSeconds?: number;
+}
+
+/** OAuth 2.0 token exchange (RFC 8693), as the Python SDK's `Oauth2TokenExchangeCredentials`. */
+export declare class OAuth2TokenExchangeCredentials {
+  constructor(opts: {
+    tokenEndpoint: string;
+    subjectToken?: string;
+    /** Default `urn:ietf:params:oauth:token-type:access_token`. */
+    subjectTokenType?: string;
+    subjectJwt?: OAuth2Jwt;
+    actorToken?: string;
+    actorTokenType?: string;
+    actorJwt?: OAuth2Jwt;
+    audience?: string | string[];
+    scope?: string | string[];
+    resource?: string | string[];
+    grantType?: string;
+    requestedTokenType?: string;
+  });
+  /** The official SDKs' config file (`YDB_OAUTH2_KEY_FILE`), read on the first call (Node, Deno, Bun). */
+  static fromFile(path: string): OAuth2TokenExchangeCredentials;
+}
+
 export type TxMode = SerializableReadWrite | OnlineReadOnly | StaleReadOnly | SnapshotReadOnly;
 export declare class SerializableReadWrite { readonly mode: 'serializableReadWrite' }
 export declare class OnlineReadOnly {
@@ -301,7 +373,8 @@ export interface Logger {
   error?(message: string, fields: LogFields): unknown;
 }
 export type DriverConfig = DriverOptions & {
-  credentials?: Credentials | StaticCredentials;
+  credentials?: Credentials | StaticCredentials | ServiceAccountKeyCredentials | MetadataCredentials
+    | OAuth2TokenExchangeCredentials;
 } & (
   | {
     /** gRPC-web URL: http(s)://host:port (grpc:// and grpcs:// are read as http:// and https://). */
@@ -330,8 +403,10 @@ export declare class Driver {
   /** A connection string (`grpcs://host:2135/?database=/path`) or the full configuration. */
   constructor(config: DriverConfig | string);
   /**
-   * From `YDB_CONNECTION_STRING` and the credentials variables (`YDB_ANONYMOUS_CREDENTIALS`,
-   * `YDB_ACCESS_TOKEN_CREDENTIALS`, `YDB_STATIC_CREDENTIALS_USER` / `_PASSWORD`) of `env`: by default
+   * From `YDB_CONNECTION_STRING` and the credentials variables of `env`, first set wins:
+   * `YDB_SERVICE_ACCOUNT_KEY_CREDENTIALS` (the key JSON), `YDB_SERVICE_ACCOUNT_KEY_FILE_CREDENTIALS` (Node, Deno,
+   * Bun), `YDB_ANONYMOUS_CREDENTIALS=1`, `YDB_METADATA_CREDENTIALS=1`, `YDB_ACCESS_TOKEN_CREDENTIALS`,
+   * `YDB_STATIC_CREDENTIALS_USER` / `_PASSWORD`, `YDB_OAUTH2_KEY_FILE` (Node, Deno, Bun). `env` is by default
    * `process.env` (Node, Bun) or `Deno.env`; in Workers pass the `env` of `fetch`.
    */
   static fromEnv(env?: Record<string, string | undefined>, options?: DriverOptions): Driver;

@@ -68,6 +68,9 @@ node_modules/.bin/deno run --allow-net=127.0.0.1 --allow-read=. --allow-env=YDB_
 WORKERD=node_modules/.bin/workerd node tests/runtimes/workerd.mjs
 node tests/runtimes/chromium.mjs
 
+step "cloud credentials (a service-account key against the dev server's IAM) in Node, Deno, Bun, workerd and Chromium"
+BUN="$bun" WORKERD=node_modules/.bin/workerd node tests/runtimes/credentials.mjs
+
 step "official Python SDK against the dev server"
 YDB_DEVSERVER_BIN=target/debug/ydb-devserver target/venv/bin/python -m pytest -q tests/python
 

@@ -91,18 +91,30 @@ fn percent_decode(s: &str) -> Option<String> {
 pub enum EnvCredentials {
     /// None named, or `YDB_ANONYMOUS_CREDENTIALS=1`.
     Anonymous,
+    /// `YDB_SERVICE_ACCOUNT_KEY_CREDENTIALS`: the key file's JSON itself.
+    ServiceAccountKey(String),
+    /// `YDB_SERVICE_ACCOUNT_KEY_FILE_CREDENTIALS`: the path of the key file.
+    ServiceAccountKeyFile(String),
+    /// `YDB_METADATA_CREDENTIALS=1`.
+    Metadata,
     /// `YDB_ACCESS_TOKEN_CREDENTIALS`.
     AccessToken(String),
     /// `YDB_STATIC_CREDENTIALS_USER` and `YDB_STATIC_CREDENTIALS_PASSWORD`.
     Static { user: String, password: String },
+    /// `YDB_OAUTH2_KEY_FILE`: the path of an OAuth 2.0 token-exchange config (the Python SDK's format).
+    OAuth2KeyFile(String),
 }
 
 impl std::fmt::Debug for EnvCredentials {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
             EnvCredentials::Anonymous => f.write_str("Anonymous"),
+            EnvCredentials::ServiceAccountKey(_) => f.write_str("ServiceAccountKey(<redacted>)"),
+            EnvCredentials::ServiceAccountKeyFile(path) => write!(f, "ServiceAccountKeyFile({path:?})"),
+            EnvCredentials::Metadata => f.write_str("Metadata"),
             EnvCredentials::AccessToken(_) => f.write_str("AccessToken(<redacted>)"),
             EnvCredentials::Static { user, .. } => write!(f, "Static {{ user: {user:?}, password: <redacted> }}"),
+            EnvCredentials::OAuth2KeyFile(path) => write!(f, "OAuth2KeyFile({path:?})"),
         }
     }
 }
@@ -114,29 +126,31 @@ pub struct EnvConfig {
     pub credentials: EnvCredentials,
 }
 
-/// Reads `YDB_CONNECTION_STRING` and the credentials variables through `get`, in the official SDKs'
-/// order: a service-account key file and the metadata service come first there (this client cannot
-/// use them yet, so naming them is an error rather than a silent anonymous connection), then
-/// anonymous, an access token, and a static user.
+/// Reads `YDB_CONNECTION_STRING` and the credentials variables through `get`, in the order of the official
+/// SDKs (Go's `ydb-go-sdk-auth-environ`, Python's `credentials_from_env_variables`): a service-account key
+/// (the JSON itself, then a file), anonymous, the metadata service, an access token, a static user, an
+/// OAuth 2.0 token-exchange config file; anonymous when none is set (Python would try the metadata
+/// service, which outside a cloud VM only fails later).
 pub fn from_env(get: &dyn Fn(&str) -> Option<String>) -> Result<EnvConfig> {
     let set = |name: &str| get(name).filter(|v| !v.is_empty());
     let text = set("YDB_CONNECTION_STRING")
         .ok_or_else(|| Error::argument(format!("YDB_CONNECTION_STRING is not set ({EXPECTED})")))?;
     let connection = ConnectionString::parse(&text)?;
-    for unsupported in ["YDB_SERVICE_ACCOUNT_KEY_FILE_CREDENTIALS", "YDB_METADATA_CREDENTIALS", "YDB_OAUTH2_KEY_FILE"] {
-        if set(unsupported).is_some_and(|v| v != "0") {
-            return Err(Error::argument(format!(
-                "{unsupported} is set, but this version of ydb-wasm cannot use those credentials; pass credentials \
-                 with a getAuthToken() method instead"
-            )));
-        }
-    }
-    let credentials = if set("YDB_ANONYMOUS_CREDENTIALS").is_some_and(|v| v == "1") {
+    let on = |name: &str| set(name).is_some_and(|v| v == "1");
+    let credentials = if let Some(key) = set("YDB_SERVICE_ACCOUNT_KEY_CREDENTIALS") {
+        EnvCredentials::ServiceAccountKey(key)
+    } else if let Some(path) = set("YDB_SERVICE_ACCOUNT_KEY_FILE_CREDENTIALS") {
+        EnvCredentials::ServiceAccountKeyFile(path)
+    } else if on("YDB_ANONYMOUS_CREDENTIALS") {
         EnvCredentials::Anonymous
+    } else if on("YDB_METADATA_CREDENTIALS") {
+        EnvCredentials::Metadata
     } else if let Some(token) = set("YDB_ACCESS_TOKEN_CREDENTIALS") {
         EnvCredentials::AccessToken(token)
     } else if let Some(user) = set("YDB_STATIC_CREDENTIALS_USER") {
         EnvCredentials::Static { user, password: get("YDB_STATIC_CREDENTIALS_PASSWORD").unwrap_or_default() }
+    } else if let Some(path) = set("YDB_OAUTH2_KEY_FILE") {
+        EnvCredentials::OAuth2KeyFile(path)
     } else {
         EnvCredentials::Anonymous
     };
@@ -221,7 +235,31 @@ mod tests {
         assert_eq!(user.credentials, EnvCredentials::Static { user: "u".into(), password: "p".into() });
         assert!(!format!("{user:?}").contains("\"p\""));
         assert!(from_env(&env(&[])).is_err(), "no connection string");
-        let metadata = from_env(&env(&[cs, ("YDB_METADATA_CREDENTIALS", "1")])).expect_err("not silently anonymous");
-        assert!(metadata.message().contains("YDB_METADATA_CREDENTIALS"));
+    }
+
+    #[test]
+    fn cloud_credentials_come_first_as_in_the_official_sdks() {
+        let cs =
+            ("YDB_CONNECTION_STRING", "grpcs://ydb.serverless.yandexcloud.net:2135/?database=/ru-central1/b1g/etn");
+        let creds = |vars: &[(&str, &str)]| {
+            let mut all = vec![cs];
+            all.extend_from_slice(vars);
+            let credentials = from_env(&env(&all)).map(|c| c.credentials).expect("parsed");
+            credentials
+        };
+        let key = ("YDB_SERVICE_ACCOUNT_KEY_CREDENTIALS", "{\"private_key\":\"s3cret\"}");
+        let file = ("YDB_SERVICE_ACCOUNT_KEY_FILE_CREDENTIALS", "/keys/sa.json");
+        let metadata = ("YDB_METADATA_CREDENTIALS", "1");
+        let token = ("YDB_ACCESS_TOKEN_CREDENTIALS", "t");
+        let oauth = ("YDB_OAUTH2_KEY_FILE", "/keys/oauth.json");
+        let json = creds(&[key, file, metadata, token]);
+        assert_eq!(json, EnvCredentials::ServiceAccountKey("{\"private_key\":\"s3cret\"}".into()));
+        assert!(!format!("{json:?}").contains("s3cret"), "the key never shows");
+        assert_eq!(creds(&[file, metadata, token]), EnvCredentials::ServiceAccountKeyFile("/keys/sa.json".into()));
+        assert_eq!(creds(&[metadata, token, oauth]), EnvCredentials::Metadata);
+        assert_eq!(creds(&[("YDB_METADATA_CREDENTIALS", "0"), token]), EnvCredentials::AccessToken("t".into()));
+        assert_eq!(creds(&[("YDB_ANONYMOUS_CREDENTIALS", "1"), metadata]), EnvCredentials::Anonymous);
+        assert_eq!(creds(&[oauth]), EnvCredentials::OAuth2KeyFile("/keys/oauth.json".into()));
+        assert_eq!(creds(&[token, oauth]), EnvCredentials::AccessToken("t".into()));
     }
 }

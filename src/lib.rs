@@ -1,9 +1,11 @@
 //! ydb-wasm: a YDB client for JavaScript runtimes, written in Rust and compiled to WebAssembly.
 //!
-//! Layers, from the wire up: [`transport`] (gRPC-web over `fetch`), [`error`] (statuses and the
-//! retry classification), [`observe`] (logs and trace spans, off unless asked for), [`value`] (YDB types and values), [`retry`], the services ([`table`],
-//! [`query`], [`driver`]), and `bindings` — the only module that knows about JS values, which
-//! validates arguments and converts results. Everything below `bindings` is plain Rust and is unit
+//! Layers, from the wire up: [`transport`] (gRPC-web over `fetch`, and WebCrypto for JWT signatures),
+//! [`auth`] (credentials: tokens, their cache and the cloud token exchanges), [`error`] (statuses and the
+//! retry classification), [`observe`] (logs and trace spans, off unless asked for), [`value`] (YDB types
+//! and values), [`retry`], the services ([`table`], [`query`], [`driver`]), and `bindings` — the only module
+//! above `transport` that knows about JS values, which validates arguments and converts results. Everything
+//! below `bindings` is plain Rust and is unit
 //! tested natively.
 
 pub mod auth;

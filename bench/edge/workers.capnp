@@ -31,6 +31,8 @@ const ydbWorker :Workerd.Worker = (
     (name = "js/api.js", esModule = embed "../../js/api.js"),
     (name = "js/errors.js", esModule = embed "../../js/errors.js"),
     (name = "js/crash.js", esModule = embed "../../js/crash.js"),
+    (name = "js/credentials.js", esModule = embed "../../js/credentials.js"),
+    (name = "js/observe.js", esModule = embed "../../js/observe.js"),
     (name = "pkg/ydb_wasm.js", esModule = embed "../../pkg/ydb_wasm.js"),
     (name = "pkg/ydb_wasm_bg.wasm", wasm = embed "../../pkg/ydb_wasm_bg.wasm"),
   ],

@@ -1,5 +1,6 @@
 // The browser example: connects to YDB over gRPC-web, runs a query and shows its rows.
-// With ?scenario=1 it also runs the shared runtime scenario (the test suite drives it this way).
+// With ?scenario=1 it also runs the shared runtime scenario; with ?credentials=1 it runs the
+// service-account key scenario instead, the key in the URL's fragment (the test suite drives it these ways).
 const params = new URLSearchParams(location.search);
 const endpoint = params.get('endpoint') ?? 'http://127.0.0.1:2136';
 document.getElementById('endpoint').textContent = endpoint;
@@ -14,9 +15,7 @@ function show(rs) {
   }
 }
 
-const started = performance.now();
-try {
-  const ydb = await import('../../js/browser.mjs');
+async function example(ydb, started) {
   const driver = new ydb.Driver({ endpoint, database: '/local' });
   const pool = new ydb.QuerySessionPool(driver, { size: 1 });
   const [rs] = await pool.executeWithRetries(
@@ -32,6 +31,19 @@ try {
     const { scenario } = await import('../../tests/runtimes/scenario.mjs');
     summary = { ...summary, ...(await scenario(ydb, { endpoint })) };
   }
+  return summary;
+}
+
+async function credentials(ydb) {
+  const { credentialsScenario } = await import('../../tests/runtimes/credentials-scenario.mjs');
+  const keyJson = decodeURIComponent(location.hash.slice(1));
+  return { runtime: 'chromium', ...(await credentialsScenario(ydb, { endpoint, keyJson, ttlMs: Number(params.get('ttlMs')) })) };
+}
+
+const started = performance.now();
+try {
+  const ydb = await import('../../js/browser.mjs');
+  const summary = params.get('credentials') ? await credentials(ydb) : await example(ydb, started);
   document.getElementById('result').textContent = JSON.stringify(summary);
   document.body.dataset.state = 'done';
 } catch (e) {

@@ -4,6 +4,7 @@
 //   GET /?n=3         → a query through the table service (module-scope SessionPool)
 //   GET /query        → a query through a query session (module-scope QuerySessionPool)
 //   GET /scenario     → the shared runtime scenario (used by the test suite)
+//   GET /credentials  → the service-account key scenario, with the key in env.YDB_SA_KEY (the test suite)
 //
 // The driver is created at module scope, once per isolate: constructing it sends nothing, and it serves
 // request after request. Workers bind I/O to the request that opened it, while module-scope objects live
@@ -19,6 +20,7 @@
 import { env } from 'cloudflare:workers';
 import * as ydb from '../../js/worker.mjs';
 import { scenario } from '../../tests/runtimes/scenario.mjs';
+import { credentialsScenario } from '../../tests/runtimes/credentials-scenario.mjs';
 
 const { Driver, SessionPool, QuerySessionPool, TypedValue, PrimitiveType } = ydb;
 
@@ -38,6 +40,10 @@ export default {
     try {
       if (url.pathname === '/scenario') {
         return json(await scenario(ydb, { endpoint: env.YDB_ENDPOINT }));
+      }
+      if (url.pathname === '/credentials') {
+        const ttlMs = Number(env.YDB_TOKEN_TTL_MS);
+        return json(await credentialsScenario(ydb, { endpoint: env.YDB_ENDPOINT, keyJson: env.YDB_SA_KEY, ttlMs }));
       }
       if (url.pathname === '/one-shot') {
         const [rs] = await driver.query(

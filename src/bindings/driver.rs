@@ -3,17 +3,15 @@
 use super::promise;
 use super::{js_read, options};
 use crate::auth::{AnonymousCredentials, Credentials};
-use crate::connection::{ConnectionString, EnvCredentials};
+use crate::connection::ConnectionString;
 use crate::discovery::DiscoverySettings;
 use crate::error::{Error, Result};
 use crate::proto::ydb::discovery::EndpointInfo;
 use crate::transport::fetch::FetchSettings;
-use futures_util::future::LocalBoxFuture;
-use js_sys::{Function, Promise, Reflect};
+use js_sys::{Function, Promise};
 use std::rc::Rc;
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
-use wasm_bindgen_futures::JsFuture;
 
 /// A driver for `c` with the options every way of making one shares.
 fn build(
@@ -36,66 +34,6 @@ fn build(
         fetch,
     )?;
     Ok(Driver { inner, fallback_pool: Default::default() })
-}
-
-/// Credentials given as a JS object with `getAuthToken(): Promise<string | null>`.
-struct JsCredentials {
-    object: JsValue,
-    get: Function,
-}
-
-impl Credentials for JsCredentials {
-    fn token(&self) -> LocalBoxFuture<'_, Result<Option<String>>> {
-        Box::pin(async move {
-            let fail = |e: JsValue| {
-                Error::new(
-                    crate::ErrorKind::Transport,
-                    crate::Status::Unauthorized,
-                    format!("getAuthToken failed: {}", crate::transport::fetch::describe(&e)),
-                )
-            };
-            let r = self.get.call0(&self.object).map_err(fail)?;
-            let r = match r.dyn_into::<Promise>() {
-                Ok(p) => JsFuture::from(p).await.map_err(fail)?,
-                Err(v) => v,
-            };
-            if r.is_null() || r.is_undefined() {
-                return Ok(None);
-            }
-            r.as_string().map(Some).ok_or_else(|| Error::argument("getAuthToken must resolve to a string or null"))
-        })
-    }
-}
-
-fn credentials_from_js(
-    v: &JsValue,
-    endpoint: &str,
-    database: &str,
-    fetch: &FetchSettings,
-) -> Result<Rc<dyn Credentials>> {
-    if v.is_undefined() || v.is_null() {
-        return Ok(Rc::new(AnonymousCredentials));
-    }
-    // StaticCredentials (js/api.js) hand over their user and password through a symbol-keyed method.
-    let secret = Reflect::get(v, &js_sys::Symbol::for_("ydb-wasm.StaticCredentials").into())
-        .ok()
-        .and_then(|f| f.dyn_into::<Function>().ok())
-        .and_then(|f| f.call0(v).ok());
-    if let Some(secret) = secret {
-        let field = |k: &str| Reflect::get(&secret, &JsValue::from_str(k)).ok().and_then(|x| x.as_string());
-        let (Some(user), Some(password)) = (field("user"), field("password")) else {
-            return Err(Error::argument("StaticCredentials need a user and a password"));
-        };
-        return Ok(Rc::new(crate::auth::StaticCredentials::new(endpoint, database, user, password, fetch.clone())?));
-    }
-    if Reflect::get(v, &JsValue::from_str("anonymous")).map(|a| a.is_truthy()).unwrap_or(false) {
-        return Ok(Rc::new(AnonymousCredentials));
-    }
-    let get = Reflect::get(v, &JsValue::from_str("getAuthToken"))
-        .ok()
-        .and_then(|f| f.dyn_into::<Function>().ok())
-        .ok_or_else(|| Error::argument("credentials must have a getAuthToken() method"))?;
-    Ok(Rc::new(JsCredentials { object: v.clone(), get }))
 }
 
 /// The `fetch` and `headers` options: the caller's fetch function, and headers (a plain object of
@@ -183,7 +121,7 @@ impl Driver {
         let (endpoint, database) = (options::string(&o, "endpoint")?, options::string(&o, "database")?);
         let c = ConnectionString::from_options(options::string(&o, "connectionString")?, endpoint, database)?;
         let credentials = options::raw(&o, "credentials");
-        Ok(build(&c, &o, |fetch| credentials_from_js(&credentials, &c.endpoint, &c.database, fetch))?)
+        Ok(build(&c, &o, |fetch| super::credentials::from_js(&credentials, &c.endpoint, &c.database, fetch))?)
     }
 
     /// `Driver.fromEnv(env)`: `YDB_CONNECTION_STRING` and the credentials variables of `env` (a plain
@@ -198,18 +136,8 @@ impl Driver {
         let config = crate::connection::from_env(&read)?;
         let c = config.connection;
         let o = options::object(&opts, "Driver.fromEnv options")?;
-        let credentials = |fetch: &FetchSettings| -> Result<Rc<dyn Credentials>> {
-            Ok(match config.credentials {
-                EnvCredentials::Anonymous => Rc::new(AnonymousCredentials),
-                EnvCredentials::AccessToken(token) => Rc::new(crate::auth::AccessTokenCredentials::new(token)),
-                EnvCredentials::Static { user, password } => Rc::new(crate::auth::StaticCredentials::new(
-                    &c.endpoint,
-                    &c.database,
-                    user,
-                    password,
-                    fetch.clone(),
-                )?),
-            })
+        let credentials = |fetch: &FetchSettings| {
+            super::credentials::from_env(config.credentials, &o, &c.endpoint, &c.database, fetch)
         };
         Ok(build(&c, &o, credentials)?)
     }

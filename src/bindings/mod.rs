@@ -5,6 +5,7 @@
 //! that the JS entry point installs with `__setErrorFactory`, so that `instanceof` works against the
 //! classes the package exports.
 
+pub mod credentials;
 pub mod driver;
 pub mod js_read;
 pub mod observe;

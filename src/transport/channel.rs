@@ -149,8 +149,13 @@ impl Channel {
         self.inner.default_timeout_ms
     }
 
-    async fn send(&self, path: &str, body: &[u8], opts: &CallOptions) -> Result<fetch::FetchResponse> {
-        let token = self.inner.credentials.token().await?;
+    async fn send(
+        &self,
+        path: &str,
+        body: &[u8],
+        opts: &CallOptions,
+        token: Option<String>,
+    ) -> Result<fetch::FetchResponse> {
         let defaulted;
         let opts = match (opts.timeout_ms, self.inner.default_timeout_ms) {
             (None, Some(ms)) if !opts.long_lived => {
@@ -222,23 +227,35 @@ impl Channel {
         body: Vec<u8>,
         opts: &'a CallOptions,
     ) -> LocalBoxFuture<'a, Result<(Vec<u8>, bool)>> {
+        // A refused token is refreshed and the call sent once more (`crate::auth::with_refresh`).
         Box::pin(async move {
-            let response = self.send(path, &body, opts).await?;
-            if let Some(err) = status_error(&response.header_trailers) {
-                return Err(self.observe(err));
-            }
-            let hinted = response.header_trailers.session_close;
-            let body = response.bytes().await.map_err(|e| self.observe(e))?;
-            let (message, trailers) = split_unary_body(&body).map_err(|mut e| {
-                e.message = format!("{path}: {}", e.message);
-                self.observe(e)
-            })?;
-            if let Some(err) = status_error(&trailers) {
-                return Err(self.observe(err));
-            }
-            let message = message.ok_or_else(|| Error::protocol(format!("{path}: no answer message")))?;
-            Ok((message, hinted || trailers.session_close))
+            let body = &body;
+            crate::auth::with_refresh(&*self.inner.credentials, |token| self.unary_once(path, body, opts, token)).await
         })
+    }
+
+    async fn unary_once(
+        &self,
+        path: &'static str,
+        body: &[u8],
+        opts: &CallOptions,
+        token: Option<String>,
+    ) -> Result<(Vec<u8>, bool)> {
+        let response = self.send(path, body, opts, token).await?;
+        if let Some(err) = status_error(&response.header_trailers) {
+            return Err(self.observe(err));
+        }
+        let hinted = response.header_trailers.session_close;
+        let body = response.bytes().await.map_err(|e| self.observe(e))?;
+        let (message, trailers) = split_unary_body(&body).map_err(|mut e| {
+            e.message = format!("{path}: {}", e.message);
+            self.observe(e)
+        })?;
+        if let Some(err) = status_error(&trailers) {
+            return Err(self.observe(err));
+        }
+        let message = message.ok_or_else(|| Error::protocol(format!("{path}: no answer message")))?;
+        Ok((message, hinted || trailers.session_close))
     }
 
     /// The untyped start of a server-streaming call (boxed for the same reason as `unary_bytes`).
@@ -248,12 +265,17 @@ impl Channel {
         body: Vec<u8>,
         opts: &'a CallOptions,
     ) -> LocalBoxFuture<'a, Result<BodyReader>> {
+        // Refused before the first message: refreshed and opened once more, as unary calls are.
         Box::pin(async move {
-            let response = self.send(path, &body, opts).await?;
-            if let Some(err) = status_error(&response.header_trailers) {
-                return Err(self.observe(err));
-            }
-            response.into_reader()
+            let body = &body;
+            let open = |token| async move {
+                let response = self.send(path, body, opts, token).await?;
+                if let Some(err) = status_error(&response.header_trailers) {
+                    return Err(self.observe(err));
+                }
+                response.into_reader()
+            };
+            crate::auth::with_refresh(&*self.inner.credentials, open).await
         })
     }
 

@@ -9,7 +9,12 @@
 //! A call's deadline and its caller's cancellation become one `AbortSignal` here: the caller's, when the
 //! [`Cancel`] is an `AbortSignal` ([`SignalCancel`], what the bindings make of a `signal` option),
 //! `AbortSignal.timeout` for the deadline, and both through `AbortSignal.any`.
+//!
+//! The cloud credentials' token requests (IAM, metadata, OAuth) go through here too, as plain HTTP
+//! ([`FetchSettings`] is their [`HttpClient`]): through the caller's `fetch` but without the driver's
+//! extra headers, which are meant for the YDB endpoint (an API gateway's key) and not for a token service.
 
+use crate::auth::http::{HttpClient, HttpRequest, HttpResponse};
 use crate::cancel::{Cancel, CancelSource};
 use crate::error::{Error, Result, Status};
 use crate::transport::framing::{Trailers, MAX_UNARY_BODY_LEN};
@@ -168,16 +173,7 @@ pub async fn post(
     if let Some(signal) = signal {
         init.set_signal(Some(signal));
     }
-    let started = match &settings.fetch {
-        None => global_fetch(url, &init),
-        // The caller's fetch may throw instead of rejecting, or return a non-promise: both are taken in.
-        Some(f) => match f.call2(&JsValue::UNDEFINED, &JsValue::from_str(url), &init) {
-            Ok(v) => Promise::resolve(&v),
-            Err(e) => Promise::reject(&e),
-        },
-    };
-    let response = JsFuture::from(started).await.map_err(|e| request_failure(&e, signal))?;
-    let response: Response = response.dyn_into().map_err(|_| Error::protocol("fetch did not return a Response"))?;
+    let response = start(url, &init, settings, signal).await?;
     let mut header_trailers = Trailers::default();
     let h = response.headers();
     for name in ["grpc-status", "grpc-message", crate::transport::framing::SERVER_HINTS] {
@@ -190,6 +186,56 @@ pub async fn post(
         return Err(http_failure(status));
     }
     Ok(FetchResponse { response, signal: signal.cloned(), header_trailers })
+}
+
+/// Calls the settings' fetch (or the global one) and awaits the response's headers.
+async fn start(
+    url: &str,
+    init: &RequestInit,
+    settings: &FetchSettings,
+    signal: Option<&AbortSignal>,
+) -> Result<Response> {
+    let started = match &settings.fetch {
+        None => global_fetch(url, init),
+        // The caller's fetch may throw instead of rejecting, or return a non-promise: both are taken in.
+        Some(f) => match f.call2(&JsValue::UNDEFINED, &JsValue::from_str(url), init) {
+            Ok(v) => Promise::resolve(&v),
+            Err(e) => Promise::reject(&e),
+        },
+    };
+    let response = JsFuture::from(started).await.map_err(|e| request_failure(&e, signal))?;
+    response.dyn_into().map_err(|_| Error::protocol("fetch did not return a Response"))
+}
+
+/// Token answers are small JSON documents; a longer body is refused before it is copied into wasm.
+const MAX_TOKEN_ANSWER_LEN: u32 = 64 * 1024;
+
+impl HttpClient for FetchSettings {
+    fn send(&self, request: HttpRequest) -> LocalBoxFuture<'_, Result<HttpResponse>> {
+        Box::pin(async move {
+            let headers = Headers::new().map_err(|e| js_failure("Headers", &e))?;
+            for (name, value) in &request.headers {
+                headers.set(name, value).map_err(|_| Error::argument(format!("header {name} has an invalid value")))?;
+            }
+            let init = RequestInit::new();
+            init.set_method(request.method);
+            init.set_headers(&headers);
+            if let Some(body) = &request.body {
+                init.set_body(&JsValue::from_str(body));
+            }
+            let signal = AbortSignal::timeout_with_u32(request.timeout_ms);
+            init.set_signal(Some(&signal));
+            let response = start(&request.url, &init, self, Some(&signal)).await?;
+            let status = response.status();
+            let promise = response.array_buffer().map_err(|e| js_failure("arrayBuffer", &e))?;
+            let buffer = JsFuture::from(promise).await.map_err(|e| read_failure(&e, Some(&signal)))?;
+            let bytes = Uint8Array::new(&buffer);
+            if bytes.length() > MAX_TOKEN_ANSWER_LEN {
+                return Err(Error::protocol(format!("an answer of {} bytes is too long for a token", bytes.length())));
+            }
+            Ok(HttpResponse { status, body: String::from_utf8_lossy(&bytes.to_vec()).into_owned() })
+        })
+    }
 }
 
 impl FetchResponse {

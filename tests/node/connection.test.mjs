@@ -46,9 +46,11 @@ test('Driver.fromEnv reads the connection string and the credentials variables',
   // A token from the environment is sent as the auth ticket (the dev server without --user ignores it).
   await answers(Driver.fromEnv({ YDB_CONNECTION_STRING: `grpc://${hostPort}/?database=/local`, YDB_ACCESS_TOKEN_CREDENTIALS: 'secret-token' }));
   assert.throws(() => Driver.fromEnv({}), /YDB_CONNECTION_STRING is not set/);
+  // The cloud variables are read (tests/node/credentials-cloud.test.mjs runs them): a malformed key is a
+  // TypeError at once.
   assert.throws(
-    () => Driver.fromEnv({ YDB_CONNECTION_STRING: `grpc://${hostPort}/?database=/local`, YDB_METADATA_CREDENTIALS: '1' }),
-    /YDB_METADATA_CREDENTIALS/,
+    () => Driver.fromEnv({ YDB_CONNECTION_STRING: `grpc://${hostPort}/?database=/local`, YDB_SERVICE_ACCOUNT_KEY_CREDENTIALS: '{"id"' }),
+    (e) => e instanceof TypeError && /the service account key is not JSON/.test(e.message),
   );
   // Without an argument: this runtime's environment.
   const saved = process.env.YDB_CONNECTION_STRING;

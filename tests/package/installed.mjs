@@ -128,7 +128,7 @@ try {
   // ---------------------------------------------------------------------------------------------- 4
   // The runtime files, as a user would have them: copied, the package imported by name.
   copy(join(repo, 'examples/node/quickstart.mjs'), join(work, 'quickstart.mjs'));
-  for (const f of ['node.mjs', 'bun.mjs', 'first-answer.mjs', 'scenario.mjs', 'workerd.mjs']) {
+  for (const f of ['node.mjs', 'bun.mjs', 'first-answer.mjs', 'scenario.mjs', 'credentials-scenario.mjs', 'workerd.mjs']) {
     copy(join(repo, 'tests/runtimes', f), join(work, 'tests/runtimes', f));
   }
   // workerd.mjs starts a dev server of its own (with the admin endpoint, to count calls).
@@ -164,7 +164,7 @@ try {
   // gains a ../), the package imported by name; bundled by esbuild, then by wrangler.
   copyImportingPackage('examples/worker/worker.mjs', join(work, 'examples/worker/src/worker.mjs'), '../../js/worker.mjs');
   const workerSrc = join(work, 'examples/worker/src/worker.mjs');
-  writeFileSync(workerSrc, readFileSync(workerSrc, 'utf8').replace("'../../tests/runtimes/", "'../../../tests/runtimes/"));
+  writeFileSync(workerSrc, readFileSync(workerSrc, 'utf8').replaceAll("'../../tests/runtimes/", "'../../../tests/runtimes/"));
   const exampleConfig = readFileSync(join(repo, 'examples/worker/config.capnp'), 'utf8');
   const workerEnv = {
     ...env,
@@ -219,7 +219,9 @@ compatibility_flags = ["nodejs_compat"]
   step('chromium', 'examples/browser bundled by Vite, driven by tests/runtimes/chromium.mjs');
   copy(join(repo, 'examples/browser/index.html'), join(work, 'browser-src/examples/browser/index.html'));
   copyImportingPackage('examples/browser/main.mjs', join(work, 'browser-src/examples/browser/main.mjs'), '../../js/browser.mjs');
-  copy(join(repo, 'tests/runtimes/scenario.mjs'), join(work, 'browser-src/tests/runtimes/scenario.mjs'));
+  for (const f of ['scenario.mjs', 'credentials-scenario.mjs']) {
+    copy(join(repo, 'tests/runtimes', f), join(work, 'browser-src/tests/runtimes', f));
+  }
   // tests/runtimes/chromium.mjs serves its own ../../ and opens examples/browser/index.html there.
   const site = join(work, 'site');
   run(toolBin('vite'), ['build', join(work, 'browser-src/examples/browser'), '--base', './', '--outDir',

@@ -1,7 +1,7 @@
 // Runs examples/browser/ (and through it the shared scenario) in headless Chromium, driven over the
 // WebDriver protocol by chromedriver; the page and the package are served from the repository by a
 // small static server, so the page talks to the dev server cross-origin (CORS) over gRPC-web.
-// Needs YDB_ENDPOINT, and CHROMEDRIVER / CHROMIUM (default /usr/bin/chromedriver, /usr/bin/chromium).
+// Needs YDB_ENDPOINT (and YDB_SA_KEY for the credentials scenario), and CHROMEDRIVER / CHROMIUM (default /usr/bin/chromedriver, /usr/bin/chromium).
 import { spawn } from 'node:child_process';
 import { createServer } from 'node:http';
 import { readFile } from 'node:fs/promises';
@@ -53,7 +53,13 @@ try {
   ({ sessionId: session } = await wd('POST', '/session', {
     capabilities: { alwaysMatch: { 'goog:chromeOptions': { binary: chromium, args } } },
   }));
-  const page = `http://127.0.0.1:${filesPort}/examples/browser/index.html?scenario=1&endpoint=${encodeURIComponent(endpoint)}`;
+  // With YDB_SA_KEY (tests/runtimes/credentials.mjs): the credentials scenario instead of the data one, the
+  // key in the URL's fragment (never sent to the file server).
+  const task = process.env.YDB_SA_KEY
+    ? `credentials=1&ttlMs=${process.env.YDB_TOKEN_TTL_MS}`
+    : 'scenario=1';
+  const fragment = process.env.YDB_SA_KEY ? `#${encodeURIComponent(process.env.YDB_SA_KEY)}` : '';
+  const page = `http://127.0.0.1:${filesPort}/examples/browser/index.html?${task}&endpoint=${encodeURIComponent(endpoint)}${fragment}`;
   await wd('POST', `/session/${session}/url`, { url: page });
   const read = (script) => wd('POST', `/session/${session}/execute/sync`, { script, args: [] });
   let state = 'loading';
@@ -65,7 +71,7 @@ try {
     throw new Error(`the page ended in state ${state}: ${await read("return document.getElementById('error').textContent")}`);
   }
   const shown = await read("return document.querySelectorAll('#rows tr').length");
-  if (shown !== 3) throw new Error(`the page shows ${shown} table rows, expected a header and 2 rows`);
+  if (!process.env.YDB_SA_KEY && shown !== 3) throw new Error(`the page shows ${shown} table rows, expected a header and 2 rows`);
   console.log(await read("return document.getElementById('result').textContent"));
 } finally {
   if (session) await wd('DELETE', `/session/${session}`).catch(() => {});
