@@ -15,17 +15,13 @@
 // Either is skipped, with the reason, when its binaries are missing.
 import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { readFile } from 'node:fs/promises';
-import { createServer } from 'node:http';
-import { connect, createServer as netServer } from 'node:net';
-import { extname, join, normalize } from 'node:path';
+import { connect } from 'node:net';
+import { join } from 'node:path';
+import { freePort, missingBrowser, newBrowser, serveFiles, startChromedriver } from '../tests/runtimes/webdriver.mjs';
 
 const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 const round1 = (x) => Math.round(x * 10) / 10;
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
-const freePort = () => new Promise((resolve) => {
-  const s = netServer().listen(0, '127.0.0.1', () => { const { port } = s.address(); s.close(() => resolve(port)); });
-});
 const accepts = (port) => new Promise((resolve) => {
   const socket = connect(port, '127.0.0.1', () => { socket.destroy(); resolve(true); });
   socket.on('error', () => resolve(false));
@@ -73,46 +69,20 @@ export async function coldWorkerd({ root, endpoint, captured, runs }) {
 
 /** Chromium: { 'bare-fetch': {...}, 'ydb-wasm': {...} } medians over `runs` fresh browsers, or { skipped }. */
 export async function coldChromium({ root, endpoint, captured, runs }) {
-  const chromedriver = process.env.CHROMEDRIVER ?? '/usr/bin/chromedriver';
-  const chromium = process.env.CHROMIUM ?? '/usr/bin/chromium';
-  if (!existsSync(chromedriver) || !existsSync(chromium)) return { skipped: `no ${chromium} or ${chromedriver}` };
+  const missing = missingBrowser();
+  if (missing) return { skipped: missing };
   // The page and the package, served from the repository: the page talks to the dev server cross-origin.
-  const types = { '.html': 'text/html', '.mjs': 'text/javascript', '.js': 'text/javascript', '.wasm': 'application/wasm' };
-  const files = createServer(async (req, res) => {
-    const path = normalize(decodeURIComponent(new URL(req.url, 'http://x').pathname));
-    if (path.includes('..')) { res.writeHead(403).end(); return; }
-    try {
-      const body = await readFile(join(root, path));
-      res.writeHead(200, { 'content-type': types[extname(path)] ?? 'application/octet-stream' }).end(body);
-    } catch { res.writeHead(404).end(); }
-  });
-  const filesPort = await freePort();
-  await new Promise((r) => files.listen(filesPort, '127.0.0.1', r));
-  const driverPort = await freePort();
-  const driver = spawn(chromedriver, [`--port=${driverPort}`], { stdio: 'ignore' });
-  const wd = async (method, path, body) => {
-    const res = await fetch(`http://127.0.0.1:${driverPort}${path}`, {
-      method, headers: { 'content-type': 'application/json' }, body: body && JSON.stringify(body),
-    });
-    const json = await res.json();
-    if (!res.ok) throw new Error(`webdriver ${method} ${path}: ${JSON.stringify(json.value)}`);
-    return json.value;
-  };
-  const args = ['--headless=new', '--no-sandbox', '--disable-gpu', '--disable-dev-shm-usage', '--no-first-run',
-    '--disable-background-networking', '--disable-component-update', '--disable-sync', '--disable-quic'];
+  const files = await serveFiles(root);
+  const { wd, stop } = await startChromedriver();
   const out = {};
   try {
-    for (let i = 0; !(await wd('GET', '/status').then(() => true, () => false)); i++) {
-      if (i > 100) throw new Error('chromedriver did not start');
-      await sleep(50);
-    }
     for (const [name, mode] of [['bare-fetch', 'bare'], ['ydb-wasm', 'ydb']]) {
       const measured = [];
       for (let i = 0; i < runs; i++) {
-        const { sessionId } = await wd('POST', '/session', { capabilities: { alwaysMatch: { 'goog:chromeOptions': { binary: chromium, args } } } });
+        const sessionId = await newBrowser(wd);
         try {
           const query = new URLSearchParams({ mode, endpoint, request: request64(captured) });
-          await wd('POST', `/session/${sessionId}/url`, { url: `http://127.0.0.1:${filesPort}/bench/edge/page.html?${query}` });
+          await wd('POST', `/session/${sessionId}/url`, { url: `http://127.0.0.1:${files.port}/bench/edge/page.html?${query}` });
           let state = 'loading';
           for (let j = 0; j < 600 && state === 'loading'; j++) {
             state = await wd('POST', `/session/${sessionId}/execute/sync`, { script: 'return document.body.dataset.state', args: [] });
@@ -128,7 +98,7 @@ export async function coldChromium({ root, endpoint, captured, runs }) {
       out[name] = medians(measured);
     }
   } finally {
-    driver.kill();
+    stop();
     files.close();
   }
   return out;
