@@ -222,6 +222,16 @@ where
     }
 }
 
+/// The cloud token endpoints keep their configuration here and issue their tokens through this layer.
+impl cloud_auth::Issuer for Auth {
+    fn config(&self) -> Arc<cloud_auth::Config> {
+        self.cloud()
+    }
+    fn issue(&self, subject: &str, ttl: Duration) -> (String, SystemTime) {
+        Auth::issue(self, subject, ttl)
+    }
+}
+
 #[cfg(test)]
 #[allow(clippy::unwrap_used, clippy::expect_used)]
 mod tests {

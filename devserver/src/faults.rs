@@ -590,6 +590,18 @@ impl http_body::Body for CutBody {
     }
 }
 
+/// The token routes (`crate::cloud_auth`) ask the registry through this trait, so that they need not know it.
+impl crate::cloud_auth::HttpFaults for Faults {
+    fn fault_for(&self, path: &str, node: u32) -> Option<crate::cloud_auth::HttpFault> {
+        self.on_http(path, node).map(|a| crate::cloud_auth::HttpFault {
+            fault_id: a.fault_id,
+            latency: a.latency,
+            drop_stream: a.drop_stream,
+            http_status: a.http_status,
+        })
+    }
+}
+
 #[cfg(test)]
 #[allow(clippy::unwrap_used, clippy::expect_used)]
 mod tests {

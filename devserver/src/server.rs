@@ -150,7 +150,7 @@ fn serve(
         // Outermost: a refused origin or host gets nothing, not even a CORS answer.
         .layer(GuardLayer::new(guard.clone()))
         .layer(cors(guard))
-        .layer(crate::cloud_auth::TokenEndpointsLayer::new(state.clone(), faults.clone()))
+        .layer(crate::cloud_auth::TokenEndpointsLayer::new(state.auth.clone(), state.node_id, faults.clone()))
         .layer(tonic_web::GrpcWebLayer::new())
         .layer(crate::auth::AuthLayer::new(state.auth.clone()))
         // Innermost, so it sees plain gRPC whichever protocol the client spoke.

@@ -1,6 +1,6 @@
 //! The HTTP side of the token endpoints (IAM, the metadata service, OAuth 2.0 token exchange): the
-//! request and answer they exchange, the [`HttpClient`] that carries them (the driver's `fetch` in wasm,
-//! `crate::transport::fetch`; a fake in the unit tests), and how an answer's HTTP status becomes an
+//! request and answer they exchange and the [`HttpClient`] that carries them (defined in
+//! `crate::transport::http`: the driver's `fetch` in wasm; a fake in the unit tests), and how an answer's HTTP status becomes an
 //! [`Error`] the token cache knows whether to retry.
 //!
 //! An error names the endpoint and what the server said (its JSON `message` or `error_description`,
@@ -8,30 +8,8 @@
 
 use super::json::{self, Json};
 use crate::error::{Error, Result, Status};
-use futures_util::future::LocalBoxFuture;
 
-/// How long one request to a token endpoint may take (the official SDKs use 3 to 10 seconds).
-pub const REQUEST_TIMEOUT_MS: u32 = 10_000;
-
-/// One request to a token endpoint.
-pub struct HttpRequest {
-    pub method: &'static str,
-    pub url: String,
-    pub headers: Vec<(&'static str, String)>,
-    pub body: Option<String>,
-    pub timeout_ms: u32,
-}
-
-/// Its answer: the status and the body as text (token answers are small JSON documents).
-pub struct HttpResponse {
-    pub status: u16,
-    pub body: String,
-}
-
-/// Sends a token request. Network failures are transport errors (CONNECTION_FAILURE, DEADLINE_EXCEEDED…).
-pub trait HttpClient {
-    fn send(&self, request: HttpRequest) -> LocalBoxFuture<'_, Result<HttpResponse>>;
-}
+pub use crate::transport::http::{HttpClient, HttpRequest, HttpResponse, REQUEST_TIMEOUT_MS};
 
 /// The answer's JSON document when its status is 2xx; else an error classified by status: 429 is
 /// OVERLOADED and 5xx UNAVAILABLE (both retried), any other 4xx UNAUTHORIZED (the key, the JWT or the

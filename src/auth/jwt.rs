@@ -2,7 +2,7 @@
 //! (`PS256`, `kid` = the key id, `iss` = the service account, `aud` = the IAM token URL, at most an hour
 //! long) and the subject/actor tokens of an OAuth 2.0 token exchange.
 //!
-//! The signature itself comes from a [`Signer`]: WebCrypto in wasm (`crate::transport::webcrypto`), a
+//! The signature itself comes from a [`Signer`]: WebCrypto in wasm (`crate::bindings::webcrypto`), a
 //! fake in the unit tests. Nothing here sees a private key.
 
 use super::base64::encode_url;

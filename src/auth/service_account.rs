@@ -18,7 +18,7 @@ use std::rc::Rc;
 /// Yandex Cloud's IAM token endpoint, and the audience its JWTs name.
 pub const DEFAULT_IAM_ENDPOINT: &str = "https://iam.api.cloud.yandex.net/iam/v1/tokens";
 
-/// Makes the signer of a key: WebCrypto in wasm (`crate::transport::webcrypto::signer`).
+/// Makes the signer of a key: WebCrypto in wasm (`crate::bindings::webcrypto::signer`).
 pub type SignerFactory = fn(Algorithm, Vec<u8>) -> Result<Rc<dyn Signer>>;
 
 /// The IAM exchange of one service-account key.

@@ -63,7 +63,7 @@ fn cloud_settings(kind: CloudKind, fetch: &FetchSettings) -> CloudSettings {
         endpoint: None,
         audience: None,
         http: Rc::new(fetch.clone()),
-        make_signer: crate::transport::webcrypto::signer,
+        make_signer: super::webcrypto::signer,
         observer: fetch.observer.clone(),
     }
 }

@@ -19,6 +19,7 @@ pub mod scheme;
 pub mod sql;
 pub mod table;
 pub mod values;
+pub mod webcrypto;
 
 use crate::error::{Error, ErrorKind};
 use crate::plain::Plain;

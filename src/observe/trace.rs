@@ -16,9 +16,7 @@
 //! Without a tracer every handle is `None` and nothing is allocated.
 
 use super::{Fields, Observer, Value};
-use crate::transport::CallOptions;
 use std::any::Any;
-use std::borrow::Cow;
 use std::cell::RefCell;
 use std::rc::Rc;
 
@@ -225,14 +223,9 @@ impl SessionTrace {
         *self.0.borrow_mut() = traceparent;
     }
 
-    /// `opts` with this session's traceparent, unless they carry one already (copied only then).
-    pub fn apply<'a>(&self, opts: &'a CallOptions) -> Cow<'a, CallOptions> {
-        match &*self.0.borrow() {
-            Some(t) if opts.traceparent.is_none() => {
-                Cow::Owned(CallOptions { traceparent: Some(t.clone()), ..opts.clone() })
-            }
-            _ => Cow::Borrowed(opts),
-        }
+    /// The trace context the session's calls carry now, if any (see `CallOptions::traced`).
+    pub fn get(&self) -> Option<Rc<str>> {
+        self.0.borrow().clone()
     }
 }
 

@@ -160,7 +160,7 @@ impl QuerySession {
         opts: &CallOptions,
     ) -> Result<QueryResultStream> {
         let request = execute_request(self.id.clone(), text, parameters, tx);
-        let opts = self.trace.apply(opts);
+        let opts = opts.traced(self.trace.get());
         start_query(&self.channel, &request, &opts, self.alive.clone()).await.map_err(|e| self.note(e))
     }
 
@@ -168,7 +168,7 @@ impl QuerySession {
         let req = query::BeginTransactionRequest { session_id: self.id.clone(), tx_settings: Some(mode.to_query()) };
         let r = self
             .channel
-            .unary(&rpc::BEGIN_TRANSACTION, &req, &self.trace.apply(opts))
+            .unary(&rpc::BEGIN_TRANSACTION, &req, &opts.traced(self.trace.get()))
             .await
             .map_err(|e| self.note(e))?;
         check(r.status, &r.issues).map_err(|e| self.note(e))?;
@@ -179,7 +179,7 @@ impl QuerySession {
         let req = query::CommitTransactionRequest { session_id: self.id.clone(), tx_id: tx_id.to_string() };
         let r = self
             .channel
-            .unary(&rpc::COMMIT_TRANSACTION, &req, &self.trace.apply(opts))
+            .unary(&rpc::COMMIT_TRANSACTION, &req, &opts.traced(self.trace.get()))
             .await
             .map_err(|e| self.note(e))?;
         check(r.status, &r.issues).map_err(|e| self.note(e))
@@ -189,7 +189,7 @@ impl QuerySession {
         let req = query::RollbackTransactionRequest { session_id: self.id.clone(), tx_id: tx_id.to_string() };
         let r = self
             .channel
-            .unary(&rpc::ROLLBACK_TRANSACTION, &req, &self.trace.apply(opts))
+            .unary(&rpc::ROLLBACK_TRANSACTION, &req, &opts.traced(self.trace.get()))
             .await
             .map_err(|e| self.note(e))?;
         check(r.status, &r.issues).map_err(|e| self.note(e))

@@ -96,7 +96,7 @@ impl TableSession {
         opts: &'a CallOptions,
     ) -> LocalBoxFuture<'a, Result<Vec<u8>>> {
         Box::pin(async move {
-            let opts = self.trace.apply(opts);
+            let opts = opts.traced(self.trace.get());
             let (bytes, session_close) = self.channel.unary_bytes(path, body, &opts).await.map_err(|e| self.note(e))?;
             if session_close && self.alive.replace(false) {
                 self.channel.observer().session_discarded("table", &self.id, "session-close hint");

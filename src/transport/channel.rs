@@ -4,10 +4,10 @@
 //! is cheap to clone (one `Rc`). A call encodes its request into one frame, POSTs it with YDB's
 //! metadata headers, and turns the answer's frames and `grpc-status` into a message or an [`Error`].
 
-use crate::auth::Credentials;
 use crate::cancel::Cancel;
 use crate::error::{Error, Result, Status};
 use crate::observe::{Level, Observer};
+use crate::transport::credentials::Credentials;
 use crate::transport::fetch::{self, BodyReader, FetchSettings};
 use crate::transport::framing::{encode_frame, split_unary_body, Frame, FrameDecoder, Trailers};
 use crate::transport::methods::{Method, StreamingMethod};
@@ -41,6 +41,17 @@ impl CallOptions {
     /// Options for a call that lives as long as its session.
     pub fn long_lived() -> Self {
         CallOptions { long_lived: true, ..Default::default() }
+    }
+
+    /// These options carrying `traceparent` (a session's, lent by a traced retry attempt), unless they
+    /// carry one already; copied only then.
+    pub fn traced(&self, traceparent: Option<Rc<str>>) -> std::borrow::Cow<'_, CallOptions> {
+        match traceparent {
+            Some(t) if self.traceparent.is_none() => {
+                std::borrow::Cow::Owned(CallOptions { traceparent: Some(t), ..self.clone() })
+            }
+            _ => std::borrow::Cow::Borrowed(self),
+        }
     }
 }
 
@@ -227,10 +238,11 @@ impl Channel {
         body: Vec<u8>,
         opts: &'a CallOptions,
     ) -> LocalBoxFuture<'a, Result<(Vec<u8>, bool)>> {
-        // A refused token is refreshed and the call sent once more (`crate::auth::with_refresh`).
+        // A refused token is refreshed and the call sent once more (`super::credentials::with_refresh`).
         Box::pin(async move {
             let body = &body;
-            crate::auth::with_refresh(&*self.inner.credentials, |token| self.unary_once(path, body, opts, token)).await
+            super::credentials::with_refresh(&*self.inner.credentials, |token| self.unary_once(path, body, opts, token))
+                .await
         })
     }
 
@@ -275,7 +287,7 @@ impl Channel {
                 }
                 response.into_reader()
             };
-            crate::auth::with_refresh(&*self.inner.credentials, open).await
+            super::credentials::with_refresh(&*self.inner.credentials, open).await
         })
     }
 
@@ -449,7 +461,7 @@ mod tests {
         let channel = Channel::with_default_timeout(
             "http://127.0.0.1:2136",
             "/local",
-            Rc::new(crate::auth::AnonymousCredentials),
+            Rc::new(crate::transport::credentials::AnonymousCredentials),
             None,
             fetch,
         )

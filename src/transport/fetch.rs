@@ -14,10 +14,10 @@
 //! ([`FetchSettings`] is their [`HttpClient`]): through the caller's `fetch` but without the driver's
 //! extra headers, which are meant for the YDB endpoint (an API gateway's key) and not for a token service.
 
-use crate::auth::http::{HttpClient, HttpRequest, HttpResponse};
 use crate::cancel::{Cancel, CancelSource};
 use crate::error::{Error, Result, Status};
 use crate::transport::framing::{Trailers, MAX_UNARY_BODY_LEN};
+use crate::transport::http::{HttpClient, HttpRequest, HttpResponse};
 use futures_util::future::LocalBoxFuture;
 use js_sys::{Array, Function, Promise, Reflect, Uint8Array};
 use std::any::Any;

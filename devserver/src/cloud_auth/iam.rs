@@ -15,8 +15,8 @@ use serde_json::{json, Value};
 use tonic::body::Body;
 
 use super::jwt::{check_times, Alg, Jws, JwtError};
+use super::Issuer;
 use super::{Config, IamKey};
-use crate::auth::Auth;
 
 /// The longest lifetime (`exp - iat`) of a service-account JWT, as Yandex Cloud allows.
 const MAX_JWT_LIFETIME_SECONDS: i64 = 60 * 60;
@@ -96,7 +96,7 @@ fn verify<'a>(jwt: &str, config: &'a Config, now: i64) -> Result<&'a IamKey, Jwt
 }
 
 /// Serves `POST /iam/v1/tokens` with this body.
-pub fn exchange(body: &[u8], config: &Config, auth: &Auth) -> Response<Body> {
+pub fn exchange(body: &[u8], config: &Config, auth: &dyn Issuer) -> Response<Body> {
     let jwt = match serde_json::from_slice::<Value>(body) {
         Ok(Value::Object(map)) => match map.get("jwt") {
             Some(Value::String(jwt)) => jwt.clone(),
@@ -133,6 +133,7 @@ fn now_plus(config: &Config) -> u64 {
 mod tests {
     use super::super::jwt::tests::{keys, sign};
     use super::*;
+    use crate::auth::Auth;
 
     fn config() -> Config {
         Config {

@@ -10,10 +10,10 @@ use serde_json::json;
 use tonic::body::Body;
 
 use super::Config;
-use crate::auth::Auth;
+use super::Issuer;
 
 /// Serves the metadata token route.
-pub fn token(headers: &HeaderMap, config: &Config, auth: &Auth) -> Response<Body> {
+pub fn token(headers: &HeaderMap, config: &Config, auth: &dyn Issuer) -> Response<Body> {
     let flavored = headers.get("metadata-flavor").is_some_and(|v| v.as_bytes() == b"Google");
     if !flavored {
         return super::text(StatusCode::FORBIDDEN, "Missing required header: Metadata-Flavor: Google");
@@ -33,6 +33,7 @@ pub fn token(headers: &HeaderMap, config: &Config, auth: &Auth) -> Response<Body
 #[allow(clippy::unwrap_used, clippy::indexing_slicing)]
 mod tests {
     use super::*;
+    use crate::auth::Auth;
     use http_body_util::BodyExt;
     use std::time::Duration;
 

@@ -18,7 +18,8 @@
 //! which accepts them in `x-ydb-auth-ticket` as the service account (or subject) they were issued to, for
 //! `--iam-token-ttl` seconds; any of these flags turns authentication on.
 //!
-//! Faults (`crate::faults`) can make the routes answer an HTTP error, hang or close the connection.
+//! Faults can make the routes answer an HTTP error, hang or close the connection: the layer asks an
+//! [`HttpFaults`] (the dev server's fault registry, `crate::faults`, which names these routes itself).
 //! Tokens, JWTs and keys are never logged: only key ids, accounts and outcomes.
 
 use std::fmt;
@@ -34,8 +35,6 @@ use http_body_util::{BodyExt, Full, Limited};
 use tonic::body::Body;
 
 use self::jwt::PublicKey;
-use crate::faults::Faults;
-use crate::state::State;
 
 mod iam;
 pub mod jwt;
@@ -324,13 +323,45 @@ impl http_body::Body for Dropped {
     }
 }
 
+/// What a fault makes one token request do: wait, then close the connection or answer an HTTP error.
+pub struct HttpFault {
+    /// The fault's id, for the log.
+    pub fault_id: u64,
+    pub latency: Option<Duration>,
+    pub drop_stream: bool,
+    /// The HTTP status and the message of the route's error answer.
+    pub http_status: Option<(u16, String)>,
+}
+
+/// Where a token request learns its fault, if any (counting the request as a call of its path).
+pub trait HttpFaults: Send + Sync {
+    fn fault_for(&self, path: &str, node: u32) -> Option<HttpFault>;
+}
+
+/// Who holds the endpoints' configuration and keeps the tokens they issue, so that later calls are
+/// accepted with them: the dev server's auth layer (`crate::auth::Auth`). A trait so that this module
+/// does not depend on the auth layer, which keeps this module's configuration.
+pub trait Issuer: Send + Sync {
+    /// What the endpoints accept now.
+    fn config(&self) -> Arc<Config>;
+    /// A new token for `subject`, valid for `ttl`, and when it expires.
+    fn issue(&self, subject: &str, ttl: Duration) -> (String, SystemTime);
+}
+
+/// What a node's token routes need: the issuer and the node's id (faults can name a node).
+#[derive(Clone)]
+struct NodeAuth {
+    issuer: Arc<dyn Issuer>,
+    node_id: u32,
+}
+
 /// Serves one request to a token route: faults first, then the route's own handler.
-async fn serve<B>(route: Route, request: Request<B>, state: State, faults: Arc<Faults>) -> Response<Body>
+async fn serve<B>(route: Route, request: Request<B>, node: NodeAuth, faults: Arc<dyn HttpFaults>) -> Response<Body>
 where
     B: http_body::Body<Data = Bytes>,
     B::Error: Into<BoxError>,
 {
-    if let Some(action) = faults.on_http(route.path(), state.node_id) {
+    if let Some(action) = faults.fault_for(route.path(), node.node_id) {
         if let Some(delay) = action.latency {
             tokio::time::sleep(delay).await;
         }
@@ -347,7 +378,7 @@ where
             return route.error(StatusCode::from_u16(status).unwrap_or(StatusCode::SERVICE_UNAVAILABLE), &message);
         }
     }
-    let config = state.auth.cloud();
+    let config = node.issuer.config();
     if let Some(flag) = route.missing_flag(&config) {
         let message = format!("{} is not served: start the dev server with {flag}", route.path());
         return route.error(StatusCode::NOT_FOUND, &message);
@@ -359,16 +390,16 @@ where
         return response;
     }
     match route {
-        Route::Metadata => metadata::token(request.headers(), &config, &state.auth),
+        Route::Metadata => metadata::token(request.headers(), &config, &*node.issuer),
         Route::Iam | Route::Oauth => {
             let body = match read_body(request.into_body()).await {
                 Ok(body) => body,
                 Err(message) => return route.error(StatusCode::BAD_REQUEST, &message),
             };
             if route == Route::Iam {
-                iam::exchange(&body, &config, &state.auth)
+                iam::exchange(&body, &config, &*node.issuer)
             } else {
-                oauth::exchange(&body, &config, &state.auth)
+                oauth::exchange(&body, &config, &*node.issuer)
             }
         }
     }
@@ -377,20 +408,21 @@ where
 /// The tower layer that answers the token routes and passes every other request on (see the module docs).
 #[derive(Clone)]
 pub struct TokenEndpointsLayer {
-    state: State,
-    faults: Arc<Faults>,
+    node: NodeAuth,
+    faults: Arc<dyn HttpFaults>,
 }
 
 impl TokenEndpointsLayer {
-    pub fn new(state: State, faults: Arc<Faults>) -> TokenEndpointsLayer {
-        TokenEndpointsLayer { state, faults }
+    /// The token routes of node `node_id`, issuing through `issuer`, with `faults`.
+    pub fn new(issuer: Arc<dyn Issuer>, node_id: u32, faults: Arc<dyn HttpFaults>) -> TokenEndpointsLayer {
+        TokenEndpointsLayer { node: NodeAuth { issuer, node_id }, faults }
     }
 }
 
 impl<S> tower_layer::Layer<S> for TokenEndpointsLayer {
     type Service = TokenEndpoints<S>;
     fn layer(&self, inner: S) -> TokenEndpoints<S> {
-        TokenEndpoints { inner, state: self.state.clone(), faults: self.faults.clone() }
+        TokenEndpoints { inner, node: self.node.clone(), faults: self.faults.clone() }
     }
 }
 
@@ -398,8 +430,8 @@ impl<S> tower_layer::Layer<S> for TokenEndpointsLayer {
 #[derive(Clone)]
 pub struct TokenEndpoints<S> {
     inner: S,
-    state: State,
-    faults: Arc<Faults>,
+    node: NodeAuth,
+    faults: Arc<dyn HttpFaults>,
 }
 
 type BoxError = Box<dyn std::error::Error + Send + Sync>;
@@ -423,9 +455,9 @@ where
         match Route::of(request.uri().path()) {
             None => futures_util::future::Either::Left(self.inner.call(request)),
             Some(route) => {
-                let (state, faults) = (self.state.clone(), self.faults.clone());
+                let (node, faults) = (self.node.clone(), self.faults.clone());
                 futures_util::future::Either::Right(Box::pin(
-                    async move { Ok(serve(route, request, state, faults).await) },
+                    async move { Ok(serve(route, request, node, faults).await) },
                 ))
             }
         }

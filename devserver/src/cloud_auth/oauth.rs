@@ -25,8 +25,8 @@ use serde_json::json;
 use tonic::body::Body;
 
 use super::jwt::{check_times, Alg, Jws, JwtError, PublicKey};
+use super::Issuer;
 use super::{Config, OauthSubject};
-use crate::auth::Auth;
 
 pub const GRANT_TOKEN_EXCHANGE: &str = "urn:ietf:params:oauth:grant-type:token-exchange";
 pub const TOKEN_TYPE_ACCESS_TOKEN: &str = "urn:ietf:params:oauth:token-type:access_token";
@@ -132,7 +132,7 @@ fn subject_of(token: &str, token_type: &str, config: &Config, now: i64) -> Resul
 }
 
 /// Serves `POST /oauth/token` with this form body.
-pub fn exchange(body: &[u8], config: &Config, auth: &Auth) -> Response<Body> {
+pub fn exchange(body: &[u8], config: &Config, auth: &dyn Issuer) -> Response<Body> {
     let params = match parse_form(body) {
         Ok(params) => params,
         Err(e) => return bad_request("invalid_request", &e),
@@ -191,6 +191,7 @@ pub fn exchange(body: &[u8], config: &Config, auth: &Auth) -> Response<Body> {
 mod tests {
     use super::super::jwt::tests::{keys, sign};
     use super::*;
+    use crate::auth::Auth;
     use http_body_util::BodyExt;
     use serde_json::Value;
 

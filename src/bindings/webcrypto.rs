@@ -1,5 +1,6 @@
-//! The one place that touches WebCrypto (`crypto.subtle`): JWT signatures for the cloud credentials,
-//! in every runtime that has it (Node ≥ 18, Deno, Bun, workerd, browsers) and with no dependency.
+//! The core's JWT [`Signer`] over WebCrypto (`crypto.subtle`), for the cloud credentials, in every runtime
+//! that has it (Node ≥ 18, Deno, Bun, workerd, browsers) and with no dependency. An adapter of a core
+//! trait to a JS API, like the caller's `getAuthToken()` in `credentials.rs`, so it lives in the bindings.
 //!
 //! A key is imported once, non-extractable, on its first signature: PKCS#8 for RSA and ECDSA, raw bytes
 //! for HMAC. Errors say what failed (import, sign) and WebCrypto's reason, never the key.
@@ -29,7 +30,7 @@ fn failure(what: &str, e: &JsValue) -> Error {
     Error::new(
         crate::ErrorKind::Client,
         Status::ClientInternalError,
-        format!("WebCrypto could not {what}: {}", super::fetch::describe(e)),
+        format!("WebCrypto could not {what}: {}", crate::transport::fetch::describe(e)),
     )
 }
 
