@@ -204,7 +204,30 @@ async fn start(
         },
     };
     let response = JsFuture::from(started).await.map_err(|e| request_failure(&e, signal))?;
-    response.dyn_into().map_err(|_| Error::protocol("fetch did not return a Response"))
+    adopt(response)
+}
+
+/// The answer as this runtime's `Response`. One of another class (npm `undici`'s own `fetch` returns its
+/// own) is rebuilt from its status, headers and body stream, which the runtime's constructor takes as they
+/// are; anything else is refused. Its properties are read through catching imports, so a throwing getter
+/// is a refusal, not a trap.
+fn adopt(v: JsValue) -> Result<Response> {
+    let v = match v.dyn_into::<Response>() {
+        Ok(response) => return Ok(response),
+        Err(v) => v,
+    };
+    let refused = || Error::protocol("fetch did not return a Response");
+    let get = |key: &str| Reflect::get(&v, &JsValue::from_str(key)).map_err(|_| refused());
+    let status = get("status")?.as_f64().filter(|s| (200.0..=599.0).contains(s)).ok_or_else(refused)?;
+    let init = web_sys::ResponseInit::new();
+    init.set_status(status as u16);
+    init.set_headers(&get("headers")?);
+    let body = get("body")?;
+    let body = match body.is_null() || body.is_undefined() {
+        true => None,
+        false => Some(body.dyn_into::<web_sys::ReadableStream>().map_err(|_| refused())?),
+    };
+    Response::new_with_opt_readable_stream_and_init(body.as_ref(), &init).map_err(|_| refused())
 }
 
 /// Token answers are small JSON documents; a longer body is refused before it is copied into wasm.

@@ -143,6 +143,31 @@ test('every request goes through the caller\'s fetch and carries the caller\'s h
   assert.ok(!driver.discoveryDebugDetails.includes('k-123'), 'headers are never shown');
 });
 
+test("a fetch whose Response is of another class (npm undici's own) is taken in; a non-Response is refused", async () => {
+  // What npm undici's fetch hands back: the same fields, but not this runtime's Response class.
+  const foreign = async (url, init) => {
+    const r = await fetch(url, init);
+    return { status: r.status, headers: r.headers, body: r.body, ok: r.ok };
+  };
+  const driver = new Driver({ endpoint: server.endpoint, database: '/local', fetch: foreign });
+  const [rs] = await driver.query('SELECT 41 + 1 AS answer');
+  assert.deepEqual(rs.rows, [{ answer: 42 }]);
+  const pool = new QuerySessionPool(driver, { size: 1 });
+  const session = await pool.acquire();
+  let rows = 0;
+  for await (const part of session.executeQuery('SELECT 1 AS a UNION ALL SELECT 2 AS a')) rows += part.rows.length;
+  assert.equal(rows, 2, 'a streamed answer through the adopted Response');
+  pool.release(session);
+  await pool.stop();
+  await driver.stop();
+  const once = { retrySettings: new RetrySettings({ maxRetries: 0 }) };
+  const hostile = { get status() { throw new Error('getter'); } };
+  for (const answer of [42, { status: 'ok' }, hostile]) {
+    const odd = new Driver({ endpoint: server.endpoint, database: '/local', fetch: async () => answer });
+    await assert.rejects(odd.query('SELECT 1', {}, once), (e) => e.status === 'CLIENT_INTERNAL_ERROR' && /not return a Response/.test(e.message));
+  }
+});
+
 test('a fetch that throws or rejects is a TransportError; bad fetch and headers options are TypeErrors', async () => {
   // Not delivered: retried with the slow backoff, so no retries here.
   const once = { retrySettings: new RetrySettings({ maxRetries: 0 }) };
