@@ -2,7 +2,8 @@
 // source, against a dev server started with --iam-key for `keyJson` and a short --iam-token-ttl:
 // concurrent first calls share one IAM exchange (counted through the driver's fetch), the token is
 // refreshed in the background past half its lifetime and calls go on past its expiry, and a key made here
-// with WebCrypto that IAM does not trust is refused with UnauthorizedError. Returns a JSON-safe summary.
+// with WebCrypto that IAM does not trust is refused with UnauthorizedError, and an IAM that answers 503 is
+// tried 4 times, then the call fails with an error naming the endpoint. Returns a JSON-safe summary.
 
 function check(cond, what) {
   if (!cond) throw new Error(`credentials scenario check failed: ${what}`);
@@ -62,5 +63,29 @@ export async function credentialsScenario(ydb, { endpoint, keyJson, ttlMs }) {
   check(refusal instanceof UnauthorizedError, `a key IAM does not trust is refused (got ${refusal?.name}: ${refusal?.message})`);
   check(/refused the credentials \(HTTP 401\)/.test(refusal.message), refusal.message);
   check(!refusal.message.includes('PRIVATE KEY'), 'the key is not in the error');
-  return { ok: true, exchanges, refused: refusal.status, ms: Date.now() - started };
+
+  // IAM down: every exchange answers 503. The credentials retry it (4 attempts, backoff on this runtime's
+  // timer), then the call fails with an error that names the endpoint and never the key.
+  let downAttempts = 0;
+  const down = (url, init) => {
+    if (String(url) !== iamEndpoint) return fetch(url, init);
+    downAttempts++;
+    return Promise.resolve(new Response('{"code":14,"message":"IAM is down"}', { status: 503 }));
+  };
+  const unlucky = new Driver({
+    endpoint, database: '/local', fetch: down, credentials: new ServiceAccountKeyCredentials(keyJson, { iamEndpoint }),
+  });
+  let outage;
+  try {
+    await unlucky.query('SELECT 1', {}, { retrySettings: new ydb.RetrySettings({ maxRetries: 0 }) });
+  } catch (e) {
+    outage = e;
+  } finally {
+    await unlucky.stop();
+  }
+  check(outage instanceof ydb.YdbError, `IAM down: the call fails (got ${outage?.name}: ${outage?.message})`);
+  check(outage.status === 'UNAVAILABLE' && outage.message.includes(iamEndpoint) && /HTTP 503/.test(outage.message), outage.message);
+  check(downAttempts === 4, `IAM down: the exchange was tried 4 times (got ${downAttempts})`);
+  check(!outage.message.includes('PRIVATE KEY'), 'the key is not in the error');
+  return { ok: true, exchanges, refused: refusal.status, iamDown: { attempts: downAttempts, status: outage.status }, ms: Date.now() - started };
 }
