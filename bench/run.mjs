@@ -102,7 +102,14 @@ try {
     'ydb-wasm table session': (k) => heldTable.executeQuery(POINT, { $k: new ydb.TypedValue(k, 'Uint64') }),
     '@ydbjs': (k) => sql`SELECT * FROM ${sql.identifier(table)} WHERE k1 = ${new peer.Uint64(k)}`,
   };
-  // The bare baseline: ydb-wasm's own query-session request for one key, sent again by fetch alone.
+  // The bare baselines: ydb-wasm's own requests for one key, sent again by fetch alone — the one-shot's
+  // (no session id: the server runs it in an implicit session) and a held query session's.
+  await clients['ydb-wasm one-shot (executeWithRetries)'](key(1));
+  const capturedOneShot = lastRequest;
+  clients['bare fetch (the one-shot\'s request)'] = async () => {
+    const r = await realFetch(capturedOneShot.url, { method: 'POST', headers: capturedOneShot.headers, body: capturedOneShot.body });
+    await r.arrayBuffer();
+  };
   await clients['ydb-wasm query session'](key(1));
   const captured = lastRequest;
   clients['bare fetch (the same request)'] = async () => {
@@ -133,7 +140,7 @@ try {
   for (const concurrency of [1, 64]) {
     for (const [name, read] of Object.entries(clients)) {
       // One held session (and the bare replay of its request) serves one call at a time.
-      if (concurrency > 1 && (name.includes('session') || name.startsWith('bare'))) continue;
+      if (concurrency > 1 && (name.includes('session') || (name.startsWith('bare') && !name.includes('one-shot')))) continue;
       let ops = 0;
       const until = performance.now() + SIZE.seconds * 1000;
       const cpu0 = cpuMs();
@@ -244,10 +251,12 @@ const w = results.warm;
 const ratio = (a, b) => (a && b ? round(a / b, 2) : undefined);
 results.ratios = {
   warmOneShotVsBareFetchP50: ratio(w['ydb-wasm one-shot (executeWithRetries)']?.p50Ms, w['bare fetch (the same request)']?.p50Ms),
+  warmOneShotVsItsBareFetchP50: ratio(w['ydb-wasm one-shot (executeWithRetries)']?.p50Ms, w['bare fetch (the one-shot\'s request)']?.p50Ms),
   warmQuerySessionVsBareFetchP50: ratio(w['ydb-wasm query session']?.p50Ms, w['bare fetch (the same request)']?.p50Ms),
   warmOneShotHttp2VsHttp1P50: ratio(w['ydb-wasm one-shot over HTTP/2 (undici h2c)']?.p50Ms, w['ydb-wasm one-shot (executeWithRetries)']?.p50Ms),
   throughputAt64Http2VsHttp1: ratio(results.throughput['ydb-wasm one-shot over HTTP/2 (undici h2c) @64']?.opsPerSec, results.throughput['ydb-wasm one-shot (executeWithRetries) @64']?.opsPerSec),
   throughputAt64VsYdbjs: ratio(results.throughput['ydb-wasm one-shot (executeWithRetries) @64']?.opsPerSec, results.throughput['@ydbjs @64']?.opsPerSec),
+  cpuPerOpAt64VsItsBareFetch: ratio(results.throughput['ydb-wasm one-shot (executeWithRetries) @64']?.clientCpuMsPerOp, results.throughput['bare fetch (the one-shot\'s request) @64']?.clientCpuMsPerOp),
   cpuPerOpAt64VsYdbjs: ratio(results.throughput['ydb-wasm one-shot (executeWithRetries) @64']?.clientCpuMsPerOp, results.throughput['@ydbjs @64']?.clientCpuMsPerOp),
   decodeCpuYdbjsOverWasm: ratio(results.decode['@ydbjs']?.clientCpuMs, results.decode['ydb-wasm']?.clientCpuMs),
   decodeCpuWasmOverJsonParse: ratio(results.decode['ydb-wasm']?.clientCpuMs, results.decode['JSON.parse (same rows, no I/O)']?.clientCpuMs),
