@@ -1,8 +1,10 @@
 // One cold first answer in this fresh process, for bench/run.mjs: `node bench/cold.mjs SCENARIO ADDRESS
-// REQUEST_FILE` prints { importMs, firstAnswerMs, requests } as JSON. Times count from this script's start.
+// REQUEST_FILE` (or the same under `deno run` or `bun`: only node: modules every runtime has) prints { importMs, firstAnswerMs, requests } as JSON. Times count from this script's start.
 // Scenarios: `bare-fetch` (the runtime's own first fetch of ydb-wasm's captured request), `ydb-wasm` (import,
 // a driver, one point read) and `@ydbjs` (the same with the official SDK).
+import { Buffer } from 'node:buffer';
 import { readFileSync } from 'node:fs';
+import process from 'node:process';
 
 const t0 = performance.now();
 const [scenario, address, requestFile] = process.argv.slice(2);

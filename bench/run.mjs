@@ -6,7 +6,7 @@
 //   bash bench/run.sh --quick    # small sizes (CI runs this as a smoke test)
 //   bash bench/run.sh --long     # memory over 1,000,000 queries
 //
-// Sections: cold first answer (fresh Node processes; fresh workerd isolates and Chromium browsers through
+// Sections: cold first answer (fresh Node, Deno and Bun processes; fresh workerd isolates and Chromium browsers through
 // bench/cold-edge.mjs), warm point reads (p50/p99), throughput and client CPU
 // per query at concurrency 1 and 64, decoding 50,000 rows × 6 columns, and memory over many queries.
 // ydb-wasm's one-shot reads (and the bare fetch) run twice in Node: over HTTP/1.1 (Node's own fetch and
@@ -14,7 +14,7 @@
 // server speaks cleartext HTTP/2 with prior knowledge on its one port, which undici 7 does through
 // H2CClient (its Agent's `allowH2` negotiates HTTP/2 only by TLS ALPN, and passes no `useH2c` on).
 import { spawn, execFileSync } from 'node:child_process';
-import { writeFileSync, mkdtempSync } from 'node:fs';
+import { existsSync, writeFileSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -218,21 +218,32 @@ try {
   server.stop();
 }
 
-/** Runs each cold scenario SIZE.cold times in fresh Node processes; medians. */
+/**
+ * Runs each cold scenario SIZE.cold times in fresh processes of Node, and of Deno and Bun when they are
+ * installed (as the test suite installs them); medians. `@ydbjs` runs in Node only.
+ */
 function cold(captured) {
   const dir = mkdtempSync(join(tmpdir(), 'ydb-bench-'));
   const script = join(root, 'bench', 'cold.mjs');
+  const file = join(dir, 'request.json');
+  writeFileSync(file, JSON.stringify({ ...captured, body: Buffer.from(captured.body).toString('base64') }));
+  const runtimes = [
+    ['', process.execPath, [], ['bare-fetch', 'ydb-wasm', '@ydbjs']],
+    ['deno ', join(root, 'node_modules/.bin/deno'), ['run', '--allow-net=127.0.0.1', '--allow-read', '--allow-env'], ['bare-fetch', 'ydb-wasm']],
+    ['bun ', join(root, 'target/js-tools/node_modules/.bin/bun'), [], ['bare-fetch', 'ydb-wasm']],
+  ];
   const out = {};
-  for (const scenario of ['bare-fetch', 'ydb-wasm', '@ydbjs']) {
-    const runs = [];
-    for (let i = 0; i < SIZE.cold; i++) {
-      const file = join(dir, 'request.json');
-      writeFileSync(file, JSON.stringify({ ...captured, body: Buffer.from(captured.body).toString('base64') }));
-      const text = execFileSync(process.execPath, [script, scenario, server.address, file], { encoding: 'utf8' });
-      runs.push(JSON.parse(text));
+  for (const [prefix, bin, args, scenarios] of runtimes) {
+    if (!existsSync(bin)) continue;
+    for (const scenario of scenarios) {
+      const runs = [];
+      for (let i = 0; i < SIZE.cold; i++) {
+        const text = execFileSync(bin, [...args, script, scenario, server.address, file], { encoding: 'utf8', cwd: root });
+        runs.push(JSON.parse(text));
+      }
+      const pick = (k) => (runs[0][k] === undefined ? undefined : round(median(runs.map((r) => r[k])), 1));
+      out[prefix + scenario] = { importMs: pick('importMs'), firstAnswerMs: pick('firstAnswerMs'), requests: runs[0].requests };
     }
-    const pick = (k) => (runs[0][k] === undefined ? undefined : round(median(runs.map((r) => r[k])), 1));
-    out[scenario] = { importMs: pick('importMs'), firstAnswerMs: pick('firstAnswerMs'), requests: runs[0].requests };
   }
   return out;
 }

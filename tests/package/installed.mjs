@@ -228,7 +228,7 @@ compatibility_flags = ["nodejs_compat"]
     join(site, 'examples/browser'), '--emptyOutDir', '--logLevel', 'warn'], { cwd: work });
   const assets = readdirSync(join(site, 'examples/browser/assets'));
   if (!assets.some((f) => f.endsWith('.wasm'))) fail(`Vite emitted no wasm asset (${assets}): the browser entry's new URL() was not followed`);
-  copy(join(repo, 'tests/runtimes/chromium.mjs'), join(site, 'tests/runtimes/chromium.mjs'));
+  for (const f of ['chromium.mjs', 'webdriver.mjs']) copy(join(repo, 'tests/runtimes', f), join(site, 'tests/runtimes', f));
   run('node', [join(site, 'tests/runtimes/chromium.mjs')], { cwd: work, env });
 
   step('done');
