@@ -28,6 +28,7 @@ use super::Credentials;
 use crate::clock::{now_ms, sleep_for};
 use crate::error::{Error, Result};
 use crate::observe::{Level, Observer};
+use crate::retry::BackoffSettings;
 use futures_util::future::{LocalBoxFuture, Shared};
 use futures_util::FutureExt;
 use std::cell::RefCell;
@@ -113,12 +114,9 @@ const QUIET_AFTER_FAILURE_MS: f64 = 5_000.0;
 /// An exchange still unfinished after this long is taken as torn down with its request (Workers).
 const STALE_EXCHANGE_MS: f64 = RETRY_BUDGET_MS + 2.0 * super::http::REQUEST_TIMEOUT_MS as f64;
 
-/// The wait before attempt `attempt + 1` (after `attempt` failures): 100 ms doubling, at most 2 s,
-/// between half and all of that (`random` in [0, 1)).
-pub fn backoff_ms(attempt: u32, random: f64) -> f64 {
-    let ceiling = (100.0 * f64::from(1u32 << attempt.min(5))).min(2_000.0);
-    ceiling * (0.5 + random.clamp(0.0, 1.0) / 2.0)
-}
+/// The wait before attempt `attempt + 1` (after `attempt` failures), by the retry loop's own formula:
+/// 100 ms doubling, between half and all of it. Within [`MAX_ATTEMPTS`] the longest wait is 800 ms.
+pub const BACKOFF: BackoffSettings = BackoffSettings { ceiling: 4, slot_duration_ms: 100.0, uncertain_ratio: 0.5 };
 
 /// One exchange with its retries; the final error names the source and, when retries ran out, how many
 /// attempts were made over how long.
@@ -132,7 +130,7 @@ pub async fn exchange(source: &dyn TokenSource, now: fn() -> f64) -> Result<Toke
         };
         attempts += 1;
         let waited = now() - started;
-        let delay = backoff_ms(attempts, crate::transport::runtime::random());
+        let delay = BACKOFF.delay_ms(attempts, crate::transport::runtime::random());
         let retryable = e.policy().backoff.is_some();
         if !retryable || attempts >= MAX_ATTEMPTS || waited + delay > RETRY_BUDGET_MS {
             let mut message = e.message.clone();
@@ -495,9 +493,10 @@ mod tests {
 
     #[test]
     fn backoff_doubles_within_bounds() {
-        assert_eq!(backoff_ms(1, 0.999_999_9).round(), 200.0);
-        assert_eq!(backoff_ms(1, 0.0), 100.0);
-        assert_eq!(backoff_ms(30, 1.0), 2_000.0);
+        assert_eq!(BACKOFF.delay_ms(1, 0.999_999_9).round(), 200.0);
+        assert_eq!(BACKOFF.delay_ms(1, 0.0), 100.0);
+        assert!(BACKOFF.delay_ms(MAX_ATTEMPTS - 1, 1.0) <= 2_000.0, "no wait of an exchange exceeds 2 s");
+        assert_eq!(BACKOFF.delay_ms(30, 1.0), 1_600.0);
     }
 
     #[test]
