@@ -161,18 +161,8 @@ pub async fn post(
     crate::cancel::check(cancel)?;
     let signal = abort_signal(deadline_ms, cancel);
     let signal = signal.as_ref();
-    let js_headers = Headers::new().map_err(|e| js_failure("Headers", &e))?;
     let extra = settings.headers.iter().map(|(n, v)| (n.as_str(), v.as_str()));
-    for (name, value) in extra.chain(headers.iter().copied()) {
-        js_headers.set(name, value).map_err(|_| Error::argument(format!("header {name} has an invalid value")))?;
-    }
-    let init = RequestInit::new();
-    init.set_method("POST");
-    init.set_headers(&js_headers);
-    init.set_body(&Uint8Array::from(body));
-    if let Some(signal) = signal {
-        init.set_signal(Some(signal));
-    }
+    let init = request_init("POST", extra.chain(headers.iter().copied()), &Uint8Array::from(body), signal)?;
     let response = start(url, &init, settings, signal).await?;
     let mut header_trailers = Trailers::default();
     let h = response.headers();
@@ -186,6 +176,42 @@ pub async fn post(
         return Err(http_failure(status));
     }
     Ok(FetchResponse { response, signal: signal.cloned(), header_trailers })
+}
+
+/// A request's `init`: its method, its headers in order (a later one of a name replaces an earlier), its
+/// body (none when `undefined`) and its signal.
+fn request_init<'a>(
+    method: &str,
+    headers: impl Iterator<Item = (&'a str, &'a str)>,
+    body: &JsValue,
+    signal: Option<&AbortSignal>,
+) -> Result<RequestInit> {
+    let js_headers = Headers::new().map_err(|e| js_failure("Headers", &e))?;
+    for (name, value) in headers {
+        js_headers.set(name, value).map_err(|_| Error::argument(format!("header {name} has an invalid value")))?;
+    }
+    let init = RequestInit::new();
+    init.set_method(method);
+    init.set_headers(&js_headers);
+    if !body.is_undefined() {
+        init.set_body(body);
+    }
+    if let Some(signal) = signal {
+        init.set_signal(Some(signal));
+    }
+    Ok(init)
+}
+
+/// A whole body, refused past `limit` bytes before it is copied into wasm memory: a hostile body of
+/// gigabytes would otherwise exhaust the instance's memory, and a failed allocation in wasm is a trap.
+async fn body_bytes(response: &Response, signal: Option<&AbortSignal>, limit: usize) -> Result<Vec<u8>> {
+    let promise = response.array_buffer().map_err(|e| js_failure("arrayBuffer", &e))?;
+    let buffer = JsFuture::from(promise).await.map_err(|e| read_failure(&e, signal))?;
+    let bytes = Uint8Array::new(&buffer);
+    if bytes.length() as usize > limit {
+        return Err(Error::protocol(format!("an answer of {} bytes exceeds the limit of {limit}", bytes.length())));
+    }
+    Ok(bytes.to_vec())
 }
 
 /// Calls the settings' fetch (or the global one) and awaits the response's headers.
@@ -231,32 +257,19 @@ fn adopt(v: JsValue) -> Result<Response> {
 }
 
 /// Token answers are small JSON documents; a longer body is refused before it is copied into wasm.
-const MAX_TOKEN_ANSWER_LEN: u32 = 64 * 1024;
+const MAX_TOKEN_ANSWER_LEN: usize = 64 * 1024;
 
 impl HttpClient for FetchSettings {
     fn send(&self, request: HttpRequest) -> LocalBoxFuture<'_, Result<HttpResponse>> {
         Box::pin(async move {
-            let headers = Headers::new().map_err(|e| js_failure("Headers", &e))?;
-            for (name, value) in &request.headers {
-                headers.set(name, value).map_err(|_| Error::argument(format!("header {name} has an invalid value")))?;
-            }
-            let init = RequestInit::new();
-            init.set_method(request.method);
-            init.set_headers(&headers);
-            if let Some(body) = &request.body {
-                init.set_body(&JsValue::from_str(body));
-            }
-            let signal = AbortSignal::timeout_with_u32(request.timeout_ms);
-            init.set_signal(Some(&signal));
-            let response = start(&request.url, &init, self, Some(&signal)).await?;
-            let status = response.status();
-            let promise = response.array_buffer().map_err(|e| js_failure("arrayBuffer", &e))?;
-            let buffer = JsFuture::from(promise).await.map_err(|e| read_failure(&e, Some(&signal)))?;
-            let bytes = Uint8Array::new(&buffer);
-            if bytes.length() > MAX_TOKEN_ANSWER_LEN {
-                return Err(Error::protocol(format!("an answer of {} bytes is too long for a token", bytes.length())));
-            }
-            Ok(HttpResponse { status, body: String::from_utf8_lossy(&bytes.to_vec()).into_owned() })
+            let headers = request.headers.iter().map(|(n, v)| (*n, v.as_str()));
+            let body = request.body.as_deref().map_or(JsValue::UNDEFINED, JsValue::from_str);
+            let signal = abort_signal(Some(request.timeout_ms), None);
+            let signal = signal.as_ref();
+            let response =
+                start(&request.url, &request_init(request.method, headers, &body, signal)?, self, signal).await?;
+            let bytes = body_bytes(&response, signal, MAX_TOKEN_ANSWER_LEN).await?;
+            Ok(HttpResponse { status: response.status(), body: String::from_utf8_lossy(&bytes).into_owned() })
         })
     }
 }
@@ -264,15 +277,7 @@ impl HttpClient for FetchSettings {
 impl FetchResponse {
     /// Reads the whole body (unary answers).
     pub async fn bytes(self) -> Result<Vec<u8>> {
-        let promise = self.response.array_buffer().map_err(|e| js_failure("arrayBuffer", &e))?;
-        let buffer = JsFuture::from(promise).await.map_err(|e| read_failure(&e, self.signal.as_ref()))?;
-        let bytes = Uint8Array::new(&buffer);
-        // Copied into wasm memory only when it can be a gRPC answer: a hostile body of gigabytes would
-        // otherwise exhaust the instance's memory, and a failed allocation in wasm is a trap.
-        if bytes.length() as usize > MAX_UNARY_BODY_LEN {
-            return Err(Error::protocol(format!("an answer of {} bytes exceeds the limit", bytes.length())));
-        }
-        Ok(bytes.to_vec())
+        body_bytes(&self.response, self.signal.as_ref(), MAX_UNARY_BODY_LEN).await
     }
 
     /// A reader over the body's chunks (streaming answers).
