@@ -23,5 +23,5 @@ if [ "$(grep -cF "$stale" pkg/ydb_wasm.js)" != 1 ]; then
 fi
 sed -i "s/$stale/return; \/\/ a callback of a replaced (crashed) instance: ignored (scripts\/build-wasm.sh)/" pkg/ydb_wasm.js
 wasm_gz=$(gzip -9c pkg/ydb_wasm_bg.wasm | wc -c)
-js_gz=$(cat pkg/ydb_wasm.js js/api.js js/credentials.js js/crash.js js/errors.js js/observe.js js/node.mjs | gzip -9c | wc -c)
+js_gz=$(cat pkg/ydb_wasm.js js/api.js js/credentials.js js/crash.js js/errors.js js/observe.js js/rows.js js/node.mjs | gzip -9c | wc -c)
 echo "built pkg/: $(wc -c < pkg/ydb_wasm_bg.wasm) bytes wasm, $wasm_gz gzipped; wasm + JS (Node entry) $((wasm_gz + js_gz)) bytes gzipped"

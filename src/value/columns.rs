@@ -1,0 +1,335 @@
+//! Result rows turned into columns: the cells of each column of a scalar type gathered into one flat
+//! vector (numbers, 64-bit integers, milliseconds, UTF-8 runs), so that the JS side builds its rows from
+//! a few typed arrays in one tight loop instead of crossing from wasm to JS for every cell — a crossing
+//! and a slot in wasm-bindgen's reference table per cell was most of the cost of reading a big result.
+//!
+//! Which JS value each flat kind becomes is the bindings' business (`bindings::results` and
+//! `js/rows.js`); this module only guarantees that the numbers are the ones the mapping table asks for
+//! (a Timestamp's milliseconds are its microseconds floored, as a `Date` holds them). Columns of other
+//! types (containers, nested optionals, Void and Null, types this client does not know) keep their
+//! values, which the caller converts one by one.
+
+use super::{scalars, Primitive as P, YdbType};
+use crate::error::{Error, Result};
+use crate::proto::ydb::{value::Value as V, Value};
+
+const MS_PER_DAY: f64 = 86_400_000.0;
+
+/// How the cells of one column are flattened, decided once per column from its type.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Flat {
+    Bool,
+    /// Int8–Int32, Uint8–Uint32, Float, Double.
+    Number,
+    /// Int64, Interval and Interval64.
+    Int64,
+    Uint64,
+    /// Timestamp and Timestamp64 as microseconds (`timestamps: 'bigint'`): either wire form, kept in
+    /// 64 bits of Timestamp64's sign (`true`) or Timestamp's.
+    Micros(bool),
+    /// Date and Date32 (days) as milliseconds since the epoch.
+    DateMillis,
+    /// Datetime and Datetime64 (seconds) as milliseconds since the epoch.
+    DatetimeMillis,
+    /// Timestamp and Timestamp64 (microseconds) as whole milliseconds, floored.
+    TimestampMillis,
+    /// Utf8, Json, JsonDocument, DyNumber and the Tz types.
+    Text,
+    /// String and Yson.
+    Bytes,
+    Uuid,
+    /// Decimal of this scale, as its exact text.
+    Decimal(u32),
+}
+
+impl Flat {
+    /// The flat kind of a column of type `t`, if it has one; `timestamps_as_micros` reads Timestamp and
+    /// Timestamp64 as microsecond integers instead of milliseconds. An optional scalar is flat too (its
+    /// nulls are marked beside the cells); an optional of an optional is not.
+    pub fn of(t: &YdbType, timestamps_as_micros: bool) -> Option<(Flat, bool)> {
+        match t {
+            YdbType::Optional(inner) => Flat::scalar(inner, timestamps_as_micros).map(|f| (f, true)),
+            t => Flat::scalar(t, timestamps_as_micros).map(|f| (f, false)),
+        }
+    }
+
+    fn scalar(t: &YdbType, timestamps_as_micros: bool) -> Option<Flat> {
+        Some(match t {
+            YdbType::Primitive(p) => match p {
+                P::Bool => Flat::Bool,
+                P::Int8 | P::Uint8 | P::Int16 | P::Uint16 | P::Int32 | P::Uint32 | P::Float | P::Double => Flat::Number,
+                P::Int64 | P::Interval | P::Interval64 => Flat::Int64,
+                P::Uint64 => Flat::Uint64,
+                P::Timestamp if timestamps_as_micros => Flat::Micros(false),
+                P::Timestamp64 if timestamps_as_micros => Flat::Micros(true),
+                P::Timestamp | P::Timestamp64 => Flat::TimestampMillis,
+                P::Date | P::Date32 => Flat::DateMillis,
+                P::Datetime | P::Datetime64 => Flat::DatetimeMillis,
+                P::Utf8 | P::Json | P::JsonDocument | P::DyNumber | P::TzDate | P::TzDatetime | P::TzTimestamp => {
+                    Flat::Text
+                }
+                P::String | P::Yson => Flat::Bytes,
+                P::Uuid => Flat::Uuid,
+            },
+            YdbType::Decimal { scale, .. } => Flat::Decimal(*scale),
+            YdbType::Tagged(_, inner) => Flat::scalar(inner, timestamps_as_micros)?,
+            _ => return None,
+        })
+    }
+}
+
+/// One column's cells, flat.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Cells {
+    Bool(Vec<u8>),
+    Number(Vec<f64>),
+    Int64(Vec<i64>),
+    Uint64(Vec<u64>),
+    /// Milliseconds since the epoch, for a `Date`.
+    Millis(Vec<f64>),
+    /// The cells' UTF-8 one after another, and where each cell ends in it.
+    Text {
+        bytes: Vec<u8>,
+        ends: Vec<u32>,
+    },
+    /// The cells' bytes one after another, and where each cell ends in it.
+    Bytes {
+        bytes: Vec<u8>,
+        ends: Vec<u32>,
+    },
+}
+
+/// A flat column: its cells, and which of them are null (`1`), if the column is optional. A null cell
+/// holds a zero or an empty run in `cells`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct FlatColumn {
+    pub cells: Cells,
+    pub nulls: Option<Vec<u8>>,
+}
+
+/// A column of the rows: flat, or the values themselves (in row order) when its type has no flat kind.
+pub enum Column<'a> {
+    Flat(FlatColumn),
+    Values(Vec<&'a Value>),
+}
+
+/// The columns of `rows`, whose types are `types` (one per cell of each row). A row with another number
+/// of cells, or a cell whose value is not of its column's type, is a protocol error.
+pub fn columns<'a>(types: &[YdbType], rows: &'a [Value], timestamps_as_micros: bool) -> Result<Vec<Column<'a>>> {
+    let mut out: Vec<(Column, Option<(Flat, bool)>)> = types
+        .iter()
+        .map(|t| {
+            let flat = Flat::of(t, timestamps_as_micros);
+            let column = match flat {
+                Some((kind, optional)) => Column::Flat(FlatColumn::new(kind, optional, rows.len())),
+                None => Column::Values(Vec::with_capacity(rows.len())),
+            };
+            (column, flat)
+        })
+        .collect();
+    for row in rows {
+        if row.items.len() != out.len() {
+            return Err(Error::protocol("a row with a different number of cells than columns"));
+        }
+        for ((column, flat), cell) in out.iter_mut().zip(&row.items) {
+            match (column, flat) {
+                (Column::Flat(c), Some((kind, _))) => c.push(*kind, cell)?,
+                (Column::Values(v), _) => v.push(cell),
+                (Column::Flat(_), None) => {}
+            }
+        }
+    }
+    Ok(out.into_iter().map(|(c, _)| c).collect())
+}
+
+fn mismatch() -> Error {
+    Error::protocol("a value does not match its column type")
+}
+
+impl FlatColumn {
+    fn new(kind: Flat, optional: bool, rows: usize) -> FlatColumn {
+        let cells = match kind {
+            Flat::Bool => Cells::Bool(Vec::with_capacity(rows)),
+            Flat::Number => Cells::Number(Vec::with_capacity(rows)),
+            Flat::Int64 | Flat::Micros(true) => Cells::Int64(Vec::with_capacity(rows)),
+            Flat::Uint64 | Flat::Micros(false) => Cells::Uint64(Vec::with_capacity(rows)),
+            Flat::DateMillis | Flat::DatetimeMillis | Flat::TimestampMillis => Cells::Millis(Vec::with_capacity(rows)),
+            Flat::Text | Flat::Uuid | Flat::Decimal(_) => {
+                Cells::Text { bytes: Vec::new(), ends: Vec::with_capacity(rows) }
+            }
+            Flat::Bytes => Cells::Bytes { bytes: Vec::new(), ends: Vec::with_capacity(rows) },
+        };
+        FlatColumn { cells, nulls: optional.then(|| Vec::with_capacity(rows)) }
+    }
+
+    fn push(&mut self, kind: Flat, v: &Value) -> Result<()> {
+        if let Some(nulls) = &mut self.nulls {
+            let null = matches!(v.value, Some(V::NullFlagValue(_)));
+            nulls.push(u8::from(null));
+            if null {
+                return self.push_empty();
+            }
+        }
+        match (&mut self.cells, kind, &v.value) {
+            (Cells::Bool(c), _, Some(V::BoolValue(b))) => c.push(u8::from(*b)),
+            (Cells::Number(c), _, Some(V::Int32Value(x))) => c.push(f64::from(*x)),
+            (Cells::Number(c), _, Some(V::Uint32Value(x))) => c.push(f64::from(*x)),
+            (Cells::Number(c), _, Some(V::FloatValue(x))) => c.push(f64::from(*x)),
+            (Cells::Number(c), _, Some(V::DoubleValue(x))) => c.push(*x),
+            (Cells::Int64(c), _, Some(V::Int64Value(x))) => c.push(*x),
+            (Cells::Uint64(c), _, Some(V::Uint64Value(x))) => c.push(*x),
+            // A timestamp in the other wire form than its type's, if it fits.
+            (Cells::Int64(c), Flat::Micros(_), Some(V::Uint64Value(x))) => {
+                c.push(i64::try_from(*x).map_err(|_| mismatch())?)
+            }
+            (Cells::Uint64(c), Flat::Micros(_), Some(V::Int64Value(x))) => {
+                c.push(u64::try_from(*x).map_err(|_| mismatch())?)
+            }
+            (Cells::Millis(c), Flat::DateMillis, Some(V::Uint32Value(d))) => c.push(f64::from(*d) * MS_PER_DAY),
+            (Cells::Millis(c), Flat::DateMillis, Some(V::Int32Value(d))) => c.push(f64::from(*d) * MS_PER_DAY),
+            (Cells::Millis(c), Flat::DatetimeMillis, Some(V::Uint32Value(s))) => c.push(f64::from(*s) * 1000.0),
+            (Cells::Millis(c), Flat::DatetimeMillis, Some(V::Int64Value(s))) => c.push(*s as f64 * 1000.0),
+            (Cells::Millis(c), Flat::TimestampMillis, Some(V::Uint64Value(us))) => c.push((us / 1000) as f64),
+            (Cells::Millis(c), Flat::TimestampMillis, Some(V::Int64Value(us))) => c.push(us.div_euclid(1000) as f64),
+            (Cells::Text { bytes, ends }, Flat::Text, Some(V::TextValue(s))) => run(bytes, ends, s.as_bytes())?,
+            (Cells::Text { bytes, ends }, Flat::Uuid, Some(V::Low128(lo))) => {
+                run(bytes, ends, scalars::format_uuid(*lo, v.high_128).as_bytes())?
+            }
+            (Cells::Text { bytes, ends }, Flat::Decimal(scale), Some(V::Low128(lo))) => {
+                let text = scalars::format_decimal(scalars::join_128(*lo, v.high_128), scale);
+                run(bytes, ends, text.as_bytes())?
+            }
+            (Cells::Bytes { bytes, ends }, _, Some(V::BytesValue(b))) => run(bytes, ends, b)?,
+            _ => return Err(mismatch()),
+        }
+        Ok(())
+    }
+
+    /// The placeholder of a null cell.
+    fn push_empty(&mut self) -> Result<()> {
+        match &mut self.cells {
+            Cells::Bool(c) => c.push(0),
+            Cells::Number(c) | Cells::Millis(c) => c.push(0.0),
+            Cells::Int64(c) => c.push(0),
+            Cells::Uint64(c) => c.push(0),
+            Cells::Text { bytes, ends } | Cells::Bytes { bytes, ends } => run(bytes, ends, &[])?,
+        }
+        Ok(())
+    }
+}
+
+/// Appends one cell's bytes to a run and notes where it ends. The ends are 32-bit, as JS indexes
+/// arrays; a column beyond 4 GiB (more than wasm's memory) is refused rather than wrapped.
+fn run(bytes: &mut Vec<u8>, ends: &mut Vec<u32>, cell: &[u8]) -> Result<()> {
+    bytes.extend_from_slice(cell);
+    ends.push(u32::try_from(bytes.len()).map_err(|_| Error::protocol("a result column larger than 4 GiB"))?);
+    Ok(())
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::indexing_slicing)]
+mod tests {
+    use super::*;
+
+    fn v(value: V) -> Value {
+        Value { value: Some(value), ..Default::default() }
+    }
+
+    fn row(cells: Vec<Value>) -> Value {
+        Value { items: cells, ..Default::default() }
+    }
+
+    fn null() -> Value {
+        v(V::NullFlagValue(0))
+    }
+
+    fn flat<'a>(c: &'a Column<'_>) -> &'a FlatColumn {
+        match c {
+            Column::Flat(f) => f,
+            Column::Values(_) => panic!("not flat"),
+        }
+    }
+
+    fn ty(text: &str) -> YdbType {
+        YdbType::parse(text).unwrap()
+    }
+
+    #[test]
+    fn the_slo_shape_is_flattened_column_by_column() {
+        let types: Vec<YdbType> = ["Uint64", "Utf8", "Double", "Timestamp"].iter().map(|t| ty(t)).collect();
+        let rows = vec![
+            row(vec![
+                v(V::Uint64Value(u64::MAX)),
+                v(V::TextValue("héllo".into())),
+                v(V::DoubleValue(0.5)),
+                v(V::Uint64Value(1_999)),
+            ]),
+            row(vec![
+                v(V::Uint64Value(7)),
+                v(V::TextValue(String::new())),
+                v(V::DoubleValue(-1.0)),
+                v(V::Uint64Value(1_700_000_000_123_456)),
+            ]),
+        ];
+        let cols = columns(&types, &rows, false).unwrap();
+        assert_eq!(flat(&cols[0]).cells, Cells::Uint64(vec![u64::MAX, 7]));
+        assert_eq!(flat(&cols[1]).cells, Cells::Text { bytes: "héllo".as_bytes().to_vec(), ends: vec![6, 6] });
+        assert_eq!(flat(&cols[2]).cells, Cells::Number(vec![0.5, -1.0]));
+        assert_eq!(flat(&cols[3]).cells, Cells::Millis(vec![1.0, 1_700_000_000_123.0]), "microseconds floored to ms");
+        assert!(cols.iter().all(|c| flat(c).nulls.is_none()));
+        let micros = columns(&types, &rows, true).unwrap();
+        assert_eq!(flat(&micros[3]).cells, Cells::Uint64(vec![1_999, 1_700_000_000_123_456]));
+    }
+
+    #[test]
+    fn dates_and_wide_timestamps_become_milliseconds_floored_toward_the_past() {
+        let types = [ty("Date32"), ty("Datetime"), ty("Timestamp64")];
+        let rows = vec![row(vec![v(V::Int32Value(-1)), v(V::Uint32Value(2)), v(V::Int64Value(-1))])];
+        let cols = columns(&types, &rows, false).unwrap();
+        assert_eq!(flat(&cols[0]).cells, Cells::Millis(vec![-86_400_000.0]));
+        assert_eq!(flat(&cols[1]).cells, Cells::Millis(vec![2000.0]));
+        assert_eq!(flat(&cols[2]).cells, Cells::Millis(vec![-1.0]));
+    }
+
+    #[test]
+    fn optional_scalars_mark_their_nulls_and_hold_placeholders() {
+        let types = [ty("Optional<Int64>"), ty("Optional<String>"), ty("Optional<Decimal(22,9)>")];
+        let rows = vec![
+            row(vec![null(), v(V::BytesValue(vec![1, 2])), v(V::Low128(1_500_000_000))]),
+            row(vec![v(V::Int64Value(-5)), null(), null()]),
+        ];
+        let cols = columns(&types, &rows, false).unwrap();
+        assert_eq!(flat(&cols[0]).cells, Cells::Int64(vec![0, -5]));
+        assert_eq!(flat(&cols[0]).nulls, Some(vec![1, 0]));
+        assert_eq!(flat(&cols[1]).cells, Cells::Bytes { bytes: vec![1, 2], ends: vec![2, 2] });
+        assert_eq!(flat(&cols[1]).nulls, Some(vec![0, 1]));
+        assert_eq!(flat(&cols[2]).cells, Cells::Text { bytes: b"1.5".to_vec(), ends: vec![3, 3] });
+    }
+
+    #[test]
+    fn containers_and_nested_optionals_keep_their_values() {
+        let types = [ty("List<Int32>"), ty("Optional<Optional<Int32>>"), ty("Void")];
+        let list = Value { items: vec![v(V::Int32Value(1))], ..Default::default() };
+        let rows = vec![row(vec![list.clone(), null(), Value::default()])];
+        let cols = columns(&types, &rows, false).unwrap();
+        assert!(cols.iter().all(|c| matches!(c, Column::Values(v) if v.len() == 1)));
+        match &cols[0] {
+            Column::Values(v) => assert_eq!(*v[0], list),
+            Column::Flat(_) => unreachable!(),
+        }
+    }
+
+    #[test]
+    fn a_cell_of_another_type_or_a_short_row_is_a_protocol_error() {
+        let types = [ty("Uint64")];
+        let wrong = vec![row(vec![v(V::TextValue("x".into()))])];
+        assert!(columns(&types, &wrong, false).is_err());
+        let short = vec![row(vec![])];
+        assert!(columns(&types, &short, false).is_err());
+        assert!(columns(&types, &[row(vec![v(V::Int64Value(1))])], false).is_err(), "Uint64 takes only uint64_value");
+        assert!(columns(&[ty("Int64")], &[row(vec![v(V::Uint64Value(1))])], false).is_err());
+        let negative = vec![row(vec![v(V::Int64Value(-1))])];
+        assert!(columns(&[ty("Timestamp")], &negative, true).is_err(), "a Timestamp's micros cannot hold it");
+        assert!(columns(&[ty("Uuid")], &[row(vec![v(V::TextValue("x".into()))])], false).is_err());
+    }
+}
