@@ -7,8 +7,9 @@
 //! timestamps as `Date` or microsecond `BigInt` is a different plan step, so neither costs a branch per cell.
 
 use crate::error::{Error, Result, Status};
-use crate::proto::ydb::{self, value::Value as V, ResultSet};
+use crate::proto::ydb::{self, value::Value as V};
 use crate::value::columns::{self, Cells, Column, FlatColumn};
+use crate::value::rows::ResultSet;
 use crate::value::scalars;
 use crate::value::{Primitive as P, YdbType};
 use js_sys::{
