@@ -94,9 +94,21 @@ impl Message for ResultSet {
         match tag {
             1 => encoding::message::merge_repeated(wire_type, &mut self.columns, buf, ctx),
             2 => {
-                let mut row = Vec::new();
-                encoding::bytes::merge(wire_type, &mut row, buf, ctx)?;
-                self.rows.push(|bytes| bytes.extend_from_slice(&row));
+                encoding::check_wire_type(WireType::LengthDelimited, wire_type)?;
+                let len = usize::try_from(encoding::decode_varint(buf)?).ok().filter(|&l| l <= buf.remaining());
+                // prost has no public constructor of a decode error's kinds; this is its BufferUnderflow.
+                #[allow(deprecated)]
+                let len = len.ok_or_else(|| DecodeError::new("buffer underflow"))?;
+                // Copied straight into the run of rows, chunk by chunk as the buffer holds it.
+                self.rows.push(|bytes| {
+                    let mut row = Buf::take(&mut *buf, len);
+                    while row.has_remaining() {
+                        let chunk = row.chunk();
+                        let n = chunk.len();
+                        bytes.extend_from_slice(chunk);
+                        row.advance(n);
+                    }
+                });
                 Ok(())
             }
             3 => encoding::bool::merge(wire_type, &mut self.truncated, buf, ctx),
