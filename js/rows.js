@@ -10,7 +10,9 @@ const DATE = 4; // [kind, Float64Array of milliseconds since the epoch, , nulls]
 const TEXT = 5; // [kind, Uint8Array of UTF-8, Uint32Array of where each cell ends, nulls]
 const BYTES = 6; // [kind, Uint8Array, Uint32Array of where each cell ends, nulls]
 
-const utf8 = new TextDecoder();
+// `ignoreBOM`: a cell that starts with U+FEFF keeps it (the default decoder would drop it). The bytes are
+// valid UTF-8 already: the wasm side checked them.
+const utf8 = new TextDecoder('utf-8', { ignoreBOM: true });
 
 /** One column's cells as JS values; a cell marked in `nulls` is `null`. */
 function cellsOf([kind, cells, ends, nulls], count) {
