@@ -2,6 +2,8 @@
 //! vector (numbers, 64-bit integers, milliseconds, UTF-8 runs), so that the JS side builds its rows from
 //! a few typed arrays in one tight loop instead of crossing from wasm to JS for every cell — a crossing
 //! and a slot in wasm-bindgen's reference table per cell was most of the cost of reading a big result.
+//! The cells are read straight from the rows' protobuf bytes (kept by [`super::rows`]): no `Ydb.Value` is
+//! built for a scalar cell.
 //!
 //! Which JS value each flat kind becomes is the bindings' business (`bindings::results` and
 //! `js/rows.js`); this module only guarantees that the numbers are the ones the mapping table asks for
