@@ -1,10 +1,13 @@
 //! Result sets from YDB into JS, following the mapping table of the API contract.
 //!
-//! Each column's type is compiled once into a [`Conv`] plan, and every cell is converted by walking the
-//! plan — no per-cell type dispatch on the protobuf type and no JSON in between. Column names become JS
-//! strings once per result set, not once per row. The caller's [`ResultShape`] (`rowMode`, `timestamps`)
-//! is decided when the plan is built: rows as objects or arrays is one branch per result set, and
-//! timestamps as `Date` or microsecond `BigInt` is a different plan step, so neither costs a branch per cell.
+//! A column of a scalar type (or an optional one) is read straight from the rows' bytes into one flat
+//! vector by [`columns`], crosses into JS as one typed array, and `js/rows.js` (installed with
+//! `__setRowBuilder`) makes its cells and the rows in JS loops: one call into JS per result set instead of
+//! a few per cell. A column of another type (containers, nested optionals, unknown types) compiles its
+//! type once into a [`Conv`] plan and converts each cell by walking it. Column names become JS strings
+//! once per result set. The caller's [`ResultShape`] (`rowMode`, `timestamps`) is decided once per result
+//! set: objects or arrays is one flag to `js/rows.js`, timestamps as `Date` or microsecond `BigInt` a
+//! different column kind (and plan step).
 
 use crate::error::{Error, Result, Status};
 use crate::proto::ydb::{self, value::Value as V};
