@@ -121,13 +121,17 @@ pub enum Column {
 /// rows' encoding. A row with another number of cells, a cell whose value is not of its column's type,
 /// or bytes that are no protobuf, is a protocol error.
 pub fn columns(types: &[YdbType], rows: &Rows, timestamps_as_micros: bool) -> Result<Vec<Column>> {
+    // Room for every cell up front, up to a bound: the row and column counts are the server's, and a
+    // hostile answer of many empty rows and many columns must not have us allocate their product (a
+    // failed allocation traps). Past the bound the columns grow with the cells actually read.
+    let capacity = rows.len().min(MAX_PREALLOCATED_CELLS / types.len().max(1));
     let mut out: Vec<(Column, Option<(Flat, bool)>)> = types
         .iter()
         .map(|t| {
             let flat = Flat::of(t, timestamps_as_micros);
             let column = match flat {
-                Some((kind, optional)) => Column::Flat(FlatColumn::new(kind, optional, rows.len())),
-                None => Column::Values(Vec::with_capacity(rows.len())),
+                Some((kind, optional)) => Column::Flat(FlatColumn::new(kind, optional, capacity)),
+                None => Column::Values(Vec::with_capacity(capacity)),
             };
             (column, flat)
         })
@@ -154,6 +158,9 @@ pub fn columns(types: &[YdbType], rows: &Rows, timestamps_as_micros: bool) -> Re
     }
     Ok(out.into_iter().map(|(c, _)| c).collect())
 }
+
+/// How many cells [`columns`] makes room for before reading any.
+const MAX_PREALLOCATED_CELLS: usize = 1 << 20;
 
 // The fields of `Ydb.Value` (ydb_value.proto) and the wire types of protobuf.
 const ITEMS: u64 = 12;

@@ -225,3 +225,14 @@ async fn a_table_transaction_commits_what_it_wrote() {
     session.execute_scheme_query(&format!("DROP TABLE `{table}`"), &opts()).await.unwrap();
     session.delete().await;
 }
+
+/// In wasm, where memory ends at 4 GiB and a failed allocation traps: an answer of many empty rows and many
+/// columns is a protocol error, not room made for the product of the two (here 10^9 cells, 5 GB).
+#[wasm_bindgen_test]
+fn many_empty_rows_of_many_columns_are_an_error_not_a_trap() {
+    use ydb_wasm::value::{columns::columns, rows::Rows, YdbType};
+    let types = vec![YdbType::parse("Optional<Utf8>").unwrap(); 10_000];
+    let rows: Rows = std::iter::repeat_n(ydb::Value::default(), 100_000).collect();
+    let e = columns(&types, &rows, false).err().map(|e| e.message().to_string());
+    assert_eq!(e.as_deref(), Some("a row with a different number of cells than columns"));
+}
