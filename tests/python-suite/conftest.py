@@ -188,9 +188,10 @@ def pytest_terminal_summary(terminalreporter):
             f"failed, {server['error']} errors, {server['skipped']} skipped"
         )
     unexpected = sorted(failing - set(expected))
+    label = "UNEXPECTED FAILURE" if os.environ.get("PYTHON_SUITE_EXPECTED") else "FAILED"
     fixed = sorted(n for n in expected if _outcomes.get(n) == "passed")
     for nodeid in unexpected:
-        write(f"UNEXPECTED FAILURE: {nodeid}", red=True)
+        write(f"{label}: {nodeid}", red=True)
     for nodeid in fixed:
         write(f"now passes (take it off expected-failures.txt): {nodeid}", green=True)
     for nodeid in sorted(failing & set(expected)):

@@ -37,11 +37,13 @@ tar -xzf "$work/ydb-$version.tar.gz" -C "$work/run" --strip-components=1 "ydb-$v
 mv "$work/run/tests/conftest.py" "$work/run/tests/upstream_conftest.py"
 cp tests/python-suite/conftest.py "$work/run/tests/conftest.py"
 
-args=(tests --ignore=tests/topics --ignore=tests/coordination)
+args=(--ignore=tests/topics --ignore=tests/coordination)
 expected="$root/tests/python-suite/expected-failures.txt"
 if [ $# -gt 0 ]; then
-  args=("$@")
+  args+=("$@")
   expected=""
+else
+  args+=(tests)
 fi
 cd "$work/run"
 YDB_DEVSERVER_BIN="$root/target/debug/ydb-devserver" PYTHON_SUITE_EXPECTED="$expected" \

@@ -470,41 +470,26 @@ impl Engine {
         })
     }
 
-    /// A plan for ExplainDataQuery: the query's statements and the tables they touch, as YDB-like JSON.
+    /// A plan for ExplainDataQuery and the query service's EXPLAIN (and its FULL/PROFILE statistics): the
+    /// query's statements and how each reads its tables, in YDB's plan JSON (`meta` version 0.2, `tables`
+    /// with their reads and writes, and `Plan` as a tree of nodes whose `Operators` name the read:
+    /// `TablePointLookup` when the filter fixes the whole primary key, `TableRangeScan` when it fixes a key
+    /// prefix or lists values of the first key column, `TableFullScan` otherwise), and an AST naming the same.
     pub fn explain(&self, database: &str, yql: &str) -> R<(String, String)> {
         let stmts = super::parser::parse(yql)?;
-        let mut ops = Vec::new();
-        for s in &stmts {
-            let (name, table) = match s {
-                Stmt::Select(sel) => {
-                    for t in read_tables(sel) {
-                        ops.push(format!(
-                            "{{\"Node Type\":\"TableFullScan\",\"Table\":{}}}",
-                            json_string(&normalize_path(database, &t))
-                        ));
-                    }
-                    ("Select", None)
+        self.with_read(|conn| {
+            let mut plan = PlanBuilder::default();
+            for s in &stmts {
+                match s {
+                    Stmt::Select(sel) => plan.select(conn, database, sel, 0)?,
+                    Stmt::Write { mode, table, .. } => plan.write(database, table, mode.name()),
+                    Stmt::Update { table, .. } => plan.write(database, table, "Update"),
+                    Stmt::Delete { table, .. } => plan.write(database, table, "Delete"),
+                    _ => {}
                 }
-                Stmt::Write { mode, table, .. } => (mode.name(), Some(table)),
-                Stmt::Update { table, .. } => ("Update", Some(table)),
-                Stmt::Delete { table, .. } => ("Delete", Some(table)),
-                Stmt::CreateTable { name, .. } => ("CreateTable", Some(name)),
-                Stmt::AlterTable { name, .. } => ("AlterTable", Some(name)),
-                Stmt::DropTable { name, .. } => ("DropTable", Some(name)),
-                _ => continue,
-            };
-            let table = table.map(|t| normalize_path(database, t));
-            ops.push(match table {
-                Some(t) => format!("{{\"Node Type\":\"{name}\",\"Table\":{}}}", json_string(&t)),
-                None => format!("{{\"Node Type\":\"{name}\"}}"),
-            });
-        }
-        let plan = format!(
-            "{{\"meta\":{{\"version\":\"0.2\",\"type\":\"query\"}},\"Plan\":{{\"Node Type\":\"Query\",\"Plans\":[{}]}}}}",
-            ops.join(",")
-        );
-        let ast = format!("(\n(let plan '({}))\n)\n", ops.len());
-        Ok((ast, plan))
+            }
+            Ok(plan.finish())
+        })
     }
 
     /// Records who owns a path (the user who created it); DescribePath reports it.
@@ -617,23 +602,122 @@ impl Engine {
 }
 
 /// Tables a SELECT reads directly (its FROM and JOINs, and those of UNION ALL parts).
-fn read_tables(sel: &super::ast::Select) -> Vec<String> {
-    use super::ast::FromSource;
-    let mut out = Vec::new();
-    let mut next = Some(sel);
-    while let Some(s) = next {
-        if let Some(from) = &s.from {
-            for item in std::iter::once(&from.first).chain(from.joins.iter().map(|(_, item, _)| item)) {
-                match &item.source {
-                    FromSource::Table(t) => out.push(t.clone()),
-                    FromSource::Subquery(inner) => out.extend(read_tables(inner)),
-                    _ => {}
+/// What [`Engine::explain`] collects: one plan node per read or write, and the tables with theirs.
+#[derive(Default)]
+struct PlanBuilder {
+    nodes: Vec<String>,
+    tables: BTreeMap<String, Vec<String>>,
+}
+
+impl PlanBuilder {
+    /// The reads of a SELECT, its subqueries (at most [`super::MAX_DEPTH`] deep, as the parser allows) and
+    /// its `UNION ALL` continuations.
+    fn select(&mut self, conn: &Connection, database: &str, sel: &super::ast::Select, depth: u32) -> R<()> {
+        use super::ast::FromSource;
+        if depth > super::MAX_DEPTH {
+            return Err(EngineError::generic("The query is nested too deeply"));
+        }
+        let mut next = Some(sel);
+        while let Some(s) = next {
+            if let Some(from) = &s.from {
+                for item in std::iter::once(&from.first).chain(from.joins.iter().map(|(_, item, _)| item)) {
+                    match &item.source {
+                        FromSource::Table(t) => {
+                            let path = normalize_path(database, t);
+                            let meta = catalog::load(conn, &path)?;
+                            let read = read_kind(meta.as_ref(), item.alias.as_deref(), t, s.where_.as_ref());
+                            self.read(&path, meta.as_ref(), read);
+                        }
+                        FromSource::Subquery(inner) => self.select(conn, database, inner, depth + 1)?,
+                        _ => {}
+                    }
                 }
             }
+            next = s.union_all.as_deref();
         }
-        next = s.union_all.as_deref();
+        Ok(())
     }
-    out
+
+    fn read(&mut self, path: &str, meta: Option<&TableMeta>, (operator, kind): (&str, &str)) {
+        let columns: Vec<String> =
+            meta.map(|m| m.columns.iter().map(|c| json_string(&c.name)).collect()).unwrap_or_default();
+        let name = path.rsplit('/').next().unwrap_or(path);
+        self.nodes.push(format!(
+            "{{\"Node Type\":\"{operator}\",\"PlanNodeType\":\"Connection\",\"Operators\":[{{\"Name\":\"{operator}\",\
+             \"Table\":{},\"ReadColumns\":[{}]}}],\"Tables\":[{}]}}",
+            json_string(name),
+            columns.join(","),
+            json_string(name)
+        ));
+        self.tables
+            .entry(path.to_string())
+            .or_default()
+            .push(format!("{{\"type\":\"{kind}\",\"columns\":[{}]}}", columns.join(",")));
+    }
+
+    fn write(&mut self, database: &str, table: &str, operation: &str) {
+        let path = normalize_path(database, table);
+        let name = path.rsplit('/').next().unwrap_or(&path).to_string();
+        self.nodes.push(format!(
+            "{{\"Node Type\":\"{operation}\",\"Operators\":[{{\"Name\":\"{operation}\",\"Table\":{}}}],\
+             \"Tables\":[{}]}}",
+            json_string(&name),
+            json_string(&name)
+        ));
+        let kind = if operation == "Delete" { "MultiErase" } else { "MultiUpsert" };
+        self.tables.entry(path).or_default().push(format!("{{\"type\":\"{kind}\"}}"));
+    }
+
+    /// The plan JSON and the AST.
+    fn finish(self) -> (String, String) {
+        let tables: Vec<String> = self
+            .tables
+            .iter()
+            .map(|(name, ops)| {
+                let (writes, reads): (Vec<&String>, Vec<&String>) = ops.iter().partition(|o| o.contains("Multi"));
+                let join = |v: Vec<&String>| v.iter().map(|s| s.as_str()).collect::<Vec<_>>().join(",");
+                format!("{{\"name\":{},\"reads\":[{}],\"writes\":[{}]}}", json_string(name), join(reads), join(writes))
+            })
+            .collect();
+        let plan = format!(
+            "{{\"meta\":{{\"version\":\"0.2\",\"type\":\"query\"}},\"tables\":[{}],\"Plan\":{{\"Node Type\":\"Query\",\
+             \"PlanNodeType\":\"Query\",\"Plans\":[{{\"Node Type\":\"ResultSet\",\"PlanNodeType\":\"ResultSet\",\
+             \"Plans\":[{}]}}]}}}}",
+            tables.join(","),
+            self.nodes.join(",")
+        );
+        let mut ast = String::from("(\n");
+        for (i, (name, _)) in self.tables.iter().enumerate() {
+            ast.push_str(&format!("(let ${} (KqpTable {} '\"\" '\"\"))\n", i + 1, json_string(name)));
+        }
+        ast.push_str(&format!("(return (KqpPhysicalQuery '({})))\n)\n", self.nodes.len()));
+        (plan, ast)
+    }
+}
+
+/// How a SELECT reads one table: the plan operator and the read type of the plan's `tables` section.
+fn read_kind(
+    meta: Option<&TableMeta>,
+    alias: Option<&str>,
+    table: &str,
+    where_: Option<&Expr>,
+) -> (&'static str, &'static str) {
+    let full_scan = ("TableFullScan", "FullScan");
+    let (Some(meta), Some(where_)) = (meta, where_) else { return full_scan };
+    let ours = |qual: &Option<String>| match qual {
+        None => true,
+        Some(q) => Some(q.as_str()) == alias || table.rsplit('/').next() == Some(q.as_str()),
+    };
+    let key_names: Vec<&str> = meta.key.iter().filter_map(|k| meta.columns.get(*k)).map(|c| c.name.as_str()).collect();
+    let eqs = exec::key_equalities(where_);
+    let fixed = key_names.iter().take_while(|k| eqs.iter().any(|(q, n)| ours(q) && n.as_str() == **k)).count();
+    if fixed > 0 && fixed == key_names.len() {
+        ("TablePointLookup", "Lookup")
+    } else if fixed > 0 || key_names.first().is_some_and(|k| exec::restricts_key(where_, &|q, n| ours(q) && n == *k)) {
+        ("TableRangeScan", "Scan")
+    } else {
+        full_scan
+    }
 }
 
 /// A JSON string literal.

@@ -37,6 +37,7 @@ mod ddl;
 mod eval;
 mod functions;
 mod select;
+pub use select::{key_equalities, restricts_key};
 mod typing;
 mod write;
 

@@ -657,3 +657,16 @@ pub(super) fn to_result_set(cols: &[Col], rows: &[Vec<Value>]) -> ydb::ResultSet
         .collect();
     ydb::ResultSet { columns, rows, ..Default::default() }
 }
+
+/// The columns a filter fixes with `col = constant` conjuncts (qualifier, name): what a read may push down
+/// as a key prefix. For the plan of EXPLAIN.
+pub fn key_equalities(where_: &Expr) -> Vec<(Option<String>, String)> {
+    let mut eqs = Vec::new();
+    collect_key_eqs(where_, &mut eqs);
+    eqs.into_iter().map(|(q, n, _)| (q, n)).collect()
+}
+
+/// Whether a filter restricts the column `is_key` names to listed values (`k = $a OR k = $b`, `k IN (…)`).
+pub fn restricts_key(where_: &Expr, is_key: &dyn Fn(&Option<String>, &str) -> bool) -> bool {
+    first_key_alternatives(where_, is_key).is_some()
+}
