@@ -41,6 +41,8 @@ pub struct Alteration {
     pub drop_columns: Vec<String>,
     pub add_indexes: Vec<IndexDef>,
     pub drop_indexes: Vec<String>,
+    /// (source, destination, replace the destination) index names.
+    pub rename_indexes: Vec<(String, String, bool)>,
 }
 
 /// What DescribeTable reports.
@@ -276,7 +278,42 @@ impl Engine {
             add_indexes: change.add_indexes.clone(),
             drop_indexes: change.drop_indexes.clone(),
         };
-        self.run_ddl(database, stmt)
+        let renames_only = change.add_columns.is_empty()
+            && change.drop_columns.is_empty()
+            && change.add_indexes.is_empty()
+            && change.drop_indexes.is_empty()
+            && !change.rename_indexes.is_empty();
+        if !renames_only {
+            self.run_ddl(database, stmt)?;
+        }
+        if change.rename_indexes.is_empty() {
+            return Ok(());
+        }
+        let path = normalize_path(database, path);
+        self.with_write(vec![Touch::Table(path.clone())], |conn| {
+            catalog::load(conn, &path)?.ok_or_else(|| path_not_found(&path))?;
+            let mut indexes = catalog::load_indexes(conn, &path)?;
+            for (source, destination, replace) in &change.rename_indexes {
+                if !indexes.iter().any(|i| &i.name == source) {
+                    return Err(scheme_error(format!("Index not found: {path}/{source}")));
+                }
+                if source == destination {
+                    continue;
+                }
+                if indexes.iter().any(|i| &i.name == destination) {
+                    if !replace {
+                        return Err(scheme_error(format!(
+                            "Index already exists: {path}/{destination} (set replace_destination to replace it)"
+                        )));
+                    }
+                    indexes.retain(|i| &i.name != destination);
+                }
+                for index in indexes.iter_mut().filter(|i| &i.name == source) {
+                    index.name = destination.clone();
+                }
+            }
+            catalog::set_indexes(conn, &path, &indexes)
+        })
     }
 
     fn run_ddl(&self, database: &str, stmt: Stmt) -> R<()> {
@@ -309,15 +346,22 @@ impl Engine {
         })
     }
 
-    /// CopyTables: every (source, destination, omit indexes) in one transaction; destinations must not exist.
+    /// CopyTables: every (source, destination, omit indexes) in one transaction; a destination that is already
+    /// a table is accepted and left as it is (YDB does not fail on an existing one unless asked to).
     pub fn copy_tables(&self, database: &str, items: &[(String, String, bool)]) -> R<()> {
         let touched = items.iter().map(|(_, dst, _)| Touch::Table(normalize_path(database, dst))).collect();
         self.with_write(touched, |conn| {
             for (src, dst, omit_indexes) in items {
                 let (src, dst) = (normalize_path(database, src), normalize_path(database, dst));
                 let meta = catalog::load(conn, &src)?.ok_or_else(|| path_not_found(&src))?;
-                if kind_of(conn, database, &dst)?.is_some() {
-                    return Err(EngineError::new(StatusCode::AlreadyExists, format!("Path already exists: {dst}")));
+                match kind_of(conn, database, &dst)? {
+                    // YDB's CopyTable accepts an existing table at the destination (the request does not
+                    // ask to fail on one): it succeeds and leaves that table as it is.
+                    Some(EntryKind::Table) => continue,
+                    Some(_) => {
+                        return Err(EngineError::new(StatusCode::AlreadyExists, format!("Path already exists: {dst}")))
+                    }
+                    None => {}
                 }
                 for p in exec::parent_dirs(database, &dst) {
                     catalog::add_dir(conn, &p)?;

@@ -42,7 +42,16 @@ impl Table {
         req: ExecuteDataQueryRequest,
     ) -> Result<ExecuteQueryResult, EngineError> {
         let busy = self.state.sessions.occupy(&req.session_id, Kind::Table)?;
+        let keep_in_cache = req.query_cache_policy.is_some_and(|p| p.keep_in_cache);
+        let mut query_meta = None;
         let yql = match req.query.and_then(|q| q.query) {
+            Some(query::Query::YqlText(text)) if keep_in_cache => {
+                // Kept as PrepareDataQuery keeps it: the id in `query_meta` runs it again without its text.
+                let parameters_types = self.state.engine.prepare(&text)?;
+                let id = self.keep_prepared(&text);
+                query_meta = id.map(|id| QueryMeta { id, parameters_types });
+                text
+            }
             Some(query::Query::YqlText(text)) => text,
             Some(query::Query::Id(id)) => self
                 .prepared
@@ -66,9 +75,33 @@ impl Table {
         Ok(ExecuteQueryResult {
             result_sets: outcome.result_sets.into_iter().map(|set| cap_rows(set, DATA_QUERY_ROW_LIMIT)).collect(),
             tx_meta: Some(TransactionMeta { id: outcome.tx_id.unwrap_or_default() }),
-            query_meta: None,
+            query_meta,
             query_stats: None,
         })
+    }
+
+    /// The id of a prepared query: one per distinct text (so preparing a text again reuses its id and the
+    /// table stays bounded by the texts an application uses), at most [`MAX_PREPARED`] texts; `None` past
+    /// that bound.
+    fn keep_prepared(&self, text: &str) -> Option<String> {
+        use std::hash::{Hash, Hasher};
+        let mut hasher = std::collections::hash_map::DefaultHasher::new();
+        text.hash(&mut hasher);
+        let mut prepared = self.prepared.lock();
+        // Linear probing on the rare hash collision.
+        for probe in 0..8u64 {
+            let id = format!("{:016x}{probe:x}", hasher.finish());
+            match prepared.get(&id) {
+                Some(kept) if kept == text => return Some(id),
+                Some(_) => continue,
+                None if prepared.len() >= MAX_PREPARED => return None,
+                None => {
+                    prepared.insert(id.clone(), text.to_string());
+                    return Some(id);
+                }
+            }
+        }
+        None
     }
 
     /// Deletes a session and rolls back what it left open.
@@ -156,9 +189,11 @@ impl TableService for Table {
     async fn alter_table(&self, r: Request<AlterTableRequest>) -> Result<Response<AlterTableResponse>, Status> {
         let database = database_of(&r);
         let req = r.into_inner();
-        if !req.alter_columns.is_empty() || req.ttl_action.is_some() || !req.rename_indexes.is_empty() {
-            let e =
-                EngineError::new(StatusCode::Unsupported, "ydb-devserver alters columns and indexes only (add/drop)");
+        if !req.alter_columns.is_empty() || req.ttl_action.is_some() {
+            let e = EngineError::new(
+                StatusCode::Unsupported,
+                "ydb-devserver alters columns and indexes only (add/drop columns, add/drop/rename indexes)",
+            );
             return Ok(Response::new(AlterTableResponse { operation: answer(Err(e)) }));
         }
         let change = engine::Alteration {
@@ -166,6 +201,11 @@ impl TableService for Table {
             drop_columns: req.drop_columns,
             add_indexes: req.add_indexes.iter().map(index_def).collect(),
             drop_indexes: req.drop_indexes,
+            rename_indexes: req
+                .rename_indexes
+                .into_iter()
+                .map(|r| (r.source_name, r.destination_name, r.replace_destination))
+                .collect(),
         };
         let path = req.path;
         let result = self
@@ -250,10 +290,11 @@ impl TableService for Table {
         let req = r.into_inner();
         let text = req.yql_text.clone();
         let result =
-            self.in_session(&req.session_id, move |engine| engine.prepare(&text)).await.map(|parameters_types| {
-                let query_id = uuid::Uuid::new_v4().simple().to_string();
-                self.prepared.lock().insert(query_id.clone(), req.yql_text);
-                operation_ok("Ydb.Table.PrepareQueryResult", &PrepareQueryResult { query_id, parameters_types })
+            self.in_session(&req.session_id, move |engine| engine.prepare(&text)).await.and_then(|parameters_types| {
+                let query_id = self.keep_prepared(&req.yql_text).ok_or_else(|| {
+                    EngineError::new(StatusCode::Overloaded, "Too many prepared queries in the dev server")
+                })?;
+                Ok(operation_ok("Ydb.Table.PrepareQueryResult", &PrepareQueryResult { query_id, parameters_types }))
             });
         Ok(Response::new(PrepareDataQueryResponse { operation: answer(result) }))
     }
@@ -515,6 +556,9 @@ impl Table {
 }
 
 /// YDB's default cap on each result set of ExecuteDataQuery (the query service streams every row).
+/// How many distinct query texts PrepareDataQuery and `keep_in_cache` keep (YDB keeps a bounded cache too).
+const MAX_PREPARED: usize = 10_000;
+
 const DATA_QUERY_ROW_LIMIT: usize = 1000;
 
 /// Keeps the first `limit` rows of a result set and marks it `truncated` when rows were dropped, as YDB

@@ -104,8 +104,13 @@ fn copy_and_rename_move_data_and_schema() {
     .unwrap();
     assert_eq!(e.describe_table("/local", "backup/series").unwrap().indexes.len(), 1);
     assert!(e.describe_table("/local", "bare").unwrap().indexes.is_empty());
+    // Onto an existing table: accepted and nothing changes, as in YDB; onto a directory: refused.
+    q(&e, "DELETE FROM series WHERE id = 1");
+    e.copy_tables("/local", &[("series".into(), "backup/series".into(), false)]).unwrap();
+    let rs = q(&e, "SELECT COUNT(*) AS n FROM `backup/series`");
+    assert_eq!(cell(&rs[0], 0, 0), Some(PV::Uint64Value(3)));
     assert_eq!(
-        e.copy_tables("/local", &[("series".into(), "backup/series".into(), false)]).unwrap_err().status,
+        e.copy_tables("/local", &[("series".into(), "backup".into(), false)]).unwrap_err().status,
         StatusCode::AlreadyExists
     );
     e.rename_tables("/local", &[("backup/series".into(), "moved".into(), false)]).unwrap();
