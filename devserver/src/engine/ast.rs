@@ -282,8 +282,14 @@ pub enum Expr {
     },
     /// `(SELECT ...)` used as a value.
     Subquery(Box<Select>),
-    /// `AsList(...)`, `AsTuple(...)` are calls; `<| a: 1 |>` is not supported.
+    /// `(a, b)`; `AsList(...)`, `AsTuple(...)` are calls.
     Tuple(Vec<Expr>),
-    /// `AsStruct(expr AS name, ...)`.
+    /// `AsStruct(expr AS name, ...)` and `<|name: expr, ...|>`.
     Struct(Vec<(String, Expr)>),
+    /// `($x, $y) -> (body)` or `($x) -> { RETURN body }`: only as the argument of a list function
+    /// (`ListMap`, `ListFilter`) or bound to a name that one takes.
+    Lambda {
+        params: Vec<String>,
+        body: Box<Expr>,
+    },
 }

@@ -712,7 +712,7 @@ impl PlanBuilder {
         self.tables.entry(path).or_default().push(format!("{{\"type\":\"{kind}\"}}"));
     }
 
-    /// The plan JSON and the AST.
+    /// The AST and the plan JSON.
     fn finish(self) -> (String, String) {
         let tables: Vec<String> = self
             .tables
@@ -735,7 +735,7 @@ impl PlanBuilder {
             ast.push_str(&format!("(let ${} (KqpTable {} '\"\" '\"\"))\n", i + 1, json_string(name)));
         }
         ast.push_str(&format!("(return (KqpPhysicalQuery '({})))\n)\n", self.nodes.len()));
-        (plan, ast)
+        (ast, plan)
     }
 }
 

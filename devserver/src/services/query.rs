@@ -219,7 +219,7 @@ async fn run_query(
         if implicit {
             end_sessions(state, [busy.session().clone()]).await;
         }
-        let (query_plan, query_ast) = planned?;
+        let (query_ast, query_plan) = planned?;
         let exec_stats = ydb::table_stats::QueryStats { query_plan, query_ast, ..query_stats(started.elapsed(), 0) };
         let msg = ExecuteQueryResponsePart {
             status: StatusCode::Success as i32,
@@ -248,7 +248,7 @@ async fn run_query(
     };
     let stats = wants_stats(req.stats_mode).then(|| {
         let rows: u64 = outcome.result_sets.iter().map(|s| s.rows.len() as u64).sum();
-        let (query_plan, query_ast) = plan.unwrap_or_default();
+        let (query_ast, query_plan) = plan.unwrap_or_default();
         ydb::table_stats::QueryStats { query_plan, query_ast, ..query_stats(started.elapsed(), rows) }
     });
     let limit = match usize::try_from(req.response_part_limit_bytes) {

@@ -41,7 +41,7 @@ pub use select::{key_equalities, restricts_key};
 mod typing;
 mod write;
 
-use functions::Func;
+use functions::{Func, ListOp};
 use select::to_result_set;
 
 /// Query parameters by name without `$`.
@@ -204,6 +204,9 @@ enum BExpr {
     Cast(Box<BExpr>, Type, Type),
     Case(Vec<(BExpr, BExpr)>, Option<Box<BExpr>>),
     Func(Func, Vec<BExpr>),
+    /// A list function with a lambda: the list, the lambda's body (bound over the row's first `usize`
+    /// columns plus the lambda's argument after them).
+    ListLambda(ListOp, Box<BExpr>, Box<BExpr>, usize),
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -218,6 +221,8 @@ pub struct Ctx<'a> {
     named: HashMap<String, Expr>,
     tables: HashMap<String, TableMeta>,
     depth: u32,
+    /// The arguments of the lambdas being bound, innermost last: name, column of the body's row, type.
+    locals: Vec<(String, usize, Type)>,
     /// What the statements read (table, pushed-down key prefix) and wrote (keys), for optimistic locks.
     pub footprint: Footprint,
 }
@@ -232,6 +237,7 @@ impl<'a> Ctx<'a> {
             named: HashMap::new(),
             tables: HashMap::new(),
             depth: 0,
+            locals: Vec::new(),
             footprint: Footprint::default(),
         }
     }

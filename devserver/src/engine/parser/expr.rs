@@ -231,6 +231,28 @@ impl Parser {
                 }
                 Ok(Expr::Param(p))
             }
+            Tok::Sym("(") if self.lambda_ahead() => self.lambda(),
+            Tok::Sym("<|") => {
+                // `<|name: value, ...|>`: a struct literal.
+                self.pos += 1;
+                let mut members = Vec::new();
+                while !self.is_sym("|>") {
+                    let name = match self.peek().clone() {
+                        Tok::Str(b, _) => {
+                            self.pos += 1;
+                            String::from_utf8(b).map_err(|_| self.err("Invalid UTF-8 in a member name"))?
+                        }
+                        _ => self.ident()?,
+                    };
+                    self.expect_sym(":")?;
+                    members.push((name, self.expr()?));
+                    if !self.eat_sym(",") {
+                        break;
+                    }
+                }
+                self.expect_sym("|>")?;
+                Ok(Expr::Struct(members))
+            }
             Tok::Sym("(") => {
                 self.pos += 1;
                 if self.is_kw("select") {
@@ -338,6 +360,53 @@ impl Parser {
             }
             _ => Err(self.unexpected()),
         }
+    }
+
+    /// Whether the tokens ahead are a lambda's parameter list: `(` `$a` (`,` `$b`)* `)` `->`.
+    fn lambda_ahead(&self) -> bool {
+        let mut i = 1;
+        if !matches!(self.peek_at(i), Tok::Sym(")")) {
+            loop {
+                if !matches!(self.peek_at(i), Tok::Param(_)) {
+                    return false;
+                }
+                i += 1;
+                match self.peek_at(i) {
+                    Tok::Sym(",") => i += 1,
+                    Tok::Sym(")") => break,
+                    _ => return false,
+                }
+            }
+        }
+        matches!(self.peek_at(i + 1), Tok::Sym("->"))
+    }
+
+    /// `($x, …) -> (body)` or `($x, …) -> { RETURN body }` (after [`Parser::lambda_ahead`] said so).
+    fn lambda(&mut self) -> R<Expr> {
+        self.expect_sym("(")?;
+        let mut params = Vec::new();
+        while let Tok::Param(p) = self.peek().clone() {
+            self.pos += 1;
+            if params.contains(&p) {
+                return Err(self.err(&format!("Duplicate lambda argument: ${p}")));
+            }
+            params.push(p);
+            if !self.eat_sym(",") {
+                break;
+            }
+        }
+        self.expect_sym(")")?;
+        self.expect_sym("->")?;
+        let body = if self.eat_sym("{") {
+            self.expect_kw("return")?;
+            let body = self.expr()?;
+            self.eat_sym(";");
+            self.expect_sym("}")?;
+            body
+        } else {
+            self.expr()?
+        };
+        Ok(Expr::Lambda { params, body: Box::new(body) })
     }
 
     /// Comma-separated call arguments (at least one).

@@ -446,3 +446,89 @@ fn string_and_unicode_module_functions() {
         assert_eq!(run(&e, bad, &HashMap::new()).unwrap_err().status, StatusCode::GenericError, "{bad}");
     }
 }
+
+#[test]
+fn lambdas_with_list_map_and_list_filter() {
+    let e = eng();
+    setup(&e);
+    q(&e, "UPSERT INTO series (id, title) VALUES (1, 'a'u), (2, 'b'u)");
+    let rs = q(
+        &e,
+        "$double = ($x) -> ($x * 2); \
+         SELECT ListMap(AsList(1, 2, 3), ($x) -> ($x + 1)) AS plus, \
+                ListFilter(ListFromRange(0, 10), ($x) -> { RETURN $x % 3 == 0 }) AS threes, \
+                ListMap(AsList(1, 2), $double) AS doubled, \
+                ListMap(ListFromRange(1ul, 3ul), ($i) -> (<|id: $i, name: 'n'u|>)) AS structs;",
+    );
+    let ints = |c: usize| -> Vec<Option<PV>> { rs[0].rows[0].items[c].items.iter().map(|i| i.value.clone()).collect() };
+    assert_eq!(ints(0), vec![Some(PV::Int32Value(2)), Some(PV::Int32Value(3)), Some(PV::Int32Value(4))]);
+    assert_eq!(ints(1).len(), 4);
+    assert_eq!(ints(2), vec![Some(PV::Int32Value(2)), Some(PV::Int32Value(4))]);
+    let structs = &rs[0].columns[3].r#type;
+    let expected = Type::List(Box::new(Type::Struct(vec![
+        ("id".into(), Type::Prim(Prim::Uint64)),
+        ("name".into(), Type::Prim(Prim::Utf8)),
+    ])));
+    assert_eq!(structs, &Some(expected.to_proto()));
+    // A lambda sees the row's columns; AS_TABLE takes the list it makes.
+    let rs =
+        q(&e, "SELECT id, ListMap(AsList(10, 20), ($x) -> ($x + CAST(id AS Int32))) AS l FROM series ORDER BY id;");
+    assert_eq!(rs[0].rows[1].items[1].items[1].value, Some(PV::Int32Value(22)));
+    let rs = q(&e, "SELECT COUNT(*) AS n FROM AS_TABLE(ListMap(ListFromRange(0ul, 5000ul), ($x) -> (<|id: $x|>)));");
+    assert_eq!(cell(&rs[0], 0, 0), Some(PV::Uint64Value(5000)));
+    for bad in [
+        "SELECT ListMap(AsList(1), 1);",
+        "SELECT ListMap(1, ($x) -> ($x));",
+        "SELECT ListMap(AsList(1), ($x, $y) -> ($x));",
+        "SELECT ListFilter(AsList(1), ($x) -> ($x));",
+        "SELECT ($x) -> ($x);",
+        "SELECT ListMap(AsList(1), ($x) -> ($y));",
+        "SELECT ListFromRange(0, 100000000000);",
+        "SELECT ListFromRange('a', 'b');",
+        "SELECT <|a: 1, a: 2|>;",
+        "SELECT <|a: 1;",
+    ] {
+        assert_eq!(run(&e, bad, &HashMap::new()).unwrap_err().status, StatusCode::GenericError, "{bad}");
+    }
+    // Nested lambdas past the depth bound are an error, not a stack overflow.
+    let deep = format!("SELECT {}AsList(1){};", "ListMap(".repeat(200), ", ($x) -> ($x))".repeat(200));
+    assert!(run(&e, &deep, &HashMap::new()).is_err());
+}
+
+#[test]
+fn knn_float_vectors_and_untag() {
+    let e = eng();
+    let rs = q(&e, "SELECT Untag(Knn::ToBinaryStringFloat(AsList(1.5f, -2.0f)), 'FloatVector') AS v;");
+    let mut expected = 1.5f32.to_le_bytes().to_vec();
+    expected.extend_from_slice(&(-2.0f32).to_le_bytes());
+    expected.push(1);
+    assert_eq!(cell(&rs[0], 0, 0), Some(PV::BytesValue(expected)));
+    let rs = q(&e, "SELECT Knn::ToBinaryStringFloat(AsList(1.0f)) AS v;");
+    let tagged = Type::Tagged("FloatVector".into(), Box::new(Type::Prim(Prim::String)));
+    assert_eq!(rs[0].columns[0].r#type, Some(tagged.to_proto()));
+    for bad in [
+        "SELECT Untag(1, 'FloatVector');",
+        "SELECT Untag(Knn::ToBinaryStringFloat(AsList(1.0f)), 'Other');",
+        "SELECT Knn::ToBinaryStringFloat(AsList('a'));",
+    ] {
+        assert_eq!(run(&e, bad, &HashMap::new()).unwrap_err().status, StatusCode::GenericError, "{bad}");
+    }
+}
+
+#[test]
+fn json_documents_come_back_canonical() {
+    let e = eng();
+    let mut params = HashMap::new();
+    params.insert(
+        "$j".to_string(),
+        tv(Type::Prim(Prim::JsonDocument), PV::TextValue(r#"{ "b" : [1, 2], "a": "x" }"#.into())),
+    );
+    let rs =
+        run(&e, "DECLARE $j AS JsonDocument; SELECT $j AS j, CAST('{\"k\":  true}' AS JsonDocument) AS c;", &params)
+            .unwrap()
+            .result_sets;
+    assert_eq!(cell(&rs[0], 0, 0), Some(PV::TextValue(r#"{"a":"x","b":[1,2]}"#.into())));
+    assert_eq!(cell(&rs[0], 0, 1), Some(PV::TextValue(r#"{"k":true}"#.into())));
+    params.insert("$j".to_string(), tv(Type::Prim(Prim::JsonDocument), PV::TextValue("{not json".into())));
+    assert_eq!(run(&e, "DECLARE $j AS JsonDocument; SELECT $j;", &params).unwrap_err().status, StatusCode::BadRequest);
+}

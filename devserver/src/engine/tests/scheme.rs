@@ -264,9 +264,50 @@ fn directories_indexes_and_rights_survive_a_restart() {
 fn explain_names_the_tables_a_query_reads() {
     let e = eng();
     setup(&e);
-    let (_, plan) = e.explain("/local", "SELECT * FROM series WHERE id = 1").unwrap();
+    let (ast, plan) = e.explain("/local", "SELECT * FROM series WHERE id = 1").unwrap();
     assert!(plan.contains("/local/series"), "{plan}");
-    assert!(plan.starts_with('{') && plan.ends_with('}'));
+    assert!(ast.contains("/local/series"), "{ast}");
+    let plan: serde_json::Value = serde_json::from_str(&plan).unwrap();
+    assert_eq!(plan["meta"]["version"], "0.2");
+    let read = |plan: &serde_json::Value| plan["tables"][0]["reads"][0]["type"].as_str().unwrap_or("").to_string();
+    let operator = |plan: &serde_json::Value| plan["Plan"]["Plans"][0]["Plans"][0]["Operators"][0]["Name"].clone();
+    assert_eq!(read(&plan), "Lookup");
+    assert_eq!(operator(&plan), "TablePointLookup");
+    // A key fixed by a parameter is a lookup too; a filter on another column or a range scans the table.
+    let plan_of =
+        |yql: &str| -> serde_json::Value { serde_json::from_str(&e.explain("/local", yql).unwrap().1).unwrap() };
+    assert_eq!(read(&plan_of("DECLARE $id AS Uint64; SELECT title FROM series WHERE id = $id")), "Lookup");
+    assert_eq!(read(&plan_of("SELECT * FROM series WHERE id IN (1, 2)")), "Scan");
+    assert_eq!(operator(&plan_of("SELECT * FROM series WHERE title = 'x'u")), "TableFullScan");
+    assert_eq!(read(&plan_of("SELECT * FROM series AS s WHERE s.id > 1")), "FullScan");
+    let write = plan_of("UPSERT INTO series (id) VALUES (1)");
+    assert_eq!(write["tables"][0]["writes"][0]["type"], "MultiUpsert");
+    assert_eq!(plan_of("SELECT 1")["tables"].as_array().map(Vec::len), Some(0));
+    assert_eq!(e.explain("/local", "SELECT FROM").unwrap_err().status, StatusCode::GenericError);
+}
+
+#[test]
+fn alter_table_renames_indexes_as_ydb_does() {
+    let e = eng();
+    setup(&e);
+    q(&e, "ALTER TABLE series ADD INDEX a GLOBAL ON (title), ADD INDEX b GLOBAL ON (score)");
+    let rename = |items: &[(&str, &str, bool)]| Alteration {
+        rename_indexes: items.iter().map(|(s, d, r)| (s.to_string(), d.to_string(), *r)).collect(),
+        ..Default::default()
+    };
+    let names = |e: &Engine| -> Vec<String> {
+        e.describe_table("/local", "series").unwrap().indexes.into_iter().map(|i| i.name).collect()
+    };
+    e.alter_table("/local", "series", &rename(&[("a", "a1", false)])).unwrap();
+    assert_eq!(names(&e), vec!["a1", "b"]);
+    let taken = e.alter_table("/local", "series", &rename(&[("a1", "b", false)])).unwrap_err();
+    assert_eq!(taken.status, StatusCode::SchemeError);
+    let missing = e.alter_table("/local", "series", &rename(&[("nope", "c", false)])).unwrap_err();
+    assert_eq!(missing.status, StatusCode::SchemeError);
+    e.alter_table("/local", "series", &rename(&[("a1", "b", true)])).unwrap();
+    let d = e.describe_table("/local", "series").unwrap();
+    assert_eq!(d.indexes.len(), 1);
+    assert_eq!((d.indexes[0].name.as_str(), d.indexes[0].columns.clone()), ("b", vec!["title".to_string()]));
 }
 
 #[test]
