@@ -137,6 +137,15 @@ fn cors(guard: Arc<Guard>) -> CorsLayer {
 
 /// Serves one node on `listener` until told to stop: the routes of every node (the cluster starts a
 /// stopped node again through this).
+/// A service that accepts requests compressed with gzip or deflate, as YDB does (answers stay plain).
+macro_rules! compressed {
+    ($service:expr) => {
+        $service
+            .accept_compressed(tonic::codec::CompressionEncoding::Gzip)
+            .accept_compressed(tonic::codec::CompressionEncoding::Deflate)
+    };
+}
+
 fn serve(
     node: &Node,
     listener: TcpListener,
@@ -155,16 +164,16 @@ fn serve(
         .layer(crate::auth::AuthLayer::new(state.auth.clone()))
         // Innermost, so it sees plain gRPC whichever protocol the client spoke.
         .layer(FaultLayer::new(faults, state.clone()))
-        .add_service(AuthServiceServer::new(crate::services::auth::Auth { state: state.clone() }))
-        .add_service(DiscoveryServiceServer::new(Discovery { state: state.clone() }))
-        .add_service(SchemeServiceServer::new(Scheme { state: state.clone() }))
+        .add_service(compressed!(AuthServiceServer::new(crate::services::auth::Auth { state: state.clone() })))
+        .add_service(compressed!(DiscoveryServiceServer::new(Discovery { state: state.clone() })))
+        .add_service(compressed!(SchemeServiceServer::new(Scheme { state: state.clone() })))
         .add_service(
-            TableServiceServer::new(Table::new(state.clone()))
+            compressed!(TableServiceServer::new(Table::new(state.clone())))
                 .max_decoding_message_size(MAX_MESSAGE_BYTES)
                 .max_encoding_message_size(MAX_MESSAGE_BYTES),
         )
         .add_service(
-            QueryServiceServer::new(Query { state: state.clone() })
+            compressed!(QueryServiceServer::new(Query { state: state.clone() }))
                 .max_decoding_message_size(MAX_MESSAGE_BYTES)
                 .max_encoding_message_size(MAX_MESSAGE_BYTES),
         );

@@ -356,3 +356,17 @@ async fn interactive_transactions_in_two_sessions_are_open_together_and_conflict
     assert!(aborted.issues[0].message.starts_with("Transaction locks invalidated."), "{:?}", aborted.issues);
     running.stop().await.unwrap();
 }
+
+#[tokio::test]
+async fn requests_compressed_with_gzip_or_deflate_are_answered() {
+    use tonic::codec::CompressionEncoding;
+    let running = server(&[], Duration::from_secs(60)).await;
+    for encoding in [CompressionEncoding::Gzip, CompressionEncoding::Deflate] {
+        let mut scheme = SchemeServiceClient::connect(url(&running)).await.unwrap().send_compressed(encoding);
+        let list = ydb::scheme::ListDirectoryRequest { path: "/local".into(), ..Default::default() };
+        let answer = scheme.list_directory(list).await.unwrap().into_inner();
+        assert_eq!(status(answer.operation), StatusCode::Success as i32, "{encoding:?}");
+        let mut table = TableServiceClient::connect(url(&running)).await.unwrap().send_compressed(encoding);
+        assert!(!session(&mut table).await.is_empty());
+    }
+}
