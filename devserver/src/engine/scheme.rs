@@ -456,6 +456,129 @@ impl Engine {
         })
     }
 
+    /// ReadRows: the rows with these keys (a `List<Struct<…>>` naming the primary key's columns, or a
+    /// prefix of them), as one result set of `columns` (all when empty), in key order, each row once;
+    /// keys with no row are left out. One consistent snapshot, no transaction.
+    pub fn read_rows(
+        &self,
+        database: &str,
+        path: &str,
+        keys: &ydb::TypedValue,
+        columns: &[String],
+    ) -> R<ydb::ResultSet> {
+        let bad = |what: &str| EngineError::bad_request(format!("ReadRows: {what}"));
+        let ty = keys.r#type.as_ref().and_then(Type::from_proto).ok_or_else(|| bad("unsupported type of keys"))?;
+        let Type::List(item) = &ty else { return Err(bad("keys must be a List<Struct<...>>")) };
+        let Type::Struct(members) = item.as_ref() else { return Err(bad("keys must be a List<Struct<...>>")) };
+        let default_value = ydb::Value::default();
+        let Value::List(list) = values::from_proto(&ty, keys.value.as_ref().unwrap_or(&default_value))
+            .map_err(|e| bad(&format!("bad keys value: {e}")))?
+        else {
+            return Err(bad("keys must be a List<Struct<...>>"));
+        };
+        let path = normalize_path(database, path);
+        let meta = self.with_read(|conn| catalog::load(conn, &path))?.ok_or_else(|| path_not_found(&path))?;
+        let key_names: Vec<&str> =
+            meta.key.iter().filter_map(|k| meta.columns.get(*k)).map(|c| c.name.as_str()).collect();
+        let named = members.iter().map(|(n, _)| n.as_str());
+        if members.is_empty() || !named.clone().all(|n| key_names.contains(&n)) {
+            return Err(bad(&format!("the keys' members must be key columns of {path} ({})", key_names.join(", "))));
+        }
+        if key_names.iter().take(members.len()).any(|k| !named.clone().any(|n| n == *k)) {
+            return Err(bad("the keys must name the primary key's columns, or a prefix of them"));
+        }
+        for c in columns {
+            if meta.column_index(c).is_none() {
+                return Err(scheme_error(format!("Unknown column: {c}")));
+            }
+        }
+        let items = if columns.is_empty() {
+            vec![super::ast::SelectItem::Star]
+        } else {
+            columns
+                .iter()
+                .map(|c| super::ast::SelectItem::Expr {
+                    expr: Expr::Column { qual: None, name: c.clone() },
+                    alias: None,
+                })
+                .collect()
+        };
+        // One point read per distinct key, in key order, through the executor (which converts the keys'
+        // values to the columns' types and reads by key).
+        let mut distinct: Vec<Vec<Value>> = Vec::with_capacity(list.len());
+        for key in list {
+            let Value::List(parts) = key else { return Err(bad("keys must be a List<Struct<...>>")) };
+            distinct.push(parts);
+        }
+        // The members' positions in key order, to sort the keys as the table does.
+        let order: Vec<usize> =
+            key_names.iter().take(members.len()).filter_map(|k| members.iter().position(|(n, _)| n == k)).collect();
+        distinct.sort_by(|a, b| {
+            order
+                .iter()
+                .map(|i| match (a.get(*i), b.get(*i)) {
+                    (Some(x), Some(y)) => total_cmp(x, y),
+                    _ => Ordering::Equal,
+                })
+                .find(|o| *o != Ordering::Equal)
+                .unwrap_or(Ordering::Equal)
+        });
+        distinct.dedup();
+        let stmts: Vec<Stmt> = distinct
+            .into_iter()
+            .map(|parts| {
+                let conds = members.iter().zip(parts).map(|((name, t), v)| {
+                    Expr::Binary(
+                        super::ast::BinOp::Eq,
+                        Box::new(Expr::Column { qual: None, name: name.clone() }),
+                        Box::new(Expr::Lit(t.clone(), v)),
+                    )
+                });
+                let where_ = conds.reduce(|a, b| Expr::Binary(super::ast::BinOp::And, Box::new(a), Box::new(b)));
+                Stmt::Select(Box::new(super::ast::Select {
+                    distinct: false,
+                    items: items.clone(),
+                    from: Some(super::ast::From {
+                        first: super::ast::FromItem {
+                            source: super::ast::FromSource::Table(path.clone()),
+                            alias: None,
+                        },
+                        joins: Vec::new(),
+                    }),
+                    where_,
+                    group_by: Vec::new(),
+                    having: None,
+                    order_by: Vec::new(),
+                    limit: None,
+                    offset: None,
+                    union_all: None,
+                }))
+            })
+            .collect();
+        if stmts.is_empty() {
+            let picked: Vec<&super::catalog::ColumnMeta> = if columns.is_empty() {
+                meta.columns.iter().collect()
+            } else {
+                columns.iter().filter_map(|c| meta.columns.get(meta.column_index(c)?)).collect()
+            };
+            let columns =
+                picked.iter().map(|c| ydb::Column { name: c.name.clone(), r#type: Some(c.result_type().to_proto()) });
+            return Ok(ydb::ResultSet { columns: columns.collect(), ..Default::default() });
+        }
+        let sets = self.run_implicit(database, &stmts, exec::Params::default(), false).map_err(|mut e| {
+            if e.status == StatusCode::GenericError {
+                e.status = StatusCode::BadRequest;
+            }
+            e
+        })?;
+        let mut sets = sets.result_sets.into_iter();
+        let mut out = sets.next().unwrap_or_default();
+        for set in sets {
+            out.rows.extend(set.rows);
+        }
+        Ok(out)
+    }
+
     /// ReadTable: rows in key order within the key range, projected, limited; one consistent snapshot.
     pub fn read_table(&self, req: &ReadTableRequest<'_>) -> R<ydb::ResultSet> {
         let path = normalize_path(req.database, req.path);

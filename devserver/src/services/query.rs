@@ -316,7 +316,7 @@ fn wants_plan(mode: i32) -> bool {
 
 /// Statistics of one query: its wall time (the dev server does not measure CPU apart from it) and the rows
 /// it returned, as one phase.
-fn query_stats(elapsed: std::time::Duration, rows_returned: u64) -> ydb::table_stats::QueryStats {
+pub(super) fn query_stats(elapsed: std::time::Duration, rows_returned: u64) -> ydb::table_stats::QueryStats {
     let us = u64::try_from(elapsed.as_micros()).unwrap_or(u64::MAX);
     ydb::table_stats::QueryStats {
         query_phases: vec![ydb::table_stats::QueryPhaseStats {

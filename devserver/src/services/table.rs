@@ -124,6 +124,7 @@ fn answer(result: Result<Operation, EngineError>) -> Option<Operation> {
 }
 
 type ReadTableStream = Pin<Box<dyn Stream<Item = Result<ReadTableResponse, Status>> + Send>>;
+type ScanQueryStream = Pin<Box<dyn Stream<Item = Result<ExecuteScanQueryPartialResponse, Status>> + Send>>;
 
 #[tonic::async_trait]
 impl TableService for Table {
@@ -384,6 +385,36 @@ impl TableService for Table {
         Ok(Response::new(Box::pin(futures_util::stream::iter(parts.into_iter().map(Ok)))))
     }
 
+    async fn read_rows(&self, r: Request<ReadRowsRequest>) -> Result<Response<ReadRowsResponse>, Status> {
+        // Sessionless in YDB too: the rows are read outside any transaction, from one snapshot.
+        let database = database_of(&r);
+        let req = r.into_inner();
+        let engine = self.state.engine.clone();
+        let keys = req.keys.unwrap_or_default();
+        let read = blocking(move || engine.read_rows(&database, &req.path, &keys, &req.columns)).await;
+        Ok(Response::new(match read {
+            Ok(set) => {
+                ReadRowsResponse { status: StatusCode::Success as i32, issues: Vec::new(), result_set: Some(set) }
+            }
+            Err(e) => ReadRowsResponse { status: e.status as i32, issues: e.issues, result_set: None },
+        }))
+    }
+
+    type StreamExecuteScanQueryStream = ScanQueryStream;
+
+    async fn stream_execute_scan_query(
+        &self,
+        r: Request<ExecuteScanQueryRequest>,
+    ) -> Result<Response<ScanQueryStream>, Status> {
+        let database = database_of(&r);
+        let req = r.into_inner();
+        let parts = match scan_query(&self.state, database, req).await {
+            Ok(parts) => parts,
+            Err(e) => vec![ExecuteScanQueryPartialResponse { status: e.status as i32, issues: e.issues, result: None }],
+        };
+        Ok(Response::new(Box::pin(futures_util::stream::iter(parts.into_iter().map(Ok)))))
+    }
+
     async fn bulk_upsert(&self, r: Request<BulkUpsertRequest>) -> Result<Response<BulkUpsertResponse>, Status> {
         let database = database_of(&r);
         let req = r.into_inner();
@@ -403,6 +434,72 @@ impl TableService for Table {
         Ok(Response::new(BulkUpsertResponse { operation: answer(result) }))
     }
 }
+
+/// A scan query (the table service's streamed, read-only queries): one snapshot, at most one result set,
+/// cut into parts of at most 1 MB; statistics (with the plan for FULL and PROFILE) in a last part; in
+/// EXPLAIN mode only the plan.
+async fn scan_query(
+    state: &State,
+    database: String,
+    req: ExecuteScanQueryRequest,
+) -> Result<Vec<ExecuteScanQueryPartialResponse>, EngineError> {
+    use query_stats_collection::Mode as Stats;
+    let yql = match req.query.and_then(|q| q.query) {
+        Some(query::Query::YqlText(text)) => text,
+        Some(query::Query::Id(_)) => {
+            return Err(EngineError::new(StatusCode::BadRequest, "Scan queries take query text, not a prepared id"))
+        }
+        None => return Err(EngineError::new(StatusCode::BadRequest, "Empty query text")),
+    };
+    let part = |result: ExecuteScanQueryPartialResult| ExecuteScanQueryPartialResponse {
+        status: StatusCode::Success as i32,
+        issues: Vec::new(),
+        result: Some(result),
+    };
+    let started = std::time::Instant::now();
+    let engine = state.engine.clone();
+    let text = yql.clone();
+    let db = database.clone();
+    let planned = move || engine.explain(&db, &text);
+    if req.mode == execute_scan_query_request::Mode::Explain as i32 {
+        let (query_ast, query_plan) = blocking(planned).await?;
+        let query_stats = QueryStatsOf { query_ast, query_plan, ..super::query::query_stats(started.elapsed(), 0) };
+        return Ok(vec![part(ExecuteScanQueryPartialResult { query_stats: Some(query_stats), ..Default::default() })]);
+    }
+    let engine = state.engine.clone();
+    let params = req.parameters;
+    let outcome = blocking(move || {
+        engine.execute(engine::ExecuteRequest {
+            database: &database,
+            yql: &yql,
+            params: &params,
+            tx: TxSelector::Begin(engine::TxMode::SnapshotReadOnly),
+            commit: true,
+        })
+    })
+    .await?;
+    if outcome.result_sets.len() > 1 {
+        return Err(EngineError::new(StatusCode::GenericError, "Scan query should have a single result set"));
+    }
+    let rows: u64 = outcome.result_sets.iter().map(|s| s.rows.len() as u64).sum();
+    let mut parts: Vec<ExecuteScanQueryPartialResponse> = outcome
+        .result_sets
+        .into_iter()
+        .flat_map(|set| split_result_set(set, READ_PART_BYTES))
+        .map(|set| part(ExecuteScanQueryPartialResult { result_set: Some(set), ..Default::default() }))
+        .collect();
+    let stats = Stats::try_from(req.collect_stats).unwrap_or(Stats::StatsCollectionUnspecified);
+    if matches!(stats, Stats::StatsCollectionBasic | Stats::StatsCollectionFull | Stats::StatsCollectionProfile) {
+        let mut query_stats = super::query::query_stats(started.elapsed(), rows);
+        if matches!(stats, Stats::StatsCollectionFull | Stats::StatsCollectionProfile) {
+            (query_stats.query_ast, query_stats.query_plan) = blocking(planned).await?;
+        }
+        parts.push(part(ExecuteScanQueryPartialResult { query_stats: Some(query_stats), ..Default::default() }));
+    }
+    Ok(parts)
+}
+
+type QueryStatsOf = crate::proto::ydb::table_stats::QueryStats;
 
 /// A column of a CreateTable/AlterTable request.
 fn column_spec(c: &ColumnMeta) -> engine::ColumnSpec {

@@ -342,3 +342,46 @@ fn scheme_changes_outside_the_database_are_scheme_errors() {
     assert_eq!(e.describe_path("/local", "/local/").unwrap().permissions.len(), 1);
     assert_eq!(e.describe_path("/local", "").unwrap().kind, EntryKind::Database);
 }
+
+#[test]
+fn read_rows_reads_the_rows_of_the_keys_it_is_given() {
+    let e = eng();
+    setup(&e);
+    fill(&e, 5);
+    let key_type = |members: &[(&str, Prim)]| {
+        Type::List(Box::new(Type::Struct(members.iter().map(|(n, p)| (n.to_string(), Type::Prim(*p))).collect())))
+    };
+    let keys = |t: Type, ids: &[i32]| ydb::TypedValue {
+        r#type: Some(t.to_proto()),
+        value: Some(ydb::Value {
+            items: ids
+                .iter()
+                .map(|i| ydb::Value {
+                    items: vec![ydb::Value { value: Some(PV::Int32Value(*i)), ..Default::default() }],
+                    ..Default::default()
+                })
+                .collect(),
+            ..Default::default()
+        }),
+    };
+    // Keys out of order, repeated and missing: each existing row once, in key order; the key's Int32
+    // converts to the column's Uint64.
+    let by_id = key_type(&[("id", Prim::Int32)]);
+    let rs = e.read_rows("/local", "series", &keys(by_id.clone(), &[4, 2, 9, 2]), &[]).unwrap();
+    assert_eq!(rs.columns.len(), 4);
+    let ids: Vec<_> = rs.rows.iter().map(|r| r.items[0].value.clone()).collect();
+    assert_eq!(ids, vec![Some(PV::Uint64Value(2)), Some(PV::Uint64Value(4))]);
+    let rs = e.read_rows("/local", "series", &keys(by_id.clone(), &[3]), &["title".to_string()]).unwrap();
+    assert_eq!(rs.columns.iter().map(|c| c.name.as_str()).collect::<Vec<_>>(), vec!["title"]);
+    assert_eq!(cell(&rs, 0, 0), Some(PV::TextValue("v3".into())));
+    let none = e.read_rows("/local", "series", &keys(by_id.clone(), &[]), &[]).unwrap();
+    assert!(none.rows.is_empty() && none.columns.len() == 4);
+    assert_eq!(
+        e.read_rows("/local", "nope", &keys(by_id.clone(), &[1]), &[]).unwrap_err().status,
+        StatusCode::SchemeError
+    );
+    let by_title = key_type(&[("title", Prim::Int32)]);
+    assert_eq!(e.read_rows("/local", "series", &keys(by_title, &[1]), &[]).unwrap_err().status, StatusCode::BadRequest);
+    let unknown = e.read_rows("/local", "series", &keys(by_id, &[1]), &["nope".to_string()]).unwrap_err();
+    assert_eq!(unknown.status, StatusCode::SchemeError);
+}
