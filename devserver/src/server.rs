@@ -45,6 +45,9 @@ pub struct Config {
     pub users: Vec<(String, String)>,
     /// How long Login tokens live.
     pub token_ttl: Duration,
+    /// With users: calls without a token still pass, as anonymous (YDB without
+    /// `enforce_user_token_requirement`, as in its local docker image); Login still checks passwords.
+    pub allow_anonymous: bool,
     /// Number of nodes, on consecutive ports from `listen`'s (any free ports when it is 0); at least 1.
     pub nodes: u32,
     /// Serve the admin endpoint (faults, session kills, restarts, node stop/start, stats) here.
@@ -65,6 +68,7 @@ impl Default for Config {
             session_idle_timeout: Duration::from_secs(600),
             users: Vec::new(),
             token_ttl: crate::auth::DEFAULT_TOKEN_TTL,
+            allow_anonymous: false,
             nodes: 1,
             admin: None,
             allow_origins: Vec::new(),
@@ -226,6 +230,7 @@ pub async fn start(config: Config) -> Result<Running, Box<dyn std::error::Error 
     let guard = Arc::new(Guard::new(&config.allow_origins, &config.allow_hosts));
     let auth = Arc::new(crate::auth::Auth::default());
     auth.configure(&config.users, config.token_ttl);
+    auth.allow_anonymous(config.allow_anonymous);
     auth.configure_cloud(config.cloud_auth.clone());
     let (errors, errors_rx) = mpsc::unbounded_channel();
     let mut nodes = Vec::new();

@@ -5,7 +5,8 @@ to ``tests/upstream_conftest.py`` and puts this file in its place. Everything th
 is imported unchanged (drivers, sessions, tables, topics); only the fixtures that talk to docker are
 replaced, and no test or assertion is touched:
 
-- ``endpoint``: one dev server (``YDB_DEVSERVER_BIN``) for the whole run, as the suite runs one container;
+- ``endpoint``: one dev server (``YDB_DEVSERVER_BIN``) for the whole run, as the suite runs one container,
+  with the container's user (``root``, password ``1234``) and anonymous calls allowed, as there;
 - ``docker_project``: ``stop()`` / ``start()`` stop and start the dev server's node through its admin
   endpoint (the port closes and opens again, as a killed and restarted container's does);
 - ``docker_services`` / ``secure_endpoint``: not available (the TLS tests are deselected by ``-m "not tls"``,
@@ -48,7 +49,9 @@ class DevServer:
     def __init__(self):
         binary = os.environ.get("YDB_DEVSERVER_BIN", "target/debug/ydb-devserver")
         self.proc = subprocess.Popen(
-            [binary, "--listen", "127.0.0.1:0", "--admin", "127.0.0.1:0"],
+            # The suite's YDB container has the user root with password 1234 and lets calls without a
+            # token through (the static-credentials tests log in; the rest do not).
+            [binary, "--listen", "127.0.0.1:0", "--admin", "127.0.0.1:0", "--user", "root:1234", "--allow-anonymous"],
             stdout=subprocess.PIPE,
             stderr=subprocess.DEVNULL,
             text=True,

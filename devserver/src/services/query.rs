@@ -205,6 +205,16 @@ async fn run_query(
         Some(execute_query_request::Query::QueryContent(content)) => content.text,
         None => return Err(EngineError::new(StatusCode::BadRequest, "Empty query text")),
     };
+    if req.result_set_format == ydb::result_set::Format::Arrow as i32 {
+        // Answering rows in the value format instead would hand the client something it did not ask for.
+        if implicit {
+            end_sessions(state, [busy.session().clone()]).await;
+        }
+        return Err(EngineError::new(
+            StatusCode::Unsupported,
+            "ydb-devserver does not produce Arrow result sets: ask for FORMAT_VALUE (the default)",
+        ));
+    }
     let control = req.tx_control.unwrap_or_default();
     let tx = match control.tx_selector {
         Some(transaction_control::TxSelector::TxId(id)) => TxSelector::Existing(id),
