@@ -634,21 +634,18 @@ impl Table {
                 })
             })
             .await?;
+        // As YDB's ReadTable answers: every part carries the status, the snapshot and rows (an empty table
+        // still gets one part, so the client learns the columns); no part without rows.
         let snapshot = snapshot_now();
-        let mut parts = vec![ReadTableResponse {
-            status: StatusCode::Success as i32,
-            snapshot: Some(snapshot),
-            ..Default::default()
-        }];
         let cut = split_result_set(set, limit).into_iter().flat_map(|part| split_rows(part, max_rows));
-        for part in cut {
-            parts.push(ReadTableResponse {
+        Ok(cut
+            .map(|part| ReadTableResponse {
                 status: StatusCode::Success as i32,
+                snapshot: Some(snapshot.clone()),
+                issues: Vec::new(),
                 result: Some(ReadTableResult { result_set: Some(part) }),
-                ..Default::default()
-            });
-        }
-        Ok(parts)
+            })
+            .collect())
     }
 }
 
