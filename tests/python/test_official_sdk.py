@@ -889,3 +889,73 @@ def test_wide_tz_and_other_column_types_round_trip(endpoint):
                     assert row[n] == want, (n, row[n], want)
 
     run(main())
+
+
+def test_plans_lambdas_canonical_json_and_table_reads_as_ydb_answers_them(endpoint):
+    """What the SDK's own suite checks against YDB, here as ordinary use: EXPLAIN and FULL statistics carry a
+    plan naming a full scan or a lookup, `ListMap` takes a lambda, JsonDocument comes back canonical,
+    ReadRows reads by keys, a scan query streams with statistics, prepared text is kept in the cache with
+    its id, indexes are renamed, and a request compressed with gzip is answered."""
+    import json
+
+    async def main():
+        config = ydb.DriverConfig(endpoint, "/local", compression=ydb.RPCCompression.Gzip)
+        async with ydb.aio.Driver(driver_config=config) as driver:
+            await driver.wait(timeout=5, fail_fast=True)
+            async with ydb.aio.QuerySessionPool(driver, size=1) as pool:
+                await pool.execute_with_retries(
+                    "CREATE TABLE kv (k Uint64, v Utf8, PRIMARY KEY (k), INDEX by_v GLOBAL ON (v))"
+                )
+                await pool.execute_with_retries("UPSERT INTO kv (k, v) VALUES (1, 'one'), (2, 'two'), (3, 'three')")
+
+                async def explain(session):
+                    scan = await session.explain("SELECT * FROM kv", result_format=ydb.QueryExplainResultFormat.DICT)
+                    lookup = await session.explain(
+                        "DECLARE $k AS Uint64; SELECT * FROM kv WHERE k = $k", {"$k": (1, ydb.PrimitiveType.Uint64)}
+                    )
+                    async for _ in await session.execute("SELECT v FROM kv", stats_mode=ydb.QueryStatsMode.FULL):
+                        pass
+                    return scan, lookup, session.last_query_stats
+
+                scan, lookup, stats = await pool.retry_operation_async(explain)
+                assert "TableFullScan" in json.dumps(scan) and "TablePointLookup" in lookup
+                assert json.loads(stats.query_plan)["tables"][0]["reads"][0]["type"] == "FullScan"
+                assert stats.query_ast
+
+                result = await pool.execute_with_retries(
+                    "SELECT ListMap(ListFromRange(1, 4), ($x) -> ($x * 10)) AS tens, "
+                    "ListFilter(AsList(1, 2, 3, 4), ($x) -> ($x % 2 = 0)) AS even, "
+                    "CAST(@@{ \"b\" : 1, \"a\" : [true] }@@ AS JsonDocument) AS doc;"
+                )
+                row = result[0].rows[0]
+                assert row.tens == [10, 20, 30] and row.even == [2, 4]
+                assert row.doc == {"a": [True], "b": 1}
+
+            client = driver.table_client
+            key_types = ydb.BulkUpsertColumns().add_column("k", ydb.PrimitiveType.Uint64)
+            rows = await client.read_rows("/local/kv", [{"k": 3}, {"k": 1}, {"k": 9}], key_types, columns=("v",))
+            assert [r.v for r in rows.rows] == ["one", "three"]
+
+            scanned = []
+            settings = ydb.ScanQuerySettings().with_collect_stats(ydb.QueryStatsCollectionMode.BASIC)
+            last = None
+            async for part in await client.scan_query("SELECT k FROM kv ORDER BY k", settings=settings):
+                scanned.extend(r.k for r in part.result_set.rows)
+                last = part
+            assert scanned == [1, 2, 3] and len(last.query_stats.query_phases) > 0
+
+            async with ydb.aio.SessionPool(driver, size=1) as table_pool:
+
+                async def cached_and_renamed(session):
+                    query = ydb.DataQuery("SELECT COUNT(*) AS n FROM kv", {})
+                    await session.transaction().execute(query, commit_tx=True)
+                    await session.alter_table("/local/kv", rename_indexes=[ydb.RenameIndexItem("by_v", "by_value")])
+                    await session.copy_table("/local/kv", "/local/kv_copy")
+                    await session.copy_table("/local/kv", "/local/kv_copy")  # onto an existing table: accepted
+                    return session.has_prepared(query), await session.describe_table("/local/kv")
+
+                kept, described = await table_pool.retry_operation(cached_and_renamed)
+                assert kept
+                assert [i.name for i in described.indexes] == ["by_value"]
+
+    run(main())
