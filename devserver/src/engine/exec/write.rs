@@ -197,7 +197,7 @@ impl Ctx<'_> {
 
     pub(super) fn update(&mut self, table: &str, set: &[(String, Expr)], where_: Option<&Expr>) -> R<()> {
         let meta = self.table(table)?;
-        let scope = table_scope(&meta, None);
+        let scope = table_scope(&meta, Some(table_qualifier(table)));
         let filter = match where_ {
             Some(w) => Some(self.bind_bool(w, &scope)?),
             None => None,
@@ -252,7 +252,7 @@ impl Ctx<'_> {
 
     pub(super) fn delete(&mut self, table: &str, where_: Option<&Expr>) -> R<()> {
         let meta = self.table(table)?;
-        let scope = table_scope(&meta, None);
+        let scope = table_scope(&meta, Some(table_qualifier(table)));
         let filter = match where_ {
             Some(w) => Some(self.bind_bool(w, &scope)?),
             None => None,
@@ -277,6 +277,12 @@ impl Ctx<'_> {
         }
         Ok(())
     }
+}
+
+/// The name an UPDATE's or DELETE's filter may qualify the table's columns with (`WHERE t.id = $id`): the
+/// table's name as written, without its directories.
+fn table_qualifier(table: &str) -> String {
+    table.rsplit('/').next().unwrap_or(table).to_string()
 }
 
 fn write_err(e: rusqlite::Error, mode: WriteMode) -> EngineError {

@@ -532,3 +532,39 @@ fn json_documents_come_back_canonical() {
     params.insert("$j".to_string(), tv(Type::Prim(Prim::JsonDocument), PV::TextValue("{not json".into())));
     assert_eq!(run(&e, "DECLARE $j AS JsonDocument; SELECT $j;", &params).unwrap_err().status, StatusCode::BadRequest);
 }
+
+#[test]
+fn union_distinct_and_order_by_after_a_union_and_qualified_columns_in_update_and_delete() {
+    let e = eng();
+    setup(&e);
+    q(&e, "UPSERT INTO series (id, title, score) VALUES (1, 'a'u, 1.0), (2, 'b'u, 1.0), (3, 'c'u, 2.0)");
+    let ids = |rs: &ydb::ResultSet| -> Vec<Option<PV>> { rs.rows.iter().map(|r| r.items[0].value.clone()).collect() };
+    // ORDER BY and LIMIT after the last SELECT apply to the whole union.
+    let rs = q(
+        &e,
+        "SELECT id FROM series WHERE id > 1 UNION ALL SELECT id FROM series WHERE id = 1 ORDER BY id DESC LIMIT 2",
+    );
+    assert_eq!(ids(&rs[0]), vec![Some(PV::Uint64Value(3)), Some(PV::Uint64Value(2))]);
+    // UNION (DISTINCT) drops repeated rows; UNION ALL keeps them; they mix left to right.
+    let rs = q(&e, "SELECT score FROM series UNION SELECT score FROM series ORDER BY score");
+    assert_eq!(ids(&rs[0]), vec![Some(PV::DoubleValue(1.0)), Some(PV::DoubleValue(2.0))]);
+    let rs = q(&e, "SELECT score FROM series UNION DISTINCT SELECT score FROM series UNION ALL SELECT 1.0 AS score");
+    assert_eq!(rs[0].rows.len(), 3);
+    let rs = q(&e, "SELECT id FROM series WHERE id = 2 UNION ALL (SELECT id FROM series ORDER BY id LIMIT 1)");
+    assert_eq!(ids(&rs[0]), vec![Some(PV::Uint64Value(2)), Some(PV::Uint64Value(1))]);
+    let err = run(
+        &e,
+        "SELECT id FROM series LIMIT 1 UNION ALL SELECT id FROM series ORDER BY id UNION ALL SELECT 1ul",
+        &HashMap::new(),
+    );
+    assert_eq!(err.unwrap_err().status, StatusCode::GenericError);
+    let many = vec!["SELECT 1 AS x"; 100].join(" UNION ");
+    assert_eq!(run(&e, &many, &HashMap::new()).unwrap_err().status, StatusCode::GenericError);
+    // UPDATE and DELETE filters may name the table's columns through the table.
+    q(&e, "UPDATE series SET title = 'z'u WHERE series.id = 1");
+    q(&e, "DELETE FROM series WHERE series.id = 3 AND series.score > 1.5");
+    let rs = q(&e, "SELECT id, title FROM series ORDER BY id");
+    assert_eq!(ids(&rs[0]), vec![Some(PV::Uint64Value(1)), Some(PV::Uint64Value(2))]);
+    assert_eq!(cell(&rs[0], 0, 1), Some(PV::TextValue("z".into())));
+    assert!(run(&e, "UPDATE series SET title = 'y'u WHERE other.id = 1", &HashMap::new()).is_err());
+}
