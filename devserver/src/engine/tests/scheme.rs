@@ -385,3 +385,21 @@ fn read_rows_reads_the_rows_of_the_keys_it_is_given() {
     let unknown = e.read_rows("/local", "series", &keys(by_id, &[1]), &["nope".to_string()]).unwrap_err();
     assert_eq!(unknown.status, StatusCode::SchemeError);
 }
+
+#[test]
+fn create_table_accepts_families_hash_partitioning_ttl_and_column_store_settings() {
+    let e = eng();
+    e.execute_scheme(
+        "/local",
+        "CREATE TABLE f (id Int64 NOT NULL, d Utf8 FAMILY cold, ts Timestamp, PRIMARY KEY (id), \
+         FAMILY default (DATA = 'ssd'), FAMILY cold (DATA = 'hdd', COMPRESSION = 'lz4')) \
+         PARTITION BY HASH(id) WITH (STORE = COLUMN, TTL = Interval('P1D') ON ts)",
+    )
+    .unwrap();
+    q(&e, "UPSERT INTO f (id, d) VALUES (1, 'x'u)");
+    assert_eq!(cell(&q(&e, "SELECT d FROM f")[0], 0, 0), Some(PV::TextValue("x".into())));
+    let err =
+        e.execute_scheme("/local", "CREATE TABLE g (id Int64, PRIMARY KEY (id)) PARTITION BY HASH(nope)").unwrap_err();
+    assert_eq!(err.status, StatusCode::GenericError);
+    assert!(e.execute_scheme("/local", "CREATE TABLE h (id Int64, PRIMARY KEY (id), FAMILY x (DATA = 'a')").is_err());
+}
