@@ -183,6 +183,8 @@ impl Parser {
             let e = self.expr()?;
             self.expect_sym(")")?;
             FromSource::AsTable(e)
+        } else if self.is_sym("(") && self.is_kw_at(1, "values") {
+            return self.values_source();
         } else if self.is_sym("(") {
             self.pos += 1;
             let s = self.select_or_paren()?;
@@ -204,6 +206,40 @@ impl Parser {
             }
         };
         Ok(FromItem { source, alias })
+    }
+
+    /// `(VALUES (a, b), …) [AS] v [(x, y)]`: the rows as a table whose columns are named by the alias's
+    /// list (`column0`, `column1`, … without one, as YQL names them); typed as `AS_TABLE` types its rows.
+    fn values_source(&mut self) -> R<FromItem> {
+        self.expect_sym("(")?;
+        self.expect_kw("values")?;
+        let rows = self.comma_list(|p| {
+            p.expect_sym("(")?;
+            let row = p.call_args()?;
+            p.expect_sym(")")?;
+            Ok(row)
+        })?;
+        self.expect_sym(")")?;
+        self.eat_kw("as");
+        let alias = match self.peek() {
+            Tok::Ident(s) if !RESERVED.iter().any(|r| s.eq_ignore_ascii_case(r)) => Some(self.ident()?),
+            Tok::Quoted(_) => Some(self.ident()?),
+            _ => None,
+        };
+        let width = rows.first().map_or(0, Vec::len);
+        let names = if alias.is_some() && self.is_sym("(") {
+            self.ident_list()?
+        } else {
+            (0..width).map(|i| format!("column{i}")).collect()
+        };
+        if rows.iter().any(|r| r.len() != names.len()) {
+            return Err(
+                self.err(&format!("Each VALUES row must have {} values, as its column list names", names.len()))
+            );
+        }
+        let structs = rows.into_iter().map(|row| Expr::Struct(names.iter().cloned().zip(row).collect())).collect();
+        let list = Expr::Call { name: "AsList".to_string(), args: structs, distinct: false, star: false };
+        Ok(FromItem { source: FromSource::AsTable(list), alias })
     }
 
     fn parse_from(&mut self) -> R<From> {

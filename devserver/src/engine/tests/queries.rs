@@ -568,3 +568,28 @@ fn union_distinct_and_order_by_after_a_union_and_qualified_columns_in_update_and
     assert_eq!(cell(&rs[0], 0, 1), Some(PV::TextValue("z".into())));
     assert!(run(&e, "UPDATE series SET title = 'y'u WHERE other.id = 1", &HashMap::new()).is_err());
 }
+
+#[test]
+fn values_as_a_table_with_named_columns() {
+    let e = eng();
+    setup(&e);
+    q(&e, "UPSERT INTO series (id, title) VALUES (1, 'a'u), (2, 'b'u)");
+    let rs = q(
+        &e,
+        "SELECT v.a AS a, v.b AS b, s.title AS title FROM (VALUES (1, 0.5), (2, 3)) AS v(a, b) \
+         JOIN series AS s ON s.id = v.a WHERE v.a > 1",
+    );
+    assert_eq!(rs[0].rows.len(), 1);
+    assert_eq!(cell(&rs[0], 0, 1), Some(PV::DoubleValue(3.0)));
+    assert_eq!(cell(&rs[0], 0, 2), Some(PV::TextValue("b".into())));
+    let rs = q(&e, "SELECT column1 FROM (VALUES ('x'u, 1), ('y'u, 2)) ORDER BY column1 DESC");
+    assert_eq!(cell(&rs[0], 0, 0), Some(PV::Int32Value(2)));
+    for bad in [
+        "SELECT * FROM (VALUES (1, 2), (3)) AS v(a, b)",
+        "SELECT * FROM (VALUES (1, 2)) AS v(a)",
+        "SELECT * FROM (VALUES (1, 2)) AS v(a, a)",
+        "SELECT * FROM (VALUES (1), ('x')) AS v(a)",
+    ] {
+        assert_eq!(run(&e, bad, &HashMap::new()).unwrap_err().status, StatusCode::GenericError, "{bad}");
+    }
+}
