@@ -34,20 +34,25 @@ pub enum Stmt {
         name: String,
         if_exists: bool,
     },
+    /// `… RETURNING items` (on these three): a result set of the rows written (as they are after the
+    /// write) or deleted (as they were), projected by `items`.
     Write {
         mode: WriteMode,
         table: String,
         columns: Option<Vec<String>>,
         source: WriteSource,
+        returning: Option<Vec<SelectItem>>,
     },
     Update {
         table: String,
         set: Vec<(String, Expr)>,
         where_: Option<Expr>,
+        returning: Option<Vec<SelectItem>>,
     },
     Delete {
         table: String,
         where_: Option<Expr>,
+        returning: Option<Vec<SelectItem>>,
     },
     Select(Box<Select>),
     /// `$name = expr;` (a SELECT in parentheses is a subquery expression).

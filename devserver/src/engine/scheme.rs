@@ -447,6 +447,7 @@ impl Engine {
             table: normalize_path(database, path),
             columns: Some(members.iter().map(|(n, _)| n.clone()).collect()),
             source: WriteSource::Values(out),
+            returning: None,
         };
         self.run_implicit(database, &[stmt], exec::Params::default(), true).map(|_| ()).map_err(|mut e| {
             if e.status == StatusCode::GenericError {

@@ -263,9 +263,31 @@ impl<'a> Ctx<'a> {
                     let (cols, rows) = self.select(sel)?;
                     sets.push(to_result_set(&cols, &rows));
                 }
-                Stmt::Write { mode, table, columns, source } => self.write(*mode, table, columns.as_deref(), source)?,
-                Stmt::Update { table, set, where_ } => self.update(table, set, where_.as_ref())?,
-                Stmt::Delete { table, where_ } => self.delete(table, where_.as_ref())?,
+                Stmt::Write { mode, table, columns, source, returning } => {
+                    if returning.is_some() && *mode == WriteMode::DeleteOn {
+                        return Err(EngineError::generic("RETURNING is not supported with DELETE ON"));
+                    }
+                    let mark = self.footprint.writes.len();
+                    self.write(*mode, table, columns.as_deref(), source)?;
+                    if let Some(items) = returning {
+                        let rows = self.written_rows(table, mark)?;
+                        sets.push(self.returning(table, items, rows)?);
+                    }
+                }
+                Stmt::Update { table, set, where_, returning } => {
+                    let mark = self.footprint.writes.len();
+                    self.update(table, set, where_.as_ref())?;
+                    if let Some(items) = returning {
+                        let rows = self.written_rows(table, mark)?;
+                        sets.push(self.returning(table, items, rows)?);
+                    }
+                }
+                Stmt::Delete { table, where_, returning } => {
+                    let deleted = self.delete(table, where_.as_ref())?;
+                    if let Some(items) = returning {
+                        sets.push(self.returning(table, items, deleted)?);
+                    }
+                }
             }
         }
         Ok(sets)

@@ -214,6 +214,32 @@ impl Ctx<'_> {
         Ok((out_cols, rows))
     }
 
+    /// RETURNING: `items` over rows of `table` (all its columns, in order), as a result set.
+    pub(super) fn returning(&mut self, table: &str, items: &[SelectItem], rows: Vec<Vec<Value>>) -> R<ydb::ResultSet> {
+        let meta = self.table(table)?;
+        let qual = table.rsplit('/').next().unwrap_or(table).to_string();
+        let scope = table_scope(&meta, Some(qual));
+        let sel = Select {
+            distinct: false,
+            items: items.to_vec(),
+            from: None,
+            where_: None,
+            group_by: Vec::new(),
+            having: None,
+            order_by: Vec::new(),
+            limit: None,
+            offset: None,
+            union_all: None,
+        };
+        let projected = projection_items(&sel, &scope)?;
+        if projected.iter().any(|(e, _)| contains_agg(e)) {
+            return Err(EngineError::generic("RETURNING cannot aggregate"));
+        }
+        let (cols, output) = self.bind_output(&sel, scope, &projected, rows)?;
+        let rows = evaluate(output)?;
+        Ok(to_result_set(&cols, &rows))
+    }
+
     /// 1. FROM (with joins) and WHERE: the rows a SELECT starts from, and the scope that names them.
     fn input_rows(&mut self, sel: &Select) -> R<(Scope, Vec<Vec<Value>>)> {
         let (scope, mut rows) = match &sel.from {

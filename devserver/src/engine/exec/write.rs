@@ -250,7 +250,8 @@ impl Ctx<'_> {
         Ok(())
     }
 
-    pub(super) fn delete(&mut self, table: &str, where_: Option<&Expr>) -> R<()> {
+    /// DELETE … WHERE: the rows it deleted, as they were.
+    pub(super) fn delete(&mut self, table: &str, where_: Option<&Expr>) -> R<Vec<Vec<Value>>> {
         let meta = self.table(table)?;
         let scope = table_scope(&meta, Some(table_qualifier(table)));
         let filter = match where_ {
@@ -266,7 +267,7 @@ impl Ctx<'_> {
             .collect();
         let sql = format!("DELETE FROM {} WHERE {}", meta.sql_name(), key_sql.join(" AND "));
         let mut stmt = self.conn.prepare_cached(&sql).map_err(sql_err)?;
-        for row in rows {
+        for row in &rows {
             let mut bind = Vec::new();
             for k in &meta.key {
                 let c = meta.columns.get(*k).ok_or_else(|| EngineError::generic("bad column"))?;
@@ -275,7 +276,46 @@ impl Ctx<'_> {
             self.footprint.writes.push(Touch::Key(meta.path.clone(), bind.iter().map(key_part).collect()));
             stmt.execute(rusqlite::params_from_iter(bind)).map_err(sql_err)?;
         }
-        Ok(())
+        Ok(rows)
+    }
+
+    /// The rows of `table` that the writes recorded in the footprint from `mark` on touched, as they are
+    /// now, each once, in the order first written (for RETURNING).
+    pub(super) fn written_rows(&mut self, table: &str, mark: usize) -> R<Vec<Vec<Value>>> {
+        let meta = self.table(table)?;
+        let mut keys: Vec<&Vec<crate::engine::locks::KeyPart>> = Vec::new();
+        for touch in self.footprint.writes.get(mark..).unwrap_or_default() {
+            if let Touch::Key(path, key) = touch {
+                if *path == meta.path && !keys.contains(&key) {
+                    keys.push(key);
+                }
+            }
+        }
+        let cols: Vec<String> = meta.columns.iter().map(|c| quote_ident(&c.name)).collect();
+        let key_sql: Vec<String> = meta
+            .key
+            .iter()
+            .enumerate()
+            .filter_map(|(n, k)| meta.columns.get(*k).map(|c| format!("{} = ?{}", quote_ident(&c.name), n + 1)))
+            .collect();
+        let sql = format!("SELECT {} FROM {} WHERE {}", cols.join(", "), meta.sql_name(), key_sql.join(" AND "));
+        let mut stmt = self.conn.prepare_cached(&sql).map_err(sql_err)?;
+        let mut out = Vec::with_capacity(keys.len());
+        for key in keys {
+            let bind: Vec<rusqlite::types::Value> = key
+                .iter()
+                .map(|part| crate::engine::locks::key_value(part).unwrap_or(rusqlite::types::Value::Null))
+                .collect();
+            let mut rows = stmt.query(rusqlite::params_from_iter(bind)).map_err(sql_err)?;
+            if let Some(r) = rows.next().map_err(sql_err)? {
+                let mut vals = Vec::with_capacity(meta.columns.len());
+                for (i, c) in meta.columns.iter().enumerate() {
+                    vals.push(values::from_sql(&c.ty, r.get_ref(i).map_err(sql_err)?));
+                }
+                out.push(vals);
+            }
+        }
+        Ok(out)
     }
 }
 

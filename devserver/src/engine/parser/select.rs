@@ -148,7 +148,7 @@ impl Parser {
     }
 
     /// One item of a projection: `*`, `t.*`, or an expression with an optional alias.
-    fn select_item(&mut self) -> R<SelectItem> {
+    pub(super) fn select_item(&mut self) -> R<SelectItem> {
         if self.eat_sym("*") {
             return Ok(SelectItem::Star);
         }

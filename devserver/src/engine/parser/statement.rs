@@ -162,7 +162,16 @@ impl Parser {
         self.expect_kw("into")?;
         let table = self.table_name()?;
         let (columns, source) = self.write_tail()?;
-        Ok(Stmt::Write { mode, table, columns, source })
+        let returning = self.returning()?;
+        Ok(Stmt::Write { mode, table, columns, source, returning })
+    }
+
+    /// `RETURNING *` or `RETURNING items` after a write, if there.
+    fn returning(&mut self) -> R<Option<Vec<SelectItem>>> {
+        if !self.eat_kw("returning") {
+            return Ok(None);
+        }
+        Ok(Some(self.comma_list(Self::select_item)?))
     }
 
     /// `UPDATE name ON ...` (a write by key) or `UPDATE name SET c = e, ... [WHERE ...]`.
@@ -171,7 +180,8 @@ impl Parser {
         let table = self.table_name()?;
         if self.eat_kw("on") {
             let (columns, source) = self.write_tail()?;
-            return Ok(Stmt::Write { mode: WriteMode::UpdateOn, table, columns, source });
+            let returning = self.returning()?;
+            return Ok(Stmt::Write { mode: WriteMode::UpdateOn, table, columns, source, returning });
         }
         self.expect_kw("set")?;
         let set = self.comma_list(|p| {
@@ -180,7 +190,8 @@ impl Parser {
             Ok((c, p.expr()?))
         })?;
         let where_ = if self.eat_kw("where") { Some(self.expr()?) } else { None };
-        Ok(Stmt::Update { table, set, where_ })
+        let returning = self.returning()?;
+        Ok(Stmt::Update { table, set, where_, returning })
     }
 
     /// `DELETE FROM name ON ...` (a delete by key) or `DELETE FROM name [WHERE ...]`.
@@ -190,10 +201,12 @@ impl Parser {
         let table = self.table_name()?;
         if self.eat_kw("on") {
             let (columns, source) = self.write_tail()?;
-            return Ok(Stmt::Write { mode: WriteMode::DeleteOn, table, columns, source });
+            let returning = self.returning()?;
+            return Ok(Stmt::Write { mode: WriteMode::DeleteOn, table, columns, source, returning });
         }
         let where_ = if self.eat_kw("where") { Some(self.expr()?) } else { None };
-        Ok(Stmt::Delete { table, where_ })
+        let returning = self.returning()?;
+        Ok(Stmt::Delete { table, where_, returning })
     }
 
     /// `PRAGMA a.b = value` or `PRAGMA a.b(args)`.

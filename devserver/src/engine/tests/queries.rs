@@ -593,3 +593,31 @@ fn values_as_a_table_with_named_columns() {
         assert_eq!(run(&e, bad, &HashMap::new()).unwrap_err().status, StatusCode::GenericError, "{bad}");
     }
 }
+
+#[test]
+fn returning_gives_the_rows_written_or_deleted() {
+    let e = eng();
+    setup(&e);
+    let rs = q(&e, "UPSERT INTO series (id, title) VALUES (1, 'a'u), (2, 'b'u) RETURNING *");
+    assert_eq!(rs[0].columns.len(), 4);
+    assert_eq!(rs[0].rows.len(), 2);
+    assert_eq!(cell(&rs[0], 1, 1), Some(PV::TextValue("b".into())));
+    // UPDATE returns the new values, computed columns included; DELETE the rows as they were.
+    let rs = q(&e, "UPDATE series SET score = 2.5 WHERE id = 2 RETURNING id, score * 2 AS twice, series.title");
+    assert_eq!(rs[0].columns.iter().map(|c| c.name.as_str()).collect::<Vec<_>>(), vec!["id", "twice", "title"]);
+    assert_eq!(cell(&rs[0], 0, 1), Some(PV::DoubleValue(5.0)));
+    let rs = q(&e, "DELETE FROM series WHERE id = 1 RETURNING title; SELECT COUNT(*) AS n FROM series;");
+    assert_eq!(cell(&rs[0], 0, 0), Some(PV::TextValue("a".into())));
+    assert_eq!(cell(&rs[1], 0, 0), Some(PV::Uint64Value(1)));
+    let rs = q(&e, "UPDATE series SET score = 1.0 WHERE id = 99 RETURNING id");
+    assert!(rs[0].rows.is_empty() && rs[0].columns.len() == 1);
+    let rs = q(&e, "INSERT INTO series (id) SELECT id + 10ul AS id FROM series RETURNING id");
+    assert_eq!(cell(&rs[0], 0, 0), Some(PV::Uint64Value(12)));
+    for bad in [
+        "UPDATE series SET score = 1.0 RETURNING COUNT(*)",
+        "UPSERT INTO series (id) VALUES (5) RETURNING nope",
+        "DELETE FROM series ON SELECT 2ul AS id RETURNING *",
+    ] {
+        assert_eq!(run(&e, bad, &HashMap::new()).unwrap_err().status, StatusCode::GenericError, "{bad}");
+    }
+}
