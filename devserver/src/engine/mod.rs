@@ -110,6 +110,8 @@ pub use tx::Engine;
 pub const SEVERITY_ERROR: u32 = 1;
 /// YDB's issue code KIKIMR_LOCKS_INVALIDATED.
 const ISSUE_LOCKS_INVALIDATED: u32 = 2001;
+/// YDB's issue code KIKIMR_CONSTRAINT_VIOLATION.
+const ISSUE_CONSTRAINT_VIOLATION: u32 = 2012;
 
 impl EngineError {
     /// An error with one issue.
@@ -140,6 +142,14 @@ impl EngineError {
     pub fn locks_invalidated_on(table: &str) -> EngineError {
         EngineError::new(StatusCode::Aborted, format!("Transaction locks invalidated. Table: `{table}`."))
             .with_code(ISSUE_LOCKS_INVALIDATED)
+    }
+    /// A write that would give two rows the same values of a unique index, as YDB reports it.
+    pub fn unique_index_conflict(table: &str, index: &str) -> EngineError {
+        EngineError::new(
+            StatusCode::PreconditionFailed,
+            format!("Conflict with existing key. Table: `{table}`, unique index: `{index}`."),
+        )
+        .with_code(ISSUE_CONSTRAINT_VIOLATION)
     }
     fn with_code(mut self, code: u32) -> EngineError {
         for issue in &mut self.issues {

@@ -269,6 +269,7 @@ impl<'a> Ctx<'a> {
                     }
                     let mark = self.footprint.writes.len();
                     self.write(*mode, table, columns.as_deref(), source)?;
+                    self.check_unique_indexes(table)?;
                     if let Some(items) = returning {
                         let rows = self.written_rows(table, mark)?;
                         sets.push(self.returning(table, items, rows)?);
@@ -277,6 +278,7 @@ impl<'a> Ctx<'a> {
                 Stmt::Update { table, set, where_, returning } => {
                     let mark = self.footprint.writes.len();
                     self.update(table, set, where_.as_ref())?;
+                    self.check_unique_indexes(table)?;
                     if let Some(items) = returning {
                         let rows = self.written_rows(table, mark)?;
                         sets.push(self.returning(table, items, rows)?);

@@ -279,6 +279,32 @@ impl Ctx<'_> {
         Ok(rows)
     }
 
+    /// After a write: no two rows of `table` may share the values of one of its `GLOBAL UNIQUE` indexes
+    /// (rows with a NULL among them never conflict, as in YDB). The failed statement ends its transaction,
+    /// so nothing it wrote is kept.
+    pub(super) fn check_unique_indexes(&mut self, table: &str) -> R<()> {
+        let meta = self.table(table)?;
+        let indexes = crate::engine::catalog::load_indexes(self.conn, &meta.path)?;
+        for index in indexes.iter().filter(|i| i.kind == IndexKind::GlobalUnique) {
+            let cols: Vec<String> = index.columns.iter().map(|c| quote_ident(c)).collect();
+            if cols.is_empty() {
+                continue;
+            }
+            let not_null: Vec<String> = cols.iter().map(|c| format!("{c} IS NOT NULL")).collect();
+            let sql = format!(
+                "SELECT 1 FROM {} WHERE {} GROUP BY {} HAVING COUNT(*) > 1 LIMIT 1",
+                meta.sql_name(),
+                not_null.join(" AND "),
+                cols.join(", ")
+            );
+            let mut stmt = self.conn.prepare_cached(&sql).map_err(sql_err)?;
+            if stmt.exists([]).map_err(sql_err)? {
+                return Err(EngineError::unique_index_conflict(&meta.path, &index.name));
+            }
+        }
+        Ok(())
+    }
+
     /// The rows of `table` that the writes recorded in the footprint from `mark` on touched, as they are
     /// now, each once, in the order first written (for RETURNING).
     pub(super) fn written_rows(&mut self, table: &str, mark: usize) -> R<Vec<Vec<Value>>> {

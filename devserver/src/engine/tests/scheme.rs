@@ -403,3 +403,39 @@ fn create_table_accepts_families_hash_partitioning_ttl_and_column_store_settings
     assert_eq!(err.status, StatusCode::GenericError);
     assert!(e.execute_scheme("/local", "CREATE TABLE h (id Int64, PRIMARY KEY (id), FAMILY x (DATA = 'a')").is_err());
 }
+
+#[test]
+fn unique_indexes_are_enforced_on_every_write() {
+    let e = eng();
+    e.execute_scheme(
+        "/local",
+        "CREATE TABLE u (id Int64, email Utf8, a Int64, b Int64, PRIMARY KEY (id), \
+         INDEX by_email GLOBAL UNIQUE SYNC ON (email), INDEX by_ab GLOBAL UNIQUE ON (a, b), INDEX plain GLOBAL ON (a))",
+    )
+    .unwrap();
+    q(&e, "UPSERT INTO u (id, email, a, b) VALUES (1, 'x'u, 1, 1), (2, 'y'u, 1, 2), (3, NULL, NULL, 1), (4, NULL, NULL, 1)");
+    let conflict = |yql: &str| {
+        let err = run(&e, yql, &HashMap::new()).unwrap_err();
+        assert_eq!(err.status, StatusCode::PreconditionFailed, "{yql}");
+        assert_eq!(err.issues[0].issue_code, 2012, "{yql}");
+    };
+    conflict("UPSERT INTO u (id, email) VALUES (5, 'x'u)");
+    conflict("INSERT INTO u (id, email) VALUES (5, 'z'u), (6, 'z'u)");
+    conflict("UPDATE u SET b = 1 WHERE id = 2");
+    conflict("REPLACE INTO u (id, a, b) VALUES (7, 1, 2)");
+    // Nothing of a refused statement stays; a row may keep its own values, and NULLs never conflict.
+    assert_eq!(cell(&q(&e, "SELECT COUNT(*) FROM u")[0], 0, 0), Some(PV::Uint64Value(4)));
+    q(&e, "UPSERT INTO u (id, email, a, b) VALUES (1, 'x'u, 1, 1), (5, NULL, 2, NULL), (6, NULL, 2, NULL)");
+    q(&e, "UPDATE u SET email = 'w'u WHERE id = 1");
+    q(&e, "UPSERT INTO u (id, email) VALUES (7, 'x'u)");
+    // Inside an interactive transaction the conflict is found at the statement and ends the transaction.
+    let tx = e.begin(TxMode::SerializableReadWrite).unwrap();
+    let in_tx = e.execute(ExecuteRequest {
+        database: "/local",
+        yql: "UPSERT INTO u (id, email) VALUES (8, 'w'u)",
+        params: &HashMap::new(),
+        tx: TxSelector::Existing(tx.clone()),
+        commit: false,
+    });
+    assert_eq!(in_tx.unwrap_err().status, StatusCode::PreconditionFailed);
+}
