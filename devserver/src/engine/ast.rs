@@ -186,6 +186,20 @@ pub struct FromItem {
     pub alias: Option<String>,
 }
 
+/// A window function call.
+#[derive(Debug, Clone, PartialEq)]
+pub struct WindowCall {
+    pub name: String,
+    pub args: Vec<Expr>,
+    /// `COUNT(*)`.
+    pub star: bool,
+    pub partition_by: Vec<Expr>,
+    pub order_by: Vec<(Expr, bool)>,
+    /// `ROWS BETWEEN start AND end` as offsets from the current row (negative: preceding; `None`:
+    /// unbounded). Without one: the partition's start to the current row with ORDER BY, else all of it.
+    pub frame: Option<(Option<i64>, Option<i64>)>,
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum JoinKind {
     Inner,
@@ -291,6 +305,10 @@ pub enum Expr {
     Tuple(Vec<Expr>),
     /// `AsStruct(expr AS name, ...)` and `<|name: expr, ...|>`.
     Struct(Vec<(String, Expr)>),
+    /// `f(args) OVER (PARTITION BY … ORDER BY … [ROWS BETWEEN … AND …])`: a window function (`ROW_NUMBER`,
+    /// `RANK`, `DENSE_RANK`, `LAG`, `LEAD`, `FIRST_VALUE`, `LAST_VALUE` or an aggregate), only in a
+    /// SELECT's items and ORDER BY.
+    Window(Box<WindowCall>),
     /// `($x, $y) -> (body)` or `($x) -> { RETURN body }`: only as the argument of a list function
     /// (`ListMap`, `ListFilter`) or bound to a name that one takes.
     Lambda {

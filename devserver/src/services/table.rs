@@ -641,7 +641,7 @@ impl Table {
         Ok(cut
             .map(|part| ReadTableResponse {
                 status: StatusCode::Success as i32,
-                snapshot: Some(snapshot.clone()),
+                snapshot: Some(snapshot),
                 issues: Vec::new(),
                 result: Some(ReadTableResult { result_set: Some(part) }),
             })

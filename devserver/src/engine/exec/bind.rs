@@ -96,6 +96,10 @@ impl Ctx<'_> {
                 let v = rows.first().and_then(|r| r.first()).cloned().unwrap_or(Value::Null);
                 Ok((BExpr::Const(v), col.ty.clone().make_optional()))
             }
+            Expr::Window(w) => Err(EngineError::generic(format!(
+                "{}() OVER is allowed only in a SELECT's items and ORDER BY, outside other window functions",
+                w.name
+            ))),
             Expr::Lambda { .. } => Err(EngineError::generic(
                 "A lambda is a value only as the argument of a list function (ListMap, ListFilter)",
             )),

@@ -39,6 +39,7 @@ mod functions;
 mod select;
 pub use select::{key_equalities, restricts_key};
 mod typing;
+mod window;
 mod write;
 
 use functions::{Func, ListOp};

@@ -206,6 +206,8 @@ impl Ctx<'_> {
     /// executor: FROM and WHERE, projection items, binding, evaluation with ordering, DISTINCT, LIMIT.
     fn select_inner(&mut self, sel: &Select) -> R<(Vec<Col>, Vec<Vec<Value>>)> {
         let (scope, rows) = self.input_rows(sel)?;
+        let (rewritten, scope, rows) = self.windows(sel, scope, rows)?;
+        let sel = rewritten.as_ref().unwrap_or(sel);
         let items = projection_items(sel, &scope)?;
         let (out_cols, output) = self.bind_output(sel, scope, &items, rows)?;
         let rows = evaluate(output)?;
@@ -508,7 +510,7 @@ fn projection_items(sel: &Select, scope: &Scope) -> R<Vec<(Expr, String)>> {
     for (i, it) in sel.items.iter().enumerate() {
         match it {
             SelectItem::Star => {
-                for c in &scope.cols {
+                for c in scope.cols.iter().filter(|c| c.qual.as_deref() != Some(super::window::WINDOW_QUAL)) {
                     items.push((Expr::Column { qual: c.qual.clone(), name: c.name.clone() }, c.name.clone()));
                 }
             }

@@ -354,11 +354,79 @@ impl Parser {
                         }
                         self.expect_sym(")")?;
                     }
+                    if self.is_kw("over") {
+                        self.pos += 1;
+                        return self.window(name, args, star);
+                    }
                     return Ok(Expr::Call { name, args, distinct, star });
                 }
                 self.column_rest(name)
             }
             _ => Err(self.unexpected()),
+        }
+    }
+
+    /// After `f(args) OVER`: `(PARTITION BY … ORDER BY … ROWS BETWEEN … AND …)`.
+    fn window(&mut self, name: String, args: Vec<Expr>, star: bool) -> R<Expr> {
+        if !self.eat_sym("(") {
+            return Err(self.err("Named windows (OVER w with a WINDOW clause) are not supported; write OVER (…)"));
+        }
+        let mut partition_by = Vec::new();
+        if self.eat_kw("partition") {
+            self.expect_kw("by")?;
+            partition_by = self.call_args()?;
+        }
+        let mut order_by = Vec::new();
+        if self.eat_kw("order") {
+            self.expect_kw("by")?;
+            order_by = self.comma_list(|p| {
+                let e = p.expr()?;
+                let desc = if p.eat_kw("desc") {
+                    true
+                } else {
+                    p.eat_kw("asc");
+                    false
+                };
+                Ok((e, desc))
+            })?;
+        }
+        let frame = if self.eat_kw("rows") {
+            self.expect_kw("between")?;
+            let start = self.frame_bound()?;
+            self.expect_kw("and")?;
+            let end = self.frame_bound()?;
+            Some((start, end))
+        } else {
+            None
+        };
+        self.expect_sym(")")?;
+        Ok(Expr::Window(Box::new(WindowCall { name, args, star, partition_by, order_by, frame })))
+    }
+
+    /// `UNBOUNDED PRECEDING | n PRECEDING | CURRENT ROW | n FOLLOWING | UNBOUNDED FOLLOWING` as an offset.
+    fn frame_bound(&mut self) -> R<Option<i64>> {
+        if self.eat_kw("unbounded") {
+            if !self.eat_kw("preceding") {
+                self.expect_kw("following")?;
+            }
+            return Ok(None);
+        }
+        if self.eat_kw("current") {
+            self.expect_kw("row")?;
+            return Ok(Some(0));
+        }
+        let n = match self.peek().clone() {
+            Tok::Int(n, _) => {
+                self.pos += 1;
+                i64::try_from(n).map_err(|_| self.err("The frame offset is too large"))?
+            }
+            _ => return Err(self.unexpected()),
+        };
+        if self.eat_kw("preceding") {
+            Ok(Some(-n))
+        } else {
+            self.expect_kw("following")?;
+            Ok(Some(n))
         }
     }
 

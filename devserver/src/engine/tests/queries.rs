@@ -621,3 +621,61 @@ fn returning_gives_the_rows_written_or_deleted() {
         assert_eq!(run(&e, bad, &HashMap::new()).unwrap_err().status, StatusCode::GenericError, "{bad}");
     }
 }
+
+#[test]
+fn window_functions_number_rank_shift_and_run_totals() {
+    let e = eng();
+    e.execute_scheme("/local", "CREATE TABLE s (id Int64, grp Utf8, v Int64, PRIMARY KEY (id))").unwrap();
+    q(
+        &e,
+        "UPSERT INTO s (id, grp, v) VALUES (1, 'a'u, 10), (2, 'a'u, 20), (3, 'a'u, 20), (4, 'b'u, 5), (5, 'b'u, NULL)",
+    );
+    let rs = q(
+        &e,
+        "SELECT id, ROW_NUMBER() OVER (PARTITION BY grp ORDER BY v DESC, id) AS rn, \
+                RANK() OVER (PARTITION BY grp ORDER BY v DESC) AS rk, \
+                DENSE_RANK() OVER (ORDER BY v) AS dr, \
+                LAG(v) OVER (PARTITION BY grp ORDER BY id) AS prev, \
+                LEAD(v, 2) OVER (ORDER BY id) AS next2, \
+                SUM(v) OVER (PARTITION BY grp ORDER BY id) AS running, \
+                SUM(v) OVER (PARTITION BY grp) AS total, \
+                COUNT(*) OVER () AS n, \
+                AVG(v) OVER (ORDER BY id ROWS BETWEEN 1 PRECEDING AND 1 FOLLOWING) AS avg3, \
+                FIRST_VALUE(id) OVER (PARTITION BY grp ORDER BY v DESC) AS top \
+         FROM s ORDER BY id",
+    );
+    let col = |c: usize| -> Vec<Option<PV>> { rs[0].rows.iter().map(|r| r.items[c].value.clone()).collect() };
+    let u = |v: u64| Some(PV::Uint64Value(v));
+    let i = |v: i64| Some(PV::Int64Value(v));
+    let null = Some(PV::NullFlagValue(0));
+    assert_eq!(rs[0].columns[1].r#type, Some(Type::Prim(Prim::Uint64).to_proto()));
+    assert_eq!(col(1), vec![u(3), u(1), u(2), u(1), u(2)]);
+    assert_eq!(col(2), vec![u(3), u(1), u(1), u(1), u(2)]);
+    assert_eq!(col(3), vec![u(3), u(4), u(4), u(2), u(1)]);
+    assert_eq!(col(4), vec![null.clone(), i(10), i(20), null.clone(), i(5)]);
+    assert_eq!(col(5), vec![i(20), i(5), null.clone(), null.clone(), null.clone()]);
+    assert_eq!(col(6), vec![i(10), i(30), i(50), i(5), i(5)]);
+    assert_eq!(col(7), vec![i(50), i(50), i(50), i(5), i(5)]);
+    assert_eq!(col(8), vec![u(5); 5]);
+    assert_eq!(col(9)[0], Some(PV::DoubleValue(15.0)));
+    assert_eq!(col(10), vec![i(2), i(2), i(2), i(4), i(4)]);
+    // Unnamed windows are columnN; SELECT * leaves the hidden columns out; ORDER BY may use a window.
+    let rs = q(
+        &e,
+        "SELECT *, ROW_NUMBER() OVER (ORDER BY id DESC) FROM s ORDER BY ROW_NUMBER() OVER (ORDER BY id DESC) LIMIT 1",
+    );
+    let names: Vec<&str> = rs[0].columns.iter().map(|c| c.name.as_str()).collect();
+    assert_eq!(names, vec!["id", "grp", "v", "column1"]);
+    assert_eq!(rs[0].rows[0].items[0].value, i(5));
+    assert_eq!(rs[0].rows[0].items[3].value, u(1));
+    for bad in [
+        "SELECT grp, COUNT(*), ROW_NUMBER() OVER (ORDER BY grp) FROM s GROUP BY grp",
+        "SELECT ROW_NUMBER(1) OVER () FROM s",
+        "SELECT NOPE() OVER () FROM s",
+        "SELECT id FROM s WHERE ROW_NUMBER() OVER () = 1",
+        "SELECT ROW_NUMBER() OVER w FROM s",
+        "SELECT SUM(ROW_NUMBER() OVER ()) OVER () FROM s",
+    ] {
+        assert_eq!(run(&e, bad, &HashMap::new()).unwrap_err().status, StatusCode::GenericError, "{bad}");
+    }
+}
