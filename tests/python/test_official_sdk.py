@@ -959,3 +959,56 @@ def test_plans_lambdas_canonical_json_and_table_reads_as_ydb_answers_them(endpoi
                 assert [i.name for i in described.indexes] == ["by_value"]
 
     run(main())
+
+
+def test_the_sql_an_orm_writes(endpoint):
+    """Forms an ORM layer issues as ordinary SQL, answered as YDB answers them: CREATE TABLE options, table-
+    qualified columns in UPDATE / DELETE, RETURNING, UNION with ORDER BY after it, window functions, VALUES as
+    a table, and a unique index that refuses a duplicate."""
+
+    async def main():
+        async with ydb.aio.Driver(endpoint=endpoint, database="/local") as driver:
+            await driver.wait(timeout=5, fail_fast=True)
+            async with ydb.aio.QuerySessionPool(driver, size=1) as pool:
+                await pool.execute_with_retries(
+                    "CREATE TABLE users (id Int64 NOT NULL, email Utf8, team Utf8 FAMILY cold, score Int64, "
+                    "PRIMARY KEY (id), INDEX by_email GLOBAL UNIQUE SYNC ON (email), "
+                    "FAMILY cold (COMPRESSION = 'lz4')) PARTITION BY HASH(id) WITH (AUTO_PARTITIONING_BY_SIZE = ENABLED)"
+                )
+                inserted = await pool.execute_with_retries(
+                    "INSERT INTO users (id, email, team, score) VALUES "
+                    "(1, 'a@x'u, 'red'u, 10), (2, 'b@x'u, 'red'u, 30), (3, 'c@x'u, 'blue'u, 20) RETURNING id, email"
+                )
+                assert [(r.id, r.email) for r in inserted[0].rows] == [(1, "a@x"), (2, "b@x"), (3, "c@x")]
+
+                updated = await pool.execute_with_retries(
+                    "DECLARE $id AS Int64; UPDATE users SET score = users.score + 1 WHERE users.id = $id "
+                    "RETURNING id, score",
+                    {"$id": (2, ydb.PrimitiveType.Int64)},
+                )
+                assert [(r.id, r.score) for r in updated[0].rows] == [(2, 31)]
+
+                with pytest.raises(ydb.PreconditionFailed):
+                    await pool.execute_with_retries("UPSERT INTO users (id, email) VALUES (4, 'a@x'u)")
+
+                ranked = await pool.execute_with_retries(
+                    "SELECT id, ROW_NUMBER() OVER (PARTITION BY team ORDER BY score DESC) AS place, "
+                    "SUM(score) OVER (PARTITION BY team) AS team_total FROM users ORDER BY id"
+                )
+                assert [(r.id, r.place, r.team_total) for r in ranked[0].rows] == [(1, 2, 41), (2, 1, 41), (3, 1, 20)]
+
+                unioned = await pool.execute_with_retries(
+                    "SELECT team FROM users UNION SELECT 'green'u AS team UNION SELECT team FROM users ORDER BY team"
+                )
+                assert [r.team for r in unioned[0].rows] == ["blue", "green", "red"]
+
+                joined = await pool.execute_with_retries(
+                    "SELECT v.id AS id, v.label AS label, u.email AS email FROM (VALUES (1, 'one'u), (3, 'three'u)) "
+                    "AS v(id, label) JOIN users AS u ON u.id = v.id ORDER BY id DESC"
+                )
+                assert [(r.id, r.label, r.email) for r in joined[0].rows] == [(3, "three", "c@x"), (1, "one", "a@x")]
+
+                deleted = await pool.execute_with_retries("DELETE FROM users WHERE users.team = 'red'u RETURNING id")
+                assert sorted(r.id for r in deleted[0].rows) == [1, 2]
+
+    run(main())
