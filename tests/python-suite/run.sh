@@ -17,11 +17,11 @@ work=target/python-suite
 version=$(sed -n 's/^ydb==//p' tests/python/requirements.txt)
 mkdir -p "$work"
 
-if [ ! -f "$work/ydb-$version.tar.gz" ]; then
-  python3 -m pip download --quiet "ydb==$version" --no-binary :all: --no-deps -d "$work"
-fi
 if [ ! -x "$work/venv/bin/python" ]; then
   python3 -m venv "$work/venv"
+fi
+if [ ! -f "$work/ydb-$version.tar.gz" ]; then
+  "$work/venv/bin/python" -m pip download --quiet "ydb==$version" --no-binary :all: --no-deps -d "$work"
 fi
 if ! "$work/venv/bin/python" -c "import ydb, pytest_asyncio, pytest_timeout, opentelemetry.sdk, yandex.cloud; \
     assert ydb.__version__ == '$version'" 2>/dev/null; then
