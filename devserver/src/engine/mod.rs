@@ -14,7 +14,8 @@
 //!   `NOT_FOUND`; a commit whose locks another commit broke gives `ABORTED`.
 //! - Structured scheme operations (`scheme.rs`): [`Engine::create_table`], [`Engine::alter_table`],
 //!   [`Engine::drop_table`], [`Engine::describe_table`], [`Engine::copy_tables`], [`Engine::rename_tables`],
-//!   [`Engine::bulk_upsert`], [`Engine::read_table`], [`Engine::explain`], and the directory tree:
+//!   [`Engine::bulk_upsert`], [`Engine::read_table`], [`Engine::read_rows`], [`Engine::explain`], and the
+//!   directory tree:
 //!   [`Engine::make_directory`], [`Engine::remove_directory`], [`Engine::list_directory`],
 //!   [`Engine::describe_path`], [`Engine::modify_permissions`], [`Engine::set_owner`]. Paths are absolute
 //!   or relative to the database; missing paths are `SCHEME_ERROR`.

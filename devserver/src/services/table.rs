@@ -2,9 +2,10 @@
 //!
 //! Every answer is an `Operation`; results travel packed in `google.protobuf.Any` under YDB's type names,
 //! failures as the operation's status and issues (the gRPC status stays OK, as with YDB). StreamReadTable
-//! is the exception: a server stream whose parts carry status and issues themselves. Scheme RPCs
-//! (CreateTable, AlterTable, DescribeTable, ...) run in a session like queries do and hand structured
-//! requests to the engine's scheme operations; BulkUpsert needs no session.
+//! and StreamExecuteScanQuery are the exceptions: server streams whose parts carry status and issues
+//! themselves; ReadRows answers status, issues and rows directly. Scheme RPCs (CreateTable, AlterTable,
+//! DescribeTable, ...) run in a session like queries do and hand structured requests to the engine's scheme
+//! operations; BulkUpsert, ReadRows and scan queries need no session.
 
 use std::collections::HashMap;
 use std::pin::Pin;

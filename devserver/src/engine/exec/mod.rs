@@ -14,6 +14,7 @@
 //! - `write`: UPSERT, REPLACE, INSERT, UPDATE, DELETE;
 //! - `select`: sources, scans, joins and the phases of a SELECT;
 //! - `aggregate`: GROUP BY and aggregate functions;
+//! - `window`: window functions (`ROW_NUMBER() OVER (…)` and aggregates over windows);
 //! - `bind`: expressions to typed [`BExpr`]s;
 //! - `functions`: built-in functions, bound and evaluated;
 //! - `typing`: type rules and value conversions;
