@@ -369,3 +369,46 @@ async fn requests_compressed_with_gzip_or_deflate_are_answered() {
         assert!(!session(&mut table).await.is_empty());
     }
 }
+
+#[tokio::test]
+async fn keep_in_cache_answers_one_id_per_text_that_runs_the_text_again() {
+    use ydb::table::{query, transaction_control, ExecuteDataQueryRequest, ExecuteQueryResult, Query};
+    let running = server(&[], Duration::from_secs(60)).await;
+    let mut client = TableServiceClient::connect(url(&running)).await.unwrap();
+    let sid = session(&mut client).await;
+    let run = |q: query::Query, keep: bool| ExecuteDataQueryRequest {
+        session_id: sid.clone(),
+        tx_control: Some(ydb::table::TransactionControl {
+            tx_selector: Some(transaction_control::TxSelector::BeginTx(Default::default())),
+            commit_tx: true,
+        }),
+        query: Some(Query { query: Some(q) }),
+        query_cache_policy: Some(ydb::table::QueryCachePolicy { keep_in_cache: keep }),
+        parameters: [(
+            "$x".to_string(),
+            ydb::TypedValue {
+                r#type: Some(plain(ydb::r#type::PrimitiveTypeId::Int32)),
+                value: Some(ydb::Value { value: Some(ydb::value::Value::Int32Value(5)), ..Default::default() }),
+            },
+        )]
+        .into(),
+        ..Default::default()
+    };
+    let text = "DECLARE $x AS Int32; SELECT $x + 1 AS v".to_string();
+    let mut ids = Vec::new();
+    for _ in 0..2 {
+        let answer = client.execute_data_query(run(query::Query::YqlText(text.clone()), true)).await.unwrap();
+        let answered: ExecuteQueryResult = result(answer.into_inner().operation, "Ydb.Table.ExecuteQueryResult");
+        let meta = answered.query_meta.unwrap();
+        assert!(meta.parameters_types.contains_key("$x"));
+        ids.push(meta.id);
+    }
+    assert_eq!(ids[0], ids[1]);
+    let by_id = client.execute_data_query(run(query::Query::Id(ids[0].clone()), false)).await.unwrap();
+    let by_id: ExecuteQueryResult = result(by_id.into_inner().operation, "Ydb.Table.ExecuteQueryResult");
+    assert!(by_id.query_meta.is_none());
+    assert_eq!(by_id.result_sets[0].rows.len(), 1);
+    let plain = client.execute_data_query(run(query::Query::YqlText(text), false)).await.unwrap();
+    let plain: ExecuteQueryResult = result(plain.into_inner().operation, "Ydb.Table.ExecuteQueryResult");
+    assert!(plain.query_meta.is_none());
+}

@@ -28,8 +28,9 @@ use crate::state::{database_of, State};
 
 pub struct Table {
     pub state: State,
-    /// Texts of prepared queries by id (PrepareDataQuery).
-    prepared: Mutex<HashMap<String, String>>,
+    /// Prepared queries by id (PrepareDataQuery, ExecuteDataQuery with `keep_in_cache`): the text and its
+    /// parameters' types.
+    prepared: Mutex<HashMap<String, (String, ParameterTypes)>>,
 }
 
 impl Table {
@@ -48,9 +49,15 @@ impl Table {
         let yql = match req.query.and_then(|q| q.query) {
             Some(query::Query::YqlText(text)) if keep_in_cache => {
                 // Kept as PrepareDataQuery keeps it: the id in `query_meta` runs it again without its text.
-                let parameters_types = self.state.engine.prepare(&text)?;
-                let id = self.keep_prepared(&text);
-                query_meta = id.map(|id| QueryMeta { id, parameters_types });
+                // A text seen before is not parsed again here.
+                query_meta = match self.find_prepared(&text) {
+                    Some((id, parameters_types)) => Some(QueryMeta { id, parameters_types }),
+                    None => {
+                        let parameters_types = self.state.engine.prepare(&text)?;
+                        let id = self.keep_prepared(&text, &parameters_types);
+                        id.map(|id| QueryMeta { id, parameters_types })
+                    }
+                };
                 text
             }
             Some(query::Query::YqlText(text)) => text,
@@ -58,7 +65,7 @@ impl Table {
                 .prepared
                 .lock()
                 .get(&id)
-                .cloned()
+                .map(|(text, _)| text.clone())
                 .ok_or_else(|| EngineError::new(StatusCode::NotFound, format!("Query not found: {id}")))?,
             None => return Err(EngineError::new(StatusCode::BadRequest, "Empty query text")),
         };
@@ -84,22 +91,31 @@ impl Table {
     /// The id of a prepared query: one per distinct text (so preparing a text again reuses its id and the
     /// table stays bounded by the texts an application uses), at most [`MAX_PREPARED`] texts; `None` past
     /// that bound.
-    fn keep_prepared(&self, text: &str) -> Option<String> {
-        use std::hash::{Hash, Hasher};
-        let mut hasher = std::collections::hash_map::DefaultHasher::new();
-        text.hash(&mut hasher);
+    fn keep_prepared(&self, text: &str, parameters_types: &ParameterTypes) -> Option<String> {
         let mut prepared = self.prepared.lock();
         // Linear probing on the rare hash collision.
-        for probe in 0..8u64 {
-            let id = format!("{:016x}{probe:x}", hasher.finish());
+        for id in prepared_ids(text) {
             match prepared.get(&id) {
-                Some(kept) if kept == text => return Some(id),
+                Some((kept, _)) if kept == text => return Some(id),
                 Some(_) => continue,
                 None if prepared.len() >= MAX_PREPARED => return None,
                 None => {
-                    prepared.insert(id.clone(), text.to_string());
+                    prepared.insert(id.clone(), (text.to_string(), parameters_types.clone()));
                     return Some(id);
                 }
+            }
+        }
+        None
+    }
+
+    /// A text kept before: its id and parameters' types.
+    fn find_prepared(&self, text: &str) -> Option<(String, ParameterTypes)> {
+        let prepared = self.prepared.lock();
+        for id in prepared_ids(text) {
+            match prepared.get(&id) {
+                Some((kept, types)) if kept == text => return Some((id, types.clone())),
+                Some(_) => continue,
+                None => return None,
             }
         }
         None
@@ -293,7 +309,7 @@ impl TableService for Table {
         let text = req.yql_text.clone();
         let result =
             self.in_session(&req.session_id, move |engine| engine.prepare(&text)).await.and_then(|parameters_types| {
-                let query_id = self.keep_prepared(&req.yql_text).ok_or_else(|| {
+                let query_id = self.keep_prepared(&req.yql_text, &parameters_types).ok_or_else(|| {
                     EngineError::new(StatusCode::Overloaded, "Too many prepared queries in the dev server")
                 })?;
                 Ok(operation_ok("Ydb.Table.PrepareQueryResult", &PrepareQueryResult { query_id, parameters_types }))
@@ -434,6 +450,18 @@ impl TableService for Table {
         };
         Ok(Response::new(BulkUpsertResponse { operation: answer(result) }))
     }
+}
+
+/// A prepared query's parameters and their types, by name with the `$`.
+type ParameterTypes = HashMap<String, crate::proto::ydb::Type>;
+
+/// The ids a prepared text may get: its hash, then a few probes past it for the rare collision.
+fn prepared_ids(text: &str) -> impl Iterator<Item = String> {
+    use std::hash::{Hash, Hasher};
+    let mut hasher = std::collections::hash_map::DefaultHasher::new();
+    text.hash(&mut hasher);
+    let hash = hasher.finish();
+    (0..8u64).map(move |probe| format!("{hash:016x}{probe:x}"))
 }
 
 /// A scan query (the table service's streamed, read-only queries): one snapshot, at most one result set,
