@@ -125,8 +125,8 @@ impl Ctx<'_> {
                     Kind::DenseRank => Value::Int(dense as i128),
                     Kind::Lag | Kind::Lead => {
                         let shift = if matches!(kind, Kind::Lag) { -offset } else { offset };
-                        match usize::try_from(pos as i64 + shift) {
-                            Ok(p) if p < part.len() => arg(p)?,
+                        match (pos as i64).checked_add(shift).map(usize::try_from) {
+                            Some(Ok(p)) if p < part.len() => arg(p)?,
                             _ => Value::Null,
                         }
                     }

@@ -668,6 +668,15 @@ fn window_functions_number_rank_shift_and_run_totals() {
     assert_eq!(names, vec!["id", "grp", "v", "column1"]);
     assert_eq!(rs[0].rows[0].items[0].value, i(5));
     assert_eq!(rs[0].rows[0].items[3].value, u(1));
+    // Offsets far past the partition are NULL or clamp, never overflow.
+    let far = q(
+        &e,
+        "SELECT LEAD(v, 9223372036854775807) OVER (ORDER BY id) AS a, LAG(v, 9223372036854775807) OVER () AS b, \
+         SUM(v) OVER (ORDER BY id ROWS BETWEEN 9223372036854775807 PRECEDING AND 9223372036854775807 FOLLOWING) AS c \
+         FROM s",
+    );
+    assert_eq!(far[0].rows[0].items[0].value, null);
+    assert_eq!(far[0].rows[0].items[2].value, i(55));
     for bad in [
         "SELECT grp, COUNT(*), ROW_NUMBER() OVER (ORDER BY grp) FROM s GROUP BY grp",
         "SELECT ROW_NUMBER(1) OVER () FROM s",
