@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The whole test suite: lint, native tests (units, proto compatibility, dev server), the wasm client's
 # tests in Node against a dev server, the package's JS tests and examples, and the official Python SDK
-# and the official JS SDK (@ydbjs) as the dev server's referees. Any failure fails the run.
+# (our referee tests and the SDK's own integration suite) and the official JS SDK (@ydbjs) as the dev
+# server's referees. Any failure fails the run.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 step() { printf '\n=== %s\n' "$*"; }
@@ -73,6 +74,9 @@ BUN="$bun" WORKERD=node_modules/.bin/workerd node tests/runtimes/credentials.mjs
 
 step "official Python SDK against the dev server"
 YDB_DEVSERVER_BIN=target/debug/ydb-devserver target/venv/bin/python -m pytest -q tests/python
+
+step "the official Python SDK's own integration tests against the dev server (failures outside tests/python-suite/expected-failures.txt fail)"
+bash tests/python-suite/run.sh
 
 step "official JS SDK (@ydbjs, plain gRPC) against the dev server"
 [ -d tests/ydbjs/node_modules ] || npm install --prefix tests/ydbjs --no-audit --no-fund

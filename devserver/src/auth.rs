@@ -38,6 +38,8 @@ pub struct Auth {
     users: RwLock<HashMap<String, String>>,
     ttl: RwLock<Duration>,
     tokens: Mutex<HashMap<String, (String, Instant)>>,
+    /// Calls without a ticket pass as anonymous even when authentication is on (`--allow-anonymous`).
+    anonymous: RwLock<bool>,
     /// The cloud token endpoints' keys and settings; any of them turns authentication on.
     cloud: RwLock<Arc<cloud_auth::Config>>,
 }
@@ -48,6 +50,7 @@ impl Default for Auth {
             users: RwLock::new(HashMap::new()),
             ttl: RwLock::new(DEFAULT_TOKEN_TTL),
             tokens: Mutex::new(HashMap::new()),
+            anonymous: RwLock::new(false),
             cloud: RwLock::new(Arc::default()),
         }
     }
@@ -58,6 +61,13 @@ impl Auth {
     pub fn configure(&self, users: &[(String, String)], ttl: Duration) {
         *self.users.write() = users.iter().cloned().collect();
         *self.ttl.write() = ttl;
+    }
+
+    /// Lets calls without a ticket through as anonymous while users and tokens stay checked (YDB's
+    /// default unless `enforce_user_token_requirement` is set): Login still checks passwords, and a call
+    /// that carries a ticket still needs a valid one.
+    pub fn allow_anonymous(&self, allow: bool) {
+        *self.anonymous.write() = allow;
     }
 
     /// Sets what the cloud token endpoints accept (authentication is on when any endpoint is enabled).
@@ -120,6 +130,9 @@ impl Auth {
         }
         let token = headers.get(TICKET_HEADER).and_then(|v| v.to_str().ok()).filter(|t| !t.is_empty());
         let Some(token) = token else {
+            if *self.anonymous.read() {
+                return Ok(());
+            }
             return Err(tonic::Status::unauthenticated("unauthenticated, Token is required"));
         };
         self.user_of(token).map(|_| ()).map_err(|m| tonic::Status::unauthenticated(format!("unauthenticated, {m}")))
@@ -271,6 +284,19 @@ mod tests {
         headers.insert(TICKET_HEADER, auth.login("alice", "secret").unwrap().parse().unwrap());
         assert!(auth.check(path, &headers).is_ok());
         assert!(auth.check("/Ydb.Auth.V1.AuthService/Login", &http::HeaderMap::new()).is_ok());
+    }
+
+    #[test]
+    fn anonymous_calls_pass_when_allowed_but_passwords_and_tickets_are_still_checked() {
+        let auth = with_user();
+        auth.allow_anonymous(true);
+        let path = "/Ydb.Table.V1.TableService/CreateSession";
+        assert!(auth.check(path, &http::HeaderMap::new()).is_ok());
+        let mut headers = http::HeaderMap::new();
+        headers.insert(TICKET_HEADER, "forged".parse().unwrap());
+        assert_eq!(auth.check(path, &headers).unwrap_err().code(), tonic::Code::Unauthenticated);
+        assert_eq!(auth.login("alice", "wrong"), Err(LoginError::InvalidPassword));
+        assert!(auth.login("alice", "secret").is_ok());
     }
 
     #[test]

@@ -24,6 +24,10 @@ struct Args {
     /// A user as NAME:PASSWORD (repeatable); with any, calls need a token from AuthService/Login.
     #[arg(long = "user", value_name = "NAME:PASSWORD")]
     users: Vec<String>,
+    /// With --user: calls without a token still pass, as anonymous (YDB's default, as in its docker image);
+    /// Login still checks passwords and a token given must be valid.
+    #[arg(long)]
+    allow_anonymous: bool,
     /// Lifetime of Login tokens, in seconds.
     #[arg(long, default_value_t = 12 * 60 * 60)]
     token_ttl: u64,
@@ -112,7 +116,8 @@ async fn main() -> std::process::ExitCode {
             return std::process::ExitCode::FAILURE;
         }
     };
-    let authenticators = users.len() + usize::from(cloud_auth.issues_tokens());
+    // Anonymous calls make the server as open as one without users.
+    let authenticators = if args.allow_anonymous { 0 } else { users.len() + usize::from(cloud_auth.issues_tokens()) };
     for warning in ydb_devserver::guard::exposure_warnings(&args.listen, args.admin.as_ref(), authenticators) {
         eprintln!("ydb-devserver: {warning}");
     }
@@ -122,6 +127,7 @@ async fn main() -> std::process::ExitCode {
         session_idle_timeout: Duration::from_secs(args.session_idle_timeout.max(1)),
         users,
         token_ttl: Duration::from_secs(args.token_ttl.max(1)),
+        allow_anonymous: args.allow_anonymous,
         nodes: args.nodes.max(1),
         admin: args.admin,
         allow_origins: args.allow_origins,

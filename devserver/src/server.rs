@@ -45,6 +45,9 @@ pub struct Config {
     pub users: Vec<(String, String)>,
     /// How long Login tokens live.
     pub token_ttl: Duration,
+    /// With users: calls without a token still pass, as anonymous (YDB without
+    /// `enforce_user_token_requirement`, as in its local docker image); Login still checks passwords.
+    pub allow_anonymous: bool,
     /// Number of nodes, on consecutive ports from `listen`'s (any free ports when it is 0); at least 1.
     pub nodes: u32,
     /// Serve the admin endpoint (faults, session kills, restarts, node stop/start, stats) here.
@@ -65,6 +68,7 @@ impl Default for Config {
             session_idle_timeout: Duration::from_secs(600),
             users: Vec::new(),
             token_ttl: crate::auth::DEFAULT_TOKEN_TTL,
+            allow_anonymous: false,
             nodes: 1,
             admin: None,
             allow_origins: Vec::new(),
@@ -137,6 +141,15 @@ fn cors(guard: Arc<Guard>) -> CorsLayer {
 
 /// Serves one node on `listener` until told to stop: the routes of every node (the cluster starts a
 /// stopped node again through this).
+/// A service that accepts requests compressed with gzip or deflate, as YDB does (answers stay plain).
+macro_rules! compressed {
+    ($service:expr) => {
+        $service
+            .accept_compressed(tonic::codec::CompressionEncoding::Gzip)
+            .accept_compressed(tonic::codec::CompressionEncoding::Deflate)
+    };
+}
+
 fn serve(
     node: &Node,
     listener: TcpListener,
@@ -155,16 +168,16 @@ fn serve(
         .layer(crate::auth::AuthLayer::new(state.auth.clone()))
         // Innermost, so it sees plain gRPC whichever protocol the client spoke.
         .layer(FaultLayer::new(faults, state.clone()))
-        .add_service(AuthServiceServer::new(crate::services::auth::Auth { state: state.clone() }))
-        .add_service(DiscoveryServiceServer::new(Discovery { state: state.clone() }))
-        .add_service(SchemeServiceServer::new(Scheme { state: state.clone() }))
+        .add_service(compressed!(AuthServiceServer::new(crate::services::auth::Auth { state: state.clone() })))
+        .add_service(compressed!(DiscoveryServiceServer::new(Discovery { state: state.clone() })))
+        .add_service(compressed!(SchemeServiceServer::new(Scheme { state: state.clone() })))
         .add_service(
-            TableServiceServer::new(Table::new(state.clone()))
+            compressed!(TableServiceServer::new(Table::new(state.clone())))
                 .max_decoding_message_size(MAX_MESSAGE_BYTES)
                 .max_encoding_message_size(MAX_MESSAGE_BYTES),
         )
         .add_service(
-            QueryServiceServer::new(Query { state: state.clone() })
+            compressed!(QueryServiceServer::new(Query { state: state.clone() }))
                 .max_decoding_message_size(MAX_MESSAGE_BYTES)
                 .max_encoding_message_size(MAX_MESSAGE_BYTES),
         );
@@ -217,6 +230,7 @@ pub async fn start(config: Config) -> Result<Running, Box<dyn std::error::Error 
     let guard = Arc::new(Guard::new(&config.allow_origins, &config.allow_hosts));
     let auth = Arc::new(crate::auth::Auth::default());
     auth.configure(&config.users, config.token_ttl);
+    auth.allow_anonymous(config.allow_anonymous);
     auth.configure_cloud(config.cloud_auth.clone());
     let (errors, errors_rx) = mpsc::unbounded_channel();
     let mut nodes = Vec::new();

@@ -139,12 +139,11 @@ async fn create_describe_bulk_upsert_and_stream_read_a_table() {
     let read =
         ydb::table::ReadTableRequest { session_id: sid.clone(), path: "/local/dir/t".into(), ..Default::default() };
     let mut stream = client.stream_read_table(read).await.unwrap().into_inner();
-    let first = stream.message().await.unwrap().unwrap();
-    assert_eq!(first.status, StatusCode::Success as i32);
-    assert!(first.snapshot.is_some() && first.result.is_none());
     let (mut parts, mut total) = (0, 0);
     while let Some(part) = stream.message().await.unwrap() {
+        // Each part as YDB sends it: status, snapshot and rows.
         assert_eq!(part.status, StatusCode::Success as i32);
+        assert!(part.snapshot.is_some());
         parts += 1;
         total += part.result.unwrap().result_set.unwrap().rows.len();
     }
@@ -355,4 +354,61 @@ async fn interactive_transactions_in_two_sessions_are_open_together_and_conflict
     assert_eq!(aborted.status, StatusCode::Aborted as i32);
     assert!(aborted.issues[0].message.starts_with("Transaction locks invalidated."), "{:?}", aborted.issues);
     running.stop().await.unwrap();
+}
+
+#[tokio::test]
+async fn requests_compressed_with_gzip_or_deflate_are_answered() {
+    use tonic::codec::CompressionEncoding;
+    let running = server(&[], Duration::from_secs(60)).await;
+    for encoding in [CompressionEncoding::Gzip, CompressionEncoding::Deflate] {
+        let mut scheme = SchemeServiceClient::connect(url(&running)).await.unwrap().send_compressed(encoding);
+        let list = ydb::scheme::ListDirectoryRequest { path: "/local".into(), ..Default::default() };
+        let answer = scheme.list_directory(list).await.unwrap().into_inner();
+        assert_eq!(status(answer.operation), StatusCode::Success as i32, "{encoding:?}");
+        let mut table = TableServiceClient::connect(url(&running)).await.unwrap().send_compressed(encoding);
+        assert!(!session(&mut table).await.is_empty());
+    }
+}
+
+#[tokio::test]
+async fn keep_in_cache_answers_one_id_per_text_that_runs_the_text_again() {
+    use ydb::table::{query, transaction_control, ExecuteDataQueryRequest, ExecuteQueryResult, Query};
+    let running = server(&[], Duration::from_secs(60)).await;
+    let mut client = TableServiceClient::connect(url(&running)).await.unwrap();
+    let sid = session(&mut client).await;
+    let run = |q: query::Query, keep: bool| ExecuteDataQueryRequest {
+        session_id: sid.clone(),
+        tx_control: Some(ydb::table::TransactionControl {
+            tx_selector: Some(transaction_control::TxSelector::BeginTx(Default::default())),
+            commit_tx: true,
+        }),
+        query: Some(Query { query: Some(q) }),
+        query_cache_policy: Some(ydb::table::QueryCachePolicy { keep_in_cache: keep }),
+        parameters: [(
+            "$x".to_string(),
+            ydb::TypedValue {
+                r#type: Some(plain(ydb::r#type::PrimitiveTypeId::Int32)),
+                value: Some(ydb::Value { value: Some(ydb::value::Value::Int32Value(5)), ..Default::default() }),
+            },
+        )]
+        .into(),
+        ..Default::default()
+    };
+    let text = "DECLARE $x AS Int32; SELECT $x + 1 AS v".to_string();
+    let mut ids = Vec::new();
+    for _ in 0..2 {
+        let answer = client.execute_data_query(run(query::Query::YqlText(text.clone()), true)).await.unwrap();
+        let answered: ExecuteQueryResult = result(answer.into_inner().operation, "Ydb.Table.ExecuteQueryResult");
+        let meta = answered.query_meta.unwrap();
+        assert!(meta.parameters_types.contains_key("$x"));
+        ids.push(meta.id);
+    }
+    assert_eq!(ids[0], ids[1]);
+    let by_id = client.execute_data_query(run(query::Query::Id(ids[0].clone()), false)).await.unwrap();
+    let by_id: ExecuteQueryResult = result(by_id.into_inner().operation, "Ydb.Table.ExecuteQueryResult");
+    assert!(by_id.query_meta.is_none());
+    assert_eq!(by_id.result_sets[0].rows.len(), 1);
+    let plain = client.execute_data_query(run(query::Query::YqlText(text), false)).await.unwrap();
+    let plain: ExecuteQueryResult = result(plain.into_inner().operation, "Ydb.Table.ExecuteQueryResult");
+    assert!(plain.query_meta.is_none());
 }

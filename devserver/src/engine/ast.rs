@@ -34,20 +34,25 @@ pub enum Stmt {
         name: String,
         if_exists: bool,
     },
+    /// `… RETURNING items` (on these three): a result set of the rows written (as they are after the
+    /// write) or deleted (as they were), projected by `items`.
     Write {
         mode: WriteMode,
         table: String,
         columns: Option<Vec<String>>,
         source: WriteSource,
+        returning: Option<Vec<SelectItem>>,
     },
     Update {
         table: String,
         set: Vec<(String, Expr)>,
         where_: Option<Expr>,
+        returning: Option<Vec<SelectItem>>,
     },
     Delete {
         table: String,
         where_: Option<Expr>,
+        returning: Option<Vec<SelectItem>>,
     },
     Select(Box<Select>),
     /// `$name = expr;` (a SELECT in parentheses is a subquery expression).
@@ -181,6 +186,20 @@ pub struct FromItem {
     pub alias: Option<String>,
 }
 
+/// A window function call.
+#[derive(Debug, Clone, PartialEq)]
+pub struct WindowCall {
+    pub name: String,
+    pub args: Vec<Expr>,
+    /// `COUNT(*)`.
+    pub star: bool,
+    pub partition_by: Vec<Expr>,
+    pub order_by: Vec<(Expr, bool)>,
+    /// `ROWS BETWEEN start AND end` as offsets from the current row (negative: preceding; `None`:
+    /// unbounded). Without one: the partition's start to the current row with ORDER BY, else all of it.
+    pub frame: Option<(Option<i64>, Option<i64>)>,
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum JoinKind {
     Inner,
@@ -282,8 +301,18 @@ pub enum Expr {
     },
     /// `(SELECT ...)` used as a value.
     Subquery(Box<Select>),
-    /// `AsList(...)`, `AsTuple(...)` are calls; `<| a: 1 |>` is not supported.
+    /// `(a, b)`; `AsList(...)`, `AsTuple(...)` are calls.
     Tuple(Vec<Expr>),
-    /// `AsStruct(expr AS name, ...)`.
+    /// `AsStruct(expr AS name, ...)` and `<|name: expr, ...|>`.
     Struct(Vec<(String, Expr)>),
+    /// `f(args) OVER (PARTITION BY … ORDER BY … [ROWS BETWEEN … AND …])`: a window function (`ROW_NUMBER`,
+    /// `RANK`, `DENSE_RANK`, `LAG`, `LEAD`, `FIRST_VALUE`, `LAST_VALUE` or an aggregate), only in a
+    /// SELECT's items and ORDER BY.
+    Window(Box<WindowCall>),
+    /// `($x, $y) -> (body)` or `($x) -> { RETURN body }`: only as the argument of a list function
+    /// (`ListMap`, `ListFilter`) or bound to a name that one takes.
+    Lambda {
+        params: Vec<String>,
+        body: Box<Expr>,
+    },
 }

@@ -35,8 +35,8 @@ pub struct Token {
 }
 
 const SYMBOLS: &[&str] = &[
-    "??", "<=", ">=", "<>", "!=", "==", "||", "(", ")", ",", ";", ".", "*", "+", "-", "/", "%", "=", "<", ">", "?",
-    ":", "[", "]", "{", "}", "&", "|", "^", "~",
+    "??", "<=", ">=", "<>", "!=", "==", "||", "->", "<|", "|>", "(", ")", ",", ";", ".", "*", "+", "-", "/", "%", "=",
+    "<", ">", "?", ":", "[", "]", "{", "}", "&", "|", "^", "~",
 ];
 
 /// Splits `src` into tokens; the last one is `Tok::Eof`.
@@ -152,6 +152,38 @@ pub fn tokenize(src: &str) -> Result<Vec<Token>, EngineError> {
                 }
             }
             push(&mut out, Tok::Quoted(s));
+            continue;
+        }
+        if c == '@' && at(i + 1) == Some('@') {
+            // `@@text@@`: a multi-line string taken as written, no escapes (YQL's raw string).
+            bump!();
+            bump!();
+            let mut bytes: Vec<u8> = Vec::new();
+            loop {
+                match at(i) {
+                    None => return Err(err_at(tl, tc, "Unterminated @@ string literal")),
+                    Some('@') if at(i + 1) == Some('@') => {
+                        bump!();
+                        bump!();
+                        break;
+                    }
+                    Some(c) => {
+                        let mut b = [0u8; 4];
+                        bytes.extend_from_slice(c.encode_utf8(&mut b).as_bytes());
+                        bump!();
+                    }
+                }
+            }
+            let mut suffix = String::new();
+            while let Some(c) = at(i) {
+                if c.is_ascii_alphabetic() && suffix.len() < 2 {
+                    suffix.push(c.to_ascii_lowercase());
+                    bump!();
+                } else {
+                    break;
+                }
+            }
+            push(&mut out, Tok::Str(bytes, suffix));
             continue;
         }
         if c == '\'' || c == '"' {
@@ -307,5 +339,11 @@ mod tests {
         assert_eq!(k[7], Tok::Float(2.5, "".into()));
         assert_eq!(k[9], Tok::Str(b"x".to_vec(), "u".into()));
         assert_eq!(k[10], Tok::Sym("<="));
+        // `@@…@@` strings are taken as written; `->`, `<|`, `|>` are one token each.
+        let raw: Vec<Tok> =
+            tokenize("@@a \"b\" 'c'\n@ d@@u ($x)->(<|a:$x|>)").unwrap().into_iter().map(|t| t.tok).collect();
+        assert_eq!(raw[0], Tok::Str(b"a \"b\" 'c'\n@ d".to_vec(), "u".into()));
+        assert_eq!((&raw[4], &raw[6], &raw[10]), (&Tok::Sym("->"), &Tok::Sym("<|"), &Tok::Sym("|>")));
+        assert!(tokenize("@@x").is_err());
     }
 }

@@ -14,7 +14,8 @@
 //!   `NOT_FOUND`; a commit whose locks another commit broke gives `ABORTED`.
 //! - Structured scheme operations (`scheme.rs`): [`Engine::create_table`], [`Engine::alter_table`],
 //!   [`Engine::drop_table`], [`Engine::describe_table`], [`Engine::copy_tables`], [`Engine::rename_tables`],
-//!   [`Engine::bulk_upsert`], [`Engine::read_table`], [`Engine::explain`], and the directory tree:
+//!   [`Engine::bulk_upsert`], [`Engine::read_table`], [`Engine::read_rows`], [`Engine::explain`], and the
+//!   directory tree:
 //!   [`Engine::make_directory`], [`Engine::remove_directory`], [`Engine::list_directory`],
 //!   [`Engine::describe_path`], [`Engine::modify_permissions`], [`Engine::set_owner`]. Paths are absolute
 //!   or relative to the database; missing paths are `SCHEME_ERROR`.
@@ -110,6 +111,8 @@ pub use tx::Engine;
 pub const SEVERITY_ERROR: u32 = 1;
 /// YDB's issue code KIKIMR_LOCKS_INVALIDATED.
 const ISSUE_LOCKS_INVALIDATED: u32 = 2001;
+/// YDB's issue code KIKIMR_CONSTRAINT_VIOLATION.
+const ISSUE_CONSTRAINT_VIOLATION: u32 = 2012;
 
 impl EngineError {
     /// An error with one issue.
@@ -140,6 +143,14 @@ impl EngineError {
     pub fn locks_invalidated_on(table: &str) -> EngineError {
         EngineError::new(StatusCode::Aborted, format!("Transaction locks invalidated. Table: `{table}`."))
             .with_code(ISSUE_LOCKS_INVALIDATED)
+    }
+    /// A write that would give two rows the same values of a unique index, as YDB reports it.
+    pub fn unique_index_conflict(table: &str, index: &str) -> EngineError {
+        EngineError::new(
+            StatusCode::PreconditionFailed,
+            format!("Conflict with existing key. Table: `{table}`, unique index: `{index}`."),
+        )
+        .with_code(ISSUE_CONSTRAINT_VIOLATION)
     }
     fn with_code(mut self, code: u32) -> EngineError {
         for issue in &mut self.issues {

@@ -41,6 +41,8 @@ pub struct Alteration {
     pub drop_columns: Vec<String>,
     pub add_indexes: Vec<IndexDef>,
     pub drop_indexes: Vec<String>,
+    /// (source, destination, replace the destination) index names.
+    pub rename_indexes: Vec<(String, String, bool)>,
 }
 
 /// What DescribeTable reports.
@@ -276,7 +278,42 @@ impl Engine {
             add_indexes: change.add_indexes.clone(),
             drop_indexes: change.drop_indexes.clone(),
         };
-        self.run_ddl(database, stmt)
+        let renames_only = change.add_columns.is_empty()
+            && change.drop_columns.is_empty()
+            && change.add_indexes.is_empty()
+            && change.drop_indexes.is_empty()
+            && !change.rename_indexes.is_empty();
+        if !renames_only {
+            self.run_ddl(database, stmt)?;
+        }
+        if change.rename_indexes.is_empty() {
+            return Ok(());
+        }
+        let path = normalize_path(database, path);
+        self.with_write(vec![Touch::Table(path.clone())], |conn| {
+            catalog::load(conn, &path)?.ok_or_else(|| path_not_found(&path))?;
+            let mut indexes = catalog::load_indexes(conn, &path)?;
+            for (source, destination, replace) in &change.rename_indexes {
+                if !indexes.iter().any(|i| &i.name == source) {
+                    return Err(scheme_error(format!("Index not found: {path}/{source}")));
+                }
+                if source == destination {
+                    continue;
+                }
+                if indexes.iter().any(|i| &i.name == destination) {
+                    if !replace {
+                        return Err(scheme_error(format!(
+                            "Index already exists: {path}/{destination} (set replace_destination to replace it)"
+                        )));
+                    }
+                    indexes.retain(|i| &i.name != destination);
+                }
+                for index in indexes.iter_mut().filter(|i| &i.name == source) {
+                    index.name = destination.clone();
+                }
+            }
+            catalog::set_indexes(conn, &path, &indexes)
+        })
     }
 
     fn run_ddl(&self, database: &str, stmt: Stmt) -> R<()> {
@@ -309,15 +346,22 @@ impl Engine {
         })
     }
 
-    /// CopyTables: every (source, destination, omit indexes) in one transaction; destinations must not exist.
+    /// CopyTables: every (source, destination, omit indexes) in one transaction; a destination that is already
+    /// a table is accepted and left as it is (YDB does not fail on an existing one unless asked to).
     pub fn copy_tables(&self, database: &str, items: &[(String, String, bool)]) -> R<()> {
         let touched = items.iter().map(|(_, dst, _)| Touch::Table(normalize_path(database, dst))).collect();
         self.with_write(touched, |conn| {
             for (src, dst, omit_indexes) in items {
                 let (src, dst) = (normalize_path(database, src), normalize_path(database, dst));
                 let meta = catalog::load(conn, &src)?.ok_or_else(|| path_not_found(&src))?;
-                if kind_of(conn, database, &dst)?.is_some() {
-                    return Err(EngineError::new(StatusCode::AlreadyExists, format!("Path already exists: {dst}")));
+                match kind_of(conn, database, &dst)? {
+                    // YDB's CopyTable accepts an existing table at the destination (the request does not
+                    // ask to fail on one): it succeeds and leaves that table as it is.
+                    Some(EntryKind::Table) => continue,
+                    Some(_) => {
+                        return Err(EngineError::new(StatusCode::AlreadyExists, format!("Path already exists: {dst}")))
+                    }
+                    None => {}
                 }
                 for p in exec::parent_dirs(database, &dst) {
                     catalog::add_dir(conn, &p)?;
@@ -403,6 +447,7 @@ impl Engine {
             table: normalize_path(database, path),
             columns: Some(members.iter().map(|(n, _)| n.clone()).collect()),
             source: WriteSource::Values(out),
+            returning: None,
         };
         self.run_implicit(database, &[stmt], exec::Params::default(), true).map(|_| ()).map_err(|mut e| {
             if e.status == StatusCode::GenericError {
@@ -410,6 +455,129 @@ impl Engine {
             }
             e
         })
+    }
+
+    /// ReadRows: the rows with these keys (a `List<Struct<…>>` naming the primary key's columns, or a
+    /// prefix of them), as one result set of `columns` (all when empty), in key order, each row once;
+    /// keys with no row are left out. One consistent snapshot, no transaction.
+    pub fn read_rows(
+        &self,
+        database: &str,
+        path: &str,
+        keys: &ydb::TypedValue,
+        columns: &[String],
+    ) -> R<ydb::ResultSet> {
+        let bad = |what: &str| EngineError::bad_request(format!("ReadRows: {what}"));
+        let ty = keys.r#type.as_ref().and_then(Type::from_proto).ok_or_else(|| bad("unsupported type of keys"))?;
+        let Type::List(item) = &ty else { return Err(bad("keys must be a List<Struct<...>>")) };
+        let Type::Struct(members) = item.as_ref() else { return Err(bad("keys must be a List<Struct<...>>")) };
+        let default_value = ydb::Value::default();
+        let Value::List(list) = values::from_proto(&ty, keys.value.as_ref().unwrap_or(&default_value))
+            .map_err(|e| bad(&format!("bad keys value: {e}")))?
+        else {
+            return Err(bad("keys must be a List<Struct<...>>"));
+        };
+        let path = normalize_path(database, path);
+        let meta = self.with_read(|conn| catalog::load(conn, &path))?.ok_or_else(|| path_not_found(&path))?;
+        let key_names: Vec<&str> =
+            meta.key.iter().filter_map(|k| meta.columns.get(*k)).map(|c| c.name.as_str()).collect();
+        let named = members.iter().map(|(n, _)| n.as_str());
+        if members.is_empty() || !named.clone().all(|n| key_names.contains(&n)) {
+            return Err(bad(&format!("the keys' members must be key columns of {path} ({})", key_names.join(", "))));
+        }
+        if key_names.iter().take(members.len()).any(|k| !named.clone().any(|n| n == *k)) {
+            return Err(bad("the keys must name the primary key's columns, or a prefix of them"));
+        }
+        for c in columns {
+            if meta.column_index(c).is_none() {
+                return Err(scheme_error(format!("Unknown column: {c}")));
+            }
+        }
+        let items = if columns.is_empty() {
+            vec![super::ast::SelectItem::Star]
+        } else {
+            columns
+                .iter()
+                .map(|c| super::ast::SelectItem::Expr {
+                    expr: Expr::Column { qual: None, name: c.clone() },
+                    alias: None,
+                })
+                .collect()
+        };
+        // One point read per distinct key, in key order, through the executor (which converts the keys'
+        // values to the columns' types and reads by key).
+        let mut distinct: Vec<Vec<Value>> = Vec::with_capacity(list.len());
+        for key in list {
+            let Value::List(parts) = key else { return Err(bad("keys must be a List<Struct<...>>")) };
+            distinct.push(parts);
+        }
+        // The members' positions in key order, to sort the keys as the table does.
+        let order: Vec<usize> =
+            key_names.iter().take(members.len()).filter_map(|k| members.iter().position(|(n, _)| n == k)).collect();
+        distinct.sort_by(|a, b| {
+            order
+                .iter()
+                .map(|i| match (a.get(*i), b.get(*i)) {
+                    (Some(x), Some(y)) => total_cmp(x, y),
+                    _ => Ordering::Equal,
+                })
+                .find(|o| *o != Ordering::Equal)
+                .unwrap_or(Ordering::Equal)
+        });
+        distinct.dedup();
+        let stmts: Vec<Stmt> = distinct
+            .into_iter()
+            .map(|parts| {
+                let conds = members.iter().zip(parts).map(|((name, t), v)| {
+                    Expr::Binary(
+                        super::ast::BinOp::Eq,
+                        Box::new(Expr::Column { qual: None, name: name.clone() }),
+                        Box::new(Expr::Lit(t.clone(), v)),
+                    )
+                });
+                let where_ = conds.reduce(|a, b| Expr::Binary(super::ast::BinOp::And, Box::new(a), Box::new(b)));
+                Stmt::Select(Box::new(super::ast::Select {
+                    distinct: false,
+                    items: items.clone(),
+                    from: Some(super::ast::From {
+                        first: super::ast::FromItem {
+                            source: super::ast::FromSource::Table(path.clone()),
+                            alias: None,
+                        },
+                        joins: Vec::new(),
+                    }),
+                    where_,
+                    group_by: Vec::new(),
+                    having: None,
+                    order_by: Vec::new(),
+                    limit: None,
+                    offset: None,
+                    union_all: None,
+                }))
+            })
+            .collect();
+        if stmts.is_empty() {
+            let picked: Vec<&super::catalog::ColumnMeta> = if columns.is_empty() {
+                meta.columns.iter().collect()
+            } else {
+                columns.iter().filter_map(|c| meta.columns.get(meta.column_index(c)?)).collect()
+            };
+            let columns =
+                picked.iter().map(|c| ydb::Column { name: c.name.clone(), r#type: Some(c.result_type().to_proto()) });
+            return Ok(ydb::ResultSet { columns: columns.collect(), ..Default::default() });
+        }
+        let sets = self.run_implicit(database, &stmts, exec::Params::default(), false).map_err(|mut e| {
+            if e.status == StatusCode::GenericError {
+                e.status = StatusCode::BadRequest;
+            }
+            e
+        })?;
+        let mut sets = sets.result_sets.into_iter();
+        let mut out = sets.next().unwrap_or_default();
+        for set in sets {
+            out.rows.extend(set.rows);
+        }
+        Ok(out)
     }
 
     /// ReadTable: rows in key order within the key range, projected, limited; one consistent snapshot.
@@ -470,41 +638,26 @@ impl Engine {
         })
     }
 
-    /// A plan for ExplainDataQuery: the query's statements and the tables they touch, as YDB-like JSON.
+    /// A plan for ExplainDataQuery and the query service's EXPLAIN (and its FULL/PROFILE statistics): the
+    /// query's statements and how each reads its tables, in YDB's plan JSON (`meta` version 0.2, `tables`
+    /// with their reads and writes, and `Plan` as a tree of nodes whose `Operators` name the read:
+    /// `TablePointLookup` when the filter fixes the whole primary key, `TableRangeScan` when it fixes a key
+    /// prefix or lists values of the first key column, `TableFullScan` otherwise), and an AST naming the same.
     pub fn explain(&self, database: &str, yql: &str) -> R<(String, String)> {
         let stmts = super::parser::parse(yql)?;
-        let mut ops = Vec::new();
-        for s in &stmts {
-            let (name, table) = match s {
-                Stmt::Select(sel) => {
-                    for t in read_tables(sel) {
-                        ops.push(format!(
-                            "{{\"Node Type\":\"TableFullScan\",\"Table\":{}}}",
-                            json_string(&normalize_path(database, &t))
-                        ));
-                    }
-                    ("Select", None)
+        self.with_read(|conn| {
+            let mut plan = PlanBuilder::default();
+            for s in &stmts {
+                match s {
+                    Stmt::Select(sel) => plan.select(conn, database, sel, 0)?,
+                    Stmt::Write { mode, table, .. } => plan.write(database, table, mode.name()),
+                    Stmt::Update { table, .. } => plan.write(database, table, "Update"),
+                    Stmt::Delete { table, .. } => plan.write(database, table, "Delete"),
+                    _ => {}
                 }
-                Stmt::Write { mode, table, .. } => (mode.name(), Some(table)),
-                Stmt::Update { table, .. } => ("Update", Some(table)),
-                Stmt::Delete { table, .. } => ("Delete", Some(table)),
-                Stmt::CreateTable { name, .. } => ("CreateTable", Some(name)),
-                Stmt::AlterTable { name, .. } => ("AlterTable", Some(name)),
-                Stmt::DropTable { name, .. } => ("DropTable", Some(name)),
-                _ => continue,
-            };
-            let table = table.map(|t| normalize_path(database, t));
-            ops.push(match table {
-                Some(t) => format!("{{\"Node Type\":\"{name}\",\"Table\":{}}}", json_string(&t)),
-                None => format!("{{\"Node Type\":\"{name}\"}}"),
-            });
-        }
-        let plan = format!(
-            "{{\"meta\":{{\"version\":\"0.2\",\"type\":\"query\"}},\"Plan\":{{\"Node Type\":\"Query\",\"Plans\":[{}]}}}}",
-            ops.join(",")
-        );
-        let ast = format!("(\n(let plan '({}))\n)\n", ops.len());
-        Ok((ast, plan))
+            }
+            Ok(plan.finish())
+        })
     }
 
     /// Records who owns a path (the user who created it); DescribePath reports it.
@@ -617,23 +770,122 @@ impl Engine {
 }
 
 /// Tables a SELECT reads directly (its FROM and JOINs, and those of UNION ALL parts).
-fn read_tables(sel: &super::ast::Select) -> Vec<String> {
-    use super::ast::FromSource;
-    let mut out = Vec::new();
-    let mut next = Some(sel);
-    while let Some(s) = next {
-        if let Some(from) = &s.from {
-            for item in std::iter::once(&from.first).chain(from.joins.iter().map(|(_, item, _)| item)) {
-                match &item.source {
-                    FromSource::Table(t) => out.push(t.clone()),
-                    FromSource::Subquery(inner) => out.extend(read_tables(inner)),
-                    _ => {}
+/// What [`Engine::explain`] collects: one plan node per read or write, and the tables with theirs.
+#[derive(Default)]
+struct PlanBuilder {
+    nodes: Vec<String>,
+    tables: BTreeMap<String, Vec<String>>,
+}
+
+impl PlanBuilder {
+    /// The reads of a SELECT, its subqueries (at most [`super::MAX_DEPTH`] deep, as the parser allows) and
+    /// its `UNION ALL` continuations.
+    fn select(&mut self, conn: &Connection, database: &str, sel: &super::ast::Select, depth: u32) -> R<()> {
+        use super::ast::FromSource;
+        if depth > super::MAX_DEPTH {
+            return Err(EngineError::generic("The query is nested too deeply"));
+        }
+        let mut next = Some(sel);
+        while let Some(s) = next {
+            if let Some(from) = &s.from {
+                for item in std::iter::once(&from.first).chain(from.joins.iter().map(|(_, item, _)| item)) {
+                    match &item.source {
+                        FromSource::Table(t) => {
+                            let path = normalize_path(database, t);
+                            let meta = catalog::load(conn, &path)?;
+                            let read = read_kind(meta.as_ref(), item.alias.as_deref(), t, s.where_.as_ref());
+                            self.read(&path, meta.as_ref(), read);
+                        }
+                        FromSource::Subquery(inner) => self.select(conn, database, inner, depth + 1)?,
+                        _ => {}
+                    }
                 }
             }
+            next = s.union_all.as_deref();
         }
-        next = s.union_all.as_deref();
+        Ok(())
     }
-    out
+
+    fn read(&mut self, path: &str, meta: Option<&TableMeta>, (operator, kind): (&str, &str)) {
+        let columns: Vec<String> =
+            meta.map(|m| m.columns.iter().map(|c| json_string(&c.name)).collect()).unwrap_or_default();
+        let name = path.rsplit('/').next().unwrap_or(path);
+        self.nodes.push(format!(
+            "{{\"Node Type\":\"{operator}\",\"PlanNodeType\":\"Connection\",\"Operators\":[{{\"Name\":\"{operator}\",\
+             \"Table\":{},\"ReadColumns\":[{}]}}],\"Tables\":[{}]}}",
+            json_string(name),
+            columns.join(","),
+            json_string(name)
+        ));
+        self.tables
+            .entry(path.to_string())
+            .or_default()
+            .push(format!("{{\"type\":\"{kind}\",\"columns\":[{}]}}", columns.join(",")));
+    }
+
+    fn write(&mut self, database: &str, table: &str, operation: &str) {
+        let path = normalize_path(database, table);
+        let name = path.rsplit('/').next().unwrap_or(&path).to_string();
+        self.nodes.push(format!(
+            "{{\"Node Type\":\"{operation}\",\"Operators\":[{{\"Name\":\"{operation}\",\"Table\":{}}}],\
+             \"Tables\":[{}]}}",
+            json_string(&name),
+            json_string(&name)
+        ));
+        let kind = if operation == "Delete" { "MultiErase" } else { "MultiUpsert" };
+        self.tables.entry(path).or_default().push(format!("{{\"type\":\"{kind}\"}}"));
+    }
+
+    /// The AST and the plan JSON.
+    fn finish(self) -> (String, String) {
+        let tables: Vec<String> = self
+            .tables
+            .iter()
+            .map(|(name, ops)| {
+                let (writes, reads): (Vec<&String>, Vec<&String>) = ops.iter().partition(|o| o.contains("Multi"));
+                let join = |v: Vec<&String>| v.iter().map(|s| s.as_str()).collect::<Vec<_>>().join(",");
+                format!("{{\"name\":{},\"reads\":[{}],\"writes\":[{}]}}", json_string(name), join(reads), join(writes))
+            })
+            .collect();
+        let plan = format!(
+            "{{\"meta\":{{\"version\":\"0.2\",\"type\":\"query\"}},\"tables\":[{}],\"Plan\":{{\"Node Type\":\"Query\",\
+             \"PlanNodeType\":\"Query\",\"Plans\":[{{\"Node Type\":\"ResultSet\",\"PlanNodeType\":\"ResultSet\",\
+             \"Plans\":[{}]}}]}}}}",
+            tables.join(","),
+            self.nodes.join(",")
+        );
+        let mut ast = String::from("(\n");
+        for (i, (name, _)) in self.tables.iter().enumerate() {
+            ast.push_str(&format!("(let ${} (KqpTable {} '\"\" '\"\"))\n", i + 1, json_string(name)));
+        }
+        ast.push_str(&format!("(return (KqpPhysicalQuery '({})))\n)\n", self.nodes.len()));
+        (ast, plan)
+    }
+}
+
+/// How a SELECT reads one table: the plan operator and the read type of the plan's `tables` section.
+fn read_kind(
+    meta: Option<&TableMeta>,
+    alias: Option<&str>,
+    table: &str,
+    where_: Option<&Expr>,
+) -> (&'static str, &'static str) {
+    let full_scan = ("TableFullScan", "FullScan");
+    let (Some(meta), Some(where_)) = (meta, where_) else { return full_scan };
+    let ours = |qual: &Option<String>| match qual {
+        None => true,
+        Some(q) => Some(q.as_str()) == alias || table.rsplit('/').next() == Some(q.as_str()),
+    };
+    let key_names: Vec<&str> = meta.key.iter().filter_map(|k| meta.columns.get(*k)).map(|c| c.name.as_str()).collect();
+    let eqs = exec::key_equalities(where_);
+    let fixed = key_names.iter().take_while(|k| eqs.iter().any(|(q, n)| ours(q) && n.as_str() == **k)).count();
+    if fixed > 0 && fixed == key_names.len() {
+        ("TablePointLookup", "Lookup")
+    } else if fixed > 0 || key_names.first().is_some_and(|k| exec::restricts_key(where_, &|q, n| ours(q) && n == *k)) {
+        ("TableRangeScan", "Scan")
+    } else {
+        full_scan
+    }
 }
 
 /// A JSON string literal.

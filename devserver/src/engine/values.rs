@@ -117,8 +117,12 @@ pub fn from_proto(ty: &Type, v: &ydb::Value) -> Result<Value, String> {
                 .iter()
                 .map(|pair| {
                     let key = pair.key.as_ref().ok_or_else(bad)?;
-                    let pay = pair.payload.as_ref().ok_or_else(bad)?;
-                    Ok((from_proto(k, key)?, from_proto(p, pay)?))
+                    // A Set's pairs may leave out their Void payload (the Python SDK does).
+                    let pay = match &pair.payload {
+                        Some(pay) => from_proto(p, pay)?,
+                        None => from_proto(p, &ydb::Value::default())?,
+                    };
+                    Ok((from_proto(k, key)?, pay))
                 })
                 .collect::<Result<_, String>>()?,
         )),
@@ -161,10 +165,19 @@ fn prim_from_proto(p: Prim, v: &ydb::Value) -> Option<Value> {
         (Prim::Double, PV::DoubleValue(f)) => Value::Float(*f),
         (Prim::String | Prim::Yson, PV::BytesValue(b)) => Value::Bytes(b.clone()),
         (Prim::String | Prim::Yson, PV::TextValue(t)) => Value::Bytes(t.as_bytes().to_vec()),
-        (Prim::Utf8 | Prim::Json | Prim::JsonDocument, PV::TextValue(t)) => Value::Text(t.clone()),
+        (Prim::Utf8 | Prim::Json, PV::TextValue(t)) => Value::Text(t.clone()),
+        (Prim::JsonDocument, PV::TextValue(t)) => Value::Text(normalize_json_document(t)?),
         (Prim::Uuid, PV::Low128(lo)) => Value::Uuid(u128::from(v.high_128) << 64 | u128::from(*lo)),
         _ => return None,
     })
+}
+
+/// A JsonDocument as YDB hands it back: YDB keeps a JsonDocument in its binary form, so the text it
+/// returns is the canonical one (no insignificant whitespace, object keys in sorted order, as the binary
+/// form keeps them). `None` when the text is not JSON.
+pub fn normalize_json_document(text: &str) -> Option<String> {
+    let parsed: serde_json::Value = serde_json::from_str(text).ok()?;
+    serde_json::to_string(&parsed).ok()
 }
 
 /// Checks the text of a Tz type (`<date or time>,<zone name>`) or a DyNumber (a decimal number in

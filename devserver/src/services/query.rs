@@ -205,6 +205,16 @@ async fn run_query(
         Some(execute_query_request::Query::QueryContent(content)) => content.text,
         None => return Err(EngineError::new(StatusCode::BadRequest, "Empty query text")),
     };
+    if req.result_set_format == ydb::result_set::Format::Arrow as i32 {
+        // Answering rows in the value format instead would hand the client something it did not ask for.
+        if implicit {
+            end_sessions(state, [busy.session().clone()]).await;
+        }
+        return Err(EngineError::new(
+            StatusCode::Unsupported,
+            "ydb-devserver does not produce Arrow result sets: ask for FORMAT_VALUE (the default)",
+        ));
+    }
     let control = req.tx_control.unwrap_or_default();
     let tx = match control.tx_selector {
         Some(transaction_control::TxSelector::TxId(id)) => TxSelector::Existing(id),
@@ -212,15 +222,44 @@ async fn run_query(
         None => TxSelector::None,
     };
     let started = std::time::Instant::now();
-    let outcome = execute_in_session(state, busy.session(), database, yql, req.parameters, tx, control.commit_tx).await;
+    if req.exec_mode == ExecMode::Explain as i32 {
+        // EXPLAIN plans the query without running it: no result sets, the plan and AST in the statistics.
+        let engine = state.engine.clone();
+        let planned = blocking(move || engine.explain(&database, &yql)).await;
+        if implicit {
+            end_sessions(state, [busy.session().clone()]).await;
+        }
+        let (query_ast, query_plan) = planned?;
+        let exec_stats = ydb::table_stats::QueryStats { query_plan, query_ast, ..query_stats(started.elapsed(), 0) };
+        let msg = ExecuteQueryResponsePart {
+            status: StatusCode::Success as i32,
+            exec_stats: Some(exec_stats),
+            ..Default::default()
+        };
+        let _ = sender.send(Ok(msg)).await;
+        drop(busy);
+        return Ok(());
+    }
+    // FULL and PROFILE statistics carry the plan too, as YDB's do.
+    let plan_text = wants_plan(req.stats_mode).then(|| yql.clone());
+    let outcome =
+        execute_in_session(state, busy.session(), database.clone(), yql, req.parameters, tx, control.commit_tx).await;
     if implicit {
         // Nothing outlives an implicit session: a transaction a failed query left open is rolled back.
         end_sessions(state, [busy.session().clone()]).await;
     }
     let outcome = outcome?;
+    let plan = match plan_text {
+        Some(yql) => {
+            let engine = state.engine.clone();
+            Some(blocking(move || engine.explain(&database, &yql)).await?)
+        }
+        None => None,
+    };
     let stats = wants_stats(req.stats_mode).then(|| {
         let rows: u64 = outcome.result_sets.iter().map(|s| s.rows.len() as u64).sum();
-        query_stats(started.elapsed(), rows)
+        let (query_ast, query_plan) = plan.unwrap_or_default();
+        ydb::table_stats::QueryStats { query_plan, query_ast, ..query_stats(started.elapsed(), rows) }
     });
     let limit = match usize::try_from(req.response_part_limit_bytes) {
         Ok(n) if n > 0 => n.min(PART_BYTES),
@@ -280,9 +319,14 @@ fn wants_stats(mode: i32) -> bool {
     matches!(StatsMode::try_from(mode), Ok(StatsMode::Basic | StatsMode::Full | StatsMode::Profile))
 }
 
+/// Whether the statistics asked for carry the query's plan (FULL and PROFILE).
+fn wants_plan(mode: i32) -> bool {
+    matches!(StatsMode::try_from(mode), Ok(StatsMode::Full | StatsMode::Profile))
+}
+
 /// Statistics of one query: its wall time (the dev server does not measure CPU apart from it) and the rows
 /// it returned, as one phase.
-fn query_stats(elapsed: std::time::Duration, rows_returned: u64) -> ydb::table_stats::QueryStats {
+pub(super) fn query_stats(elapsed: std::time::Duration, rows_returned: u64) -> ydb::table_stats::QueryStats {
     let us = u64::try_from(elapsed.as_micros()).unwrap_or(u64::MAX);
     ydb::table_stats::QueryStats {
         query_phases: vec![ydb::table_stats::QueryPhaseStats {

@@ -2,9 +2,10 @@
 //!
 //! Every answer is an `Operation`; results travel packed in `google.protobuf.Any` under YDB's type names,
 //! failures as the operation's status and issues (the gRPC status stays OK, as with YDB). StreamReadTable
-//! is the exception: a server stream whose parts carry status and issues themselves. Scheme RPCs
-//! (CreateTable, AlterTable, DescribeTable, ...) run in a session like queries do and hand structured
-//! requests to the engine's scheme operations; BulkUpsert needs no session.
+//! and StreamExecuteScanQuery are the exceptions: server streams whose parts carry status and issues
+//! themselves; ReadRows answers status, issues and rows directly. Scheme RPCs (CreateTable, AlterTable,
+//! DescribeTable, ...) run in a session like queries do and hand structured requests to the engine's scheme
+//! operations; BulkUpsert, ReadRows and scan queries need no session.
 
 use std::collections::HashMap;
 use std::pin::Pin;
@@ -27,8 +28,9 @@ use crate::state::{database_of, State};
 
 pub struct Table {
     pub state: State,
-    /// Texts of prepared queries by id (PrepareDataQuery).
-    prepared: Mutex<HashMap<String, String>>,
+    /// Prepared queries by id (PrepareDataQuery, ExecuteDataQuery with `keep_in_cache`): the text and its
+    /// parameters' types.
+    prepared: Mutex<HashMap<String, (String, ParameterTypes)>>,
 }
 
 impl Table {
@@ -42,13 +44,28 @@ impl Table {
         req: ExecuteDataQueryRequest,
     ) -> Result<ExecuteQueryResult, EngineError> {
         let busy = self.state.sessions.occupy(&req.session_id, Kind::Table)?;
+        let keep_in_cache = req.query_cache_policy.is_some_and(|p| p.keep_in_cache);
+        let mut query_meta = None;
         let yql = match req.query.and_then(|q| q.query) {
+            Some(query::Query::YqlText(text)) if keep_in_cache => {
+                // Kept as PrepareDataQuery keeps it: the id in `query_meta` runs it again without its text.
+                // A text seen before is not parsed again here.
+                query_meta = match self.find_prepared(&text) {
+                    Some((id, parameters_types)) => Some(QueryMeta { id, parameters_types }),
+                    None => {
+                        let parameters_types = self.state.engine.prepare(&text)?;
+                        let id = self.keep_prepared(&text, &parameters_types);
+                        id.map(|id| QueryMeta { id, parameters_types })
+                    }
+                };
+                text
+            }
             Some(query::Query::YqlText(text)) => text,
             Some(query::Query::Id(id)) => self
                 .prepared
                 .lock()
                 .get(&id)
-                .cloned()
+                .map(|(text, _)| text.clone())
                 .ok_or_else(|| EngineError::new(StatusCode::NotFound, format!("Query not found: {id}")))?,
             None => return Err(EngineError::new(StatusCode::BadRequest, "Empty query text")),
         };
@@ -66,9 +83,42 @@ impl Table {
         Ok(ExecuteQueryResult {
             result_sets: outcome.result_sets.into_iter().map(|set| cap_rows(set, DATA_QUERY_ROW_LIMIT)).collect(),
             tx_meta: Some(TransactionMeta { id: outcome.tx_id.unwrap_or_default() }),
-            query_meta: None,
+            query_meta,
             query_stats: None,
         })
+    }
+
+    /// The id of a prepared query: one per distinct text (so preparing a text again reuses its id and the
+    /// table stays bounded by the texts an application uses), at most [`MAX_PREPARED`] texts; `None` past
+    /// that bound.
+    fn keep_prepared(&self, text: &str, parameters_types: &ParameterTypes) -> Option<String> {
+        let mut prepared = self.prepared.lock();
+        // Linear probing on the rare hash collision.
+        for id in prepared_ids(text) {
+            match prepared.get(&id) {
+                Some((kept, _)) if kept == text => return Some(id),
+                Some(_) => continue,
+                None if prepared.len() >= MAX_PREPARED => return None,
+                None => {
+                    prepared.insert(id.clone(), (text.to_string(), parameters_types.clone()));
+                    return Some(id);
+                }
+            }
+        }
+        None
+    }
+
+    /// A text kept before: its id and parameters' types.
+    fn find_prepared(&self, text: &str) -> Option<(String, ParameterTypes)> {
+        let prepared = self.prepared.lock();
+        for id in prepared_ids(text) {
+            match prepared.get(&id) {
+                Some((kept, types)) if kept == text => return Some((id, types.clone())),
+                Some(_) => continue,
+                None => return None,
+            }
+        }
+        None
     }
 
     /// Deletes a session and rolls back what it left open.
@@ -91,6 +141,7 @@ fn answer(result: Result<Operation, EngineError>) -> Option<Operation> {
 }
 
 type ReadTableStream = Pin<Box<dyn Stream<Item = Result<ReadTableResponse, Status>> + Send>>;
+type ScanQueryStream = Pin<Box<dyn Stream<Item = Result<ExecuteScanQueryPartialResponse, Status>> + Send>>;
 
 #[tonic::async_trait]
 impl TableService for Table {
@@ -156,9 +207,11 @@ impl TableService for Table {
     async fn alter_table(&self, r: Request<AlterTableRequest>) -> Result<Response<AlterTableResponse>, Status> {
         let database = database_of(&r);
         let req = r.into_inner();
-        if !req.alter_columns.is_empty() || req.ttl_action.is_some() || !req.rename_indexes.is_empty() {
-            let e =
-                EngineError::new(StatusCode::Unsupported, "ydb-devserver alters columns and indexes only (add/drop)");
+        if !req.alter_columns.is_empty() || req.ttl_action.is_some() {
+            let e = EngineError::new(
+                StatusCode::Unsupported,
+                "ydb-devserver alters columns and indexes only (add/drop columns, add/drop/rename indexes)",
+            );
             return Ok(Response::new(AlterTableResponse { operation: answer(Err(e)) }));
         }
         let change = engine::Alteration {
@@ -166,6 +219,11 @@ impl TableService for Table {
             drop_columns: req.drop_columns,
             add_indexes: req.add_indexes.iter().map(index_def).collect(),
             drop_indexes: req.drop_indexes,
+            rename_indexes: req
+                .rename_indexes
+                .into_iter()
+                .map(|r| (r.source_name, r.destination_name, r.replace_destination))
+                .collect(),
         };
         let path = req.path;
         let result = self
@@ -250,10 +308,11 @@ impl TableService for Table {
         let req = r.into_inner();
         let text = req.yql_text.clone();
         let result =
-            self.in_session(&req.session_id, move |engine| engine.prepare(&text)).await.map(|parameters_types| {
-                let query_id = uuid::Uuid::new_v4().simple().to_string();
-                self.prepared.lock().insert(query_id.clone(), req.yql_text);
-                operation_ok("Ydb.Table.PrepareQueryResult", &PrepareQueryResult { query_id, parameters_types })
+            self.in_session(&req.session_id, move |engine| engine.prepare(&text)).await.and_then(|parameters_types| {
+                let query_id = self.keep_prepared(&req.yql_text, &parameters_types).ok_or_else(|| {
+                    EngineError::new(StatusCode::Overloaded, "Too many prepared queries in the dev server")
+                })?;
+                Ok(operation_ok("Ydb.Table.PrepareQueryResult", &PrepareQueryResult { query_id, parameters_types }))
             });
         Ok(Response::new(PrepareDataQueryResponse { operation: answer(result) }))
     }
@@ -343,6 +402,36 @@ impl TableService for Table {
         Ok(Response::new(Box::pin(futures_util::stream::iter(parts.into_iter().map(Ok)))))
     }
 
+    async fn read_rows(&self, r: Request<ReadRowsRequest>) -> Result<Response<ReadRowsResponse>, Status> {
+        // Sessionless in YDB too: the rows are read outside any transaction, from one snapshot.
+        let database = database_of(&r);
+        let req = r.into_inner();
+        let engine = self.state.engine.clone();
+        let keys = req.keys.unwrap_or_default();
+        let read = blocking(move || engine.read_rows(&database, &req.path, &keys, &req.columns)).await;
+        Ok(Response::new(match read {
+            Ok(set) => {
+                ReadRowsResponse { status: StatusCode::Success as i32, issues: Vec::new(), result_set: Some(set) }
+            }
+            Err(e) => ReadRowsResponse { status: e.status as i32, issues: e.issues, result_set: None },
+        }))
+    }
+
+    type StreamExecuteScanQueryStream = ScanQueryStream;
+
+    async fn stream_execute_scan_query(
+        &self,
+        r: Request<ExecuteScanQueryRequest>,
+    ) -> Result<Response<ScanQueryStream>, Status> {
+        let database = database_of(&r);
+        let req = r.into_inner();
+        let parts = match scan_query(&self.state, database, req).await {
+            Ok(parts) => parts,
+            Err(e) => vec![ExecuteScanQueryPartialResponse { status: e.status as i32, issues: e.issues, result: None }],
+        };
+        Ok(Response::new(Box::pin(futures_util::stream::iter(parts.into_iter().map(Ok)))))
+    }
+
     async fn bulk_upsert(&self, r: Request<BulkUpsertRequest>) -> Result<Response<BulkUpsertResponse>, Status> {
         let database = database_of(&r);
         let req = r.into_inner();
@@ -362,6 +451,84 @@ impl TableService for Table {
         Ok(Response::new(BulkUpsertResponse { operation: answer(result) }))
     }
 }
+
+/// A prepared query's parameters and their types, by name with the `$`.
+type ParameterTypes = HashMap<String, crate::proto::ydb::Type>;
+
+/// The ids a prepared text may get: its hash, then a few probes past it for the rare collision.
+fn prepared_ids(text: &str) -> impl Iterator<Item = String> {
+    use std::hash::{Hash, Hasher};
+    let mut hasher = std::collections::hash_map::DefaultHasher::new();
+    text.hash(&mut hasher);
+    let hash = hasher.finish();
+    (0..8u64).map(move |probe| format!("{hash:016x}{probe:x}"))
+}
+
+/// A scan query (the table service's streamed, read-only queries): one snapshot, at most one result set,
+/// cut into parts of at most 1 MB; statistics (with the plan for FULL and PROFILE) in a last part; in
+/// EXPLAIN mode only the plan.
+async fn scan_query(
+    state: &State,
+    database: String,
+    req: ExecuteScanQueryRequest,
+) -> Result<Vec<ExecuteScanQueryPartialResponse>, EngineError> {
+    use query_stats_collection::Mode as Stats;
+    let yql = match req.query.and_then(|q| q.query) {
+        Some(query::Query::YqlText(text)) => text,
+        Some(query::Query::Id(_)) => {
+            return Err(EngineError::new(StatusCode::BadRequest, "Scan queries take query text, not a prepared id"))
+        }
+        None => return Err(EngineError::new(StatusCode::BadRequest, "Empty query text")),
+    };
+    let part = |result: ExecuteScanQueryPartialResult| ExecuteScanQueryPartialResponse {
+        status: StatusCode::Success as i32,
+        issues: Vec::new(),
+        result: Some(result),
+    };
+    let started = std::time::Instant::now();
+    let engine = state.engine.clone();
+    let text = yql.clone();
+    let db = database.clone();
+    let planned = move || engine.explain(&db, &text);
+    if req.mode == execute_scan_query_request::Mode::Explain as i32 {
+        let (query_ast, query_plan) = blocking(planned).await?;
+        let query_stats = QueryStatsOf { query_ast, query_plan, ..super::query::query_stats(started.elapsed(), 0) };
+        return Ok(vec![part(ExecuteScanQueryPartialResult { query_stats: Some(query_stats), ..Default::default() })]);
+    }
+    let engine = state.engine.clone();
+    let params = req.parameters;
+    let outcome = blocking(move || {
+        engine.execute(engine::ExecuteRequest {
+            database: &database,
+            yql: &yql,
+            params: &params,
+            tx: TxSelector::Begin(engine::TxMode::SnapshotReadOnly),
+            commit: true,
+        })
+    })
+    .await?;
+    if outcome.result_sets.len() > 1 {
+        return Err(EngineError::new(StatusCode::GenericError, "Scan query should have a single result set"));
+    }
+    let rows: u64 = outcome.result_sets.iter().map(|s| s.rows.len() as u64).sum();
+    let mut parts: Vec<ExecuteScanQueryPartialResponse> = outcome
+        .result_sets
+        .into_iter()
+        .flat_map(|set| split_result_set(set, READ_PART_BYTES))
+        .map(|set| part(ExecuteScanQueryPartialResult { result_set: Some(set), ..Default::default() }))
+        .collect();
+    let stats = Stats::try_from(req.collect_stats).unwrap_or(Stats::StatsCollectionUnspecified);
+    if matches!(stats, Stats::StatsCollectionBasic | Stats::StatsCollectionFull | Stats::StatsCollectionProfile) {
+        let mut query_stats = super::query::query_stats(started.elapsed(), rows);
+        if matches!(stats, Stats::StatsCollectionFull | Stats::StatsCollectionProfile) {
+            (query_stats.query_ast, query_stats.query_plan) = blocking(planned).await?;
+        }
+        parts.push(part(ExecuteScanQueryPartialResult { query_stats: Some(query_stats), ..Default::default() }));
+    }
+    Ok(parts)
+}
+
+type QueryStatsOf = crate::proto::ydb::table_stats::QueryStats;
 
 /// A column of a CreateTable/AlterTable request.
 fn column_spec(c: &ColumnMeta) -> engine::ColumnSpec {
@@ -496,25 +663,25 @@ impl Table {
                 })
             })
             .await?;
+        // As YDB's ReadTable answers: every part carries the status, the snapshot and rows (an empty table
+        // still gets one part, so the client learns the columns); no part without rows.
         let snapshot = snapshot_now();
-        let mut parts = vec![ReadTableResponse {
-            status: StatusCode::Success as i32,
-            snapshot: Some(snapshot),
-            ..Default::default()
-        }];
         let cut = split_result_set(set, limit).into_iter().flat_map(|part| split_rows(part, max_rows));
-        for part in cut {
-            parts.push(ReadTableResponse {
+        Ok(cut
+            .map(|part| ReadTableResponse {
                 status: StatusCode::Success as i32,
+                snapshot: Some(snapshot),
+                issues: Vec::new(),
                 result: Some(ReadTableResult { result_set: Some(part) }),
-                ..Default::default()
-            });
-        }
-        Ok(parts)
+            })
+            .collect())
     }
 }
 
 /// YDB's default cap on each result set of ExecuteDataQuery (the query service streams every row).
+/// How many distinct query texts PrepareDataQuery and `keep_in_cache` keep (YDB keeps a bounded cache too).
+const MAX_PREPARED: usize = 10_000;
+
 const DATA_QUERY_ROW_LIMIT: usize = 1000;
 
 /// Keeps the first `limit` rows of a result set and marks it `truncated` when rows were dropped, as YDB

@@ -107,7 +107,7 @@ pub(super) fn aggregate(st: &AggState, rows: &[Vec<Value>]) -> R<Vec<Vec<Value>>
     Ok(out)
 }
 
-fn finish_agg(spec: &AggSpec, vals: Vec<Value>) -> R<Value> {
+pub(super) fn finish_agg(spec: &AggSpec, vals: Vec<Value>) -> R<Value> {
     let mut vals: Vec<Value> =
         if spec.func == AggFunc::CountAll { vals } else { vals.into_iter().filter(|v| !v.is_null()).collect() };
     if spec.distinct {

@@ -68,6 +68,9 @@ impl Ctx<'_> {
         match e {
             Expr::Lit(t, v) => Ok((BExpr::Const(v.clone()), t.clone())),
             Expr::Param(name) => {
+                if let Some((_, i, t)) = self.locals.iter().rev().find(|(n, _, _)| n == name) {
+                    return Ok((BExpr::Col(*i), t.clone()));
+                }
                 if let Some(named) = self.named.get(name).cloned() {
                     return self.nested("Named expressions are nested too deeply", |ctx| ctx.bind(&named, env));
                 }
@@ -93,6 +96,13 @@ impl Ctx<'_> {
                 let v = rows.first().and_then(|r| r.first()).cloned().unwrap_or(Value::Null);
                 Ok((BExpr::Const(v), col.ty.clone().make_optional()))
             }
+            Expr::Window(w) => Err(EngineError::generic(format!(
+                "{}() OVER is allowed only in a SELECT's items and ORDER BY, outside other window functions",
+                w.name
+            ))),
+            Expr::Lambda { .. } => Err(EngineError::generic(
+                "A lambda is a value only as the argument of a list function (ListMap, ListFilter)",
+            )),
             Expr::Tuple(items) => {
                 let (bs, ts) = self.bind_all(items, env)?;
                 Ok((BExpr::Func(Func::AsTuple, bs), Type::Tuple(ts)))

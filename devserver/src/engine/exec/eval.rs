@@ -4,7 +4,7 @@
 //! integer overflow wrapping to the result type, LIKE on bytes, and arithmetic per type (division by zero
 //! gives NULL). Function calls are evaluated in `functions.rs`.
 
-use super::functions::{call, Func};
+use super::functions::{call, list_lambda, Func};
 use super::typing::cast_value;
 use super::{BExpr, R};
 use crate::engine::ast::*;
@@ -208,6 +208,9 @@ pub(super) fn eval(e: &BExpr, row: &[Value]) -> R<Value> {
         BExpr::Func(f, args) => {
             let vals = args.iter().map(|a| eval(a, row)).collect::<R<Vec<_>>>()?;
             call(*f, vals)?
+        }
+        BExpr::ListLambda(op, list, body, base) => {
+            list_lambda(*op, eval(list, row)?, *base, row, |env| eval(body, env))?
         }
     })
 }

@@ -8,7 +8,7 @@
 use super::aggregate::agg_func;
 use super::eval::bytes_of;
 use super::typing::{cast_value, check_bool, unify};
-use super::{BExpr, Ctx, Env, R};
+use super::{BExpr, Ctx, Env, Scope, R};
 use crate::engine::ast::*;
 use crate::engine::datetime::{self, Part, Period, MICROS_PER_DAY, MICROS_PER_SECOND};
 use crate::engine::math::{self, MathFn};
@@ -50,7 +50,27 @@ pub(super) enum Func {
     MathMod(bool),
     /// A `String::` (false: bytes) or `Unicode::` (true: code points) function.
     Text(TextFn, bool),
+    /// `ListFromRange(start, end[, step])` of integers: start, start + step, … below `end`.
+    ListFromRange,
+    /// `Knn::ToBinaryStringFloat(list)`: the floats as little-endian 32-bit values and the format byte 1
+    /// (YDB's `FloatVector` embedding).
+    KnnFloatVector,
 }
+
+/// The list functions that take a lambda.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub(super) enum ListOp {
+    /// `ListMap(list, ($x) -> (…))`: the lambda's value for each item.
+    Map,
+    /// `ListFilter(list, ($x) -> (…))`: the items for which the lambda is true.
+    Filter,
+}
+
+/// The most items `ListFromRange` makes: the dev server builds lists whole, where YDB streams them.
+pub(super) const MAX_RANGE_ITEMS: i128 = 10_000_000;
+
+/// The tag of `Knn::ToBinaryStringFloat`'s result.
+const FLOAT_VECTOR_TAG: &str = "FloatVector";
 
 impl Ctx<'_> {
     pub(super) fn bind_call(&mut self, name: &str, args: &[Expr], star: bool, env: &mut Env<'_>) -> R<(BExpr, Type)> {
@@ -113,6 +133,29 @@ impl Ctx<'_> {
                 let u = uuid::Uuid::new_v4();
                 let v = values::parse_uuid(&u.to_string()).unwrap_or(0);
                 return Ok((BExpr::Const(Value::Uuid(v)), Type::Prim(Prim::Uuid)));
+            }
+            _ => {}
+        }
+        match lower.as_str() {
+            "listmap" => return self.bind_list_lambda(name, ListOp::Map, args, env),
+            "listfilter" => return self.bind_list_lambda(name, ListOp::Filter, args, env),
+            "untag" => {
+                let (Some(value), Some(tag), 2) = (args.first(), args.get(1), args.len()) else {
+                    return Err(EngineError::generic("Untag() expects 2 arguments: a tagged value and its tag"));
+                };
+                let (b, t) = self.bind(value, env)?;
+                let tag = match self.const_eval(tag)?.1 {
+                    Value::Bytes(b) => String::from_utf8_lossy(&b).into_owned(),
+                    Value::Text(t) => t,
+                    _ => return Err(EngineError::generic("Untag() needs the tag as a string")),
+                };
+                return match t {
+                    Type::Tagged(have, inner) if have == tag => Ok((b, *inner)),
+                    Type::Tagged(have, _) => {
+                        Err(EngineError::generic(format!("Untag(): the value is tagged {have}, not {tag}")))
+                    }
+                    other => Err(EngineError::generic(format!("Untag() expects a tagged value, got {other}"))),
+                };
             }
             _ => {}
         }
@@ -231,15 +274,160 @@ impl Ctx<'_> {
                 arity(1)?;
                 Ok((BExpr::Func(Func::ListLength, bs), Type::Prim(Prim::Uint64)))
             }
+            "listfromrange" => {
+                if bs.len() != 2 && bs.len() != 3 {
+                    return Err(EngineError::generic("ListFromRange() expects 2 or 3 arguments"));
+                }
+                let mut item = t0.unopt().clone();
+                for t in ts.iter().skip(1) {
+                    item = unify(&item, t.unopt())?;
+                }
+                if !item.prim().is_some_and(Prim::is_integer) {
+                    return Err(EngineError::generic(format!("ListFromRange() needs integers, got {item}")));
+                }
+                Ok((BExpr::Func(Func::ListFromRange, bs), Type::List(Box::new(item))))
+            }
+            "knn::tobinarystringfloat" => {
+                arity(1)?;
+                let numeric = match t0.unopt() {
+                    Type::List(t) => t.prim().is_some_and(Prim::is_numeric) && !t.is_optional(),
+                    _ => false,
+                };
+                if !numeric {
+                    return Err(EngineError::generic(format!("{name}() expects a list of numbers, got {t0}")));
+                }
+                let t = Type::Tagged(FLOAT_VECTOR_TAG.to_string(), Box::new(Type::Prim(Prim::String)));
+                Ok((BExpr::Func(Func::KnnFloatVector, bs), if t0.is_optional() { t.make_optional() } else { t }))
+            }
             _ => Err(EngineError::generic(format!("Unknown function: {name}"))),
         }
     }
+}
+
+impl Ctx<'_> {
+    /// `ListMap` / `ListFilter`: the list, and the lambda's body bound over the current row's columns with
+    /// the lambda's argument as one more column after them.
+    fn bind_list_lambda(&mut self, name: &str, op: ListOp, args: &[Expr], env: &mut Env<'_>) -> R<(BExpr, Type)> {
+        let (Some(list), Some(f), 2) = (args.first(), args.get(1), args.len()) else {
+            return Err(EngineError::generic(format!("{name}() expects 2 arguments: a list and a lambda")));
+        };
+        let lambda = match f {
+            Expr::Param(var) if !self.locals.iter().any(|(n, _, _)| n == var) => self.named.get(var).cloned(),
+            other => Some(other.clone()),
+        };
+        let Some(Expr::Lambda { params, body }) = lambda else {
+            return Err(EngineError::generic(format!("{name}() needs a lambda as its second argument: ($x) -> (…)")));
+        };
+        let [param] = params.as_slice() else {
+            return Err(EngineError::generic(format!("The lambda of {name}() takes one argument")));
+        };
+        let (list_b, list_t) = self.bind(list, env)?;
+        let item = match list_t.unopt() {
+            Type::List(t) => (**t).clone(),
+            Type::EmptyList => Type::Null,
+            other => return Err(EngineError::generic(format!("{name}() expects a list, got {other}"))),
+        };
+        let Env::Plain(scope) = env else {
+            return Err(EngineError::generic(format!("{name}() with a lambda is not supported in an aggregation")));
+        };
+        let base = scope.cols.len();
+        let mut inner = Scope::clone(scope);
+        inner.cols.push(super::Col { qual: None, name: String::new(), ty: item.clone() });
+        self.locals.push((param.clone(), base, item.clone()));
+        let bound = self.nested("Lambdas are nested too deeply", |ctx| ctx.bind(&body, &mut Env::Plain(&inner)));
+        self.locals.pop();
+        let (body_b, body_t) = bound?;
+        let out = match op {
+            ListOp::Map => Type::List(Box::new(body_t)),
+            ListOp::Filter => {
+                check_bool(&body_t)?;
+                Type::List(Box::new(item))
+            }
+        };
+        let out = if list_t.is_optional() { out.make_optional() } else { out };
+        Ok((BExpr::ListLambda(op, Box::new(list_b), Box::new(body_b), base), out))
+    }
+}
+
+/// Runs a list function's lambda over the items of `list`; `row` is the row the body was bound over.
+pub(super) fn list_lambda(
+    op: ListOp,
+    list: Value,
+    base: usize,
+    row: &[Value],
+    body: impl Fn(&[Value]) -> R<Value>,
+) -> R<Value> {
+    let items = match list {
+        Value::List(items) => items,
+        Value::Null => return Ok(Value::Null),
+        _ => return Err(EngineError::generic("A list function was given something other than a list")),
+    };
+    let mut env: Vec<Value> = row.iter().take(base).cloned().collect();
+    let mut out = Vec::with_capacity(items.len());
+    for item in items {
+        env.push(item);
+        let v = body(&env)?;
+        let item = env.pop().unwrap_or(Value::Null);
+        match op {
+            ListOp::Map => out.push(v),
+            ListOp::Filter => {
+                if v == Value::Bool(true) {
+                    out.push(item);
+                }
+            }
+        }
+    }
+    Ok(Value::List(out))
 }
 
 pub(super) fn call(f: Func, vals: Vec<Value>) -> R<Value> {
     let first = vals.first().cloned().unwrap_or(Value::Null);
     Ok(match f {
         Func::AsList | Func::AsTuple => Value::List(vals),
+        Func::ListFromRange => {
+            let int = |v: Option<&Value>| match v {
+                Some(Value::Int(i)) => Some(*i),
+                _ => None,
+            };
+            let (Some(start), Some(end)) = (int(vals.first()), int(vals.get(1))) else { return Ok(Value::Null) };
+            let step = match vals.get(2) {
+                None => 1,
+                Some(v) => match int(Some(v)) {
+                    Some(s) => s,
+                    None => return Ok(Value::Null),
+                },
+            };
+            let count = match step {
+                0 => 0,
+                s if s > 0 && end > start => (end - start + s - 1) / s,
+                s if s < 0 && end < start => (start - end - s - 1) / -s,
+                _ => 0,
+            };
+            if count > MAX_RANGE_ITEMS {
+                return Err(EngineError::generic(format!(
+                    "ListFromRange() would make {count} items; the dev server builds lists whole, at most {MAX_RANGE_ITEMS}"
+                )));
+            }
+            Value::List((0..count).map(|k| Value::Int(start + k * step)).collect())
+        }
+        Func::KnnFloatVector => match first {
+            Value::List(items) => {
+                let mut out = Vec::with_capacity(items.len() * 4 + 1);
+                for item in items {
+                    let f = match item {
+                        Value::Int(i) => i as f32,
+                        Value::Float(f) => f as f32,
+                        _ => {
+                            return Err(EngineError::generic("Knn::ToBinaryStringFloat(): a list item is not a number"))
+                        }
+                    };
+                    out.extend_from_slice(&f.to_le_bytes());
+                }
+                out.push(1);
+                Value::Bytes(out)
+            }
+            _ => Value::Null,
+        },
         Func::Unwrap => {
             if first.is_null() {
                 return Err(EngineError::generic("Failed to unwrap empty optional"));

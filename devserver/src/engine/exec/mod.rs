@@ -14,6 +14,7 @@
 //! - `write`: UPSERT, REPLACE, INSERT, UPDATE, DELETE;
 //! - `select`: sources, scans, joins and the phases of a SELECT;
 //! - `aggregate`: GROUP BY and aggregate functions;
+//! - `window`: window functions (`ROW_NUMBER() OVER (…)` and aggregates over windows);
 //! - `bind`: expressions to typed [`BExpr`]s;
 //! - `functions`: built-in functions, bound and evaluated;
 //! - `typing`: type rules and value conversions;
@@ -37,10 +38,12 @@ mod ddl;
 mod eval;
 mod functions;
 mod select;
+pub use select::{key_equalities, restricts_key};
 mod typing;
+mod window;
 mod write;
 
-use functions::Func;
+use functions::{Func, ListOp};
 use select::to_result_set;
 
 /// Query parameters by name without `$`.
@@ -203,6 +206,9 @@ enum BExpr {
     Cast(Box<BExpr>, Type, Type),
     Case(Vec<(BExpr, BExpr)>, Option<Box<BExpr>>),
     Func(Func, Vec<BExpr>),
+    /// A list function with a lambda: the list, the lambda's body (bound over the row's first `usize`
+    /// columns plus the lambda's argument after them).
+    ListLambda(ListOp, Box<BExpr>, Box<BExpr>, usize),
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -217,6 +223,8 @@ pub struct Ctx<'a> {
     named: HashMap<String, Expr>,
     tables: HashMap<String, TableMeta>,
     depth: u32,
+    /// The arguments of the lambdas being bound, innermost last: name, column of the body's row, type.
+    locals: Vec<(String, usize, Type)>,
     /// What the statements read (table, pushed-down key prefix) and wrote (keys), for optimistic locks.
     pub footprint: Footprint,
 }
@@ -231,6 +239,7 @@ impl<'a> Ctx<'a> {
             named: HashMap::new(),
             tables: HashMap::new(),
             depth: 0,
+            locals: Vec::new(),
             footprint: Footprint::default(),
         }
     }
@@ -256,9 +265,33 @@ impl<'a> Ctx<'a> {
                     let (cols, rows) = self.select(sel)?;
                     sets.push(to_result_set(&cols, &rows));
                 }
-                Stmt::Write { mode, table, columns, source } => self.write(*mode, table, columns.as_deref(), source)?,
-                Stmt::Update { table, set, where_ } => self.update(table, set, where_.as_ref())?,
-                Stmt::Delete { table, where_ } => self.delete(table, where_.as_ref())?,
+                Stmt::Write { mode, table, columns, source, returning } => {
+                    if returning.is_some() && *mode == WriteMode::DeleteOn {
+                        return Err(EngineError::generic("RETURNING is not supported with DELETE ON"));
+                    }
+                    let mark = self.footprint.writes.len();
+                    self.write(*mode, table, columns.as_deref(), source)?;
+                    self.check_unique_indexes(table)?;
+                    if let Some(items) = returning {
+                        let rows = self.written_rows(table, mark)?;
+                        sets.push(self.returning(table, items, rows)?);
+                    }
+                }
+                Stmt::Update { table, set, where_, returning } => {
+                    let mark = self.footprint.writes.len();
+                    self.update(table, set, where_.as_ref())?;
+                    self.check_unique_indexes(table)?;
+                    if let Some(items) = returning {
+                        let rows = self.written_rows(table, mark)?;
+                        sets.push(self.returning(table, items, rows)?);
+                    }
+                }
+                Stmt::Delete { table, where_, returning } => {
+                    let deleted = self.delete(table, where_.as_ref())?;
+                    if let Some(items) = returning {
+                        sets.push(self.returning(table, items, deleted)?);
+                    }
+                }
             }
         }
         Ok(sets)

@@ -206,12 +206,40 @@ impl Ctx<'_> {
     /// executor: FROM and WHERE, projection items, binding, evaluation with ordering, DISTINCT, LIMIT.
     fn select_inner(&mut self, sel: &Select) -> R<(Vec<Col>, Vec<Vec<Value>>)> {
         let (scope, rows) = self.input_rows(sel)?;
+        let (rewritten, scope, rows) = self.windows(sel, scope, rows)?;
+        let sel = rewritten.as_ref().unwrap_or(sel);
         let items = projection_items(sel, &scope)?;
         let (out_cols, output) = self.bind_output(sel, scope, &items, rows)?;
         let rows = evaluate(output)?;
         let rows = if sel.distinct { distinct(rows) } else { rows };
         let rows = self.offset_limit(sel, rows)?;
         Ok((out_cols, rows))
+    }
+
+    /// RETURNING: `items` over rows of `table` (all its columns, in order), as a result set.
+    pub(super) fn returning(&mut self, table: &str, items: &[SelectItem], rows: Vec<Vec<Value>>) -> R<ydb::ResultSet> {
+        let meta = self.table(table)?;
+        let qual = table.rsplit('/').next().unwrap_or(table).to_string();
+        let scope = table_scope(&meta, Some(qual));
+        let sel = Select {
+            distinct: false,
+            items: items.to_vec(),
+            from: None,
+            where_: None,
+            group_by: Vec::new(),
+            having: None,
+            order_by: Vec::new(),
+            limit: None,
+            offset: None,
+            union_all: None,
+        };
+        let projected = projection_items(&sel, &scope)?;
+        if projected.iter().any(|(e, _)| contains_agg(e)) {
+            return Err(EngineError::generic("RETURNING cannot aggregate"));
+        }
+        let (cols, output) = self.bind_output(&sel, scope, &projected, rows)?;
+        let rows = evaluate(output)?;
+        Ok(to_result_set(&cols, &rows))
     }
 
     /// 1. FROM (with joins) and WHERE: the rows a SELECT starts from, and the scope that names them.
@@ -482,7 +510,7 @@ fn projection_items(sel: &Select, scope: &Scope) -> R<Vec<(Expr, String)>> {
     for (i, it) in sel.items.iter().enumerate() {
         match it {
             SelectItem::Star => {
-                for c in &scope.cols {
+                for c in scope.cols.iter().filter(|c| c.qual.as_deref() != Some(super::window::WINDOW_QUAL)) {
                     items.push((Expr::Column { qual: c.qual.clone(), name: c.name.clone() }, c.name.clone()));
                 }
             }
@@ -656,4 +684,17 @@ pub(super) fn to_result_set(cols: &[Col], rows: &[Vec<Value>]) -> ydb::ResultSet
         })
         .collect();
     ydb::ResultSet { columns, rows, ..Default::default() }
+}
+
+/// The columns a filter fixes with `col = constant` conjuncts (qualifier, name): what a read may push down
+/// as a key prefix. For the plan of EXPLAIN.
+pub fn key_equalities(where_: &Expr) -> Vec<(Option<String>, String)> {
+    let mut eqs = Vec::new();
+    collect_key_eqs(where_, &mut eqs);
+    eqs.into_iter().map(|(q, n, _)| (q, n)).collect()
+}
+
+/// Whether a filter restricts the column `is_key` names to listed values (`k = $a OR k = $b`, `k IN (…)`).
+pub fn restricts_key(where_: &Expr, is_key: &dyn Fn(&Option<String>, &str) -> bool) -> bool {
+    first_key_alternatives(where_, is_key).is_some()
 }

@@ -261,11 +261,21 @@ pub(super) fn convert_implicit(v: Value, from: &Type, to: &Type) -> Result<Value
             Ok(Value::Decimal(scaled))
         }
         (Value::Decimal(d), Type::Decimal(..)) => Ok(Value::Decimal(d)),
-        (Value::Bytes(b), Type::Prim(Prim::Utf8 | Prim::Json | Prim::JsonDocument)) => {
+        (v, Type::Prim(Prim::JsonDocument)) if matches!(v, Value::Text(_) | Value::Bytes(_)) => {
+            let text = match v {
+                Value::Bytes(b) => String::from_utf8(b).map_err(|_| "Invalid UTF-8 in a Utf8 value".to_string())?,
+                Value::Text(t) => t,
+                _ => String::new(),
+            };
+            values::normalize_json_document(&text)
+                .map(Value::Text)
+                .ok_or_else(|| format!("Failed to convert value of type {from} to JsonDocument: not JSON"))
+        }
+        (Value::Bytes(b), Type::Prim(Prim::Utf8 | Prim::Json)) => {
             String::from_utf8(b).map(Value::Text).map_err(|_| "Invalid UTF-8 in a Utf8 value".to_string())
         }
         (Value::Text(t), Type::Prim(Prim::String | Prim::Yson)) => Ok(Value::Bytes(t.into_bytes())),
-        (Value::Text(t), Type::Prim(Prim::Utf8 | Prim::Json | Prim::JsonDocument)) => Ok(Value::Text(t)),
+        (Value::Text(t), Type::Prim(Prim::Utf8 | Prim::Json)) => Ok(Value::Text(t)),
         (Value::Bytes(b), Type::Prim(Prim::String | Prim::Yson)) => Ok(Value::Bytes(b)),
         (v, to) => cast_value(&v, from, to)
             .filter(|x| !x.is_null())
@@ -322,7 +332,8 @@ pub(super) fn cast_value(v: &Value, from: &Type, to: &Type) -> Option<Value> {
                     Value::Bytes(b) => Some(b.clone()),
                     _ => None,
                 })?),
-                Prim::Utf8 | Prim::Json | Prim::JsonDocument => Value::Text(text_of(v)?),
+                Prim::Utf8 | Prim::Json => Value::Text(text_of(v)?),
+                Prim::JsonDocument => Value::Text(values::normalize_json_document(&text_of(v)?)?),
                 Prim::Bool => match v {
                     Value::Bool(b) => Value::Bool(*b),
                     Value::Int(i) => Value::Bool(*i != 0),

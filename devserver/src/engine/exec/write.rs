@@ -197,7 +197,7 @@ impl Ctx<'_> {
 
     pub(super) fn update(&mut self, table: &str, set: &[(String, Expr)], where_: Option<&Expr>) -> R<()> {
         let meta = self.table(table)?;
-        let scope = table_scope(&meta, None);
+        let scope = table_scope(&meta, Some(table_qualifier(table)));
         let filter = match where_ {
             Some(w) => Some(self.bind_bool(w, &scope)?),
             None => None,
@@ -250,9 +250,10 @@ impl Ctx<'_> {
         Ok(())
     }
 
-    pub(super) fn delete(&mut self, table: &str, where_: Option<&Expr>) -> R<()> {
+    /// DELETE … WHERE: the rows it deleted, as they were.
+    pub(super) fn delete(&mut self, table: &str, where_: Option<&Expr>) -> R<Vec<Vec<Value>>> {
         let meta = self.table(table)?;
-        let scope = table_scope(&meta, None);
+        let scope = table_scope(&meta, Some(table_qualifier(table)));
         let filter = match where_ {
             Some(w) => Some(self.bind_bool(w, &scope)?),
             None => None,
@@ -266,7 +267,7 @@ impl Ctx<'_> {
             .collect();
         let sql = format!("DELETE FROM {} WHERE {}", meta.sql_name(), key_sql.join(" AND "));
         let mut stmt = self.conn.prepare_cached(&sql).map_err(sql_err)?;
-        for row in rows {
+        for row in &rows {
             let mut bind = Vec::new();
             for k in &meta.key {
                 let c = meta.columns.get(*k).ok_or_else(|| EngineError::generic("bad column"))?;
@@ -275,8 +276,79 @@ impl Ctx<'_> {
             self.footprint.writes.push(Touch::Key(meta.path.clone(), bind.iter().map(key_part).collect()));
             stmt.execute(rusqlite::params_from_iter(bind)).map_err(sql_err)?;
         }
+        Ok(rows)
+    }
+
+    /// After a write: no two rows of `table` may share the values of one of its `GLOBAL UNIQUE` indexes
+    /// (rows with a NULL among them never conflict, as in YDB). The failed statement ends its transaction,
+    /// so nothing it wrote is kept.
+    pub(super) fn check_unique_indexes(&mut self, table: &str) -> R<()> {
+        let meta = self.table(table)?;
+        let indexes = crate::engine::catalog::load_indexes(self.conn, &meta.path)?;
+        for index in indexes.iter().filter(|i| i.kind == IndexKind::GlobalUnique) {
+            let cols: Vec<String> = index.columns.iter().map(|c| quote_ident(c)).collect();
+            if cols.is_empty() {
+                continue;
+            }
+            let not_null: Vec<String> = cols.iter().map(|c| format!("{c} IS NOT NULL")).collect();
+            let sql = format!(
+                "SELECT 1 FROM {} WHERE {} GROUP BY {} HAVING COUNT(*) > 1 LIMIT 1",
+                meta.sql_name(),
+                not_null.join(" AND "),
+                cols.join(", ")
+            );
+            let mut stmt = self.conn.prepare_cached(&sql).map_err(sql_err)?;
+            if stmt.exists([]).map_err(sql_err)? {
+                return Err(EngineError::unique_index_conflict(&meta.path, &index.name));
+            }
+        }
         Ok(())
     }
+
+    /// The rows of `table` that the writes recorded in the footprint from `mark` on touched, as they are
+    /// now, each once, in the order first written (for RETURNING).
+    pub(super) fn written_rows(&mut self, table: &str, mark: usize) -> R<Vec<Vec<Value>>> {
+        let meta = self.table(table)?;
+        let mut keys: Vec<&Vec<crate::engine::locks::KeyPart>> = Vec::new();
+        for touch in self.footprint.writes.get(mark..).unwrap_or_default() {
+            if let Touch::Key(path, key) = touch {
+                if *path == meta.path && !keys.contains(&key) {
+                    keys.push(key);
+                }
+            }
+        }
+        let cols: Vec<String> = meta.columns.iter().map(|c| quote_ident(&c.name)).collect();
+        let key_sql: Vec<String> = meta
+            .key
+            .iter()
+            .enumerate()
+            .filter_map(|(n, k)| meta.columns.get(*k).map(|c| format!("{} = ?{}", quote_ident(&c.name), n + 1)))
+            .collect();
+        let sql = format!("SELECT {} FROM {} WHERE {}", cols.join(", "), meta.sql_name(), key_sql.join(" AND "));
+        let mut stmt = self.conn.prepare_cached(&sql).map_err(sql_err)?;
+        let mut out = Vec::with_capacity(keys.len());
+        for key in keys {
+            let bind: Vec<rusqlite::types::Value> = key
+                .iter()
+                .map(|part| crate::engine::locks::key_value(part).unwrap_or(rusqlite::types::Value::Null))
+                .collect();
+            let mut rows = stmt.query(rusqlite::params_from_iter(bind)).map_err(sql_err)?;
+            if let Some(r) = rows.next().map_err(sql_err)? {
+                let mut vals = Vec::with_capacity(meta.columns.len());
+                for (i, c) in meta.columns.iter().enumerate() {
+                    vals.push(values::from_sql(&c.ty, r.get_ref(i).map_err(sql_err)?));
+                }
+                out.push(vals);
+            }
+        }
+        Ok(out)
+    }
+}
+
+/// The name an UPDATE's or DELETE's filter may qualify the table's columns with (`WHERE t.id = $id`): the
+/// table's name as written, without its directories.
+fn table_qualifier(table: &str) -> String {
+    table.rsplit('/').next().unwrap_or(table).to_string()
 }
 
 fn write_err(e: rusqlite::Error, mode: WriteMode) -> EngineError {

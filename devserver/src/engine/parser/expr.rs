@@ -231,6 +231,28 @@ impl Parser {
                 }
                 Ok(Expr::Param(p))
             }
+            Tok::Sym("(") if self.lambda_ahead() => self.lambda(),
+            Tok::Sym("<|") => {
+                // `<|name: value, ...|>`: a struct literal.
+                self.pos += 1;
+                let mut members = Vec::new();
+                while !self.is_sym("|>") {
+                    let name = match self.peek().clone() {
+                        Tok::Str(b, _) => {
+                            self.pos += 1;
+                            String::from_utf8(b).map_err(|_| self.err("Invalid UTF-8 in a member name"))?
+                        }
+                        _ => self.ident()?,
+                    };
+                    self.expect_sym(":")?;
+                    members.push((name, self.expr()?));
+                    if !self.eat_sym(",") {
+                        break;
+                    }
+                }
+                self.expect_sym("|>")?;
+                Ok(Expr::Struct(members))
+            }
             Tok::Sym("(") => {
                 self.pos += 1;
                 if self.is_kw("select") {
@@ -332,12 +354,127 @@ impl Parser {
                         }
                         self.expect_sym(")")?;
                     }
+                    if self.is_kw("over") {
+                        self.pos += 1;
+                        return self.window(name, args, star);
+                    }
                     return Ok(Expr::Call { name, args, distinct, star });
                 }
                 self.column_rest(name)
             }
             _ => Err(self.unexpected()),
         }
+    }
+
+    /// After `f(args) OVER`: `(PARTITION BY … ORDER BY … ROWS BETWEEN … AND …)`.
+    fn window(&mut self, name: String, args: Vec<Expr>, star: bool) -> R<Expr> {
+        if !self.eat_sym("(") {
+            return Err(self.err("Named windows (OVER w with a WINDOW clause) are not supported; write OVER (…)"));
+        }
+        let mut partition_by = Vec::new();
+        if self.eat_kw("partition") {
+            self.expect_kw("by")?;
+            partition_by = self.call_args()?;
+        }
+        let mut order_by = Vec::new();
+        if self.eat_kw("order") {
+            self.expect_kw("by")?;
+            order_by = self.comma_list(|p| {
+                let e = p.expr()?;
+                let desc = if p.eat_kw("desc") {
+                    true
+                } else {
+                    p.eat_kw("asc");
+                    false
+                };
+                Ok((e, desc))
+            })?;
+        }
+        let frame = if self.eat_kw("rows") {
+            self.expect_kw("between")?;
+            let start = self.frame_bound()?;
+            self.expect_kw("and")?;
+            let end = self.frame_bound()?;
+            Some((start, end))
+        } else {
+            None
+        };
+        self.expect_sym(")")?;
+        Ok(Expr::Window(Box::new(WindowCall { name, args, star, partition_by, order_by, frame })))
+    }
+
+    /// `UNBOUNDED PRECEDING | n PRECEDING | CURRENT ROW | n FOLLOWING | UNBOUNDED FOLLOWING` as an offset.
+    fn frame_bound(&mut self) -> R<Option<i64>> {
+        if self.eat_kw("unbounded") {
+            if !self.eat_kw("preceding") {
+                self.expect_kw("following")?;
+            }
+            return Ok(None);
+        }
+        if self.eat_kw("current") {
+            self.expect_kw("row")?;
+            return Ok(Some(0));
+        }
+        let n = match self.peek().clone() {
+            Tok::Int(n, _) => {
+                self.pos += 1;
+                i64::try_from(n).map_err(|_| self.err("The frame offset is too large"))?
+            }
+            _ => return Err(self.unexpected()),
+        };
+        if self.eat_kw("preceding") {
+            Ok(Some(-n))
+        } else {
+            self.expect_kw("following")?;
+            Ok(Some(n))
+        }
+    }
+
+    /// Whether the tokens ahead are a lambda's parameter list: `(` `$a` (`,` `$b`)* `)` `->`.
+    fn lambda_ahead(&self) -> bool {
+        let mut i = 1;
+        if !matches!(self.peek_at(i), Tok::Sym(")")) {
+            loop {
+                if !matches!(self.peek_at(i), Tok::Param(_)) {
+                    return false;
+                }
+                i += 1;
+                match self.peek_at(i) {
+                    Tok::Sym(",") => i += 1,
+                    Tok::Sym(")") => break,
+                    _ => return false,
+                }
+            }
+        }
+        matches!(self.peek_at(i + 1), Tok::Sym("->"))
+    }
+
+    /// `($x, …) -> (body)` or `($x, …) -> { RETURN body }` (after [`Parser::lambda_ahead`] said so).
+    fn lambda(&mut self) -> R<Expr> {
+        self.expect_sym("(")?;
+        let mut params = Vec::new();
+        while let Tok::Param(p) = self.peek().clone() {
+            self.pos += 1;
+            if params.contains(&p) {
+                return Err(self.err(&format!("Duplicate lambda argument: ${p}")));
+            }
+            params.push(p);
+            if !self.eat_sym(",") {
+                break;
+            }
+        }
+        self.expect_sym(")")?;
+        self.expect_sym("->")?;
+        let body = if self.eat_sym("{") {
+            self.expect_kw("return")?;
+            let body = self.expr()?;
+            self.eat_sym(";");
+            self.expect_sym("}")?;
+            body
+        } else {
+            self.expr()?
+        };
+        Ok(Expr::Lambda { params, body: Box::new(body) })
     }
 
     /// Comma-separated call arguments (at least one).

@@ -34,6 +34,7 @@ const RESERVED: &[&str] = &[
     "offset",
     "having",
     "union",
+    "returning",
     "join",
     "left",
     "right",

@@ -1,7 +1,38 @@
 //! SELECT: projection items, FROM with joins, WHERE, GROUP BY, HAVING, ORDER BY, LIMIT / OFFSET and
-//! UNION ALL, and SELECTs in parentheses (guarded by the parser's one depth bound).
+//! UNION [ALL | DISTINCT] (ORDER BY and LIMIT after the last operand apply to the union), and SELECTs in parentheses (guarded by the parser's one depth bound).
 
 use super::{Parser, R, RESERVED};
+
+/// How many SELECTs one UNION may combine (each `UNION [DISTINCT]` nests one level in the executor).
+const MAX_UNION_OPERANDS: usize = 64;
+
+/// Appends `next` to the `UNION ALL` chain of `head` (iteratively: chains are flat).
+fn append_union_all(head: &mut Select, next: Select) {
+    let mut slot = &mut head.union_all;
+    while let Some(node) = slot {
+        slot = &mut node.union_all;
+    }
+    *slot = Some(Box::new(next));
+}
+
+/// `SELECT [DISTINCT] * FROM (inner)`.
+fn wrap(inner: Select, distinct: bool) -> Select {
+    Select {
+        distinct,
+        items: vec![SelectItem::Star],
+        from: Some(From {
+            first: FromItem { source: FromSource::Subquery(Box::new(inner)), alias: None },
+            joins: Vec::new(),
+        }),
+        where_: None,
+        group_by: Vec::new(),
+        having: None,
+        order_by: Vec::new(),
+        limit: None,
+        offset: None,
+        union_all: None,
+    }
+}
 use crate::engine::ast::*;
 use crate::engine::lexer::Tok;
 
@@ -21,7 +52,54 @@ impl Parser {
         self.nested("Query is nested too deeply", Self::select_body)
     }
 
+    /// A SELECT and the operands it is combined with by `UNION ALL` / `UNION [DISTINCT]` (left to right, as
+    /// in SQL). The ORDER BY / LIMIT / OFFSET written after the last operand apply to the whole union, as in
+    /// YQL; the result is then `SELECT * FROM (<union>) ORDER BY … LIMIT …`.
     fn select_body(&mut self) -> R<Select> {
+        let first = self.select_core()?;
+        if !self.is_kw("union") {
+            return Ok(first);
+        }
+        let mut result = first;
+        let mut operands = 1usize;
+        // The ORDER BY / LIMIT / OFFSET a bare operand was parsed with: the union's, if it is the last.
+        let mut trailing: (Vec<(Expr, bool)>, Option<Expr>, Option<Expr>) = (Vec::new(), None, None);
+        while self.eat_kw("union") {
+            if !trailing.0.is_empty() || trailing.1.is_some() || trailing.2.is_some() {
+                return Err(self.err("ORDER BY and LIMIT go after the last SELECT of a UNION (or inside parentheses)"));
+            }
+            operands += 1;
+            if operands > MAX_UNION_OPERANDS {
+                return Err(self.err(&format!("A query may combine at most {MAX_UNION_OPERANDS} SELECTs with UNION")));
+            }
+            let all = self.eat_kw("all");
+            if !all {
+                self.eat_kw("distinct");
+            }
+            let next = if self.is_sym("(") {
+                self.select_or_paren()?
+            } else {
+                let mut bare = self.select_core()?;
+                trailing = (std::mem::take(&mut bare.order_by), bare.limit.take(), bare.offset.take());
+                bare
+            };
+            append_union_all(&mut result, next);
+            if !all {
+                result = wrap(result, true);
+            }
+        }
+        let (order_by, limit, offset) = trailing;
+        if order_by.is_empty() && limit.is_none() && offset.is_none() {
+            return Ok(result);
+        }
+        let mut outer = wrap(result, false);
+        outer.order_by = order_by;
+        outer.limit = limit;
+        outer.offset = offset;
+        Ok(outer)
+    }
+
+    fn select_core(&mut self) -> R<Select> {
         self.expect_kw("select")?;
         let distinct = self.eat_kw("distinct");
         self.eat_kw("all");
@@ -66,17 +144,11 @@ impl Parser {
         if self.eat_kw("offset") {
             offset = Some(self.expr()?);
         }
-        let union_all = if self.eat_kw("union") {
-            self.expect_kw("all")?;
-            Some(Box::new(self.select_or_paren()?))
-        } else {
-            None
-        };
-        Ok(Select { distinct, items, from, where_, group_by, having, order_by, limit, offset, union_all })
+        Ok(Select { distinct, items, from, where_, group_by, having, order_by, limit, offset, union_all: None })
     }
 
     /// One item of a projection: `*`, `t.*`, or an expression with an optional alias.
-    fn select_item(&mut self) -> R<SelectItem> {
+    pub(super) fn select_item(&mut self) -> R<SelectItem> {
         if self.eat_sym("*") {
             return Ok(SelectItem::Star);
         }
@@ -111,6 +183,8 @@ impl Parser {
             let e = self.expr()?;
             self.expect_sym(")")?;
             FromSource::AsTable(e)
+        } else if self.is_sym("(") && self.is_kw_at(1, "values") {
+            return self.values_source();
         } else if self.is_sym("(") {
             self.pos += 1;
             let s = self.select_or_paren()?;
@@ -132,6 +206,40 @@ impl Parser {
             }
         };
         Ok(FromItem { source, alias })
+    }
+
+    /// `(VALUES (a, b), …) [AS] v [(x, y)]`: the rows as a table whose columns are named by the alias's
+    /// list (`column0`, `column1`, … without one, as YQL names them); typed as `AS_TABLE` types its rows.
+    fn values_source(&mut self) -> R<FromItem> {
+        self.expect_sym("(")?;
+        self.expect_kw("values")?;
+        let rows = self.comma_list(|p| {
+            p.expect_sym("(")?;
+            let row = p.call_args()?;
+            p.expect_sym(")")?;
+            Ok(row)
+        })?;
+        self.expect_sym(")")?;
+        self.eat_kw("as");
+        let alias = match self.peek() {
+            Tok::Ident(s) if !RESERVED.iter().any(|r| s.eq_ignore_ascii_case(r)) => Some(self.ident()?),
+            Tok::Quoted(_) => Some(self.ident()?),
+            _ => None,
+        };
+        let width = rows.first().map_or(0, Vec::len);
+        let names = if alias.is_some() && self.is_sym("(") {
+            self.ident_list()?
+        } else {
+            (0..width).map(|i| format!("column{i}")).collect()
+        };
+        if rows.iter().any(|r| r.len() != names.len()) {
+            return Err(
+                self.err(&format!("Each VALUES row must have {} values, as its column list names", names.len()))
+            );
+        }
+        let structs = rows.into_iter().map(|row| Expr::Struct(names.iter().cloned().zip(row).collect())).collect();
+        let list = Expr::Call { name: "AsList".to_string(), args: structs, distinct: false, star: false };
+        Ok(FromItem { source: FromSource::AsTable(list), alias })
     }
 
     fn parse_from(&mut self) -> R<From> {

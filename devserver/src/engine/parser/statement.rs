@@ -46,7 +46,8 @@ impl Parser {
         Ok(Stmt::Declare { name, ty, line, col })
     }
 
-    /// `CREATE TABLE [IF NOT EXISTS] name (columns, PRIMARY KEY (...), INDEX ...) [WITH (...)]`.
+    /// `CREATE TABLE [IF NOT EXISTS] name (columns [FAMILY f], PRIMARY KEY (...), INDEX ..., FAMILY f (...))
+    /// [PARTITION BY HASH (...)] [WITH (...)]`.
     fn create_table(&mut self) -> R<Stmt> {
         self.expect_kw("create")?;
         self.expect_kw("table")?;
@@ -67,21 +68,38 @@ impl Parser {
                 primary_key.extend(p.ident_list()?);
             } else if p.eat_kw("index") {
                 indexes.push(p.index_def()?);
-            } else if p.is_kw("family") {
-                return Err(p.err("Column families are not supported by the dev server"));
+            } else if p.eat_kw("family") {
+                // `FAMILY name (DATA = "ssd", COMPRESSION = "lz4")`: storage settings, accepted and ignored.
+                p.ident()?;
+                p.skip_parens()?;
             } else {
                 let (name, ty, not_null) = p.column_def()?;
                 if p.eat_kw("primary") {
                     p.expect_kw("key")?;
                     primary_key.push(name.clone());
                 }
+                if p.eat_kw("family") {
+                    p.ident()?;
+                }
                 columns.push(ColumnDef { name, ty, not_null });
             }
             Ok(())
         })?;
         self.expect_sym(")")?;
+        if self.eat_kw("partition") {
+            // `PARTITION BY HASH (cols)` (a column table's sharding): accepted and ignored; its columns
+            // must be the table's.
+            self.expect_kw("by")?;
+            self.expect_kw("hash")?;
+            for c in self.ident_list()? {
+                if !columns.iter().any(|d: &ColumnDef| d.name == c) {
+                    return Err(self.err(&format!("PARTITION BY HASH names an unknown column: {c}")));
+                }
+            }
+        }
         if self.eat_kw("with") {
-            // Table settings (partitioning, TTL, ...) are accepted and ignored.
+            // Table settings (partitioning, TTL, `STORE = COLUMN`, ...) are accepted and ignored: every
+            // table is a row table here.
             self.skip_parens()?;
         }
         Ok(Stmt::CreateTable { name, columns, primary_key, indexes, if_not_exists })
@@ -144,7 +162,16 @@ impl Parser {
         self.expect_kw("into")?;
         let table = self.table_name()?;
         let (columns, source) = self.write_tail()?;
-        Ok(Stmt::Write { mode, table, columns, source })
+        let returning = self.returning()?;
+        Ok(Stmt::Write { mode, table, columns, source, returning })
+    }
+
+    /// `RETURNING *` or `RETURNING items` after a write, if there.
+    fn returning(&mut self) -> R<Option<Vec<SelectItem>>> {
+        if !self.eat_kw("returning") {
+            return Ok(None);
+        }
+        Ok(Some(self.comma_list(Self::select_item)?))
     }
 
     /// `UPDATE name ON ...` (a write by key) or `UPDATE name SET c = e, ... [WHERE ...]`.
@@ -153,7 +180,8 @@ impl Parser {
         let table = self.table_name()?;
         if self.eat_kw("on") {
             let (columns, source) = self.write_tail()?;
-            return Ok(Stmt::Write { mode: WriteMode::UpdateOn, table, columns, source });
+            let returning = self.returning()?;
+            return Ok(Stmt::Write { mode: WriteMode::UpdateOn, table, columns, source, returning });
         }
         self.expect_kw("set")?;
         let set = self.comma_list(|p| {
@@ -162,7 +190,8 @@ impl Parser {
             Ok((c, p.expr()?))
         })?;
         let where_ = if self.eat_kw("where") { Some(self.expr()?) } else { None };
-        Ok(Stmt::Update { table, set, where_ })
+        let returning = self.returning()?;
+        Ok(Stmt::Update { table, set, where_, returning })
     }
 
     /// `DELETE FROM name ON ...` (a delete by key) or `DELETE FROM name [WHERE ...]`.
@@ -172,10 +201,12 @@ impl Parser {
         let table = self.table_name()?;
         if self.eat_kw("on") {
             let (columns, source) = self.write_tail()?;
-            return Ok(Stmt::Write { mode: WriteMode::DeleteOn, table, columns, source });
+            let returning = self.returning()?;
+            return Ok(Stmt::Write { mode: WriteMode::DeleteOn, table, columns, source, returning });
         }
         let where_ = if self.eat_kw("where") { Some(self.expr()?) } else { None };
-        Ok(Stmt::Delete { table, where_ })
+        let returning = self.returning()?;
+        Ok(Stmt::Delete { table, where_, returning })
     }
 
     /// `PRAGMA a.b = value` or `PRAGMA a.b(args)`.

@@ -446,3 +446,245 @@ fn string_and_unicode_module_functions() {
         assert_eq!(run(&e, bad, &HashMap::new()).unwrap_err().status, StatusCode::GenericError, "{bad}");
     }
 }
+
+#[test]
+fn lambdas_with_list_map_and_list_filter() {
+    let e = eng();
+    setup(&e);
+    q(&e, "UPSERT INTO series (id, title) VALUES (1, 'a'u), (2, 'b'u)");
+    let rs = q(
+        &e,
+        "$double = ($x) -> ($x * 2); \
+         SELECT ListMap(AsList(1, 2, 3), ($x) -> ($x + 1)) AS plus, \
+                ListFilter(ListFromRange(0, 10), ($x) -> { RETURN $x % 3 == 0 }) AS threes, \
+                ListMap(AsList(1, 2), $double) AS doubled, \
+                ListMap(ListFromRange(1ul, 3ul), ($i) -> (<|id: $i, name: 'n'u|>)) AS structs;",
+    );
+    let ints = |c: usize| -> Vec<Option<PV>> { rs[0].rows[0].items[c].items.iter().map(|i| i.value.clone()).collect() };
+    assert_eq!(ints(0), vec![Some(PV::Int32Value(2)), Some(PV::Int32Value(3)), Some(PV::Int32Value(4))]);
+    assert_eq!(ints(1).len(), 4);
+    assert_eq!(ints(2), vec![Some(PV::Int32Value(2)), Some(PV::Int32Value(4))]);
+    let structs = &rs[0].columns[3].r#type;
+    let expected = Type::List(Box::new(Type::Struct(vec![
+        ("id".into(), Type::Prim(Prim::Uint64)),
+        ("name".into(), Type::Prim(Prim::Utf8)),
+    ])));
+    assert_eq!(structs, &Some(expected.to_proto()));
+    // A lambda sees the row's columns; AS_TABLE takes the list it makes.
+    let rs =
+        q(&e, "SELECT id, ListMap(AsList(10, 20), ($x) -> ($x + CAST(id AS Int32))) AS l FROM series ORDER BY id;");
+    assert_eq!(rs[0].rows[1].items[1].items[1].value, Some(PV::Int32Value(22)));
+    let rs = q(&e, "SELECT COUNT(*) AS n FROM AS_TABLE(ListMap(ListFromRange(0ul, 5000ul), ($x) -> (<|id: $x|>)));");
+    assert_eq!(cell(&rs[0], 0, 0), Some(PV::Uint64Value(5000)));
+    for bad in [
+        "SELECT ListMap(AsList(1), 1);",
+        "SELECT ListMap(1, ($x) -> ($x));",
+        "SELECT ListMap(AsList(1), ($x, $y) -> ($x));",
+        "SELECT ListFilter(AsList(1), ($x) -> ($x));",
+        "SELECT ($x) -> ($x);",
+        "SELECT ListMap(AsList(1), ($x) -> ($y));",
+        "SELECT ListFromRange(0, 100000000000);",
+        "SELECT ListFromRange('a', 'b');",
+        "SELECT <|a: 1, a: 2|>;",
+        "SELECT <|a: 1;",
+    ] {
+        assert_eq!(run(&e, bad, &HashMap::new()).unwrap_err().status, StatusCode::GenericError, "{bad}");
+    }
+    // Nested lambdas past the depth bound are an error, not a stack overflow.
+    let deep = format!("SELECT {}AsList(1){};", "ListMap(".repeat(200), ", ($x) -> ($x))".repeat(200));
+    assert!(run(&e, &deep, &HashMap::new()).is_err());
+}
+
+#[test]
+fn knn_float_vectors_and_untag() {
+    let e = eng();
+    let rs = q(&e, "SELECT Untag(Knn::ToBinaryStringFloat(AsList(1.5f, -2.0f)), 'FloatVector') AS v;");
+    let mut expected = 1.5f32.to_le_bytes().to_vec();
+    expected.extend_from_slice(&(-2.0f32).to_le_bytes());
+    expected.push(1);
+    assert_eq!(cell(&rs[0], 0, 0), Some(PV::BytesValue(expected)));
+    let rs = q(&e, "SELECT Knn::ToBinaryStringFloat(AsList(1.0f)) AS v;");
+    let tagged = Type::Tagged("FloatVector".into(), Box::new(Type::Prim(Prim::String)));
+    assert_eq!(rs[0].columns[0].r#type, Some(tagged.to_proto()));
+    for bad in [
+        "SELECT Untag(1, 'FloatVector');",
+        "SELECT Untag(Knn::ToBinaryStringFloat(AsList(1.0f)), 'Other');",
+        "SELECT Knn::ToBinaryStringFloat(AsList('a'));",
+    ] {
+        assert_eq!(run(&e, bad, &HashMap::new()).unwrap_err().status, StatusCode::GenericError, "{bad}");
+    }
+}
+
+#[test]
+fn json_documents_come_back_canonical() {
+    let e = eng();
+    let mut params = HashMap::new();
+    params.insert(
+        "$j".to_string(),
+        tv(Type::Prim(Prim::JsonDocument), PV::TextValue(r#"{ "b" : [1, 2], "a": "x" }"#.into())),
+    );
+    let rs =
+        run(&e, "DECLARE $j AS JsonDocument; SELECT $j AS j, CAST('{\"k\":  true}' AS JsonDocument) AS c;", &params)
+            .unwrap()
+            .result_sets;
+    assert_eq!(cell(&rs[0], 0, 0), Some(PV::TextValue(r#"{"a":"x","b":[1,2]}"#.into())));
+    assert_eq!(cell(&rs[0], 0, 1), Some(PV::TextValue(r#"{"k":true}"#.into())));
+    params.insert("$j".to_string(), tv(Type::Prim(Prim::JsonDocument), PV::TextValue("{not json".into())));
+    assert_eq!(run(&e, "DECLARE $j AS JsonDocument; SELECT $j;", &params).unwrap_err().status, StatusCode::BadRequest);
+}
+
+#[test]
+fn union_distinct_and_order_by_after_a_union_and_qualified_columns_in_update_and_delete() {
+    let e = eng();
+    setup(&e);
+    q(&e, "UPSERT INTO series (id, title, score) VALUES (1, 'a'u, 1.0), (2, 'b'u, 1.0), (3, 'c'u, 2.0)");
+    let ids = |rs: &ydb::ResultSet| -> Vec<Option<PV>> { rs.rows.iter().map(|r| r.items[0].value.clone()).collect() };
+    // ORDER BY and LIMIT after the last SELECT apply to the whole union.
+    let rs = q(
+        &e,
+        "SELECT id FROM series WHERE id > 1 UNION ALL SELECT id FROM series WHERE id = 1 ORDER BY id DESC LIMIT 2",
+    );
+    assert_eq!(ids(&rs[0]), vec![Some(PV::Uint64Value(3)), Some(PV::Uint64Value(2))]);
+    // UNION (DISTINCT) drops repeated rows; UNION ALL keeps them; they mix left to right.
+    let rs = q(&e, "SELECT score FROM series UNION SELECT score FROM series ORDER BY score");
+    assert_eq!(ids(&rs[0]), vec![Some(PV::DoubleValue(1.0)), Some(PV::DoubleValue(2.0))]);
+    let rs = q(&e, "SELECT score FROM series UNION DISTINCT SELECT score FROM series UNION ALL SELECT 1.0 AS score");
+    assert_eq!(rs[0].rows.len(), 3);
+    let rs = q(&e, "SELECT id FROM series WHERE id = 2 UNION ALL (SELECT id FROM series ORDER BY id LIMIT 1)");
+    assert_eq!(ids(&rs[0]), vec![Some(PV::Uint64Value(2)), Some(PV::Uint64Value(1))]);
+    let err = run(
+        &e,
+        "SELECT id FROM series LIMIT 1 UNION ALL SELECT id FROM series ORDER BY id UNION ALL SELECT 1ul",
+        &HashMap::new(),
+    );
+    assert_eq!(err.unwrap_err().status, StatusCode::GenericError);
+    let many = vec!["SELECT 1 AS x"; 100].join(" UNION ");
+    assert_eq!(run(&e, &many, &HashMap::new()).unwrap_err().status, StatusCode::GenericError);
+    // UPDATE and DELETE filters may name the table's columns through the table.
+    q(&e, "UPDATE series SET title = 'z'u WHERE series.id = 1");
+    q(&e, "DELETE FROM series WHERE series.id = 3 AND series.score > 1.5");
+    let rs = q(&e, "SELECT id, title FROM series ORDER BY id");
+    assert_eq!(ids(&rs[0]), vec![Some(PV::Uint64Value(1)), Some(PV::Uint64Value(2))]);
+    assert_eq!(cell(&rs[0], 0, 1), Some(PV::TextValue("z".into())));
+    assert!(run(&e, "UPDATE series SET title = 'y'u WHERE other.id = 1", &HashMap::new()).is_err());
+}
+
+#[test]
+fn values_as_a_table_with_named_columns() {
+    let e = eng();
+    setup(&e);
+    q(&e, "UPSERT INTO series (id, title) VALUES (1, 'a'u), (2, 'b'u)");
+    let rs = q(
+        &e,
+        "SELECT v.a AS a, v.b AS b, s.title AS title FROM (VALUES (1, 0.5), (2, 3)) AS v(a, b) \
+         JOIN series AS s ON s.id = v.a WHERE v.a > 1",
+    );
+    assert_eq!(rs[0].rows.len(), 1);
+    assert_eq!(cell(&rs[0], 0, 1), Some(PV::DoubleValue(3.0)));
+    assert_eq!(cell(&rs[0], 0, 2), Some(PV::TextValue("b".into())));
+    let rs = q(&e, "SELECT column1 FROM (VALUES ('x'u, 1), ('y'u, 2)) ORDER BY column1 DESC");
+    assert_eq!(cell(&rs[0], 0, 0), Some(PV::Int32Value(2)));
+    for bad in [
+        "SELECT * FROM (VALUES (1, 2), (3)) AS v(a, b)",
+        "SELECT * FROM (VALUES (1, 2)) AS v(a)",
+        "SELECT * FROM (VALUES (1, 2)) AS v(a, a)",
+        "SELECT * FROM (VALUES (1), ('x')) AS v(a)",
+    ] {
+        assert_eq!(run(&e, bad, &HashMap::new()).unwrap_err().status, StatusCode::GenericError, "{bad}");
+    }
+}
+
+#[test]
+fn returning_gives_the_rows_written_or_deleted() {
+    let e = eng();
+    setup(&e);
+    let rs = q(&e, "UPSERT INTO series (id, title) VALUES (1, 'a'u), (2, 'b'u) RETURNING *");
+    assert_eq!(rs[0].columns.len(), 4);
+    assert_eq!(rs[0].rows.len(), 2);
+    assert_eq!(cell(&rs[0], 1, 1), Some(PV::TextValue("b".into())));
+    // UPDATE returns the new values, computed columns included; DELETE the rows as they were.
+    let rs = q(&e, "UPDATE series SET score = 2.5 WHERE id = 2 RETURNING id, score * 2 AS twice, series.title");
+    assert_eq!(rs[0].columns.iter().map(|c| c.name.as_str()).collect::<Vec<_>>(), vec!["id", "twice", "title"]);
+    assert_eq!(cell(&rs[0], 0, 1), Some(PV::DoubleValue(5.0)));
+    let rs = q(&e, "DELETE FROM series WHERE id = 1 RETURNING title; SELECT COUNT(*) AS n FROM series;");
+    assert_eq!(cell(&rs[0], 0, 0), Some(PV::TextValue("a".into())));
+    assert_eq!(cell(&rs[1], 0, 0), Some(PV::Uint64Value(1)));
+    let rs = q(&e, "UPDATE series SET score = 1.0 WHERE id = 99 RETURNING id");
+    assert!(rs[0].rows.is_empty() && rs[0].columns.len() == 1);
+    let rs = q(&e, "INSERT INTO series (id) SELECT id + 10ul AS id FROM series RETURNING id");
+    assert_eq!(cell(&rs[0], 0, 0), Some(PV::Uint64Value(12)));
+    for bad in [
+        "UPDATE series SET score = 1.0 RETURNING COUNT(*)",
+        "UPSERT INTO series (id) VALUES (5) RETURNING nope",
+        "DELETE FROM series ON SELECT 2ul AS id RETURNING *",
+    ] {
+        assert_eq!(run(&e, bad, &HashMap::new()).unwrap_err().status, StatusCode::GenericError, "{bad}");
+    }
+}
+
+#[test]
+fn window_functions_number_rank_shift_and_run_totals() {
+    let e = eng();
+    e.execute_scheme("/local", "CREATE TABLE s (id Int64, grp Utf8, v Int64, PRIMARY KEY (id))").unwrap();
+    q(
+        &e,
+        "UPSERT INTO s (id, grp, v) VALUES (1, 'a'u, 10), (2, 'a'u, 20), (3, 'a'u, 20), (4, 'b'u, 5), (5, 'b'u, NULL)",
+    );
+    let rs = q(
+        &e,
+        "SELECT id, ROW_NUMBER() OVER (PARTITION BY grp ORDER BY v DESC, id) AS rn, \
+                RANK() OVER (PARTITION BY grp ORDER BY v DESC) AS rk, \
+                DENSE_RANK() OVER (ORDER BY v) AS dr, \
+                LAG(v) OVER (PARTITION BY grp ORDER BY id) AS prev, \
+                LEAD(v, 2) OVER (ORDER BY id) AS next2, \
+                SUM(v) OVER (PARTITION BY grp ORDER BY id) AS running, \
+                SUM(v) OVER (PARTITION BY grp) AS total, \
+                COUNT(*) OVER () AS n, \
+                AVG(v) OVER (ORDER BY id ROWS BETWEEN 1 PRECEDING AND 1 FOLLOWING) AS avg3, \
+                FIRST_VALUE(id) OVER (PARTITION BY grp ORDER BY v DESC) AS top \
+         FROM s ORDER BY id",
+    );
+    let col = |c: usize| -> Vec<Option<PV>> { rs[0].rows.iter().map(|r| r.items[c].value.clone()).collect() };
+    let u = |v: u64| Some(PV::Uint64Value(v));
+    let i = |v: i64| Some(PV::Int64Value(v));
+    let null = Some(PV::NullFlagValue(0));
+    assert_eq!(rs[0].columns[1].r#type, Some(Type::Prim(Prim::Uint64).to_proto()));
+    assert_eq!(col(1), vec![u(3), u(1), u(2), u(1), u(2)]);
+    assert_eq!(col(2), vec![u(3), u(1), u(1), u(1), u(2)]);
+    assert_eq!(col(3), vec![u(3), u(4), u(4), u(2), u(1)]);
+    assert_eq!(col(4), vec![null.clone(), i(10), i(20), null.clone(), i(5)]);
+    assert_eq!(col(5), vec![i(20), i(5), null.clone(), null.clone(), null.clone()]);
+    assert_eq!(col(6), vec![i(10), i(30), i(50), i(5), i(5)]);
+    assert_eq!(col(7), vec![i(50), i(50), i(50), i(5), i(5)]);
+    assert_eq!(col(8), vec![u(5); 5]);
+    assert_eq!(col(9)[0], Some(PV::DoubleValue(15.0)));
+    assert_eq!(col(10), vec![i(2), i(2), i(2), i(4), i(4)]);
+    // Unnamed windows are columnN; SELECT * leaves the hidden columns out; ORDER BY may use a window.
+    let rs = q(
+        &e,
+        "SELECT *, ROW_NUMBER() OVER (ORDER BY id DESC) FROM s ORDER BY ROW_NUMBER() OVER (ORDER BY id DESC) LIMIT 1",
+    );
+    let names: Vec<&str> = rs[0].columns.iter().map(|c| c.name.as_str()).collect();
+    assert_eq!(names, vec!["id", "grp", "v", "column1"]);
+    assert_eq!(rs[0].rows[0].items[0].value, i(5));
+    assert_eq!(rs[0].rows[0].items[3].value, u(1));
+    // Offsets far past the partition are NULL or clamp, never overflow.
+    let far = q(
+        &e,
+        "SELECT LEAD(v, 9223372036854775807) OVER (ORDER BY id) AS a, LAG(v, 9223372036854775807) OVER () AS b, \
+         SUM(v) OVER (ORDER BY id ROWS BETWEEN 9223372036854775807 PRECEDING AND 9223372036854775807 FOLLOWING) AS c \
+         FROM s",
+    );
+    assert_eq!(far[0].rows[0].items[0].value, null);
+    assert_eq!(far[0].rows[0].items[2].value, i(55));
+    for bad in [
+        "SELECT grp, COUNT(*), ROW_NUMBER() OVER (ORDER BY grp) FROM s GROUP BY grp",
+        "SELECT ROW_NUMBER(1) OVER () FROM s",
+        "SELECT NOPE() OVER () FROM s",
+        "SELECT id FROM s WHERE ROW_NUMBER() OVER () = 1",
+        "SELECT ROW_NUMBER() OVER w FROM s",
+        "SELECT SUM(ROW_NUMBER() OVER ()) OVER () FROM s",
+    ] {
+        assert_eq!(run(&e, bad, &HashMap::new()).unwrap_err().status, StatusCode::GenericError, "{bad}");
+    }
+}

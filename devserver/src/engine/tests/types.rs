@@ -124,4 +124,24 @@ fn container_and_special_types_round_trip_as_parameters() {
         assert_eq!(out[0].columns[0].r#type, Some(t.to_proto()), "{spelling}");
         assert_eq!(out[0].rows[0].items[0], v, "{spelling}");
     }
+    // A Set's pairs may leave out their Void payload, as the Python SDK sends them; any other dictionary's
+    // may not.
+    let keys_only = |k: ydb::Value| ydb::Value {
+        pairs: vec![ydb::ValuePair { key: Some(k), payload: None }],
+        ..Default::default()
+    };
+    let set = Type::Dict(Box::new(i32t.clone()), Box::new(Type::Void));
+    let params = HashMap::from([(
+        "$p".to_string(),
+        ydb::TypedValue { r#type: Some(set.to_proto()), value: Some(keys_only(int(7))) },
+    )]);
+    let out = run(&e, "DECLARE $p AS Set<Int32>; SELECT $p AS p;", &params).unwrap().result_sets;
+    assert_eq!(out[0].rows[0].items[0].pairs[0].key, Some(int(7)));
+    let dict = Type::Dict(Box::new(i32t.clone()), Box::new(i32t));
+    let params = HashMap::from([(
+        "$p".to_string(),
+        ydb::TypedValue { r#type: Some(dict.to_proto()), value: Some(keys_only(int(7))) },
+    )]);
+    let err = run(&e, "DECLARE $p AS Dict<Int32,Int32>; SELECT $p AS p;", &params).unwrap_err();
+    assert_eq!(err.status, StatusCode::BadRequest);
 }
