@@ -23,6 +23,15 @@ if [ "$(grep -cF "$stale" pkg/ydb_wasm.js)" != 1 ]; then
   exit 1
 fi
 sed -i "s/$stale/return; \/\/ a callback of a replaced (crashed) instance: ignored (scripts\/build-wasm.sh)/" pkg/ydb_wasm.js
+# The glue's default wasm URL (used only when init is given none) is made '../pkg/ydb_wasm_bg.wasm', which
+# names the same file from pkg/ and from dist/: bundled into dist/ as it is, it would point bundlers and the
+# installed-package test at a dist/ydb_wasm_bg.wasm that does not exist. Patched here, checked.
+default_url="new URL('ydb_wasm_bg.wasm', import.meta.url)"
+if [ "$(grep -cF "$default_url" pkg/ydb_wasm.js)" != 1 ]; then
+  echo "build-wasm.sh: the glue's default wasm URL changed; update the patch" >&2
+  exit 1
+fi
+sed -i "s#$default_url#new URL('../pkg/ydb_wasm_bg.wasm', import.meta.url)#" pkg/ydb_wasm.js
 if [ ! -x node_modules/.bin/esbuild ] || [ ! -x node_modules/.bin/wasm-opt ]; then
   npm install --no-audit --no-fund >&2
 fi
