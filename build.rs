@@ -25,6 +25,8 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         .build_server(false)
         .build_client(false)
         .build_transport(false)
+        // Rows stay encoded until they are read column by column (src/value/rows.rs).
+        .extern_path(".Ydb.ResultSet", "crate::value::rows::ResultSet")
         .include_file("ydb_api.rs")
         .compile_fds(descriptors)?;
     let out = PathBuf::from(std::env::var("OUT_DIR")?);
@@ -55,6 +57,8 @@ const CLIENT_UNUSED_TYPES: &[&str] = &[
     ".Ydb.CostInfo",
     ".Ydb.VirtualTimestamp",
     ".google.protobuf.Empty",
+    // Results are read as values (`Ydb.ResultSet` is src/value/rows.rs, which has no format field).
+    ".Ydb.ResultSet.Format",
 ];
 
 fn prune_unused_fields(mut set: FileDescriptorSet) -> FileDescriptorSet {

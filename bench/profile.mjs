@@ -1,10 +1,12 @@
-// Where a warm one-shot point read spends the client's CPU, next to a bare fetch of the very same request:
+// Where a warm one-shot point read spends the client's CPU, next to a bare fetch of the very same request
+// (or, with `decode`, where reading a big result does, next to JSON.parse of the same rows):
 // both loops run under V8's sampling profiler (node:inspector), one profile each, and the samples are
 // summed by where the code lives (the wasm, its JS glue, the package's JS, Node's fetch (undici), web
 // streams, GC, …) and by function. Prints both summaries; writes the .cpuprofile files (for Chrome
 // DevTools) to target/bench-profile/.
 //
 //   node bench/profile.mjs [QUERIES]   # default 5000 per loop; starts a release dev server
+//   node bench/profile.mjs decode [ROWS]   # reading ROWS rows (default 50,000) with one query, 10 times
 //   YDB_ENDPOINT=http://127.0.0.1:PORT node bench/profile.mjs   # or uses a running one
 import { spawn } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
@@ -13,7 +15,9 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
-const N = Number(process.argv[2] ?? 5000);
+const decode = process.argv[2] === 'decode';
+const N = decode ? 10 : Number(process.argv[2] ?? 5000);
+const ROWS = decode ? Number(process.argv[3] ?? 50_000) : 1000;
 const realFetch = globalThis.fetch;
 let lastRequest;
 globalThis.fetch = (url, init) => {
@@ -41,8 +45,13 @@ const POINT = `DECLARE $k AS Uint64; SELECT * FROM ${table} WHERE k1 = $k`;
 const driver = new ydb.Driver({ endpoint, database: '/local' });
 try {
   await driver.query(`CREATE TABLE ${table} (k1 Uint64, k2 Uint64, k3 Uint64, s Utf8, d Double, t Timestamp, PRIMARY KEY (k1))`);
-  const rows = Array.from({ length: 1000 }, (_, i) => ({ k1: BigInt(i), k2: BigInt(i * 7), k3: BigInt(i * 13), s: `value-${i}-${'x'.repeat(16)}`, d: i / 3, t: new Date(1_700_000_000_000 + i * 1000) }));
-  await driver.tableClient().bulkUpsert(table, rows, { k1: 'Uint64', k2: 'Uint64', k3: 'Uint64', s: 'Utf8', d: 'Double', t: 'Timestamp' });
+  for (let from = 0; from < ROWS; from += 5000) {
+    const rows = Array.from({ length: Math.min(5000, ROWS - from) }, (_, j) => {
+      const i = from + j;
+      return { k1: BigInt(i), k2: BigInt(i * 7), k3: BigInt(i * 13), s: `value-${i}-${'x'.repeat(16)}`, d: i / 3, t: new Date(1_700_000_000_000 + i * 1000) };
+    });
+    await driver.tableClient().bulkUpsert(table, rows, { k1: 'Uint64', k2: 'Uint64', k3: 'Uint64', s: 'Utf8', d: 'Double', t: 'Timestamp' });
+  }
   const read = (i) => driver.query(POINT, { $k: new ydb.TypedValue(BigInt(i % 1000), 'Uint64') });
   await read(1);
   const captured = lastRequest; // the one-shot's own request: no session, replayable as is
@@ -56,8 +65,14 @@ try {
   await session.post('Profiler.enable');
   await session.post('Profiler.setSamplingInterval', { interval: 50 });
   mkdirSync(join(root, 'target/bench-profile'), { recursive: true });
-  for (const [name, loop] of [['ydb-wasm one-shot', read], ['bare fetch', bare]]) {
-    for (let i = 0; i < 500; i++) await loop(i);
+  // Decoding: every row in one query, next to JSON.parse of the same rows (no I/O).
+  const all = () => driver.query(`SELECT * FROM ${table}`);
+  const json = decode ? JSON.stringify((await all())[0].rows, (_, v) => (typeof v === 'bigint' ? v.toString() : v)) : '';
+  const loops = decode
+    ? [[`ydb-wasm decode of ${ROWS} rows`, all], ['JSON.parse of the same rows', async () => JSON.parse(json)]]
+    : [['ydb-wasm one-shot', read], ['bare fetch', bare]];
+  for (const [name, loop] of loops) {
+    for (let i = 0; i < (decode ? 2 : 500); i++) await loop(i);
     globalThis.gc?.();
     const cpu0 = process.cpuUsage();
     const t0 = performance.now();
@@ -94,12 +109,12 @@ function summarize(name, profile, { wallMs, cpuMs, file }) {
     const fn = `${functionName || '(anonymous)'} ${url ? `${url.replace(/^.*\/(?=[^/]+\/[^/]+$)/, '')}:${lineNumber + 1}` : ''}`.trim();
     byFunction.set(fn, (byFunction.get(fn) ?? 0) + us);
   }
-  const perQuery = (us) => (us / N).toFixed(1).padStart(7);
-  console.log(`\n## ${name}: ${N} queries, ${(wallMs / N * 1000).toFixed(0)} µs wall and ${(cpuMs / N * 1000).toFixed(0)} µs process CPU per query; ${perQuery(busy).trim()} µs sampled busy on the main thread (profile: ${file})`);
-  console.log('µs/query  place');
-  for (const [place, us] of [...byPlace].sort((a, b) => b[1] - a[1])) console.log(`${perQuery(us)}  ${place}`);
-  console.log('µs/query  top functions (self time)');
-  for (const [fn, us] of [...byFunction].filter(([f]) => !f.startsWith('(idle)')).sort((a, b) => b[1] - a[1]).slice(0, 25)) console.log(`${perQuery(us)}  ${fn}`);
+  const perRun = (us) => (us / N).toFixed(1).padStart(7);
+  console.log(`\n## ${name}: ${N} runs, ${(wallMs / N * 1000).toFixed(0)} µs wall and ${(cpuMs / N * 1000).toFixed(0)} µs process CPU per run; ${perRun(busy).trim()} µs sampled busy on the main thread (profile: ${file})`);
+  console.log('µs/run    place');
+  for (const [place, us] of [...byPlace].sort((a, b) => b[1] - a[1])) console.log(`${perRun(us)}  ${place}`);
+  console.log('µs/run    top functions (self time)');
+  for (const [fn, us] of [...byFunction].filter(([f]) => !f.startsWith('(idle)')).sort((a, b) => b[1] - a[1]).slice(0, 25)) console.log(`${perRun(us)}  ${fn}`);
 }
 
 function placeOf(functionName, url) {

@@ -30,6 +30,7 @@ const ydbWorker :Workerd.Worker = (
     (name = "js/worker.mjs", esModule = embed "../../js/worker.mjs"),
     (name = "js/api.js", esModule = embed "../../js/api.js"),
     (name = "js/errors.js", esModule = embed "../../js/errors.js"),
+    (name = "js/rows.js", esModule = embed "../../js/rows.js"),
     (name = "js/crash.js", esModule = embed "../../js/crash.js"),
     (name = "js/credentials.js", esModule = embed "../../js/credentials.js"),
     (name = "js/observe.js", esModule = embed "../../js/observe.js"),

@@ -1,17 +1,26 @@
 //! Result sets from YDB into JS, following the mapping table of the API contract.
 //!
-//! Each column's type is compiled once into a [`Conv`] plan, and every cell is converted by walking the
-//! plan — no per-cell type dispatch on the protobuf type and no JSON in between. Column names become JS
-//! strings once per result set, not once per row. The caller's [`ResultShape`] (`rowMode`, `timestamps`)
-//! is decided when the plan is built: rows as objects or arrays is one branch per result set, and
-//! timestamps as `Date` or microsecond `BigInt` is a different plan step, so neither costs a branch per cell.
+//! A column of a scalar type (or an optional one) is read straight from the rows' bytes into one flat
+//! vector by [`columns`], crosses into JS as one typed array, and `js/rows.js` (installed with
+//! `__setRowBuilder`) makes its cells and the rows in JS loops: one call into JS per result set instead of
+//! a few per cell. A column of another type (containers, nested optionals, unknown types) compiles its
+//! type once into a [`Conv`] plan and converts each cell by walking it. Column names become JS strings
+//! once per result set. The caller's [`ResultShape`] (`rowMode`, `timestamps`) is decided once per result
+//! set: objects or arrays is one flag to `js/rows.js`, timestamps as `Date` or microsecond `BigInt` a
+//! different column kind (and plan step).
 
-use crate::error::{Error, Result};
-use crate::proto::ydb::{self, value::Value as V, ResultSet};
+use crate::error::{Error, Result, Status};
+use crate::proto::ydb::{self, value::Value as V};
+use crate::value::columns::{self, Cells, Column, FlatColumn};
+use crate::value::rows::ResultSet;
 use crate::value::scalars;
 use crate::value::{Primitive as P, YdbType};
-use js_sys::{Array, BigInt, Date, Map, Object, Reflect, Set, Uint8Array};
-use wasm_bindgen::JsValue;
+use js_sys::{
+    Array, BigInt, BigInt64Array, BigUint64Array, Date, Float64Array, Function, Map, Object, Reflect, Set, Uint32Array,
+    Uint8Array,
+};
+use std::cell::RefCell;
+use wasm_bindgen::prelude::*;
 
 const MS_PER_DAY: f64 = 86_400_000.0;
 
@@ -293,25 +302,42 @@ fn set(obj: &Object, key: &JsValue, value: &JsValue) {
 /// shaped as `shape` asks.
 pub fn result_set_to_js(rs: &ResultSet, index: Option<usize>, shape: ResultShape) -> Result<JsValue> {
     let columns = Array::new();
-    let mut plan = Vec::with_capacity(rs.columns.len());
+    let names = Array::new();
+    let mut types = Vec::with_capacity(rs.columns.len());
     let name_key = JsValue::from_str("name");
     let type_key = JsValue::from_str("type");
     for c in &rs.columns {
         let t = c.r#type.as_ref().ok_or_else(|| Error::protocol("a result column without a type"))?;
         let t = YdbType::from_proto(t)?;
+        let name = JsValue::from_str(&c.name);
         let col = Object::new();
-        set(&col, &name_key, &JsValue::from_str(&c.name));
+        set(&col, &name_key, &name);
         set(&col, &type_key, &JsValue::from_str(&t.to_string()));
         columns.push(&col);
-        plan.push((JsValue::from_str(&c.name), Conv::of(&t, shape)));
+        names.push(&name);
+        types.push(t);
     }
-    let rows = Array::new_with_length(rs.rows.len() as u32);
-    for (i, row) in rs.rows.iter().enumerate() {
-        if row.items.len() != plan.len() {
-            return Err(Error::protocol("a row with a different number of cells than columns"));
-        }
-        rows.set(i as u32, if shape.rows_as_arrays { row_array(&plan, row)? } else { row_object(&plan, row)? });
+    let cells = Array::new();
+    for (column, t) in columns::columns(&types, &rs.rows, shape.timestamps_as_bigint)?.iter().zip(&types) {
+        cells.push(&match column {
+            Column::Flat(flat) => flat_to_js(flat),
+            Column::Values(values) => {
+                let conv = Conv::of(t, shape);
+                let arr = Array::new_with_length(values.len() as u32);
+                for (i, v) in values.iter().enumerate() {
+                    arr.set(i as u32, conv.to_js(v)?);
+                }
+                Array::of2(&JsValue::from(KIND_VALUES), &arr).into()
+            }
+        });
     }
+    let rows = ROW_BUILDER.with(|b| {
+        let build = b.borrow();
+        let failed = || Error::client(Status::ClientInternalError, "building the rows in JS failed (js/rows.js)");
+        let build = build.as_ref().ok_or_else(failed)?;
+        let (count, as_arrays) = (JsValue::from(rs.rows.len() as u32), JsValue::from_bool(shape.rows_as_arrays));
+        build.call4(&JsValue::NULL, &count, &names, &cells, &as_arrays).map_err(|_| failed())
+    })?;
     let out = Object::new();
     set(&out, &JsValue::from_str("columns"), &columns);
     set(&out, &JsValue::from_str("rows"), &rows);
@@ -322,20 +348,43 @@ pub fn result_set_to_js(rs: &ResultSet, index: Option<usize>, shape: ResultShape
     Ok(out.into())
 }
 
-fn row_object(plan: &[(JsValue, Conv)], row: &ydb::Value) -> Result<JsValue> {
-    let obj = Object::new();
-    for ((name, conv), cell) in plan.iter().zip(&row.items) {
-        set(&obj, name, &conv.to_js(cell)?);
-    }
-    Ok(obj.into())
+// The kinds of column `js/rows.js` builds rows from; keep the two in step.
+const KIND_VALUES: u32 = 0;
+const KIND_BOOL: u32 = 1;
+const KIND_NUMBER: u32 = 2;
+const KIND_BIGINT: u32 = 3;
+const KIND_DATE: u32 = 4;
+const KIND_TEXT: u32 = 5;
+const KIND_BYTES: u32 = 6;
+
+thread_local! {
+    static ROW_BUILDER: RefCell<Option<Function>> = const { RefCell::new(None) };
 }
 
-fn row_array(plan: &[(JsValue, Conv)], row: &ydb::Value) -> Result<JsValue> {
-    let arr = Array::new_with_length(plan.len() as u32);
-    for (i, ((_, conv), cell)) in plan.iter().zip(&row.items).enumerate() {
-        arr.set(i as u32, conv.to_js(cell)?);
-    }
-    Ok(arr.into())
+/// Installs `js/rows.js`'s `buildRows(count, names, columns, asArrays)`, which makes the rows of a result
+/// set from its columns in one JS loop (see [`columns`]).
+#[wasm_bindgen(js_name = __setRowBuilder)]
+pub fn set_row_builder(builder: Function) {
+    ROW_BUILDER.with(|b| *b.borrow_mut() = Some(builder));
+}
+
+/// A flat column as `[kind, cells, ends, nulls]`: typed arrays copied out of wasm memory in one go each.
+fn flat_to_js(c: &FlatColumn) -> JsValue {
+    let (kind, cells, ends): (u32, JsValue, JsValue) = match &c.cells {
+        Cells::Bool(v) => (KIND_BOOL, Uint8Array::from(v.as_slice()).into(), JsValue::UNDEFINED),
+        Cells::Number(v) => (KIND_NUMBER, Float64Array::from(v.as_slice()).into(), JsValue::UNDEFINED),
+        Cells::Int64(v) => (KIND_BIGINT, BigInt64Array::from(v.as_slice()).into(), JsValue::UNDEFINED),
+        Cells::Uint64(v) => (KIND_BIGINT, BigUint64Array::from(v.as_slice()).into(), JsValue::UNDEFINED),
+        Cells::Millis(v) => (KIND_DATE, Float64Array::from(v.as_slice()).into(), JsValue::UNDEFINED),
+        Cells::Text { bytes, ends } => {
+            (KIND_TEXT, Uint8Array::from(bytes.as_slice()).into(), Uint32Array::from(ends.as_slice()).into())
+        }
+        Cells::Bytes { bytes, ends } => {
+            (KIND_BYTES, Uint8Array::from(bytes.as_slice()).into(), Uint32Array::from(ends.as_slice()).into())
+        }
+    };
+    let nulls = c.nulls.as_ref().map_or(JsValue::UNDEFINED, |n| Uint8Array::from(n.as_slice()).into());
+    Array::of4(&JsValue::from(kind), &cells, &ends, &nulls).into()
 }
 
 /// Result sets as a JS array.

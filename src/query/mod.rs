@@ -14,11 +14,12 @@ use crate::error::{Error, Result, Status};
 use crate::exclusive::Parts;
 use crate::observe::trace::SessionTrace;
 use crate::pool::{PooledSession, DEFAULT_CREATE_TIMEOUT_MS};
-use crate::proto::ydb::{query, ResultSet, TypedValue};
+use crate::proto::ydb::{query, TypedValue};
 use crate::transport::methods::query_service as rpc;
 use crate::transport::runtime::spawn;
 use crate::transport::{CallOptions, Channel, MessageStream};
 use crate::tx_mode::TxMode;
+use crate::value::rows::ResultSet;
 use futures_util::future::{self, AbortHandle, Abortable, Either, LocalBoxFuture};
 use std::cell::{Cell, RefCell};
 use std::collections::HashMap;
@@ -457,9 +458,8 @@ mod tests {
             index,
             result_set: ResultSet {
                 columns: vec![Column { name: column.into(), ..Default::default() }],
-                rows: vec![Value::default(); rows],
+                rows: vec![Value::default(); rows].into_iter().collect(),
                 truncated,
-                ..Default::default()
             },
         }
     }

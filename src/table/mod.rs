@@ -8,13 +8,14 @@
 use crate::error::{Error, Result, Status};
 use crate::observe::trace::SessionTrace;
 use crate::pool::{PooledSession, DEFAULT_CREATE_TIMEOUT_MS};
-use crate::proto::ydb::{table, ResultSet, TypedValue};
+use crate::proto::ydb::{table, TypedValue};
 use crate::transport::channel::decode_answer;
 use crate::transport::framing::encode_frame;
 use crate::transport::methods::table_service as rpc;
 use crate::transport::operation::{check, operation_params, result_of};
 use crate::transport::{CallOptions, Channel};
 use crate::tx_mode::TxMode;
+use crate::value::rows::ResultSet;
 use futures_util::future::LocalBoxFuture;
 use schema::DataQuery;
 use std::cell::Cell;
@@ -384,7 +385,7 @@ mod tests {
     #[test]
     fn a_truncated_result_is_refused_with_the_ways_to_read_the_rest() {
         let set = |rows: usize, truncated| ResultSet {
-            rows: vec![crate::proto::ydb::Value::default(); rows],
+            rows: vec![crate::proto::ydb::Value::default(); rows].into_iter().collect(),
             truncated,
             ..Default::default()
         };

@@ -86,17 +86,16 @@ fn value() -> impl Strategy<Value = ydb::Value> {
     })
 }
 
-fn result_set() -> impl Strategy<Value = ydb::ResultSet> {
+fn result_set() -> impl Strategy<Value = crate::value::rows::ResultSet> {
     (
         prop::collection::vec(("[a-z]{1,4}", crate::value::types::properties::any_type(false)), 0..4),
         prop::collection::vec(value(), 0..4),
         any::<bool>(),
     )
-        .prop_map(|(columns, rows, truncated)| ydb::ResultSet {
+        .prop_map(|(columns, rows, truncated)| crate::value::rows::ResultSet {
             columns: columns.into_iter().map(|(name, t)| ydb::Column { name, r#type: Some(t.to_proto()) }).collect(),
-            rows,
+            rows: rows.into_iter().collect(),
             truncated,
-            ..Default::default()
         })
 }
 
@@ -140,14 +139,16 @@ fn answer_bytes() -> impl Strategy<Value = Vec<u8>> {
     ]
 }
 
-/// Reads result sets the way the client does before converting cells: every column's type.
-fn read_result_sets<'a>(sets: impl IntoIterator<Item = &'a ydb::ResultSet>) {
+/// Reads result sets the way the client does before converting cells: every column's type, then the
+/// rows column by column.
+fn read_result_sets<'a>(sets: impl IntoIterator<Item = &'a crate::value::rows::ResultSet>) {
     for rs in sets {
-        for column in &rs.columns {
-            if let Some(t) = &column.r#type {
-                if let Ok(t) = YdbType::from_proto(t) {
-                    let _ = t.to_string();
-                }
+        let types: Option<Vec<YdbType>> =
+            rs.columns.iter().map(|c| c.r#type.as_ref().and_then(|t| YdbType::from_proto(t).ok())).collect();
+        if let Some(types) = types {
+            let _ = types.iter().map(ToString::to_string).count();
+            for micros in [false, true] {
+                let _ = crate::value::columns::columns(&types, &rs.rows, micros);
             }
         }
     }
@@ -207,7 +208,7 @@ fn deep_part(levels: usize) -> query::ExecuteQueryResponsePart {
     query::ExecuteQueryResponsePart {
         status: 400030,
         issues: vec![issue],
-        result_set: Some(ydb::ResultSet {
+        result_set: Some(crate::value::rows::ResultSet {
             columns: vec![ydb::Column { name: "c".into(), r#type: Some(t) }],
             ..Default::default()
         }),

@@ -3,6 +3,8 @@
 //! The JS side of values (`bindings::values`) builds on these: it decides *which* JS value a YDB
 //! value becomes, this module guarantees the numbers are right.
 
+pub mod columns;
+pub mod rows;
 pub mod scalars;
 pub mod types;
 pub mod variant;

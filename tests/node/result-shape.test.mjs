@@ -98,3 +98,48 @@ test('Decimal parameters are exact from a string or a BigInt, and numbers in pla
   assert.deepStrictEqual(rs.rows[0], { a: '12345678901234567890123456789012345', b: `-1${'0'.repeat(34)}`, c: '0.1', d: '123456789' });
   await assert.rejects(driver.query('SELECT $x;', { $x: new TypedValue(1e21, d35) }), TypeError);
 });
+
+test('a result of many parts reads every row: each kind of column, its nulls, both row modes', async () => {
+  // Several thousand rows, so the answer streams in several parts, of every kind of column that goes to
+  // JS as a flat array (js/rows.js), optional and not, with nulls between values; and a container column.
+  const big = `shape_many_${process.pid}`;
+  const types = {
+    id: 'Uint64', b: 'Bool', i: 'Int32', n: 'Int64', f: 'Double', s: 'Utf8', bytes: 'String', day: 'Date',
+    sec: 'Datetime', at: 'Timestamp', u: 'Uuid', dec: 'Decimal(22,9)',
+  };
+  const columns = Object.entries(types).map(([name, type]) => `${name} ${type}${name === 'id' ? ' NOT NULL' : ''}`);
+  await driver.query(`CREATE TABLE ${big} (${columns.join(', ')}, PRIMARY KEY (id));`);
+  const row = (k) => {
+    const i = Number(k);
+    if (i % 3 === 1) return { id: k, b: null, i: null, n: null, f: null, s: null, bytes: null, day: null, sec: null, at: null, u: null, dec: null };
+    return {
+      id: k, b: i % 2 === 0, i: 1000 - i, n: -(k * 1_000_000_007n), f: i / 7, s: `${'é'.repeat(i % 5)}row ${i}`,
+      bytes: new Uint8Array([i & 255, 0, 255]), day: new Date(Date.UTC(2000, 0, 1 + (i % 1000))),
+      sec: new Date(1_600_000_000_000 + i * 1000), at: new Date(1_700_000_000_000 + i),
+      u: `00000000-0000-4000-8000-${String(i).padStart(12, '0')}`, dec: `${i}.5`,
+    };
+  };
+  const rows = Array.from({ length: 6000 }, (_, i) => row(BigInt(i)));
+  const optional = Object.fromEntries(Object.entries(types).map(([k, t]) => [k, k === 'id' ? t : `Optional<${t}>`]));
+  await driver.tableClient().bulkUpsert(big, rows, optional);
+  try {
+    const [byName] = await driver.query(`SELECT ${Object.keys(types).join(', ')}, AsList(id, id) AS pair FROM ${big} ORDER BY id;`);
+    assert.equal(byName.rows.length, rows.length);
+    for (const [i, got] of byName.rows.entries()) {
+      assert.deepStrictEqual(got, { ...rows[i], pair: [rows[i].id, rows[i].id] }, `row ${i}`);
+    }
+    const [byIndex] = await driver.query(`SELECT id, s, at FROM ${big} ORDER BY id;`, {}, { rowMode: 'array', timestamps: 'bigint' });
+    assert.deepStrictEqual(byIndex.rows[2], [2n, 'éérow 2', 1_700_000_000_002_000n]);
+    assert.deepStrictEqual(byIndex.rows[1], [1n, null, null]);
+    // A stream gives the same rows part by part.
+    const streamed = await queryPool.withSession(async (s) => {
+      const parts = [];
+      for await (const part of s.executeQuery(`SELECT ${Object.keys(types).join(', ')} FROM ${big} ORDER BY id;`)) parts.push(part);
+      return parts;
+    });
+    assert.ok(streamed.length > 1, `expected several parts, got ${streamed.length}`);
+    assert.deepStrictEqual(streamed.flatMap((p) => p.rows), rows);
+  } finally {
+    await driver.query(`DROP TABLE ${big};`);
+  }
+});

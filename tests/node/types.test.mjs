@@ -37,7 +37,7 @@ const cases = [
   [P.Uint64, [0n, 2n ** 64n - 1n]],
   [P.Float, [1.5, -0.25]],
   [P.Double, [Math.PI, -1e308, 0]],
-  [P.Utf8, ['', 'héllo, мир, 世界 🌍']],
+  [P.Utf8, ['', 'héllo, мир, 世界 🌍', '\uFEFFa leading byte-order mark is kept']],
   [P.String, [new Uint8Array([]), new Uint8Array([0, 1, 127, 128, 255])]],
   [P.Json, ['{"a":[1,2,{"b":null}]}']],
   [P.JsonDocument, ['{"a":1}']],
