@@ -24,7 +24,9 @@ globalThis.fetch = (url, init) => {
   lastRequest = { url: String(url), headers: [...new Headers(init.headers)], body: new Uint8Array(init.body) };
   return realFetch(url, init);
 };
-const ydb = await import('ydb-wasm');
+// The readable sources, not the published bundle (dist/node.mjs, minified): the profile sums samples by
+// file and function, so the glue and each JS module stay apart and named.
+const ydb = await import('../js/node.mjs');
 
 let server;
 let endpoint = process.env.YDB_ENDPOINT;

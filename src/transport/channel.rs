@@ -299,42 +299,45 @@ impl Channel {
         opts: &CallOptions,
     ) -> Result<MessageStream<Resp>> {
         let reader = self.open_stream(method.path, encode_frame(request), opts).await?;
-        Ok(MessageStream {
-            channel: self.clone(),
-            path: method.path,
-            reader,
-            decoder: FrameDecoder::new(),
-            finished: false,
-            _message: PhantomData,
-        })
+        let frames =
+            Frames { channel: self.clone(), path: method.path, reader, decoder: FrameDecoder::new(), finished: false };
+        Ok(MessageStream { frames, _message: PhantomData })
     }
 }
 
 /// The answers of a server-streaming call, decoded as they arrive.
 pub struct MessageStream<Resp> {
-    channel: Channel,
-    path: &'static str,
-    reader: BodyReader,
-    decoder: FrameDecoder,
-    finished: bool,
+    frames: Frames,
     _message: PhantomData<fn() -> Resp>,
 }
 
 impl<Resp: prost::Message + Default> MessageStream<Resp> {
     /// The next answer; `None` once the server closed the stream with status OK.
     pub async fn next(&mut self) -> Option<Result<Resp>> {
+        Some(self.frames.next().await?.and_then(|bytes| decode_answer(self.frames.path, &bytes)))
+    }
+}
+
+/// The untyped part of a [`MessageStream`]: the body read chunk by chunk into messages and the closing
+/// status. Not generic on purpose: each answer type shares this one state machine.
+struct Frames {
+    channel: Channel,
+    path: &'static str,
+    reader: BodyReader,
+    decoder: FrameDecoder,
+    finished: bool,
+}
+
+impl Frames {
+    /// The next message's bytes; `None` once the server closed the stream with status OK.
+    async fn next(&mut self) -> Option<Result<Vec<u8>>> {
         if self.finished {
             return None;
         }
         loop {
             match self.decoder.next_frame() {
                 Err(e) => return self.fail(e),
-                Ok(Some(Frame::Data(bytes))) => {
-                    return Some(
-                        Resp::decode(bytes.as_slice())
-                            .map_err(|e| Error::protocol(format!("{}: undecodable answer: {e}", self.path))),
-                    );
-                }
+                Ok(Some(Frame::Data(bytes))) => return Some(Ok(bytes)),
                 Ok(Some(Frame::Trailers(t))) => {
                     self.finished = true;
                     self.reader.finish();
@@ -356,15 +359,22 @@ impl<Resp: prost::Message + Default> MessageStream<Resp> {
         }
     }
 
-    fn fail(&mut self, e: Error) -> Option<Result<Resp>> {
+    fn fail(&mut self, e: Error) -> Option<Result<Vec<u8>>> {
         self.finished = true;
         Some(Err(self.channel.observe(e)))
     }
 }
 
-/// Decodes the answer of a unary call.
+/// Decodes an answer message of the rpc at `path`.
 pub fn decode_answer<Resp: prost::Message + Default>(path: &str, bytes: &[u8]) -> Result<Resp> {
-    Resp::decode(bytes).map_err(|e| Error::protocol(format!("{path}: undecodable answer: {e}")))
+    Resp::decode(bytes).map_err(|e| undecodable(path, e))
+}
+
+/// The error of an answer that does not decode. Out of line: `decode_answer` has a copy per answer type,
+/// and the message formatting in each cost the wasm about 100 bytes.
+#[inline(never)]
+fn undecodable(path: &str, e: prost::DecodeError) -> Error {
+    Error::protocol(format!("{path}: undecodable answer: {e}"))
 }
 
 /// Whether an error says the endpoint itself is unreachable or broke the connection, as opposed to a

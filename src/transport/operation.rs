@@ -21,10 +21,15 @@ pub fn operation_params(timeout_ms: Option<u32>) -> Option<OperationParams> {
 pub fn result_of<T: prost::Message + Default>(operation: Option<Operation>) -> Result<T> {
     let op = check(operation)?;
     match op.result {
-        Some(any) => T::decode(any.value.as_slice())
-            .map_err(|e| Error::protocol(format!("undecodable operation result {}: {e}", any.type_url))),
+        Some(any) => T::decode(any.value.as_slice()).map_err(|e| undecodable(&any.type_url, e)),
         None => Ok(T::default()),
     }
+}
+
+/// The error of a result that does not decode. Out of line: `result_of` has a copy per result type.
+#[inline(never)]
+fn undecodable(type_url: &str, e: prost::DecodeError) -> Error {
+    Error::protocol(format!("undecodable operation result {type_url}: {e}"))
 }
 
 /// Checks the operation's status (for answers without a result).

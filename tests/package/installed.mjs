@@ -143,7 +143,7 @@ try {
   };
 
   step('node', 'quick start and scenario');
-  expectEntry('node', run('node', ['which-entry.mjs'], { cwd: work, capture: true }), 'js/node.mjs');
+  expectEntry('node', run('node', ['which-entry.mjs'], { cwd: work, capture: true }), 'dist/node.mjs');
   run('node', ['quickstart.mjs'], { cwd: work, env });
   run('node', ['tests/runtimes/node.mjs'], { cwd: work, env });
 
@@ -151,12 +151,12 @@ try {
   const deno = (file, perms) => run(rootBin('deno'), ['run', '--node-modules-dir=manual', ...perms, file],
     { cwd: work, env, capture: true });
   const denoPerms = ['--allow-net=127.0.0.1', `--allow-read=${work}`, '--allow-env'];
-  expectEntry('deno', deno('which-entry.mjs', []), 'js/deno.mjs');
+  expectEntry('deno', deno('which-entry.mjs', []), 'dist/deno.mjs');
   process.stdout.write(deno('quickstart.mjs', denoPerms));
   process.stdout.write(deno('tests/runtimes/deno.mjs', denoPerms));
 
   step('bun', 'quick start and scenario');
-  expectEntry('bun', run(toolBin('bun'), ['which-entry.mjs'], { cwd: work, capture: true }), 'js/node.mjs');
+  expectEntry('bun', run(toolBin('bun'), ['which-entry.mjs'], { cwd: work, capture: true }), 'dist/node.mjs');
   run(toolBin('bun'), ['quickstart.mjs'], { cwd: work, env });
   run(toolBin('bun'), ['tests/runtimes/bun.mjs'], { cwd: work, env });
 
