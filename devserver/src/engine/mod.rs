@@ -82,6 +82,7 @@ pub struct EngineError {
 
 mod ast;
 mod buffer;
+mod cache;
 mod catalog;
 mod datetime;
 mod exec;
