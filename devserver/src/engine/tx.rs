@@ -170,7 +170,7 @@ impl Engine {
 
     fn put_conn(&self, conn: Connection) {
         if !conn.is_autocommit() {
-            let _ = conn.execute_batch("ROLLBACK");
+            let _ = control(&conn, "ROLLBACK");
         }
         let mut pool = self.inner.pool.lock();
         if pool.len() < POOL_SIZE {
@@ -273,13 +273,13 @@ impl Engine {
         let mut log = self.inner.writer.lock();
         let conn = self.take_conn()?;
         let result = (|| {
-            conn.execute_batch("BEGIN IMMEDIATE").map_err(sql_err)?;
+            control(&conn, "BEGIN IMMEDIATE").map_err(sql_err)?;
             let mut ctx = Ctx::new(&conn, database, params);
             if !stmts.iter().any(|s| s.is_ddl()) {
                 ctx = ctx.with_schemas(&self.inner.schemas);
             }
             let sets = ctx.run(stmts)?;
-            conn.execute_batch("COMMIT").map_err(sql_err)?;
+            control(&conn, "COMMIT").map_err(sql_err)?;
             Ok((sets, std::mem::take(&mut ctx.footprint.writes)))
         })();
         self.put_conn(conn);
@@ -338,7 +338,7 @@ impl Engine {
                     if snapshot.is_none() {
                         let seq = self.inner.committed.load(Ordering::SeqCst);
                         let conn = self.take_conn()?;
-                        if let Err(e) = conn.execute_batch("BEGIN") {
+                        if let Err(e) = control(&conn, "BEGIN") {
                             self.put_conn(conn);
                             return Err(sql_err(e));
                         }
@@ -406,7 +406,7 @@ impl Engine {
             }
             TxMode::SnapshotReadOnly => {
                 let conn = self.take_conn()?;
-                conn.execute_batch("BEGIN").map_err(sql_err)?;
+                control(&conn, "BEGIN").map_err(sql_err)?;
                 TxKind::Snapshot(conn)
             }
             TxMode::OnlineReadOnly | TxMode::StaleReadOnly => TxKind::Fresh,
@@ -446,9 +446,9 @@ impl Engine {
                     None => {
                         let conn = self.take_conn()?;
                         let applied = (|| {
-                            conn.execute_batch("BEGIN IMMEDIATE").map_err(sql_err)?;
+                            control(&conn, "BEGIN IMMEDIATE").map_err(sql_err)?;
                             buffer.replay(&conn)?;
-                            conn.execute_batch("COMMIT").map_err(sql_err)
+                            control(&conn, "COMMIT").map_err(sql_err)
                         })();
                         self.put_conn(conn);
                         if applied.is_ok() {
@@ -488,9 +488,9 @@ impl Engine {
         let mut log = self.inner.writer.lock();
         let conn = self.take_conn()?;
         let result = (|| {
-            conn.execute_batch("BEGIN IMMEDIATE").map_err(sql_err)?;
+            control(&conn, "BEGIN IMMEDIATE").map_err(sql_err)?;
             let out = work(&conn)?;
-            conn.execute_batch("COMMIT").map_err(sql_err)?;
+            control(&conn, "COMMIT").map_err(sql_err)?;
             Ok(out)
         })();
         self.put_conn(conn);
@@ -507,9 +507,9 @@ impl Engine {
     ) -> Result<T, EngineError> {
         let conn = self.take_conn()?;
         let result = (|| {
-            conn.execute_batch("BEGIN").map_err(sql_err)?;
+            control(&conn, "BEGIN").map_err(sql_err)?;
             let out = work(&conn)?;
-            conn.execute_batch("COMMIT").map_err(sql_err)?;
+            control(&conn, "COMMIT").map_err(sql_err)?;
             Ok(out)
         })();
         self.put_conn(conn);
@@ -544,7 +544,7 @@ fn run_buffered(
     stmts: &[super::ast::Stmt],
     params: exec::Params,
 ) -> Result<(Vec<ydb::ResultSet>, Footprint, Buffer), EngineError> {
-    conn.execute_batch("BEGIN IMMEDIATE").map_err(sql_err)?;
+    control(&conn, "BEGIN IMMEDIATE").map_err(sql_err)?;
     let result = (|| {
         buffer.replay(conn)?;
         let mut ctx = Ctx::new(conn, database, params).with_schemas(schemas);
@@ -553,6 +553,12 @@ fn run_buffered(
         next.capture(conn, &ctx.footprint.writes)?;
         Ok((sets, std::mem::take(&mut ctx.footprint), next))
     })();
-    let _ = conn.execute_batch("ROLLBACK");
+    let _ = control(&conn, "ROLLBACK");
     result
+}
+
+/// Runs a transaction-control statement (`BEGIN`, `COMMIT`, ...) through the connection's statement
+/// cache: preparing it anew on every query cost as much as the point read's own statement.
+fn control(conn: &Connection, sql: &str) -> rusqlite::Result<()> {
+    conn.prepare_cached(sql)?.execute([]).map(|_| ())
 }
