@@ -544,7 +544,7 @@ fn run_buffered(
     stmts: &[super::ast::Stmt],
     params: exec::Params,
 ) -> Result<(Vec<ydb::ResultSet>, Footprint, Buffer), EngineError> {
-    control(&conn, "BEGIN IMMEDIATE").map_err(sql_err)?;
+    control(conn, "BEGIN IMMEDIATE").map_err(sql_err)?;
     let result = (|| {
         buffer.replay(conn)?;
         let mut ctx = Ctx::new(conn, database, params).with_schemas(schemas);
@@ -553,7 +553,7 @@ fn run_buffered(
         next.capture(conn, &ctx.footprint.writes)?;
         Ok((sets, std::mem::take(&mut ctx.footprint), next))
     })();
-    let _ = control(&conn, "ROLLBACK");
+    let _ = control(conn, "ROLLBACK");
     result
 }
 
