@@ -6,7 +6,10 @@
 //! POINT_READS_TASKS=32 POINT_READS_SECONDS=10 cargo bench -p ydb-devserver --bench point_reads
 //! ```
 //! The server runs in the same process (same tokio runtime) as the clients, so on a small machine the
-//! number is a lower bound of what the server alone can do.
+//! number is a lower bound of what the server alone can do. Beside the rate it prints the process's CPU
+//! time per read (clients and server; Linux only), which a machine shared with other work does not skew
+//! as much as the rate: the scheduler shares the cores between threads, so a process with many runnable
+//! threads gets more of a busy machine than one with few.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing, clippy::panic)]
 
 use std::collections::HashMap;
@@ -58,6 +61,15 @@ fn uint64(v: u64) -> ydb::TypedValue {
     }
 }
 
+/// The process's user + system CPU time, from `/proc/self/stat` (clock ticks of 1/100 s).
+fn process_cpu_seconds() -> Option<f64> {
+    let stat = std::fs::read_to_string("/proc/self/stat").ok()?;
+    let mut fields = stat.rsplit_once(") ")?.1.split(' ');
+    let utime: f64 = fields.nth(11)?.parse().ok()?;
+    let stime: f64 = fields.next()?.parse().ok()?;
+    Some((utime + stime) / 100.0)
+}
+
 #[tokio::main]
 async fn main() {
     let tasks = env("POINT_READS_TASKS", 16);
@@ -107,13 +119,18 @@ async fn main() {
         }));
     }
     let started = Instant::now();
+    let cpu_before = process_cpu_seconds();
     for worker in workers {
         worker.await.unwrap();
     }
     let elapsed = started.elapsed().as_secs_f64();
     let total = reads.load(Ordering::Relaxed);
+    let cpu = match (cpu_before, process_cpu_seconds()) {
+        (Some(a), Some(b)) => format!(", {:.0} µs of CPU per read", (b - a) * 1e6 / total as f64),
+        _ => String::new(),
+    };
     println!(
-        "point_reads: {tasks} tasks, {total} reads in {elapsed:.2} s = {:.0} reads/s (table of {ROWS} rows)",
+        "point_reads: {tasks} tasks, {total} reads in {elapsed:.2} s = {:.0} reads/s (table of {ROWS} rows){cpu}",
         total as f64 / elapsed
     );
     running.stop().await.unwrap();

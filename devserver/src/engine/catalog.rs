@@ -75,7 +75,24 @@ pub fn init(conn: &Connection) -> Result<(), EngineError> {
              path TEXT NOT NULL, subject TEXT NOT NULL, permission TEXT NOT NULL,
              PRIMARY KEY (path, subject, permission)) WITHOUT ROWID;",
     )
-    .map_err(sql_err)
+    .map_err(sql_err)?;
+    // The catalog version (`cache.rs`): raised by every change to what a table's schema is loaded from,
+    // in the transaction that makes it, whichever code path makes it.
+    let mut sql = String::from(
+        "CREATE TABLE IF NOT EXISTS __ydb_catalog_version (
+             id INTEGER PRIMARY KEY CHECK (id = 0), version INTEGER NOT NULL);
+         INSERT OR IGNORE INTO __ydb_catalog_version (id, version) VALUES (0, 0);",
+    );
+    for table in ["__ydb_tables", "__ydb_columns"] {
+        for event in ["INSERT", "UPDATE", "DELETE"] {
+            sql.push_str(&format!(
+                "CREATE TRIGGER IF NOT EXISTS {table}_{event}_version AFTER {event} ON {table}
+                 BEGIN UPDATE __ydb_catalog_version SET version = version + 1; END;",
+                event = event.to_ascii_lowercase()
+            ));
+        }
+    }
+    conn.execute_batch(&sql).map_err(sql_err)
 }
 
 /// Loads a table's schema; `None` if it does not exist.

@@ -7,7 +7,9 @@
 //!
 //! Contract used by the services (`crate::services`):
 //! - [`Engine::open`] — `None` for an in-memory store, `Some(dir)` for a persistent one under `dir`.
-//! - [`Engine::execute`] — data queries (DECLARE, SELECT, UPSERT, ...); may also run DDL.
+//! - [`Engine::execute`] — data queries (DECLARE, SELECT, UPSERT, ...); may also run DDL. Query texts
+//!   and table schemas are cached between calls (`cache.rs`); [`Engine::runs_quickly`] says whether a
+//!   query is a read that last ran quickly enough to run in place on an async thread.
 //! - [`Engine::execute_scheme`] — DDL only (CREATE TABLE, ...), outside any transaction.
 //! - [`Engine::begin`], [`Engine::commit`], [`Engine::rollback`] — interactive transactions by id, any
 //!   number open at once, optimistic as in YDB (`tx.rs`, `locks.rs`). Unknown transaction ids give
@@ -83,6 +85,7 @@ pub struct EngineError {
 
 mod ast;
 mod buffer;
+mod cache;
 mod catalog;
 mod datetime;
 mod exec;

@@ -4,15 +4,15 @@
 use std::collections::HashMap;
 
 use super::ast::Stmt;
-use super::parser::parse;
 use super::{Engine, EngineError};
 use crate::proto::ydb;
 
 impl Engine {
     /// Parses `yql` and returns the declared parameter types by name (`$` included).
     pub fn prepare(&self, yql: &str) -> Result<HashMap<String, ydb::Type>, EngineError> {
-        let stmts = parse(yql)?;
+        let stmts = self.parsed(yql)?;
         Ok(stmts
+            .stmts
             .iter()
             .filter_map(|s| match s {
                 Stmt::Declare { name, ty, .. } => Some((declared_name(name), ty.to_proto())),

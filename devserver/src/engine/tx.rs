@@ -34,12 +34,13 @@ use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use parking_lot::Mutex;
 use rusqlite::Connection;
 
 use super::buffer::Buffer;
+use super::cache::{ParseCache, Parsed, SchemaCache};
 use super::exec::{self, Ctx};
 use super::locks::{CommitLog, Footprint, Touch, TxLocks};
 use super::parser::parse;
@@ -81,6 +82,9 @@ struct Inner {
     /// The commit log's sequence number, readable without the writer mutex (stored under it, after the
     /// SQLite commit, so a reader that loads it sees at least that state).
     committed: AtomicU64,
+    /// Parsed query texts and table schemas kept between queries (`cache.rs`).
+    parsed: ParseCache,
+    schemas: SchemaCache,
 }
 
 impl Drop for Inner {
@@ -136,6 +140,8 @@ impl Engine {
                 txs: Mutex::new(HashMap::new()),
                 writer: Mutex::new(CommitLog::default()),
                 committed: AtomicU64::new(0),
+                parsed: ParseCache::default(),
+                schemas: SchemaCache::default(),
             }),
         };
         let conn = engine.new_conn()?;
@@ -164,7 +170,7 @@ impl Engine {
 
     fn put_conn(&self, conn: Connection) {
         if !conn.is_autocommit() {
-            let _ = conn.execute_batch("ROLLBACK");
+            let _ = control(&conn, "ROLLBACK");
         }
         let mut pool = self.inner.pool.lock();
         if pool.len() < POOL_SIZE {
@@ -172,19 +178,43 @@ impl Engine {
         }
     }
 
+    /// The statements of a query text, through the parse cache (`cache.rs`).
+    pub(super) fn parsed(&self, yql: &str) -> Result<Arc<Parsed>, EngineError> {
+        self.inner.parsed.parse(yql)
+    }
+
+    /// Whether this query may run in place on the caller's thread rather than on a blocking one: a read
+    /// in a transaction of its own (it takes no lock another call may hold) whose text last ran quickly
+    /// (`cache.rs`). Everything else may block for long and goes to a blocking thread.
+    pub fn runs_quickly(&self, yql: &str, tx: &TxSelector, commit: bool) -> bool {
+        let implicit = matches!(tx, TxSelector::None) || (matches!(tx, TxSelector::Begin(_)) && commit);
+        implicit && self.inner.parsed.get(yql).is_some_and(|p| p.runs_quickly())
+    }
+
     /// Runs a data query (DECLARE, SELECT, UPSERT, ...; DDL too outside interactive transactions).
     pub fn execute(&self, req: ExecuteRequest<'_>) -> Result<ExecuteOutcome, EngineError> {
-        let stmts = parse(req.yql)?;
-        let params = exec::check_params(&stmts, req.params)?;
+        let parsed = self.parsed(req.yql)?;
+        let started = Instant::now();
+        let outcome = self.execute_parsed(req, &parsed.stmts);
+        parsed.record(started.elapsed());
+        outcome
+    }
+
+    fn execute_parsed(
+        &self,
+        req: ExecuteRequest<'_>,
+        stmts: &[super::ast::Stmt],
+    ) -> Result<ExecuteOutcome, EngineError> {
+        let params = exec::check_params(stmts, req.params)?;
         let has_write = stmts.iter().any(|s| s.is_write());
         let has_ddl = stmts.iter().any(|s| s.is_ddl());
         match req.tx {
-            TxSelector::None => self.run_implicit(req.database, &stmts, params, has_write || has_ddl),
+            TxSelector::None => self.run_implicit(req.database, stmts, params, has_write || has_ddl),
             TxSelector::Begin(mode) if req.commit => {
                 if is_read_only(mode) && has_write {
                     return Err(read_only_error());
                 }
-                self.run_implicit(req.database, &stmts, params, has_write || has_ddl)
+                self.run_implicit(req.database, stmts, params, has_write || has_ddl)
             }
             TxSelector::Begin(mode) => {
                 if has_ddl {
@@ -194,7 +224,7 @@ impl Engine {
                     return Err(read_only_error());
                 }
                 let id = self.begin(mode)?;
-                match self.run_in_tx(&id, req.database, &stmts, params, has_write) {
+                match self.run_in_tx(&id, req.database, stmts, params, has_write) {
                     Ok(result_sets) => Ok(ExecuteOutcome { result_sets, tx_id: Some(id) }),
                     Err(e) => {
                         let _ = self.rollback(&id);
@@ -207,7 +237,7 @@ impl Engine {
                     let _ = self.rollback(&id);
                     return Err(ddl_in_tx_error());
                 }
-                let result_sets = match self.run_in_tx(&id, req.database, &stmts, params, has_write) {
+                let result_sets = match self.run_in_tx(&id, req.database, stmts, params, has_write) {
                     Ok(r) => r,
                     Err(e) => {
                         if e.status != StatusCode::NotFound {
@@ -243,10 +273,13 @@ impl Engine {
         let mut log = self.inner.writer.lock();
         let conn = self.take_conn()?;
         let result = (|| {
-            conn.execute_batch("BEGIN IMMEDIATE").map_err(sql_err)?;
+            control(&conn, "BEGIN IMMEDIATE").map_err(sql_err)?;
             let mut ctx = Ctx::new(&conn, database, params);
+            if !stmts.iter().any(|s| s.is_ddl()) {
+                ctx = ctx.with_schemas(&self.inner.schemas);
+            }
             let sets = ctx.run(stmts)?;
-            conn.execute_batch("COMMIT").map_err(sql_err)?;
+            control(&conn, "COMMIT").map_err(sql_err)?;
             Ok((sets, std::mem::take(&mut ctx.footprint.writes)))
         })();
         self.put_conn(conn);
@@ -269,7 +302,7 @@ impl Engine {
         params: exec::Params,
     ) -> Result<(Vec<ydb::ResultSet>, Footprint), EngineError> {
         self.with_read(|conn| {
-            let mut ctx = Ctx::new(conn, database, params);
+            let mut ctx = Ctx::new(conn, database, params).with_schemas(&self.inner.schemas);
             let sets = ctx.run(stmts)?;
             Ok((sets, std::mem::take(&mut ctx.footprint)))
         })
@@ -295,7 +328,7 @@ impl Engine {
         match &mut guard.kind {
             TxKind::Done => Err(not_found(tx_id)),
             TxKind::Fresh => self.run_read(database, stmts, params).map(|(sets, _)| sets),
-            TxKind::Snapshot(conn) => Ctx::new(conn, database, params).run(stmts),
+            TxKind::Snapshot(conn) => Ctx::new(conn, database, params).with_schemas(&self.inner.schemas).run(stmts),
             TxKind::Serializable { locks, buffer, snapshot, left_snapshot } => {
                 if buffer.is_empty() && !has_write && !*left_snapshot {
                     // Only reads so far: read the transaction's snapshot, as YDB's MVCC reads do, so a
@@ -305,7 +338,7 @@ impl Engine {
                     if snapshot.is_none() {
                         let seq = self.inner.committed.load(Ordering::SeqCst);
                         let conn = self.take_conn()?;
-                        if let Err(e) = conn.execute_batch("BEGIN") {
+                        if let Err(e) = control(&conn, "BEGIN") {
                             self.put_conn(conn);
                             return Err(sql_err(e));
                         }
@@ -314,7 +347,7 @@ impl Engine {
                     let Some((conn, seq)) = snapshot.as_ref() else {
                         return Err(EngineError::internal("transaction snapshot missing"));
                     };
-                    let mut ctx = Ctx::new(conn, database, params);
+                    let mut ctx = Ctx::new(conn, database, params).with_schemas(&self.inner.schemas);
                     let sets = ctx.run(stmts)?;
                     locks.add(std::mem::take(&mut ctx.footprint), *seq);
                     return Ok(sets);
@@ -334,7 +367,7 @@ impl Engine {
                 let log = self.inner.writer.lock();
                 let seq = log.seq();
                 let conn = self.take_conn()?;
-                let result = run_buffered(&conn, buffer, database, stmts, params);
+                let result = run_buffered(&conn, &self.inner.schemas, buffer, database, stmts, params);
                 self.put_conn(conn);
                 drop(log);
                 let (sets, footprint, new_buffer) = result?;
@@ -373,7 +406,7 @@ impl Engine {
             }
             TxMode::SnapshotReadOnly => {
                 let conn = self.take_conn()?;
-                conn.execute_batch("BEGIN").map_err(sql_err)?;
+                control(&conn, "BEGIN").map_err(sql_err)?;
                 TxKind::Snapshot(conn)
             }
             TxMode::OnlineReadOnly | TxMode::StaleReadOnly => TxKind::Fresh,
@@ -413,9 +446,9 @@ impl Engine {
                     None => {
                         let conn = self.take_conn()?;
                         let applied = (|| {
-                            conn.execute_batch("BEGIN IMMEDIATE").map_err(sql_err)?;
+                            control(&conn, "BEGIN IMMEDIATE").map_err(sql_err)?;
                             buffer.replay(&conn)?;
-                            conn.execute_batch("COMMIT").map_err(sql_err)
+                            control(&conn, "COMMIT").map_err(sql_err)
                         })();
                         self.put_conn(conn);
                         if applied.is_ok() {
@@ -455,9 +488,9 @@ impl Engine {
         let mut log = self.inner.writer.lock();
         let conn = self.take_conn()?;
         let result = (|| {
-            conn.execute_batch("BEGIN IMMEDIATE").map_err(sql_err)?;
+            control(&conn, "BEGIN IMMEDIATE").map_err(sql_err)?;
             let out = work(&conn)?;
-            conn.execute_batch("COMMIT").map_err(sql_err)?;
+            control(&conn, "COMMIT").map_err(sql_err)?;
             Ok(out)
         })();
         self.put_conn(conn);
@@ -474,9 +507,9 @@ impl Engine {
     ) -> Result<T, EngineError> {
         let conn = self.take_conn()?;
         let result = (|| {
-            conn.execute_batch("BEGIN").map_err(sql_err)?;
+            control(&conn, "BEGIN").map_err(sql_err)?;
             let out = work(&conn)?;
-            conn.execute_batch("COMMIT").map_err(sql_err)?;
+            control(&conn, "COMMIT").map_err(sql_err)?;
             Ok(out)
         })();
         self.put_conn(conn);
@@ -505,20 +538,27 @@ fn ddl_in_tx_error() -> EngineError {
 /// Returns the results, the footprint and the new buffer. The caller holds the writer mutex.
 fn run_buffered(
     conn: &Connection,
+    schemas: &SchemaCache,
     buffer: &Buffer,
     database: &str,
     stmts: &[super::ast::Stmt],
     params: exec::Params,
 ) -> Result<(Vec<ydb::ResultSet>, Footprint, Buffer), EngineError> {
-    conn.execute_batch("BEGIN IMMEDIATE").map_err(sql_err)?;
+    control(conn, "BEGIN IMMEDIATE").map_err(sql_err)?;
     let result = (|| {
         buffer.replay(conn)?;
-        let mut ctx = Ctx::new(conn, database, params);
+        let mut ctx = Ctx::new(conn, database, params).with_schemas(schemas);
         let sets = ctx.run(stmts)?;
         let mut next = buffer.clone();
         next.capture(conn, &ctx.footprint.writes)?;
         Ok((sets, std::mem::take(&mut ctx.footprint), next))
     })();
-    let _ = conn.execute_batch("ROLLBACK");
+    let _ = control(conn, "ROLLBACK");
     result
+}
+
+/// Runs a transaction-control statement (`BEGIN`, `COMMIT`, ...) through the connection's statement
+/// cache: preparing it anew on every query cost as much as the point read's own statement.
+fn control(conn: &Connection, sql: &str) -> rusqlite::Result<()> {
+    conn.prepare_cached(sql)?.execute([]).map(|_| ())
 }

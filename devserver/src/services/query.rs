@@ -158,15 +158,17 @@ impl QueryService for Query {
     async fn execute_query(&self, r: Request<ExecuteQueryRequest>) -> Result<Response<PartStream>, Status> {
         let database = database_of(&r);
         let req = r.into_inner();
-        let (sender, receiver) = mpsc::channel(4);
         let state = self.state.clone();
-        tokio::spawn(async move {
-            if let Err(e) = run_query(&state, database, req, &sender).await {
-                let (status, issues) = codes(&e);
-                let _ = sender.send(Ok(ExecuteQueryResponsePart { status, issues, ..Default::default() })).await;
-            }
-        });
-        Ok(Response::new(Box::pin(ReceiverStream::new(receiver))))
+        // The query runs to its end in a task of its own, so that a client going away mid-query cannot
+        // cut the session bookkeeping short; the answer waits for it, so the response head, its parts
+        // and the trailers leave together (one write for a small answer, not one per part).
+        let ran = tokio::spawn(async move { run_query(&state, database, req).await }).await;
+        let parts = match ran {
+            Ok(Ok(parts)) => parts,
+            Ok(Err(e)) => Parts::failed(&e),
+            Err(e) => Parts::failed(&EngineError::new(StatusCode::InternalError, format!("query task failed: {e}"))),
+        };
+        Ok(Response::new(Box::pin(parts)))
     }
 }
 
@@ -186,13 +188,35 @@ async fn close_detached(state: &State, id: &str) {
     end_sessions(state, state.sessions.remove(id, Ended::Closed)).await;
 }
 
-/// Runs one ExecuteQuery and streams its parts; the session stays busy until the last part is handed over.
-async fn run_query(
-    state: &State,
-    database: String,
-    req: ExecuteQueryRequest,
-    sender: &mpsc::Sender<Result<ExecuteQueryResponsePart, Status>>,
-) -> Result<(), EngineError> {
+/// The parts of one ExecuteQuery answer, streamed; the session stays busy until the last part is handed
+/// over (a client may send its next query on the session as soon as it has the answer).
+struct Parts {
+    parts: std::vec::IntoIter<ExecuteQueryResponsePart>,
+    busy: Option<crate::sessions::Busy>,
+}
+
+impl Parts {
+    /// The one part of a failed query: its status and issues, as YDB streams errors.
+    fn failed(err: &EngineError) -> Parts {
+        let (status, issues) = codes(err);
+        Parts { parts: vec![ExecuteQueryResponsePart { status, issues, ..Default::default() }].into_iter(), busy: None }
+    }
+}
+
+impl Stream for Parts {
+    type Item = Result<ExecuteQueryResponsePart, Status>;
+
+    fn poll_next(mut self: Pin<&mut Self>, _: &mut std::task::Context<'_>) -> std::task::Poll<Option<Self::Item>> {
+        let next = self.parts.next();
+        if next.is_none() {
+            self.busy = None;
+        }
+        std::task::Poll::Ready(next.map(Ok))
+    }
+}
+
+/// Runs one ExecuteQuery and cuts its answer into parts.
+async fn run_query(state: &State, database: String, req: ExecuteQueryRequest) -> Result<Parts, EngineError> {
     // An empty session id asks for an implicit session, as in YDB: one that lives for this call only.
     let implicit = req.session_id.is_empty();
     let busy = if implicit {
@@ -266,34 +290,28 @@ async fn run_query(
         _ => PART_BYTES,
     };
     let mut tx_meta = outcome.tx_id.map(|id| TransactionMeta { id });
-    let mut sent_any = false;
+    let mut parts = Vec::new();
     for (index, set) in outcome.result_sets.into_iter().enumerate() {
         for part in split_result_set(set, limit) {
-            let msg = ExecuteQueryResponsePart {
+            parts.push(ExecuteQueryResponsePart {
                 status: StatusCode::Success as i32,
                 result_set_index: i64::try_from(index).unwrap_or(i64::MAX),
                 result_set: Some(part),
                 tx_meta: tx_meta.take(),
                 ..Default::default()
-            };
-            if sender.send(Ok(msg)).await.is_err() {
-                return Ok(()); // the client went away; nothing left to tell it
-            }
-            sent_any = true;
+            });
         }
     }
-    if !sent_any || tx_meta.is_some() || stats.is_some() {
+    if parts.is_empty() || tx_meta.is_some() || stats.is_some() {
         // YDB sends the statistics in the last part, after the rows.
-        let msg = ExecuteQueryResponsePart {
+        parts.push(ExecuteQueryResponsePart {
             status: StatusCode::Success as i32,
             tx_meta,
             exec_stats: stats,
             ..Default::default()
-        };
-        let _ = sender.send(Ok(msg)).await;
+        });
     }
-    drop(busy);
-    Ok(())
+    Ok(Parts { parts: parts.into_iter(), busy: Some(busy) })
 }
 
 /// YDB's rule for an implicit session: no transaction control, or a transaction begun and committed by

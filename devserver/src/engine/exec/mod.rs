@@ -25,6 +25,7 @@ use std::collections::HashMap;
 use rusqlite::Connection;
 
 use super::ast::*;
+use super::cache::{catalog_version, SchemaCache};
 use super::catalog::{self, TableMeta};
 use super::locks::Footprint;
 use super::types::Type;
@@ -227,6 +228,9 @@ pub struct Ctx<'a> {
     locals: Vec<(String, usize, Type)>,
     /// What the statements read (table, pushed-down key prefix) and wrote (keys), for optimistic locks.
     pub footprint: Footprint,
+    /// The engine's schema cache and the catalog version this transaction sees (read at first use),
+    /// when these statements may use it: they run no DDL (`cache.rs`).
+    schemas: Option<(&'a SchemaCache, Option<i64>)>,
 }
 
 impl<'a> Ctx<'a> {
@@ -241,7 +245,14 @@ impl<'a> Ctx<'a> {
             depth: 0,
             locals: Vec::new(),
             footprint: Footprint::default(),
+            schemas: None,
         }
+    }
+
+    /// Loads table schemas through the engine's cache (only for statements that run no DDL).
+    pub fn with_schemas(mut self, cache: &'a SchemaCache) -> Ctx<'a> {
+        self.schemas = Some((cache, None));
+        self
     }
 
     /// Runs the statements, returning one result set per SELECT.
@@ -351,7 +362,17 @@ impl<'a> Ctx<'a> {
         if let Some(t) = self.tables.get(&path) {
             return Ok(t.clone());
         }
-        match catalog::load(self.conn, &path)? {
+        let loaded = match &mut self.schemas {
+            Some((cache, version)) => {
+                let version = match version {
+                    Some(v) => *v,
+                    None => *version.insert(catalog_version(self.conn)?),
+                };
+                cache.load(self.conn, version, &path)?
+            }
+            None => catalog::load(self.conn, &path)?,
+        };
+        match loaded {
             Some(t) => {
                 self.tables.insert(path, t.clone());
                 Ok(t)

@@ -10,6 +10,7 @@ use super::*;
 use crate::proto::ydb;
 use ydb::value::Value as PV;
 
+mod cache;
 mod queries;
 mod scheme;
 mod transactions;
