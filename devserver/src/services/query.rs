@@ -260,9 +260,7 @@ async fn run_query(state: &State, database: String, req: ExecuteQueryRequest) ->
             exec_stats: Some(exec_stats),
             ..Default::default()
         };
-        let _ = sender.send(Ok(msg)).await;
-        drop(busy);
-        return Ok(());
+        return Ok(Parts { parts: vec![msg].into_iter(), busy: Some(busy) });
     }
     // FULL and PROFILE statistics carry the plan too, as YDB's do.
     let plan_text = wants_plan(req.stats_mode).then(|| yql.clone());
