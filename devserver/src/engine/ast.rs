@@ -164,6 +164,25 @@ pub struct Select {
     pub union_all: Option<Box<Select>>,
 }
 
+impl Select {
+    /// `SELECT items [FROM from] [WHERE where_]` with no grouping, order, limit or union: the queries the
+    /// engine writes for itself (RETURNING's projection, `SELECT * FROM (…)`, ReadRows' lookups).
+    pub fn plain(items: Vec<SelectItem>, from: Option<From>, where_: Option<Expr>) -> Select {
+        Select {
+            distinct: false,
+            items,
+            from,
+            where_,
+            group_by: Vec::new(),
+            having: None,
+            order_by: Vec::new(),
+            limit: None,
+            offset: None,
+            union_all: None,
+        }
+    }
+}
+
 #[derive(Debug, Clone, PartialEq)]
 pub enum SelectItem {
     Star,

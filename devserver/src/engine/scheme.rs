@@ -536,24 +536,11 @@ impl Engine {
                     )
                 });
                 let where_ = conds.reduce(|a, b| Expr::Binary(super::ast::BinOp::And, Box::new(a), Box::new(b)));
-                Stmt::Select(Box::new(super::ast::Select {
-                    distinct: false,
-                    items: items.clone(),
-                    from: Some(super::ast::From {
-                        first: super::ast::FromItem {
-                            source: super::ast::FromSource::Table(path.clone()),
-                            alias: None,
-                        },
-                        joins: Vec::new(),
-                    }),
-                    where_,
-                    group_by: Vec::new(),
-                    having: None,
-                    order_by: Vec::new(),
-                    limit: None,
-                    offset: None,
-                    union_all: None,
-                }))
+                let from = super::ast::From {
+                    first: super::ast::FromItem { source: super::ast::FromSource::Table(path.clone()), alias: None },
+                    joins: Vec::new(),
+                };
+                Stmt::Select(Box::new(super::ast::Select::plain(items.clone(), Some(from), where_)))
             })
             .collect();
         if stmts.is_empty() {

@@ -221,18 +221,7 @@ impl Ctx<'_> {
         let meta = self.table(table)?;
         let qual = table.rsplit('/').next().unwrap_or(table).to_string();
         let scope = table_scope(&meta, Some(qual));
-        let sel = Select {
-            distinct: false,
-            items: items.to_vec(),
-            from: None,
-            where_: None,
-            group_by: Vec::new(),
-            having: None,
-            order_by: Vec::new(),
-            limit: None,
-            offset: None,
-            union_all: None,
-        };
+        let sel = Select::plain(items.to_vec(), None, None);
         let projected = projection_items(&sel, &scope)?;
         if projected.iter().any(|(e, _)| contains_agg(e)) {
             return Err(EngineError::generic("RETURNING cannot aggregate"));

@@ -17,21 +17,9 @@ fn append_union_all(head: &mut Select, next: Select) {
 
 /// `SELECT [DISTINCT] * FROM (inner)`.
 fn wrap(inner: Select, distinct: bool) -> Select {
-    Select {
-        distinct,
-        items: vec![SelectItem::Star],
-        from: Some(From {
-            first: FromItem { source: FromSource::Subquery(Box::new(inner)), alias: None },
-            joins: Vec::new(),
-        }),
-        where_: None,
-        group_by: Vec::new(),
-        having: None,
-        order_by: Vec::new(),
-        limit: None,
-        offset: None,
-        union_all: None,
-    }
+    let from =
+        From { first: FromItem { source: FromSource::Subquery(Box::new(inner)), alias: None }, joins: Vec::new() };
+    Select { distinct, ..Select::plain(vec![SelectItem::Star], Some(from), None) }
 }
 use crate::engine::ast::*;
 use crate::engine::lexer::Tok;
