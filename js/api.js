@@ -5,7 +5,7 @@ import { contain } from './crash.js';
 import * as errors from './errors.js';
 import { fileReader } from './credentials.js';
 import { observedOptions } from './observe.js';
-import { buildRows } from './rows.js';
+import { buildResultSet } from './rows.js';
 
 const TYPED = Symbol.for('ydb-wasm.TypedValue');
 
@@ -250,7 +250,7 @@ export function bind(wasm) {
   // Run again on the fresh instance that replaces a crashed one.
   const setup = () => {
     wasm.__setErrorFactory(errors.makeError);
-    wasm.__setRowBuilder(buildRows);
+    wasm.__setRowBuilder(buildResultSet);
   };
   // Guards the raw methods first, so that the additions below call guarded ones.
   containment = contain(wasm, classes, errors.makeError, setup);

@@ -31,8 +31,24 @@ function cellsOf([kind, cells, ends, nulls], count) {
   return out;
 }
 
+const AS_ARRAYS = 1; // flags: rows as arrays
+const TRUNCATED = 2; // flags: the server cut the result set
+
+/**
+ * A result set as `{ columns, rows, truncated }` (+ `index` for a streamed part): `columns` as `{ name,
+ * type }` from `names` and `types`, `count` rows made from `columns` (see `buildRows`).
+ */
+export function buildResultSet(count, names, types, columns, flags, index) {
+  const described = new Array(names.length);
+  for (let c = 0; c < names.length; c++) described[c] = { name: names[c], type: types[c] };
+  const rows = buildRows(count, names, columns, (flags & AS_ARRAYS) !== 0);
+  const set = { columns: described, rows, truncated: (flags & TRUNCATED) !== 0 };
+  if (index !== undefined) set.index = index;
+  return set;
+}
+
 /** `count` rows from `columns` (named by `names`): objects keyed by name, or arrays in column order. */
-export function buildRows(count, names, columns, asArrays) {
+function buildRows(count, names, columns, asArrays) {
   const cells = columns.map((c) => cellsOf(c, count));
   const width = cells.length;
   const rows = new Array(count);

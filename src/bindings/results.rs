@@ -2,8 +2,8 @@
 //!
 //! A column of a scalar type (or an optional one) is read straight from the rows' bytes into one flat
 //! vector by [`columns`], crosses into JS as one typed array, and `js/rows.js` (installed with
-//! `__setRowBuilder`) makes its cells and the rows in JS loops: one call into JS per result set instead of
-//! a few per cell. A column of another type (containers, nested optionals, unknown types) compiles its
+//! `__setRowBuilder`) makes its cells, the rows and the result set's object with its column descriptors in
+//! JS loops: one call into JS per result set instead of a few per cell or property. A column of another type (containers, nested optionals, unknown types) compiles its
 //! type once into a [`Conv`] plan and converts each cell by walking it. Column names become JS strings
 //! once per result set. The caller's [`ResultShape`] (`rowMode`, `timestamps`) is decided once per result
 //! set: objects or arrays is one flag to `js/rows.js`, timestamps as `Date` or microsecond `BigInt` a
@@ -301,20 +301,14 @@ fn set(obj: &Object, key: &JsValue, value: &JsValue) {
 /// A result set (or one streamed part of it) as `{ columns, rows, truncated }` (+ `index`), its rows
 /// shaped as `shape` asks.
 pub fn result_set_to_js(rs: &ResultSet, index: Option<usize>, shape: ResultShape) -> Result<JsValue> {
-    let columns = Array::new();
     let names = Array::new();
+    let type_names = Array::new();
     let mut types = Vec::with_capacity(rs.columns.len());
-    let name_key = JsValue::from_str("name");
-    let type_key = JsValue::from_str("type");
     for c in &rs.columns {
         let t = c.r#type.as_ref().ok_or_else(|| Error::protocol("a result column without a type"))?;
         let t = YdbType::from_proto(t)?;
-        let name = JsValue::from_str(&c.name);
-        let col = Object::new();
-        set(&col, &name_key, &name);
-        set(&col, &type_key, &JsValue::from_str(&t.to_string()));
-        columns.push(&col);
-        names.push(&name);
+        names.push(&JsValue::from_str(&c.name));
+        type_names.push(&JsValue::from_str(&t.to_string()));
         types.push(t);
     }
     let cells = Array::new();
@@ -331,21 +325,17 @@ pub fn result_set_to_js(rs: &ResultSet, index: Option<usize>, shape: ResultShape
             }
         });
     }
-    let rows = ROW_BUILDER.with(|b| {
+    // The object itself, its columns' `{ name, type }` and its rows are made in JS: setting properties one
+    // call at a time from here cost more than the rows of a point read.
+    ROW_BUILDER.with(|b| {
         let build = b.borrow();
         let failed = || Error::client(Status::ClientInternalError, "building the rows in JS failed (js/rows.js)");
         let build = build.as_ref().ok_or_else(failed)?;
-        let (count, as_arrays) = (JsValue::from(rs.rows.len() as u32), JsValue::from_bool(shape.rows_as_arrays));
-        build.call4(&JsValue::NULL, &count, &names, &cells, &as_arrays).map_err(|_| failed())
-    })?;
-    let out = Object::new();
-    set(&out, &JsValue::from_str("columns"), &columns);
-    set(&out, &JsValue::from_str("rows"), &rows);
-    set(&out, &JsValue::from_str("truncated"), &JsValue::from_bool(rs.truncated));
-    if let Some(i) = index {
-        set(&out, &JsValue::from_str("index"), &JsValue::from(i as u32));
-    }
-    Ok(out.into())
+        let count = JsValue::from(rs.rows.len() as u32);
+        let flags = JsValue::from(u32::from(shape.rows_as_arrays) | u32::from(rs.truncated) << 1);
+        let index = index.map_or(JsValue::UNDEFINED, |i| JsValue::from(i as u32));
+        build.call6(&JsValue::NULL, &count, &names, &type_names, &cells, &flags, &index).map_err(|_| failed())
+    })
 }
 
 // The kinds of column `js/rows.js` builds rows from; keep the two in step.
@@ -361,8 +351,8 @@ thread_local! {
     static ROW_BUILDER: RefCell<Option<Function>> = const { RefCell::new(None) };
 }
 
-/// Installs `js/rows.js`'s `buildRows(count, names, columns, asArrays)`, which makes the rows of a result
-/// set from its columns in one JS loop (see [`columns`]).
+/// Installs `js/rows.js`'s `buildResultSet(count, names, types, columns, flags, index)`, which makes a
+/// result set's object and its rows from its columns in JS loops (see [`columns`]).
 #[wasm_bindgen(js_name = __setRowBuilder)]
 pub fn set_row_builder(builder: Function) {
     ROW_BUILDER.with(|b| *b.borrow_mut() = Some(builder));
