@@ -8,11 +8,11 @@
 //   node bench/profile.mjs [QUERIES]   # default 5000 per loop; starts a release dev server
 //   node bench/profile.mjs decode [ROWS]   # reading ROWS rows (default 50,000) with one query, 10 times
 //   YDB_ENDPOINT=http://127.0.0.1:PORT node bench/profile.mjs   # or uses a running one
-import { spawn } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { Session } from 'node:inspector/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { startDevserver } from './devserver.mjs';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const decode = process.argv[2] === 'decode';
@@ -31,13 +31,9 @@ const ydb = await import('../js/node.mjs');
 let server;
 let endpoint = process.env.YDB_ENDPOINT;
 if (!endpoint) {
-  const bin = process.env.YDB_DEVSERVER_BIN ?? join(root, 'target/release/ydb-devserver');
-  server = spawn(bin, ['--listen', '127.0.0.1:0'], { stdio: ['ignore', 'pipe', 'inherit'] });
-  endpoint = await new Promise((resolve, reject) => {
-    let out = '';
-    server.stdout.on('data', (chunk) => { out += chunk; const m = out.match(/listening on (\S+)/); if (m) resolve(`http://${m[1]}`); });
-    server.on('exit', () => reject(new Error(`${bin} exited`)));
-  });
+  const started = await startDevserver();
+  server = started.child;
+  endpoint = `http://${started.address}`;
 }
 
 const table = `profile_kv_${process.pid}`;

@@ -13,13 +13,14 @@
 // connection pool) and over HTTP/2 — the same fetch given undici's H2CClient as its dispatcher: the dev
 // server speaks cleartext HTTP/2 with prior knowledge on its one port, which undici 7 does through
 // H2CClient (its Agent's `allowH2` negotiates HTTP/2 only by TLS ALPN, and passes no `useH2c` on).
-import { spawn, execFileSync } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import { existsSync, writeFileSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createRequire } from 'node:module';
 import { coldWorkerd, coldChromium } from './cold-edge.mjs';
+import { startDevserver } from './devserver.mjs';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 // The bench's own dependencies live in bench/deps (see its package.json).
@@ -41,27 +42,14 @@ globalThis.fetch = (url, init) => {
 const ydb = await import('ydb-wasm');
 const peer = await import('../tests/ydbjs/peer.mjs');
 
-async function startDevserver() {
-  const bin = process.env.YDB_DEVSERVER_BIN ?? join(root, 'target/release/ydb-devserver');
-  const child = spawn(bin, ['--listen', '127.0.0.1:0'], { stdio: ['ignore', 'pipe', 'inherit'] });
-  const address = await new Promise((resolve, reject) => {
-    let out = '';
-    child.stdout.on('data', (chunk) => {
-      out += chunk;
-      const m = out.match(/listening on (\S+)/);
-      if (m) resolve(m[1]);
-    });
-    child.on('exit', () => reject(new Error(`${bin} exited`)));
-  });
-  return { address, stop: () => child.kill() };
-}
 
 const percentile = (sorted, p) => sorted[Math.min(sorted.length - 1, Math.floor(p * sorted.length))];
 const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 const round = (x, digits = 2) => Number(x.toFixed(digits));
 const cpuMs = () => { const c = process.cpuUsage(); return (c.user + c.system) / 1000; };
 
-const server = await startDevserver();
+const { child: serverProcess, address: serverAddress } = await startDevserver();
+const server = { address: serverAddress, stop: () => serverProcess.kill() };
 const endpoint = `http://${server.address}`;
 const results = { quick, sizes: SIZE };
 const table = 'bench_kv';

@@ -11,14 +11,10 @@
 // load has started: the table is loaded and 200 warm-up reads are done a few seconds in).
 //
 // Linux only for the CPU figure (it reads /proc/<pid>/stat); elsewhere the rate alone is printed.
-import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { startDevserver } from './devserver.mjs';
 
-const root = fileURLToPath(new URL('..', import.meta.url));
 const seconds = Number(process.argv[2] ?? 5);
-const bin = process.env.YDB_DEVSERVER_BIN ?? join(root, 'target/release/ydb-devserver');
 
 const realFetch = globalThis.fetch;
 let lastRequest = null;
@@ -28,16 +24,7 @@ globalThis.fetch = (url, init) => {
 };
 const ydb = await import('ydb-wasm');
 
-const child = spawn(bin, ['--listen', '127.0.0.1:0'], { stdio: ['ignore', 'pipe', 'inherit'] });
-const address = await new Promise((resolve, reject) => {
-  let out = '';
-  child.stdout.on('data', (chunk) => {
-    out += chunk;
-    const m = out.match(/listening on (\S+)/);
-    if (m) resolve(m[1]);
-  });
-  child.on('exit', () => reject(new Error(`${bin} exited`)));
-});
+const { child, address } = await startDevserver();
 console.error(`dev server pid ${child.pid} on ${address}`);
 
 /** The server's user + system CPU in ms, or null where /proc is not there. */

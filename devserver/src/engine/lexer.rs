@@ -58,6 +58,20 @@ pub fn tokenize(src: &str) -> Result<Vec<Token>, EngineError> {
             i += 1;
         }};
     }
+    // A string literal's type suffix (`u` for Utf8, `y` for Yson, `j` for Json …): up to two letters.
+    macro_rules! string_suffix {
+        () => {{
+            let mut suffix = String::new();
+            while let Some(c) = at(i) {
+                if !(c.is_ascii_alphabetic() && suffix.len() < 2) {
+                    break;
+                }
+                suffix.push(c.to_ascii_lowercase());
+                bump!();
+            }
+            suffix
+        }};
+    }
     // Appends to `$s` the run of characters from here that `$pred` accepts (the lexer's one scanning loop).
     macro_rules! take_while {
         ($s:ident, $pred:expr) => {
@@ -174,15 +188,7 @@ pub fn tokenize(src: &str) -> Result<Vec<Token>, EngineError> {
                     }
                 }
             }
-            let mut suffix = String::new();
-            while let Some(c) = at(i) {
-                if c.is_ascii_alphabetic() && suffix.len() < 2 {
-                    suffix.push(c.to_ascii_lowercase());
-                    bump!();
-                } else {
-                    break;
-                }
-            }
+            let suffix = string_suffix!();
             push(&mut out, Tok::Str(bytes, suffix));
             continue;
         }
@@ -227,15 +233,7 @@ pub fn tokenize(src: &str) -> Result<Vec<Token>, EngineError> {
                     }
                 }
             }
-            let mut suffix = String::new();
-            while let Some(c) = at(i) {
-                if c.is_ascii_alphabetic() && suffix.len() < 2 {
-                    suffix.push(c.to_ascii_lowercase());
-                    bump!();
-                } else {
-                    break;
-                }
-            }
+            let suffix = string_suffix!();
             push(&mut out, Tok::Str(bytes, suffix));
             continue;
         }

@@ -376,20 +376,7 @@ impl Parser {
             self.expect_kw("by")?;
             partition_by = self.call_args()?;
         }
-        let mut order_by = Vec::new();
-        if self.eat_kw("order") {
-            self.expect_kw("by")?;
-            order_by = self.comma_list(|p| {
-                let e = p.expr()?;
-                let desc = if p.eat_kw("desc") {
-                    true
-                } else {
-                    p.eat_kw("asc");
-                    false
-                };
-                Ok((e, desc))
-            })?;
-        }
+        let order_by = self.order_by()?;
         let frame = if self.eat_kw("rows") {
             self.expect_kw("between")?;
             let start = self.frame_bound()?;

@@ -229,6 +229,35 @@ impl Parser {
         Ok(names)
     }
 
+    /// `ORDER BY e [ASC|DESC], …` if it comes next (in SELECT and in a window's `OVER (…)`): each
+    /// expression with whether it sorts descending; empty when there is no ORDER BY.
+    fn order_by(&mut self) -> R<Vec<(Expr, bool)>> {
+        if !self.eat_kw("order") {
+            return Ok(Vec::new());
+        }
+        self.expect_kw("by")?;
+        self.comma_list(|p| {
+            let e = p.expr()?;
+            let desc = if p.eat_kw("desc") {
+                true
+            } else {
+                p.eat_kw("asc");
+                false
+            };
+            Ok((e, desc))
+        })
+    }
+
+    /// The rows of a `VALUES (…), (…)` list, each a parenthesised list of expressions.
+    fn values_rows(&mut self) -> R<Vec<Vec<Expr>>> {
+        self.comma_list(|p| {
+            p.expect_sym("(")?;
+            let row = p.call_args()?;
+            p.expect_sym(")")?;
+            Ok(row)
+        })
+    }
+
     /// One or more `item`s separated by commas (sqlparser's `parse_comma_separated`): the one comma-list
     /// loop of the parser.
     fn comma_list<T>(&mut self, mut item: impl FnMut(&mut Self) -> R<T>) -> R<Vec<T>> {

@@ -104,20 +104,7 @@ impl Parser {
             })?;
         }
         let having = if self.eat_kw("having") { Some(self.expr()?) } else { None };
-        let mut order_by = Vec::new();
-        if self.eat_kw("order") {
-            self.expect_kw("by")?;
-            order_by = self.comma_list(|p| {
-                let e = p.expr()?;
-                let desc = if p.eat_kw("desc") {
-                    true
-                } else {
-                    p.eat_kw("asc");
-                    false
-                };
-                Ok((e, desc))
-            })?;
-        }
+        let order_by = self.order_by()?;
         let mut limit = None;
         let mut offset = None;
         if self.eat_kw("limit") {
@@ -201,12 +188,7 @@ impl Parser {
     fn values_source(&mut self) -> R<FromItem> {
         self.expect_sym("(")?;
         self.expect_kw("values")?;
-        let rows = self.comma_list(|p| {
-            p.expect_sym("(")?;
-            let row = p.call_args()?;
-            p.expect_sym(")")?;
-            Ok(row)
-        })?;
+        let rows = self.values_rows()?;
         self.expect_sym(")")?;
         self.eat_kw("as");
         let alias = match self.peek() {

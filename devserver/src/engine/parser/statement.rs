@@ -302,12 +302,7 @@ impl Parser {
             columns = Some(self.ident_list()?);
         }
         let source = if self.eat_kw("values") {
-            let rows = self.comma_list(|p| {
-                p.expect_sym("(")?;
-                let row = p.call_args()?;
-                p.expect_sym(")")?;
-                Ok(row)
-            })?;
+            let rows = self.values_rows()?;
             WriteSource::Values(rows)
         } else if self.is_sym("(") {
             self.pos += 1;
