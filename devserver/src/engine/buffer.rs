@@ -32,16 +32,6 @@ fn table(conn: &Connection, path: &str) -> R<TableMeta> {
     catalog::load(conn, path)?.ok_or_else(|| EngineError::locks_invalidated_on(path))
 }
 
-fn key_match(meta: &TableMeta) -> String {
-    meta.key
-        .iter()
-        .filter_map(|k| meta.columns.get(*k))
-        .enumerate()
-        .map(|(n, c)| format!("{} = ?{}", quote_ident(&c.name), n + 1))
-        .collect::<Vec<_>>()
-        .join(" AND ")
-}
-
 fn key_values(key: &[KeyPart]) -> R<Vec<SqlValue>> {
     key.iter().map(|p| key_value(p).ok_or_else(|| EngineError::internal("Corrupt buffered key"))).collect()
 }
@@ -63,7 +53,7 @@ impl Buffer {
                 names.join(", "),
                 marks.join(", ")
             );
-            let delete = format!("DELETE FROM {} WHERE {}", meta.sql_name(), key_match(&meta));
+            let delete = format!("DELETE FROM {} WHERE {}", meta.sql_name(), meta.key_match_sql());
             for (key, image) in rows {
                 match image {
                     Some(values) if values.len() == names.len() => {
@@ -90,7 +80,8 @@ impl Buffer {
             if !metas.contains_key(path.as_str()) {
                 let meta = table(conn, path)?;
                 let names: Vec<String> = meta.columns.iter().map(|c| quote_ident(&c.name)).collect();
-                let select = format!("SELECT {} FROM {} WHERE {}", names.join(", "), meta.sql_name(), key_match(&meta));
+                let select =
+                    format!("SELECT {} FROM {} WHERE {}", names.join(", "), meta.sql_name(), meta.key_match_sql());
                 metas.insert(path, (meta, select));
             }
             let Some((meta, select)) = metas.get(path.as_str()) else { continue };

@@ -49,6 +49,16 @@ impl TableMeta {
     pub fn sql_name(&self) -> String {
         quote_ident(&self.path)
     }
+    /// `k1 = ?1 AND k2 = ?2 …` over the key columns in key order: the SQL that finds one row by its key.
+    pub fn key_match_sql(&self) -> String {
+        self.key
+            .iter()
+            .filter_map(|k| self.columns.get(*k))
+            .enumerate()
+            .map(|(n, c)| format!("{} = ?{}", quote_ident(&c.name), n + 1))
+            .collect::<Vec<_>>()
+            .join(" AND ")
+    }
     pub fn is_key(&self, idx: usize) -> bool {
         self.key.contains(&idx)
     }

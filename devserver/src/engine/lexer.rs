@@ -182,8 +182,7 @@ pub fn tokenize(src: &str) -> Result<Vec<Token>, EngineError> {
                         break;
                     }
                     Some(c) => {
-                        let mut b = [0u8; 4];
-                        bytes.extend_from_slice(c.encode_utf8(&mut b).as_bytes());
+                        push_utf8(&mut bytes, c);
                         bump!();
                     }
                 }
@@ -216,10 +215,7 @@ pub fn tokenize(src: &str) -> Result<Vec<Token>, EngineError> {
                                 bump!();
                                 bytes.push(v);
                             }
-                            other => {
-                                let mut b = [0u8; 4];
-                                bytes.extend_from_slice(other.encode_utf8(&mut b).as_bytes());
-                            }
+                            other => push_utf8(&mut bytes, other),
                         }
                     }
                     Some(c) if c == quote => {
@@ -227,8 +223,7 @@ pub fn tokenize(src: &str) -> Result<Vec<Token>, EngineError> {
                         break;
                     }
                     Some(c) => {
-                        let mut b = [0u8; 4];
-                        bytes.extend_from_slice(c.encode_utf8(&mut b).as_bytes());
+                        push_utf8(&mut bytes, c);
                         bump!();
                     }
                 }
@@ -319,6 +314,12 @@ pub fn tokenize(src: &str) -> Result<Vec<Token>, EngineError> {
     }
     out.push(Token { tok: Tok::Eof, line, col });
     Ok(out)
+}
+
+/// Appends `c` to a literal's bytes as UTF-8.
+fn push_utf8(bytes: &mut Vec<u8>, c: char) {
+    let mut b = [0u8; 4];
+    bytes.extend_from_slice(c.encode_utf8(&mut b).as_bytes());
 }
 
 #[cfg(test)]

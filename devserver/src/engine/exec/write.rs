@@ -259,13 +259,7 @@ impl Ctx<'_> {
             None => None,
         };
         let rows = self.scan(&meta, filter.as_ref(), &scope, where_)?;
-        let key_sql: Vec<String> = meta
-            .key
-            .iter()
-            .enumerate()
-            .filter_map(|(n, k)| meta.columns.get(*k).map(|c| format!("{} = ?{}", quote_ident(&c.name), n + 1)))
-            .collect();
-        let sql = format!("DELETE FROM {} WHERE {}", meta.sql_name(), key_sql.join(" AND "));
+        let sql = format!("DELETE FROM {} WHERE {}", meta.sql_name(), meta.key_match_sql());
         let mut stmt = self.conn.prepare_cached(&sql).map_err(sql_err)?;
         for row in &rows {
             let mut bind = Vec::new();
@@ -318,13 +312,7 @@ impl Ctx<'_> {
             }
         }
         let cols: Vec<String> = meta.columns.iter().map(|c| quote_ident(&c.name)).collect();
-        let key_sql: Vec<String> = meta
-            .key
-            .iter()
-            .enumerate()
-            .filter_map(|(n, k)| meta.columns.get(*k).map(|c| format!("{} = ?{}", quote_ident(&c.name), n + 1)))
-            .collect();
-        let sql = format!("SELECT {} FROM {} WHERE {}", cols.join(", "), meta.sql_name(), key_sql.join(" AND "));
+        let sql = format!("SELECT {} FROM {} WHERE {}", cols.join(", "), meta.sql_name(), meta.key_match_sql());
         let mut stmt = self.conn.prepare_cached(&sql).map_err(sql_err)?;
         let mut out = Vec::with_capacity(keys.len());
         for key in keys {
