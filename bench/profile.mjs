@@ -13,17 +13,13 @@ import { Session } from 'node:inspector/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { startDevserver } from './devserver.mjs';
+import { bareFetchOf, captureRequests, lastRequest } from './replay.mjs';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const decode = process.argv[2] === 'decode';
 const N = decode ? 10 : Number(process.argv[2] ?? 5000);
 const ROWS = decode ? Number(process.argv[3] ?? 50_000) : 1000;
-const realFetch = globalThis.fetch;
-let lastRequest;
-globalThis.fetch = (url, init) => {
-  lastRequest = { url: String(url), headers: [...new Headers(init.headers)], body: new Uint8Array(init.body) };
-  return realFetch(url, init);
-};
+captureRequests();
 // The readable sources, not the published bundle (dist/node.mjs, minified): the profile sums samples by
 // file and function, so the glue and each JS module stay apart and named.
 const ydb = await import('../js/node.mjs');
@@ -50,11 +46,7 @@ try {
   }
   const read = (i) => driver.query(POINT, { $k: new ydb.TypedValue(BigInt(i % 1000), 'Uint64') });
   await read(1);
-  const captured = lastRequest; // the one-shot's own request: no session, replayable as is
-  const bare = async () => {
-    const r = await realFetch(captured.url, { method: 'POST', headers: captured.headers, body: captured.body });
-    await r.arrayBuffer();
-  };
+  const bare = bareFetchOf(lastRequest()); // the one-shot's own request: no session, replayable as is
 
   const session = new Session();
   session.connect();

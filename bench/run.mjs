@@ -21,6 +21,7 @@ import { fileURLToPath } from 'node:url';
 import { createRequire } from 'node:module';
 import { coldWorkerd, coldChromium } from './cold-edge.mjs';
 import { startDevserver } from './devserver.mjs';
+import { bareFetchOf, captureRequests, lastRequest } from './replay.mjs';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 // The bench's own dependencies live in bench/deps (see its package.json).
@@ -32,12 +33,7 @@ const SIZE = quick
   : { cold: 5, coldEdge: 5, warm: 1_000, seconds: 5, rows: 50_000, decodeRuns: 3, memory: long ? 1_000_000 : 200_000 };
 
 // ydb-wasm's last request is kept, to replay it with a bare fetch.
-const realFetch = globalThis.fetch;
-let lastRequest = null;
-globalThis.fetch = (url, init) => {
-  if (init?.body) lastRequest = { url: String(url), headers: [...new Headers(init.headers)], body: new Uint8Array(init.body) };
-  return realFetch(url, init);
-};
+const realFetch = captureRequests();
 
 const ydb = await import('ydb-wasm');
 const peer = await import('../tests/ydbjs/peer.mjs');
@@ -93,21 +89,11 @@ try {
   // The bare baselines: ydb-wasm's own requests for one key, sent again by fetch alone — the one-shot's
   // (no session id: the server runs it in an implicit session) and a held query session's.
   await clients['ydb-wasm one-shot (executeWithRetries)'](key(1));
-  const capturedOneShot = lastRequest;
-  clients['bare fetch (the one-shot\'s request)'] = async () => {
-    const r = await realFetch(capturedOneShot.url, { method: 'POST', headers: capturedOneShot.headers, body: capturedOneShot.body });
-    await r.arrayBuffer();
-  };
+  clients['bare fetch (the one-shot\'s request)'] = bareFetchOf(lastRequest());
   await clients['ydb-wasm query session'](key(1));
-  const captured = lastRequest;
-  clients['bare fetch (the same request)'] = async () => {
-    const r = await realFetch(captured.url, { method: 'POST', headers: captured.headers, body: captured.body });
-    await r.arrayBuffer();
-  };
-  clients['bare fetch over HTTP/2 (the same request)'] = async () => {
-    const r = await h2Fetch(captured.url, { method: 'POST', headers: captured.headers, body: captured.body });
-    await r.arrayBuffer();
-  };
+  const captured = lastRequest();
+  clients['bare fetch (the same request)'] = bareFetchOf(captured);
+  clients['bare fetch over HTTP/2 (the same request)'] = bareFetchOf(captured, h2Fetch);
 
   // --- Warm point reads, one after another.
   // Interleaved, one read of each client in turn: whatever the server or the GC does meanwhile (the

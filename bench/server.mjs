@@ -13,15 +13,11 @@
 // Linux only for the CPU figure (it reads /proc/<pid>/stat); elsewhere the rate alone is printed.
 import { readFileSync } from 'node:fs';
 import { startDevserver } from './devserver.mjs';
+import { bareFetchOf, captureRequests, lastRequest } from './replay.mjs';
 
 const seconds = Number(process.argv[2] ?? 5);
 
-const realFetch = globalThis.fetch;
-let lastRequest = null;
-globalThis.fetch = (url, init) => {
-  if (init?.body) lastRequest = { url: String(url), headers: [...new Headers(init.headers)], body: new Uint8Array(init.body) };
-  return realFetch(url, init);
-};
+captureRequests();
 const ydb = await import('ydb-wasm');
 
 const { child, address } = await startDevserver();
@@ -50,11 +46,7 @@ try {
   });
   await driver.tableClient().bulkUpsert('bench_kv', rows, types);
   await queries.executeWithRetries('DECLARE $k AS Uint64; SELECT * FROM bench_kv WHERE k1 = $k', { $k: new ydb.TypedValue(1n, 'Uint64') });
-  const request = lastRequest;
-  const read = async () => {
-    const r = await realFetch(request.url, { method: 'POST', headers: request.headers, body: request.body });
-    await r.arrayBuffer();
-  };
+  const read = bareFetchOf(lastRequest());
   for (let i = 0; i < 200; i++) await read();
 
   for (const concurrency of [1, 64]) {
