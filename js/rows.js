@@ -12,7 +12,7 @@ const TEXT = 5; // UTF-8, and a uint32 per cell of where it ends (relative to `a
 const BYTES = 6; // bytes, and a uint32 per cell of where it ends (relative to `at`)
 const UINT64 = 7; // a BigUint64 per cell
 
-const HEAD = 3; // layout: [rows, flags, index], then COLUMN numbers per column
+const HEAD = 4; // layout, the first uint32 words of `data`: [words, rows, flags, index], then COLUMN words per column
 const COLUMN = 6; // [name end, type end, kind, at, ends at, nulls at]
 const NONE = 0xffffffff; // no index, no ends, no nulls
 
@@ -57,12 +57,14 @@ const TRUNCATED = 2; // flags: the server cut the result set
 
 /**
  * A result set as `{ columns, rows, truncated }` (+ `index` for a streamed part): `text` holds each
- * column's name and type name one after another (the layout says where each ends), `data` the flat
- * columns, `others` the columns the wasm side made as arrays (or undefined).
+ * column's name and type name one after another (the layout says where each ends), `data` the layout and
+ * then the flat columns, `others` the columns the wasm side made as arrays (or undefined).
  */
-export function buildResultSet(text, layout, data, others) {
-  const count = layout[0];
-  const flags = layout[1];
+export function buildResultSet(text, data, others) {
+  const words = data[0] | (data[1] << 8) | (data[2] << 16) | (data[3] << 24);
+  const layout = new Uint32Array(data.buffer, data.byteOffset, words);
+  const count = layout[1];
+  const flags = layout[2];
   const width = (layout.length - HEAD) / COLUMN;
   const described = new Array(width);
   const names = new Array(width);
@@ -76,7 +78,7 @@ export function buildResultSet(text, layout, data, others) {
   }
   const rows = buildRows(count, names, cells, (flags & AS_ARRAYS) !== 0);
   const set = { columns: described, rows, truncated: (flags & TRUNCATED) !== 0 };
-  if (layout[2] !== NONE) set.index = layout[2];
+  if (layout[3] !== NONE) set.index = layout[3];
   return set;
 }
 

@@ -17,7 +17,7 @@ use crate::value::columns::{self, Cells, Column, FlatColumn};
 use crate::value::rows::ResultSet;
 use crate::value::scalars;
 use crate::value::{Primitive as P, YdbType};
-use js_sys::{Array, BigInt, Date, Function, Map, Object, Reflect, Set, Uint32Array, Uint8Array};
+use js_sys::{Array, BigInt, Date, Function, Map, Object, Reflect, Set, Uint8Array};
 use std::cell::RefCell;
 use std::fmt::Write;
 use wasm_bindgen::prelude::*;
@@ -301,17 +301,18 @@ fn set(obj: &Object, key: &JsValue, value: &JsValue) {
 /// A result set (or one streamed part of it) as `{ columns, rows, truncated }` (+ `index`), its rows
 /// shaped as `shape` asks.
 ///
-/// Everything `js/rows.js` needs crosses in one call of four arguments: the column names and type names
-/// as one string, a `Uint32Array` layout, the flat columns packed into one `Uint8Array`, and the columns of
-/// other types as JS arrays (see [`pack_flat`]). Each typed array, name or number passed on its own was a
+/// Everything `js/rows.js` needs crosses in one call of three arguments: the column names and type names
+/// as one string, one `Uint8Array` holding a layout and the flat columns packed after it, and the columns
+/// of other types as JS arrays (see [`pack_flat`]). Each typed array, name or number passed on its own was a
 /// crossing (about 30 for a point read of six columns, more than its rows cost).
 pub fn result_set_to_js(rs: &ResultSet, index: Option<usize>, shape: ResultShape) -> Result<JsValue> {
     let width = rs.columns.len();
     let mut types = Vec::with_capacity(width);
     let mut text = String::new();
-    let mut layout = Vec::with_capacity(LAYOUT_HEAD + width * LAYOUT_COLUMN);
+    let words = LAYOUT_HEAD + width * LAYOUT_COLUMN;
+    let mut layout = Vec::with_capacity(words);
     let flags = u32::from(shape.rows_as_arrays) | u32::from(rs.truncated) << 1;
-    layout.extend([rs.rows.len() as u32, flags, index.map_or(NONE, |i| i as u32)]);
+    layout.extend([words as u32, rs.rows.len() as u32, flags, index.map_or(NONE, |i| i as u32)]);
     // The names and types one after another; the layout keeps where each ends, in UTF-16 units as JS counts.
     let mut utf16_end = 0;
     let mut end_of = |text: &str, from: usize| {
@@ -330,7 +331,8 @@ pub fn result_set_to_js(rs: &ResultSet, index: Option<usize>, shape: ResultShape
         name_ends.push([name_end, end_of(&text, from)]);
         types.push(t);
     }
-    let mut data = Vec::new();
+    // The layout goes first in the buffer, in a place kept for it (a multiple of 8 bytes).
+    let mut data = vec![0; (words * 4).next_multiple_of(8)];
     let mut others: Option<Array> = None;
     let columns = columns::columns(&types, &rs.rows, shape.timestamps_as_bigint)?;
     for ((column, t), ends) in columns.iter().zip(&types).zip(name_ends) {
@@ -355,16 +357,19 @@ pub fn result_set_to_js(rs: &ResultSet, index: Option<usize>, shape: ResultShape
         let build = b.borrow();
         let failed = || Error::client(Status::ClientInternalError, "building the rows in JS failed (js/rows.js)");
         let build = build.as_ref().ok_or_else(failed)?;
+        for (place, word) in data.chunks_exact_mut(4).zip(&layout) {
+            place.copy_from_slice(&word.to_le_bytes());
+        }
         let others = others.map_or(JsValue::UNDEFINED, JsValue::from);
-        let (text, layout, data) =
-            (JsValue::from_str(&text), Uint32Array::from(&layout[..]), Uint8Array::from(&data[..]));
-        build.call4(&JsValue::NULL, &text, &layout, &data, &others).map_err(|_| failed())
+        build
+            .call3(&JsValue::NULL, &JsValue::from_str(&text), &Uint8Array::from(&data[..]), &others)
+            .map_err(|_| failed())
     })
 }
 
-// The layout `js/rows.js` reads: `[rows, flags, index]`, then per column `[name end, type end, kind, at,
-// ends at, nulls at]`. Keep the two in step.
-const LAYOUT_HEAD: usize = 3;
+// The layout `js/rows.js` reads from the buffer's first words: `[words, rows, flags, index]`, then per
+// column `[name end, type end, kind, at, ends at, nulls at]`. Keep the two in step.
+const LAYOUT_HEAD: usize = 4;
 const LAYOUT_COLUMN: usize = 6;
 /// No index (a whole result set), no ends (a fixed-size kind) or no nulls (a column that is not optional).
 const NONE: u32 = u32::MAX;
@@ -382,7 +387,7 @@ thread_local! {
     static ROW_BUILDER: RefCell<Option<Function>> = const { RefCell::new(None) };
 }
 
-/// Installs `js/rows.js`'s `buildResultSet(text, layout, data, others)`, which makes a result set's object
+/// Installs `js/rows.js`'s `buildResultSet(text, data, others)`, which makes a result set's object
 /// and its rows from its columns in JS loops (see [`result_set_to_js`]).
 #[wasm_bindgen(js_name = __setRowBuilder)]
 pub fn set_row_builder(builder: Function) {

@@ -138,8 +138,9 @@ impl<'a> At<'a> {
     }
 }
 
-fn typed_marker() -> JsValue {
-    js_sys::Symbol::for_("ydb-wasm.TypedValue").into()
+thread_local! {
+    /// `Symbol.for('ydb-wasm.TypedValue')`, looked up once: every parameter is checked for it.
+    static TYPED_MARKER: JsValue = js_sys::Symbol::for_("ydb-wasm.TypedValue").into();
 }
 
 /// `{ $name: value, … }` (or a `Map`) into the request's parameter map. Names get a `$` if missing.
@@ -215,7 +216,7 @@ fn is_typed_value(value: &JsValue, name: &str) -> Result<bool> {
     if !value.is_object() {
         return Ok(false);
     }
-    let marker = js_read::get_key(value, &typed_marker()).map_err(|e| e.at(&format!("parameter {name}")))?;
+    let marker = TYPED_MARKER.with(|m| js_read::get_key(value, m)).map_err(|e| e.at(&format!("parameter {name}")))?;
     Ok(marker.is_truthy())
 }
 
@@ -316,8 +317,16 @@ fn integer(value: &JsValue, at: &At<'_>, t: &YdbType, min: i128, max: i128) -> R
         }
         f as i128
     } else if value.is_bigint() {
-        let text = bigint_text(value).ok_or_else(|| bad(at, t, "unreadable BigInt"))?;
-        text.parse::<i128>().map_err(|_| bad(at, t, "BigInt out of range"))?
+        // Read as a 64-bit integer without text where it is one (all but Decimal's and out-of-range ones).
+        use wasm_bindgen::convert::TryFromJsValue;
+        if let Some(n) = i64::try_from_js_value_ref(value) {
+            i128::from(n)
+        } else if let Some(n) = u64::try_from_js_value_ref(value) {
+            i128::from(n)
+        } else {
+            let text = bigint_text(value).ok_or_else(|| bad(at, t, "unreadable BigInt"))?;
+            text.parse::<i128>().map_err(|_| bad(at, t, "BigInt out of range"))?
+        }
     } else {
         return Err(bad(at, t, "expected a number or a BigInt"));
     };
