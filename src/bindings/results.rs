@@ -332,7 +332,8 @@ pub fn result_set_to_js(rs: &ResultSet, index: Option<usize>, shape: ResultShape
         types.push(t);
     }
     // The layout goes first in the buffer, in a place kept for it (a multiple of 8 bytes).
-    let mut data = vec![0; (words * 4).next_multiple_of(8)];
+    let mut data = Vec::new();
+    pad_to(&mut data, (words * 4).next_multiple_of(8));
     let mut others: Option<Array> = None;
     let columns = columns::columns(&types, &rs.rows, shape.timestamps_as_bigint)?;
     for ((column, t), ends) in columns.iter().zip(&types).zip(name_ends) {
@@ -394,31 +395,39 @@ pub fn set_row_builder(builder: Function) {
     ROW_BUILDER.with(|b| *b.borrow_mut() = Some(builder));
 }
 
+/// Pads `data` with zeros to a multiple of `to` bytes and says where it ends.
+fn aligned(data: &mut Vec<u8>, to: usize) -> u32 {
+    pad_to(data, data.len().next_multiple_of(to));
+    data.len() as u32
+}
+
+fn pad_to(data: &mut Vec<u8>, len: usize) {
+    data.resize(len, 0);
+}
+
 /// Appends a flat column to `data` and says where: `[kind, at, ends at, nulls at]`, byte offsets into
 /// `data`. The 8-byte cells (`f64`, `i64`, `u64`) start at a multiple of 8 and the ends (`u32`) of 4, so
 /// that JS reads them through typed-array views of its copy of `data` (little-endian, as wasm memory is).
 fn pack_flat(c: &FlatColumn, data: &mut Vec<u8>) -> [u32; 4] {
-    fn aligned(data: &mut Vec<u8>, to: usize) -> u32 {
-        data.resize(data.len().next_multiple_of(to), 0);
-        data.len() as u32
-    }
-    fn words<const N: usize>(data: &mut Vec<u8>, items: impl ExactSizeIterator<Item = [u8; N]>) -> u32 {
+    /// Appends `n` cells of `N` bytes each, read one by one through `cell` (one copy of this for all
+    /// the kinds of a size: the wasm keeps no loop per kind).
+    fn words<const N: usize>(data: &mut Vec<u8>, n: usize, cell: &dyn Fn(usize) -> Option<[u8; N]>) -> u32 {
         let at = aligned(data, N);
-        data.reserve(items.len() * N);
-        items.for_each(|b| data.extend_from_slice(&b));
+        data.reserve(n * N);
+        (0..n).filter_map(cell).for_each(|b| data.extend_from_slice(&b));
         at
     }
     let (kind, at, ends) = match &c.cells {
-        Cells::Bool(v) => (KIND_BOOL, words(data, v.iter().map(|b| [*b])), NONE),
-        Cells::Number(v) => (KIND_NUMBER, words(data, v.iter().map(|x| x.to_le_bytes())), NONE),
-        Cells::Int64(v) => (KIND_INT64, words(data, v.iter().map(|x| x.to_le_bytes())), NONE),
-        Cells::Uint64(v) => (KIND_UINT64, words(data, v.iter().map(|x| x.to_le_bytes())), NONE),
-        Cells::Millis(v) => (KIND_DATE, words(data, v.iter().map(|x| x.to_le_bytes())), NONE),
+        Cells::Bool(v) => (KIND_BOOL, words(data, v.len(), &|i| v.get(i).map(|b| [*b])), NONE),
+        Cells::Number(v) => (KIND_NUMBER, words(data, v.len(), &|i| v.get(i).map(|x| x.to_le_bytes())), NONE),
+        Cells::Millis(v) => (KIND_DATE, words(data, v.len(), &|i| v.get(i).map(|x| x.to_le_bytes())), NONE),
+        Cells::Int64(v) => (KIND_INT64, words(data, v.len(), &|i| v.get(i).map(|x| x.to_le_bytes())), NONE),
+        Cells::Uint64(v) => (KIND_UINT64, words(data, v.len(), &|i| v.get(i).map(|x| x.to_le_bytes())), NONE),
         Cells::Text { bytes, ends } | Cells::Bytes { bytes, ends } => {
             let kind = if matches!(c.cells, Cells::Text { .. }) { KIND_TEXT } else { KIND_BYTES };
             let at = data.len() as u32;
             data.extend_from_slice(bytes);
-            (kind, at, words(data, ends.iter().map(|e| e.to_le_bytes())))
+            (kind, at, words(data, ends.len(), &|i| ends.get(i).map(|e| e.to_le_bytes())))
         }
     };
     let nulls = c.nulls.as_ref().map_or(NONE, |n| {

@@ -204,12 +204,7 @@ pub async fn post(
     let init = request_init("POST", &fixed.record(per_call)?, &Uint8Array::from(body), signal);
     let response = start(url, &init, settings, signal).await?;
     let h: AnswerHeaders = response.headers().unchecked_into();
-    let get = |name: &'static str| -> Option<String> {
-        HEADER_NAMES.with(|names| {
-            let key = names.iter().find(|(n, _)| *n == name).map(|(_, k)| k)?;
-            h.get(key).ok().flatten()
-        })
-    };
+    let get = |name: &str| h.get(name).ok().flatten();
     let mut header_trailers = Trailers::default();
     // A `grpc-message` means nothing without a `grpc-status`, which a streamed answer sends in its body.
     if let Some(status) = get("grpc-status") {
@@ -230,10 +225,10 @@ pub async fn post(
 
 #[wasm_bindgen]
 extern "C" {
-    /// An answer's `Headers`, read with the names as JS strings made once (see `HEADER_NAMES`).
+    /// An answer's `Headers` (`web_sys::Headers::get` wraps its result in one more `Option`).
     type AnswerHeaders;
     #[wasm_bindgen(method, catch)]
-    fn get(this: &AnswerHeaders, name: &JsValue) -> std::result::Result<Option<String>, JsValue>;
+    fn get(this: &AnswerHeaders, name: &str) -> std::result::Result<Option<String>, JsValue>;
     /// A promise, given a JS function (not a Rust closure) to call.
     type Thenable;
     #[wasm_bindgen(method)]
@@ -245,12 +240,6 @@ extern "C" {
     fn done(this: &ReadResult) -> JsValue;
     #[wasm_bindgen(method, getter, structural)]
     fn value(this: &ReadResult) -> JsValue;
-}
-
-thread_local! {
-    /// The answer headers read from every response, as JS strings made once.
-    static HEADER_NAMES: [(&'static str, JsValue); 3] = ["grpc-status", "grpc-message", crate::transport::framing::SERVER_HINTS]
-        .map(|n| (n, JsValue::from_str(n)));
 }
 
 /// Headers as a record (`{ name: value }`), a `HeadersInit` that every runtime's `fetch` takes.
