@@ -4,17 +4,22 @@
 const realFetch = globalThis.fetch;
 let last = null;
 
-/** Wraps the global `fetch` to keep the last request with a body; returns the runtime's own `fetch`. */
+/**
+ * Wraps the global `fetch` to keep the last request with a body; returns the runtime's own `fetch`. The
+ * wrapper only keeps a reference to what it is given (a copy is made when `lastRequest` asks for it), so
+ * that the client's measured requests do not pay for copying their headers and body.
+ */
 export function captureRequests() {
   globalThis.fetch = (url, init) => {
-    if (init?.body) last = { url: String(url), headers: [...new Headers(init.headers)], body: new Uint8Array(init.body) };
+    if (init?.body) last = { url, init };
     return realFetch(url, init);
   };
   return realFetch;
 }
 
-/** The last request with a body that went through the wrapped `fetch`. */
-export const lastRequest = () => last;
+/** The last request with a body that went through the wrapped `fetch`, copied. */
+export const lastRequest = () =>
+  last && { url: String(last.url), headers: [...new Headers(last.init.headers)], body: new Uint8Array(last.init.body) };
 
 /** A bare round trip of `request` through `fetch` (the runtime's own by default), its answer read whole. */
 export function bareFetchOf(request, fetch = realFetch) {

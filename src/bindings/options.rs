@@ -21,27 +21,25 @@ fn get(obj: &Option<JsValue>, key: &str) -> JsValue {
     obj.as_ref().and_then(|o| Reflect::get(o, &JsValue::from_str(key)).ok()).unwrap_or(JsValue::UNDEFINED)
 }
 
+/// The option `key` unless it is missing, `undefined` or `null`. Without options nothing crosses into JS
+/// (a call with no options reads a dozen of them).
+fn present(obj: &Option<JsValue>, key: &str) -> Option<JsValue> {
+    let v = Reflect::get(obj.as_ref()?, &JsValue::from_str(key)).ok()?;
+    (!(v.is_undefined() || v.is_null())).then_some(v)
+}
+
 pub fn string(obj: &Option<JsValue>, key: &str) -> Result<Option<String>> {
-    let v = get(obj, key);
-    if v.is_undefined() || v.is_null() {
-        return Ok(None);
-    }
+    let Some(v) = present(obj, key) else { return Ok(None) };
     v.as_string().map(Some).ok_or_else(|| Error::argument(format!("option {key} must be a string")))
 }
 
 pub fn boolean(obj: &Option<JsValue>, key: &str) -> Result<Option<bool>> {
-    let v = get(obj, key);
-    if v.is_undefined() || v.is_null() {
-        return Ok(None);
-    }
+    let Some(v) = present(obj, key) else { return Ok(None) };
     v.as_bool().map(Some).ok_or_else(|| Error::argument(format!("option {key} must be a boolean")))
 }
 
 pub fn number(obj: &Option<JsValue>, key: &str) -> Result<Option<f64>> {
-    let v = get(obj, key);
-    if v.is_undefined() || v.is_null() {
-        return Ok(None);
-    }
+    let Some(v) = present(obj, key) else { return Ok(None) };
     match v.as_f64() {
         Some(n) if n.is_finite() && n >= 0.0 => Ok(Some(n)),
         _ => Err(Error::argument(format!("option {key} must be a non-negative number"))),
@@ -59,10 +57,7 @@ pub fn raw(obj: &Option<JsValue>, key: &str) -> JsValue {
 
 /// The `signal` option: an AbortSignal, as the cancellation of what the options are for.
 pub fn signal(obj: &Option<JsValue>) -> Result<Option<crate::cancel::Cancel>> {
-    let v = get(obj, "signal");
-    if v.is_undefined() || v.is_null() {
-        return Ok(None);
-    }
+    let Some(v) = present(obj, "signal") else { return Ok(None) };
     SignalCancel::of(v).map(Some).ok_or_else(|| Error::argument("option signal must be an AbortSignal"))
 }
 

@@ -1,11 +1,13 @@
 //! Result sets from YDB into JS, following the mapping table of the API contract.
 //!
 //! A column of a scalar type (or an optional one) is read straight from the rows' bytes into one flat
-//! vector by [`columns`], crosses into JS as one typed array, and `js/rows.js` (installed with
-//! `__setRowBuilder`) makes its cells, the rows and the result set's object with its column descriptors in
-//! JS loops: one call into JS per result set instead of a few per cell or property. A column of another type (containers, nested optionals, unknown types) compiles its
-//! type once into a [`Conv`] plan and converts each cell by walking it. Column names become JS strings
-//! once per result set. The caller's [`ResultShape`] (`rowMode`, `timestamps`) is decided once per result
+//! vector by [`columns`]; all of a result set's flat columns are packed into one byte buffer that crosses
+//! into JS as one `Uint8Array`, and `js/rows.js` (installed with `__setRowBuilder`) reads each through a
+//! typed-array view and makes its cells, the rows and the result set's object with its column descriptors
+//! in JS loops: one call into JS per result set instead of a few per column, cell or property. A column of
+//! another type (containers, nested optionals, unknown types) compiles its type once into a [`Conv`] plan
+//! and converts each cell by walking it. Column names and type names cross as one JS string per result
+//! set. The caller's [`ResultShape`] (`rowMode`, `timestamps`) is decided once per result
 //! set: objects or arrays is one flag to `js/rows.js`, timestamps as `Date` or microsecond `BigInt` a
 //! different column kind (and plan step).
 
@@ -15,11 +17,9 @@ use crate::value::columns::{self, Cells, Column, FlatColumn};
 use crate::value::rows::ResultSet;
 use crate::value::scalars;
 use crate::value::{Primitive as P, YdbType};
-use js_sys::{
-    Array, BigInt, BigInt64Array, BigUint64Array, Date, Float64Array, Function, Map, Object, Reflect, Set, Uint32Array,
-    Uint8Array,
-};
+use js_sys::{Array, BigInt, Date, Function, Map, Object, Reflect, Set, Uint8Array};
 use std::cell::RefCell;
+use std::fmt::Write;
 use wasm_bindgen::prelude::*;
 
 const MS_PER_DAY: f64 = 86_400_000.0;
@@ -300,30 +300,57 @@ fn set(obj: &Object, key: &JsValue, value: &JsValue) {
 
 /// A result set (or one streamed part of it) as `{ columns, rows, truncated }` (+ `index`), its rows
 /// shaped as `shape` asks.
+///
+/// Everything `js/rows.js` needs crosses in one call of three arguments: the column names and type names
+/// as one string, one `Uint8Array` holding a layout and the flat columns packed after it, and the columns
+/// of other types as JS arrays (see [`pack_flat`]). Each typed array, name or number passed on its own was a
+/// crossing (about 30 for a point read of six columns, more than its rows cost).
 pub fn result_set_to_js(rs: &ResultSet, index: Option<usize>, shape: ResultShape) -> Result<JsValue> {
-    let names = Array::new();
-    let type_names = Array::new();
-    let mut types = Vec::with_capacity(rs.columns.len());
+    let width = rs.columns.len();
+    let mut types = Vec::with_capacity(width);
+    let mut text = String::new();
+    let words = LAYOUT_HEAD + width * LAYOUT_COLUMN;
+    let mut layout = Vec::with_capacity(words);
+    let flags = u32::from(shape.rows_as_arrays) | u32::from(rs.truncated) << 1;
+    layout.extend([words as u32, rs.rows.len() as u32, flags, index.map_or(NONE, |i| i as u32)]);
+    // The names and types one after another; the layout keeps where each ends, in UTF-16 units as JS counts.
+    let mut utf16_end = 0;
+    let mut end_of = |text: &str, from: usize| {
+        utf16_end += text[from..].chars().map(char::len_utf16).sum::<usize>() as u32;
+        utf16_end
+    };
+    let mut name_ends = Vec::with_capacity(width);
     for c in &rs.columns {
         let t = c.r#type.as_ref().ok_or_else(|| Error::protocol("a result column without a type"))?;
         let t = YdbType::from_proto(t)?;
-        names.push(&JsValue::from_str(&c.name));
-        type_names.push(&JsValue::from_str(&t.to_string()));
+        let from = text.len();
+        text.push_str(&c.name);
+        let name_end = end_of(&text, from);
+        let from = text.len();
+        let _ = write!(text, "{t}");
+        name_ends.push([name_end, end_of(&text, from)]);
         types.push(t);
     }
-    let cells = Array::new();
-    for (column, t) in columns::columns(&types, &rs.rows, shape.timestamps_as_bigint)?.iter().zip(&types) {
-        cells.push(&match column {
-            Column::Flat(flat) => flat_to_js(flat),
+    // The layout goes first in the buffer, in a place kept for it (a multiple of 8 bytes).
+    let mut data = Vec::new();
+    pad_to(&mut data, (words * 4).next_multiple_of(8));
+    let mut others: Option<Array> = None;
+    let columns = columns::columns(&types, &rs.rows, shape.timestamps_as_bigint)?;
+    for ((column, t), ends) in columns.iter().zip(&types).zip(name_ends) {
+        let place = match column {
+            Column::Flat(flat) => pack_flat(flat, &mut data),
             Column::Values(values) => {
                 let conv = Conv::of(t, shape);
                 let arr = Array::new_with_length(values.len() as u32);
                 for (i, v) in values.iter().enumerate() {
                     arr.set(i as u32, conv.to_js(v)?);
                 }
-                Array::of2(&JsValue::from(KIND_VALUES), &arr).into()
+                let others = others.get_or_insert_with(Array::new);
+                [KIND_VALUES, others.push(&arr) - 1, NONE, NONE]
             }
-        });
+        };
+        layout.extend(ends);
+        layout.extend(place);
     }
     // The object itself, its columns' `{ name, type }` and its rows are made in JS: setting properties one
     // call at a time from here cost more than the rows of a point read.
@@ -331,50 +358,84 @@ pub fn result_set_to_js(rs: &ResultSet, index: Option<usize>, shape: ResultShape
         let build = b.borrow();
         let failed = || Error::client(Status::ClientInternalError, "building the rows in JS failed (js/rows.js)");
         let build = build.as_ref().ok_or_else(failed)?;
-        let count = JsValue::from(rs.rows.len() as u32);
-        let flags = JsValue::from(u32::from(shape.rows_as_arrays) | u32::from(rs.truncated) << 1);
-        let index = index.map_or(JsValue::UNDEFINED, |i| JsValue::from(i as u32));
-        build.call6(&JsValue::NULL, &count, &names, &type_names, &cells, &flags, &index).map_err(|_| failed())
+        for (place, word) in data.chunks_exact_mut(4).zip(&layout) {
+            place.copy_from_slice(&word.to_le_bytes());
+        }
+        let others = others.map_or(JsValue::UNDEFINED, JsValue::from);
+        build
+            .call3(&JsValue::NULL, &JsValue::from_str(&text), &Uint8Array::from(&data[..]), &others)
+            .map_err(|_| failed())
     })
 }
 
-// The kinds of column `js/rows.js` builds rows from; keep the two in step.
+// The layout `js/rows.js` reads from the buffer's first words: `[words, rows, flags, index]`, then per
+// column `[name end, type end, kind, at, ends at, nulls at]`. Keep the two in step.
+const LAYOUT_HEAD: usize = 4;
+const LAYOUT_COLUMN: usize = 6;
+/// No index (a whole result set), no ends (a fixed-size kind) or no nulls (a column that is not optional).
+const NONE: u32 = u32::MAX;
+// The kinds of column; for `KIND_VALUES`, `at` is the column's place in the array of other columns.
 const KIND_VALUES: u32 = 0;
 const KIND_BOOL: u32 = 1;
 const KIND_NUMBER: u32 = 2;
-const KIND_BIGINT: u32 = 3;
+const KIND_INT64: u32 = 3;
 const KIND_DATE: u32 = 4;
 const KIND_TEXT: u32 = 5;
 const KIND_BYTES: u32 = 6;
+const KIND_UINT64: u32 = 7;
 
 thread_local! {
     static ROW_BUILDER: RefCell<Option<Function>> = const { RefCell::new(None) };
 }
 
-/// Installs `js/rows.js`'s `buildResultSet(count, names, types, columns, flags, index)`, which makes a
-/// result set's object and its rows from its columns in JS loops (see [`columns`]).
+/// Installs `js/rows.js`'s `buildResultSet(text, data, others)`, which makes a result set's object
+/// and its rows from its columns in JS loops (see [`result_set_to_js`]).
 #[wasm_bindgen(js_name = __setRowBuilder)]
 pub fn set_row_builder(builder: Function) {
     ROW_BUILDER.with(|b| *b.borrow_mut() = Some(builder));
 }
 
-/// A flat column as `[kind, cells, ends, nulls]`: typed arrays copied out of wasm memory in one go each.
-fn flat_to_js(c: &FlatColumn) -> JsValue {
-    let (kind, cells, ends): (u32, JsValue, JsValue) = match &c.cells {
-        Cells::Bool(v) => (KIND_BOOL, Uint8Array::from(v.as_slice()).into(), JsValue::UNDEFINED),
-        Cells::Number(v) => (KIND_NUMBER, Float64Array::from(v.as_slice()).into(), JsValue::UNDEFINED),
-        Cells::Int64(v) => (KIND_BIGINT, BigInt64Array::from(v.as_slice()).into(), JsValue::UNDEFINED),
-        Cells::Uint64(v) => (KIND_BIGINT, BigUint64Array::from(v.as_slice()).into(), JsValue::UNDEFINED),
-        Cells::Millis(v) => (KIND_DATE, Float64Array::from(v.as_slice()).into(), JsValue::UNDEFINED),
-        Cells::Text { bytes, ends } => {
-            (KIND_TEXT, Uint8Array::from(bytes.as_slice()).into(), Uint32Array::from(ends.as_slice()).into())
-        }
-        Cells::Bytes { bytes, ends } => {
-            (KIND_BYTES, Uint8Array::from(bytes.as_slice()).into(), Uint32Array::from(ends.as_slice()).into())
+/// Pads `data` with zeros to a multiple of `to` bytes and says where it ends.
+fn aligned(data: &mut Vec<u8>, to: usize) -> u32 {
+    pad_to(data, data.len().next_multiple_of(to));
+    data.len() as u32
+}
+
+fn pad_to(data: &mut Vec<u8>, len: usize) {
+    data.resize(len, 0);
+}
+
+/// Appends a flat column to `data` and says where: `[kind, at, ends at, nulls at]`, byte offsets into
+/// `data`. The 8-byte cells (`f64`, `i64`, `u64`) start at a multiple of 8 and the ends (`u32`) of 4, so
+/// that JS reads them through typed-array views of its copy of `data` (little-endian, as wasm memory is).
+fn pack_flat(c: &FlatColumn, data: &mut Vec<u8>) -> [u32; 4] {
+    /// Appends `n` cells of `N` bytes each, read one by one through `cell` (one copy of this for all
+    /// the kinds of a size: the wasm keeps no loop per kind).
+    fn words<const N: usize>(data: &mut Vec<u8>, n: usize, cell: &dyn Fn(usize) -> Option<[u8; N]>) -> u32 {
+        let at = aligned(data, N);
+        data.reserve(n * N);
+        (0..n).filter_map(cell).for_each(|b| data.extend_from_slice(&b));
+        at
+    }
+    let (kind, at, ends) = match &c.cells {
+        Cells::Bool(v) => (KIND_BOOL, words(data, v.len(), &|i| v.get(i).map(|b| [*b])), NONE),
+        Cells::Number(v) => (KIND_NUMBER, words(data, v.len(), &|i| v.get(i).map(|x| x.to_le_bytes())), NONE),
+        Cells::Millis(v) => (KIND_DATE, words(data, v.len(), &|i| v.get(i).map(|x| x.to_le_bytes())), NONE),
+        Cells::Int64(v) => (KIND_INT64, words(data, v.len(), &|i| v.get(i).map(|x| x.to_le_bytes())), NONE),
+        Cells::Uint64(v) => (KIND_UINT64, words(data, v.len(), &|i| v.get(i).map(|x| x.to_le_bytes())), NONE),
+        Cells::Text { bytes, ends } | Cells::Bytes { bytes, ends } => {
+            let kind = if matches!(c.cells, Cells::Text { .. }) { KIND_TEXT } else { KIND_BYTES };
+            let at = data.len() as u32;
+            data.extend_from_slice(bytes);
+            (kind, at, words(data, ends.len(), &|i| ends.get(i).map(|e| e.to_le_bytes())))
         }
     };
-    let nulls = c.nulls.as_ref().map_or(JsValue::UNDEFINED, |n| Uint8Array::from(n.as_slice()).into());
-    Array::of4(&JsValue::from(kind), &cells, &ends, &nulls).into()
+    let nulls = c.nulls.as_ref().map_or(NONE, |n| {
+        let at = data.len() as u32;
+        data.extend_from_slice(n);
+        at
+    });
+    [kind, at, ends, nulls]
 }
 
 /// Result sets as a JS array.

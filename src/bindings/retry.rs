@@ -28,6 +28,9 @@ fn backoff(v: &JsValue, default: BackoffSettings, key: &str) -> Result<BackoffSe
 pub fn settings_from_js(v: &JsValue) -> Result<RetrySettings, Error> {
     let o = options::object(v, "retrySettings")?;
     let d = RetrySettings::default();
+    if o.is_none() {
+        return Ok(d);
+    }
     Ok(RetrySettings {
         max_retries: options::number(&o, "maxRetries")?.map(|n| n as u32).unwrap_or(d.max_retries),
         idempotent: options::boolean(&o, "idempotent")?.unwrap_or(d.idempotent),

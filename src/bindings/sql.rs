@@ -27,7 +27,12 @@ pub fn text_and_params(
 ) -> Result<(String, HashMap<String, crate::proto::ydb::TypedValue>)> {
     if marker(query).as_deref() != Some("query") {
         let text = query.as_string().ok_or_else(|| Error::argument("query must be a string or an sql`…` template"))?;
-        let params = params_from_js_declared(params, &crate::sql::declared_types(&text))?;
+        // The text is read for its DECLAREs only when there are parameters to type by them.
+        let declared = match params.is_undefined() || params.is_null() {
+            true => Default::default(),
+            false => crate::sql::declared_types(&text),
+        };
+        let params = params_from_js_declared(params, &declared)?;
         return Ok((text, params));
     }
     let mut pieces = Vec::new();

@@ -138,8 +138,9 @@ impl<'a> At<'a> {
     }
 }
 
-fn typed_marker() -> JsValue {
-    js_sys::Symbol::for_("ydb-wasm.TypedValue").into()
+thread_local! {
+    /// `Symbol.for('ydb-wasm.TypedValue')`, looked up once: every parameter is checked for it.
+    static TYPED_MARKER: JsValue = js_sys::Symbol::for_("ydb-wasm.TypedValue").into();
 }
 
 /// `{ $name: value, … }` (or a `Map`) into the request's parameter map. Names get a `$` if missing.
@@ -168,9 +169,11 @@ pub fn params_from_js_declared(
     for (key, value) in entries {
         let name = key.as_string().ok_or_else(|| Error::argument("parameter names must be strings"))?;
         let name = if name.starts_with('$') { name } else { format!("${name}") };
-        let typed = match declared.get(&name) {
-            Some(t) if !is_typed_value(&value, &name)? => encode_as(&value, t, &name)?,
-            _ => typed_from_js(&value, &name)?,
+        // A TypedValue keeps its own type; a plain value takes its declared type, else an inferred one.
+        let typed = match (is_typed_value(&value, &name)?, declared.get(&name)) {
+            (true, _) => explicit(&value, &name)?,
+            (false, Some(t)) => encode_as(&value, t, &name)?,
+            (false, None) => inferred(&value, &name)?,
         };
         out.insert(name, typed);
     }
@@ -186,22 +189,33 @@ fn map_entries(map: &Map) -> Vec<(JsValue, JsValue)> {
 
 /// One parameter value: a `TypedValue` or a plain value whose type is inferred.
 pub fn typed_from_js(value: &JsValue, name: &str) -> Result<TypedValue> {
+    if is_typed_value(value, name)? {
+        explicit(value, name)
+    } else {
+        inferred(value, name)
+    }
+}
+
+/// A `TypedValue`'s value encoded as its type.
+fn explicit(value: &JsValue, name: &str) -> Result<TypedValue> {
     let budget = Cell::new(MAX_VALUES_PER_PARAMETER);
     let at = At::root(name, value, &budget);
-    let (t, v) = if is_typed_value(value, name)? {
-        let type_text = js_read::get(value, "type")
-            .map_err(|e| at.threw(e))?
-            .as_string()
-            .ok_or_else(|| Error::argument(format!("parameter {name}: TypedValue.type must be a type name string")))?;
-        let t = YdbType::parse(&type_text).map_err(|e| Error::argument(format!("parameter {name}: {}", e.message)))?;
-        let inner = js_read::get(value, "value").map_err(|e| at.threw(e))?;
-        let v = encode(&inner, &t, &At::root(name, &inner, &budget))?;
-        (t, v)
-    } else {
-        let t = infer(value, &at)?;
-        let v = encode(value, &t, &at)?;
-        (t, v)
-    };
+    let type_text = js_read::get(value, "type")
+        .map_err(|e| at.threw(e))?
+        .as_string()
+        .ok_or_else(|| Error::argument(format!("parameter {name}: TypedValue.type must be a type name string")))?;
+    let t = YdbType::parse(&type_text).map_err(|e| Error::argument(format!("parameter {name}: {}", e.message)))?;
+    let inner = js_read::get(value, "value").map_err(|e| at.threw(e))?;
+    let v = encode(&inner, &t, &At::root(name, &inner, &budget))?;
+    Ok(TypedValue { r#type: Some(t.to_proto()), value: Some(v) })
+}
+
+/// A plain value encoded as the type inferred from it.
+fn inferred(value: &JsValue, name: &str) -> Result<TypedValue> {
+    let budget = Cell::new(MAX_VALUES_PER_PARAMETER);
+    let at = At::root(name, value, &budget);
+    let t = infer(value, &at)?;
+    let v = encode(value, &t, &at)?;
     Ok(TypedValue { r#type: Some(t.to_proto()), value: Some(v) })
 }
 
@@ -215,7 +229,7 @@ fn is_typed_value(value: &JsValue, name: &str) -> Result<bool> {
     if !value.is_object() {
         return Ok(false);
     }
-    let marker = js_read::get_key(value, &typed_marker()).map_err(|e| e.at(&format!("parameter {name}")))?;
+    let marker = TYPED_MARKER.with(|m| js_read::get_key(value, m)).map_err(|e| e.at(&format!("parameter {name}")))?;
     Ok(marker.is_truthy())
 }
 
@@ -316,8 +330,16 @@ fn integer(value: &JsValue, at: &At<'_>, t: &YdbType, min: i128, max: i128) -> R
         }
         f as i128
     } else if value.is_bigint() {
-        let text = bigint_text(value).ok_or_else(|| bad(at, t, "unreadable BigInt"))?;
-        text.parse::<i128>().map_err(|_| bad(at, t, "BigInt out of range"))?
+        // Read as a 64-bit integer without text where it is one (all but Decimal's and out-of-range ones).
+        use wasm_bindgen::convert::TryFromJsValue;
+        if let Some(n) = i64::try_from_js_value_ref(value) {
+            i128::from(n)
+        } else if let Some(n) = u64::try_from_js_value_ref(value) {
+            i128::from(n)
+        } else {
+            let text = bigint_text(value).ok_or_else(|| bad(at, t, "unreadable BigInt"))?;
+            text.parse::<i128>().map_err(|_| bad(at, t, "BigInt out of range"))?
+        }
     } else {
         return Err(bad(at, t, "expected a number or a BigInt"));
     };

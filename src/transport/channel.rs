@@ -8,7 +8,7 @@ use crate::cancel::Cancel;
 use crate::error::{Error, Result, Status};
 use crate::observe::{Level, Observer};
 use crate::transport::credentials::Credentials;
-use crate::transport::fetch::{self, BodyReader, FetchSettings};
+use crate::transport::fetch::{self, BodyReader, FetchSettings, FixedHeaders};
 use crate::transport::framing::{encode_frame, split_unary_body, Frame, FrameDecoder, Trailers};
 use crate::transport::methods::{Method, StreamingMethod};
 use futures_util::future::LocalBoxFuture;
@@ -76,6 +76,8 @@ struct Inner {
     default_timeout_ms: Option<u32>,
     /// Which fetch carries the calls, with which extra headers.
     fetch: FetchSettings,
+    /// The headers of every call: the caller's extra headers and YDB's that never change.
+    fixed_headers: FixedHeaders,
 }
 
 /// A gRPC-web channel to one endpoint.
@@ -99,10 +101,18 @@ impl Channel {
         default_timeout_ms: Option<u32>,
         fetch: FetchSettings,
     ) -> Result<Self> {
+        let database = normalize_database(database)?;
+        let ours = [
+            ("content-type", "application/grpc-web+proto"),
+            ("x-grpc-web", "1"),
+            ("x-ydb-database", database.as_str()),
+            ("x-ydb-sdk-build-info", BUILD_INFO),
+        ];
         Ok(Channel {
             inner: Rc::new(Inner {
                 base_url: normalize_endpoint(endpoint)?,
-                database: normalize_database(database)?,
+                fixed_headers: FixedHeaders::new(&fetch.headers, &ours),
+                database,
                 credentials,
                 pessimized: Cell::new(false),
                 default_timeout_ms,
@@ -176,12 +186,8 @@ impl Channel {
             _ => opts,
         };
         let timeout = opts.timeout_ms.map(grpc_timeout);
-        let mut headers: Vec<(&str, &str)> = vec![
-            ("content-type", "application/grpc-web+proto"),
-            ("x-grpc-web", "1"),
-            ("x-ydb-database", &self.inner.database),
-            ("x-ydb-sdk-build-info", BUILD_INFO),
-        ];
+        // The call's own headers, after the channel's fixed ones.
+        let mut headers: Vec<(&str, &str)> = Vec::new();
         if let Some(token) = &token {
             headers.push(("x-ydb-auth-ticket", token));
         }
@@ -198,7 +204,8 @@ impl Channel {
         }
         let url = format!("{}{}", self.inner.base_url, path);
         let abort = (opts.timeout_ms, opts.cancel.as_ref());
-        fetch::post(&url, &headers, body, abort, &self.inner.fetch).await.map_err(|e| self.observe(e))
+        let headers = (&self.inner.fixed_headers, &headers[..]);
+        fetch::post(&url, headers, body, abort, &self.inner.fetch).await.map_err(|e| self.observe(e))
     }
 
     /// A unary call: one request, one answer.

@@ -25,7 +25,7 @@ use std::rc::Rc;
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
 use wasm_bindgen_futures::JsFuture;
-use web_sys::{AbortSignal, Headers, ReadableStreamDefaultReader, RequestInit, Response};
+use web_sys::{AbortSignal, ReadableStreamDefaultReader, RequestInit, Response};
 
 #[wasm_bindgen]
 extern "C" {
@@ -149,11 +149,51 @@ fn any_signal(a: &AbortSignal, b: &AbortSignal) -> AbortSignal {
     b.clone()
 }
 
-/// POSTs one gRPC-web request through `settings`' fetch, with its extra headers and then ours, aborted
-/// when `deadline_ms` passes or `cancel` fires.
+/// The headers every request of a channel carries — the caller's extra headers, then YDB's that never
+/// change (a name of both keeps YDB's value) — as one JS object, made at the first request: each request
+/// copies it (one call) and adds its own, instead of filling a `Headers` one header (and two strings) at a
+/// time. Names are lower case, as a `Headers` object would give them. No `Debug`: the values may be secrets.
+pub struct FixedHeaders {
+    pairs: Vec<(String, String)>,
+    object: std::cell::OnceCell<JsValue>,
+}
+
+impl FixedHeaders {
+    pub fn new(extra: &[(String, String)], ours: &[(&str, &str)]) -> Self {
+        let mut pairs: Vec<(String, String)> = Vec::with_capacity(extra.len() + ours.len());
+        for (name, value) in extra.iter().map(|(n, v)| (n.as_str(), v.as_str())).chain(ours.iter().copied()) {
+            let name = name.to_ascii_lowercase();
+            match pairs.iter_mut().find(|(n, _)| *n == name) {
+                Some(pair) => pair.1 = value.to_string(),
+                None => pairs.push((name, value.to_string())),
+            }
+        }
+        FixedHeaders { pairs, object: Default::default() }
+    }
+
+    /// A fresh record of these headers (a `fetch` wrapper may change what it is given) with `per_call`
+    /// added; each of those replaces a fixed header of its name (they are lower case).
+    fn record(&self, per_call: &[(&str, &str)]) -> Result<js_sys::Object> {
+        let fixed = match self.object.get() {
+            Some(o) => o,
+            None => {
+                let o = header_record(self.pairs.iter().map(|(n, v)| (n.as_str(), v.as_str())))?;
+                self.object.get_or_init(|| o.into())
+            }
+        };
+        let record = js_sys::Object::assign(&js_sys::Object::new(), fixed.unchecked_ref());
+        for (name, value) in per_call {
+            set_header(&record, name, value)?;
+        }
+        Ok(record)
+    }
+}
+
+/// POSTs one gRPC-web request through `settings`' fetch with the channel's `fixed` headers and the
+/// call's own, aborted when `deadline_ms` passes or `cancel` fires.
 pub async fn post(
     url: &str,
-    headers: &[(&str, &str)],
+    (fixed, per_call): (&FixedHeaders, &[(&str, &str)]),
     body: &[u8],
     (deadline_ms, cancel): (Option<u32>, Option<&Cancel>),
     settings: &FetchSettings,
@@ -161,15 +201,20 @@ pub async fn post(
     crate::cancel::check(cancel)?;
     let signal = abort_signal(deadline_ms, cancel);
     let signal = signal.as_ref();
-    let extra = settings.headers.iter().map(|(n, v)| (n.as_str(), v.as_str()));
-    let init = request_init("POST", extra.chain(headers.iter().copied()), &Uint8Array::from(body), signal)?;
+    let init = request_init("POST", &fixed.record(per_call)?, &Uint8Array::from(body), signal);
     let response = start(url, &init, settings, signal).await?;
+    let h: AnswerHeaders = response.headers().unchecked_into();
+    let get = |name: &str| h.get(name).ok().flatten();
     let mut header_trailers = Trailers::default();
-    let h = response.headers();
-    for name in ["grpc-status", "grpc-message", crate::transport::framing::SERVER_HINTS] {
-        if let Ok(Some(v)) = h.get(name) {
-            header_trailers.set(name, &v);
+    // A `grpc-message` means nothing without a `grpc-status`, which a streamed answer sends in its body.
+    if let Some(status) = get("grpc-status") {
+        header_trailers.set("grpc-status", &status);
+        if let Some(message) = get("grpc-message") {
+            header_trailers.set("grpc-message", &message);
         }
+    }
+    if let Some(hints) = get(crate::transport::framing::SERVER_HINTS) {
+        header_trailers.set(crate::transport::framing::SERVER_HINTS, &hints);
     }
     let status = response.status();
     if status != 200 && header_trailers.grpc_status.is_none() {
@@ -178,28 +223,57 @@ pub async fn post(
     Ok(FetchResponse { response, signal: signal.cloned(), header_trailers })
 }
 
-/// A request's `init`: its method, its headers in order (a later one of a name replaces an earlier), its
-/// body (none when `undefined`) and its signal.
-fn request_init<'a>(
-    method: &str,
-    headers: impl Iterator<Item = (&'a str, &'a str)>,
-    body: &JsValue,
-    signal: Option<&AbortSignal>,
-) -> Result<RequestInit> {
-    let js_headers = Headers::new().map_err(|e| js_failure("Headers", &e))?;
+#[wasm_bindgen]
+extern "C" {
+    /// An answer's `Headers` (`web_sys::Headers::get` wraps its result in one more `Option`).
+    type AnswerHeaders;
+    #[wasm_bindgen(method, catch)]
+    fn get(this: &AnswerHeaders, name: &str) -> std::result::Result<Option<String>, JsValue>;
+    /// A promise, given a JS function (not a Rust closure) to call.
+    type Thenable;
+    #[wasm_bindgen(method)]
+    fn then(this: &Thenable, fulfilled: &JsValue, rejected: &JsValue) -> JsValue;
+    /// A body read's `{ done, value }`, read as properties rather than through `Reflect.get` of a name
+    /// passed in as a string.
+    type ReadResult;
+    #[wasm_bindgen(method, getter, structural)]
+    fn done(this: &ReadResult) -> JsValue;
+    #[wasm_bindgen(method, getter, structural)]
+    fn value(this: &ReadResult) -> JsValue;
+}
+
+/// Headers as a record (`{ name: value }`), a `HeadersInit` that every runtime's `fetch` takes.
+fn header_record<'a>(headers: impl Iterator<Item = (&'a str, &'a str)>) -> Result<js_sys::Object> {
+    let record = js_sys::Object::new();
     for (name, value) in headers {
-        js_headers.set(name, value).map_err(|_| Error::argument(format!("header {name} has an invalid value")))?;
+        set_header(&record, name, value)?;
     }
+    Ok(record)
+}
+
+/// Sets one header of a record, checked first as `Headers` would check it, so that `fetch` cannot refuse
+/// it later with a message that quotes it (a header may be a secret).
+fn set_header(record: &js_sys::Object, name: &str, value: &str) -> Result<()> {
+    let byte_string = value.chars().all(|c| u32::from(c) <= 0xff);
+    if !(byte_string && valid_header(name, value)) {
+        return Err(Error::argument(format!("header {name} has an invalid value")));
+    }
+    let _ = Reflect::set(record, &JsValue::from_str(name), &JsValue::from_str(value));
+    Ok(())
+}
+
+/// A request's `init`: its method, its headers (a record), its body (none when `undefined`) and its signal.
+fn request_init(method: &str, headers: &js_sys::Object, body: &JsValue, signal: Option<&AbortSignal>) -> RequestInit {
     let init = RequestInit::new();
     init.set_method(method);
-    init.set_headers(&js_headers);
+    init.set_headers(headers);
     if !body.is_undefined() {
         init.set_body(body);
     }
     if let Some(signal) = signal {
         init.set_signal(Some(signal));
     }
-    Ok(init)
+    init
 }
 
 /// A whole body, refused past `limit` bytes before it is copied into wasm memory: a hostile body of
@@ -262,12 +336,12 @@ const MAX_TOKEN_ANSWER_LEN: usize = 64 * 1024;
 impl HttpClient for FetchSettings {
     fn send(&self, request: HttpRequest) -> LocalBoxFuture<'_, Result<HttpResponse>> {
         Box::pin(async move {
-            let headers = request.headers.iter().map(|(n, v)| (*n, v.as_str()));
+            let headers = header_record(request.headers.iter().map(|(n, v)| (*n, v.as_str())))?;
             let body = request.body.as_deref().map_or(JsValue::UNDEFINED, JsValue::from_str);
             let signal = abort_signal(Some(request.timeout_ms), None);
             let signal = signal.as_ref();
             let response =
-                start(&request.url, &request_init(request.method, headers, &body, signal)?, self, signal).await?;
+                start(&request.url, &request_init(request.method, &headers, &body, signal), self, signal).await?;
             let bytes = body_bytes(&response, signal, MAX_TOKEN_ANSWER_LEN).await?;
             Ok(HttpResponse { status: response.status(), body: String::from_utf8_lossy(&bytes).into_owned() })
         })
@@ -324,35 +398,40 @@ impl BodyReader {
                 return Err(read_failure(&e, self.signal.as_ref()));
             }
         };
-        let done = Reflect::get(&result, &JsValue::from_str("done")).map(|d| d.is_truthy()).unwrap_or(true);
-        if done {
+        let result: ReadResult = result.unchecked_into();
+        if result.done().is_truthy() {
             self.reader = None;
             return Ok(None);
         }
-        let value = Reflect::get(&result, &JsValue::from_str("value")).map_err(|e| js_failure("read", &e))?;
-        let chunk: Uint8Array = value.dyn_into().map_err(|_| Error::protocol("body chunk is not bytes"))?;
+        let chunk: Uint8Array = result.value().dyn_into().map_err(|_| Error::protocol("body chunk is not bytes"))?;
         Ok(Some(chunk.to_vec()))
     }
-}
 
-impl BodyReader {
     /// Lets go of a body whose last frame has been read, without cancelling it: one more read, in the
     /// background, normally reports the end at once, and only a body that goes on is cancelled. Dropping
     /// the reader instead would cancel every finished answer, and in Node that aborts the fetch and builds
     /// a `DOMException` each time (about 45 µs of CPU per streamed call, measured by `bench/profile.mjs`).
+    /// The read's outcome goes to one handler made once, with the reader bound to it: no task, future or
+    /// closure of its own per call.
     pub fn finish(&mut self) {
         if let Some(reader) = self.reader.take() {
-            wasm_bindgen_futures::spawn_local(async move {
-                let done = match JsFuture::from(reader.read()).await {
-                    Ok(r) => Reflect::get(&r, &JsValue::from_str("done")).map(|d| d.is_truthy()).unwrap_or(true),
-                    Err(_) => true,
-                };
-                if !done {
-                    cancel(reader);
-                }
+            FINISH.with(|finish| {
+                let handler = finish.as_ref().unchecked_ref::<Function>().bind1(&JsValue::NULL, &reader);
+                IGNORE.with(|ignore| {
+                    reader.read().unchecked_into::<Thenable>().then(&handler, ignore.as_ref());
+                });
             });
         }
     }
+}
+
+thread_local! {
+    /// What a finished body's last read leads to: `(reader, { done })`, cancelled unless done.
+    static FINISH: Closure<dyn FnMut(JsValue, JsValue)> = Closure::new(|reader: JsValue, result: JsValue| {
+        if !result.unchecked_ref::<ReadResult>().done().is_truthy() {
+            cancel(reader.unchecked_into());
+        }
+    });
 }
 
 impl Drop for BodyReader {
@@ -444,5 +523,17 @@ mod tests {
         );
         let message = refused.err().map(|e| e.message().to_string()).unwrap_or_default();
         assert!(message.contains("headers") && !message.contains("secret"), "{message}");
+    }
+
+    #[test]
+    fn fixed_headers_are_lower_case_and_ours_win_over_the_callers_of_the_same_name() {
+        let extra = [("X-Api-Key".to_string(), "k".to_string()), ("X-YDB-Database".to_string(), "/other".to_string())];
+        let fixed =
+            FixedHeaders::new(&extra, &[("content-type", "application/grpc-web+proto"), ("x-ydb-database", "/local")]);
+        let pairs: Vec<(&str, &str)> = fixed.pairs.iter().map(|(n, v)| (n.as_str(), v.as_str())).collect();
+        assert_eq!(
+            pairs,
+            [("x-api-key", "k"), ("x-ydb-database", "/local"), ("content-type", "application/grpc-web+proto")]
+        );
     }
 }
