@@ -20,13 +20,17 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let files: Vec<PathBuf> = PROTO_FILES.iter().map(|f| proto_dir.join(f)).collect();
     let descriptors = protox::compile(&files, [&proto_dir])?;
     let methods = method_table(&descriptors);
-    let descriptors = prune_unused_fields(descriptors);
+    let descriptors = maps_as_entries(prune_unused_fields(descriptors));
     tonic_prost_build::configure()
         .build_server(false)
         .build_client(false)
         .build_transport(false)
         // Rows stay encoded until they are read column by column (src/value/rows.rs).
         .extern_path(".Ydb.ResultSet", "crate::value::rows::ResultSet")
+        // The query parameters of both services as one entry type (see `maps_as_entries`).
+        .extern_path(".Ydb.Table.ExecuteDataQueryRequest.ParametersEntry", "crate::value::params::Param")
+        .extern_path(".Ydb.Table.ExecuteScanQueryRequest.ParametersEntry", "crate::value::params::Param")
+        .extern_path(".Ydb.Query.ExecuteQueryRequest.ParametersEntry", "crate::value::params::Param")
         .include_file("ydb_api.rs")
         .compile_fds(descriptors)?;
     let out = PathBuf::from(std::env::var("OUT_DIR")?);
@@ -71,6 +75,37 @@ fn prune_unused_fields(mut set: FileDescriptorSet) -> FileDescriptorSet {
     for file in &mut set.file {
         for m in &mut file.message_type {
             prune(m);
+        }
+    }
+    set
+}
+
+/// Every `map<K, V>` field as what it is on the wire, a repeated entry message of key 1 and value 2:
+/// prost makes it a `Vec` of entries instead of a `HashMap`. A request carries a handful of parameters,
+/// and the hash table, its hashing and prost's map codecs were about 12 KB of the wasm (twiggy). A name
+/// sent twice is read by the server, as by any protobuf reader of a map, as its last value: what a map
+/// here would have kept.
+fn maps_as_entries(mut set: FileDescriptorSet) -> FileDescriptorSet {
+    fn unmap(m: &mut prost_types::DescriptorProto) -> bool {
+        let mut changed = false;
+        for nested in &mut m.nested_type {
+            if let Some(options) = nested.options.as_mut().filter(|o| o.map_entry()) {
+                options.map_entry = None;
+                changed = true;
+            }
+            changed |= unmap(nested);
+        }
+        changed
+    }
+    for file in &mut set.file {
+        let mut changed = false;
+        for m in &mut file.message_type {
+            changed |= unmap(m);
+        }
+        if changed {
+            // The entry types were synthetic and have no comments to look up (prost-build would panic
+            // looking); the generated code's doc comments are not needed.
+            file.source_code_info = None;
         }
     }
     set

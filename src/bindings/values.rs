@@ -8,13 +8,13 @@ use super::js_read;
 pub use super::results::{result_set_to_js, result_sets_to_js, ResultShape};
 use crate::error::{Error, Result};
 use crate::proto::ydb::{self, value::Value as V, TypedValue};
+use crate::value::params::{Param, Params};
 use crate::value::scalars::{
     self, DATE32_DAYS, DATETIME64_SECS, DATETIME_END_SECS, DATE_END_DAYS, TIMESTAMP64_MICROS, TIMESTAMP_END_MICROS,
 };
 use crate::value::{Primitive as P, YdbType};
 use js_sys::{BigInt, Date, Map, Object, Uint8Array};
 use std::cell::Cell;
-use std::collections::HashMap;
 use wasm_bindgen::{JsCast, JsValue};
 
 const MS_PER_DAY: f64 = 86_400_000.0;
@@ -143,17 +143,14 @@ fn typed_marker() -> JsValue {
 }
 
 /// `{ $name: value, … }` (or a `Map`) into the request's parameter map. Names get a `$` if missing.
-pub fn params_from_js(params: &JsValue) -> Result<HashMap<String, TypedValue>> {
-    params_from_js_declared(params, &HashMap::new())
+pub fn params_from_js(params: &JsValue) -> Result<Params> {
+    params_from_js_declared(params, &[])
 }
 
 /// Like [`params_from_js`], but a plain value whose parameter has a declared type (a prepared query's
 /// DECLARE) is encoded as that type instead of an inferred one.
-pub fn params_from_js_declared(
-    params: &JsValue,
-    declared: &HashMap<String, YdbType>,
-) -> Result<HashMap<String, TypedValue>> {
-    let mut out = HashMap::new();
+pub fn params_from_js_declared(params: &JsValue, declared: &[(String, YdbType)]) -> Result<Params> {
+    let mut out = Params::new();
     if params.is_undefined() || params.is_null() {
         return Ok(out);
     }
@@ -168,11 +165,11 @@ pub fn params_from_js_declared(
     for (key, value) in entries {
         let name = key.as_string().ok_or_else(|| Error::argument("parameter names must be strings"))?;
         let name = if name.starts_with('$') { name } else { format!("${name}") };
-        let typed = match declared.get(&name) {
+        let typed = match crate::sql::declared_type(declared, &name) {
             Some(t) if !is_typed_value(&value, &name)? => encode_as(&value, t, &name)?,
             _ => typed_from_js(&value, &name)?,
         };
-        out.insert(name, typed);
+        out.push(Param::new(name, typed));
     }
     Ok(out)
 }

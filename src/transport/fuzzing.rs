@@ -180,7 +180,11 @@ fn read_as_every_answer(bytes: &[u8]) {
             read_result_sets(&result.result_sets);
         }
         if let Ok(prepared) = result_of::<table::PrepareQueryResult>(answer.operation.clone()) {
-            prepared.parameters_types.values().for_each(|t| drop(YdbType::from_proto(t)));
+            prepared
+                .parameters_types
+                .iter()
+                .filter_map(|e| e.value.as_ref())
+                .for_each(|t| drop(YdbType::from_proto(t)));
         }
         if let Ok(described) = result_of::<table::DescribeTableResult>(answer.operation.clone()) {
             described.columns.iter().filter_map(|c| c.r#type.as_ref()).for_each(|t| drop(YdbType::from_proto(t)));
