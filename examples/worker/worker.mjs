@@ -5,6 +5,8 @@
 //   GET /query        → a query through a query session (module-scope QuerySessionPool)
 //   GET /scenario     → the shared runtime scenario (used by the test suite)
 //   GET /credentials  → the service-account key scenario, with the key in env.YDB_SA_KEY (the test suite)
+//   GET /credentials-module → one query through a module-scope driver with that key: its IAM token is
+//                       fetched in one request and refreshed in a later one (the test suite)
 //
 // The driver is created at module scope, once per isolate: constructing it sends nothing, and it serves
 // request after request. Workers bind I/O to the request that opened it, while module-scope objects live
@@ -28,6 +30,21 @@ const driver = new Driver({ endpoint: env.YDB_ENDPOINT, database: env.YDB_DATABA
 const tables = new SessionPool(driver, { size: 5 });
 const queries = new QuerySessionPool(driver, { size: 5 });
 
+// With a service-account key in the environment (the test suite's credentials run), a second module-scope
+// driver authenticates with it, so that one IAM token serves several requests and is refreshed in a later
+// one. The exchanges are counted through the driver's `fetch`.
+const iamEndpoint = `${env.YDB_ENDPOINT}/iam/v1/tokens`;
+let iamExchanges = 0;
+const keyed = env.YDB_SA_KEY && new Driver({
+  endpoint: env.YDB_ENDPOINT,
+  database: env.YDB_DATABASE ?? '/local',
+  credentials: new ydb.ServiceAccountKeyCredentials(env.YDB_SA_KEY, { iamEndpoint }),
+  fetch: (url, init) => {
+    if (String(url) === iamEndpoint) iamExchanges++;
+    return fetch(url, init);
+  },
+});
+
 const json = (body, status = 200) => new Response(
   JSON.stringify(body, (_, v) => (typeof v === 'bigint' ? v.toString() : v)),
   { status, headers: { 'content-type': 'application/json' } },
@@ -44,6 +61,10 @@ export default {
       if (url.pathname === '/credentials') {
         const ttlMs = Number(env.YDB_TOKEN_TTL_MS);
         return json(await credentialsScenario(ydb, { endpoint: env.YDB_ENDPOINT, keyJson: env.YDB_SA_KEY, ttlMs }));
+      }
+      if (url.pathname === '/credentials-module') {
+        const [rs] = await keyed.query('SELECT 7 AS seven');
+        return json({ rows: rs.rows, exchanges: iamExchanges });
       }
       if (url.pathname === '/one-shot') {
         const [rs] = await driver.query(

@@ -14,10 +14,18 @@
 //! returns at once with the cached token; nothing is scheduled, so an idle process or Worker has nothing
 //! pending. **Single flight**: the exchange is a shared future held by the cache, so every caller that
 //! needs a token while it runs awaits the same one, and a caller that gives up (a cancelled call) does
-//! not abandon it. In runtimes that bind I/O to a request (Cloudflare Workers), callers other than the
-//! one that started the exchange poll on their own timer instead of being woken by another request's I/O
-//! (as the session pool's waiters do), and an exchange that has not finished long after its bounds
-//! (its request was torn down) is replaced.
+//! not abandon it.
+//!
+//! **Workers** (runtimes that bind I/O to a request): what a request leaves running when it answers is torn
+//! down with it, so an exchange there can die unfinished, and a driver at module scope outlives every
+//! request. Three rules keep a token flowing across requests:
+//! - the call that finds a refresh due waits for it a little ([`REQUEST_BOUND_REFRESH_WAIT_MS`]) before
+//!   answering with the cached token, so that the refresh normally ends inside the request that started it;
+//! - callers other than the one that started the exchange poll on their own timer instead of being woken
+//!   by another request's I/O (as the session pool's waiters do);
+//! - a running exchange beats on its request's timer; one that has gone silent for
+//!   [`SILENT_EXCHANGE_MS`] died with its request, and the next caller starts a new one instead of
+//!   waiting on it.
 //!
 //! **Retries** ([`exchange`]): up to [`MAX_ATTEMPTS`] attempts within [`RETRY_BUDGET_MS`], backoff
 //! 100 ms doubling with jitter; only errors the classification retries (network, timeouts, HTTP 5xx and
@@ -113,6 +121,15 @@ pub const RETRY_BUDGET_MS: f64 = 30_000.0;
 const QUIET_AFTER_FAILURE_MS: f64 = 5_000.0;
 /// An exchange still unfinished after this long is taken as torn down with its request (Workers).
 const STALE_EXCHANGE_MS: f64 = RETRY_BUDGET_MS + 2.0 * super::http::REQUEST_TIMEOUT_MS as f64;
+/// Where I/O is bound to a request: how often a running exchange marks itself alive, on the timer of the
+/// request that drives it.
+const HEARTBEAT_MS: u32 = 100;
+/// Where I/O is bound to a request: an exchange whose heartbeat has been silent this long was torn down
+/// with its request.
+pub const SILENT_EXCHANGE_MS: f64 = 1_000.0;
+/// Where I/O is bound to a request: how long the call that starts a due refresh waits for it before
+/// answering with the still usable cached token.
+pub const REQUEST_BOUND_REFRESH_WAIT_MS: u32 = 2_000;
 
 /// The wait before attempt `attempt + 1` (after `attempt` failures), by the retry loop's own formula:
 /// 100 ms doubling, between half and all of it. Within [`MAX_ATTEMPTS`] the longest wait is 800 ms.
@@ -148,10 +165,22 @@ pub async fn exchange(source: &dyn TokenSource, now: fn() -> f64) -> Result<Toke
 
 type Exchange = Shared<LocalBoxFuture<'static, Result<Token>>>;
 
+/// What a call does for its token.
+enum Plan {
+    /// Send the cached token.
+    Cached(String),
+    /// Send the cached token; a refresh is due and has been started.
+    Refresh(String, Exchange),
+    /// Wait for an exchange (`mine`: this call started it).
+    Await { exchange: Exchange, id: u64, mine: bool },
+}
+
 struct Inflight {
     exchange: Exchange,
     id: u64,
     started_ms: f64,
+    /// The exchange's last heartbeat (where I/O is bound to a request).
+    alive_ms: f64,
 }
 
 #[derive(Default)]
@@ -213,43 +242,73 @@ impl TokenCache {
         self.state.borrow().exchanges
     }
 
+    /// Whether `i` may still end: not past every bound of an exchange, and where I/O is bound to a
+    /// request, not silent (its request was torn down).
+    fn is_running(&self, i: &Inflight, now: f64) -> bool {
+        now - i.started_ms < STALE_EXCHANGE_MS && (self.poll_ms == 0 || now - i.alive_ms < SILENT_EXCHANGE_MS)
+    }
+
     /// A token to send now: the cached one while usable (starting a background refresh when it is due),
     /// else the result of the running or a new exchange.
     pub async fn get(&self) -> Result<String> {
-        let now = (self.now)();
-        let (exchange, mine) = {
-            let mut st = self.state.borrow_mut();
-            if let Some((token, timing)) = &st.token {
-                if now < timing.usable_until_ms {
-                    let value = token.value.clone();
-                    if now >= timing.refresh_at_ms && st.inflight.is_none() && now >= st.quiet_until_ms {
-                        let exchange = self.start(&mut st, now);
-                        drop(st);
-                        crate::transport::runtime::spawn(Box::pin(async move {
-                            let _ = exchange.await;
-                        }));
-                    }
-                    return Ok(value);
-                }
-            }
-            match &st.inflight {
-                Some(i) if now - i.started_ms < STALE_EXCHANGE_MS => (i.exchange.clone(), false),
-                _ => (self.start(&mut st, now), true),
-            }
+        let (mut exchange, mut id, mine) = match self.plan((self.now)()) {
+            Plan::Cached(value) => return Ok(value),
+            Plan::Refresh(value, exchange) => return Ok(self.refresh(value, exchange).await),
+            Plan::Await { exchange, id, mine } => (exchange, id, mine),
         };
         if mine || self.poll_ms == 0 {
             return exchange.await.map(|t| t.value);
         }
-        let started = now;
         loop {
             if let Some(result) = exchange.peek() {
                 return result.clone().map(|t| t.value);
             }
-            if (self.now)() - started > STALE_EXCHANGE_MS {
-                let fresh = self.start(&mut self.state.borrow_mut(), (self.now)());
-                return fresh.await.map(|t| t.value);
+            match self.plan((self.now)()) {
+                Plan::Await { exchange: running, id: running_id, mine: false } => {
+                    if running_id != id {
+                        (exchange, id) = (running, running_id);
+                    }
+                }
+                Plan::Await { exchange: fresh, mine: true, .. } => return fresh.await.map(|t| t.value),
+                Plan::Refresh(value, fresh) => return Ok(self.refresh(value, fresh).await),
+                Plan::Cached(value) => return Ok(value),
             }
             crate::clock::sleep_ms(self.poll_ms).await;
+        }
+    }
+
+    /// What a caller at `now` does; starts the exchange it needs.
+    fn plan(&self, now: f64) -> Plan {
+        let mut st = self.state.borrow_mut();
+        if let Some((token, timing)) = &st.token {
+            if now < timing.usable_until_ms {
+                let value = token.value.clone();
+                let running = st.inflight.as_ref().is_some_and(|i| self.is_running(i, now));
+                if now >= timing.refresh_at_ms && !running && now >= st.quiet_until_ms {
+                    return Plan::Refresh(value, self.start(&mut st, now));
+                }
+                return Plan::Cached(value);
+            }
+        }
+        match &st.inflight {
+            Some(i) if self.is_running(i, now) => Plan::Await { exchange: i.exchange.clone(), id: i.id, mine: false },
+            _ => Plan::Await { exchange: self.start(&mut st, now), id: st.next_id, mine: true },
+        }
+    }
+
+    /// Runs a due refresh in the background, answering with the still usable `cached` token; where I/O is
+    /// bound to a request, waits for it a little first, so that it normally ends within this request.
+    async fn refresh(&self, cached: String, exchange: Exchange) -> String {
+        if self.poll_ms == 0 {
+            crate::transport::runtime::spawn(Box::pin(async move {
+                let _ = exchange.await;
+            }));
+            return cached;
+        }
+        let wait = crate::clock::sleep_ms(REQUEST_BOUND_REFRESH_WAIT_MS);
+        match futures_util::future::select(exchange, wait).await {
+            futures_util::future::Either::Left((Ok(fresh), _)) => fresh.value,
+            _ => cached,
         }
     }
 
@@ -263,8 +322,20 @@ impl TokenCache {
         let state: Weak<RefCell<State>> = Rc::downgrade(&self.state);
         let clock = self.now;
         let (observer, kind) = (self.observer.clone(), self.kind);
+        // Where I/O is bound to a request the exchange beats while it is driven: not after its request was
+        // torn down, and not once every caller awaiting it has given up.
+        let beats = (self.poll_ms > 0).then(|| heartbeat(state.clone(), id, clock));
         let exchange = async move {
-            let result = exchange(&*source, clock).await;
+            let result = match beats {
+                None => exchange(&*source, clock).await,
+                Some(beats) => {
+                    let work = std::pin::pin!(exchange(&*source, clock));
+                    match futures_util::future::select(work, std::pin::pin!(beats)).await {
+                        futures_util::future::Either::Left((result, _)) => result,
+                        futures_util::future::Either::Right(((), work)) => work.await,
+                    }
+                }
+            };
             match &result {
                 Ok(token) => {
                     let fields =
@@ -294,7 +365,7 @@ impl TokenCache {
         }
         .boxed_local()
         .shared();
-        st.inflight = Some(Inflight { exchange: exchange.clone(), id, started_ms: now });
+        st.inflight = Some(Inflight { exchange: exchange.clone(), id, started_ms: now, alive_ms: now });
         exchange
     }
 
@@ -303,6 +374,24 @@ impl TokenCache {
         let mut st = self.state.borrow_mut();
         if st.token.as_ref().is_some_and(|(t, _)| t.value == token) {
             st.token = None;
+        }
+    }
+}
+
+/// Marks exchange `id` alive every [`HEARTBEAT_MS`], on the timer of the request driving it, until it is no
+/// longer the running one. Natively (unit tests) there is no timer and nothing beats: tests move the
+/// clock.
+async fn heartbeat(state: Weak<RefCell<State>>, id: u64, clock: fn() -> f64) {
+    if cfg!(not(target_arch = "wasm32")) {
+        return futures_util::future::pending().await;
+    }
+    loop {
+        crate::clock::sleep_ms(HEARTBEAT_MS).await;
+        let Some(state) = state.upgrade() else { return };
+        let mut st = state.borrow_mut();
+        match st.inflight.as_mut() {
+            Some(i) if i.id == id => i.alive_ms = clock(),
+            _ => return,
         }
     }
 }
@@ -489,6 +578,48 @@ mod tests {
         advance(QUIET_AFTER_FAILURE_MS);
         assert_eq!(block_on(c.get()).ok().as_deref(), Some("t1"));
         assert_eq!(block_on(c.get()).ok().as_deref(), Some("t2"));
+    }
+
+    #[test]
+    fn in_workers_a_due_refresh_ends_inside_the_call_that_starts_it() {
+        let source = Scripted::with(vec![token("t1", 10_000.0), token("t2", 10_000.0)]);
+        let c = cache(&source).with_polling_waiters(5);
+        assert_eq!(block_on(c.get()).ok().as_deref(), Some("t1"));
+        advance(6_000.0);
+        assert_eq!(block_on(c.get()).ok().as_deref(), Some("t2"), "the refresh ended within the call");
+        assert_eq!(block_on(c.get()).ok().as_deref(), Some("t2"));
+        assert_eq!(c.exchanges(), 2);
+    }
+
+    #[test]
+    fn in_workers_an_exchange_torn_down_with_its_request_is_replaced() {
+        let source = Scripted::with(vec![token("t1", 10_000.0)]);
+        let (_never_released, gate) = futures_channel::oneshot::channel();
+        *source.gate.borrow_mut() = Some(gate);
+        let c = cache(&source).with_polling_waiters(5);
+        // The first caller's request ends while its exchange waits: nothing drives that exchange again.
+        assert!(c.get().now_or_never().is_none());
+        assert_eq!(c.exchanges(), 1);
+        advance(SILENT_EXCHANGE_MS + 1.0);
+        // A caller in a later request does not wait on the silent exchange: it starts its own.
+        assert_eq!(block_on(c.get()).ok().as_deref(), Some("t1"));
+        assert_eq!((c.exchanges(), source.fetches.get()), (2, 2));
+    }
+
+    #[test]
+    fn outside_workers_a_running_exchange_is_not_judged_by_its_heartbeat() {
+        let source = Scripted::with(vec![token("t1", 10_000.0)]);
+        let (release, gate) = futures_channel::oneshot::channel();
+        *source.gate.borrow_mut() = Some(gate);
+        let c = cache(&source);
+        assert!(c.get().now_or_never().is_none());
+        advance(SILENT_EXCHANGE_MS + 1.0);
+        let released = async {
+            let _ = release.send(());
+        };
+        let (t, ()) = block_on(futures_util::future::join(c.get(), released));
+        assert_eq!(t.ok().as_deref(), Some("t1"));
+        assert_eq!(c.exchanges(), 1, "the second caller joined the running exchange");
     }
 
     #[test]
