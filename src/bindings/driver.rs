@@ -19,11 +19,7 @@ type MakeCredentials<'a> = Box<dyn FnOnce(&FetchSettings) -> Result<Rc<dyn Crede
 /// A driver for `c` with the options every way of making one shares: its `fetch` (read first) and, from
 /// that, its `credentials`. Not generic over the credentials: one copy for the three ways of making a
 /// driver instead of one inlined into each.
-fn build(
-    c: &ConnectionString,
-    o: &Option<JsValue>,
-    credentials: MakeCredentials<'_>,
-) -> Result<Driver> {
+fn build(c: &ConnectionString, o: &Option<JsValue>, credentials: MakeCredentials<'_>) -> Result<Driver> {
     let fetch = fetch_from_js(o)?;
     let credentials = credentials(&fetch)?;
     let retry_budget = super::retry::budget_from_js(&options::raw(o, "retryBudget"))?;
