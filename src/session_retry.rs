@@ -15,7 +15,7 @@ use crate::cancel::Cancel;
 use crate::clock::sleep_for;
 use crate::driver::Shutdown;
 use crate::error::{policy_for, Error, ErrorKind, RetryPolicy, Status};
-use crate::observe::trace::Traced;
+use crate::observe::trace::{AttemptTrace, Traced};
 use crate::observe::CallTrace;
 use crate::pool::{Checkout, Pool, PooledSession};
 use crate::retry::{retry_traced, Classify, RetrySettings};
@@ -148,10 +148,10 @@ where
     let operation = &operation;
     let attempt = |_, span: Traced| async move {
         crate::cancel::check(cancel)?;
-        // While the attempt holds its session, the calls the operation makes on it join the attempt's span.
-        let traceparent = span.traceparent();
+        // While the attempt holds its session, the calls the operation makes on it are spans under it.
+        let attempt_trace = trace.lend(&span);
         let traced = |checkout: Checkout<S>| {
-            let lent = traceparent.as_ref().and_then(|t| checkout.get().ok().map(|s| TraceLent::new(s, t.clone())));
+            let lent = attempt_trace.as_ref().and_then(|t| checkout.get().ok().map(|s| TraceLent::new(s, t.clone())));
             let running = operation(checkout);
             async move {
                 let outcome = running.await;
@@ -164,20 +164,20 @@ where
     retry_traced(settings, trace, attempt, |ms| backoff_sleep(shutdown, cancel, ms), random).await
 }
 
-/// A session carrying an attempt's trace context, which it gives back when this is dropped (at the end of
-/// the attempt, or when the attempt is abandoned).
+/// A session working for a traced attempt, which it stops doing when this is dropped (at the end of the
+/// attempt, or when the attempt is abandoned).
 struct TraceLent<S: PooledSession>(S);
 
 impl<S: PooledSession> TraceLent<S> {
-    fn new(session: S, traceparent: std::rc::Rc<str>) -> Self {
-        session.set_traceparent(Some(traceparent));
+    fn new(session: S, attempt: AttemptTrace) -> Self {
+        session.set_trace(Some(attempt));
         TraceLent(session)
     }
 }
 
 impl<S: PooledSession> Drop for TraceLent<S> {
     fn drop(&mut self) {
-        self.0.set_traceparent(None);
+        self.0.set_trace(None);
     }
 }
 
@@ -233,7 +233,7 @@ mod tests {
         number: u32,
         alive: Rc<Cell<bool>>,
         closed: Rc<RefCell<Vec<u32>>>,
-        traced: Rc<RefCell<Option<Rc<str>>>>,
+        trace: Rc<crate::observe::trace::SessionTrace>,
     }
 
     #[derive(Clone, Default)]
@@ -250,7 +250,7 @@ mod tests {
                 number: f.created.get(),
                 alive: Rc::new(Cell::new(true)),
                 closed: f.closed.clone(),
-                traced: Rc::default(),
+                trace: Rc::default(),
             };
             Box::pin(async move { Ok(s) })
         }
@@ -261,8 +261,8 @@ mod tests {
             self.closed.borrow_mut().push(self.number);
             Box::pin(async {})
         }
-        fn set_traceparent(&self, traceparent: Option<Rc<str>>) {
-            *self.traced.borrow_mut() = traceparent;
+        fn set_trace(&self, attempt: Option<AttemptTrace>) {
+            self.trace.set(attempt);
         }
     }
 
@@ -402,13 +402,13 @@ mod tests {
     }
 
     #[test]
-    fn a_traced_attempt_lends_its_trace_context_to_its_session_and_takes_it_back() {
+    fn the_calls_on_a_traced_attempts_session_are_client_spans_under_that_attempt() {
         use crate::observe::trace::testing::Spans;
+        use crate::observe::trace::SpanKind;
         use crate::observe::Observer;
         let spans = Rc::new(Spans::default());
-        let trace = CallTrace::start(&Observer::new(None, Some(spans), false), "http://h:1", "/local", None);
+        let trace = CallTrace::start(&Observer::new(None, Some(spans.clone()), false), "http://h:1", "/local", None);
         let pool = Pool::<Numbered>::new(Factory::default(), 1);
-        let seen = RefCell::new(Vec::new());
         let kept = RefCell::new(None);
         let result: Result<(), Error> = block_on(retry_with_session(
             &pool,
@@ -419,10 +419,12 @@ mod tests {
             || 0.5,
             |checkout| {
                 let session = checkout.get().expect("a session");
-                seen.borrow_mut().push(session.traced.borrow().clone());
+                let request = session.trace.request("/Ydb.Query.V1.QueryService/ExecuteQuery", None);
+                assert!(request.traceparent().is_some(), "the request sends its span's context");
                 *kept.borrow_mut() = Some(session);
-                let fail = seen.borrow().len() == 1;
+                let fail = spans.spans.borrow().iter().filter(|s| s.name == "ydb.Try").count() == 1;
                 async move {
+                    drop(request);
                     if fail {
                         Err(error(Status::Aborted))
                     } else {
@@ -432,11 +434,15 @@ mod tests {
             },
         ));
         assert!(result.is_ok());
-        let seen = seen.into_inner();
-        assert_eq!(seen.len(), 2);
-        assert!(seen.iter().all(Option::is_some), "each attempt's calls carry a traceparent: {seen:?}");
-        assert_ne!(seen[0], seen[1], "each attempt its own");
+        let recorded = spans.spans.borrow().clone();
+        let tries: Vec<usize> = (0..recorded.len()).filter(|&i| recorded[i].name == "ydb.Try").collect();
+        let requests: Vec<_> = recorded.iter().filter(|s| s.name == "ydb.ExecuteQuery").collect();
+        assert_eq!((tries.len(), requests.len()), (2, 2), "{recorded:?}");
+        for (request, attempt) in requests.iter().zip(&tries) {
+            assert_eq!((request.kind, request.parent), (Some(SpanKind::Client), Some(*attempt)), "{recorded:?}");
+            assert!(request.ended);
+        }
         let session = kept.into_inner().expect("kept");
-        assert_eq!(*session.traced.borrow(), None, "back in the pool without it");
+        assert!(!session.trace.request("/S/Op", None).is_recording(), "back in the pool, no attempt's spans");
     }
 }

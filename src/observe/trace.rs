@@ -114,6 +114,14 @@ impl Traced {
         }
     }
 
+    /// Marks the span failed with `e` when `outcome` is an error; hands `outcome` on.
+    pub fn record<T>(&self, outcome: crate::error::Result<T>) -> crate::error::Result<T> {
+        if let Err(e) = &outcome {
+            self.fail(Some(e.status.name()), || e.message.clone());
+        }
+        outcome
+    }
+
     /// The `traceparent` header that makes this span the parent of the server's.
     pub fn traceparent(&self) -> Option<Rc<str>> {
         self.span()?.context()?.traceparent().map(Rc::from)
@@ -165,16 +173,21 @@ impl CallTrace {
     /// The client span of one request made by an attempt: `ydb.<operation>`, with the query text when the
     /// driver traces it.
     pub fn request(&self, attempt: &Traced, operation: &str, query_text: Option<&str>) -> Traced {
-        let (Some(tracer), Some(target)) = (self.observer.tracer(), &self.target) else {
-            return Traced::default();
-        };
-        let text = query_text.filter(|_| self.observer.trace_query_text());
-        let attributes: &[(&str, Value<'_>)] = match text {
-            Some(t) => &[("db.query.text", Value::Str(t))],
-            None => &[],
-        };
-        let name = format!("ydb.{operation}");
-        start(&**tracer, &name, SpanKind::Client, attempt.span(), target, Some(operation), attributes)
+        match &self.target {
+            Some(target) => request_span(&self.observer, target, attempt, operation, query_text),
+            None => Traced::default(),
+        }
+    }
+
+    /// `attempt`, lent to the session it holds so that the calls made on that session start their client
+    /// spans under it; `None` when not tracing.
+    pub fn lend(&self, attempt: &Traced) -> Option<AttemptTrace> {
+        let target = self.target.clone()?;
+        attempt.is_recording().then(|| AttemptTrace {
+            observer: self.observer.clone(),
+            target,
+            attempt: attempt.clone(),
+        })
     }
 
     /// Ends the call's span as failed after `attempts` attempts.
@@ -187,6 +200,18 @@ impl CallTrace {
     pub fn succeeded(&self, attempts: u32) {
         self.call.set("ydb.retry.attempts", Value::from(attempts));
     }
+}
+
+fn request_span(observer: &Observer, target: &Target, attempt: &Traced, operation: &str, text: Option<&str>) -> Traced {
+    let Some(tracer) = observer.tracer() else {
+        return Traced::default();
+    };
+    let attributes: &[(&str, Value<'_>)] = match text.filter(|_| observer.trace_query_text()) {
+        Some(t) => &[("db.query.text", Value::Str(t))],
+        None => &[],
+    };
+    let name = format!("ydb.{operation}");
+    start(&**tracer, &name, SpanKind::Client, attempt.span(), target, Some(operation), attributes)
 }
 
 fn start(
@@ -213,19 +238,35 @@ fn start(
     Traced(tracer.start(name, kind, parent, &attributes).map(|s| Rc::new(Ending(s))))
 }
 
-/// The trace context a checked-out session's calls carry while a traced retry attempt holds it: the
-/// requests a `retryOperation` callback makes on its session join the attempt's trace.
+/// A traced retry attempt's span as the session it holds sees it (see [`CallTrace::lend`]).
+#[derive(Clone)]
+pub struct AttemptTrace {
+    observer: Observer,
+    target: Rc<Target>,
+    attempt: Traced,
+}
+
+/// The attempt a checked-out session works for while a traced retry attempt holds it: each request a
+/// `retryOperation` callback makes on its session gets a client span under that attempt, and sends the
+/// span's context to the server.
 #[derive(Default)]
-pub struct SessionTrace(RefCell<Option<Rc<str>>>);
+pub struct SessionTrace(RefCell<Option<AttemptTrace>>);
 
 impl SessionTrace {
-    pub fn set(&self, traceparent: Option<Rc<str>>) {
-        *self.0.borrow_mut() = traceparent;
+    pub fn set(&self, attempt: Option<AttemptTrace>) {
+        *self.0.borrow_mut() = attempt;
     }
 
-    /// The trace context the session's calls carry now, if any (see `CallOptions::traced`).
-    pub fn get(&self) -> Option<Rc<str>> {
-        self.0.borrow().clone()
+    /// The client span of a request to `path` (a gRPC method path; the span is named after its last
+    /// segment) made on the session now: a child of the attempt that holds the session, or nothing.
+    pub fn request(&self, path: &str, query_text: Option<&str>) -> Traced {
+        match &*self.0.borrow() {
+            Some(a) => {
+                let operation = path.rsplit('/').next().unwrap_or(path);
+                request_span(&a.observer, &a.target, &a.attempt, operation, query_text)
+            }
+            None => Traced::default(),
+        }
     }
 }
 

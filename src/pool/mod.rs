@@ -25,6 +25,7 @@ pub use lifecycle::{PoolOnDemand, DEFAULT_KEEP_ALIVE_MS, DEFAULT_POOL_SIZE};
 use crate::cancel::Cancel;
 use crate::clock::now_ms;
 use crate::error::{Error, Result, Status};
+use crate::observe::trace::AttemptTrace;
 use crate::transport::runtime::spawn;
 use futures_channel::oneshot;
 use futures_util::future::{self, Either, LocalBoxFuture};
@@ -44,9 +45,9 @@ pub trait PooledSession: Sized + 'static {
     fn keep_alive(&self) -> Option<LocalBoxFuture<'static, Result<()>>> {
         None
     }
-    /// Makes the session's calls carry a trace context (`traceparent`) until set to `None`: a traced
-    /// retry attempt sets its own while it holds the session. Sessions that cannot carry one ignore it.
-    fn set_traceparent(&self, _traceparent: Option<Rc<str>>) {}
+    /// Makes the session's calls start their client spans under `attempt` until set to `None`: a traced
+    /// retry attempt lends its span while it holds the session. Sessions that cannot trace ignore it.
+    fn set_trace(&self, _attempt: Option<AttemptTrace>) {}
 }
 
 /// An idle session and when it was released (ms since the epoch).

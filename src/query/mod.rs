@@ -12,7 +12,7 @@
 
 use crate::error::{Error, Result, Status};
 use crate::exclusive::Parts;
-use crate::observe::trace::SessionTrace;
+use crate::observe::trace::{AttemptTrace, SessionTrace, Traced};
 use crate::pool::{PooledSession, DEFAULT_CREATE_TIMEOUT_MS};
 use crate::proto::ydb::query;
 use crate::transport::methods::query_service as rpc;
@@ -161,39 +161,44 @@ impl QuerySession {
         opts: &CallOptions,
     ) -> Result<QueryResultStream> {
         let request = execute_request(self.id.clone(), text, parameters, tx);
-        let opts = opts.traced(self.trace.get());
-        start_query(&self.channel, &request, &opts, self.alive.clone()).await.map_err(|e| self.note(e))
+        let span = self.trace.request(rpc::EXECUTE_QUERY.path, Some(text));
+        let opts = opts.traced(span.traceparent());
+        let started = start_query(&self.channel, &request, &opts, self.alive.clone()).await.map_err(|e| self.note(e));
+        let mut stream = span.record(started)?;
+        // The request's span lasts as long as its answer streams in.
+        stream.span = span;
+        Ok(stream)
     }
 
     pub async fn begin(&self, mode: TxMode, opts: &CallOptions) -> Result<String> {
         let req = query::BeginTransactionRequest { session_id: self.id.clone(), tx_settings: Some(mode.to_query()) };
-        let r = self
-            .channel
-            .unary(&rpc::BEGIN_TRANSACTION, &req, &opts.traced(self.trace.get()))
-            .await
-            .map_err(|e| self.note(e))?;
-        check(r.status, &r.issues).map_err(|e| self.note(e))?;
-        r.tx_meta.map(|m| m.id).ok_or_else(|| Error::protocol("BeginTransaction answered without a transaction id"))
+        let span = self.trace.request(rpc::BEGIN_TRANSACTION.path, None);
+        let answer = async {
+            let r = self.channel.unary(&rpc::BEGIN_TRANSACTION, &req, &opts.traced(span.traceparent())).await?;
+            check(r.status, &r.issues)?;
+            r.tx_meta.map(|m| m.id).ok_or_else(|| Error::protocol("BeginTransaction answered without a transaction id"))
+        };
+        span.record(answer.await.map_err(|e| self.note(e)))
     }
 
     pub async fn commit(&self, tx_id: &str, opts: &CallOptions) -> Result<()> {
         let req = query::CommitTransactionRequest { session_id: self.id.clone(), tx_id: tx_id.to_string() };
-        let r = self
-            .channel
-            .unary(&rpc::COMMIT_TRANSACTION, &req, &opts.traced(self.trace.get()))
-            .await
-            .map_err(|e| self.note(e))?;
-        check(r.status, &r.issues).map_err(|e| self.note(e))
+        let span = self.trace.request(rpc::COMMIT_TRANSACTION.path, None);
+        let answer = async {
+            let r = self.channel.unary(&rpc::COMMIT_TRANSACTION, &req, &opts.traced(span.traceparent())).await?;
+            check(r.status, &r.issues)
+        };
+        span.record(answer.await.map_err(|e| self.note(e)))
     }
 
     pub async fn rollback(&self, tx_id: &str, opts: &CallOptions) -> Result<()> {
         let req = query::RollbackTransactionRequest { session_id: self.id.clone(), tx_id: tx_id.to_string() };
-        let r = self
-            .channel
-            .unary(&rpc::ROLLBACK_TRANSACTION, &req, &opts.traced(self.trace.get()))
-            .await
-            .map_err(|e| self.note(e))?;
-        check(r.status, &r.issues).map_err(|e| self.note(e))
+        let span = self.trace.request(rpc::ROLLBACK_TRANSACTION.path, None);
+        let answer = async {
+            let r = self.channel.unary(&rpc::ROLLBACK_TRANSACTION, &req, &opts.traced(span.traceparent())).await?;
+            check(r.status, &r.issues)
+        };
+        span.record(answer.await.map_err(|e| self.note(e)))
     }
 
     /// Records an error that kills sessions, then hands it on.
@@ -249,7 +254,7 @@ async fn start_query(
     let observer = channel.observer();
     let logged = (observer.logs() && !request.session_id.is_empty())
         .then(|| Box::new((observer.clone(), request.session_id.clone())));
-    Ok(QueryResultStream { inner, tx_id: None, alive, logged })
+    Ok(QueryResultStream { inner, tx_id: None, alive, logged, span: Traced::default() })
 }
 
 /// Reads the session's AttachSession stream until the server ends the session; says why it ended.
@@ -314,15 +319,22 @@ pub struct QueryResultStream {
     alive: Rc<Cell<bool>>,
     /// Where to report the session's end, when the driver logs.
     logged: Option<Box<(crate::observe::Observer, String)>>,
+    /// The request's client span while a traced retry attempt holds the session; ends with the stream.
+    span: Traced,
 }
 
 impl QueryResultStream {
     /// The next result-set part; `None` at the end of the query.
     pub async fn next(&mut self) -> Option<Result<ResultPart>> {
         loop {
-            let part = match self.inner.next().await? {
-                Ok(p) => p,
-                Err(e) => return Some(Err(self.note(e))),
+            let part = match self.inner.next().await {
+                Some(Ok(p)) => p,
+                Some(Err(e)) => return Some(Err(self.note(e))),
+                None => {
+                    // The answer is complete: the request's span ends now, not when the stream is dropped.
+                    self.span = Traced::default();
+                    return None;
+                }
             };
             if let Err(e) = check(part.status, &part.issues) {
                 return Some(Err(self.note(e)));
@@ -346,12 +358,14 @@ impl QueryResultStream {
         Ok(sets.into_sets())
     }
 
-    fn note(&self, e: Error) -> Error {
+    fn note(&mut self, e: Error) -> Error {
         if e.policy().discards_session && self.alive.replace(false) {
             if let Some((observer, id)) = self.logged.as_deref() {
                 observer.session_discarded("query", id, e.status.name());
             }
         }
+        // The request failed: its span ends now, marked so.
+        std::mem::take(&mut self.span).fail(Some(e.status.name()), || e.message.clone());
         e
     }
 }
@@ -424,8 +438,8 @@ impl PooledSession for Rc<QuerySession> {
     fn close(self) -> LocalBoxFuture<'static, ()> {
         Box::pin(async move { self.delete().await })
     }
-    fn set_traceparent(&self, traceparent: Option<Rc<str>>) {
-        self.trace.set(traceparent);
+    fn set_trace(&self, attempt: Option<AttemptTrace>) {
+        self.trace.set(attempt);
     }
 }
 

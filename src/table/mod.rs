@@ -6,7 +6,7 @@
 //! statement (one round trip, as the official SDKs do) and can commit with the last one.
 
 use crate::error::{Error, Result, Status};
-use crate::observe::trace::SessionTrace;
+use crate::observe::trace::{AttemptTrace, SessionTrace};
 use crate::pool::{PooledSession, DEFAULT_CREATE_TIMEOUT_MS};
 use crate::proto::ydb::table;
 use crate::transport::channel::decode_answer;
@@ -97,10 +97,20 @@ impl TableSession {
         opts: &'a CallOptions,
     ) -> LocalBoxFuture<'a, Result<Vec<u8>>> {
         Box::pin(async move {
-            let opts = opts.traced(self.trace.get());
-            let (bytes, session_close) = self.channel.unary_bytes(path, body, &opts).await.map_err(|e| self.note(e))?;
+            let span = self.trace.request(path, None);
+            let opts = opts.traced(span.traceparent());
+            let answer = self.channel.unary_bytes(path, body, &opts).await.map_err(|e| self.note(e));
+            let (bytes, session_close) = span.record(answer)?;
             if session_close && self.alive.replace(false) {
                 self.channel.observer().session_discarded("table", &self.id, "session-close hint");
+            }
+            if span.is_recording() {
+                // Every Table service answer is an `Operation` in field 1: its status is the span's.
+                if let Ok(AnswerStatus { operation: Some(op) }) = prost::Message::decode(bytes.as_slice()) {
+                    if Status::from_code(op.status) != Status::Success {
+                        let _ = span.record::<()>(Err(Error::from_ydb(op.status, &op.issues)));
+                    }
+                }
             }
             Ok(bytes)
         })
@@ -196,6 +206,22 @@ pub fn data_query_request(
     }
 }
 
+/// An answer's `Operation` read only for its status and issues (the result is skipped, not copied): what a
+/// traced request's span records.
+#[derive(Clone, PartialEq, prost::Message)]
+struct AnswerStatus {
+    #[prost(message, optional, tag = "1")]
+    operation: Option<OperationStatus>,
+}
+
+#[derive(Clone, PartialEq, prost::Message)]
+struct OperationStatus {
+    #[prost(int32, tag = "3")]
+    status: i32,
+    #[prost(message, repeated, tag = "4")]
+    issues: Vec<crate::proto::ydb::issue::IssueMessage>,
+}
+
 impl PooledSession for Rc<TableSession> {
     type Factory = crate::discovery::Endpoints;
     fn create(endpoints: &crate::discovery::Endpoints) -> LocalBoxFuture<'static, Result<Self>> {
@@ -215,8 +241,8 @@ impl PooledSession for Rc<TableSession> {
         let session = self.clone();
         Some(Box::pin(async move { TableSession::keep_alive(&session, &CallOptions::with_timeout(Some(5_000))).await }))
     }
-    fn set_traceparent(&self, traceparent: Option<Rc<str>>) {
-        self.trace.set(traceparent);
+    fn set_trace(&self, attempt: Option<AttemptTrace>) {
+        self.trace.set(attempt);
     }
 }
 

@@ -172,14 +172,18 @@ test('retryOperation: a try per attempt, the attempts on the error the callback 
   }
 });
 
-test('retryOperation: the calls a callback makes on its session carry its try\'s traceparent, and only while it holds it', async () => {
+test('retryOperation: each call a callback makes on its session is a client span under its try, sending that span\'s context, and only while it holds the session', async () => {
   const { tracer, spans } = memoryTracer();
   const { fetch, requests } = recordingFetch();
-  const driver = new Driver({ endpoint: server.endpoint, database: '/local', credentials: credentials(), fetch, tracer });
+  const driver = new Driver({ endpoint: server.endpoint, database: '/local', credentials: credentials(), fetch, tracer, traceQueryText: true });
   const query = new QuerySessionPool(driver, { size: 1 });
   const table = new SessionPool(driver, { size: 1 });
   try {
-    await query.retryOperation(async (s) => s.executeQuery('SELECT 1').collect());
+    await query.retryOperation(async (s) => {
+      const txId = await s.beginTransaction();
+      await s.executeQuery('SELECT 1', {}, { txControl: { txId } }).collect();
+      await s.commitTransaction(txId);
+    });
     await table.retryOperation(async (s) => s.executeQuery('SELECT 1'));
     const marks = requests.length;
     // The same sessions used outside a loop: no trace context left behind.
@@ -191,14 +195,37 @@ test('retryOperation: the calls a callback makes on its session carry its try\'s
     assert.equal(after.length, 2);
     // withSession is a retryOperation too: its own try, not the first one's.
     assert.equal(after[0].headers.traceparent, undefined, 'a session acquired by hand carries none');
+    // A failing call inside a callback: its span says so.
+    await table.retryOperation(async (t) => t.executeQuery('SELECT * FROM no_such_table'), new RetrySettings({ maxRetries: 0 }))
+      .then(() => assert.fail('no such table'), () => {});
   } finally {
     await query.stop();
     await table.stop();
     await driver.stop();
   }
-  const tries = spans().filter((s) => s.name === 'ydb.Try').map((s) => `00-${s.spanContext().traceId}-${s.spanContext().spanId}-01`);
+  const finished = spans();
+  const id = (span) => span.spanContext().spanId;
+  const tries = finished.filter((s) => s.name === 'ydb.Try');
+  assert.equal(tries.length, 4);
+  const under = (attempt) => finished.filter((s) => s.kind === SpanKind.CLIENT && s.parentSpanContext?.spanId === id(attempt)).map((s) => s.name);
+  assert.deepEqual(under(tries[0]), ['ydb.BeginTransaction', 'ydb.ExecuteQuery', 'ydb.CommitTransaction']);
+  assert.deepEqual(under(tries[1]), ['ydb.ExecuteDataQuery']);
+  assert.deepEqual(under(tries[2]), ['ydb.ExecuteDataQuery']);
+  const [failed] = finished.filter((s) => s.kind === SpanKind.CLIENT && s.parentSpanContext?.spanId === id(tries[3]));
+  assert.equal(failed.name, 'ydb.ExecuteDataQuery');
+  assert.equal(failed.status.code, SpanStatusCode.ERROR);
+  assert.equal(failed.attributes['db.response.status_code'], 'SCHEME_ERROR');
+  const execute = finished.find((s) => s.name === 'ydb.ExecuteQuery');
+  assert.equal(execute.attributes['db.query.text'], 'SELECT 1');
+  assert.equal(execute.attributes['db.operation.name'], 'ExecuteQuery');
+  // Each request sent its own client span's context.
+  const client = (name, attempt) => finished.find((s) => s.name === name && s.parentSpanContext?.spanId === id(attempt));
+  const header = (span) => `00-${span.spanContext().traceId}-${id(span)}-01`;
   const inLoops = requests.filter((r) => /\/(ExecuteQuery|ExecuteDataQuery)$/.test(r.path)).map((r) => r.headers.traceparent);
-  assert.deepEqual(inLoops, [tries[0], tries[1], undefined, tries[2]]);
+  assert.deepEqual(inLoops, [
+    header(client('ydb.ExecuteQuery', tries[0])), header(client('ydb.ExecuteDataQuery', tries[1])), undefined,
+    header(client('ydb.ExecuteDataQuery', tries[2])), header(failed),
+  ]);
 });
 
 test('the logger hears discovery, sessions, retries, token refreshes and the stop, and never a token or password', async () => {
