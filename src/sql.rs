@@ -8,8 +8,8 @@
 
 use crate::error::{Error, Result};
 use crate::proto::ydb::TypedValue;
+use crate::value::params::{Param, Params};
 use crate::value::YdbType;
-use std::collections::HashMap;
 use std::fmt::Write;
 
 /// One part of a template, in order.
@@ -28,7 +28,7 @@ pub enum Piece {
 #[derive(Debug)]
 pub struct Composed {
     pub text: String,
-    pub params: HashMap<String, TypedValue>,
+    pub params: Params,
 }
 
 /// The query of `pieces`: `DECLARE $p0 AS <type>; …` for each value, then the text with `$p0, $p1, …` where
@@ -36,7 +36,7 @@ pub struct Composed {
 pub fn compose(pieces: Vec<Piece>) -> Result<Composed> {
     let mut declares = String::new();
     let mut body = String::new();
-    let mut params = HashMap::new();
+    let mut params = Params::new();
     for piece in pieces {
         match piece {
             Piece::Text(text) | Piece::Raw(text) => body.push_str(&text),
@@ -47,7 +47,7 @@ pub fn compose(pieces: Vec<Piece>) -> Result<Composed> {
                 let t = YdbType::from_proto(t)?;
                 let _ = writeln!(declares, "DECLARE {name} AS {t};");
                 body.push_str(&name);
-                params.insert(name, value);
+                params.push(Param::new(name, value));
             }
         }
     }
@@ -107,12 +107,21 @@ mod tests {
     }
 }
 
+/// Parameter names and the types declared for them, in the order of their declarations.
+pub type DeclaredTypes = Vec<(String, YdbType)>;
+
+/// The type declared for `name`: its last declaration, as a map of them would keep. A query declares a
+/// handful of parameters, so a scan beats a hash table (which would bring its code into the wasm).
+pub fn declared_type<'a>(declared: &'a [(String, YdbType)], name: &str) -> Option<&'a YdbType> {
+    declared.iter().rev().find(|(n, _)| n == name).map(|(_, t)| t)
+}
+
 /// The parameter types a query's text declares (`DECLARE $id AS Uint64;`), so that a plain JS value
 /// given for a declared parameter is sent as the declared type rather than an inferred one (a whole
 /// number for a `Double`, say). One pass over the text that skips string literals, quoted names and
 /// comments; a declaration whose type this client cannot read is left out (inference then applies).
-pub fn declared_types(text: &str) -> HashMap<String, YdbType> {
-    let mut out = HashMap::new();
+pub fn declared_types(text: &str) -> DeclaredTypes {
+    let mut out = DeclaredTypes::new();
     let bytes = text.as_bytes();
     let mut i = 0;
     while let Some(&b) = bytes.get(i) {
@@ -127,7 +136,7 @@ pub fn declared_types(text: &str) -> HashMap<String, YdbType> {
             _ if starts_word(bytes, i, b"declare") => {
                 let (declaration, end) = declaration_at(text, i + 7);
                 if let Some((name, t)) = declaration {
-                    out.insert(name, t);
+                    out.push((name, t));
                 }
                 i = end.max(i + 7);
             }
@@ -192,13 +201,22 @@ mod declare_tests {
                     DECLARE $rows AS List<Struct<a:Int32, b:Utf8?>>; SELECT 'DECLARE $s AS Int8;', `declare` FROM t; \
                     DECLARE $amount AS Double;DECLARE $bad AS NoSuchType; undeclared $x AS Int8;";
         let d = declared_types(text);
-        assert_eq!(d.get("$id"), Some(&YdbType::Primitive(P::Uint64)));
-        assert_eq!(d.get("$amount"), Some(&YdbType::Primitive(P::Double)));
-        assert_eq!(d.get("$rows").map(|t| t.to_string()), Some("List<Struct<a:Int32,b:Optional<Utf8>>>".into()));
+        assert_eq!(declared_type(&d, "$id"), Some(&YdbType::Primitive(P::Uint64)));
+        assert_eq!(declared_type(&d, "$amount"), Some(&YdbType::Primitive(P::Double)));
+        assert_eq!(
+            declared_type(&d, "$rows").map(|t| t.to_string()),
+            Some("List<Struct<a:Int32,b:Optional<Utf8>>>".into())
+        );
         for absent in ["$c", "$d", "$s", "$bad", "$x"] {
-            assert!(!d.contains_key(absent), "{absent}");
+            assert!(declared_type(&d, absent).is_none(), "{absent}");
         }
         assert_eq!(d.len(), 3);
+    }
+
+    #[test]
+    fn a_name_declared_twice_has_its_last_type() {
+        let d = declared_types("DECLARE $a AS Int8; DECLARE $a AS Utf8; SELECT $a");
+        assert_eq!(declared_type(&d, "$a"), Some(&YdbType::Primitive(P::Utf8)));
     }
 
     #[test]

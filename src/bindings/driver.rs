@@ -13,12 +13,13 @@ use std::rc::Rc;
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
 
-/// A driver for `c` with the options every way of making one shares.
-fn build(
-    c: &ConnectionString,
-    o: &Option<JsValue>,
-    credentials: impl FnOnce(&FetchSettings) -> Result<Rc<dyn Credentials>>,
-) -> Result<Driver> {
+/// How a way of making a driver makes its credentials, given the driver's `fetch` settings.
+type MakeCredentials<'a> = Box<dyn FnOnce(&FetchSettings) -> Result<Rc<dyn Credentials>> + 'a>;
+
+/// A driver for `c` with the options every way of making one shares: its `fetch` (read first) and, from
+/// that, its `credentials`. Not generic over the credentials: one copy for the three ways of making a
+/// driver instead of one inlined into each.
+fn build(c: &ConnectionString, o: &Option<JsValue>, credentials: MakeCredentials<'_>) -> Result<Driver> {
     let fetch = fetch_from_js(o)?;
     let credentials = credentials(&fetch)?;
     let retry_budget = super::retry::budget_from_js(&options::raw(o, "retryBudget"))?;
@@ -112,7 +113,7 @@ impl Driver {
     pub fn new(config: JsValue) -> std::result::Result<Driver, JsValue> {
         if let Some(text) = config.as_string() {
             let c = ConnectionString::parse(&text)?;
-            return Ok(build(&c, &None, |_| Ok(Rc::new(AnonymousCredentials)))?);
+            return Ok(build(&c, &None, Box::new(|_| Ok(Rc::new(AnonymousCredentials))))?);
         }
         let o = options::object(&config, "Driver options")?;
         if o.is_none() {
@@ -121,7 +122,10 @@ impl Driver {
         let (endpoint, database) = (options::string(&o, "endpoint")?, options::string(&o, "database")?);
         let c = ConnectionString::from_options(options::string(&o, "connectionString")?, endpoint, database)?;
         let credentials = options::raw(&o, "credentials");
-        Ok(build(&c, &o, |fetch| super::credentials::from_js(&credentials, &c.endpoint, &c.database, fetch))?)
+        let credentials = Box::new(|fetch: &FetchSettings| {
+            super::credentials::from_js(&credentials, &c.endpoint, &c.database, fetch)
+        });
+        Ok(build(&c, &o, credentials)?)
     }
 
     /// `Driver.fromEnv(env)`: `YDB_CONNECTION_STRING` and the credentials variables of `env` (a plain
@@ -136,9 +140,9 @@ impl Driver {
         let config = crate::connection::from_env(&read)?;
         let c = config.connection;
         let o = options::object(&opts, "Driver.fromEnv options")?;
-        let credentials = |fetch: &FetchSettings| {
+        let credentials = Box::new(|fetch: &FetchSettings| {
             super::credentials::from_env(config.credentials, &o, &c.endpoint, &c.database, fetch)
-        };
+        });
         Ok(build(&c, &o, credentials)?)
     }
 

@@ -79,7 +79,7 @@ macro_rules! or_reject {
     ($result:expr) => {
         match $result {
             Ok(value) => value,
-            Err(e) => return js_sys::Promise::reject(&$crate::bindings::to_js(e)),
+            Err(e) => return $crate::bindings::rejected(e),
         }
     };
 }
@@ -121,9 +121,16 @@ where
     A: 'static,
     F: std::future::Future<Output = crate::error::Result<JsValue>> + 'static,
 {
-    let session = or_reject!(session.get());
-    let args = or_reject!(args);
-    promise(Box::pin(call(session, args)))
+    match (session.get(), args) {
+        (Ok(session), Ok(args)) => promise(Box::pin(call(session, args))),
+        (Err(e), _) | (_, Err(e)) => rejected(e),
+    }
+}
+
+/// A Promise rejected with `e`. Out of line: each generic caller would have its own copy.
+#[inline(never)]
+pub fn rejected(e: Error) -> js_sys::Promise {
+    js_sys::Promise::reject(&to_js(e))
 }
 
 /// The Promise of a boxed call. One copy of `future_to_promise`'s state machine serves every call that

@@ -7,9 +7,9 @@ use crate::error::{Error, Result};
 use crate::proto::ydb::{scheme, table, TypedValue};
 use crate::scheme::{permissions_action, PERMISSIONS_ACTIONS};
 use crate::table::schema::{self, AlterTable, DataQuery, NewTable, ReadTable};
+use crate::value::params::Params;
 use crate::value::YdbType;
 use js_sys::Reflect;
-use std::collections::HashMap;
 use wasm_bindgen::JsValue;
 
 fn get(o: &JsValue, key: &str) -> JsValue {
@@ -106,7 +106,7 @@ fn data_query_from_js(v: &JsValue) -> Result<DataQuery> {
 
 /// A data query argument and its parameters: an sql`…` template (its values bound as parameters beside
 /// `params`), YQL text, or a prepared `DataQuery`.
-pub fn data_query_and_params(query: &JsValue, params: &JsValue) -> Result<(DataQuery, HashMap<String, TypedValue>)> {
+pub fn data_query_and_params(query: &JsValue, params: &JsValue) -> Result<(DataQuery, Params)> {
     if super::sql::is_template(query) {
         let (text, params) = super::sql::text_and_params(query, params)?;
         return Ok((DataQuery::Text(text), params));

@@ -6,7 +6,7 @@ use super::js_read;
 use super::values::{params_from_js, params_from_js_declared, typed_from_js};
 use crate::error::{Error, Result};
 use crate::sql::{compose, Piece};
-use std::collections::HashMap;
+use crate::value::params::{self, Params};
 use wasm_bindgen::JsValue;
 
 /// How deep templates may nest inside each other.
@@ -21,10 +21,7 @@ fn marker(v: &JsValue) -> Option<String> {
 
 /// The query text and parameters of a query argument: a template (with `extra` parameters beside its
 /// own), or text with `params`.
-pub fn text_and_params(
-    query: &JsValue,
-    params: &JsValue,
-) -> Result<(String, HashMap<String, crate::proto::ydb::TypedValue>)> {
+pub fn text_and_params(query: &JsValue, params: &JsValue) -> Result<(String, Params)> {
     if marker(query).as_deref() != Some("query") {
         let text = query.as_string().ok_or_else(|| Error::argument("query must be a string or an sql`…` template"))?;
         // The text is read for its DECLAREs only when there are parameters to type by them.
@@ -38,11 +35,11 @@ pub fn text_and_params(
     let mut pieces = Vec::new();
     flatten(query, &mut pieces, 0)?;
     let mut composed = compose(pieces)?;
-    for (name, value) in params_from_js(params)? {
-        if composed.params.contains_key(&name) {
-            return Err(Error::argument(format!("parameter {name} is also a value of the sql`…` template")));
+    for param in params_from_js(params)? {
+        if params::has(&composed.params, &param.key) {
+            return Err(Error::argument(format!("parameter {} is also a value of the sql`…` template", param.key)));
         }
-        composed.params.insert(name, value);
+        composed.params.push(param);
     }
     Ok((composed.text, composed.params))
 }

@@ -8,13 +8,13 @@ use super::js_read;
 pub use super::results::{result_set_to_js, result_sets_to_js, ResultShape};
 use crate::error::{Error, Result};
 use crate::proto::ydb::{self, value::Value as V, TypedValue};
+use crate::value::params::{Param, Params};
 use crate::value::scalars::{
     self, DATE32_DAYS, DATETIME64_SECS, DATETIME_END_SECS, DATE_END_DAYS, TIMESTAMP64_MICROS, TIMESTAMP_END_MICROS,
 };
 use crate::value::{Primitive as P, YdbType};
 use js_sys::{BigInt, Date, Map, Object, Uint8Array};
 use std::cell::Cell;
-use std::collections::HashMap;
 use wasm_bindgen::{JsCast, JsValue};
 
 const MS_PER_DAY: f64 = 86_400_000.0;
@@ -144,17 +144,14 @@ thread_local! {
 }
 
 /// `{ $name: value, … }` (or a `Map`) into the request's parameter map. Names get a `$` if missing.
-pub fn params_from_js(params: &JsValue) -> Result<HashMap<String, TypedValue>> {
-    params_from_js_declared(params, &HashMap::new())
+pub fn params_from_js(params: &JsValue) -> Result<Params> {
+    params_from_js_declared(params, &[])
 }
 
 /// Like [`params_from_js`], but a plain value whose parameter has a declared type (a prepared query's
 /// DECLARE) is encoded as that type instead of an inferred one.
-pub fn params_from_js_declared(
-    params: &JsValue,
-    declared: &HashMap<String, YdbType>,
-) -> Result<HashMap<String, TypedValue>> {
-    let mut out = HashMap::new();
+pub fn params_from_js_declared(params: &JsValue, declared: &[(String, YdbType)]) -> Result<Params> {
+    let mut out = Params::new();
     if params.is_undefined() || params.is_null() {
         return Ok(out);
     }
@@ -170,12 +167,12 @@ pub fn params_from_js_declared(
         let name = key.as_string().ok_or_else(|| Error::argument("parameter names must be strings"))?;
         let name = if name.starts_with('$') { name } else { format!("${name}") };
         // A TypedValue keeps its own type; a plain value takes its declared type, else an inferred one.
-        let typed = match (is_typed_value(&value, &name)?, declared.get(&name)) {
+        let typed = match (is_typed_value(&value, &name)?, crate::sql::declared_type(declared, &name)) {
             (true, _) => explicit(&value, &name)?,
             (false, Some(t)) => encode_as(&value, t, &name)?,
             (false, None) => inferred(&value, &name)?,
         };
-        out.insert(name, typed);
+        out.push(Param::new(name, typed));
     }
     Ok(out)
 }
@@ -410,96 +407,126 @@ fn encode(value: &JsValue, t: &YdbType, at: &At<'_>) -> Result<ydb::Value> {
         _ if value.is_null() || value.is_undefined() => {
             return Err(bad(at, t, "null is only allowed for Optional types"));
         }
-        YdbType::Primitive(p) => match p {
-            P::Bool => prim(V::BoolValue(value.as_bool().ok_or_else(|| bad(at, t, "expected a boolean"))?)),
-            P::Int8 => prim(V::Int32Value(integer(value, at, t, -128, 127)? as i32)),
-            P::Int16 => prim(V::Int32Value(integer(value, at, t, -32768, 32767)? as i32)),
-            P::Int32 => prim(V::Int32Value(integer(value, at, t, i32::MIN.into(), i32::MAX.into())? as i32)),
-            P::Uint8 => prim(V::Uint32Value(integer(value, at, t, 0, 255)? as u32)),
-            P::Uint16 => prim(V::Uint32Value(integer(value, at, t, 0, 65535)? as u32)),
-            P::Uint32 => prim(V::Uint32Value(integer(value, at, t, 0, u32::MAX.into())? as u32)),
-            P::Int64 => prim(V::Int64Value(integer(value, at, t, i64::MIN.into(), i64::MAX.into())? as i64)),
-            P::Uint64 => prim(V::Uint64Value(integer(value, at, t, 0, u64::MAX.into())? as u64)),
-            P::Interval => prim(V::Int64Value(integer(value, at, t, i64::MIN.into(), i64::MAX.into())? as i64)),
-            P::Float => prim(V::FloatValue(value.as_f64().ok_or_else(|| bad(at, t, "expected a number"))? as f32)),
-            P::Double => prim(V::DoubleValue(value.as_f64().ok_or_else(|| bad(at, t, "expected a number"))?)),
-            P::Utf8 | P::Json | P::JsonDocument | P::DyNumber => prim(V::TextValue(text(value, at, t)?)),
-            P::String | P::Yson => {
-                if let Some(bytes) = value.dyn_ref::<Uint8Array>() {
-                    prim(V::BytesValue(bytes.to_vec()))
-                } else if value.is_string() {
-                    prim(V::BytesValue(text(value, at, t)?.into_bytes()))
-                } else {
-                    return Err(bad(at, t, "expected a Uint8Array or a string"));
-                }
-            }
-            P::Date => {
-                let days = (epoch_ms(value, at, t)? / MS_PER_DAY).floor() as i64;
-                scalars::check_epoch_range(days, DATE_END_DAYS, "Date").map_err(|e| bad(at, t, &e.message))?;
-                prim(V::Uint32Value(days as u32))
-            }
-            P::Datetime => {
-                let secs = (epoch_ms(value, at, t)? / 1000.0).floor() as i64;
-                scalars::check_epoch_range(secs, DATETIME_END_SECS, "Datetime").map_err(|e| bad(at, t, &e.message))?;
-                prim(V::Uint32Value(secs as u32))
-            }
-            P::Timestamp => {
-                let micros = if value.is_bigint() {
-                    integer(value, at, t, 0, i128::from(TIMESTAMP_END_MICROS - 1))? as i64
-                } else {
-                    (epoch_ms(value, at, t)? * 1000.0).round() as i64
-                };
-                scalars::check_epoch_range(micros, TIMESTAMP_END_MICROS, "Timestamp")
-                    .map_err(|e| bad(at, t, &e.message))?;
-                prim(V::Uint64Value(micros as u64))
-            }
-            P::Date32 => {
-                let days = (epoch_ms(value, at, t)? / MS_PER_DAY).floor();
-                prim(V::Int32Value(wide(days, DATE32_DAYS, at, t)? as i32))
-            }
-            P::Datetime64 => {
-                let secs = (epoch_ms(value, at, t)? / 1000.0).floor();
-                prim(V::Int64Value(wide(secs, DATETIME64_SECS, at, t)?))
-            }
-            P::Timestamp64 => prim(V::Int64Value(if value.is_bigint() {
-                // Exact microseconds: an f64 holds only 53 bits of the 63 these can use.
-                let (min, max) = TIMESTAMP64_MICROS;
-                integer(value, at, t, min.into(), max.into()).map_err(|_| bad(at, t, scalars::WIDE_RANGE))? as i64
+        YdbType::Primitive(p) => primitive(value, *p, at, t)?,
+        YdbType::Decimal { precision, scale } => decimal(value, *precision, *scale, at, t)?,
+        _ => container(value, t, at)?,
+    })
+}
+
+// The encoder is split so that V8, which compiles a wasm function on its first call, compiles only the
+// parts a query's parameters use: a first query with one number or string parameter compiles neither the
+// dates nor the containers (see bench/README.md on the cold first answer). Never inlined for that reason.
+
+/// A number, a boolean or a string (the common scalars); the others in [`temporal_or_uuid`].
+#[inline(never)]
+fn primitive(value: &JsValue, p: P, at: &At<'_>, t: &YdbType) -> Result<ydb::Value> {
+    Ok(match p {
+        P::Bool => prim(V::BoolValue(value.as_bool().ok_or_else(|| bad(at, t, "expected a boolean"))?)),
+        P::Int8 => prim(V::Int32Value(integer(value, at, t, -128, 127)? as i32)),
+        P::Int16 => prim(V::Int32Value(integer(value, at, t, -32768, 32767)? as i32)),
+        P::Int32 => prim(V::Int32Value(integer(value, at, t, i32::MIN.into(), i32::MAX.into())? as i32)),
+        P::Uint8 => prim(V::Uint32Value(integer(value, at, t, 0, 255)? as u32)),
+        P::Uint16 => prim(V::Uint32Value(integer(value, at, t, 0, 65535)? as u32)),
+        P::Uint32 => prim(V::Uint32Value(integer(value, at, t, 0, u32::MAX.into())? as u32)),
+        P::Int64 => prim(V::Int64Value(integer(value, at, t, i64::MIN.into(), i64::MAX.into())? as i64)),
+        P::Uint64 => prim(V::Uint64Value(integer(value, at, t, 0, u64::MAX.into())? as u64)),
+        P::Interval => prim(V::Int64Value(integer(value, at, t, i64::MIN.into(), i64::MAX.into())? as i64)),
+        P::Float => prim(V::FloatValue(value.as_f64().ok_or_else(|| bad(at, t, "expected a number"))? as f32)),
+        P::Double => prim(V::DoubleValue(value.as_f64().ok_or_else(|| bad(at, t, "expected a number"))?)),
+        P::Utf8 | P::Json | P::JsonDocument | P::DyNumber => prim(V::TextValue(text(value, at, t)?)),
+        P::String | P::Yson => {
+            if let Some(bytes) = value.dyn_ref::<Uint8Array>() {
+                prim(V::BytesValue(bytes.to_vec()))
+            } else if value.is_string() {
+                prim(V::BytesValue(text(value, at, t)?.into_bytes()))
             } else {
-                wide((epoch_ms(value, at, t)? * 1000.0).round(), TIMESTAMP64_MICROS, at, t)?
-            })),
-            P::Interval64 => {
-                let max = i128::from(TIMESTAMP64_MICROS.1) - i128::from(TIMESTAMP64_MICROS.0);
-                prim(V::Int64Value(integer(value, at, t, -max, max)? as i64))
+                return Err(bad(at, t, "expected a Uint8Array or a string"));
             }
-            P::TzDate | P::TzDatetime | P::TzTimestamp => prim(V::TextValue(text(value, at, t)?)),
-            P::Uuid => {
-                let s = value.as_string().ok_or_else(|| bad(at, t, "expected a UUID string"))?;
-                let (lo, hi) = scalars::parse_uuid(&s).map_err(|e| bad(at, t, &e.message))?;
-                ydb::Value { value: Some(V::Low128(lo)), high_128: hi, ..Default::default() }
-            }
-        },
-        YdbType::Decimal { precision, scale } => {
-            // A string or a BigInt is exact; a number is taken by its shortest decimal form (`0.1` is "0.1").
-            let text = if let Some(s) = value.as_string() {
-                s
-            } else if value.as_f64().is_some() {
-                // JS's own shortest form (Rust's float formatting would add ~20 KB of wasm); exponent
-                // forms (1e21, 1e-7) and NaN are refused by the parser below.
-                js_sys::Number::unchecked_from_js_ref(value)
-                    .to_string_with_radix(10)
-                    .ok()
-                    .and_then(|s| s.as_string())
-                    .ok_or_else(|| bad(at, t, "unreadable number"))?
-            } else if value.is_bigint() {
-                bigint_text(value).ok_or_else(|| bad(at, t, "unreadable BigInt"))?
+        }
+        _ => temporal_or_uuid(value, p, at, t)?,
+    })
+}
+
+/// The dates, times and intervals, and `Uuid`.
+#[inline(never)]
+fn temporal_or_uuid(value: &JsValue, p: P, at: &At<'_>, t: &YdbType) -> Result<ydb::Value> {
+    Ok(match p {
+        P::Date => {
+            let days = (epoch_ms(value, at, t)? / MS_PER_DAY).floor() as i64;
+            scalars::check_epoch_range(days, DATE_END_DAYS, "Date").map_err(|e| bad(at, t, &e.message))?;
+            prim(V::Uint32Value(days as u32))
+        }
+        P::Datetime => {
+            let secs = (epoch_ms(value, at, t)? / 1000.0).floor() as i64;
+            scalars::check_epoch_range(secs, DATETIME_END_SECS, "Datetime").map_err(|e| bad(at, t, &e.message))?;
+            prim(V::Uint32Value(secs as u32))
+        }
+        P::Timestamp => {
+            let micros = if value.is_bigint() {
+                integer(value, at, t, 0, i128::from(TIMESTAMP_END_MICROS - 1))? as i64
             } else {
-                return Err(bad(at, t, "expected a decimal string, a BigInt or a number"));
+                (epoch_ms(value, at, t)? * 1000.0).round() as i64
             };
-            let v = scalars::parse_decimal(&text, *precision, *scale).map_err(|e| bad(at, t, &e.message))?;
-            let (lo, hi) = scalars::split_128(v);
+            scalars::check_epoch_range(micros, TIMESTAMP_END_MICROS, "Timestamp")
+                .map_err(|e| bad(at, t, &e.message))?;
+            prim(V::Uint64Value(micros as u64))
+        }
+        P::Date32 => {
+            let days = (epoch_ms(value, at, t)? / MS_PER_DAY).floor();
+            prim(V::Int32Value(wide(days, DATE32_DAYS, at, t)? as i32))
+        }
+        P::Datetime64 => {
+            let secs = (epoch_ms(value, at, t)? / 1000.0).floor();
+            prim(V::Int64Value(wide(secs, DATETIME64_SECS, at, t)?))
+        }
+        P::Timestamp64 => prim(V::Int64Value(if value.is_bigint() {
+            // Exact microseconds: an f64 holds only 53 bits of the 63 these can use.
+            let (min, max) = TIMESTAMP64_MICROS;
+            integer(value, at, t, min.into(), max.into()).map_err(|_| bad(at, t, scalars::WIDE_RANGE))? as i64
+        } else {
+            wide((epoch_ms(value, at, t)? * 1000.0).round(), TIMESTAMP64_MICROS, at, t)?
+        })),
+        P::Interval64 => {
+            let max = i128::from(TIMESTAMP64_MICROS.1) - i128::from(TIMESTAMP64_MICROS.0);
+            prim(V::Int64Value(integer(value, at, t, -max, max)? as i64))
+        }
+        P::TzDate | P::TzDatetime | P::TzTimestamp => prim(V::TextValue(text(value, at, t)?)),
+        P::Uuid => {
+            let s = value.as_string().ok_or_else(|| bad(at, t, "expected a UUID string"))?;
+            let (lo, hi) = scalars::parse_uuid(&s).map_err(|e| bad(at, t, &e.message))?;
             ydb::Value { value: Some(V::Low128(lo)), high_128: hi, ..Default::default() }
         }
+        _ => return Err(bad(at, t, "not a date, time or UUID type")),
+    })
+}
+
+#[inline(never)]
+fn decimal(value: &JsValue, precision: u32, scale: u32, at: &At<'_>, t: &YdbType) -> Result<ydb::Value> {
+    // A string or a BigInt is exact; a number is taken by its shortest decimal form (`0.1` is "0.1").
+    let text = if let Some(s) = value.as_string() {
+        s
+    } else if value.as_f64().is_some() {
+        // JS's own shortest form (Rust's float formatting would add ~20 KB of wasm); exponent
+        // forms (1e21, 1e-7) and NaN are refused by the parser below.
+        js_sys::Number::unchecked_from_js_ref(value)
+            .to_string_with_radix(10)
+            .ok()
+            .and_then(|s| s.as_string())
+            .ok_or_else(|| bad(at, t, "unreadable number"))?
+    } else if value.is_bigint() {
+        bigint_text(value).ok_or_else(|| bad(at, t, "unreadable BigInt"))?
+    } else {
+        return Err(bad(at, t, "expected a decimal string, a BigInt or a number"));
+    };
+    let v = scalars::parse_decimal(&text, precision, scale).map_err(|e| bad(at, t, &e.message))?;
+    let (lo, hi) = scalars::split_128(v);
+    Ok(ydb::Value { value: Some(V::Low128(lo)), high_128: hi, ..Default::default() })
+}
+
+/// The containers (`List`, `Tuple`, `Struct`, `Dict`, `Set`, `Variant`, the empty ones) and `Tagged`.
+#[inline(never)]
+fn container(value: &JsValue, t: &YdbType, at: &At<'_>) -> Result<ydb::Value> {
+    Ok(match t {
         YdbType::List(item) => {
             let n = array_length(value, at, t)?;
             // Capacity from the claimed length only up to a point: the budget, not the claim, bounds it.
@@ -579,6 +606,7 @@ fn encode(value: &JsValue, t: &YdbType, at: &At<'_>) -> Result<ydb::Value> {
             let nested = encode(&x, alt, &at.child(Step::Field("value"), &x)?)?;
             ydb::Value { value: Some(V::NestedValue(Box::new(nested))), variant_index: index, ..Default::default() }
         }
+        _ => return Err(bad(at, t, "not a container type")),
     })
 }
 

@@ -15,15 +15,14 @@ use crate::driver::Driver;
 use crate::error::{Error, ErrorKind, Issue, Result, Status};
 use crate::observe::trace::{CallTrace, Traced};
 use crate::pool::Pool;
-use crate::proto::ydb::TypedValue;
 use crate::retry::{retry_traced, RetrySettings};
 use crate::session_retry::{attempt_with_session, backoff_sleep};
 use crate::transport::{CallOptions, Channel};
+use crate::value::params::Params;
 use crate::value::rows::ResultSet;
 use futures_util::future::LocalBoxFuture;
 use std::borrow::Cow;
 use std::cell::Cell;
-use std::collections::HashMap;
 use std::future::Future;
 use std::rc::Rc;
 
@@ -89,7 +88,7 @@ pub fn refuses_implicit_sessions(e: &Error) -> bool {
 /// A query run once in its own auto-committed way (no transaction control: each statement commits).
 pub struct OneShot {
     pub text: String,
-    pub parameters: HashMap<String, TypedValue>,
+    pub parameters: Params,
     /// Each attempt's deadline, and the caller's cancellation of the request and of the whole loop.
     pub call: CallOptions,
 }

@@ -14,15 +14,15 @@ use crate::error::{Error, Result, Status};
 use crate::exclusive::Parts;
 use crate::observe::trace::{AttemptTrace, SessionTrace, Traced};
 use crate::pool::{PooledSession, DEFAULT_CREATE_TIMEOUT_MS};
-use crate::proto::ydb::{query, TypedValue};
+use crate::proto::ydb::query;
 use crate::transport::methods::query_service as rpc;
 use crate::transport::runtime::spawn;
 use crate::transport::{CallOptions, Channel, MessageStream};
 use crate::tx_mode::TxMode;
+use crate::value::params::Params;
 use crate::value::rows::ResultSet;
 use futures_util::future::{self, AbortHandle, Abortable, Either, LocalBoxFuture};
 use std::cell::{Cell, RefCell};
-use std::collections::HashMap;
 use std::rc::Rc;
 
 mod implicit;
@@ -156,7 +156,7 @@ impl QuerySession {
     pub async fn execute(
         &self,
         text: &str,
-        parameters: HashMap<String, TypedValue>,
+        parameters: Params,
         tx: &TxControl,
         opts: &CallOptions,
     ) -> Result<QueryResultStream> {
@@ -226,12 +226,7 @@ impl Drop for QuerySession {
 }
 
 /// An ExecuteQuery request of `text` in session `session_id` (empty: an implicit session).
-fn execute_request(
-    session_id: String,
-    text: &str,
-    parameters: HashMap<String, TypedValue>,
-    tx: &TxControl,
-) -> query::ExecuteQueryRequest {
+fn execute_request(session_id: String, text: &str, parameters: Params, tx: &TxControl) -> query::ExecuteQueryRequest {
     query::ExecuteQueryRequest {
         session_id,
         exec_mode: query::ExecMode::Execute as i32,
@@ -386,13 +381,7 @@ pub struct StreamedQuery {
 
 impl StreamedQuery {
     /// The query, to be started on `session` by the first read.
-    pub fn new(
-        session: Rc<QuerySession>,
-        text: String,
-        params: HashMap<String, TypedValue>,
-        tx: TxControl,
-        call: CallOptions,
-    ) -> Self {
+    pub fn new(session: Rc<QuerySession>, text: String, params: Params, tx: TxControl, call: CallOptions) -> Self {
         let open = async move { session.execute(&text, params, &tx, &call).await };
         StreamedQuery { parts: Parts::new(open), tx_id: Rc::default() }
     }

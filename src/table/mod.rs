@@ -8,18 +8,18 @@
 use crate::error::{Error, Result, Status};
 use crate::observe::trace::{AttemptTrace, SessionTrace};
 use crate::pool::{PooledSession, DEFAULT_CREATE_TIMEOUT_MS};
-use crate::proto::ydb::{table, TypedValue};
+use crate::proto::ydb::table;
 use crate::transport::channel::decode_answer;
 use crate::transport::framing::encode_frame;
 use crate::transport::methods::table_service as rpc;
 use crate::transport::operation::{check, operation_params, result_of};
 use crate::transport::{CallOptions, Channel};
 use crate::tx_mode::TxMode;
+use crate::value::params::Params;
 use crate::value::rows::ResultSet;
 use futures_util::future::LocalBoxFuture;
 use schema::DataQuery;
 use std::cell::Cell;
-use std::collections::HashMap;
 use std::rc::Rc;
 
 pub mod schema;
@@ -120,7 +120,7 @@ impl TableSession {
     pub async fn execute_data_query(
         &self,
         query: table::query::Query,
-        parameters: HashMap<String, TypedValue>,
+        parameters: Params,
         tx_control: table::TransactionControl,
         opts: &CallOptions,
     ) -> Result<DataQueryResult> {
@@ -191,7 +191,7 @@ impl TableSession {
 pub fn data_query_request(
     session_id: &str,
     query: table::query::Query,
-    parameters: HashMap<String, TypedValue>,
+    parameters: Params,
     tx_control: table::TransactionControl,
     opts: &CallOptions,
 ) -> table::ExecuteDataQueryRequest {
@@ -283,7 +283,7 @@ impl TxContext {
     pub async fn execute_alone(
         session: Rc<TableSession>,
         query: &DataQuery,
-        parameters: HashMap<String, TypedValue>,
+        parameters: Params,
         allow_truncated: bool,
         opts: &CallOptions,
     ) -> Result<Vec<ResultSet>> {
@@ -323,7 +323,7 @@ impl TxContext {
     pub async fn execute(
         &mut self,
         query: &DataQuery,
-        parameters: HashMap<String, TypedValue>,
+        parameters: Params,
         commit: bool,
         opts: &CallOptions,
     ) -> Result<Vec<ResultSet>> {
@@ -351,7 +351,7 @@ impl TxContext {
     async fn execute_once(
         &mut self,
         query: table::query::Query,
-        parameters: HashMap<String, TypedValue>,
+        parameters: Params,
         commit: bool,
         opts: &CallOptions,
     ) -> Result<Vec<ResultSet>> {
@@ -405,7 +405,7 @@ mod tests {
     fn request(timeout_ms: Option<u32>) -> table::ExecuteDataQueryRequest {
         let control = table::TransactionControl { tx_selector: None, commit_tx: true };
         let q = table::query::Query::YqlText("SELECT 1".into());
-        data_query_request("s1", q, HashMap::new(), control, &CallOptions::with_timeout(timeout_ms))
+        data_query_request("s1", q, Params::new(), control, &CallOptions::with_timeout(timeout_ms))
     }
 
     #[test]

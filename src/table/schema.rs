@@ -14,7 +14,6 @@ use crate::transport::operation::{check, result_of};
 use crate::transport::{CallOptions, Channel, MessageStream};
 use crate::value::rows::ResultSet;
 use crate::value::YdbType;
-use std::collections::HashMap;
 use std::rc::Rc;
 
 /// An absolute path for `path` in `database`.
@@ -31,7 +30,8 @@ pub fn full_path(database: &str, path: &str) -> Result<String> {
 pub struct PreparedQuery {
     pub id: String,
     pub text: String,
-    pub parameter_types: HashMap<String, Type>,
+    /// Each parameter's name and declared type.
+    pub parameter_types: Vec<(String, Type)>,
 }
 
 /// What a data query runs: YQL text, or a prepared query — sent by its id, with its text to fall back to
@@ -45,17 +45,17 @@ pub enum DataQuery {
 impl DataQuery {
     /// A prepared query from `prepareQuery`'s fields, its parameter types as their texts.
     pub fn prepared(id: String, text: String, types: Vec<(String, String)>) -> Result<DataQuery> {
-        let mut parameter_types = HashMap::new();
+        let mut parameter_types = Vec::new();
         for (name, t) in types {
             let t = YdbType::parse(&t)
                 .map_err(|e| Error::argument(format!("DataQuery parameter {name}: {}", e.message)))?;
-            parameter_types.insert(name, t.to_proto());
+            parameter_types.push((name, t.to_proto()));
         }
         Ok(DataQuery::Prepared(PreparedQuery { id, text, parameter_types }))
     }
 
     /// The types its parameters are declared with: a prepared query's, or the DECLAREs of its text.
-    pub fn declared_types(&self) -> HashMap<String, YdbType> {
+    pub fn declared_types(&self) -> crate::sql::DeclaredTypes {
         match self {
             DataQuery::Text(text) => crate::sql::declared_types(text),
             DataQuery::Prepared(p) => p
@@ -87,7 +87,7 @@ impl DataQuery {
     }
 
     /// The prepared query's declared parameter types (none for text).
-    pub fn parameter_types(&self) -> Option<&HashMap<String, Type>> {
+    pub fn parameter_types(&self) -> Option<&[(String, Type)]> {
         match self {
             DataQuery::Text(_) => None,
             DataQuery::Prepared(p) => Some(&p.parameter_types),
@@ -271,7 +271,8 @@ impl TableSession {
         };
         let r = self.call(&rpc::PREPARE_DATA_QUERY, &req, opts).await?;
         let prepared: table::PrepareQueryResult = result_of(r.operation).map_err(|e| self.note(e))?;
-        Ok(PreparedQuery { id: prepared.query_id, text: yql.to_string(), parameter_types: prepared.parameters_types })
+        let parameter_types = prepared.parameters_types.into_iter().filter_map(|e| Some((e.key, e.value?))).collect();
+        Ok(PreparedQuery { id: prepared.query_id, text: yql.to_string(), parameter_types })
     }
 
     /// Streams a table's rows (StreamReadTable) in parts.
@@ -359,7 +360,7 @@ mod tests {
         let prepared = DataQuery::Prepared(PreparedQuery {
             id: "q1".into(),
             text: "SELECT 1".into(),
-            parameter_types: HashMap::new(),
+            parameter_types: Vec::new(),
         });
         let not_found = Error::new(crate::ErrorKind::Ydb, crate::Status::NotFound, "unknown query");
         let aborted = Error::new(crate::ErrorKind::Ydb, crate::Status::Aborted, "conflict");
@@ -463,10 +464,10 @@ mod plain_tests {
     fn a_prepared_query_declares_its_parameter_types_and_text_its_declares() {
         let prepared = DataQuery::prepared("q".into(), "SELECT $id".into(), vec![("$id".into(), "Uint64".into())]);
         let declared = prepared.map(|q| q.declared_types()).unwrap_or_default();
-        assert_eq!(declared.get("$id").map(|t| t.to_string()), Some("Uint64".into()));
+        assert_eq!(crate::sql::declared_type(&declared, "$id").map(|t| t.to_string()), Some("Uint64".into()));
         assert!(DataQuery::prepared("q".into(), "".into(), vec![("$id".into(), "Nope".into())]).is_err());
         let text = DataQuery::Text("DECLARE $n AS Utf8; SELECT $n".into());
-        assert_eq!(text.declared_types().get("$n").map(|t| t.to_string()), Some("Utf8".into()));
+        assert_eq!(crate::sql::declared_type(&text.declared_types(), "$n").map(|t| t.to_string()), Some("Utf8".into()));
     }
 
     #[test]

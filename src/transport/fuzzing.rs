@@ -10,7 +10,7 @@
 use crate::error::Error;
 use crate::proto::ydb::{self, issue::IssueMessage, operations::Operation, value::Value as V};
 use crate::proto::ydb::{auth, discovery, query, scheme, table};
-use crate::transport::operation::result_of;
+use crate::transport::operation::{result_of, OperationAnswer};
 use crate::value::YdbType;
 use proptest::prelude::*;
 use prost::Message;
@@ -126,7 +126,7 @@ fn valid_answer() -> impl Strategy<Value = Vec<u8>> {
                     }),
                     ..Default::default()
                 };
-                table::ExecuteDataQueryResponse { operation: Some(operation) }.encode_to_vec()
+                OperationAnswer { operation: Some(operation) }.encode_to_vec()
             });
     prop_oneof![part, data_query]
 }
@@ -175,12 +175,16 @@ fn read_as_every_answer(bytes: &[u8]) {
         read_issues(part.status, &part.issues);
         read_result_sets(part.result.as_ref().and_then(|r| r.result_set.as_ref()));
     }
-    if let Ok(answer) = table::ExecuteDataQueryResponse::decode(bytes) {
+    if let Ok(answer) = OperationAnswer::decode(bytes) {
         if let Ok(result) = result_of::<table::ExecuteQueryResult>(answer.operation.clone()) {
             read_result_sets(&result.result_sets);
         }
         if let Ok(prepared) = result_of::<table::PrepareQueryResult>(answer.operation.clone()) {
-            prepared.parameters_types.values().for_each(|t| drop(YdbType::from_proto(t)));
+            prepared
+                .parameters_types
+                .iter()
+                .filter_map(|e| e.value.as_ref())
+                .for_each(|t| drop(YdbType::from_proto(t)));
         }
         if let Ok(described) = result_of::<table::DescribeTableResult>(answer.operation.clone()) {
             described.columns.iter().filter_map(|c| c.r#type.as_ref()).for_each(|t| drop(YdbType::from_proto(t)));

@@ -7,6 +7,15 @@
 use crate::error::{Error, Result, Status};
 use crate::proto::ydb::operations::{Operation, OperationParams};
 
+/// Every answer that is an `Operation` and nothing else (`CreateTableResponse`, `DropTableResponse`, …):
+/// build.rs has the method table decode them all as this one type, since they are one message on the
+/// wire.
+#[derive(Clone, PartialEq, prost::Message)]
+pub struct OperationAnswer {
+    #[prost(message, optional, tag = "1")]
+    pub operation: Option<Operation>,
+}
+
 /// The `operation_params` of a Table or Scheme request from the call's `timeoutMs`: the server is
 /// told the deadline too (`operation_timeout`), and to cancel the operation when it passes
 /// (`cancel_after`), so that an abandoned call stops using the database instead of running on after

@@ -4,6 +4,7 @@
 //! value becomes, this module guarantees the numbers are right.
 
 pub mod columns;
+pub mod params;
 pub mod rows;
 pub mod scalars;
 pub mod types;

@@ -6,8 +6,8 @@
 #![cfg(target_arch = "wasm32")]
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing, clippy::panic)]
 
-use std::collections::HashMap;
 use std::rc::Rc;
+use ydb_wasm::value::params::{Param, Params};
 
 use wasm_bindgen_test::wasm_bindgen_test;
 use ydb_wasm::auth::AnonymousCredentials;
@@ -41,7 +41,7 @@ fn unique(prefix: &str) -> String {
 async fn run(
     session: &QuerySession,
     yql: &str,
-    params: HashMap<String, ydb::TypedValue>,
+    params: Params,
     tx: TxControl,
 ) -> Vec<(usize, ydb_wasm::value::rows::ResultSet)> {
     let mut stream = session.execute(yql, params, &tx, &opts()).await.unwrap();
@@ -81,7 +81,7 @@ async fn a_result_of_ten_thousand_rows_streams_whole_across_many_parts() {
     run(
         &session,
         &format!("CREATE TABLE `{table}` (id Uint64, payload Utf8, PRIMARY KEY (id))"),
-        HashMap::new(),
+        Params::new(),
         TxControl::None,
     )
     .await;
@@ -89,13 +89,13 @@ async fn a_result_of_ten_thousand_rows_streams_whole_across_many_parts() {
     for batch in 0..10u64 {
         let rows: Vec<String> = (0..1000u64).map(|i| format!("({}ul, \"{payload}\")", batch * 1000 + i)).collect();
         let yql = format!("UPSERT INTO `{table}` (id, payload) VALUES {};", rows.join(", "));
-        run(&session, &yql, HashMap::new(), TxControl::Begin { mode: TxMode::SerializableReadWrite, commit: true })
+        run(&session, &yql, Params::new(), TxControl::Begin { mode: TxMode::SerializableReadWrite, commit: true })
             .await;
     }
     let parts = run(
         &session,
         &format!("SELECT id, payload FROM `{table}` ORDER BY id"),
-        HashMap::new(),
+        Params::new(),
         TxControl::Begin { mode: TxMode::SerializableReadWrite, commit: true },
     )
     .await;
@@ -118,7 +118,7 @@ async fn a_result_of_ten_thousand_rows_streams_whole_across_many_parts() {
     }
     assert_eq!(next, 10_000);
     assert!(bytes >= 5_000_000);
-    run(&session, &format!("DROP TABLE `{table}`"), HashMap::new(), TxControl::None).await;
+    run(&session, &format!("DROP TABLE `{table}`"), Params::new(), TxControl::None).await;
     session.delete().await;
 }
 
@@ -126,11 +126,10 @@ async fn a_result_of_ten_thousand_rows_streams_whole_across_many_parts() {
 async fn parameters_go_in_typed_and_come_back_typed() {
     let d = driver();
     let session = QuerySession::create(d.channel(), &opts()).await.unwrap();
-    let mut params = HashMap::new();
-    params.insert(
+    let params = vec![Param::new(
         "$name".to_string(),
         ydb::TypedValue { r#type: Some(prim(ydb::r#type::PrimitiveTypeId::Utf8)), value: Some(text("héllo")) },
-    );
+    )];
     let parts = run(
         &session,
         "DECLARE $name AS Utf8; SELECT $name AS greeting;",
@@ -152,7 +151,7 @@ async fn a_missing_table_is_a_scheme_error_with_issues() {
     let mut stream = session
         .execute(
             "SELECT * FROM `no_such_table_here`",
-            HashMap::new(),
+            Params::new(),
             &TxControl::Begin { mode: TxMode::SerializableReadWrite, commit: true },
             &opts(),
         )
@@ -170,7 +169,7 @@ async fn a_missing_table_is_a_scheme_error_with_issues() {
 async fn a_syntax_error_is_a_generic_error() {
     let d = driver();
     let session = QuerySession::create(d.channel(), &opts()).await.unwrap();
-    let mut stream = session.execute("SELEKT 1", HashMap::new(), &TxControl::None, &opts()).await.unwrap();
+    let mut stream = session.execute("SELEKT 1", Params::new(), &TxControl::None, &opts()).await.unwrap();
     let err = stream.next().await.unwrap().err().unwrap();
     assert_eq!(err.status(), Status::GenericError);
     drop(stream);
@@ -182,7 +181,7 @@ async fn a_deleted_session_is_a_bad_session() {
     let d = driver();
     let session = QuerySession::create(d.channel(), &opts()).await.unwrap();
     session.delete().await;
-    let outcome = session.execute("SELECT 1", HashMap::new(), &TxControl::None, &opts()).await;
+    let outcome = session.execute("SELECT 1", Params::new(), &TxControl::None, &opts()).await;
     let err = match outcome {
         Ok(mut stream) => stream.next().await.unwrap().err().unwrap(),
         Err(e) => e,
@@ -201,7 +200,7 @@ async fn a_table_transaction_commits_what_it_wrote() {
         .unwrap();
     let session = Rc::new(session);
     let mut tx = ydb_wasm::table::TxContext::new(session.clone(), TxMode::SerializableReadWrite);
-    tx.execute(&yql(format!("UPSERT INTO `{table}` (id, name) VALUES (1, \"one\")")), HashMap::new(), false, &opts())
+    tx.execute(&yql(format!("UPSERT INTO `{table}` (id, name) VALUES (1, \"one\")")), Params::new(), false, &opts())
         .await
         .unwrap();
     assert!(tx.tx_id().is_some());
@@ -209,7 +208,7 @@ async fn a_table_transaction_commits_what_it_wrote() {
     let read = session
         .execute_data_query(
             yql(format!("SELECT name FROM `{table}` WHERE id = 1")).to_proto(),
-            HashMap::new(),
+            Params::new(),
             ydb::table::TransactionControl {
                 tx_selector: Some(ydb::table::transaction_control::TxSelector::BeginTx(
                     TxMode::SerializableReadWrite.to_table(),
