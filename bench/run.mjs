@@ -167,7 +167,7 @@ try {
   }
 
   // --- Memory over many one-shot queries.
-  const mem = () => { globalThis.gc?.(); const m = process.memoryUsage(); return { heapMB: round(m.heapUsed / 2 ** 20, 1), rssMB: round(m.rss / 2 ** 20, 1), arrayBuffersMB: round(m.arrayBuffers / 2 ** 20, 1) }; };
+  const mem = () => { globalThis.gc?.(); const m = process.memoryUsage(); return { heapMB: round(m.heapUsed / 2 ** 20, 1), rssMB: round(m.rss / 2 ** 20, 1), arrayBuffersMB: round(m.arrayBuffers / 2 ** 20, 1), wasmMB: round(ydb.__wasmMemoryBytes() / 2 ** 20, 1) }; };
   const read = clients['ydb-wasm one-shot (executeWithRetries)'];
   const half = SIZE.memory / 2;
   let halfway;

@@ -243,6 +243,7 @@ export const AsyncRetrySettings = RetrySettings;
 
 /** Wires the wasm classes into the package's exports; called once by each runtime entry. */
 export function bind(wasm) {
+  wasmApi = wasm;
   const classes = [
     wasm.Driver, wasm.SessionPool, wasm.Session, wasm.TxContext, wasm.QuerySessionPool, wasm.QuerySession,
     wasm.QueryResultStream, wasm.SchemeClient, wasm.TableClient, wasm.ReadTableStream,
@@ -353,6 +354,12 @@ function runtimeEnv() {
   if (globalThis.process?.env) return globalThis.process.env;
   if (globalThis.Deno?.env?.toObject) return globalThis.Deno.env.toObject();
   throw new TypeError('Driver.fromEnv() finds no environment in this runtime: pass one (in Workers, the env of fetch)');
+}
+
+/** The wasm instance's linear memory in bytes, for the benchmark's memory run. Not public API. */
+let wasmApi;
+export function __wasmMemoryBytes() {
+  return wasmApi.__wasmMemoryBytes();
 }
 
 /** Traps the wasm instance on purpose, to test crash containment. Not public API. */

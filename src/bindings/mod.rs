@@ -55,6 +55,16 @@ pub fn test_trap(in_background: bool) {
     }
 }
 
+/// The size of the instance's linear memory in bytes (it only grows). Not public API: the benchmark's
+/// memory run reports it.
+#[wasm_bindgen(js_name = __wasmMemoryBytes)]
+pub fn wasm_memory_bytes() -> f64 {
+    #[cfg(target_arch = "wasm32")]
+    return core::arch::wasm32::memory_size(0) as f64 * 65_536.0;
+    #[cfg(not(target_arch = "wasm32"))]
+    0.0
+}
+
 /// A plain answer ([`crate::plain`]) as plain JS objects, arrays and primitives.
 pub fn plain_to_js(p: &Plain) -> JsValue {
     match p {
