@@ -114,10 +114,15 @@ impl Traced {
         }
     }
 
+    /// Marks the span failed with the client's error `e`.
+    pub fn fail_with(&self, e: &crate::error::Error) {
+        self.fail(Some(e.status.name()), || e.message.clone());
+    }
+
     /// Marks the span failed with `e` when `outcome` is an error; hands `outcome` on.
     pub fn record<T>(&self, outcome: crate::error::Result<T>) -> crate::error::Result<T> {
         if let Err(e) = &outcome {
-            self.fail(Some(e.status.name()), || e.message.clone());
+            self.fail_with(e);
         }
         outcome
     }

@@ -134,7 +134,7 @@ pub async fn execute_once(
             };
             let outcome = support.attempt(implicit, pooled).await;
             if let Err(e) = &outcome {
-                traced.fail(Some(e.status.name()), || e.message.clone());
+                traced.fail_with(e);
             }
             outcome
         }

@@ -365,7 +365,7 @@ impl QueryResultStream {
             }
         }
         // The request failed: its span ends now, marked so.
-        std::mem::take(&mut self.span).fail(Some(e.status.name()), || e.message.clone());
+        std::mem::take(&mut self.span).fail_with(&e);
         e
     }
 }

@@ -108,7 +108,7 @@ impl TableSession {
                 // Every Table service answer is an `Operation` in field 1: its status is the span's.
                 if let Ok(AnswerStatus { operation: Some(op) }) = prost::Message::decode(bytes.as_slice()) {
                     if Status::from_code(op.status) != Status::Success {
-                        let _ = span.record::<()>(Err(Error::from_ydb(op.status, &op.issues)));
+                        span.fail_with(&Error::from_ydb(op.status, &op.issues));
                     }
                 }
             }
