@@ -172,7 +172,7 @@ enum Plan {
     /// Send the cached token; a refresh is due and has been started.
     Refresh(String, Exchange),
     /// Wait for an exchange (`mine`: this call started it).
-    Await { exchange: Exchange, id: u64, mine: bool },
+    Await { exchange: Exchange, mine: bool },
 }
 
 struct Inflight {
@@ -251,10 +251,10 @@ impl TokenCache {
     /// A token to send now: the cached one while usable (starting a background refresh when it is due),
     /// else the result of the running or a new exchange.
     pub async fn get(&self) -> Result<String> {
-        let (mut exchange, mut id, mine) = match self.plan((self.now)()) {
+        let (mut exchange, mine) = match self.plan((self.now)()) {
             Plan::Cached(value) => return Ok(value),
             Plan::Refresh(value, exchange) => return Ok(self.refresh(value, exchange).await),
-            Plan::Await { exchange, id, mine } => (exchange, id, mine),
+            Plan::Await { exchange, mine } => (exchange, mine),
         };
         if mine || self.poll_ms == 0 {
             return exchange.await.map(|t| t.value);
@@ -264,11 +264,8 @@ impl TokenCache {
                 return result.clone().map(|t| t.value);
             }
             match self.plan((self.now)()) {
-                Plan::Await { exchange: running, id: running_id, mine: false } => {
-                    if running_id != id {
-                        (exchange, id) = (running, running_id);
-                    }
-                }
+                // Still running, or replaced by another caller's exchange: follow the one running now.
+                Plan::Await { exchange: running, mine: false } => exchange = running,
                 Plan::Await { exchange: fresh, mine: true, .. } => return fresh.await.map(|t| t.value),
                 Plan::Refresh(value, fresh) => return Ok(self.refresh(value, fresh).await),
                 Plan::Cached(value) => return Ok(value),
@@ -291,8 +288,8 @@ impl TokenCache {
             }
         }
         match &st.inflight {
-            Some(i) if self.is_running(i, now) => Plan::Await { exchange: i.exchange.clone(), id: i.id, mine: false },
-            _ => Plan::Await { exchange: self.start(&mut st, now), id: st.next_id, mine: true },
+            Some(i) if self.is_running(i, now) => Plan::Await { exchange: i.exchange.clone(), mine: false },
+            _ => Plan::Await { exchange: self.start(&mut st, now), mine: true },
         }
     }
 
