@@ -6,7 +6,7 @@
 //! port: the endpoint must be a gRPC-web proxy in front of YDB, or the dev server. Nothing here reads
 //! the environment itself — the caller hands over a lookup — so the rules are the same in every runtime.
 
-use crate::error::{Error, Result};
+use crate::error::{Error, Quoted, Result};
 use crate::transport::channel::normalize_endpoint;
 
 /// An endpoint and a database.
@@ -34,7 +34,7 @@ impl ConnectionString {
     /// Parses `scheme://host[:port][/path][?database=/path]`; the database comes from `?database=`, or
     /// else from the path.
     pub fn parse(text: &str) -> Result<ConnectionString> {
-        let bad = |why: &str| Error::argument(format!("connection string {text:?}: {why} ({EXPECTED})"));
+        let bad = |why: &str| Error::argument(format!("connection string {}: {why} ({EXPECTED})", Quoted(text)));
         let text = text.trim();
         let (scheme, rest) = text.split_once("://").ok_or_else(|| bad("no scheme"))?;
         if !matches!(scheme, "grpc" | "grpcs" | "http" | "https") {
@@ -110,11 +110,13 @@ impl std::fmt::Debug for EnvCredentials {
         match self {
             EnvCredentials::Anonymous => f.write_str("Anonymous"),
             EnvCredentials::ServiceAccountKey(_) => f.write_str("ServiceAccountKey(<redacted>)"),
-            EnvCredentials::ServiceAccountKeyFile(path) => write!(f, "ServiceAccountKeyFile({path:?})"),
+            EnvCredentials::ServiceAccountKeyFile(path) => write!(f, "ServiceAccountKeyFile({})", Quoted(path)),
             EnvCredentials::Metadata => f.write_str("Metadata"),
             EnvCredentials::AccessToken(_) => f.write_str("AccessToken(<redacted>)"),
-            EnvCredentials::Static { user, .. } => write!(f, "Static {{ user: {user:?}, password: <redacted> }}"),
-            EnvCredentials::OAuth2KeyFile(path) => write!(f, "OAuth2KeyFile({path:?})"),
+            EnvCredentials::Static { user, .. } => {
+                write!(f, "Static {{ user: {}, password: <redacted> }}", Quoted(user))
+            }
+            EnvCredentials::OAuth2KeyFile(path) => write!(f, "OAuth2KeyFile({})", Quoted(path)),
         }
     }
 }

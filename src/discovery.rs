@@ -17,7 +17,7 @@
 //! Workers isolate may not run timers outside a request at all.
 
 use crate::clock::now_ms;
-use crate::error::{Error, ErrorKind, Result, Status};
+use crate::error::{Error, ErrorKind, Quoted, Result, Status};
 use crate::observe::Level;
 use crate::proto::ydb::discovery;
 use crate::transport::methods::discovery_service as rpc;
@@ -72,7 +72,10 @@ impl DiscoverySettings {
             "single" => false,
             "balanced" => true,
             _ => {
-                return Err(Error::argument(format!("discovery mode must be \"single\" or \"balanced\", got {mode:?}")))
+                return Err(Error::argument(format!(
+                    "discovery mode must be \"single\" or \"balanced\", got {}",
+                    Quoted(mode)
+                )))
             }
         };
         Ok(())

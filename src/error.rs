@@ -423,11 +423,41 @@ impl fmt::Display for Error {
 
 impl std::error::Error for Error {}
 
+/// Text quoted for an error message, as `{:?}` quotes it (`"/local"`), escaping quotes, backslashes and
+/// control characters. Every other character is shown as it is: `{:?}` would also escape unprintable
+/// Unicode, which needs the standard library's Unicode tables (about 4 KB of the wasm) for messages only.
+pub struct Quoted<'a>(pub &'a str);
+
+impl fmt::Display for Quoted<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        use fmt::Write;
+        f.write_char('"')?;
+        for c in self.0.chars() {
+            match c {
+                '"' => f.write_str("\\\"")?,
+                '\\' => f.write_str("\\\\")?,
+                '\n' => f.write_str("\\n")?,
+                '\r' => f.write_str("\\r")?,
+                '\t' => f.write_str("\\t")?,
+                c if c.is_control() => write!(f, "\\u{{{:x}}}", c as u32)?,
+                c => f.write_char(c)?,
+            }
+        }
+        f.write_char('"')
+    }
+}
+
 pub type Result<T, E = Error> = std::result::Result<T, E>;
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn quoted_text_reads_as_debug_would_show_it() {
+        let text = "a \"b\" \\ c\nd\te\r\u{1} é ✓";
+        assert_eq!(Quoted(text).to_string(), format!("{text:?}"));
+    }
 
     #[test]
     fn the_message_says_how_many_attempts_were_made_once() {

@@ -6,7 +6,7 @@
 //! The bindings turn a template into [`Piece`]s (converting each value as any parameter is converted);
 //! [`compose`] makes the YQL text and the parameters from them.
 
-use crate::error::{Error, Result};
+use crate::error::{Error, Quoted, Result};
 use crate::proto::ydb::TypedValue;
 use crate::value::params::{Param, Params};
 use crate::value::YdbType;
@@ -59,7 +59,8 @@ pub fn compose(pieces: Vec<Piece>) -> Result<Composed> {
 fn quote_identifier(name: &str) -> Result<String> {
     if name.is_empty() || name.contains(['`', '\n', '\r', '\0']) {
         return Err(Error::argument(format!(
-            "sql.identifier({name:?}): a name must be non-empty, without backticks or line breaks"
+            "sql.identifier({}): a name must be non-empty, without backticks or line breaks",
+            Quoted(name)
         )));
     }
     Ok(format!("`{name}`"))

@@ -1,6 +1,6 @@
 //! Transaction modes, shared by the table and query services (each has its own message for them).
 
-use crate::error::{Error, Result};
+use crate::error::{Error, Quoted, Result};
 use crate::proto::ydb::{query, table};
 
 /// The isolation mode of a transaction.
@@ -29,7 +29,7 @@ impl TxMode {
             "onlineReadOnly" => TxMode::OnlineReadOnly { allow_inconsistent_reads },
             "staleReadOnly" => TxMode::StaleReadOnly,
             "snapshotReadOnly" => TxMode::SnapshotReadOnly,
-            other => return Err(Error::argument(format!("unknown transaction mode {other:?}"))),
+            other => return Err(Error::argument(format!("unknown transaction mode {}", Quoted(other)))),
         })
     }
 

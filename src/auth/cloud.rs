@@ -7,7 +7,7 @@ use super::metadata::MetadataTokenSource;
 use super::oauth::OAuthTokenSource;
 use super::service_account::{IamSettings, IamTokenSource, SignerFactory};
 use super::{LazySource, TokenCache, TokenSource};
-use crate::error::{Error, Result};
+use crate::error::{Error, Quoted, Result};
 use futures_util::future::LocalBoxFuture;
 use std::rc::Rc;
 
@@ -37,7 +37,7 @@ impl CloudKind {
             "serviceAccountKey" => Ok(CloudKind::ServiceAccountKey),
             "metadata" => Ok(CloudKind::Metadata),
             "oauth2" => Ok(CloudKind::OAuth2),
-            _ => Err(Error::argument(format!("unknown credentials kind {name:?}"))),
+            _ => Err(Error::argument(format!("unknown credentials kind {}", Quoted(name)))),
         }
     }
 }

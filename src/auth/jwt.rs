@@ -7,7 +7,7 @@
 
 use super::base64::encode_url;
 use super::json::quote;
-use crate::error::{Error, Result};
+use crate::error::{Error, Quoted, Result};
 use futures_util::future::LocalBoxFuture;
 
 /// The JWS algorithms (RFC 7518) a credentials JWT may be signed with: those WebCrypto implements in
@@ -59,7 +59,7 @@ impl Algorithm {
     pub fn from_name(name: &str) -> Result<Algorithm> {
         ALGORITHMS.iter().find(|(_, n)| n.eq_ignore_ascii_case(name)).map(|(a, _)| *a).ok_or_else(|| {
             let known: Vec<&str> = ALGORITHMS.iter().map(|(_, n)| *n).collect();
-            Error::argument(format!("unsupported JWT algorithm {name:?}; supported: {}", known.join(", ")))
+            Error::argument(format!("unsupported JWT algorithm {}; supported: {}", Quoted(name), known.join(", ")))
         })
     }
 

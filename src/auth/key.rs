@@ -8,7 +8,7 @@
 
 use super::base64;
 use super::json::{self, Json};
-use crate::error::{Error, Result};
+use crate::error::{Error, Quoted, Result};
 use std::fmt;
 
 /// A service account's authorized key, parsed and checked.
@@ -27,8 +27,9 @@ impl fmt::Debug for ServiceAccountKey {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(
             f,
-            "ServiceAccountKey {{ id: {:?}, account_id: {:?}, private_key: <redacted> }}",
-            self.id, self.account_id
+            "ServiceAccountKey {{ id: {}, account_id: {}, private_key: <redacted> }}",
+            Quoted(&self.id),
+            Quoted(&self.account_id)
         )
     }
 }
@@ -59,7 +60,8 @@ impl ServiceAccountKey {
         if let Some(alg) = field("key_algorithm")? {
             if !alg.starts_with("RSA") {
                 return Err(Error::argument(format!(
-                    "the service account key's key_algorithm is {alg:?}; IAM signs with RSA (PS256)"
+                    "the service account key's key_algorithm is {}; IAM signs with RSA (PS256)",
+                    Quoted(&alg)
                 )));
             }
         }

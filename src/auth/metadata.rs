@@ -7,7 +7,7 @@ use super::http::{json_answer, string_field, HttpClient, HttpRequest, REQUEST_TI
 use super::service_account::named;
 use super::{Token, TokenSource};
 use crate::clock::now_ms;
-use crate::error::{Error, Result};
+use crate::error::{Error, Quoted, Result};
 use futures_util::future::LocalBoxFuture;
 use std::rc::Rc;
 
@@ -24,7 +24,7 @@ impl MetadataTokenSource {
     pub fn new(url: Option<String>, http: Rc<dyn HttpClient>) -> Result<MetadataTokenSource> {
         let url = url.unwrap_or_else(|| DEFAULT_METADATA_URL.into());
         if !url.starts_with("http://") && !url.starts_with("https://") {
-            return Err(Error::argument(format!("the metadata url must be an http(s):// URL, got {url:?}")));
+            return Err(Error::argument(format!("the metadata url must be an http(s):// URL, got {}", Quoted(&url))));
         }
         Ok(MetadataTokenSource { url, http })
     }

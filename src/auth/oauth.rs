@@ -14,7 +14,7 @@ use super::jwt::{self, Algorithm, Claims, Family, Signer};
 use super::service_account::{named, SignerFactory};
 use super::{Token, TokenSource};
 use crate::clock::now_ms;
-use crate::error::{Error, Result};
+use crate::error::{Error, Quoted, Result};
 use futures_util::future::LocalBoxFuture;
 use std::rc::Rc;
 
@@ -100,7 +100,7 @@ fn party(doc: &Json, key: &str, make_signer: SignerFactory) -> Result<Option<Par
         return Ok(Some(PartyToken::Fixed { token: required("token")?, token_type: required("token-type")? }));
     }
     if !kind.eq_ignore_ascii_case("JWT") {
-        return Err(bad(format!("{key} has an unknown type {kind:?} (FIXED or JWT)")));
+        return Err(bad(format!("{key} has an unknown type {} (FIXED or JWT)", Quoted(&kind))));
     }
     let alg = Algorithm::from_name(&required("alg")?)?;
     let private_key = required("private-key")?;
@@ -114,7 +114,7 @@ fn party(doc: &Json, key: &str, make_signer: SignerFactory) -> Result<Option<Par
         None => 3600,
         Some(t) => duration_secs(&t)
             .filter(|s| *s > 0)
-            .ok_or_else(|| bad(format!("{key}.ttl {t:?} is not a positive duration")))?,
+            .ok_or_else(|| bad(format!("{key}.ttl {} is not a positive duration", Quoted(&t))))?,
     };
     let claims = Claims {
         key_id: field("kid")?,
@@ -144,7 +144,7 @@ impl OAuthTokenSource {
             None => string(&doc, "token-endpoint")?.ok_or_else(|| bad("no token endpoint (token-endpoint)".into()))?,
         };
         if !endpoint.starts_with("http://") && !endpoint.starts_with("https://") {
-            return Err(bad(format!("the token endpoint must be an http(s):// URL, got {endpoint:?}")));
+            return Err(bad(format!("the token endpoint must be an http(s):// URL, got {}", Quoted(&endpoint))));
         }
         let scope = strings(&doc, "scope")?;
         Ok(OAuthTokenSource {
@@ -203,7 +203,10 @@ impl TokenSource for OAuthTokenSource {
             let value = string_field(&what, &doc, "access_token")?;
             let token_type = string_field(&what, &doc, "token_type")?;
             if !token_type.eq_ignore_ascii_case("bearer") {
-                return Err(Error::protocol(format!("{what} issued a token of type {token_type:?}, not Bearer")));
+                return Err(Error::protocol(format!(
+                    "{what} issued a token of type {}, not Bearer",
+                    Quoted(&token_type)
+                )));
             }
             let expires_in = doc
                 .get("expires_in")
@@ -213,7 +216,9 @@ impl TokenSource for OAuthTokenSource {
             if let (Some(granted), Some(asked)) = (doc.get("scope").and_then(Json::as_str), &self.scope) {
                 if !granted.is_empty() && granted != asked {
                     return Err(Error::protocol(format!(
-                        "{what} granted scope {granted:?}, not the {asked:?} asked for"
+                        "{what} granted scope {}, not the {} asked for",
+                        Quoted(granted),
+                        Quoted(asked)
                     )));
                 }
             }

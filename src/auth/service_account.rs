@@ -11,7 +11,7 @@ use super::jwt::{self, Algorithm, Claims, Signer};
 use super::key::ServiceAccountKey;
 use super::{Token, TokenSource};
 use crate::clock::now_ms;
-use crate::error::{Error, Result};
+use crate::error::{Error, Quoted, Result};
 use futures_util::future::LocalBoxFuture;
 use std::rc::Rc;
 
@@ -50,7 +50,7 @@ impl IamTokenSource {
         let key = ServiceAccountKey::parse(key_text)?;
         let endpoint = settings.endpoint.unwrap_or_else(|| DEFAULT_IAM_ENDPOINT.into());
         if !endpoint.starts_with("http://") && !endpoint.starts_with("https://") {
-            return Err(Error::argument(format!("iamEndpoint must be an http(s):// URL, got {endpoint:?}")));
+            return Err(Error::argument(format!("iamEndpoint must be an http(s):// URL, got {}", Quoted(&endpoint))));
         }
         Ok(IamTokenSource {
             signer: make_signer(Algorithm::Ps256, key.private_key_der)?,

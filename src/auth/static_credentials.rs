@@ -6,7 +6,7 @@
 
 use super::{AnonymousCredentials, Credentials, Token, TokenCache, TokenSource};
 use crate::clock::now_ms;
-use crate::error::{Error, Result};
+use crate::error::{Error, Quoted, Result};
 use crate::proto::ydb::auth;
 use crate::transport::methods::auth_service as rpc;
 use crate::transport::operation::result_of;
@@ -26,7 +26,7 @@ pub struct StaticCredentials {
 
 impl fmt::Debug for StaticCredentials {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "StaticCredentials {{ user: {:?}, password: <redacted> }}", self.user)
+        write!(f, "StaticCredentials {{ user: {}, password: <redacted> }}", Quoted(&self.user))
     }
 }
 
@@ -60,7 +60,7 @@ impl StaticCredentials {
 
 impl TokenSource for Login {
     fn describe(&self) -> String {
-        format!("Login of user {:?} at {}", self.user, self.channel.endpoint())
+        format!("Login of user {} at {}", Quoted(&self.user), self.channel.endpoint())
     }
 
     fn fetch(&self) -> LocalBoxFuture<'_, Result<Token>> {

@@ -34,7 +34,7 @@
 
 use super::Credentials;
 use crate::clock::{now_ms, sleep_for};
-use crate::error::{Error, Result};
+use crate::error::{Error, Quoted, Result};
 use crate::observe::{Level, Observer};
 use crate::retry::BackoffSettings;
 use futures_util::future::{LocalBoxFuture, Shared};
@@ -207,7 +207,7 @@ pub struct TokenCache {
 
 impl fmt::Debug for TokenCache {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "TokenCache {{ source: {:?}, token: <redacted> }}", self.source.describe())
+        write!(f, "TokenCache {{ source: {}, token: <redacted> }}", Quoted(&self.source.describe()))
     }
 }
 

@@ -7,7 +7,7 @@ use super::{js_read, options};
 use crate::auth::cloud::{CloudKind, CloudSettings};
 use crate::auth::{AnonymousCredentials, Credentials};
 use crate::connection::EnvCredentials;
-use crate::error::{Error, Result};
+use crate::error::{Error, Quoted, Result};
 use crate::transport::fetch::{describe, FetchSettings};
 use futures_util::future::LocalBoxFuture;
 use js_sys::{Function, Promise, Reflect, Symbol};
@@ -141,7 +141,7 @@ pub fn from_env(
             })?;
         let promise =
             reader.call1(&JsValue::NULL, &JsValue::from_str(&path)).map_err(|e| Error::argument(describe(&e)))?;
-        document(&cloud_settings(kind, fetch), format!("reading {variable} {path:?}"), promise)
+        document(&cloud_settings(kind, fetch), format!("reading {variable} {}", Quoted(&path)), promise)
     };
     Ok(match credentials {
         EnvCredentials::Anonymous => Rc::new(AnonymousCredentials),

@@ -11,7 +11,7 @@
 //! set: objects or arrays is one flag to `js/rows.js`, timestamps as `Date` or microsecond `BigInt` a
 //! different column kind (and plan step).
 
-use crate::error::{Error, Result, Status};
+use crate::error::{Error, Quoted, Result, Status};
 use crate::proto::ydb::{self, value::Value as V};
 use crate::value::columns::{self, Cells, Column, FlatColumn};
 use crate::value::rows::ResultSet;
@@ -43,7 +43,9 @@ impl ResultShape {
                 None => Ok(false),
                 Some(v) if v == default => Ok(false),
                 Some(v) if v == other => Ok(true),
-                Some(v) => Err(Error::argument(format!("option {key} must be '{default}' or '{other}', not {v:?}"))),
+                Some(v) => {
+                    Err(Error::argument(format!("option {key} must be '{default}' or '{other}', not {}", Quoted(&v))))
+                }
             }
         };
         Ok(ResultShape {

@@ -5,7 +5,7 @@
 //! metadata headers, and turns the answer's frames and `grpc-status` into a message or an [`Error`].
 
 use crate::cancel::Cancel;
-use crate::error::{Error, Result, Status};
+use crate::error::{Error, Quoted, Result, Status};
 use crate::observe::{Level, Observer};
 use crate::transport::credentials::Credentials;
 use crate::transport::fetch::{self, BodyReader, FetchSettings, FixedHeaders};
@@ -412,12 +412,13 @@ pub fn normalize_endpoint(endpoint: &str) -> Result<String> {
         e.to_string()
     } else {
         return Err(Error::argument(format!(
-            "endpoint must be an http://, https://, grpc:// or grpcs:// URL, got {endpoint:?}"
+            "endpoint must be an http://, https://, grpc:// or grpcs:// URL, got {}",
+            Quoted(endpoint)
         )));
     };
     let host = url.split("://").nth(1).unwrap_or_default();
     if host.is_empty() || host.starts_with('/') {
-        return Err(Error::argument(format!("endpoint {endpoint:?} has no host")));
+        return Err(Error::argument(format!("endpoint {} has no host", Quoted(endpoint))));
     }
     Ok(url.trim_end_matches('/').to_string())
 }
@@ -425,7 +426,7 @@ pub fn normalize_endpoint(endpoint: &str) -> Result<String> {
 fn normalize_database(database: &str) -> Result<String> {
     let d = database.trim();
     if !d.starts_with('/') || d.len() < 2 {
-        return Err(Error::argument(format!("database must be a path such as \"/local\", got {database:?}")));
+        return Err(Error::argument(format!("database must be a path such as \"/local\", got {}", Quoted(database))));
     }
     Ok(d.trim_end_matches('/').to_string())
 }

@@ -2,7 +2,7 @@
 //! 128-bit integer), Uuid (two little-endian 64-bit halves), and the date and time types (days,
 //! seconds, microseconds since the epoch, with YDB's ranges).
 
-use crate::error::{Error, Result};
+use crate::error::{Error, Quoted, Result};
 
 /// The first day YDB's Date cannot hold (2106-01-01), in days since 1970-01-01.
 pub const DATE_END_DAYS: i64 = 49_673;
@@ -71,7 +71,7 @@ pub fn format_decimal(v: i128, scale: u32) -> String {
 
 /// Parses a decimal string exactly into its scaled integer, checking the precision.
 pub fn parse_decimal(text: &str, precision: u32, scale: u32) -> Result<i128> {
-    let bad = |why: &str| Error::argument(format!("{text:?} is not a Decimal({precision},{scale}): {why}"));
+    let bad = |why: &str| Error::argument(format!("{} is not a Decimal({precision},{scale}): {why}", Quoted(text)));
     let t = text.trim();
     let (negative, body) = match t.strip_prefix('-') {
         Some(rest) => (true, rest),
@@ -121,13 +121,13 @@ pub fn parse_uuid(text: &str) -> Result<(u64, u64)> {
     let hex: Vec<u8> = text.bytes().filter(|b| *b != b'-').collect();
     let groups_ok = text.len() == 36 && [8, 13, 18, 23].iter().all(|&i| text.as_bytes().get(i) == Some(&b'-'));
     if hex.len() != 32 || !groups_ok {
-        return Err(Error::argument(format!("{text:?} is not a UUID (xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx)")));
+        return Err(Error::argument(format!("{} is not a UUID (xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx)", Quoted(text))));
     }
     let mut b = [0u8; 16];
     for (i, pair) in hex.chunks(2).enumerate() {
         let s = std::str::from_utf8(pair).unwrap_or("");
-        let v =
-            u8::from_str_radix(s, 16).map_err(|_| Error::argument(format!("{text:?} is not a UUID: bad hex digit")))?;
+        let v = u8::from_str_radix(s, 16)
+            .map_err(|_| Error::argument(format!("{} is not a UUID: bad hex digit", Quoted(text))))?;
         if let Some(slot) = b.get_mut(i) {
             *slot = v;
         }

@@ -10,7 +10,7 @@
 //! the heap before it traps. Every other walk over a `YdbType` (display, `to_proto`, the result
 //! conversion plan in `bindings`) is then bounded by the depth of what these two built.
 
-use crate::error::{Error, Result};
+use crate::error::{Error, Quoted, Result};
 use crate::proto::ydb::{self, r#type::PrimitiveTypeId as P};
 use std::fmt;
 
@@ -355,7 +355,7 @@ struct TypeParser<'a> {
 
 impl TypeParser<'_> {
     fn error(&self, what: &str) -> Error {
-        Error::argument(format!("invalid type {:?}: {what} at offset {}", self.text, self.i))
+        Error::argument(format!("invalid type {}: {what} at offset {}", Quoted(self.text), self.i))
     }
 
     fn skip_ws(&mut self) {

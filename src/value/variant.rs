@@ -3,6 +3,7 @@
 //! Exists so that the parameter encoder in `bindings` only reads `name` and `index` off a JS object; which
 //! alternative they mean, and every way they can fail to mean one, is decided (and tested) here.
 
+use crate::error::Quoted;
 use crate::value::YdbType;
 
 /// The alternative of a variant over `inner` (a struct or a tuple) named by `name` (a member of a
@@ -23,7 +24,7 @@ pub fn alternative<'t>(
             alternatives
                 .iter()
                 .position(|(m, _)| *m == Some(n))
-                .ok_or_else(|| format!("no alternative named {n:?}"))?,
+                .ok_or_else(|| format!("no alternative named {}", Quoted(n)))?,
         ),
         None => None,
     };
