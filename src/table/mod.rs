@@ -8,11 +8,13 @@
 use crate::error::{Error, Result, Status};
 use crate::observe::trace::{AttemptTrace, SessionTrace};
 use crate::pool::{PooledSession, DEFAULT_CREATE_TIMEOUT_MS};
+use crate::proto::ydb::operations::Operation;
 use crate::proto::ydb::table;
 use crate::transport::channel::decode_answer;
 use crate::transport::framing::encode_frame;
 use crate::transport::methods::table_service as rpc;
-use crate::transport::operation::{check, operation_params, result_of};
+use crate::transport::methods::Method;
+use crate::transport::operation::{check, operation_params, result_in, result_of, OperationAnswer};
 use crate::transport::{CallOptions, Channel};
 use crate::tx_mode::TxMode;
 use crate::value::params::Params;
@@ -76,26 +78,26 @@ impl TableSession {
         e
     }
 
-    /// A unary call on this session. An error that kills sessions marks it dead, and so does the server's
-    /// session-close hint on an answer (the answer itself stands; the pool closes the session on release).
-    async fn call<Req: prost::Message, Resp: prost::Message + Default>(
-        &self,
-        method: &crate::transport::methods::Method<Req, Resp>,
+    /// A unary call on this session; its answer's `Operation` (every Table service answer is one), checked.
+    /// An error that kills sessions marks the session dead, and so does the server's session-close hint on
+    /// an answer (the answer itself stands; the pool closes the session on release).
+    fn call<'a, Req: prost::Message>(
+        &'a self,
+        method: &Method<Req, OperationAnswer>,
         request: &Req,
-        opts: &CallOptions,
-    ) -> Result<Resp> {
-        let bytes = self.call_bytes(method.path, encode_frame(request), opts).await?;
-        decode_answer(method.path, &bytes)
+        opts: &'a CallOptions,
+    ) -> LocalBoxFuture<'a, Result<Operation>> {
+        self.operation(method.path, encode_frame(request), opts)
     }
 
     /// The untyped part of [`TableSession::call`], boxed so that each typed call site does not inline
-    /// its own copy of the state machine.
-    fn call_bytes<'a>(
+    /// its own copy of the state machine, the answer's decoding and the status check.
+    fn operation<'a>(
         &'a self,
         path: &'static str,
         body: Vec<u8>,
         opts: &'a CallOptions,
-    ) -> LocalBoxFuture<'a, Result<Vec<u8>>> {
+    ) -> LocalBoxFuture<'a, Result<Operation>> {
         Box::pin(async move {
             let span = self.trace.request(path, None);
             let opts = opts.traced(span.traceparent());
@@ -104,15 +106,11 @@ impl TableSession {
             if session_close && self.alive.replace(false) {
                 self.channel.observer().session_discarded("table", &self.id, "session-close hint");
             }
-            if span.is_recording() {
-                // Every Table service answer is an `Operation` in field 1: its status is the span's.
-                if let Ok(AnswerStatus { operation: Some(op) }) = prost::Message::decode(bytes.as_slice()) {
-                    if Status::from_code(op.status) != Status::Success {
-                        span.fail_with(&Error::from_ydb(op.status, &op.issues));
-                    }
-                }
-            }
-            Ok(bytes)
+            let answer: OperationAnswer = decode_answer(path, &bytes)?;
+            check(answer.operation).map_err(|e| {
+                span.fail_with(&e);
+                self.note(e)
+            })
         })
     }
 
@@ -125,10 +123,8 @@ impl TableSession {
         opts: &CallOptions,
     ) -> Result<DataQueryResult> {
         let req = data_query_request(&self.id, query, parameters, tx_control, opts);
-        let outcome = async {
-            let r = self.call(&rpc::EXECUTE_DATA_QUERY, &req, opts).await?;
-            result_of::<table::ExecuteQueryResult>(r.operation)
-        };
+        let outcome =
+            async { result_in::<table::ExecuteQueryResult>(self.call(&rpc::EXECUTE_DATA_QUERY, &req, opts).await?) };
         let result = outcome.await.map_err(|e| self.note(e))?;
         Ok(DataQueryResult {
             result_sets: result.result_sets,
@@ -143,8 +139,7 @@ impl TableSession {
             yql_text: yql.to_string(),
             operation_params: operation_params(opts.timeout_ms),
         };
-        let r = self.call(&rpc::EXECUTE_SCHEME_QUERY, &req, opts).await?;
-        check(r.operation).map(|_| ()).map_err(|e| self.note(e))
+        self.call(&rpc::EXECUTE_SCHEME_QUERY, &req, opts).await.map(|_| ())
     }
 
     pub async fn commit(&self, tx_id: &str, opts: &CallOptions) -> Result<()> {
@@ -154,8 +149,7 @@ impl TableSession {
             operation_params: operation_params(opts.timeout_ms),
             ..Default::default()
         };
-        let r = self.call(&rpc::COMMIT_TRANSACTION, &req, opts).await?;
-        check(r.operation).map(|_| ()).map_err(|e| self.note(e))
+        self.call(&rpc::COMMIT_TRANSACTION, &req, opts).await.map(|_| ())
     }
 
     pub async fn rollback(&self, tx_id: &str, opts: &CallOptions) -> Result<()> {
@@ -164,8 +158,7 @@ impl TableSession {
             tx_id: tx_id.to_string(),
             operation_params: operation_params(opts.timeout_ms),
         };
-        let r = self.call(&rpc::ROLLBACK_TRANSACTION, &req, opts).await?;
-        check(r.operation).map(|_| ()).map_err(|e| self.note(e))
+        self.call(&rpc::ROLLBACK_TRANSACTION, &req, opts).await.map(|_| ())
     }
 
     /// Tells the server the session is still wanted (it expires sessions left idle too long). A session
@@ -175,8 +168,8 @@ impl TableSession {
             session_id: self.id.clone(),
             operation_params: operation_params(opts.timeout_ms),
         };
-        let r = self.call(&rpc::KEEP_ALIVE, &req, opts).await?;
-        result_of::<table::KeepAliveResult>(r.operation).map(|_| ()).map_err(|e| self.note(e))
+        // The result (the session's state) is not read: the status says whether the session lives.
+        self.call(&rpc::KEEP_ALIVE, &req, opts).await.map(|_| ())
     }
 
     /// Deletes the session on the server.
@@ -204,22 +197,6 @@ pub fn data_query_request(
         operation_params: operation_params(opts.timeout_ms),
         ..Default::default()
     }
-}
-
-/// An answer's `Operation` read only for its status and issues (the result is skipped, not copied): what a
-/// traced request's span records.
-#[derive(Clone, PartialEq, prost::Message)]
-struct AnswerStatus {
-    #[prost(message, optional, tag = "1")]
-    operation: Option<OperationStatus>,
-}
-
-#[derive(Clone, PartialEq, prost::Message)]
-struct OperationStatus {
-    #[prost(int32, tag = "3")]
-    status: i32,
-    #[prost(message, repeated, tag = "4")]
-    issues: Vec<crate::proto::ydb::issue::IssueMessage>,
 }
 
 impl PooledSession for Rc<TableSession> {

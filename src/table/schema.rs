@@ -10,7 +10,7 @@ use crate::exclusive::Parts;
 use crate::plain::{list, object, Plain};
 use crate::proto::ydb::{table, Type, TypedValue};
 use crate::transport::methods::table_service as rpc;
-use crate::transport::operation::{check, result_of};
+use crate::transport::operation::{check, result_in};
 use crate::transport::{CallOptions, Channel, MessageStream};
 use crate::value::rows::ResultSet;
 use crate::value::YdbType;
@@ -211,8 +211,7 @@ impl TableSession {
             operation_params: crate::transport::operation::operation_params(opts.timeout_ms),
             ..Default::default()
         };
-        let r = self.call(&rpc::CREATE_TABLE, &req, opts).await?;
-        check(r.operation).map(|_| ()).map_err(|e| self.note(e))
+        self.call(&rpc::CREATE_TABLE, &req, opts).await.map(|_| ())
     }
 
     pub async fn drop_table(&self, path: &str, opts: &CallOptions) -> Result<()> {
@@ -221,8 +220,7 @@ impl TableSession {
             path: self.path(path)?,
             operation_params: crate::transport::operation::operation_params(opts.timeout_ms),
         };
-        let r = self.call(&rpc::DROP_TABLE, &req, opts).await?;
-        check(r.operation).map(|_| ()).map_err(|e| self.note(e))
+        self.call(&rpc::DROP_TABLE, &req, opts).await.map(|_| ())
     }
 
     pub async fn alter_table(&self, path: &str, change: AlterTable, opts: &CallOptions) -> Result<()> {
@@ -236,8 +234,7 @@ impl TableSession {
             operation_params: crate::transport::operation::operation_params(opts.timeout_ms),
             ..Default::default()
         };
-        let r = self.call(&rpc::ALTER_TABLE, &req, opts).await?;
-        check(r.operation).map(|_| ()).map_err(|e| self.note(e))
+        self.call(&rpc::ALTER_TABLE, &req, opts).await.map(|_| ())
     }
 
     pub async fn copy_table(&self, source: &str, destination: &str, opts: &CallOptions) -> Result<()> {
@@ -247,8 +244,7 @@ impl TableSession {
             destination_path: self.path(destination)?,
             operation_params: crate::transport::operation::operation_params(opts.timeout_ms),
         };
-        let r = self.call(&rpc::COPY_TABLE, &req, opts).await?;
-        check(r.operation).map(|_| ()).map_err(|e| self.note(e))
+        self.call(&rpc::COPY_TABLE, &req, opts).await.map(|_| ())
     }
 
     pub async fn describe_table(&self, path: &str, opts: &CallOptions) -> Result<table::DescribeTableResult> {
@@ -258,8 +254,7 @@ impl TableSession {
             operation_params: crate::transport::operation::operation_params(opts.timeout_ms),
             ..Default::default()
         };
-        let r = self.call(&rpc::DESCRIBE_TABLE, &req, opts).await?;
-        result_of(r.operation).map_err(|e| self.note(e))
+        result_in(self.call(&rpc::DESCRIBE_TABLE, &req, opts).await?).map_err(|e| self.note(e))
     }
 
     /// Prepares a data query; the answer names its parameters' declared types.
@@ -269,8 +264,8 @@ impl TableSession {
             yql_text: yql.to_string(),
             operation_params: crate::transport::operation::operation_params(opts.timeout_ms),
         };
-        let r = self.call(&rpc::PREPARE_DATA_QUERY, &req, opts).await?;
-        let prepared: table::PrepareQueryResult = result_of(r.operation).map_err(|e| self.note(e))?;
+        let op = self.call(&rpc::PREPARE_DATA_QUERY, &req, opts).await?;
+        let prepared: table::PrepareQueryResult = result_in(op).map_err(|e| self.note(e))?;
         let parameter_types = prepared.parameters_types.into_iter().filter_map(|e| Some((e.key, e.value?))).collect();
         Ok(PreparedQuery { id: prepared.query_id, text: yql.to_string(), parameter_types })
     }

@@ -28,7 +28,11 @@ pub fn operation_params(timeout_ms: Option<u32>) -> Option<OperationParams> {
 
 /// Checks the operation's status and decodes its result as `T`.
 pub fn result_of<T: prost::Message + Default>(operation: Option<Operation>) -> Result<T> {
-    let op = check(operation)?;
+    result_in(check(operation)?)
+}
+
+/// Decodes the result of a checked operation as `T` (`T`'s default when it carries none).
+pub fn result_in<T: prost::Message + Default>(op: Operation) -> Result<T> {
     match op.result {
         Some(any) => T::decode(any.value.as_slice()).map_err(|e| undecodable(&any.type_url, e)),
         None => Ok(T::default()),
