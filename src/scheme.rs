@@ -6,7 +6,7 @@ use crate::plain::{list, object, Plain};
 use crate::proto::ydb::scheme;
 use crate::table::schema::full_path;
 use crate::transport::methods::scheme_service as rpc;
-use crate::transport::operation::{check, result_of};
+use crate::transport::operation::result_in;
 use crate::transport::{CallOptions, Channel};
 
 /// A client of the Scheme service; cheap to clone. Each call goes where the driver's balancer says.
@@ -30,22 +30,22 @@ impl SchemeClient {
 
     pub async fn make_directory(&self, path: &str, opts: &CallOptions) -> Result<()> {
         let req = scheme::MakeDirectoryRequest { path: self.path(path)?, ..Default::default() };
-        check(self.channel().unary(&rpc::MAKE_DIRECTORY, &req, opts).await?.operation).map(|_| ())
+        self.channel().operation(&rpc::MAKE_DIRECTORY, &req, opts).await.map(|_| ())
     }
 
     pub async fn remove_directory(&self, path: &str, opts: &CallOptions) -> Result<()> {
         let req = scheme::RemoveDirectoryRequest { path: self.path(path)?, ..Default::default() };
-        check(self.channel().unary(&rpc::REMOVE_DIRECTORY, &req, opts).await?.operation).map(|_| ())
+        self.channel().operation(&rpc::REMOVE_DIRECTORY, &req, opts).await.map(|_| ())
     }
 
     pub async fn list_directory(&self, path: &str, opts: &CallOptions) -> Result<scheme::ListDirectoryResult> {
         let req = scheme::ListDirectoryRequest { path: self.path(path)?, ..Default::default() };
-        result_of(self.channel().unary(&rpc::LIST_DIRECTORY, &req, opts).await?.operation)
+        result_in(self.channel().operation(&rpc::LIST_DIRECTORY, &req, opts).await?)
     }
 
     pub async fn describe_path(&self, path: &str, opts: &CallOptions) -> Result<scheme::DescribePathResult> {
         let req = scheme::DescribePathRequest { path: self.path(path)?, ..Default::default() };
-        result_of(self.channel().unary(&rpc::DESCRIBE_PATH, &req, opts).await?.operation)
+        result_in(self.channel().operation(&rpc::DESCRIBE_PATH, &req, opts).await?)
     }
 
     pub async fn modify_permissions(
@@ -61,7 +61,7 @@ impl SchemeClient {
             clear_permissions,
             ..Default::default()
         };
-        check(self.channel().unary(&rpc::MODIFY_PERMISSIONS, &req, opts).await?.operation).map(|_| ())
+        self.channel().operation(&rpc::MODIFY_PERMISSIONS, &req, opts).await.map(|_| ())
     }
 }
 

@@ -14,7 +14,7 @@ use crate::transport::channel::decode_answer;
 use crate::transport::framing::encode_frame;
 use crate::transport::methods::table_service as rpc;
 use crate::transport::methods::Method;
-use crate::transport::operation::{check, operation_params, result_in, result_of, OperationAnswer};
+use crate::transport::operation::{check, operation_params, result_in, OperationAnswer};
 use crate::transport::{CallOptions, Channel};
 use crate::tx_mode::TxMode;
 use crate::value::params::Params;
@@ -45,8 +45,8 @@ pub struct DataQueryResult {
 impl TableSession {
     pub async fn create(channel: &Channel, opts: &CallOptions) -> Result<TableSession> {
         let req = table::CreateSessionRequest { operation_params: operation_params(opts.timeout_ms) };
-        let r = channel.unary(&rpc::CREATE_SESSION, &req, opts).await?;
-        let created: table::CreateSessionResult = result_of(r.operation)?;
+        let created: table::CreateSessionResult =
+            result_in(channel.operation(&rpc::CREATE_SESSION, &req, opts).await?)?;
         if created.session_id.is_empty() {
             return Err(Error::protocol("CreateSession answered without a session id"));
         }
@@ -176,7 +176,7 @@ impl TableSession {
     pub async fn delete(&self) {
         self.alive.set(false);
         let req = table::DeleteSessionRequest { session_id: self.id.clone(), ..Default::default() };
-        let _ = self.channel.unary(&rpc::DELETE_SESSION, &req, &CallOptions::with_timeout(Some(5_000))).await;
+        let _ = self.channel.operation(&rpc::DELETE_SESSION, &req, &CallOptions::with_timeout(Some(5_000))).await;
     }
 }
 

@@ -10,7 +10,7 @@ use crate::exclusive::Parts;
 use crate::plain::{list, object, Plain};
 use crate::proto::ydb::{table, Type, TypedValue};
 use crate::transport::methods::table_service as rpc;
-use crate::transport::operation::{check, result_in};
+use crate::transport::operation::result_in;
 use crate::transport::{CallOptions, Channel, MessageStream};
 use crate::value::rows::ResultSet;
 use crate::value::YdbType;
@@ -334,8 +334,7 @@ pub async fn bulk_upsert(channel: &Channel, path: &str, rows: TypedValue, opts: 
         operation_params: crate::transport::operation::operation_params(opts.timeout_ms),
         ..Default::default()
     };
-    let r = channel.unary(&rpc::BULK_UPSERT, &req, opts).await?;
-    check(r.operation).map(|_| ())
+    channel.operation(&rpc::BULK_UPSERT, &req, opts).await.map(|_| ())
 }
 
 #[cfg(test)]

@@ -7,10 +7,12 @@
 use crate::cancel::Cancel;
 use crate::error::{Error, Quoted, Result, Status};
 use crate::observe::{Level, Observer};
+use crate::proto::ydb::operations::Operation;
 use crate::transport::credentials::Credentials;
 use crate::transport::fetch::{self, BodyReader, FetchSettings, FixedHeaders};
 use crate::transport::framing::{encode_frame, split_unary_body, Frame, FrameDecoder, Trailers};
 use crate::transport::methods::{Method, StreamingMethod};
+use crate::transport::operation::{check, OperationAnswer};
 use futures_util::future::LocalBoxFuture;
 use std::cell::Cell;
 use std::marker::PhantomData;
@@ -233,6 +235,22 @@ impl Channel {
     ) -> Result<Resp> {
         let (bytes, _session_close) = self.unary_bytes(method.path, encode_frame(request), opts).await?;
         decode_answer(method.path, &bytes)
+    }
+
+    /// A unary call whose answer is an `Operation` and nothing else (as every Table, Scheme, Discovery and
+    /// Auth answer is): the operation, its status checked. Only the request's encoding is typed; the rest
+    /// is one untyped boxed future that every such call site shares.
+    pub fn operation<'a, Req: prost::Message>(
+        &'a self,
+        method: &Method<Req, OperationAnswer>,
+        request: &Req,
+        opts: &'a CallOptions,
+    ) -> LocalBoxFuture<'a, Result<Operation>> {
+        let (path, body) = (method.path, encode_frame(request));
+        Box::pin(async move {
+            let (bytes, _session_close) = self.unary_bytes(path, body, opts).await?;
+            check(decode_answer::<OperationAnswer>(path, &bytes)?.operation)
+        })
     }
 
     /// The untyped part of a unary call: the answer's bytes, and whether the server hinted that the
