@@ -15,7 +15,10 @@ use crate::exclusive::Parts;
 use crate::observe::trace::{AttemptTrace, SessionTrace, Traced};
 use crate::pool::{PooledSession, DEFAULT_CREATE_TIMEOUT_MS};
 use crate::proto::ydb::query;
+use crate::transport::channel::decode_answer;
+use crate::transport::framing::encode_frame;
 use crate::transport::methods::query_service as rpc;
+use crate::transport::methods::Method;
 use crate::transport::runtime::spawn;
 use crate::transport::{CallOptions, Channel, MessageStream};
 use crate::tx_mode::TxMode;
@@ -34,6 +37,19 @@ fn check(status: i32, issues: &[crate::proto::ydb::issue::IssueMessage]) -> Resu
     } else {
         Err(Error::from_ydb(status, issues))
     }
+}
+
+/// What a session's unary calls read of their answers, one decoder for all: every answer's status and
+/// issues (fields 1 and 2 of each), and BeginTransaction's transaction (its field 3; the answers of
+/// CommitTransaction and RollbackTransaction end at field 2).
+#[derive(Clone, PartialEq, prost::Message)]
+struct SessionAnswer {
+    #[prost(int32, tag = "1")]
+    status: i32,
+    #[prost(message, repeated, tag = "2")]
+    issues: Vec<crate::proto::ydb::issue::IssueMessage>,
+    #[prost(message, optional, tag = "3")]
+    tx_meta: Option<query::TransactionMeta>,
 }
 
 /// A query-service session.
@@ -117,8 +133,8 @@ impl QuerySession {
         let stream = match attached.await {
             Ok(s) => s,
             Err(e) => {
-                let _ =
-                    channel.unary(&rpc::DELETE_SESSION, &query::DeleteSessionRequest { session_id: id }, opts).await;
+                let req = query::DeleteSessionRequest { session_id: id };
+                let _ = channel.unary_bytes(rpc::DELETE_SESSION.path, encode_frame(&req), opts).await;
                 return Err(e);
             }
         };
@@ -172,31 +188,42 @@ impl QuerySession {
 
     pub async fn begin(&self, mode: TxMode, opts: &CallOptions) -> Result<String> {
         let req = query::BeginTransactionRequest { session_id: self.id.clone(), tx_settings: Some(mode.to_query()) };
-        let span = self.trace.request(rpc::BEGIN_TRANSACTION.path, None);
-        let answer = async {
-            let r = self.channel.unary(&rpc::BEGIN_TRANSACTION, &req, &opts.traced(span.traceparent())).await?;
-            check(r.status, &r.issues)?;
-            r.tx_meta.map(|m| m.id).ok_or_else(|| Error::protocol("BeginTransaction answered without a transaction id"))
-        };
-        span.record(answer.await.map_err(|e| self.note(e)))
+        let answer = self.call(&rpc::BEGIN_TRANSACTION, &req, opts).await?;
+        answer
+            .tx_meta
+            .map(|m| m.id)
+            .ok_or_else(|| Error::protocol("BeginTransaction answered without a transaction id"))
     }
 
     pub async fn commit(&self, tx_id: &str, opts: &CallOptions) -> Result<()> {
         let req = query::CommitTransactionRequest { session_id: self.id.clone(), tx_id: tx_id.to_string() };
-        let span = self.trace.request(rpc::COMMIT_TRANSACTION.path, None);
-        let answer = async {
-            let r = self.channel.unary(&rpc::COMMIT_TRANSACTION, &req, &opts.traced(span.traceparent())).await?;
-            check(r.status, &r.issues)
-        };
-        span.record(answer.await.map_err(|e| self.note(e)))
+        self.call(&rpc::COMMIT_TRANSACTION, &req, opts).await.map(|_| ())
     }
 
     pub async fn rollback(&self, tx_id: &str, opts: &CallOptions) -> Result<()> {
         let req = query::RollbackTransactionRequest { session_id: self.id.clone(), tx_id: tx_id.to_string() };
-        let span = self.trace.request(rpc::ROLLBACK_TRANSACTION.path, None);
+        self.call(&rpc::ROLLBACK_TRANSACTION, &req, opts).await.map(|_| ())
+    }
+
+    /// A unary call on this session, traced: its answer's status checked, an error that kills sessions
+    /// noted. Only the request's encoding is typed; the rest is [`QuerySession::call_bytes`].
+    async fn call<Req: prost::Message, Resp>(
+        &self,
+        method: &Method<Req, Resp>,
+        request: &Req,
+        opts: &CallOptions,
+    ) -> Result<SessionAnswer> {
+        self.call_bytes(method.path, encode_frame(request), opts).await
+    }
+
+    async fn call_bytes(&self, path: &'static str, body: Vec<u8>, opts: &CallOptions) -> Result<SessionAnswer> {
+        let span = self.trace.request(path, None);
         let answer = async {
-            let r = self.channel.unary(&rpc::ROLLBACK_TRANSACTION, &req, &opts.traced(span.traceparent())).await?;
-            check(r.status, &r.issues)
+            let (bytes, _session_close) =
+                self.channel.unary_bytes(path, body, &opts.traced(span.traceparent())).await?;
+            let answer: SessionAnswer = decode_answer(path, &bytes)?;
+            check(answer.status, &answer.issues)?;
+            Ok(answer)
         };
         span.record(answer.await.map_err(|e| self.note(e)))
     }
@@ -214,7 +241,9 @@ impl QuerySession {
         self.alive.set(false);
         self.attach.abort();
         let req = query::DeleteSessionRequest { session_id: self.id.clone() };
-        let _ = self.channel.unary(&rpc::DELETE_SESSION, &req, &CallOptions::with_timeout(Some(5_000))).await;
+        // The answer is not read: the server expires a session it failed to delete.
+        let opts = CallOptions::with_timeout(Some(5_000));
+        let _ = self.channel.unary_bytes(rpc::DELETE_SESSION.path, encode_frame(&req), &opts).await;
     }
 }
 
