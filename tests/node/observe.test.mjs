@@ -173,6 +173,35 @@ test('spans with no parent of ours go under the caller\'s active span: concurren
   assert.equal(named('ydb.CreateSession').length + named('ydb.DeleteSession').length, 0);
 });
 
+test('a retryOperation callback runs in its caller\'s async context: AsyncLocalStorage reads the caller\'s store, before and after its awaits', async () => {
+  const store = new AsyncLocalStorage();
+  const driver = new Driver({ endpoint: server.endpoint, database: '/local', credentials: credentials() });
+  const query = new QuerySessionPool(driver, { size: 3 });
+  const table = new SessionPool(driver, { size: 3 });
+  const seen = [];
+  try {
+    await query.executeWithRetries('SELECT 1');
+    // Started in one tick from three requests' stores: their work runs from one microtask queue.
+    await Promise.all(['a', 'b', 'c'].map((request) => store.run(request, () => Promise.all([
+      query.retryOperation(async (s) => {
+        seen.push([request, store.getStore()]);
+        await s.executeQuery('SELECT 1').collect();
+        seen.push([request, store.getStore()]);
+      }),
+      table.withSession(async (s) => {
+        await s.executeQuery('SELECT 1');
+        seen.push([request, store.getStore()]);
+      }),
+    ]))));
+  } finally {
+    await query.stop();
+    await table.stop();
+    await driver.stop();
+  }
+  assert.equal(seen.length, 9);
+  for (const [request, inside] of seen) assert.equal(inside, request);
+});
+
 test('the final error says how many attempts were made; a call that was not retried made one', async () => {
   const { tracer, spans } = memoryTracer();
   const driver = new Driver({ endpoint: server.endpoint, database: '/local', credentials: credentials(), tracer });
