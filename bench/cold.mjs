@@ -1,6 +1,7 @@
 // One cold first answer in this fresh process, for bench/run.mjs: `node bench/cold.mjs SCENARIO ADDRESS
 // REQUEST_FILE` (or the same under `deno run` or `bun`: only node: modules every runtime has) prints { importMs, firstAnswerMs, requests } as JSON. Times count from this script's start.
-// ydb-wasm's also has its phases: `readyMs` (the driver and the pool made), `calledMs` (the first call
+// ydb-wasm's also has its phases: `resolvedMs` (the runtime resolved the package name to its entry's URL,
+// which a runtime's first bare specifier costs whatever the package), `readyMs` (the driver and the pool made), `calledMs` (the first call
 // returned its promise), `fetchMs` (fetch called) and `headersMs` (the answer's headers arrived); the bare
 // fetch's `headersMs` too.
 // Scenarios: `bare-fetch` (the runtime's own first fetch of ydb-wasm's captured request), `ydb-wasm` (import,
@@ -30,7 +31,9 @@ if (scenario === 'bare-fetch') {
   out.firstAnswerMs = performance.now() - t0;
   out.requests = requests;
 } else if (scenario === 'ydb-wasm') {
-  const ydb = await import('ydb-wasm');
+  const entry = import.meta.resolve('ydb-wasm');
+  out.resolvedMs = at();
+  const ydb = await import(entry);
   out.importMs = performance.now() - t0;
   const driver = new ydb.Driver({ endpoint: `http://${address}`, database: '/local' });
   const pool = new ydb.QuerySessionPool(driver, { size: 1 });

@@ -223,7 +223,7 @@ function cold(captured) {
       }
       const pick = (k) => (runs[0][k] === undefined ? undefined : round(median(runs.map((r) => r[k])), 1));
       // The phases (bench/cold.mjs): where the time between the import and the answer goes.
-      const phases = ['readyMs', 'calledMs', 'fetchMs', 'headersMs'].filter((k) => runs[0][k] !== undefined);
+      const phases = ['resolvedMs', 'readyMs', 'calledMs', 'fetchMs', 'headersMs'].filter((k) => runs[0][k] !== undefined);
       out[prefix + scenario] = {
         importMs: pick('importMs'), firstAnswerMs: pick('firstAnswerMs'), requests: runs[0].requests,
         ...Object.fromEntries(phases.map((k) => [k, pick(k)])),

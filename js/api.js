@@ -242,6 +242,23 @@ export class RetrySettings {
 export const AsyncRetrySettings = RetrySettings;
 
 /** Wires the wasm classes into the package's exports; called once by each runtime entry. */
+let bindAsyncContext;
+
+/**
+ * `fn`, bound to the async context of its caller where the runtime has `node:async_hooks` (Node, Deno,
+ * Bun). The wasm side calls a `retryOperation` callback from its own microtask queue, in whatever async
+ * context drained it; bound, the callback reads its caller's AsyncLocalStorage stores (a request-scoped
+ * logger, OpenTelemetry's active span, a framework's request data) even when calls made in one tick
+ * from several requests interleave.
+ */
+function inCallersContext(fn) {
+  if (bindAsyncContext === undefined) {
+    const AsyncResource = globalThis.process?.getBuiltinModule?.('node:async_hooks')?.AsyncResource;
+    bindAsyncContext = AsyncResource ? (f) => AsyncResource.bind(f) : (f) => f;
+  }
+  return bindAsyncContext(fn);
+}
+
 export function bind(wasm) {
   wasmApi = wasm;
   const classes = [
@@ -305,12 +322,13 @@ export function bind(wasm) {
   disposable(wasm.QuerySessionPool.prototype, 'stop');
   disposable(wasm.TxContext.prototype, 'rollback');
 
-  // Rest arguments for the callbacks: retryOperation(fn, settings, ...args).
+  // Rest arguments for the callbacks: retryOperation(fn, settings, ...args). The callback runs in the
+  // caller's async context (see inCallersContext).
   for (const Pool of [wasm.SessionPool, wasm.QuerySessionPool]) {
     const raw = Pool.prototype.retryOperation;
     Pool.prototype.retryOperation = function (callee, settings, ...args) {
       if (typeof callee !== 'function') throw new TypeError('retryOperation needs a function');
-      return raw.call(this, callee, settings, args);
+      return raw.call(this, inCallersContext(callee), settings, args);
     };
     Pool.prototype.withSession = function (callee) {
       return this.retryOperation(callee, new RetrySettings({ maxRetries: 0 }));

@@ -334,8 +334,10 @@ export interface DriverOptions {
   /**
    * An OpenTelemetry API tracer (`trace.getTracer('app')`), duck-typed: the package depends on no
    * OpenTelemetry package. Retried calls get a `ydb.RunWithRetry` span, each attempt a `ydb.Try` child,
-   * and each query request a `ydb.ExecuteQuery` client span whose context is sent as `traceparent`. A
-   * tracer that throws is ignored. See the README's "Observability".
+   * and each query request a `ydb.ExecuteQuery` client span whose context is sent as `traceparent`;
+   * each request on a session held by hand is a client span too. A call's spans go under the span active
+   * when it was made (read from the registered context manager). A tracer that throws is ignored. See the
+   * README's "Observability".
    */
   tracer?: Tracer;
   /** Put the query text in `db.query.text` of query spans (off by default; parameter values never). */

@@ -6,6 +6,9 @@
 // OpenTelemetry keys its context entries with `Symbol.for` (createContextKey), so a context made here
 // is read by any version of the API: the parent span of a child is found under this key.
 const SPAN_KEY = Symbol.for('OpenTelemetry Context Key SPAN');
+// Where OpenTelemetry's API (any 1.x) keeps its globals, the context manager among them: the active
+// context is read from it without importing the API.
+const OTEL_API = Symbol.for('opentelemetry.js.api.1');
 const KIND = { internal: 0, client: 2 }; // SpanKind.INTERNAL, SpanKind.CLIENT
 const STATUS_ERROR = 2; // SpanStatusCode.ERROR
 
@@ -27,8 +30,11 @@ function settle(result) {
 
 /**
  * The tracer as one function `(op, span, a, b, c)` — one entry point keeps the wasm side small:
- * `start(parent, name, kind, attributes)`, `set(span, key, value)`, `fail(span, message)`, `end(span)`,
- * `context(span) → [traceId, spanId, flags]`.
+ * `start(parent, name, kind, attributes)` (the parent a span of ours, or a context captured by `active`),
+ * `set(span, key, value)`, `fail(span, message)`, `end(span)`, `context(span) → [traceId, spanId, flags]`,
+ * and `active() → the active context` (undefined without a registered context manager), which the wasm
+ * side reads as a call enters it: its spans belong under the caller's span even when its future is
+ * polled later, from another async context.
  */
 function adaptTracer(tracer) {
   if (tracer === undefined || tracer === null) return undefined;
@@ -40,10 +46,10 @@ function adaptTracer(tracer) {
       switch (op) {
         case 'start': {
           const options = { kind: KIND[b], attributes: c };
-          // Without a parent the tracer's active context is the parent (context.with works).
-          const started = span === undefined
-            ? tracer.startSpan(a, options)
-            : tracer.startSpan(a, options, new ParentContext(new Map([[SPAN_KEY, span]])));
+          let started;
+          if (span === undefined) started = tracer.startSpan(a, options); // the tracer's active context
+          else if (typeof span.getValue === 'function') started = tracer.startSpan(a, options, span); // a caller's
+          else started = tracer.startSpan(a, options, new ParentContext(new Map([[SPAN_KEY, span]])));
           return started !== null && typeof started === 'object' ? started : undefined;
         }
         case 'set': span.setAttribute(a, b); return undefined;
@@ -51,6 +57,7 @@ function adaptTracer(tracer) {
           try { span.setStatus({ code: STATUS_ERROR, message: a }); } finally { span.recordException({ name: 'YdbError', message: a }); }
           return undefined;
         case 'end': span.end(); return undefined;
+        case 'active': return globalThis[OTEL_API]?.context?.active();
         case 'context': {
           const ctx = span.spanContext();
           return [String(ctx.traceId), String(ctx.spanId), Number(ctx.traceFlags) & 0xff];

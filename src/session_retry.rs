@@ -234,12 +234,14 @@ mod tests {
         alive: Rc<Cell<bool>>,
         closed: Rc<RefCell<Vec<u32>>>,
         trace: Rc<crate::observe::trace::SessionTrace>,
+        observer: crate::observe::Observer,
     }
 
     #[derive(Clone, Default)]
     struct Factory {
         created: Rc<Cell<u32>>,
         closed: Rc<RefCell<Vec<u32>>>,
+        observer: crate::observe::Observer,
     }
 
     impl PooledSession for Numbered {
@@ -251,6 +253,7 @@ mod tests {
                 alive: Rc::new(Cell::new(true)),
                 closed: f.closed.clone(),
                 trace: Rc::default(),
+                observer: f.observer.clone(),
             };
             Box::pin(async move { Ok(s) })
         }
@@ -263,6 +266,9 @@ mod tests {
         }
         fn set_trace(&self, attempt: Option<AttemptTrace>) {
             self.trace.set(attempt);
+        }
+        fn trace_by_hand(&self) {
+            self.trace.set(AttemptTrace::held_by_hand(&self.observer, "http://h:1", "/local"));
         }
     }
 
@@ -444,5 +450,33 @@ mod tests {
         }
         let session = kept.into_inner().expect("kept");
         assert!(!session.trace.request("/S/Op", None).is_recording(), "back in the pool, no attempt's spans");
+    }
+
+    #[test]
+    fn a_session_held_by_hand_traces_its_calls_under_the_callers_span_until_it_goes_back() {
+        use crate::observe::trace::testing::Spans;
+        use crate::observe::trace::SpanKind;
+        use crate::observe::Observer;
+        let spans = Rc::new(Spans::default());
+        let observer = Observer::new(None, Some(spans.clone()), false);
+        let pool = Pool::<Numbered>::new(Factory { observer, ..Factory::default() }, 1);
+        let checkout = block_on(pool.checkout_by_hand(None, None)).expect("a session");
+        let session = checkout.get().expect("checked out");
+        let request = session.trace.request("/Ydb.Query.V1.QueryService/ExecuteQuery", None);
+        assert!(request.traceparent().is_some(), "the request sends its span's context");
+        drop(request);
+        let recorded = spans.spans.borrow().clone();
+        assert_eq!(recorded.len(), 1, "{recorded:?}");
+        let span = &recorded[0];
+        assert_eq!((span.name.as_str(), span.kind, span.parent), ("ydb.ExecuteQuery", Some(SpanKind::Client), None));
+        assert!(span.ended);
+        assert_eq!(spans.attribute(0, "db.namespace").as_deref(), Some("/local"));
+
+        checkout.release();
+        assert!(!session.trace.request("/S/KeepAlive", None).is_recording(), "idle: its keep-alive is nobody's");
+        let by_a_retry_loop = block_on(pool.checkout(None, None)).expect("the same session");
+        let session = by_a_retry_loop.get().expect("checked out");
+        assert!(!session.trace.request("/S/Op", None).is_recording(), "a retry loop lends its attempt instead");
+        assert_eq!(spans.spans.borrow().len(), 1);
     }
 }

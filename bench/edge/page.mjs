@@ -1,10 +1,11 @@
-// A cold first answer in a fresh Chromium page, for bench/cold-edge.mjs. The query string carries the mode
-// (`bare`: the browser's own fetch of ydb-wasm's captured request; `ydb`: import ydb-wasm, one point read
-// with `driver.query`), the dev server's endpoint and, for `bare`, the request. `moduleStartMs` and
-// `firstAnswerMs` are milliseconds since the navigation started (performance.now()), `fromModuleMs` the
-// time between them (without the browser's own start and page load, which vary most), `importMs` and
-// `queryMs` ydb-wasm's import (with the wasm's instantiateStreaming) and its first query. The result lands
-// in document.body.dataset.
+// A cold first answer in a fresh Chromium page, for bench/cold-edge.mjs: ydb-wasm as it is published
+// (dist/browser.mjs, one module, what a bundler starts from), not the readable sources (seven modules, each
+// its own request). The query string carries the mode (`bare`: the browser's own fetch of ydb-wasm's captured
+// request; `ydb`: import ydb-wasm, one point read with `driver.query`), the dev server's endpoint and, for
+// `bare`, the request. `moduleStartMs` and `firstAnswerMs` are milliseconds since the navigation started
+// (performance.now()), `fromModuleMs` the time between them (without the browser's own start and page load,
+// which vary most), `importMs` and `queryMs` ydb-wasm's import (with the wasm's instantiateStreaming) and its
+// first query. The result lands in document.body.dataset.
 const params = new URLSearchParams(location.search);
 const out = { moduleStartMs: performance.now() };
 try {
@@ -16,7 +17,7 @@ try {
     if (!answer.ok) throw new Error(`status ${answer.status}`);
   } else {
     const t0 = performance.now();
-    const { Driver, TypedValue } = await import('../../js/browser.mjs');
+    const { Driver, TypedValue } = await import('../../dist/browser.mjs');
     out.importMs = performance.now() - t0;
     const t1 = performance.now();
     const driver = new Driver({ endpoint: params.get('endpoint'), database: '/local' });

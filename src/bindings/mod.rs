@@ -147,5 +147,6 @@ pub fn rejected(e: Error) -> js_sys::Promise {
 /// goes through here (each copy costs the wasm a few hundred bytes).
 #[inline(never)]
 pub fn promise(call: futures_util::future::LocalBoxFuture<'static, crate::error::Result<JsValue>>) -> js_sys::Promise {
+    let call = observe::in_callers_context(call);
     wasm_bindgen_futures::future_to_promise(async move { Ok(call.await?) })
 }

@@ -33,7 +33,7 @@ pub fn acquire_promise<S: PooledSession + Clone>(
     let pool = pool.clone();
     promise(Box::pin(async move {
         let o = options::object(&opts, "acquire options")?;
-        let checkout = pool.checkout(options::millis(&o, "timeoutMs")?, options::signal(&o)?.as_ref()).await?;
+        let checkout = pool.checkout_by_hand(options::millis(&o, "timeoutMs")?, options::signal(&o)?.as_ref()).await?;
         Ok(wrap(checkout))
     }))
 }

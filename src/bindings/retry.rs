@@ -135,7 +135,7 @@ pub fn retry_operation_promise<S: PooledSession + Clone>(
     args: Array,
 ) -> js_sys::Promise {
     let (pool, driver) = (pool.clone(), driver.clone());
-    wasm_bindgen_futures::future_to_promise(async move {
+    wasm_bindgen_futures::future_to_promise(super::observe::in_callers_context(Box::pin(async move {
         let (settings, cancel) = settings_and_cancel(&settings)?;
         let settings = driver.retry_settings(settings);
         let (callee, args) = (&callee, &args);
@@ -147,5 +147,5 @@ pub fn retry_operation_promise<S: PooledSession + Clone>(
                 async move { call_js(callee, session, args).await.map_err(thrown) }
             });
         result.await.map_err(attempt_error_to_js)
-    })
+    })))
 }

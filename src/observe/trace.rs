@@ -12,6 +12,9 @@
 //! failed span has status ERROR, `error.type` and `db.response.status_code` (the YDB status name).
 //! `db.query.text` is set only when the driver was asked to (`traceQueryText`); parameter values never.
 //!
+//! A session held by hand (`acquire`, or made outside any pool) has no try: each call made on it is a
+//! client span under the caller's active span, as in the official SDKs.
+//!
 //! A span ends when its last handle is dropped, so a call cancelled half-way still ends its spans.
 //! Without a tracer every handle is `None` and nothing is allocated.
 
@@ -251,9 +254,22 @@ pub struct AttemptTrace {
     attempt: Traced,
 }
 
+impl AttemptTrace {
+    /// The trace of a session its caller holds by hand (`acquire`, or a session made outside any pool):
+    /// with no attempt to hang under, each request is a client span under the tracer's current context —
+    /// the caller's active span, as in the official SDKs. `None` when not tracing.
+    pub fn held_by_hand(observer: &Observer, endpoint: &str, database: &str) -> Option<AttemptTrace> {
+        observer.tracer()?;
+        let (address, port) = server_of(endpoint);
+        let target = Rc::new(Target { database: database.to_string(), address: address.to_string(), port });
+        Some(AttemptTrace { observer: observer.clone(), target, attempt: Traced::default() })
+    }
+}
+
 /// The attempt a checked-out session works for while a traced retry attempt holds it: each request a
 /// `retryOperation` callback makes on its session gets a client span under that attempt, and sends the
-/// span's context to the server.
+/// span's context to the server. A session held by hand works for its caller instead
+/// ([`AttemptTrace::held_by_hand`]); an idle one (its keep-alive, its deletion) for nobody: no spans.
 #[derive(Default)]
 pub struct SessionTrace(RefCell<Option<AttemptTrace>>);
 

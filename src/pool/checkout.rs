@@ -34,8 +34,10 @@ impl<S: PooledSession + Clone> Checkout<S> {
         Checkout { inner: Rc::new(CheckoutSlot { session: RefCell::new(Some(session)), home: Some(pool.clone()) }) }
     }
 
-    /// A session that belongs to no pool (closed by its owner, never released).
+    /// A session that belongs to no pool (closed by its owner, never released); its calls are traced
+    /// as the owner's.
     pub fn unpooled(session: S) -> Self {
+        session.trace_by_hand();
         Checkout { inner: Rc::new(CheckoutSlot { session: RefCell::new(Some(session)), home: None }) }
     }
 
@@ -76,6 +78,7 @@ impl<S: PooledSession + Clone> Checkout<S> {
     fn give_back(&self, discard: bool) {
         let taken = self.inner.session.borrow_mut().take();
         if let (Some(session), Some(pool)) = (taken, &self.inner.home) {
+            session.set_trace(None);
             if discard {
                 pool.discard(session);
             } else {
@@ -88,6 +91,7 @@ impl<S: PooledSession + Clone> Checkout<S> {
 impl<S: PooledSession> Drop for CheckoutSlot<S> {
     fn drop(&mut self) {
         if let (Some(session), Some(pool)) = (self.session.get_mut().take(), &self.home) {
+            session.set_trace(None);
             pool.release(session);
         }
     }
@@ -102,5 +106,19 @@ impl<S: PooledSession + Clone> Pool<S> {
     ) -> Result<Checkout<S>> {
         let session = self.acquire(timeout_ms, crate::clock::sleep_ms, cancel).await?;
         Ok(Checkout::pooled(self, session))
+    }
+
+    /// [`Pool::checkout`] for a caller that holds the session by hand (`acquire`, not a retry loop): until
+    /// it goes back, its calls are client spans under the caller's current span.
+    pub async fn checkout_by_hand(
+        &self,
+        timeout_ms: Option<u32>,
+        cancel: Option<&crate::cancel::Cancel>,
+    ) -> Result<Checkout<S>> {
+        let checkout = self.checkout(timeout_ms, cancel).await?;
+        if let Ok(session) = checkout.get() {
+            session.trace_by_hand();
+        }
+        Ok(checkout)
     }
 }

@@ -48,6 +48,9 @@ pub trait PooledSession: Sized + 'static {
     /// Makes the session's calls start their client spans under `attempt` until set to `None`: a traced
     /// retry attempt lends its span while it holds the session. Sessions that cannot trace ignore it.
     fn set_trace(&self, _attempt: Option<AttemptTrace>) {}
+    /// Makes the session's calls start their client spans under the caller's current span until
+    /// `set_trace(None)`: the session is held by hand (`acquire`, or made outside any pool).
+    fn trace_by_hand(&self) {}
 }
 
 /// An idle session and when it was released (ms since the epoch).

@@ -58,7 +58,8 @@ pub struct QuerySession {
     channel: Channel,
     alive: Rc<Cell<bool>>,
     attach: AbortHandle,
-    /// The trace context of the retry attempt that holds the session, sent with its calls.
+    /// Whom the session's calls are traced for: the retry attempt or the caller holding it (nobody while
+    /// it is idle in its pool); their spans' context is sent with the calls.
     trace: SessionTrace,
 }
 
@@ -469,6 +470,10 @@ impl PooledSession for Rc<QuerySession> {
     }
     fn set_trace(&self, attempt: Option<AttemptTrace>) {
         self.trace.set(attempt);
+    }
+    fn trace_by_hand(&self) {
+        let channel = &self.channel;
+        self.trace.set(AttemptTrace::held_by_hand(channel.observer(), channel.endpoint(), channel.database()));
     }
 }
 

@@ -31,7 +31,8 @@ pub struct TableSession {
     id: String,
     channel: Channel,
     alive: Rc<Cell<bool>>,
-    /// The trace context of the retry attempt that holds the session, sent with its calls.
+    /// Whom the session's calls are traced for: the retry attempt or the caller holding it (nobody while
+    /// it is idle in its pool); their spans' context is sent with the calls.
     trace: SessionTrace,
 }
 
@@ -220,6 +221,10 @@ impl PooledSession for Rc<TableSession> {
     }
     fn set_trace(&self, attempt: Option<AttemptTrace>) {
         self.trace.set(attempt);
+    }
+    fn trace_by_hand(&self) {
+        let channel = &self.channel;
+        self.trace.set(AttemptTrace::held_by_hand(channel.observer(), channel.endpoint(), channel.database()));
     }
 }
 

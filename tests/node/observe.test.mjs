@@ -6,7 +6,8 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { startDevserver } from './devserver.mjs';
 import { BasicTracerProvider, InMemorySpanExporter, SimpleSpanProcessor } from '@opentelemetry/sdk-trace-base';
-import { SpanStatusCode, SpanKind } from '@opentelemetry/api';
+import { SpanStatusCode, SpanKind, context, ROOT_CONTEXT } from '@opentelemetry/api';
+import { AsyncLocalStorage } from 'node:async_hooks';
 import { Driver, QuerySessionPool, SessionPool, StaticCredentials, AccessTokenCredentials, RetrySettings, YdbError, OverloadedError } from 'ydb-wasm';
 
 const PASSWORD = 'observe-s3cret-pw';
@@ -123,6 +124,84 @@ function describeSpan(s) {
   };
 }
 
+test('spans with no parent of ours go under the caller\'s active span: concurrent calls each under their own, and each call on a session held by hand', async () => {
+  // The context manager an application registers (as @opentelemetry/context-async-hooks does).
+  const als = new AsyncLocalStorage();
+  context.setGlobalContextManager({
+    active: () => als.getStore() ?? ROOT_CONTEXT,
+    with: (ctx, fn, thisArg, ...args) => als.run(ctx, () => fn.call(thisArg, ...args)),
+    bind: (_ctx, target) => target,
+    enable() { return this; },
+    disable() { return this; },
+  });
+  const { tracer, spans } = memoryTracer();
+  const { fetch, requests } = recordingFetch();
+  const driver = new Driver({ endpoint: server.endpoint, database: '/local', credentials: credentials(), fetch, tracer });
+  const query = new QuerySessionPool(driver, { size: 2 });
+  const table = new SessionPool(driver, { size: 1 });
+  const within = (name, work) => tracer.startActiveSpan(name, async (span) => { try { return await work(); } finally { span.end(); } });
+  try {
+    // Started in one tick from three contexts: their futures are polled from one microtask queue.
+    await Promise.all([
+      within('request a', () => driver.query('SELECT 1')),
+      within('request b', () => query.executeWithRetries('SELECT 2')),
+      within('request c', () => query.retryOperation(async (s) => s.executeQuery('SELECT 3').collect())),
+    ]);
+    await within('by hand', async () => {
+      const s = await query.acquire();
+      try { await s.executeQuery('SELECT 4').collect(); } finally { query.release(s); }
+      const t = await table.acquire();
+      try { await t.executeQuery('SELECT 5'); } finally { table.release(t); }
+    });
+  } finally {
+    await query.stop();
+    await table.stop();
+    await driver.stop();
+    context.disable();
+  }
+  const finished = spans();
+  const named = (name) => finished.filter((s) => s.name === name);
+  const parentOf = (span) => finished.find((p) => p.spanContext().spanId === span.parentSpanContext?.spanId)?.name;
+  assert.deepEqual(named('ydb.RunWithRetry').map(parentOf).sort(), ['request a', 'request b', 'request c']);
+  const [hand] = named('by hand');
+  const handCalls = finished.filter((s) => s.kind === SpanKind.CLIENT && s.parentSpanContext?.spanId === hand.spanContext().spanId);
+  assert.deepEqual(handCalls.map((s) => s.name), ['ydb.ExecuteQuery', 'ydb.ExecuteDataQuery']);
+  assert.ok(handCalls.every((s) => s.spanContext().traceId === hand.spanContext().traceId));
+  // Each sent its own span's context; the sessions' creation, held by nobody, made no spans.
+  const sent = requests.filter((r) => /\/(ExecuteQuery|ExecuteDataQuery)$/.test(r.path)).slice(-2).map((r) => r.headers.traceparent);
+  assert.deepEqual(sent, handCalls.map((s) => `00-${s.spanContext().traceId}-${s.spanContext().spanId}-01`));
+  assert.equal(named('ydb.CreateSession').length + named('ydb.DeleteSession').length, 0);
+});
+
+test('a retryOperation callback runs in its caller\'s async context: AsyncLocalStorage reads the caller\'s store, before and after its awaits', async () => {
+  const store = new AsyncLocalStorage();
+  const driver = new Driver({ endpoint: server.endpoint, database: '/local', credentials: credentials() });
+  const query = new QuerySessionPool(driver, { size: 3 });
+  const table = new SessionPool(driver, { size: 3 });
+  const seen = [];
+  try {
+    await query.executeWithRetries('SELECT 1');
+    // Started in one tick from three requests' stores: their work runs from one microtask queue.
+    await Promise.all(['a', 'b', 'c'].map((request) => store.run(request, () => Promise.all([
+      query.retryOperation(async (s) => {
+        seen.push([request, store.getStore()]);
+        await s.executeQuery('SELECT 1').collect();
+        seen.push([request, store.getStore()]);
+      }),
+      table.withSession(async (s) => {
+        await s.executeQuery('SELECT 1');
+        seen.push([request, store.getStore()]);
+      }),
+    ]))));
+  } finally {
+    await query.stop();
+    await table.stop();
+    await driver.stop();
+  }
+  assert.equal(seen.length, 9);
+  for (const [request, inside] of seen) assert.equal(inside, request);
+});
+
 test('the final error says how many attempts were made; a call that was not retried made one', async () => {
   const { tracer, spans } = memoryTracer();
   const driver = new Driver({ endpoint: server.endpoint, database: '/local', credentials: credentials(), tracer });
@@ -186,7 +265,8 @@ test('retryOperation: each call a callback makes on its session is a client span
     });
     await table.retryOperation(async (s) => s.executeQuery('SELECT 1'));
     const marks = requests.length;
-    // The same sessions used outside a loop: no trace context left behind.
+    // The same sessions used outside a loop: no try's context left behind; held by hand, its call is a
+    // span of its own (with no active span here, a root).
     const s = await query.acquire();
     await s.executeQuery('SELECT 2').collect();
     query.release(s);
@@ -194,7 +274,7 @@ test('retryOperation: each call a callback makes on its session is a client span
     const after = requests.slice(marks).filter((r) => /ExecuteQuery|ExecuteDataQuery/.test(r.path));
     assert.equal(after.length, 2);
     // withSession is a retryOperation too: its own try, not the first one's.
-    assert.equal(after[0].headers.traceparent, undefined, 'a session acquired by hand carries none');
+    assert.notEqual(after[0].headers.traceparent, undefined, 'a session acquired by hand sends its own span');
     // A failing call inside a callback: its span says so.
     await table.retryOperation(async (t) => t.executeQuery('SELECT * FROM no_such_table'), new RetrySettings({ maxRetries: 0 }))
       .then(() => assert.fail('no such table'), () => {});
@@ -222,8 +302,10 @@ test('retryOperation: each call a callback makes on its session is a client span
   const client = (name, attempt) => finished.find((s) => s.name === name && s.parentSpanContext?.spanId === id(attempt));
   const header = (span) => `00-${span.spanContext().traceId}-${id(span)}-01`;
   const inLoops = requests.filter((r) => /\/(ExecuteQuery|ExecuteDataQuery)$/.test(r.path)).map((r) => r.headers.traceparent);
+  const byHand = finished.find((s) => s.name === 'ydb.ExecuteQuery' && s.attributes['db.query.text'] === 'SELECT 2');
+  assert.equal(byHand.parentSpanContext, undefined);
   assert.deepEqual(inLoops, [
-    header(client('ydb.ExecuteQuery', tries[0])), header(client('ydb.ExecuteDataQuery', tries[1])), undefined,
+    header(client('ydb.ExecuteQuery', tries[0])), header(client('ydb.ExecuteDataQuery', tries[1])), header(byHand),
     header(client('ydb.ExecuteDataQuery', tries[2])), header(failed),
   ]);
 });
