@@ -21,7 +21,7 @@ use crate::error::{Error, ErrorKind, Quoted, Result, Status};
 use crate::observe::Level;
 use crate::proto::ydb::discovery;
 use crate::transport::methods::discovery_service as rpc;
-use crate::transport::operation::result_of;
+use crate::transport::operation::result_in;
 use crate::transport::{CallOptions, Channel};
 use std::cell::RefCell;
 use std::rc::Rc;
@@ -286,8 +286,7 @@ impl Endpoints {
 /// One ListEndpoints call.
 async fn list_endpoints(channel: &Channel, opts: &CallOptions) -> Result<discovery::ListEndpointsResult> {
     let req = discovery::ListEndpointsRequest { database: channel.database().to_string(), ..Default::default() };
-    let r = channel.unary(&rpc::LIST_ENDPOINTS, &req, opts).await?;
-    let result: discovery::ListEndpointsResult = result_of(r.operation)?;
+    let result: discovery::ListEndpointsResult = result_in(channel.operation(&rpc::LIST_ENDPOINTS, &req, opts).await?)?;
     if result.endpoints.is_empty() {
         return Err(Error::client(Status::Unavailable, "discovery returned no endpoints"));
     }

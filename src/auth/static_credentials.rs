@@ -9,7 +9,7 @@ use crate::clock::now_ms;
 use crate::error::{Error, Quoted, Result};
 use crate::proto::ydb::auth;
 use crate::transport::methods::auth_service as rpc;
-use crate::transport::operation::result_of;
+use crate::transport::operation::result_in;
 use crate::transport::{CallOptions, Channel};
 use futures_util::future::LocalBoxFuture;
 use std::fmt;
@@ -67,8 +67,8 @@ impl TokenSource for Login {
         Box::pin(async move {
             let req =
                 auth::LoginRequest { user: self.user.clone(), password: self.password.clone(), ..Default::default() };
-            let r = self.channel.unary(&rpc::LOGIN, &req, &CallOptions::with_timeout(Some(10_000))).await?;
-            let result: auth::LoginResult = result_of(r.operation)?;
+            let opts = CallOptions::with_timeout(Some(10_000));
+            let result: auth::LoginResult = result_in(self.channel.operation(&rpc::LOGIN, &req, &opts).await?)?;
             if result.token.is_empty() {
                 return Err(Error::protocol("Login answered without a token"));
             }
