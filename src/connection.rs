@@ -7,6 +7,7 @@
 //! the environment itself — the caller hands over a lookup — so the rules are the same in every runtime.
 
 use crate::error::{Error, Quoted, Result};
+use crate::substring;
 use crate::transport::channel::normalize_endpoint;
 
 /// An endpoint and a database.
@@ -36,7 +37,7 @@ impl ConnectionString {
     pub fn parse(text: &str) -> Result<ConnectionString> {
         let bad = |why: &str| Error::argument(format!("connection string {}: {why} ({EXPECTED})", Quoted(text)));
         let text = text.trim();
-        let (scheme, rest) = text.split_once("://").ok_or_else(|| bad("no scheme"))?;
+        let (scheme, rest) = substring::split_once(text, "://").ok_or_else(|| bad("no scheme"))?;
         if !matches!(scheme, "grpc" | "grpcs" | "http" | "https") {
             return Err(bad("the scheme must be grpc, grpcs, http or https"));
         }

@@ -296,7 +296,7 @@ async fn list_endpoints(channel: &Channel, opts: &CallOptions) -> Result<discove
 /// `http(s)://address:port` of a listed node (IPv6 addresses in brackets).
 pub fn default_url(info: &discovery::EndpointInfo) -> String {
     let scheme = if info.ssl { "https" } else { "http" };
-    if info.address.contains(':') && !info.address.starts_with('[') {
+    if info.address.as_bytes().contains(&b':') && !info.address.starts_with('[') {
         format!("{scheme}://[{}]:{}", info.address, info.port)
     } else {
         format!("{scheme}://{}:{}", info.address, info.port)

@@ -26,6 +26,7 @@ pub mod retry;
 pub mod scheme;
 pub mod session_retry;
 pub mod sql;
+pub mod substring;
 pub mod table;
 pub mod transport;
 pub mod tx_mode;

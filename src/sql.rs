@@ -8,6 +8,7 @@
 
 use crate::error::{Error, Quoted, Result};
 use crate::proto::ydb::TypedValue;
+use crate::substring;
 use crate::value::params::{Param, Params};
 use crate::value::YdbType;
 use std::fmt::Write;
@@ -132,7 +133,10 @@ pub fn declared_types(text: &str) -> DeclaredTypes {
                 i = bytes.iter().skip(i).position(|&c| c == b'\n').map_or(bytes.len(), |n| i + n + 1);
             }
             b'/' if bytes.get(i + 1) == Some(&b'*') => {
-                i = text.get(i + 2..).and_then(|rest| rest.find("*/")).map_or(bytes.len(), |n| i + 2 + n + 2);
+                i = text
+                    .get(i + 2..)
+                    .and_then(|rest| substring::find(rest, "*/"))
+                    .map_or(bytes.len(), |n| i + 2 + n + 2);
             }
             _ if starts_word(bytes, i, b"declare") => {
                 let (declaration, end) = declaration_at(text, i + 7);

@@ -281,7 +281,7 @@ pub fn number(text: &str) -> Option<f64> {
     if int.is_empty()
         || !digits_only(int)
         || !digits_only(fraction)
-        || (mantissa_text.contains('.') && fraction.is_empty())
+        || (mantissa_text.as_bytes().contains(&b'.') && fraction.is_empty())
     {
         return None;
     }

@@ -9,6 +9,7 @@
 use super::base64;
 use super::json::{self, Json};
 use crate::error::{Error, Quoted, Result};
+use crate::substring;
 use std::fmt;
 
 /// A service account's authorized key, parsed and checked.
@@ -74,11 +75,11 @@ impl ServiceAccountKey {
 /// is ignored, and a key whose line breaks arrived as the two characters `\n` (an environment variable) is
 /// read too. The error says which form was found instead.
 pub fn pkcs8_der(pem: &str) -> Result<Vec<u8>, String> {
-    let pem = pem.replace("\\n", "\n");
+    let pem = substring::replace(pem, "\\n", "\n");
     const BEGIN: &str = "-----BEGIN PRIVATE KEY-----";
     const END: &str = "-----END PRIVATE KEY-----";
-    let Some(start) = pem.find(BEGIN) else {
-        return Err(match ["RSA PRIVATE KEY", "EC PRIVATE KEY", "ENCRYPTED PRIVATE KEY"].iter().find(|k| pem.contains(*k)) {
+    let Some(start) = substring::find(&pem, BEGIN) else {
+        return Err(match ["RSA PRIVATE KEY", "EC PRIVATE KEY", "ENCRYPTED PRIVATE KEY"].iter().find(|k| substring::contains(&pem, k)) {
             Some(kind) => format!(
                 "private_key is a {kind} PEM; WebCrypto imports PKCS#8 only (convert it with `openssl pkcs8 -topk8 -nocrypt`)"
             ),
@@ -86,7 +87,7 @@ pub fn pkcs8_der(pem: &str) -> Result<Vec<u8>, String> {
         });
     };
     let body = pem.get(start + BEGIN.len()..).unwrap_or_default();
-    let Some(end) = body.find(END) else {
+    let Some(end) = substring::find(body, END) else {
         return Err("private_key PEM has no END line".into());
     };
     let b64: String = body.get(..end).unwrap_or_default().chars().filter(|c| !c.is_whitespace()).collect();

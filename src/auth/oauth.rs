@@ -15,6 +15,7 @@ use super::service_account::{named, SignerFactory};
 use super::{Token, TokenSource};
 use crate::clock::now_ms;
 use crate::error::{Error, Quoted, Result};
+use crate::substring;
 use futures_util::future::LocalBoxFuture;
 use std::rc::Rc;
 
@@ -91,9 +92,8 @@ fn party(doc: &Json, key: &str, make_signer: SignerFactory) -> Result<Option<Par
     if !matches!(spec, Json::Object(_)) {
         return Err(bad(format!("{key} must be an object")));
     }
-    let field = |name: &str| {
-        string(spec, name).map_err(|e| bad(format!("{key}.{}", e.message().rsplit(": ").next().unwrap_or(name))))
-    };
+    let field =
+        |name: &str| string(spec, name).map_err(|e| bad(format!("{key}.{}", substring::after_last(e.message(), ": "))));
     let required = |name: &str| field(name)?.ok_or_else(|| bad(format!("{key} needs {name}")));
     let kind = required("type")?;
     if kind.eq_ignore_ascii_case("FIXED") {
@@ -108,7 +108,7 @@ fn party(doc: &Json, key: &str, make_signer: SignerFactory) -> Result<Option<Par
         super::base64::decode(private_key.trim()).ok_or_else(|| bad(format!("{key}.private-key is not base64")))?
     } else {
         super::key::pkcs8_der(&private_key)
-            .map_err(|e| bad(format!("{key}.{}", e.replace("private_key", "private-key"))))?
+            .map_err(|e| bad(format!("{key}.{}", substring::replace(&e, "private_key", "private-key"))))?
     };
     let ttl_secs = match field("ttl")? {
         None => 3600,

@@ -8,6 +8,7 @@ use super::{AnonymousCredentials, Credentials, Token, TokenCache, TokenSource};
 use crate::clock::now_ms;
 use crate::error::{Error, Quoted, Result};
 use crate::proto::ydb::auth;
+use crate::substring;
 use crate::transport::methods::auth_service as rpc;
 use crate::transport::operation::result_in;
 use crate::transport::{CallOptions, Channel};
@@ -96,7 +97,7 @@ impl Credentials for StaticCredentials {
 pub fn jwt_expiry_secs(token: &str) -> Option<u64> {
     let payload = token.split('.').nth(1)?;
     let json = String::from_utf8(super::base64::decode(payload)?).ok()?;
-    let at = json.find("\"exp\"")?;
+    let at = substring::find(&json, "\"exp\"")?;
     let rest = json.get(at + 5..)?.trim_start().strip_prefix(':')?.trim_start();
     let digits: String = rest.chars().take_while(char::is_ascii_digit).collect();
     digits.parse().ok()

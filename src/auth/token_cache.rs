@@ -37,6 +37,7 @@ use crate::clock::{now_ms, sleep_for};
 use crate::error::{Error, Quoted, Result};
 use crate::observe::{Level, Observer};
 use crate::retry::BackoffSettings;
+use crate::substring;
 use futures_util::future::{LocalBoxFuture, Shared};
 use futures_util::FutureExt;
 use std::cell::RefCell;
@@ -151,7 +152,7 @@ pub async fn exchange(source: &dyn TokenSource, now: fn() -> f64) -> Result<Toke
         let retryable = e.policy().backoff.is_some();
         if !retryable || attempts >= MAX_ATTEMPTS || waited + delay > RETRY_BUDGET_MS {
             let mut message = e.message.clone();
-            if !message.contains(&source.describe()) {
+            if !substring::contains(&message, &source.describe()) {
                 message = format!("{}: {message}", source.describe());
             }
             if retryable {

@@ -366,7 +366,7 @@ fn epoch_ms(value: &JsValue, at: &At<'_>, t: &YdbType) -> Result<f64> {
 /// U+FFFD, which a well-formed string rarely contains.)
 fn text(value: &JsValue, at: &At<'_>, t: &YdbType) -> Result<String> {
     let s = value.as_string().ok_or_else(|| bad(at, t, "expected a string"))?;
-    if s.contains('\u{FFFD}') && !value.unchecked_ref::<js_sys::JsString>().is_valid_utf16() {
+    if crate::substring::contains(&s, "\u{FFFD}") && !value.unchecked_ref::<js_sys::JsString>().is_valid_utf16() {
         return Err(bad(at, t, "a string with an unpaired surrogate has no UTF-8 form"));
     }
     Ok(s)

@@ -19,6 +19,7 @@
 //! Without a tracer every handle is `None` and nothing is allocated.
 
 use super::{Fields, Observer, Value};
+use crate::substring;
 use std::any::Any;
 use std::cell::RefCell;
 use std::rc::Rc;
@@ -295,11 +296,11 @@ impl SessionTrace {
 /// is the scheme's default when the URL names none.
 pub fn server_of(endpoint: &str) -> (&str, Option<u16>) {
     let default = if endpoint.starts_with("https") { 443 } else { 80 };
-    let rest = endpoint.split_once("://").map_or(endpoint, |(_, rest)| rest);
+    let rest = substring::split_once(endpoint, "://").map_or(endpoint, |(_, rest)| rest);
     let authority = rest.split('/').next().unwrap_or_default();
     // The port follows the last ':', unless that ':' is inside an IPv6 literal (`[::1]`).
     let (host, port) = match authority.rsplit_once(':') {
-        Some((host, port)) if !port.contains(']') => (host, port.parse().ok()),
+        Some((host, port)) if !port.as_bytes().contains(&b']') => (host, port.parse().ok()),
         _ => (authority, None),
     };
     (host.trim_start_matches('[').trim_end_matches(']'), Some(port.unwrap_or(default)))

@@ -17,6 +17,7 @@ use crate::observe::trace::{CallTrace, Traced};
 use crate::pool::Pool;
 use crate::retry::{retry_traced, RetrySettings};
 use crate::session_retry::{attempt_with_session, backoff_sleep};
+use crate::substring::contains;
 use crate::transport::{CallOptions, Channel};
 use crate::value::params::Params;
 use crate::value::rows::ResultSet;
@@ -76,10 +77,10 @@ pub fn refuses_implicit_sessions(e: &Error) -> bool {
     let mut about_session_id = false;
     while let Some(issue) = pending.pop() {
         let m = issue.message.to_ascii_lowercase();
-        if m.contains("implicit") {
+        if contains(&m, "implicit") {
             return false;
         }
-        about_session_id |= m.contains("session id") || m.contains("session_id") || m.contains("sessionid");
+        about_session_id |= contains(&m, "session id") || contains(&m, "session_id") || contains(&m, "sessionid");
         pending.extend(issue.issues.iter());
     }
     about_session_id

@@ -8,6 +8,7 @@ use crate::cancel::Cancel;
 use crate::error::{Error, Quoted, Result, Status};
 use crate::observe::{Level, Observer};
 use crate::proto::ydb::operations::Operation;
+use crate::substring;
 use crate::transport::credentials::Credentials;
 use crate::transport::fetch::{self, BodyReader, FetchSettings, FixedHeaders};
 use crate::transport::framing::{encode_frame, split_unary_body, Frame, FrameDecoder, Trailers};
@@ -434,7 +435,8 @@ pub fn normalize_endpoint(endpoint: &str) -> Result<String> {
             Quoted(endpoint)
         )));
     };
-    let host = url.split("://").nth(1).unwrap_or_default();
+    let host = substring::split_once(&url, "://")
+        .map_or("", |(_, rest)| substring::split_once(rest, "://").map_or(rest, |(host, _)| host));
     if host.is_empty() || host.starts_with('/') {
         return Err(Error::argument(format!("endpoint {} has no host", Quoted(endpoint))));
     }
