@@ -341,7 +341,7 @@ fn integer(value: &JsValue, at: &At<'_>, t: &YdbType, min: i128, max: i128) -> R
         return Err(bad(at, t, "expected a number or a BigInt"));
     };
     if n < min || n > max {
-        return Err(bad(at, t, &format!("{n} is out of range")));
+        return Err(bad(at, t, &format!("{} is out of range", crate::value::scalars::text_128(n))));
     }
     Ok(n)
 }
