@@ -184,7 +184,7 @@ fn declaration_at(text: &str, from: usize) -> (Option<(String, YdbType)>, usize)
     let parsed = (|| {
         let body = body.strip_prefix('$')?;
         let name_len = body.find(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))?;
-        let (name, rest) = body.split_at(name_len);
+        let (name, rest) = body.split_at_checked(name_len)?;
         let rest = rest.trim_start();
         let t = rest.get(..2).filter(|a| a.eq_ignore_ascii_case("as")).and(rest.get(2..))?;
         if !t.starts_with(char::is_whitespace) {

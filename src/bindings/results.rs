@@ -318,7 +318,7 @@ pub fn result_set_to_js(rs: &ResultSet, index: Option<usize>, shape: ResultShape
     // The names and types one after another; the layout keeps where each ends, in UTF-16 units as JS counts.
     let mut utf16_end = 0;
     let mut end_of = |text: &str, from: usize| {
-        utf16_end += text[from..].chars().map(char::len_utf16).sum::<usize>() as u32;
+        utf16_end += text.get(from..).unwrap_or_default().chars().map(char::len_utf16).sum::<usize>() as u32;
         utf16_end
     };
     let mut name_ends = Vec::with_capacity(width);

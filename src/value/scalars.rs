@@ -98,7 +98,8 @@ pub fn format_decimal(v: i128, scale: u32) -> String {
     let digits = digits_128(v.unsigned_abs());
     let scale = scale as usize;
     let (int_part, frac_part) = if digits.len() > scale {
-        let (i, f) = digits.split_at(digits.len() - scale);
+        // ASCII digits: every index is a character boundary.
+        let (i, f) = digits.split_at_checked(digits.len() - scale).unwrap_or((&digits, ""));
         (i.to_string(), f.to_string())
     } else {
         ("0".to_string(), format!("{digits:0>scale$}"))
@@ -147,16 +148,19 @@ pub fn parse_decimal(text: &str, precision: u32, scale: u32) -> Result<i128> {
 
 /// Formats a Uuid from its wire halves (YDB sends the RFC 4122 bytes in "little-endian GUID" order).
 pub fn format_uuid(low: u64, high: u64) -> String {
-    let mut le = [0u8; 16];
-    le[..8].copy_from_slice(&low.to_le_bytes());
-    le[8..].copy_from_slice(&high.to_le_bytes());
+    let (l, h) = (low.to_le_bytes(), high.to_le_bytes());
     // Undo the GUID byte order of the first three groups.
-    let b = [
-        le[3], le[2], le[1], le[0], le[5], le[4], le[7], le[6], le[8], le[9], le[10], le[11], le[12], le[13], le[14],
-        le[15],
-    ];
-    let hex: String = b.iter().map(|x| format!("{x:02x}")).collect();
-    format!("{}-{}-{}-{}-{}", &hex[0..8], &hex[8..12], &hex[12..16], &hex[16..20], &hex[20..32])
+    let b = [l[3], l[2], l[1], l[0], l[5], l[4], l[7], l[6], h[0], h[1], h[2], h[3], h[4], h[5], h[6], h[7]];
+    let mut text = String::with_capacity(36);
+    for (i, byte) in b.into_iter().enumerate() {
+        if matches!(i, 4 | 6 | 8 | 10) {
+            text.push('-');
+        }
+        for digit in [byte >> 4, byte & 0xf] {
+            text.push(char::from_digit(u32::from(digit), 16).unwrap_or('0'));
+        }
+    }
+    text
 }
 
 /// Parses a Uuid in its text form into the wire halves.
