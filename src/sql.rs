@@ -185,7 +185,10 @@ fn declaration_at(text: &str, from: usize) -> (Option<(String, YdbType)>, usize)
         if !t.starts_with(char::is_whitespace) {
             return None;
         }
-        Some((format!("${name}"), YdbType::parse(t.trim()).ok()?))
+        let mut dollar_name = String::with_capacity(name.len() + 1);
+        dollar_name.push('$');
+        dollar_name.push_str(name);
+        Some((dollar_name, YdbType::parse(t.trim()).ok()?))
     })();
     (parsed, end)
 }

@@ -202,7 +202,9 @@ impl Channel {
             // `session-close` hint, honoured by the sessions) to move load between nodes.
             headers.push(("x-ydb-client-capabilities", "session-balancer"));
         }
-        let url = format!("{}{}", self.inner.base_url, path);
+        let mut url = String::with_capacity(self.inner.base_url.len() + path.len());
+        url.push_str(&self.inner.base_url);
+        url.push_str(path);
         let abort = (opts.timeout_ms, opts.cancel.as_ref());
         let headers = (&self.inner.fixed_headers, &headers[..]);
         fetch::post(&url, headers, body, abort, &self.inner.fetch).await.map_err(|e| self.observe(e))
@@ -415,7 +417,9 @@ pub fn normalize_endpoint(endpoint: &str) -> Result<String> {
             "endpoint must be an http://, https://, grpc:// or grpcs:// URL, got {endpoint:?}"
         )));
     };
-    let host = url.split("://").nth(1).unwrap_or_default();
+    // `strip_prefix` rather than `split("://")`: a pattern search would compile the two-way string
+    // searcher (2.5 KB of wasm) on every first `new Driver`, as V8 compiles wasm functions lazily.
+    let host = url.strip_prefix("http://").or_else(|| url.strip_prefix("https://")).unwrap_or_default();
     if host.is_empty() || host.starts_with('/') {
         return Err(Error::argument(format!("endpoint {endpoint:?} has no host")));
     }
