@@ -17,7 +17,7 @@ use crate::observe::trace::{CallTrace, Traced};
 use crate::pool::Pool;
 use crate::retry::{retry_traced, RetrySettings};
 use crate::session_retry::{attempt_with_session, backoff_sleep};
-use crate::transport::{CallOptions, Channel};
+use crate::transport::{BodyRead, CallOptions, Channel};
 use crate::value::params::Params;
 use crate::value::rows::ResultSet;
 use futures_util::future::LocalBoxFuture;
@@ -153,7 +153,7 @@ fn collected(
 ) -> LocalBoxFuture<'_, Result<Vec<ResultSet>>> {
     Box::pin(async move {
         let alive_on_open = alive.clone();
-        let opened = start_query(&channel, &request, opts, alive).await;
+        let opened = start_query(&channel, &request, opts, alive, BodyRead::Gathered).await;
         let mut stream = opened.inspect_err(|e| {
             if e.policy().discards_session {
                 alive_on_open.set(false);

@@ -285,6 +285,7 @@ impl Channel {
         path: &'static str,
         body: Vec<u8>,
         opts: &'a CallOptions,
+        read: BodyRead,
     ) -> LocalBoxFuture<'a, Result<BodyReader>> {
         // Refused before the first message: refreshed and opened once more, as unary calls are.
         Box::pin(async move {
@@ -294,24 +295,38 @@ impl Channel {
                 if let Some(err) = status_error(&response.header_trailers) {
                     return Err(self.observe(err));
                 }
-                response.into_reader()
+                match read {
+                    BodyRead::Chunks => response.into_reader(),
+                    BodyRead::Gathered => response.into_gathered(),
+                }
             };
             super::credentials::with_refresh(&*self.inner.credentials, open).await
         })
     }
 
-    /// A server-streaming call: one request, a stream of answers.
+    /// A server-streaming call: one request, a stream of answers, its body read as `read` says.
     pub async fn server_streaming<Req: prost::Message, Resp: prost::Message + Default>(
         &self,
         method: &StreamingMethod<Req, Resp>,
         request: &Req,
         opts: &CallOptions,
+        read: BodyRead,
     ) -> Result<MessageStream<Resp>> {
-        let reader = self.open_stream(method.path, encode_frame(request), opts).await?;
+        let reader = self.open_stream(method.path, encode_frame(request), opts, read).await?;
         let frames =
             Frames { channel: self.clone(), path: method.path, reader, decoder: FrameDecoder::new(), finished: false };
         Ok(MessageStream { frames, _message: PhantomData })
     }
+}
+
+/// How a server-streaming call's body is read.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum BodyRead {
+    /// Chunk by chunk: each answer as soon as it has arrived.
+    Chunks,
+    /// For a caller that gathers every answer before using any: as this runtime reads a whole body
+    /// fastest (see [`crate::transport::fetch::FetchResponse::into_gathered`]).
+    Gathered,
 }
 
 /// The answers of a server-streaming call, decoded as they arrive.
