@@ -312,10 +312,16 @@ async fn start(
 /// are; anything else is refused. Its properties are read through catching imports, so a throwing getter
 /// is a refusal, not a trap.
 fn adopt(v: JsValue) -> Result<Response> {
-    let v = match v.dyn_into::<Response>() {
-        Ok(response) => return Ok(response),
-        Err(v) => v,
-    };
+    match v.dyn_into::<Response>() {
+        Ok(response) => Ok(response),
+        Err(v) => rebuilt(v),
+    }
+}
+
+/// A `Response` of another class, rebuilt. Out of line: V8 compiles a wasm function at its first call,
+/// and the usual answer, the runtime's own `Response`, then compiles none of this.
+#[inline(never)]
+fn rebuilt(v: JsValue) -> Result<Response> {
     let refused = || Error::protocol("fetch did not return a Response");
     let get = |key: &str| Reflect::get(&v, &JsValue::from_str(key)).map_err(|_| refused());
     let status = get("status")?.as_f64().filter(|s| (200.0..=599.0).contains(s)).ok_or_else(refused)?;

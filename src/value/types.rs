@@ -161,8 +161,27 @@ impl YdbType {
         Self::from_proto_at(t, 1)
     }
 
-    /// `from_proto` of a type found at nesting level `level` (the outermost type is level 1).
+    /// `from_proto` of a type found at nesting level `level` (the outermost type is level 1). A primitive
+    /// or an optional one, what result columns mostly are, is read here; the rest by `from_proto_other`:
+    /// V8 compiles a wasm function at its first call, and a first answer of such columns then compiles
+    /// none of the rest.
     fn from_proto_at(t: &ydb::Type, level: usize) -> Result<YdbType> {
+        use ydb::r#type::Type as T;
+        match t.r#type.as_ref() {
+            Some(T::TypeId(id)) if level <= MAX_TYPE_DEPTH => Ok(match Primitive::from_id(*id) {
+                Some(p) => YdbType::Primitive(p),
+                None => YdbType::Unknown(UnknownType::TypeId(*id)),
+            }),
+            Some(T::OptionalType(o)) if level < MAX_TYPE_DEPTH => match o.item.as_deref() {
+                Some(item) => Ok(YdbType::optional(Self::from_proto_at(item, level + 1)?)),
+                None => Self::from_proto_other(t, level),
+            },
+            _ => Self::from_proto_other(t, level),
+        }
+    }
+
+    #[inline(never)]
+    fn from_proto_other(t: &ydb::Type, level: usize) -> Result<YdbType> {
         use ydb::r#type::Type as T;
         let too_deep = || Error::protocol(format!("a type nested deeper than {MAX_TYPE_DEPTH} levels"));
         if level > MAX_TYPE_DEPTH {
