@@ -123,6 +123,16 @@ const MAX_TIMER_MS: u32 = i32::MAX as u32;
 /// One signal that fires on the caller's abort or on the deadline, whichever comes first. A cancellation
 /// that is not an `AbortSignal` (a Rust caller's) is checked before the request and cannot stop it later.
 fn abort_signal(deadline_ms: Option<u32>, cancel: Option<&Cancel>) -> Option<AbortSignal> {
+    if deadline_ms.is_none() && cancel.is_none() {
+        return None;
+    }
+    signal_of(deadline_ms, cancel)
+}
+
+/// `abort_signal` of a call with a deadline or a cancellation. Out of line: V8 compiles a wasm function at
+/// its first call, and a call with neither (the usual one) then compiles none of this.
+#[inline(never)]
+fn signal_of(deadline_ms: Option<u32>, cancel: Option<&Cancel>) -> Option<AbortSignal> {
     let timeout = deadline_ms.map(|ms| AbortSignal::timeout_with_u32(ms.min(MAX_TIMER_MS)));
     let caller = cancel.and_then(|c| c.source::<SignalCancel>()).map(|s| s.0.clone());
     match (timeout, caller) {
