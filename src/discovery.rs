@@ -132,6 +132,13 @@ impl Endpoints {
         if !self.settings.balanced {
             return self.seed.clone();
         }
+        self.pick_balanced()
+    }
+
+    /// `pick` in balanced mode. Out of line: V8 compiles a wasm function at its first call, and a driver
+    /// in single-endpoint mode (the default) then compiles none of this.
+    #[inline(never)]
+    fn pick_balanced(&self) -> Channel {
         let now = now_ms();
         let picked = {
             let mut st = self.state.borrow_mut();

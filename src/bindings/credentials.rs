@@ -93,6 +93,13 @@ pub fn from_js(v: &JsValue, endpoint: &str, database: &str, fetch: &FetchSetting
     if v.is_undefined() || v.is_null() {
         return Ok(Rc::new(AnonymousCredentials));
     }
+    given(v, endpoint, database, fetch)
+}
+
+/// Credentials the caller gave. Out of line, so that a driver without them (V8 compiling wasm functions
+/// at their first call) compiles none of this.
+#[inline(never)]
+fn given(v: &JsValue, endpoint: &str, database: &str, fetch: &FetchSettings) -> Result<Rc<dyn Credentials>> {
     if let Some(secret) = handed_over(v, "ydb-wasm.StaticCredentials") {
         let field = |k: &str| Reflect::get(&secret, &JsValue::from_str(k)).ok().and_then(|x| x.as_string());
         let (Some(user), Some(password)) = (field("user"), field("password")) else {

@@ -49,22 +49,40 @@ fn fetch_from_js(o: &Option<JsValue>) -> Result<FetchSettings> {
     };
     let observer = super::observe::observer_from_js(o)?;
     let h = options::raw(o, "headers");
-    if h.is_undefined() || h.is_null() {
-        return FetchSettings::new(fetch, Vec::new(), observer);
-    }
+    let headers = match h.is_undefined() || h.is_null() {
+        true => Vec::new(),
+        false => headers_from_js(&h)?,
+    };
+    FetchSettings::new(fetch, headers, observer)
+}
+
+/// The `headers` option's pairs. Out of line, as the readers of the other options a driver usually goes
+/// without (discovery, credentials, retry settings): V8 compiles a wasm function at its first call, so
+/// a first `new Driver` without them compiles none of their reading.
+#[inline(never)]
+fn headers_from_js(h: &JsValue) -> Result<Vec<(String, String)>> {
     let bad = || Error::argument("option headers must be an object of valid header names and string values");
-    let object: &js_sys::Object = h.dyn_ref().filter(|_| !js_sys::Array::is_array(&h)).ok_or_else(bad)?;
+    let object: &js_sys::Object = h.dyn_ref().filter(|_| !js_sys::Array::is_array(h)).ok_or_else(bad)?;
     let mut headers = Vec::new();
     for entry in js_sys::Object::entries(object).iter() {
         let pair: js_sys::Array = entry.dyn_into().map_err(|_| bad())?;
         headers.push((pair.get(0).as_string().ok_or_else(bad)?, pair.get(1).as_string().ok_or_else(bad)?));
     }
-    FetchSettings::new(fetch, headers, observer)
+    Ok(headers)
 }
 
 /// The `discovery` option: `'single'` (the default), `'balanced'`, or
 /// `{ mode?, intervalMs?, mapEndpoint? }`.
 fn discovery_from_js(v: &JsValue) -> Result<DiscoverySettings> {
+    if v.is_undefined() || v.is_null() {
+        return Ok(DiscoverySettings::default());
+    }
+    discovery_given(v)
+}
+
+/// The `discovery` option the caller gave (out of line: see `headers_from_js`).
+#[inline(never)]
+fn discovery_given(v: &JsValue) -> Result<DiscoverySettings> {
     let mut settings = DiscoverySettings::default();
     if let Some(m) = v.as_string() {
         settings.set_mode(&m)?;

@@ -19,7 +19,6 @@ use crate::value::scalars;
 use crate::value::{Primitive as P, YdbType};
 use js_sys::{Array, BigInt, Date, Function, Map, Object, Reflect, Set, Uint8Array};
 use std::cell::RefCell;
-use std::fmt::Write;
 use wasm_bindgen::prelude::*;
 
 const MS_PER_DAY: f64 = 86_400_000.0;
@@ -329,7 +328,7 @@ pub fn result_set_to_js(rs: &ResultSet, index: Option<usize>, shape: ResultShape
         text.push_str(&c.name);
         let name_end = end_of(&text, from);
         let from = text.len();
-        let _ = write!(text, "{t}");
+        t.push_name(&mut text);
         name_ends.push([name_end, end_of(&text, from)]);
         types.push(t);
     }

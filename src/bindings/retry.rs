@@ -26,20 +26,26 @@ fn backoff(v: &JsValue, default: BackoffSettings, key: &str) -> Result<BackoffSe
 
 /// `new RetrySettings({ maxRetries, idempotent, … })` or a plain object with the same fields.
 pub fn settings_from_js(v: &JsValue) -> Result<RetrySettings, Error> {
-    let o = options::object(v, "retrySettings")?;
-    let d = RetrySettings::default();
-    if o.is_none() {
-        return Ok(d);
+    match options::object(v, "retrySettings")? {
+        None => Ok(RetrySettings::default()),
+        o => settings_from_options(&o),
     }
+}
+
+/// Out of line, as the other option readers whose options are usually absent: V8 compiles a wasm
+/// function at its first call, so a call without options then compiles none of the reading.
+#[inline(never)]
+fn settings_from_options(o: &Option<JsValue>) -> Result<RetrySettings, Error> {
+    let d = RetrySettings::default();
     Ok(RetrySettings {
-        max_retries: options::number(&o, "maxRetries")?.map(|n| n as u32).unwrap_or(d.max_retries),
-        idempotent: options::boolean(&o, "idempotent")?.unwrap_or(d.idempotent),
-        retry_not_found: options::boolean(&o, "retryNotFound")?.unwrap_or(d.retry_not_found),
-        fast_backoff: backoff(&options::raw(&o, "fastBackoff"), d.fast_backoff, "fastBackoff")?,
-        slow_backoff: backoff(&options::raw(&o, "slowBackoff"), d.slow_backoff, "slowBackoff")?,
-        max_session_acquire_timeout_ms: options::millis(&o, "maxSessionAcquireTimeoutMs")?,
+        max_retries: options::number(o, "maxRetries")?.map(|n| n as u32).unwrap_or(d.max_retries),
+        idempotent: options::boolean(o, "idempotent")?.unwrap_or(d.idempotent),
+        retry_not_found: options::boolean(o, "retryNotFound")?.unwrap_or(d.retry_not_found),
+        fast_backoff: backoff(&options::raw(o, "fastBackoff"), d.fast_backoff, "fastBackoff")?,
+        slow_backoff: backoff(&options::raw(o, "slowBackoff"), d.slow_backoff, "slowBackoff")?,
+        max_session_acquire_timeout_ms: options::millis(o, "maxSessionAcquireTimeoutMs")?,
         budget: None,
-        on_retry: hook_from_js(&options::raw(&o, "onRetry"))?,
+        on_retry: hook_from_js(&options::raw(o, "onRetry"))?,
     })
 }
 
@@ -64,13 +70,18 @@ fn hook_from_js(v: &JsValue) -> Result<Option<RetryHook>, Error> {
 
 /// The driver's `retryBudget: { ratio, minPerSecond? }` option (`minPerSecond` defaults to 10).
 pub fn budget_from_js(v: &JsValue) -> Result<Option<RetryBudget>, Error> {
-    let o = options::object(v, "retryBudget")?;
-    if o.is_none() {
-        return Ok(None);
+    match options::object(v, "retryBudget")? {
+        None => Ok(None),
+        o => budget_from_options(&o).map(Some),
     }
-    let ratio = options::number(&o, "ratio")?.ok_or_else(|| Error::argument("retryBudget needs a ratio"))?;
-    let min_per_second = options::number(&o, "minPerSecond")?.map(|n| n.min(f64::from(u32::MAX)) as u32).unwrap_or(10);
-    Ok(Some(RetryBudget::new(ratio, min_per_second, Rc::new(crate::clock::now_ms))))
+}
+
+/// Out of line, as `settings_from_options`.
+#[inline(never)]
+fn budget_from_options(o: &Option<JsValue>) -> Result<RetryBudget, Error> {
+    let ratio = options::number(o, "ratio")?.ok_or_else(|| Error::argument("retryBudget needs a ratio"))?;
+    let min_per_second = options::number(o, "minPerSecond")?.map(|n| n.min(f64::from(u32::MAX)) as u32).unwrap_or(10);
+    Ok(RetryBudget::new(ratio, min_per_second, Rc::new(crate::clock::now_ms)))
 }
 
 /// The settings of a retry loop, and their `signal`, which cancels the whole loop.

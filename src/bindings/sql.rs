@@ -32,6 +32,13 @@ pub fn text_and_params(query: &JsValue, params: &JsValue) -> Result<(String, Par
         let params = params_from_js_declared(params, &declared)?;
         return Ok((text, params));
     }
+    template_and_params(query, params)
+}
+
+/// `text_and_params` of an sql`…` template. Out of line: V8 compiles a wasm function at its first call,
+/// and a query given as text then compiles none of this.
+#[inline(never)]
+fn template_and_params(query: &JsValue, params: &JsValue) -> Result<(String, Params)> {
     let mut pieces = Vec::new();
     flatten(query, &mut pieces, 0)?;
     let mut composed = compose(pieces)?;

@@ -417,11 +417,11 @@ fn encode(value: &JsValue, t: &YdbType, at: &At<'_>) -> Result<ydb::Value> {
 // parts a query's parameters use: a first query with one number or string parameter compiles neither the
 // dates nor the containers (see bench/README.md on the cold first answer). Never inlined for that reason.
 
-/// A number, a boolean or a string (the common scalars); the others in [`temporal_or_uuid`].
+/// An integer (the commonest parameter: a key); the other scalars in [`scalar`], the dates, times and
+/// `Uuid` in [`temporal_or_uuid`].
 #[inline(never)]
 fn primitive(value: &JsValue, p: P, at: &At<'_>, t: &YdbType) -> Result<ydb::Value> {
     Ok(match p {
-        P::Bool => prim(V::BoolValue(value.as_bool().ok_or_else(|| bad(at, t, "expected a boolean"))?)),
         P::Int8 => prim(V::Int32Value(integer(value, at, t, -128, 127)? as i32)),
         P::Int16 => prim(V::Int32Value(integer(value, at, t, -32768, 32767)? as i32)),
         P::Int32 => prim(V::Int32Value(integer(value, at, t, i32::MIN.into(), i32::MAX.into())? as i32)),
@@ -431,6 +431,15 @@ fn primitive(value: &JsValue, p: P, at: &At<'_>, t: &YdbType) -> Result<ydb::Val
         P::Int64 => prim(V::Int64Value(integer(value, at, t, i64::MIN.into(), i64::MAX.into())? as i64)),
         P::Uint64 => prim(V::Uint64Value(integer(value, at, t, 0, u64::MAX.into())? as u64)),
         P::Interval => prim(V::Int64Value(integer(value, at, t, i64::MIN.into(), i64::MAX.into())? as i64)),
+        _ => scalar(value, p, at, t)?,
+    })
+}
+
+/// A boolean, a floating-point number, text or bytes.
+#[inline(never)]
+fn scalar(value: &JsValue, p: P, at: &At<'_>, t: &YdbType) -> Result<ydb::Value> {
+    Ok(match p {
+        P::Bool => prim(V::BoolValue(value.as_bool().ok_or_else(|| bad(at, t, "expected a boolean"))?)),
         P::Float => prim(V::FloatValue(value.as_f64().ok_or_else(|| bad(at, t, "expected a number"))? as f32)),
         P::Double => prim(V::DoubleValue(value.as_f64().ok_or_else(|| bad(at, t, "expected a number"))?)),
         P::Utf8 | P::Json | P::JsonDocument | P::DyNumber => prim(V::TextValue(text(value, at, t)?)),

@@ -11,6 +11,7 @@
 //! then on. The refused request ran nothing, so the same attempt goes on at once on a pooled session.
 
 use super::{execute_request, start_query, QuerySession, TxControl};
+use crate::cancel::Cancel;
 use crate::driver::Driver;
 use crate::error::{Error, ErrorKind, Issue, Result, Status};
 use crate::observe::trace::{CallTrace, Traced};
@@ -18,7 +19,7 @@ use crate::pool::Pool;
 use crate::retry::{retry_traced, RetrySettings};
 use crate::session_retry::{attempt_with_session, backoff_sleep};
 use crate::substring::contains;
-use crate::transport::{CallOptions, Channel};
+use crate::transport::{BodyRead, CallOptions, Channel};
 use crate::value::params::Params;
 use crate::value::rows::ResultSet;
 use futures_util::future::LocalBoxFuture;
@@ -125,14 +126,7 @@ pub async fn execute_once(
             let call = &*call;
             // Both ways run the same boxed `collected`; they differ only in the session id and the channel.
             let implicit = || collected(driver.endpoints().pick(), request(String::new()), call, Rc::default());
-            let pooled = || async {
-                let pool = fallback()?;
-                attempt_with_session(&pool, settings, cancel, |checkout| async move {
-                    let session = checkout.get()?;
-                    collected(session.channel.clone(), request(session.id.clone()), call, session.alive.clone()).await
-                })
-                .await
-            };
+            let pooled = || pooled_attempt(fallback, settings, cancel, &request, call);
             let outcome = support.attempt(implicit, pooled).await;
             if let Err(e) = &outcome {
                 traced.fail_with(e);
@@ -142,6 +136,27 @@ pub async fn execute_once(
     };
     let sleep = |ms| backoff_sleep::<Error>(driver.shutdown(), cancel, ms);
     retry_traced(settings, &trace, attempt, sleep, random).await
+}
+
+/// An attempt on a session of `fallback()`, once the server refused implicit sessions. Boxed and out of
+/// line: its state machine is then a function of its own, which V8 (compiling a wasm function at its first
+/// call) compiles only for a server that refuses implicit sessions, not in every first one-shot query.
+#[inline(never)]
+fn pooled_attempt<'a>(
+    fallback: &'a dyn Fn() -> Result<Pool<Rc<QuerySession>>>,
+    settings: &'a RetrySettings,
+    cancel: Option<&'a Cancel>,
+    request: &'a dyn Fn(String) -> crate::proto::ydb::query::ExecuteQueryRequest,
+    call: &'a CallOptions,
+) -> LocalBoxFuture<'a, Result<Vec<ResultSet>>> {
+    Box::pin(async move {
+        let pool = fallback()?;
+        attempt_with_session(&pool, settings, cancel, |checkout| async move {
+            let session = checkout.get()?;
+            collected(session.channel.clone(), request(session.id.clone()), call, session.alive.clone()).await
+        })
+        .await
+    })
 }
 
 /// Runs `request` through `channel` and gathers its result sets; `alive` is marked false on an error that
@@ -154,7 +169,7 @@ fn collected(
 ) -> LocalBoxFuture<'_, Result<Vec<ResultSet>>> {
     Box::pin(async move {
         let alive_on_open = alive.clone();
-        let opened = start_query(&channel, &request, opts, alive).await;
+        let opened = start_query(&channel, &request, opts, alive, BodyRead::Gathered).await;
         let mut stream = opened.inspect_err(|e| {
             if e.policy().discards_session {
                 alive_on_open.set(false);

@@ -20,7 +20,7 @@ use crate::transport::framing::encode_frame;
 use crate::transport::methods::query_service as rpc;
 use crate::transport::methods::Method;
 use crate::transport::runtime::spawn;
-use crate::transport::{CallOptions, Channel, MessageStream};
+use crate::transport::{BodyRead, CallOptions, Channel, MessageStream};
 use crate::tx_mode::TxMode;
 use crate::value::params::Params;
 use crate::value::rows::ResultSet;
@@ -113,8 +113,9 @@ impl QuerySession {
         let id = created.session_id;
         let attach_req = query::AttachSessionRequest { session_id: id.clone() };
         let attached = async {
-            let mut stream =
-                channel.server_streaming(&rpc::ATTACH_SESSION, &attach_req, &CallOptions::long_lived()).await?;
+            let mut stream = channel
+                .server_streaming(&rpc::ATTACH_SESSION, &attach_req, &CallOptions::long_lived(), BodyRead::Chunks)
+                .await?;
             let first = stream
                 .next()
                 .await
@@ -180,7 +181,9 @@ impl QuerySession {
         let request = execute_request(self.id.clone(), text, parameters, tx);
         let span = self.trace.request(rpc::EXECUTE_QUERY.path, Some(text));
         let opts = opts.traced(span.traceparent());
-        let started = start_query(&self.channel, &request, &opts, self.alive.clone()).await.map_err(|e| self.note(e));
+        let started = start_query(&self.channel, &request, &opts, self.alive.clone(), BodyRead::Chunks)
+            .await
+            .map_err(|e| self.note(e));
         let mut stream = span.record(started)?;
         // The request's span lasts as long as its answer streams in.
         stream.span = span;
@@ -271,15 +274,16 @@ fn execute_request(session_id: String, text: &str, parameters: Params, tx: &TxCo
     }
 }
 
-/// Sends an ExecuteQuery; its parts arrive through the returned stream, which marks `alive` false on an
-/// error that kills sessions.
+/// Sends an ExecuteQuery; its parts arrive through the returned stream (its body read as `read` says),
+/// which marks `alive` false on an error that kills sessions.
 async fn start_query(
     channel: &Channel,
     request: &query::ExecuteQueryRequest,
     opts: &CallOptions,
     alive: Rc<Cell<bool>>,
+    read: BodyRead,
 ) -> Result<QueryResultStream> {
-    let inner = channel.server_streaming(&rpc::EXECUTE_QUERY, request, opts).await?;
+    let inner = channel.server_streaming(&rpc::EXECUTE_QUERY, request, opts, read).await?;
     // The session's id and observer, kept only while logging (an implicit session has no id to report).
     let observer = channel.observer();
     let logged = (observer.logs() && !request.session_id.is_empty())

@@ -11,7 +11,7 @@ use crate::plain::{list, object, Plain};
 use crate::proto::ydb::{table, Type, TypedValue};
 use crate::transport::methods::table_service as rpc;
 use crate::transport::operation::result_in;
-use crate::transport::{CallOptions, Channel, MessageStream};
+use crate::transport::{BodyRead, CallOptions, Channel, MessageStream};
 use crate::value::rows::ResultSet;
 use crate::value::YdbType;
 use std::rc::Rc;
@@ -281,8 +281,11 @@ impl TableSession {
             row_limit: read.row_limit,
             ..Default::default()
         };
-        let inner =
-            self.channel.server_streaming(&rpc::STREAM_READ_TABLE, &req, opts).await.map_err(|e| self.note(e))?;
+        let inner = self
+            .channel
+            .server_streaming(&rpc::STREAM_READ_TABLE, &req, opts, BodyRead::Chunks)
+            .await
+            .map_err(|e| self.note(e))?;
         Ok(ReadTableStream { inner })
     }
 }

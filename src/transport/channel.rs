@@ -8,7 +8,6 @@ use crate::cancel::Cancel;
 use crate::error::{Error, Quoted, Result, Status};
 use crate::observe::{Level, Observer};
 use crate::proto::ydb::operations::Operation;
-use crate::substring;
 use crate::transport::credentials::Credentials;
 use crate::transport::fetch::{self, BodyReader, FetchSettings, FixedHeaders};
 use crate::transport::framing::{encode_frame, split_unary_body, Frame, FrameDecoder, Trailers};
@@ -205,7 +204,9 @@ impl Channel {
             // `session-close` hint, honoured by the sessions) to move load between nodes.
             headers.push(("x-ydb-client-capabilities", "session-balancer"));
         }
-        let url = format!("{}{}", self.inner.base_url, path);
+        let mut url = String::with_capacity(self.inner.base_url.len() + path.len());
+        url.push_str(&self.inner.base_url);
+        url.push_str(path);
         let abort = (opts.timeout_ms, opts.cancel.as_ref());
         let headers = (&self.inner.fixed_headers, &headers[..]);
         fetch::post(&url, headers, body, abort, &self.inner.fetch).await.map_err(|e| self.observe(e))
@@ -302,6 +303,7 @@ impl Channel {
         path: &'static str,
         body: Vec<u8>,
         opts: &'a CallOptions,
+        read: BodyRead,
     ) -> LocalBoxFuture<'a, Result<BodyReader>> {
         // Refused before the first message: refreshed and opened once more, as unary calls are.
         Box::pin(async move {
@@ -311,24 +313,38 @@ impl Channel {
                 if let Some(err) = status_error(&response.header_trailers) {
                     return Err(self.observe(err));
                 }
-                response.into_reader()
+                match read {
+                    BodyRead::Chunks => response.into_reader(),
+                    BodyRead::Gathered => response.into_gathered(),
+                }
             };
             super::credentials::with_refresh(&*self.inner.credentials, open).await
         })
     }
 
-    /// A server-streaming call: one request, a stream of answers.
+    /// A server-streaming call: one request, a stream of answers, its body read as `read` says.
     pub async fn server_streaming<Req: prost::Message, Resp: prost::Message + Default>(
         &self,
         method: &StreamingMethod<Req, Resp>,
         request: &Req,
         opts: &CallOptions,
+        read: BodyRead,
     ) -> Result<MessageStream<Resp>> {
-        let reader = self.open_stream(method.path, encode_frame(request), opts).await?;
+        let reader = self.open_stream(method.path, encode_frame(request), opts, read).await?;
         let frames =
             Frames { channel: self.clone(), path: method.path, reader, decoder: FrameDecoder::new(), finished: false };
         Ok(MessageStream { frames, _message: PhantomData })
     }
+}
+
+/// How a server-streaming call's body is read.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum BodyRead {
+    /// Chunk by chunk: each answer as soon as it has arrived.
+    Chunks,
+    /// For a caller that gathers every answer before using any: as this runtime reads a whole body
+    /// fastest (see [`crate::transport::fetch::FetchResponse::into_gathered`]).
+    Gathered,
 }
 
 /// The answers of a server-streaming call, decoded as they arrive.
@@ -435,8 +451,9 @@ pub fn normalize_endpoint(endpoint: &str) -> Result<String> {
             Quoted(endpoint)
         )));
     };
-    let host = substring::split_once(&url, "://")
-        .map_or("", |(_, rest)| substring::split_once(rest, "://").map_or(rest, |(host, _)| host));
+    // `strip_prefix` rather than `split("://")`: a pattern search would compile the two-way string
+    // searcher (2.5 KB of wasm) on every first `new Driver`, as V8 compiles wasm functions lazily.
+    let host = url.strip_prefix("http://").or_else(|| url.strip_prefix("https://")).unwrap_or_default();
     if host.is_empty() || host.starts_with('/') {
         return Err(Error::argument(format!("endpoint {} has no host", Quoted(endpoint))));
     }

@@ -56,8 +56,8 @@ impl Trailers {
             let line = line.strip_suffix(b"\r").unwrap_or(line);
             let Some(colon) = line.iter().position(|b| *b == b':') else { continue };
             let (name, value) = line.split_at(colon);
-            let value = String::from_utf8_lossy(value.get(1..).unwrap_or_default());
-            trailers.set(&String::from_utf8_lossy(name), value.trim());
+            let value = text(value.get(1..).unwrap_or_default());
+            trailers.set(&text(name), value.trim());
         }
         trailers
     }
@@ -65,13 +65,37 @@ impl Trailers {
     /// Records one header if it is a gRPC status header (names are case-insensitive).
     pub fn set(&mut self, name: &str, value: &str) {
         if name.eq_ignore_ascii_case("grpc-status") {
-            self.grpc_status = value.trim().parse().ok();
+            self.grpc_status = status_code(value.trim());
         } else if name.eq_ignore_ascii_case("grpc-message") {
             self.grpc_message = Some(percent_decode(value));
         } else if name.eq_ignore_ascii_case(SERVER_HINTS) {
             self.session_close |= value.split(',').any(|hint| hint.trim() == "session-close");
         }
     }
+}
+
+// Every answer's trailers go through `text` and `status_code`: V8 compiles a wasm function at its first
+// call, and the library's lossy UTF-8 conversion and integer parsing (1.4 KB between them) then stay
+// uncompiled on a first query unless a trailer is not UTF-8.
+
+/// The bytes as text, lossily only when they are not UTF-8.
+fn text(bytes: &[u8]) -> std::borrow::Cow<'_, str> {
+    match std::str::from_utf8(bytes) {
+        Ok(s) => std::borrow::Cow::Borrowed(s),
+        Err(_) => String::from_utf8_lossy(bytes),
+    }
+}
+
+/// A `grpc-status` value as `str::parse::<u32>` reads it (digits, an optional leading `+`, no overflow).
+fn status_code(v: &str) -> Option<u32> {
+    let digits = v.strip_prefix('+').unwrap_or(v);
+    if digits.is_empty() {
+        return None;
+    }
+    digits.bytes().try_fold(0u32, |n, b| match b {
+        b'0'..=b'9' => n.checked_mul(10)?.checked_add(u32::from(b - b'0')),
+        _ => None,
+    })
 }
 
 /// `grpc-message` is percent-encoded on the wire.
@@ -195,6 +219,15 @@ pub fn split_unary_body(body: &[u8]) -> Result<(Option<Vec<u8>>, Trailers)> {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn status_codes_read_as_str_parse_reads_them() {
+        for v in ["0", "16", "+5", "", "+", "-0", "1 2", "4294967295", "4294967296", "00012", "x", "٣"] {
+            assert_eq!(super::status_code(v), v.parse::<u32>().ok(), "{v:?}");
+        }
+        assert_eq!(super::text(b"grpc-status"), "grpc-status");
+        assert_eq!(super::text(b"a\xffb"), "a\u{fffd}b");
+    }
+
     use super::*;
     use crate::proto::ydb::discovery::WhoAmIRequest;
 

@@ -16,4 +16,4 @@ pub mod methods;
 pub mod operation;
 pub mod runtime;
 
-pub use channel::{CallOptions, Channel, MessageStream};
+pub use channel::{BodyRead, CallOptions, Channel, MessageStream};

@@ -161,8 +161,27 @@ impl YdbType {
         Self::from_proto_at(t, 1)
     }
 
-    /// `from_proto` of a type found at nesting level `level` (the outermost type is level 1).
+    /// `from_proto` of a type found at nesting level `level` (the outermost type is level 1). A primitive
+    /// or an optional one, what result columns mostly are, is read here; the rest by `from_proto_other`:
+    /// V8 compiles a wasm function at its first call, and a first answer of such columns then compiles
+    /// none of the rest.
     fn from_proto_at(t: &ydb::Type, level: usize) -> Result<YdbType> {
+        use ydb::r#type::Type as T;
+        match t.r#type.as_ref() {
+            Some(T::TypeId(id)) if level <= MAX_TYPE_DEPTH => Ok(match Primitive::from_id(*id) {
+                Some(p) => YdbType::Primitive(p),
+                None => YdbType::Unknown(UnknownType::TypeId(*id)),
+            }),
+            Some(T::OptionalType(o)) if level < MAX_TYPE_DEPTH => match o.item.as_deref() {
+                Some(item) => Ok(YdbType::optional(Self::from_proto_at(item, level + 1)?)),
+                None => Self::from_proto_other(t, level),
+            },
+            _ => Self::from_proto_other(t, level),
+        }
+    }
+
+    #[inline(never)]
+    fn from_proto_other(t: &ydb::Type, level: usize) -> Result<YdbType> {
         use ydb::r#type::Type as T;
         let too_deep = || Error::protocol(format!("a type nested deeper than {MAX_TYPE_DEPTH} levels"));
         if level > MAX_TYPE_DEPTH {
@@ -273,6 +292,11 @@ impl YdbType {
     /// tuple), `Tagged<Int32,'tag'>`, `Decimal(22,9)`. Text nested
     /// deeper than [`MAX_TYPE_DEPTH`] levels is an argument error.
     pub fn parse(text: &str) -> Result<YdbType> {
+        // A primitive's name, the common case, is looked up without the parser: a program whose types
+        // are all primitive then never runs (so V8, compiling wasm lazily, never compiles) its 5 KB.
+        if let Some(p) = Primitive::from_name(text.trim_ascii()) {
+            return Ok(YdbType::Primitive(p));
+        }
         let mut p = TypeParser { s: text.as_bytes(), i: 0, text, deepest: 0 };
         let t = p.parse_type(1)?;
         p.skip_ws();
@@ -280,6 +304,27 @@ impl YdbType {
             return Err(p.error("unexpected text after the type"));
         }
         Ok(t)
+    }
+}
+
+impl YdbType {
+    /// Appends the type's name as `Display` writes it. Primitives, optionals and lists are spelled out
+    /// without `core::fmt`, so that the usual result columns of a first answer run (and V8, compiling
+    /// wasm lazily, compiles) none of it. The depth is bounded by the type's making (see the module docs).
+    pub fn push_name(&self, out: &mut String) {
+        let (open, t) = match self {
+            YdbType::Primitive(p) => return out.push_str(p.name()),
+            YdbType::Optional(t) => ("Optional<", t),
+            YdbType::List(t) => ("List<", t),
+            other => {
+                use fmt::Write;
+                let _ = write!(out, "{other}");
+                return;
+            }
+        };
+        out.push_str(open);
+        t.push_name(out);
+        out.push('>');
     }
 }
 
@@ -570,6 +615,12 @@ mod tests {
         assert_eq!(YdbType::parse(" uint64 ").expect("ok").to_string(), "Uint64");
         assert_eq!(YdbType::parse("Set<Int32>").expect("ok").to_string(), "Dict<Int32,Void>");
         assert_eq!(YdbType::parse("Tagged<Int32, tag>").expect("ok").to_string(), "Tagged<Int32,'tag'>");
+        // Primitive names take a lookup instead of the parser; both read the same text the same way.
+        assert_eq!(YdbType::parse("\tbytes\n"), Ok(YdbType::Primitive(Primitive::String)));
+        assert_eq!(YdbType::parse("TEXT"), Ok(YdbType::Primitive(Primitive::Utf8)));
+        for refused in ["\u{a0}Uint64", "Uint64 x", "Uint 64", "", "Decimal"] {
+            assert!(YdbType::parse(refused).is_err(), "{refused:?}");
+        }
     }
 
     #[test]
@@ -750,6 +801,9 @@ pub(crate) mod properties {
 
         #[test]
         fn every_spellable_type_round_trips_through_its_text(t in any_type(true)) {
+            let mut name = String::new();
+            t.push_name(&mut name);
+            prop_assert_eq!(&name, &t.to_string());
             prop_assert_eq!(YdbType::parse(&t.to_string()), Ok(t));
         }
 

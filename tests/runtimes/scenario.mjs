@@ -2,9 +2,9 @@
 // It takes the package's module namespace, so each runtime imports the package its own way.
 //
 // Connect, wait, create a table, write rows with typed parameters in a transaction, read them back
-// through the query service (streamed, 10,000 rows) and through a table session, check the values
-// (BigInt, Date, Uint8Array, null), drop the table, stop. Returns a JSON-safe summary; throws on any
-// mismatch.
+// through the query service (streamed, 10,000 rows; gathered by a one-shot call) and through a table
+// session, check the values (BigInt, Date, Uint8Array, null), drop the table, stop. Returns a JSON-safe
+// summary; throws on any mismatch.
 
 export const ROWS = 10_000;
 
@@ -67,6 +67,13 @@ export async function scenario(ydb, { endpoint, database = '/local', table = `rt
       queries.release(session);
     }
     check(seen === ROWS, `${ROWS} rows streamed, got ${seen}`);
+
+    // Gathered by a one-shot call (whose body Deno reads in one piece: src/transport/fetch.rs), and a
+    // one-shot call's YDB error.
+    const [gathered] = await queries.executeWithRetries(`SELECT id, name FROM \`${table}\` ORDER BY id`);
+    check(gathered.rows.length === ROWS && gathered.rows[ROWS - 1].name === `row ${ROWS - 1}`, `${ROWS} rows gathered`);
+    const refused = await queries.executeWithRetries(`SELECT * FROM \`${table}_missing\``).then(() => null, (e) => e);
+    check(refused?.status === 'SCHEME_ERROR', `a missing table is a SCHEME_ERROR, got ${refused}`);
 
     // And through a table session, with a parameter.
     const [picked] = await tables.retryOperation((s) => s.executeQuery(
