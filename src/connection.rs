@@ -77,7 +77,7 @@ fn percent_decode(s: &str) -> Option<String> {
     while let Some(&b) = bytes.get(i) {
         if b == b'%' {
             let hex = bytes.get(i + 1..i + 3)?;
-            out.push(u8::from_str_radix(std::str::from_utf8(hex).ok()?, 16).ok()?);
+            out.push(u8::try_from(crate::digits::hex(hex)?).ok()?);
             i += 3;
         } else {
             out.push(b);

@@ -14,6 +14,7 @@ pub mod bindings;
 pub mod cancel;
 pub mod clock;
 pub mod connection;
+pub mod digits;
 pub mod discovery;
 pub mod driver;
 pub mod error;

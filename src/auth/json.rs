@@ -196,8 +196,7 @@ impl Parser<'_> {
 
     fn hex4(&mut self) -> Result<u32, String> {
         let digits = self.bytes.get(self.at..self.at + 4).ok_or_else(|| self.fail("a short \\u escape"))?;
-        let text = std::str::from_utf8(digits).map_err(|_| self.fail("a bad \\u escape"))?;
-        let v = u32::from_str_radix(text, 16).map_err(|_| self.fail("a bad \\u escape"))?;
+        let v = crate::digits::hex(digits).ok_or_else(|| self.fail("a bad \\u escape"))?;
         self.at += 4;
         Ok(v)
     }

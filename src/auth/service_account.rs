@@ -109,8 +109,7 @@ pub fn named(mut e: Error, what: &str) -> Error {
 pub fn parse_rfc3339_ms(text: &str) -> Option<f64> {
     let b = text.as_bytes();
     let num = |from: usize, len: usize| -> Option<i64> {
-        let s = text.get(from..from + len)?;
-        s.bytes().all(|c| c.is_ascii_digit()).then(|| s.parse().ok())?
+        crate::digits::decimal(text.get(from..from + len)?.as_bytes()).and_then(|n| i64::try_from(n).ok())
     };
     let (year, month, day) = (num(0, 4)?, num(5, 2)?, num(8, 2)?);
     let (hour, minute, second) = (num(11, 2)?, num(14, 2)?, num(17, 2)?);
@@ -132,7 +131,7 @@ pub fn parse_rfc3339_ms(text: &str) -> Option<f64> {
         }
         // Milliseconds: the first three digits (nanoseconds are below what a token's expiry needs).
         let ms: String = text.get(at + 1..at + 1 + digits)?.chars().chain("00".chars()).take(3).collect();
-        fraction_ms = f64::from(ms.parse::<u16>().ok()?);
+        fraction_ms = crate::digits::decimal(ms.as_bytes())? as f64;
         at += 1 + digits;
     }
     let offset_min = match text.get(at..)? {

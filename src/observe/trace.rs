@@ -300,7 +300,9 @@ pub fn server_of(endpoint: &str) -> (&str, Option<u16>) {
     let authority = rest.split('/').next().unwrap_or_default();
     // The port follows the last ':', unless that ':' is inside an IPv6 literal (`[::1]`).
     let (host, port) = match authority.rsplit_once(':') {
-        Some((host, port)) if !port.as_bytes().contains(&b']') => (host, port.parse().ok()),
+        Some((host, port)) if !port.as_bytes().contains(&b']') => {
+            (host, crate::digits::decimal(port.as_bytes()).and_then(|p| u16::try_from(p).ok()))
+        }
         _ => (authority, None),
     };
     (host.trim_start_matches('[').trim_end_matches(']'), Some(port.unwrap_or(default)))

@@ -105,8 +105,8 @@ fn percent_decode(s: &str) -> String {
     let mut i = 0;
     while let Some(&b) = bytes.get(i) {
         if b == b'%' {
-            let hex = bytes.get(i + 1..i + 3).and_then(|h| std::str::from_utf8(h).ok());
-            if let Some(v) = hex.and_then(|h| u8::from_str_radix(h, 16).ok()) {
+            let hex = bytes.get(i + 1..i + 3).and_then(crate::digits::hex);
+            if let Some(v) = hex.and_then(|v| u8::try_from(v).ok()) {
                 out.push(v);
                 i += 3;
                 continue;

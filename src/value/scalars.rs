@@ -172,9 +172,9 @@ pub fn parse_uuid(text: &str) -> Result<(u64, u64)> {
     }
     let mut b = [0u8; 16];
     for (i, pair) in hex.chunks(2).enumerate() {
-        let s = std::str::from_utf8(pair).unwrap_or("");
-        let v = u8::from_str_radix(s, 16)
-            .map_err(|_| Error::argument(format!("{} is not a UUID: bad hex digit", Quoted(text))))?;
+        let v = crate::digits::hex(pair)
+            .and_then(|v| u8::try_from(v).ok())
+            .ok_or_else(|| Error::argument(format!("{} is not a UUID: bad hex digit", Quoted(text))))?;
         if let Some(slot) = b.get_mut(i) {
             *slot = v;
         }

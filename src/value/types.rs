@@ -440,7 +440,9 @@ impl TypeParser<'_> {
     }
 
     fn number(&mut self) -> Result<u32> {
-        self.ident()?.parse().map_err(|_| self.error("expected a number"))
+        let digits = self.ident()?;
+        let n = crate::digits::decimal(digits.as_bytes()).and_then(|n| u32::try_from(n).ok());
+        n.ok_or_else(|| self.error("expected a number"))
     }
 
     fn type_list(&mut self, level: usize) -> Result<Vec<YdbType>> {
