@@ -58,7 +58,7 @@ impl Algorithm {
     /// The algorithm of a JWS name, in any letter case (as the Python SDK accepts them).
     pub fn from_name(name: &str) -> Result<Algorithm> {
         ALGORITHMS.iter().find(|(_, n)| n.eq_ignore_ascii_case(name)).map(|(a, _)| *a).ok_or_else(|| {
-            let known: Vec<&str> = ALGORITHMS.iter().map(|(_, n)| *n).collect();
+            let known: Vec<String> = ALGORITHMS.iter().map(|(_, n)| n.to_string()).collect();
             Error::argument(format!("unsupported JWT algorithm {}; supported: {}", Quoted(name), known.join(", ")))
         })
     }

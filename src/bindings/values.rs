@@ -325,7 +325,8 @@ fn integer(value: &JsValue, at: &At<'_>, t: &YdbType, min: i128, max: i128) -> R
         if f.abs() > 9_007_199_254_740_991.0 {
             return Err(bad(at, t, "number beyond 2^53 loses precision, pass a BigInt"));
         }
-        f as i128
+        // Within ±2^53 (checked above): exact as an i64, and no float-to-i128 conversion in the wasm.
+        i128::from(f as i64)
     } else if value.is_bigint() {
         // Read as a 64-bit integer without text where it is one (all but Decimal's and out-of-range ones).
         use wasm_bindgen::convert::TryFromJsValue;
