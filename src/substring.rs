@@ -5,6 +5,8 @@
 //! only ever searches short texts for short needles — a URL for `://`, a PEM for its armour, an error
 //! message for a word — where a plain scan is as fast, so every such search goes through here instead.
 //! (Searches for a `char` or a closure are cheap in the standard library and stay there.)
+//!
+//! [`utf8_lossy`] is here for the same reason: `String::from_utf8_lossy` brings its own UTF-8 chunker.
 
 /// The byte offset of the first `needle` in `text`.
 pub fn find(text: &str, needle: &str) -> Option<usize> {
@@ -64,9 +66,47 @@ pub fn replace(text: &str, from: &str, to: &str) -> String {
     out
 }
 
+/// `bytes` as text, each ill-formed part replaced by U+FFFD as `String::from_utf8_lossy` replaces it (the
+/// maximal ill-formed subparts that `Utf8Error::error_len` measures), with `str::from_utf8` only.
+pub fn utf8_lossy(mut bytes: &[u8]) -> String {
+    let mut out = String::with_capacity(bytes.len());
+    loop {
+        match std::str::from_utf8(bytes) {
+            Ok(text) => {
+                out.push_str(text);
+                return out;
+            }
+            Err(e) => {
+                let (valid, rest) = bytes.split_at_checked(e.valid_up_to()).unwrap_or((&[], bytes));
+                out.push_str(std::str::from_utf8(valid).unwrap_or_default());
+                out.push(char::REPLACEMENT_CHARACTER);
+                bytes = rest.get(e.error_len().unwrap_or(rest.len())..).unwrap_or_default();
+            }
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn ill_formed_utf8_is_replaced_as_the_standard_library_replaces_it() {
+        let cases: [&[u8]; 9] = [
+            b"",
+            b"plain",
+            b"a\xffb",
+            b"\xe2\x82",
+            b"\xe2\x82a\xe2\x82\xac",
+            b"\xf0\x90\x80",
+            b"\xc0\xaf",
+            b"\xed\xa0\x80x",
+            b"\x80\x80\xff",
+        ];
+        for bytes in cases {
+            assert_eq!(utf8_lossy(bytes), String::from_utf8_lossy(bytes), "{bytes:?}");
+        }
+    }
 
     #[test]
     fn searches_as_the_standard_library_does() {

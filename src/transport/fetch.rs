@@ -359,7 +359,7 @@ impl HttpClient for FetchSettings {
             let response =
                 start(&request.url, &request_init(request.method, &headers, &body, signal), self, signal).await?;
             let bytes = body_bytes(&response, signal, MAX_TOKEN_ANSWER_LEN).await?;
-            Ok(HttpResponse { status: response.status(), body: String::from_utf8_lossy(&bytes).into_owned() })
+            Ok(HttpResponse { status: response.status(), body: crate::substring::utf8_lossy(&bytes) })
         })
     }
 }

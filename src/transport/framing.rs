@@ -82,7 +82,7 @@ impl Trailers {
 fn text(bytes: &[u8]) -> std::borrow::Cow<'_, str> {
     match std::str::from_utf8(bytes) {
         Ok(s) => std::borrow::Cow::Borrowed(s),
-        Err(_) => String::from_utf8_lossy(bytes),
+        Err(_) => std::borrow::Cow::Owned(crate::substring::utf8_lossy(bytes)),
     }
 }
 
@@ -115,7 +115,7 @@ fn percent_decode(s: &str) -> String {
         out.push(b);
         i += 1;
     }
-    String::from_utf8_lossy(&out).into_owned()
+    crate::substring::utf8_lossy(&out)
 }
 
 /// One decoded frame.

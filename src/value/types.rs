@@ -436,7 +436,8 @@ impl TypeParser<'_> {
         if start == self.i {
             return Err(self.error("expected a name"));
         }
-        Ok(String::from_utf8_lossy(self.s.get(start..self.i).unwrap_or_default()).into_owned())
+        // ASCII letters, digits and '_' only: UTF-8 as they are.
+        Ok(std::str::from_utf8(self.s.get(start..self.i).unwrap_or_default()).unwrap_or_default().to_string())
     }
 
     fn number(&mut self) -> Result<u32> {
