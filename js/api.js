@@ -241,7 +241,6 @@ export class RetrySettings {
 }
 export const AsyncRetrySettings = RetrySettings;
 
-/** Wires the wasm classes into the package's exports; called once by each runtime entry. */
 let bindAsyncContext;
 
 /**
@@ -259,6 +258,7 @@ function inCallersContext(fn) {
   return bindAsyncContext(fn);
 }
 
+/** Wires the wasm classes into the package's exports; called once by each runtime entry. */
 export function bind(wasm) {
   wasmApi = wasm;
   const classes = [

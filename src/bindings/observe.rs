@@ -75,7 +75,9 @@ pub fn observer_from_js(o: &Option<JsValue>) -> Result<Observer> {
     let logger = function("logger")?.map(|f| Rc::new(JsLogger(f)) as Rc<dyn Logger>);
     let tracer = function("tracer")?.map(|f| {
         let f = Rc::new(f);
-        CAPTURE.with(|c| c.borrow_mut().get_or_insert_with(|| f.clone()).clone());
+        CAPTURE.with(|c| {
+            c.borrow_mut().get_or_insert_with(|| f.clone());
+        });
         Rc::new(JsTracer(f)) as Rc<dyn Tracer>
     });
     Ok(Observer::new(logger, tracer, options::boolean(o, "traceQueryText")?.unwrap_or(false)))

@@ -483,9 +483,7 @@ impl Drop for BodyReader {
             cancel(reader);
         }
         if let Some(body) = self.whole.take().and_then(|response| response.body()) {
-            IGNORE.with(|ignore| {
-                let _ = body.cancel().catch(ignore);
-            });
+            ignore_rejection(&body.cancel());
         }
     }
 }
@@ -494,9 +492,7 @@ impl Drop for BodyReader {
 /// handles would reach the runtime's unhandled-rejection hook (Node's test runner fails on it, some hosts
 /// crash), so it is caught.
 fn cancel(reader: ReadableStreamDefaultReader) {
-    IGNORE.with(|ignore| {
-        let _ = reader.cancel().catch(ignore);
-    });
+    ignore_rejection(&reader.cancel());
 }
 
 fn aborted(signal: Option<&AbortSignal>) -> Option<Error> {
